@@ -1,0 +1,1 @@
+//! kstream kpl (work in progress).

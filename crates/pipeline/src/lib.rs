@@ -1,0 +1,1 @@
+//! kstream pipeline: the record pieces the functions share (work in progress).

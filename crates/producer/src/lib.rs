@@ -1,0 +1,1 @@
+//! kstream producer (work in progress).

@@ -1,0 +1,1 @@
+//! Lambda function firehose-transform (work in progress).

@@ -1,0 +1,1 @@
+//! Lambda function kds-consumer (work in progress).
