@@ -1,0 +1,1 @@
+//! apigw (work in progress).

@@ -1,0 +1,1 @@
+//! mapping (work in progress).
