@@ -1,0 +1,1 @@
+//! firehose (work in progress).
