@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Tier: Terraform. For every module in infra/modules and every pattern in patterns/:
+# `terraform init -backend=false` (through scripts/tf.sh, so KSTREAM_TF_MIRROR is honoured),
+# `terraform validate` and `terraform test` (tests/*.tftest.hcl, mock_provider "aws": offline).
+# `terraform fmt -check` is in test-lint.sh.
+#   scripts/test-terraform.sh            every module and pattern
+#   scripts/test-terraform.sh <dir>...   only these directories
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ $# -gt 0 ]; then
+  dirs=("$@")
+else
+  dirs=()
+  for d in infra/modules/*/ patterns/*/; do
+    [ -d "$d" ] && ls "$d"*.tf >/dev/null 2>&1 && dirs+=("${d%/}")
+  done
+fi
+[ ${#dirs[@]} -gt 0 ] || { echo "test-terraform: no Terraform directories found" >&2; exit 1; }
+
+# Share downloaded providers between directories when they come from the registry.
+if [ -z "${KSTREAM_TF_MIRROR:-}" ]; then
+  export TF_PLUGIN_CACHE_DIR="$PWD/.kstream/terraform-plugin-cache"
+  mkdir -p "$TF_PLUGIN_CACHE_DIR"
+fi
+export TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
+
+failed=()
+for dir in "${dirs[@]}"; do
+  t0=$(date +%s)
+  log=$(mktemp)
+  if scripts/tf.sh init "$dir" -backend=false -no-color >"$log" 2>&1 &&
+    scripts/tf.sh validate "$dir" -no-color >>"$log" 2>&1 &&
+    { [ ! -d "$dir/tests" ] || scripts/tf.sh test "$dir" -no-color >>"$log" 2>&1; }; then
+    summary=$(grep -E '^Success! [0-9]+ passed' "$log" | tail -1 || true)
+    echo "ok    $dir (${summary:-validated, no tests}) $(($(date +%s) - t0))s"
+  else
+    echo "FAIL  $dir"
+    sed 's/^/      /' "$log"
+    failed+=("$dir")
+  fi
+  rm -f "$log"
+done
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "test-terraform: ${#failed[@]} failed: ${failed[*]}" >&2
+  exit 1
+fi
+echo "test-terraform: ${#dirs[@]} directories validated and tested"
