@@ -1,0 +1,64 @@
+//! Errors of the pipeline crate, one enum per concern.
+
+/// Why a record's bytes could not be decoded into a JSON value.
+///
+/// Each variant carries enough to find the problem in the payload again
+/// (byte offsets, line and column), never the payload itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The record is empty (zero bytes).
+    #[error("record data is empty")]
+    Empty,
+    /// The bytes are not valid UTF-8.
+    #[error("record data is not valid UTF-8: invalid byte sequence at offset {valid_up_to}")]
+    Utf8 {
+        /// Length of the valid UTF-8 prefix, i.e. the offset of the first bad byte.
+        valid_up_to: usize,
+    },
+    /// The text is not valid JSON.
+    #[error("record data is not valid JSON: {message} (line {line}, column {column})")]
+    Json {
+        /// serde_json's description of the problem.
+        message: String,
+        /// 1-based line of the problem.
+        line: usize,
+        /// 1-based column of the problem.
+        column: usize,
+    },
+    /// The JSON is valid but is not an object (`{...}`).
+    #[error("record data is a JSON {found}, expected a JSON object")]
+    NotAnObject {
+        /// The JSON type found instead: `array`, `string`, `number`, `boolean` or `null`.
+        found: &'static str,
+    },
+}
+
+/// Why writing an EMF metrics document failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EmfError {
+    /// A metric value is NaN or infinite, which CloudWatch rejects.
+    #[error("metric {name} has a non-finite value {value}; CloudWatch accepts only finite numbers")]
+    NonFinite {
+        /// The metric's name.
+        name: String,
+        /// The offending value.
+        value: f64,
+    },
+    /// The document has more than 100 metrics, the EMF limit per document.
+    #[error("an EMF document holds at most 100 metrics, {count} were given")]
+    TooManyMetrics {
+        /// How many metrics were recorded.
+        count: usize,
+    },
+    /// The document has more than 30 dimensions, the EMF limit per dimension set.
+    #[error("an EMF dimension set holds at most 30 dimensions, {count} were given")]
+    TooManyDimensions {
+        /// How many dimensions were recorded.
+        count: usize,
+    },
+    /// The writer failed.
+    #[error("could not write the EMF document")]
+    Io(#[from] std::io::Error),
+}
