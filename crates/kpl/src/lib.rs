@@ -1,1 +1,78 @@
-//! kstream kpl (work in progress).
+//! KPL-compatible aggregation for Amazon Kinesis Data Streams, with no AWS dependency.
+//!
+//! The Kinesis Producer Library (KPL) packs many small *user records* into one Kinesis record so
+//! that 100-byte records do not each pay for a whole record (1,000 records/s per shard). The
+//! format is the KPL's (`aggregation-format.md`): the magic `F3 89 9A C2`, a proto2
+//! `AggregatedRecord` message (partition-key and explicit-hash-key tables, then the records), and
+//! the MD5 of that message. This crate writes it byte-for-byte as the KPL and the
+//! `aws_kinesis_agg` (Python) and `aws-kinesis-agg` (Node) libraries do, and reads theirs.
+//!
+//! - [`Aggregator`] collects user records into aggregates within a size and count limit
+//!   (KPL defaults: 51200 bytes, 4294967295 records), with the KPL's conventions: a container of
+//!   one record is sent raw; an aggregate uses partition key `"a"` and, as explicit hash key, the
+//!   first record's hash key, so it lands on that record's shard.
+//! - [`deaggregate`] / [`deaggregate_record`] take records apart again. Records that are not
+//!   aggregates, or are corrupt, pass through unchanged with a [`NotAggregatedReason`]; corrupt ones
+//!   (magic present, but bad MD5, truncated, bad protobuf, index out of range) are flagged by
+//!   `is_corrupt()` so a consumer can fail them instead.
+//! - [`hash_key`], [`effective_hash_key`] and [`ShardMap`] predict the shard of a record, as
+//!   Kinesis does: MD5 of the partition key as a big-endian `u128`, or the explicit hash key.
+//!
+//! # Example
+//!
+//! ```
+//! use kstream_kpl::{deaggregate, AggregatorConfig, Aggregator, Deaggregated, UserRecord};
+//!
+//! let config = AggregatorConfig::builder().max_size(51_200).build()?;
+//! let mut aggregator = Aggregator::new(config);
+//! for i in 0..3 {
+//!     // `add` returns an aggregate only when the next record would not fit.
+//!     assert!(aggregator.add(UserRecord::new("AAPL", format!("price {i}")))?.is_none());
+//! }
+//! let record = aggregator.flush().expect("three records pending");
+//! assert_eq!(record.partition_key, "a");
+//! assert_eq!(record.user_records, 3);
+//!
+//! let Deaggregated::Aggregated(sub_records) = deaggregate(&record.data) else {
+//!     panic!("an aggregate");
+//! };
+//! assert_eq!(sub_records.len(), 3);
+//! assert_eq!(sub_records[2].partition_key, "AAPL");
+//! assert_eq!(&sub_records[2].data[..], b"price 2");
+//! assert_eq!(sub_records[2].sub_sequence_number, 2);
+//!
+//! // Plain records pass through with the reason.
+//! assert!(matches!(deaggregate(b"{\"plain\":true}"), Deaggregated::NotAggregated { .. }));
+//! # Ok::<(), kstream_kpl::Error>(())
+//! ```
+//!
+//! # Layout
+//!
+//! - `record.rs`: [`UserRecord`] and [`Tag`], partition key validation.
+//! - `aggregate.rs`: [`Aggregator`], [`AggregatorConfig`], [`AggregatedRecord`], [`encode`] and the
+//!   format constants.
+//! - `deaggregate.rs`: [`deaggregate`], [`deaggregate_bytes`], [`deaggregate_record`],
+//!   [`SubRecord`], [`NotAggregatedReason`].
+//! - `hash.rs`: [`hash_key`], [`parse_hash_key`], [`effective_hash_key`], [`ShardMap`].
+//! - `proto.rs`: the protobuf messages, written for prost by hand (no protoc).
+//! - `error.rs`: [`Error`].
+
+mod aggregate;
+mod deaggregate;
+mod error;
+mod hash;
+mod proto;
+mod record;
+
+pub use aggregate::{
+    AGGREGATE_PARTITION_KEY, AggregatedRecord, Aggregator, AggregatorConfig,
+    AggregatorConfigBuilder, DEFAULT_MAX_COUNT, DEFAULT_MAX_SIZE, DIGEST_LEN, MAGIC, MAX_MAX_SIZE,
+    MIN_MAX_SIZE, OVERHEAD, encode,
+};
+pub use deaggregate::{
+    Deaggregated, KeyTableKind, NotAggregatedReason, SubRecord, deaggregate, deaggregate_bytes,
+    deaggregate_record, has_magic,
+};
+pub use error::Error;
+pub use hash::{ShardId, ShardMap, ShardRange, effective_hash_key, hash_key, parse_hash_key};
+pub use record::{MAX_PARTITION_KEY_CHARS, Tag, UserRecord, validate_partition_key};
