@@ -1,0 +1,84 @@
+# shellcheck shell=bash
+# Shared helpers for the kstream scripts. Source it; it defines functions and variables only.
+#
+#   KSTREAM_ROOT            repository root (derived from this file's location)
+#   KSTREAM_STATE_DIR       local state: emulator pid/log, Terraform state for the emulator (.kstream/)
+#   KSTREAM_EMULATOR_HOST   emulator bind/connect host (default 127.0.0.1)
+#   KSTREAM_EMULATOR_PORT   emulator port (default 4566, the port LocalStack uses too)
+#
+# kstream_emulator_env exports the environment every client uses to reach the emulator
+# (AWS_ENDPOINT_URL and dummy credentials). Nothing else in the scripts names a host.
+
+KSTREAM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+KSTREAM_STATE_DIR=${KSTREAM_STATE_DIR:-$KSTREAM_ROOT/.kstream}
+KSTREAM_EMULATOR_HOST=${KSTREAM_EMULATOR_HOST:-127.0.0.1}
+KSTREAM_EMULATOR_PORT=${KSTREAM_EMULATOR_PORT:-4566}
+KSTREAM_VENV=${KSTREAM_VENV:-$KSTREAM_ROOT/.venv}
+
+# Colour only on a terminal.
+if [ -t 1 ]; then
+  _k_bold=$'\e[1m' _k_red=$'\e[31m' _k_green=$'\e[32m' _k_yellow=$'\e[33m' _k_reset=$'\e[0m'
+else
+  _k_bold='' _k_red='' _k_green='' _k_yellow='' _k_reset=''
+fi
+
+log() { printf '%s==>%s %s\n' "$_k_bold" "$_k_reset" "$*" >&2; }
+warn() { printf '%swarning:%s %s\n' "$_k_yellow" "$_k_reset" "$*" >&2; }
+die() {
+  printf '%serror:%s %s\n' "$_k_red" "$_k_reset" "$*" >&2
+  exit 1
+}
+
+# The emulator's base URL.
+kstream_emulator_url() { printf 'http://%s:%s' "$KSTREAM_EMULATOR_HOST" "$KSTREAM_EMULATOR_PORT"; }
+
+# Export what the aws CLI, the AWS SDKs and the Terraform AWS provider need to talk to the emulator.
+# An AWS_ENDPOINT_URL already set by the caller wins (e.g. a LocalStack on another host).
+kstream_emulator_env() {
+  export AWS_ENDPOINT_URL=${AWS_ENDPOINT_URL:-$(kstream_emulator_url)}
+  export AWS_REGION=${AWS_REGION:-us-east-1}
+  export AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-$AWS_REGION}
+  export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-test}
+  export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-test}
+  # Never pick up a developer's real profile, SSO session or assumed role by accident.
+  unset AWS_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN
+  export AWS_PAGER=''
+  export AWS_EC2_METADATA_DISABLED=true
+}
+
+# Which emulator answers at the endpoint: prints "moto", "localstack", or nothing (exit 1).
+kstream_emulator_kind() {
+  local url
+  url=$(kstream_emulator_url)
+  if curl -fsS -m 2 -o /dev/null "$url/moto-api/" 2>/dev/null; then
+    echo moto
+  elif curl -fsS -m 2 -o /dev/null "$url/_localstack/health" 2>/dev/null; then
+    echo localstack
+  else
+    return 1
+  fi
+}
+
+# The Python tools in .venv (aws CLI, moto, tflocal, cargo-lambda). `make venv` creates it.
+kstream_require_venv() {
+  if [ ! -x "$KSTREAM_VENV/bin/aws" ] || [ ! -x "$KSTREAM_VENV/bin/moto_server" ]; then
+    die "the Python tools are missing ($KSTREAM_VENV): run 'make venv' first"
+  fi
+  case ":$PATH:" in
+    *":$KSTREAM_VENV/bin:"*) ;;
+    *) export PATH="$KSTREAM_VENV/bin:$PATH" ;;
+  esac
+}
+
+kstream_require_terraform() {
+  command -v terraform >/dev/null 2>&1 ||
+    die "terraform is not installed (need >= 1.7): see https://developer.hashicorp.com/terraform/install"
+}
+
+# Use the on-disk provider mirror when this machine has one and the caller named none
+# (the same rule as .ci/run; the registry may be unreachable here).
+kstream_default_tf_mirror() {
+  if [ -z "${KSTREAM_TF_MIRROR:-}" ] && [ -d /opt/tf-plugins ]; then
+    export KSTREAM_TF_MIRROR=/opt/tf-plugins
+  fi
+}
