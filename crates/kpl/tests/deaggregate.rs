@@ -1,0 +1,254 @@
+//! Deaggregation: pass-through reasons, corruption, positions.
+
+use bytes::Bytes;
+use kstream_kpl::{
+    Deaggregated, KeyTableKind, MAGIC, NotAggregatedReason, UserRecord, deaggregate,
+    deaggregate_bytes, deaggregate_record, encode,
+};
+use proptest::prelude::*;
+
+use crate::support::{arb_record, ld, vi, wrap};
+
+fn reason(data: &[u8]) -> NotAggregatedReason {
+    match deaggregate(data) {
+        Deaggregated::NotAggregated { reason } => reason,
+        Deaggregated::Aggregated(r) => panic!("unexpectedly aggregated: {r:?}"),
+    }
+}
+
+fn sample() -> Vec<u8> {
+    encode(&[
+        UserRecord::new("k1", "alpha"),
+        UserRecord::new("k2", "beta").with_explicit_hash_key("12345"),
+    ])
+}
+
+#[test]
+fn plain_records_pass_through_and_are_not_corrupt() {
+    assert_eq!(reason(b""), NotAggregatedReason::TooShort { len: 0 });
+    assert_eq!(
+        reason(&MAGIC[..3]),
+        NotAggregatedReason::TooShort { len: 3 }
+    );
+    assert_eq!(reason(b"{\"a\":1}"), NotAggregatedReason::BadMagic);
+    assert_eq!(
+        reason(&[0xF3, 0x89, 0x9A, 0xC3, 1, 2, 3]),
+        NotAggregatedReason::BadMagic
+    );
+    for r in [reason(b""), reason(b"plain")] {
+        assert!(!r.is_corrupt());
+    }
+    assert!(!deaggregate(b"plain").is_corrupt());
+}
+
+#[test]
+fn magic_without_room_for_a_message_is_truncated() {
+    for len in [4, 5, 19, 20] {
+        let mut data = MAGIC.to_vec();
+        data.resize(len, 0);
+        let r = reason(&data);
+        assert_eq!(r, NotAggregatedReason::Truncated { len });
+        assert!(r.is_corrupt());
+    }
+}
+
+#[test]
+fn bad_md5_passes_through_unchanged() {
+    let good = sample();
+    for at in [4, good.len() / 2, good.len() - 1] {
+        let mut bad = good.clone();
+        bad[at] ^= 0x01;
+        let data = Bytes::from(bad.clone());
+        assert!(matches!(
+            deaggregate_bytes(data.clone()),
+            Deaggregated::NotAggregated {
+                reason: NotAggregatedReason::BadChecksum
+            }
+        ));
+        let subs = deaggregate_record("outer-pk", "4960000", data.clone());
+        assert_eq!(subs.len(), 1);
+        let s = &subs[0];
+        assert_eq!(
+            (
+                s.partition_key.as_str(),
+                s.aggregated,
+                s.sub_sequence_number
+            ),
+            ("outer-pk", false, 0)
+        );
+        assert_eq!(s.data, data, "data unchanged");
+        assert_eq!(s.data.as_ptr(), data.as_ptr(), "not even copied");
+        assert_eq!(s.not_aggregated, Some(NotAggregatedReason::BadChecksum));
+        assert!(s.is_corrupt());
+        assert_eq!(bad, data.as_ref());
+    }
+}
+
+#[test]
+fn every_truncation_of_an_aggregate_passes_through() {
+    let good = sample();
+    for len in 0..good.len() {
+        let r = reason(&good[..len]);
+        assert_eq!(r.is_corrupt(), len >= 4, "{len}: {r}");
+    }
+}
+
+#[test]
+fn invalid_protobuf_with_a_valid_md5_is_reported() {
+    // Field 3 claims 100 bytes but only 1 follows.
+    let r = reason(&wrap(&[0x1A, 100, 0]));
+    assert!(matches!(r, NotAggregatedReason::Protobuf(_)), "{r}");
+    assert!(r.is_corrupt());
+    assert!(
+        r.to_string()
+            .starts_with("corrupt aggregate: invalid protobuf")
+    );
+    // Invalid UTF-8 in a partition key.
+    assert!(matches!(
+        reason(&wrap(&ld(1, &[0xFF, 0xFE]))),
+        NotAggregatedReason::Protobuf(_)
+    ));
+}
+
+#[test]
+fn index_out_of_range_is_reported() {
+    let pk = ld(1, b"k");
+    let rec = ld(3, &[vi(1, 1), ld(3, b"x")].concat());
+    assert_eq!(
+        reason(&wrap(&[pk.clone(), rec].concat())),
+        NotAggregatedReason::IndexOutOfRange {
+            record: 0,
+            table: KeyTableKind::PartitionKey,
+            index: 1,
+            len: 1
+        }
+    );
+    let ok = ld(3, &[vi(1, 0), ld(3, b"x")].concat());
+    let bad_ehk = ld(3, &[vi(1, 0), vi(2, 0), ld(3, b"y")].concat());
+    let r = reason(&wrap(&[pk, ok, bad_ehk].concat()));
+    assert_eq!(
+        r,
+        NotAggregatedReason::IndexOutOfRange {
+            record: 1,
+            table: KeyTableKind::ExplicitHashKey,
+            index: 0,
+            len: 0
+        }
+    );
+    assert_eq!(
+        r.to_string(),
+        "corrupt aggregate: record 1 has explicit hash key index 0, table has 0 entries"
+    );
+}
+
+#[test]
+fn missing_required_fields_are_reported() {
+    let pk = ld(1, b"k");
+    let no_data = ld(3, &vi(1, 0));
+    assert_eq!(
+        reason(&wrap(&[pk.clone(), no_data].concat())),
+        NotAggregatedReason::MissingField {
+            record: 0,
+            field: "data"
+        }
+    );
+    let no_index = ld(3, &ld(3, b"x"));
+    assert_eq!(
+        reason(&wrap(&[pk.clone(), no_index].concat())),
+        NotAggregatedReason::MissingField {
+            record: 0,
+            field: "partition_key_index"
+        }
+    );
+    let tag_without_key = ld(3, &[vi(1, 0), ld(3, b"x"), ld(4, &ld(2, b"v"))].concat());
+    assert_eq!(
+        reason(&wrap(&[pk, tag_without_key].concat())),
+        NotAggregatedReason::MissingField {
+            record: 0,
+            field: "tag key"
+        }
+    );
+}
+
+#[test]
+fn an_aggregate_without_records_is_reported() {
+    assert_eq!(reason(&wrap(&ld(1, b"k"))), NotAggregatedReason::NoRecords);
+    assert_eq!(
+        reason(&encode(&[])),
+        NotAggregatedReason::Truncated { len: 20 }
+    );
+}
+
+#[test]
+fn sub_records_carry_their_position() {
+    let subs = deaggregate_record(
+        "a",
+        "49590338271490256608559692538361571095921575989136588898",
+        sample(),
+    );
+    assert_eq!(subs.len(), 2);
+    for (i, s) in subs.iter().enumerate() {
+        assert_eq!(
+            s.sequence_number.as_deref(),
+            Some("49590338271490256608559692538361571095921575989136588898")
+        );
+        assert_eq!(s.sub_sequence_number, i as u64);
+        assert!(s.aggregated && s.not_aggregated.is_none() && !s.is_corrupt());
+    }
+    assert_eq!(
+        (
+            subs[0].partition_key.as_str(),
+            subs[0].explicit_hash_key.as_deref()
+        ),
+        ("k1", None)
+    );
+    assert_eq!(
+        (
+            subs[1].partition_key.as_str(),
+            subs[1].explicit_hash_key.as_deref()
+        ),
+        ("k2", Some("12345"))
+    );
+    assert_eq!(&subs[1].data[..], b"beta");
+    assert_eq!(subs[1].hash_key(), Ok(12345));
+}
+
+#[test]
+fn a_one_record_aggregate_from_other_libraries_is_deaggregated() {
+    // Python's aggregator emits one-record containers in the aggregated format.
+    let subs = deaggregate_record("k", "1", encode(&[UserRecord::new("k", "only")]));
+    assert_eq!(subs.len(), 1);
+    assert!(subs[0].aggregated);
+}
+
+#[test]
+fn sub_record_data_shares_the_outer_buffer() {
+    let data = Bytes::from(sample());
+    let Deaggregated::Aggregated(subs) = deaggregate_bytes(data.clone()) else {
+        panic!()
+    };
+    let range = data.as_ptr() as usize..data.as_ptr() as usize + data.len();
+    assert!(range.contains(&(subs[0].data.as_ptr() as usize)));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn random_bytes_never_panic(data in prop::collection::vec(any::<u8>(), 0..200)) {
+        let _ = deaggregate(&data);
+        // With the magic and a valid MD5, the protobuf parser and the checks get the bytes.
+        let _ = deaggregate(&wrap(&data));
+    }
+
+    #[test]
+    fn flipping_any_byte_is_caught(records in prop::collection::vec(arb_record(50), 1..5), pick in any::<prop::sample::Index>(), bit in 0u8..8) {
+        let mut data = encode(&records);
+        let at = pick.index(data.len());
+        data[at] ^= 1 << bit;
+        let got = deaggregate(&data);
+        let aggregated = matches!(got, Deaggregated::Aggregated(_));
+        prop_assert!(!aggregated);
+        prop_assert_eq!(got.is_corrupt(), at >= 4, "byte {}", at);
+    }
+}

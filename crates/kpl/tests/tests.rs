@@ -1,0 +1,6 @@
+//! Integration tests of kstream-kpl, one binary with a module per topic.
+
+mod aggregator;
+mod deaggregate;
+mod hash;
+mod support;
