@@ -1,0 +1,47 @@
+################################################################################
+# Delivery stream
+################################################################################
+
+output "delivery_stream_name" {
+  description = "Name of the delivery stream (the DeliveryStreamName dimension of its CloudWatch metrics)."
+  value       = aws_kinesis_firehose_delivery_stream.this.name
+}
+
+output "delivery_stream_arn" {
+  description = "ARN of the delivery stream."
+  value       = aws_kinesis_firehose_delivery_stream.this.arn
+}
+
+output "prefix" {
+  description = "S3 key prefix of delivered objects."
+  value       = var.prefix
+}
+
+output "error_output_prefix" {
+  description = "S3 key prefix of records that failed processing or delivery."
+  value       = var.error_output_prefix
+}
+
+output "processors" {
+  description = "The record processors as configured, in order (type and parameters)."
+  value       = local.processors
+}
+
+################################################################################
+# IAM and logs
+################################################################################
+
+output "role_name" {
+  description = "Name of the Firehose role."
+  value       = aws_iam_role.this.name
+}
+
+output "role_arn" {
+  description = "ARN of the Firehose role."
+  value       = aws_iam_role.this.arn
+}
+
+output "log_group_name" {
+  description = "Name of the error log group, or null when error logging is off."
+  value       = try(aws_cloudwatch_log_group.this[0].name, null)
+}
