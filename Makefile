@@ -1,58 +1,112 @@
-# kstream entry points. `make demo` and `make test` do all set-up on a fresh machine.
+# kstream entry points. `make demo` and `make test` do all set-up on a fresh machine
+# (the Rust toolchain, Python 3 and Terraform must be installed; everything else is fetched).
+# Every target is safe to run twice.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
 PATTERN ?= 01-apigw-kds-lambda
+# Extra arguments for terraform apply/destroy in `make deploy` / `make destroy`, e.g. TF_ARGS='-var-file=prod.tfvars'.
+TF_ARGS ?=
 VENV := .venv
+PYTHON ?= python3
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
-FUNCTIONS := $(notdir $(wildcard functions/*))
+FUNCTIONS := $(notdir $(patsubst %/Cargo.toml,%,$(wildcard functions/*/Cargo.toml)))
+LAMBDA_TARGET := aarch64-unknown-linux-gnu
+RUST_VERSION := $(shell sed -n 's/^rust-version *= *"\(.*\)"/\1/p' Cargo.toml)
 
-.PHONY: help venv emulator emulator-stop build build-host demo test bench deploy destroy fmt lint clean
+# Terraform providers come from an on-disk mirror when KSTREAM_TF_MIRROR names one (scripts/tf.sh).
+# A machine with a mirror at /opt/tf-plugins (like the CI machine) uses it without being told;
+# set KSTREAM_TF_MIRROR= (empty) to force the public registry.
+ifeq ($(origin KSTREAM_TF_MIRROR),undefined)
+ifneq ($(wildcard /opt/tf-plugins/registry.terraform.io),)
+export KSTREAM_TF_MIRROR := /opt/tf-plugins
+endif
+endif
+
+.PHONY: help venv check-rust check-terraform rust-target emulator emulator-stop emulator-status \
+	emulator-apply emulator-destroy aws-preflight build build-host demo test bench deploy destroy fmt lint clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
 
-venv: $(VENV)/.installed ## create .venv with the pinned Python tools
+venv: $(VENV)/.installed ## create .venv with the pinned Python tools (moto, awscli, cargo-lambda, tflocal)
 $(VENV)/.installed: requirements.txt
-	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet -r requirements.txt
-	touch $@
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found: install Python 3 with pip and venv" >&2; exit 1; }
+	@[ -x $(VENV)/bin/pip ] || $(PYTHON) -m venv $(VENV) || { echo "error: '$(PYTHON) -m venv' failed (on Debian/Ubuntu: apt-get install python3-venv)" >&2; rm -rf $(VENV); exit 1; }
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
 
-emulator: venv ## start the local emulator (moto server on 127.0.0.1:4566; idempotent)
+check-rust:
+	@command -v cargo >/dev/null || { echo "error: cargo not found: install Rust >= $(RUST_VERSION) (https://rustup.rs)" >&2; exit 1; }
+	@have=$$(rustc --version | awk '{print $$2}'); \
+	if [ "$$(printf '%s\n%s\n' "$(RUST_VERSION)" "$$have" | sort -V | head -n1)" != "$(RUST_VERSION)" ]; then \
+	  echo "error: rustc $$have is older than the workspace's rust-version $(RUST_VERSION): rustup update" >&2; exit 1; fi
+
+check-terraform:
+	@command -v terraform >/dev/null || { echo "error: terraform not found: install Terraform >= 1.7 (https://developer.hashicorp.com/terraform/install)" >&2; exit 1; }
+	@have=$$(terraform version -json 2>/dev/null | sed -n 's/.*"terraform_version": *"\([^"]*\)".*/\1/p'); \
+	if [ "$$(printf '1.7.0\n%s\n' "$$have" | sort -V | head -n1)" != "1.7.0" ]; then \
+	  echo "error: terraform $$have is older than 1.7 (needed for terraform test with mock providers)" >&2; exit 1; fi
+
+# Lambda runs the functions on arm64 (Graviton): the Rust standard library for that target.
+rust-target: check-rust
+	@rustup target list --installed 2>/dev/null | grep -qx $(LAMBDA_TARGET) || \
+	  rustup target add $(LAMBDA_TARGET) || \
+	  { echo "error: cannot add the Rust target $(LAMBDA_TARGET) (rustup target add $(LAMBDA_TARGET))" >&2; exit 1; }
+
+emulator: venv ## start the local emulator (moto server on 127.0.0.1:4566; reuses a running one)
 	scripts/emulator.sh start
 
-emulator-stop: ## stop the local emulator
+emulator-stop: ## stop the local emulator started by `make emulator`/`make demo`
 	scripts/emulator.sh stop
 
-build: venv ## cargo lambda build --release --arm64 --output-format zip for every function
-	cargo lambda build --release --arm64 --output-format zip $(addprefix -p ,$(FUNCTIONS))
+emulator-status: ## is the emulator up?
+	scripts/emulator.sh status
 
-build-host: ## build the function binaries and the kstream CLI for this machine
+emulator-apply: venv check-terraform ## apply PATTERN to the running emulator (state under .kstream/)
+	scripts/local-apply.sh apply $(PATTERN)
+
+emulator-destroy: venv check-terraform ## destroy PATTERN from the emulator
+	scripts/local-apply.sh destroy $(PATTERN)
+
+build: venv rust-target ## cargo lambda build --release --arm64 --output-format zip for every function
+	cargo lambda build --release --arm64 --output-format zip $(addprefix -p ,$(FUNCTIONS))
+	@for f in $(FUNCTIONS); do ls -l target/lambda/$$f/bootstrap.zip; done
+
+build-host: check-rust ## build the function binaries and the kstream CLI for this machine
 	cargo build --release $(addprefix -p ,$(FUNCTIONS)) -p kstream-cli
 
-demo: venv ## pattern 1 on the local emulator, end to end, with a summary
+demo: venv check-rust check-terraform ## pattern 1 on the local emulator, with a summary of what was deployed
 	scripts/demo.sh
 
-test: venv ## every test tier (what CI runs)
+test: venv check-rust check-terraform ## every test tier (what CI runs)
 	scripts/test.sh
 
-bench: venv ## benchmarks against the Python and Node peers, side by side
+bench: venv check-rust ## benchmarks against the Python and Node peers, side by side
 	scripts/bench.sh
 
-deploy: build ## deploy PATTERN to real AWS (terraform apply)
-	scripts/tf.sh init $(PATTERN)
-	terraform -chdir=patterns/$(PATTERN) apply
+# Real AWS: refuse when AWS_ENDPOINT_URL is set (it would send the deploy to an emulator with the AWS state).
+aws-preflight:
+	@if [ -n "$${AWS_ENDPOINT_URL:-}" ]; then \
+	  echo "error: AWS_ENDPOINT_URL=$$AWS_ENDPOINT_URL is set: unset it for a real AWS deploy (for the emulator use 'make emulator-apply')" >&2; exit 1; fi
+	@[ -f patterns/$(PATTERN)/main.tf ] || { echo "error: no pattern patterns/$(PATTERN) (see ls patterns/)" >&2; exit 1; }
 
-destroy: ## destroy PATTERN from real AWS
-	terraform -chdir=patterns/$(PATTERN) destroy
+deploy: check-terraform aws-preflight build ## deploy PATTERN to real AWS (scripts/tf.sh init + terraform apply)
+	scripts/tf.sh init patterns/$(PATTERN)
+	terraform -chdir=patterns/$(PATTERN) apply $(TF_ARGS)
 
-fmt: ## format Rust and Terraform
+destroy: check-terraform aws-preflight ## destroy PATTERN from real AWS (terraform destroy)
+	scripts/tf.sh init patterns/$(PATTERN)
+	terraform -chdir=patterns/$(PATTERN) destroy $(TF_ARGS)
+
+fmt: ## format Rust and Terraform (whole tree)
 	cargo fmt --all
 	terraform fmt -recursive infra patterns
 
 lint: ## rustfmt check, clippy -D warnings, terraform fmt check
-	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets -- -D warnings
-	terraform fmt -check -recursive infra
-	terraform fmt -check -recursive patterns
+	scripts/test-lint.sh
+
+clean: ## stop the emulator and remove local state (.kstream/); keeps .venv and target/
+	scripts/emulator.sh stop
+	rm -rf .kstream

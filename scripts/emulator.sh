@@ -8,13 +8,13 @@
 #   scripts/emulator.sh env      print the environment for clients: eval "$(scripts/emulator.sh env)"
 #   scripts/emulator.sh reset    wipe all emulator state (moto only; asks nothing, so be sure)
 #
-# Logs go to .kstream/emulator.log.
+# Logs go to .kstream/emulator.log (.kstream/emulator-<port>.{pid,log} on another port).
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 
-pid_file=$KSTREAM_STATE_DIR/emulator.pid
-log_file=$KSTREAM_STATE_DIR/emulator.log
+pid_file=$KSTREAM_EMULATOR_PID_FILE
+log_file=$KSTREAM_EMULATOR_LOG
 start_timeout=${KSTREAM_EMULATOR_START_TIMEOUT:-60}
 
 # The pid in the pid file, if that process is still alive.

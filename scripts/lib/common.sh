@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # variables here are used by the scripts that source this file
 # Shared helpers for the kstream scripts. Source it; it defines functions and variables only.
 #
 #   KSTREAM_ROOT            repository root (derived from this file's location)
@@ -14,6 +14,15 @@ KSTREAM_STATE_DIR=${KSTREAM_STATE_DIR:-$KSTREAM_ROOT/.kstream}
 KSTREAM_EMULATOR_HOST=${KSTREAM_EMULATOR_HOST:-127.0.0.1}
 KSTREAM_EMULATOR_PORT=${KSTREAM_EMULATOR_PORT:-4566}
 KSTREAM_VENV=${KSTREAM_VENV:-$KSTREAM_ROOT/.venv}
+
+# The emulator this repository started: pid file and log (port-specific unless on the default port).
+if [ "$KSTREAM_EMULATOR_PORT" = 4566 ]; then
+  KSTREAM_EMULATOR_PID_FILE=$KSTREAM_STATE_DIR/emulator.pid
+  KSTREAM_EMULATOR_LOG=$KSTREAM_STATE_DIR/emulator.log
+else
+  KSTREAM_EMULATOR_PID_FILE=$KSTREAM_STATE_DIR/emulator-$KSTREAM_EMULATOR_PORT.pid
+  KSTREAM_EMULATOR_LOG=$KSTREAM_STATE_DIR/emulator-$KSTREAM_EMULATOR_PORT.log
+fi
 
 # Colour only on a terminal.
 if [ -t 1 ]; then
@@ -46,10 +55,11 @@ kstream_emulator_env() {
   export AWS_EC2_METADATA_DISABLED=true
 }
 
-# Which emulator answers at the endpoint: prints "moto", "localstack", or nothing (exit 1).
+# Which emulator answers at URL (default: the emulator's address): prints "moto", "localstack",
+# or nothing (exit 1).
 kstream_emulator_kind() {
-  local url
-  url=$(kstream_emulator_url)
+  local url=${1:-$(kstream_emulator_url)}
+  url=${url%/}
   if curl -fsS -m 2 -o /dev/null "$url/moto-api/" 2>/dev/null; then
     echo moto
   elif curl -fsS -m 2 -o /dev/null "$url/_localstack/health" 2>/dev/null; then
@@ -81,4 +91,12 @@ kstream_default_tf_mirror() {
   if [ -z "${KSTREAM_TF_MIRROR:-}" ] && [ -d /opt/tf-plugins ]; then
     export KSTREAM_TF_MIRROR=/opt/tf-plugins
   fi
+}
+
+# Fail unless an emulator answers at AWS_ENDPOINT_URL (call after kstream_emulator_env):
+# guards every command that would otherwise act on whatever the endpoint is.
+kstream_require_emulator() {
+  [ -n "${AWS_ENDPOINT_URL:-}" ] || die "AWS_ENDPOINT_URL is not set"
+  kstream_emulator_kind "$AWS_ENDPOINT_URL" >/dev/null ||
+    die "no emulator answers at $AWS_ENDPOINT_URL: run 'scripts/emulator.sh start' (or 'make emulator')"
 }

@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# Apply a pattern to the local emulator: the SAME configuration as for AWS, redirected by the environment.
+#
+#   scripts/local-apply.sh apply   <pattern> [-var k=v ...] [terraform args]   init + apply -auto-approve
+#   scripts/local-apply.sh destroy <pattern> [terraform args]                   destroy -auto-approve
+#   scripts/local-apply.sh plan    <pattern> [terraform args]
+#   scripts/local-apply.sh output  <pattern> [name]       terraform output -json (or -raw <name>)
+#   scripts/local-apply.sh vars    <pattern>              the variables' effective values, as JSON
+#   scripts/local-apply.sh state-dir <pattern>            where this deployment's state lives
+#
+# <pattern> is a directory name under patterns/ (01-apigw-kds-lambda), its number (01), or a path to
+# any other root configuration (it must contain a '/').
+#
+# How it reaches the emulator: the Terraform AWS provider (>= 5) takes its endpoint from AWS_ENDPOINT_URL,
+# like the aws CLI and the SDKs, and sends S3 requests path-style when the endpoint host is an IP address.
+# So no override file and no tflocal is needed, and nothing is written into patterns/: a real
+# `terraform apply` in the pattern directory is unaffected by anything done here.
+# The emulator's deployments are kept apart from AWS's:
+#   .kstream/tf/<pattern>/<state>/terraform.tfstate   state (-state), never the pattern dir's terraform.tfstate
+#   .kstream/tf/<pattern>/data                         TF_DATA_DIR (providers, modules), not <pattern>/.terraform
+#   .kstream/tf/<pattern>/<state>/var-args             the -var/-var-file arguments of the last apply, reused
+#                                                      by destroy/output/vars/plan on the same state
+# <state> is $KSTREAM_LOCAL_STATE (default "default"): independent deployments of one pattern side by side
+# (give each its own name prefix variable so resource names do not collide in the shared emulator).
+# Providers come from the mirror when KSTREAM_TF_MIRROR is set (scripts/tf.sh); on a machine with
+# /opt/tf-plugins it is set automatically, as in .ci/run.
+set -euo pipefail
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+
+usage() {
+  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+[ $# -ge 2 ] || usage
+cmd=$1
+pattern_arg=$2
+shift 2
+
+# Resolve the pattern directory: prints its absolute path.
+resolve_pattern() {
+  local arg=${1#patterns/} matches=()
+  arg=${arg%/}
+  if [ -f "$KSTREAM_ROOT/patterns/$arg/main.tf" ]; then
+    echo "$KSTREAM_ROOT/patterns/$arg"
+    return
+  fi
+  # Any other root configuration, given by path (scratch configurations, experiments).
+  if [[ "$1" == */* ]] && [ -f "$1/main.tf" ]; then
+    (cd "$1" && pwd)
+    return
+  fi
+  [[ "$arg" =~ ^[0-9]+$ ]] || die "no pattern patterns/$arg (have: $(cd "$KSTREAM_ROOT/patterns" && echo */))"
+  local d
+  for d in "$KSTREAM_ROOT"/patterns/"$(printf '%02d' "$((10#$arg))")"-*/; do
+    [ -f "$d/main.tf" ] && matches+=("$(basename "$d")")
+  done
+  [ ${#matches[@]} -eq 1 ] || die "pattern number $arg matches ${#matches[@]} patterns with a main.tf"
+  echo "$KSTREAM_ROOT/patterns/${matches[0]}"
+}
+
+pattern_dir=$(resolve_pattern "$pattern_arg")
+pattern=$(basename "$pattern_dir")
+state_name=${KSTREAM_LOCAL_STATE:-default}
+[[ "$state_name" =~ ^[A-Za-z0-9._-]+$ ]] || die "KSTREAM_LOCAL_STATE must be [A-Za-z0-9._-]+ (got '$state_name')"
+work_dir=$KSTREAM_STATE_DIR/tf/$pattern
+state_dir=$work_dir/$state_name
+state_file=$state_dir/terraform.tfstate
+var_args_file=$state_dir/var-args
+
+export TF_DATA_DIR=$work_dir/data
+export TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
+# A TF_CLI_CONFIG_FILE naming a missing file only adds a warning to every run.
+if [ -n "${TF_CLI_CONFIG_FILE:-}" ] && [ ! -f "$TF_CLI_CONFIG_FILE" ]; then unset TF_CLI_CONFIG_FILE; fi
+kstream_default_tf_mirror
+kstream_emulator_env
+
+if [ "$cmd" = state-dir ]; then
+  echo "$state_dir"
+  exit 0
+fi
+
+kstream_require_terraform
+kstream_require_venv
+kstream_require_emulator
+mkdir -p "$state_dir"
+
+# Split the remaining arguments: -var/-var-file are remembered for this state, the rest pass through.
+var_args=()
+other_args=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    -var | -var-file | --var | --var-file)
+      [ $# -ge 2 ] || die "$1 needs a value"
+      flag=${1#-}
+      var_args+=("-${flag#-}=$2")
+      shift 2
+      ;;
+    -var=* | -var-file=*) var_args+=("$1") && shift ;;
+    --var=* | --var-file=*) var_args+=("${1#-}") && shift ;;
+    *) other_args+=("$1") && shift ;;
+  esac
+done
+if [ ${#var_args[@]} -eq 0 ] && [ -f "$var_args_file" ]; then
+  mapfile -t var_args <"$var_args_file"
+fi
+
+color_args=()
+[ -t 1 ] || color_args=(-no-color)
+tf() {
+  local sub=$1
+  shift
+  terraform -chdir="$pattern_dir" "$sub" "${color_args[@]}" "$@"
+}
+
+init() {
+  local lock_args=()
+  # Never touch the pattern's committed lock file (init would otherwise rewrite it in patterns/).
+  [ -f "$pattern_dir/.terraform.lock.hcl" ] && lock_args=(-lockfile=readonly)
+  local out
+  if ! out=$("$KSTREAM_ROOT/scripts/tf.sh" init "$pattern_dir" -no-color "${lock_args[@]}" 2>&1); then
+    printf '%s\n' "$out" >&2
+    die "terraform init failed for patterns/$pattern"
+  fi
+}
+
+# The emulator keeps everything in memory: after it restarts, a saved state names resources that are
+# gone. Terraform's refresh drops most of them, but not all providers' resources handle it, so a state
+# written against another emulator process is set aside rather than trusted.
+emulator_identity() {
+  local pid_file=$KSTREAM_EMULATOR_PID_FILE
+  if [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
+    echo "$AWS_ENDPOINT_URL pid=$(cat "$pid_file") started=$(stat -c %Y "$pid_file")"
+  else
+    echo "$AWS_ENDPOINT_URL"
+  fi
+}
+
+check_state_freshness() {
+  local id_file=$state_dir/emulator-id current
+  current=$(emulator_identity)
+  if [ -f "$state_file" ] && [ -f "$id_file" ] && [ "$(cat "$id_file")" != "$current" ]; then
+    warn "state for patterns/$pattern ($state_name) was written against another emulator run: starting afresh"
+    mv "$state_file" "$state_file.stale.$(date +%s)"
+    rm -f "$state_file.backup"
+  fi
+  echo "$current" >"$id_file"
+}
+
+case $cmd in
+  apply)
+    check_state_freshness
+    init
+    printf '%s\n' "${var_args[@]}" >"$var_args_file"
+    [ ${#var_args[@]} -gt 0 ] || : >"$var_args_file"
+    log "terraform apply patterns/$pattern -> emulator at $AWS_ENDPOINT_URL (state: ${state_dir#"$KSTREAM_ROOT"/})"
+    tf apply -auto-approve -input=false -state="$state_file" "${var_args[@]}" "${other_args[@]}"
+    ;;
+  destroy)
+    if [ ! -f "$state_file" ]; then
+      log "nothing to destroy: no emulator state for patterns/$pattern ($state_name)"
+      exit 0
+    fi
+    init
+    log "terraform destroy patterns/$pattern from the emulator at $AWS_ENDPOINT_URL"
+    tf destroy -auto-approve -input=false -state="$state_file" "${var_args[@]}" "${other_args[@]}"
+    ;;
+  plan)
+    init
+    tf plan -input=false -state="$state_file" "${var_args[@]}" "${other_args[@]}"
+    ;;
+  output)
+    [ -f "$state_file" ] || die "patterns/$pattern is not applied to the emulator ($state_name): run '$0 apply $pattern'"
+    if [ ${#other_args[@]} -gt 0 ]; then
+      tf output -state="$state_file" -raw "${other_args[@]}"
+    else
+      tf output -state="$state_file" -json
+    fi
+    ;;
+  vars)
+    # Every declared variable's effective value (defaults plus this state's -var arguments), evaluated
+    # by Terraform itself so the smoke checks never duplicate a default. Sensitive variables are left out.
+    init
+    names=$("$KSTREAM_VENV/bin/python3" - "$pattern_dir" <<'PY'
+import glob, sys, hcl2
+names = []
+for path in sorted(glob.glob(sys.argv[1] + "/*.tf")):
+    with open(path) as f:
+        doc = hcl2.load(f)
+    for block in doc.get("variable", []):
+        for name, body in block.items():
+            # python-hcl2 keeps the label's quotes.
+            if body.get("sensitive") is not True:
+                names.append(name.strip('"'))
+print(" ".join(names))
+PY
+    )
+    expr="jsonencode({"
+    for n in $names; do expr+="\"$n\" = var.$n, "; done
+    expr+="})"
+    state_args=()
+    [ -f "$state_file" ] && state_args=(-state="$state_file")
+    # console prints the JSON as an HCL string literal: decode it once more.
+    echo "$expr" | tf console "${state_args[@]}" "${var_args[@]}" | jq -r 'fromjson? // .' | jq .
+    ;;
+  *) usage ;;
+esac
