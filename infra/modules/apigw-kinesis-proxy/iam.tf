@@ -1,0 +1,99 @@
+################################################################################
+# Integration role: API Gateway calls Kinesis with it (write to this stream only)
+################################################################################
+
+resource "aws_iam_role" "integration" {
+  name        = "${var.name}-kinesis-put"
+  description = "Lets the ${var.name} REST API put records into ${var.stream_name}"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "ApiGatewayAssumeRole"
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "apigateway.amazonaws.com" }
+    }]
+  })
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "integration" {
+  name = "${var.name}-kinesis-put"
+  role = aws_iam_role.integration.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(
+      [{
+        Sid      = "PutRecords"
+        Effect   = "Allow"
+        Action   = ["kinesis:PutRecord", "kinesis:PutRecords"]
+        Resource = [var.stream_arn]
+      }],
+      var.stream_kms_key_arn == null ? [] : [{
+        Sid      = "EncryptWithStreamKey"
+        Effect   = "Allow"
+        Action   = ["kms:GenerateDataKey"]
+        Resource = [var.stream_kms_key_arn]
+      }],
+    )
+  })
+}
+
+################################################################################
+# Account-wide CloudWatch role for API Gateway logging (optional)
+################################################################################
+
+resource "aws_iam_role" "cloudwatch" {
+  count = var.manage_account_cloudwatch_role ? 1 : 0
+
+  name        = "${var.name}-apigw-cloudwatch"
+  description = "API Gateway account role: writes access and execution logs in ${local.region}"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "ApiGatewayAssumeRole"
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "apigateway.amazonaws.com" }
+    }]
+  })
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "cloudwatch" {
+  count = var.manage_account_cloudwatch_role ? 1 : 0
+
+  name = "${var.name}-apigw-cloudwatch"
+  role = aws_iam_role.cloudwatch[0].id
+  # The role serves every API of the account in this region, so it is scoped to
+  # the region's log groups (the actions of AmazonAPIGatewayPushToCloudWatchLogs).
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid    = "ApiGatewayLogging"
+      Effect = "Allow"
+      Action = [
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:DescribeLogGroups",
+        "logs:DescribeLogStreams",
+        "logs:PutLogEvents",
+        "logs:GetLogEvents",
+        "logs:FilterLogEvents",
+      ]
+      Resource = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:*"]
+    }]
+  })
+}
+
+resource "aws_api_gateway_account" "this" {
+  count = var.manage_account_cloudwatch_role ? 1 : 0
+
+  cloudwatch_role_arn = aws_iam_role.cloudwatch[0].arn
+  # On destroy, clear the setting instead of leaving it pointing at the deleted role.
+  reset_on_delete = true
+
+  depends_on = [aws_iam_role_policy.cloudwatch]
+}
