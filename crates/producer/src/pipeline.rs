@@ -1,0 +1,1028 @@
+//! The producer's background task: aggregation per predicted shard, per-shard rate limiting,
+//! collection into PutRecords requests, dispatch, per-entry retries and expiry.
+//!
+//! One task owns all the state; `put` sends it [`Command`]s over a channel, requests run in
+//! their own tasks and report back over another channel. Every user record travels as a
+//! [`Pending`] that holds its result sender and its backpressure permit, so a record leaves the
+//! pipeline only by completing (success or failure) — never by being dropped.
+//!
+//! Stages, in order:
+//! 1. **Aggregation** ([`ShardBuffer`]): one `kstream_kpl::Aggregator` per predicted shard;
+//!    emitted when full or when its oldest record has waited `record_max_buffered_time`.
+//! 2. **Limiter** ([`ShardQueue`]): a FIFO of Kinesis records per shard behind two token buckets.
+//!    A shard with a request in flight waits for it, so the records of one shard (and of one
+//!    partition key) reach Kinesis in order unless a retry intervenes.
+//! 3. **Collection**: Kinesis records join the next PutRecords request, which is sent when full
+//!    (`collection_max_count`, `collection_max_size`) or when its oldest record is due.
+//! 4. **Completion**: per entry, success completes the user records; an error schedules a retry
+//!    of that entry only (backoff with jitter), until the records' time to live runs out.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_kinesis::operation::put_records::{PutRecordsError, PutRecordsOutput};
+use aws_sdk_kinesis::primitives::Blob;
+use aws_sdk_kinesis::types::PutRecordsRequestEntry;
+use aws_smithy_types::retry::RetryConfig;
+use bytes::Bytes;
+use kstream_kpl::{AggregatedRecord, Aggregator, AggregatorConfig, ShardId, ShardMap, UserRecord};
+use rand::Rng;
+use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
+use tokio::time::Instant;
+use tracing::{debug, trace, warn};
+
+use crate::config::ProducerConfig;
+use crate::error::{Error, RecordFailure};
+use crate::limiter::ShardLimiter;
+use crate::metrics::Metrics;
+use crate::result::{Attempt, PutOutcome};
+use crate::shards;
+
+/// Error codes retrying cannot fix.
+const NON_RETRYABLE: &[&str] = &[
+    "AccessDeniedException",
+    "ResourceNotFoundException",
+    "ValidationException",
+    "InvalidArgumentException",
+    "KMSAccessDeniedException",
+    "KMSDisabledException",
+    "KMSInvalidStateException",
+    "KMSNotFoundException",
+    "KMSOptInRequired",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+];
+/// The throttling error code.
+const THROTTLED: &str = "ProvisionedThroughputExceededException";
+/// Error code of a record accepted on a shard other than the predicted one.
+pub(crate) const WRONG_SHARD: &str = "WrongShard";
+/// The least time between two shard map refreshes asked for by wrong-shard results.
+const MIN_REFRESH_GAP: Duration = Duration::from_secs(1);
+
+/// A message to the background task.
+#[derive(Debug)]
+pub(crate) enum Command {
+    /// A new user record.
+    Put(Pending),
+    /// Send everything buffered now; the sender (if any) is answered once it is handed to the
+    /// limiter (not when it completes).
+    Flush(Option<oneshot::Sender<()>>),
+}
+
+/// One user record on its way, with everything needed to complete it.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    pub(crate) record: UserRecord,
+    pub(crate) tx: oneshot::Sender<Result<PutOutcome, RecordFailure>>,
+    pub(crate) _permit: OwnedSemaphorePermit,
+    pub(crate) arrival: Instant,
+    /// Arrival + time to live.
+    pub(crate) deadline: Instant,
+    /// When the record should be sent at the latest (arrival + buffered time, reset on retry).
+    pub(crate) send_by: Instant,
+    /// Start of the wait before the next attempt.
+    pub(crate) wait_start: Instant,
+    pub(crate) attempts: Vec<Attempt>,
+}
+
+impl Pending {
+    pub(crate) fn new(
+        record: UserRecord,
+        tx: oneshot::Sender<Result<PutOutcome, RecordFailure>>,
+        permit: OwnedSemaphorePermit,
+        config: &ProducerConfig,
+    ) -> Self {
+        let now = Instant::now();
+        Self {
+            record,
+            tx,
+            _permit: permit,
+            arrival: now,
+            deadline: now + config.record_ttl,
+            send_by: now + config.record_max_buffered_time,
+            wait_start: now,
+            attempts: Vec::new(),
+        }
+    }
+}
+
+/// A Kinesis record (an aggregate or a raw user record) and the user records it carries.
+#[derive(Debug)]
+struct KRecord {
+    partition_key: String,
+    explicit_hash_key: Option<String>,
+    data: Bytes,
+    members: Vec<Pending>,
+    /// The predicted shard (`None` when no shard map applies).
+    shard: Option<ShardId>,
+    /// The shard map generation the prediction came from.
+    generation: u64,
+    send_by: Instant,
+}
+
+impl KRecord {
+    fn from_aggregate(
+        agg: AggregatedRecord,
+        members: Vec<Pending>,
+        shard: Option<ShardId>,
+        generation: u64,
+    ) -> Self {
+        let send_by = members
+            .iter()
+            .map(|m| m.send_by)
+            .min()
+            .unwrap_or_else(Instant::now);
+        Self {
+            partition_key: agg.partition_key,
+            explicit_hash_key: agg.explicit_hash_key,
+            data: agg.data,
+            members,
+            shard,
+            generation,
+            send_by,
+        }
+    }
+
+    fn raw(member: Pending, shard: Option<ShardId>, generation: u64) -> Self {
+        Self {
+            partition_key: member.record.partition_key.clone(),
+            explicit_hash_key: member.record.explicit_hash_key.clone(),
+            data: member.record.data.clone(),
+            send_by: member.send_by,
+            members: vec![member],
+            shard,
+            generation,
+        }
+    }
+
+    /// Bytes Kinesis counts: data plus partition key.
+    fn size(&self) -> usize {
+        self.data.len() + self.partition_key.len()
+    }
+
+    fn expires(&self) -> Instant {
+        self.members
+            .iter()
+            .map(|m| m.deadline)
+            .min()
+            .unwrap_or_else(Instant::now)
+    }
+
+    fn aggregated(&self) -> bool {
+        self.members.len() > 1
+    }
+}
+
+/// The aggregation stage of one predicted shard.
+#[derive(Debug)]
+struct ShardBuffer {
+    aggregator: Aggregator,
+    members: VecDeque<Pending>,
+    /// The earliest `send_by` of the members.
+    deadline: Option<Instant>,
+}
+
+/// The limiter stage of one shard.
+#[derive(Debug)]
+struct ShardQueue {
+    limiter: Option<ShardLimiter>,
+    queue: VecDeque<KRecord>,
+}
+
+/// A retry waiting for its backoff.
+#[derive(Debug)]
+struct Retry {
+    record: KRecord,
+    not_before: Instant,
+    /// Break the record up and route its user records again (shard map changed, wrong shard).
+    reroute: bool,
+}
+
+/// What a request task reports.
+#[derive(Debug)]
+struct Completion {
+    batch: Vec<KRecord>,
+    started: Instant,
+    ended: Instant,
+    result: Result<PutRecordsOutput, (String, String)>,
+}
+
+/// The state of the background task.
+pub(crate) struct Pipeline {
+    config: ProducerConfig,
+    client: Client,
+    metrics: Arc<Metrics>,
+    /// Effective record size limit (data plus partition key).
+    max_record_size: usize,
+    /// Aggregate user records (config and stream allow it).
+    aggregate: bool,
+    /// Predict shards (the stream routes by key).
+    predict: bool,
+    shard_map: Option<ShardMap>,
+    generation: u64,
+    aggregator_config: AggregatorConfig,
+    buffers: HashMap<Option<ShardId>, ShardBuffer>,
+    queues: HashMap<Option<ShardId>, ShardQueue>,
+    retries: BTreeMap<(Instant, u64), Retry>,
+    retry_seq: u64,
+    batch: Vec<KRecord>,
+    batch_bytes: usize,
+    batch_deadline: Option<Instant>,
+    /// Shards with a request in flight.
+    busy: HashSet<ShardId>,
+    in_flight: usize,
+    completions_tx: mpsc::UnboundedSender<Completion>,
+    completions_rx: mpsc::UnboundedReceiver<Completion>,
+    refresh_tx: mpsc::UnboundedSender<Result<ShardMap, Error>>,
+    refresh_rx: mpsc::UnboundedReceiver<Result<ShardMap, Error>>,
+    refreshing: bool,
+    last_refresh: Instant,
+    refresh_wanted: bool,
+    flush_waiters: Vec<oneshot::Sender<()>>,
+}
+
+impl Pipeline {
+    pub(crate) fn new(
+        config: ProducerConfig,
+        client: Client,
+        metrics: Arc<Metrics>,
+        max_record_size: usize,
+        aggregate: bool,
+        shard_map: Option<ShardMap>,
+    ) -> Result<Self, Error> {
+        // An aggregate must fit the record limit with its partition key ("a").
+        let agg_max = config
+            .aggregation_max_size
+            .min(max_record_size.saturating_sub(1))
+            .max(kstream_kpl::MIN_MAX_SIZE);
+        let aggregator_config = AggregatorConfig::builder()
+            .max_size(agg_max)
+            .max_count(config.aggregation_max_count as u64)
+            .build()
+            .map_err(|e| {
+                Error::Config(crate::error::ConfigError::OutOfRange {
+                    name: "aggregation",
+                    value: e.to_string(),
+                    range: "see kstream_kpl::AggregatorConfig".into(),
+                })
+            })?;
+        let (completions_tx, completions_rx) = mpsc::unbounded_channel();
+        let (refresh_tx, refresh_rx) = mpsc::unbounded_channel();
+        let predict = shard_map.is_some();
+        Ok(Self {
+            config,
+            client,
+            metrics,
+            max_record_size,
+            aggregate: aggregate && predict,
+            predict,
+            shard_map,
+            generation: 0,
+            aggregator_config,
+            buffers: HashMap::new(),
+            queues: HashMap::new(),
+            retries: BTreeMap::new(),
+            retry_seq: 0,
+            batch: Vec::new(),
+            batch_bytes: 0,
+            batch_deadline: None,
+            busy: HashSet::new(),
+            in_flight: 0,
+            completions_tx,
+            completions_rx,
+            refresh_tx,
+            refresh_rx,
+            refreshing: false,
+            last_refresh: Instant::now(),
+            refresh_wanted: false,
+            flush_waiters: Vec::new(),
+        })
+    }
+
+    /// The effective record size limit.
+    pub(crate) fn max_record_size(&self) -> usize {
+        self.max_record_size
+    }
+
+    /// Runs until the command channel closes and every record has completed.
+    pub(crate) async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        let mut closed = false;
+        let mut received = Vec::with_capacity(1024);
+        loop {
+            let now = Instant::now();
+            if closed {
+                self.flush_now(now);
+            }
+            self.step(now);
+            if closed && self.is_idle() {
+                debug!("producer drained, background task ends");
+                return;
+            }
+            let wake = self.next_wakeup(now);
+            tokio::select! {
+                n = commands.recv_many(&mut received, 1024), if !closed => {
+                    if n == 0 {
+                        closed = true;
+                    }
+                    let now = Instant::now();
+                    for command in received.drain(..) {
+                        match command {
+                            Command::Put(pending) => self.route(pending, now),
+                            Command::Flush(waiter) => {
+                                self.flush_now(now);
+                                self.flush_waiters.extend(waiter);
+                            }
+                        }
+                    }
+                }
+                Some(completion) = self.completions_rx.recv() => {
+                    self.complete(completion);
+                }
+                Some(refresh) = self.refresh_rx.recv() => {
+                    self.install_shard_map(refresh);
+                }
+                () = sleep_until_opt(wake) => {}
+            }
+        }
+    }
+
+    fn is_idle(&self) -> bool {
+        self.in_flight == 0
+            && self.batch.is_empty()
+            && self.retries.is_empty()
+            && self.buffers.values().all(|b| b.members.is_empty())
+            && self.queues.values().all(|q| q.queue.is_empty())
+    }
+
+    /// The earliest moment something becomes due.
+    fn next_wakeup(&mut self, now: Instant) -> Option<Instant> {
+        let mut wake: Option<Instant> = None;
+        let mut at = |t: Instant| wake = Some(wake.map_or(t, |w| w.min(t)));
+        for buffer in self.buffers.values() {
+            if let Some(d) = buffer.deadline {
+                at(d);
+            }
+        }
+        if let Some(d) = self.batch_deadline
+            && self.in_flight < self.config.max_connections
+        {
+            at(d);
+        }
+        for (shard, queue) in &mut self.queues {
+            if let Some(front) = queue.queue.front() {
+                if shard.as_ref().is_some_and(|s| self.busy.contains(s)) {
+                    continue;
+                }
+                at(front.expires());
+                if let Some(limiter) = &mut queue.limiter {
+                    at(now + limiter.wait_for(front.size(), now));
+                }
+            }
+        }
+        if let Some(((t, _), _)) = self.retries.first_key_value() {
+            at(*t);
+        }
+        if self.predict && !self.refreshing {
+            if self.refresh_wanted {
+                at(self.last_refresh + MIN_REFRESH_GAP);
+            } else if let Some(interval) = self.config.shard_map_refresh_interval {
+                at(self.last_refresh + interval);
+            }
+        }
+        wake
+    }
+
+    /// Moves everything that is due one stage forward.
+    fn step(&mut self, now: Instant) {
+        self.maybe_refresh(now);
+        // Retries whose backoff is over.
+        while let Some(entry) = self.retries.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let retry = entry.remove();
+            self.resume_retry(retry, now);
+        }
+        // Aggregates whose oldest record is due.
+        let due: Vec<Option<ShardId>> = self
+            .buffers
+            .iter()
+            .filter(|(_, b)| b.deadline.is_some_and(|d| d <= now))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for shard in due {
+            self.flush_buffer(&shard);
+        }
+        self.drain(now);
+        if self.batch_deadline.is_some_and(|d| d <= now) && !self.batch.is_empty() {
+            self.dispatch(now);
+            self.drain(now);
+        }
+        if !self.flush_waiters.is_empty() {
+            for waiter in self.flush_waiters.drain(..) {
+                let _ = waiter.send(());
+            }
+        }
+    }
+
+    /// Makes everything buffered due now (flush on demand and on shutdown).
+    fn flush_now(&mut self, now: Instant) {
+        let shards: Vec<Option<ShardId>> = self.buffers.keys().cloned().collect();
+        for shard in shards {
+            self.flush_buffer(&shard);
+        }
+        for queue in self.queues.values_mut() {
+            for record in &mut queue.queue {
+                record.send_by = record.send_by.min(now);
+            }
+        }
+        if !self.batch.is_empty() {
+            self.batch_deadline = Some(now);
+        }
+    }
+
+    /// Sends a new or re-routed user record to the aggregation stage of its predicted shard.
+    fn route(&mut self, pending: Pending, _now: Instant) {
+        let shard = match (self.predict, &self.shard_map) {
+            (true, Some(map)) => match pending.record.hash_key() {
+                Ok(hash) => map.shard_for(hash).cloned(),
+                Err(e) => {
+                    self.fail(
+                        pending,
+                        RecordFailure::Rejected {
+                            code: "InvalidRecord".into(),
+                            message: e.to_string(),
+                            attempts: Vec::new(),
+                        },
+                    );
+                    return;
+                }
+            },
+            _ => None,
+        };
+        let size = pending.record.data.len() + pending.record.partition_key.len();
+        // Too big to share an aggregate with anything: sent alone, after what is buffered for the
+        // same shard so the order holds.
+        let alone = !self.aggregate
+            || shard.is_none()
+            || size + kstream_kpl::OVERHEAD + 16 > self.aggregator_config.max_size();
+        if alone {
+            self.flush_buffer(&shard);
+            let record = KRecord::raw(pending, shard.clone(), self.generation);
+            self.enqueue(shard, record, false);
+            return;
+        }
+        let generation = self.generation;
+        let config = self.aggregator_config.clone();
+        let buffer = self
+            .buffers
+            .entry(shard.clone())
+            .or_insert_with(|| ShardBuffer {
+                aggregator: Aggregator::new(config),
+                members: VecDeque::new(),
+                deadline: None,
+            });
+        match buffer.aggregator.add(pending.record.clone()) {
+            Ok(emitted) => {
+                let emitted = emitted.map(|agg| {
+                    let members: Vec<Pending> = buffer.members.drain(..agg.user_records).collect();
+                    KRecord::from_aggregate(agg, members, shard.clone(), generation)
+                });
+                buffer.members.push_back(pending);
+                buffer.deadline = buffer.members.iter().map(|m| m.send_by).min();
+                if let Some(record) = emitted {
+                    self.enqueue(shard, record, false);
+                }
+            }
+            Err(e) => self.fail(
+                pending,
+                RecordFailure::Rejected {
+                    code: "InvalidRecord".into(),
+                    message: e.to_string(),
+                    attempts: Vec::new(),
+                },
+            ),
+        }
+    }
+
+    /// Emits the pending aggregate of one shard to its limiter queue.
+    fn flush_buffer(&mut self, shard: &Option<ShardId>) {
+        let generation = self.generation;
+        let Some(buffer) = self.buffers.get_mut(shard) else {
+            return;
+        };
+        buffer.deadline = None;
+        let Some(agg) = buffer.aggregator.flush() else {
+            return;
+        };
+        let members: Vec<Pending> = buffer.members.drain(..agg.user_records).collect();
+        let record = KRecord::from_aggregate(agg, members, shard.clone(), generation);
+        self.enqueue(shard.clone(), record, false);
+    }
+
+    fn enqueue(&mut self, shard: Option<ShardId>, record: KRecord, front: bool) {
+        let rate_limit = self.config.rate_limit;
+        let queue = self
+            .queues
+            .entry(shard.clone())
+            .or_insert_with(|| ShardQueue {
+                limiter: shard
+                    .as_ref()
+                    .map(|_| ShardLimiter::new(rate_limit, Instant::now())),
+                queue: VecDeque::new(),
+            });
+        if front {
+            queue.queue.push_front(record);
+        } else {
+            queue.queue.push_back(record);
+        }
+    }
+
+    /// Moves Kinesis records from the limiter queues into requests while tokens, request room and
+    /// connections allow.
+    fn drain(&mut self, now: Instant) {
+        let shards: Vec<Option<ShardId>> = self
+            .queues
+            .iter()
+            .filter(|(_, q)| !q.queue.is_empty())
+            .map(|(k, _)| k.clone())
+            .collect();
+        for shard in shards {
+            if shard.as_ref().is_some_and(|s| self.busy.contains(s)) {
+                continue;
+            }
+            loop {
+                let Some(queue) = self.queues.get_mut(&shard) else {
+                    break;
+                };
+                let Some(front) = queue.queue.front() else {
+                    break;
+                };
+                if front.expires() <= now {
+                    let record = queue.queue.pop_front().expect("front exists");
+                    self.expire_some(record, now);
+                    continue;
+                }
+                let size = front.size();
+                let full = self.batch.len() >= self.config.collection_max_count
+                    || self.batch_bytes + size > self.config.collection_max_size;
+                if full && !self.batch.is_empty() {
+                    if self.in_flight >= self.config.max_connections {
+                        return;
+                    }
+                    self.dispatch(now);
+                    // The shard just went into flight: the rest of its queue waits for it.
+                    if shard.as_ref().is_some_and(|s| self.busy.contains(s)) {
+                        break;
+                    }
+                    continue;
+                }
+                let queue = self.queues.get_mut(&shard).expect("queue exists");
+                if let Some(limiter) = &mut queue.limiter
+                    && !limiter.try_take(size, now)
+                {
+                    break;
+                }
+                let record = queue.queue.pop_front().expect("front exists");
+                self.batch_bytes += size;
+                self.batch_deadline = Some(
+                    self.batch_deadline
+                        .map_or(record.send_by, |d| d.min(record.send_by)),
+                );
+                self.batch.push(record);
+            }
+        }
+        let full = self.batch.len() >= self.config.collection_max_count;
+        if full && self.in_flight < self.config.max_connections {
+            self.dispatch(now);
+        }
+    }
+
+    /// Sends the current request.
+    fn dispatch(&mut self, now: Instant) {
+        if self.batch.is_empty() || self.in_flight >= self.config.max_connections {
+            return;
+        }
+        let mut batch = std::mem::take(&mut self.batch);
+        self.batch_bytes = 0;
+        self.batch_deadline = None;
+        self.in_flight += 1;
+        let mut entries = Vec::with_capacity(batch.len());
+        for record in &mut batch {
+            if let Some(shard) = &record.shard {
+                self.busy.insert(shard.clone());
+            }
+            for member in &mut record.members {
+                if member.attempts.is_empty() {
+                    Metrics::add(
+                        &self.metrics.buffering_time_us,
+                        now.saturating_duration_since(member.arrival).as_micros() as u64,
+                    );
+                    Metrics::add(&self.metrics.buffered_records, 1);
+                }
+            }
+            let entry = PutRecordsRequestEntry::builder()
+                .data(Blob::new(record.data.to_vec()))
+                .partition_key(record.partition_key.clone())
+                .set_explicit_hash_key(record.explicit_hash_key.clone())
+                .build()
+                .expect("data and partition key are set");
+            entries.push(entry);
+        }
+        Metrics::add(&self.metrics.put_records_requests, 1);
+        Metrics::add(&self.metrics.put_records_entries, batch.len() as u64);
+        trace!(entries = entries.len(), "PutRecords");
+        let client = self.client.clone();
+        let stream = self.config.stream_name.clone();
+        let timeout = self.config.request_timeout;
+        let tx = self.completions_tx.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let send = client
+                .put_records()
+                .stream_name(stream)
+                .set_records(Some(entries))
+                .customize()
+                // The producer retries per entry; SDK retries would resend whole requests.
+                .config_override(
+                    aws_sdk_kinesis::config::Builder::default()
+                        .retry_config(RetryConfig::disabled()),
+                )
+                .send();
+            let result = match tokio::time::timeout(timeout, send).await {
+                Ok(Ok(output)) => Ok(output),
+                Ok(Err(err)) => Err(classify(&err)),
+                Err(_) => Err((
+                    "Timeout".to_owned(),
+                    format!("PutRecords did not answer within {timeout:?}"),
+                )),
+            };
+            let _ = tx.send(Completion {
+                batch,
+                started,
+                ended: Instant::now(),
+                result,
+            });
+        });
+    }
+
+    /// Handles a request's result.
+    fn complete(&mut self, completion: Completion) {
+        let Completion {
+            batch,
+            started,
+            ended,
+            result,
+        } = completion;
+        self.in_flight -= 1;
+        for record in &batch {
+            if let Some(shard) = &record.shard {
+                self.busy.remove(shard);
+            }
+        }
+        let duration = ended.saturating_duration_since(started);
+        Metrics::add(&self.metrics.request_time_us, duration.as_micros() as u64);
+        let output = match result {
+            Ok(output) if output.records().len() == batch.len() => output,
+            Ok(output) => {
+                let message = format!(
+                    "PutRecords answered {} entries for {} sent",
+                    output.records().len(),
+                    batch.len()
+                );
+                warn!("{message}");
+                for record in batch {
+                    self.failed(record, started, ended, "ResponseMismatch", &message);
+                }
+                return;
+            }
+            Err((code, message)) => {
+                debug!(code, message, entries = batch.len(), "PutRecords failed");
+                for record in batch {
+                    self.failed(record, started, ended, &code, &message);
+                }
+                return;
+            }
+        };
+        for (record, entry) in batch.into_iter().zip(output.records()) {
+            if let Some(code) = entry.error_code() {
+                let message = entry.error_message().unwrap_or_default();
+                self.failed(record, started, ended, code, message);
+                continue;
+            }
+            let shard_id = entry.shard_id().unwrap_or_default();
+            let sequence_number = entry.sequence_number().unwrap_or_default();
+            // An aggregate on an unexpected shard: consumers such as the KCL drop its sub-records
+            // outside that shard's range, so the records are put again with a fresh shard map.
+            // A raw record lands where its own key sends it, so it is fine wherever it is.
+            let wrong_shard = record.aggregated()
+                && record
+                    .shard
+                    .as_ref()
+                    .is_some_and(|predicted| predicted.as_str() != shard_id);
+            if wrong_shard {
+                warn!(
+                    predicted = ?record.shard,
+                    actual = shard_id,
+                    "aggregate went to an unexpected shard; refreshing the shard map and retrying"
+                );
+                self.refresh_wanted = true;
+                let message = format!(
+                    "aggregate predicted for {} went to {shard_id}",
+                    record.shard.as_ref().map_or("?", |s| s.as_str())
+                );
+                self.failed(record, started, ended, WRONG_SHARD, &message);
+                continue;
+            }
+            if record
+                .shard
+                .as_ref()
+                .is_some_and(|p| p.as_str() != shard_id)
+            {
+                self.refresh_wanted = true;
+            }
+            Metrics::add(&self.metrics.kinesis_records_put, 1);
+            Metrics::add(&self.metrics.kinesis_records_data_put, record.size() as u64);
+            let aggregated = record.aggregated();
+            for mut member in record.members {
+                member.attempts.push(Attempt {
+                    delay: started.saturating_duration_since(member.wait_start),
+                    duration: ended.saturating_duration_since(started),
+                    error_code: None,
+                    error_message: None,
+                });
+                Metrics::add(&self.metrics.user_records_put, 1);
+                Metrics::add(
+                    &self.metrics.user_records_data_put,
+                    member.record.data.len() as u64,
+                );
+                Metrics::add(&self.metrics.retries, member.attempts.len() as u64 - 1);
+                let outcome = PutOutcome {
+                    sequence_number: sequence_number.to_owned(),
+                    shard_id: shard_id.to_owned(),
+                    aggregated,
+                    attempts: std::mem::take(&mut member.attempts),
+                };
+                let _ = member.tx.send(Ok(outcome));
+            }
+        }
+    }
+
+    /// Records a failed attempt of one Kinesis record and decides: fail now, or retry later.
+    fn failed(
+        &mut self,
+        mut record: KRecord,
+        started: Instant,
+        ended: Instant,
+        code: &str,
+        message: &str,
+    ) {
+        self.metrics.error(code, 1);
+        for member in &mut record.members {
+            member.attempts.push(Attempt {
+                delay: started.saturating_duration_since(member.wait_start),
+                duration: ended.saturating_duration_since(started),
+                error_code: Some(code.to_owned()),
+                error_message: Some(message.to_owned()),
+            });
+            member.wait_start = ended;
+        }
+        let fatal =
+            NON_RETRYABLE.contains(&code) || (code == THROTTLED && self.config.fail_if_throttled);
+        if fatal {
+            for member in record.members {
+                let attempts = member.attempts.clone();
+                self.fail(
+                    member,
+                    RecordFailure::Rejected {
+                        code: code.to_owned(),
+                        message: message.to_owned(),
+                        attempts,
+                    },
+                );
+            }
+            return;
+        }
+        let attempt = record.members.first().map_or(1, |m| m.attempts.len());
+        let backoff = self.backoff(attempt);
+        let now = Instant::now();
+        let not_before = now + backoff;
+        let reroute = code == WRONG_SHARD || record.generation != self.generation;
+        let due = not_before.min(record.expires());
+        self.schedule_retry(
+            Retry {
+                record,
+                not_before,
+                reroute,
+            },
+            due,
+        );
+    }
+
+    fn schedule_retry(&mut self, retry: Retry, due: Instant) {
+        self.retry_seq += 1;
+        self.retries.insert((due, self.retry_seq), retry);
+    }
+
+    /// Exponential backoff from `retry_base_delay` to `retry_max_delay`, jittered over its upper
+    /// half.
+    fn backoff(&self, attempt: usize) -> Duration {
+        let exp = u32::try_from(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX)
+            .min(16);
+        let full = self
+            .config
+            .retry_base_delay
+            .saturating_mul(1 << exp)
+            .min(self.config.retry_max_delay);
+        let jitter: f64 = rand::rng().random_range(0.5..=1.0);
+        full.mul_f64(jitter)
+    }
+
+    /// A retry whose time has come: expire what ran out of time, send the rest again.
+    fn resume_retry(&mut self, retry: Retry, now: Instant) {
+        let Retry {
+            mut record,
+            not_before,
+            reroute,
+        } = retry;
+        let (expired, alive): (Vec<Pending>, Vec<Pending>) =
+            record.members.drain(..).partition(|m| m.deadline <= now);
+        let whole = expired.is_empty();
+        for member in expired {
+            self.expire(member);
+        }
+        if alive.is_empty() {
+            return;
+        }
+        if now < not_before {
+            // Woken early by a member's expiry; the others wait out the backoff.
+            record.members = alive;
+            let due = not_before.min(record.expires());
+            if whole {
+                self.schedule_retry(
+                    Retry {
+                        record,
+                        not_before,
+                        reroute,
+                    },
+                    due,
+                );
+            } else {
+                self.schedule_retry(
+                    Retry {
+                        record,
+                        not_before,
+                        reroute: true,
+                    },
+                    due,
+                );
+            }
+            return;
+        }
+        if whole && !reroute && record.generation == self.generation {
+            record.members = alive;
+            record.send_by = now;
+            let shard = record.shard.clone();
+            self.enqueue(shard, record, true);
+        } else {
+            // Aggregate again: the shard map changed, or members left.
+            for mut member in alive {
+                member.send_by = now + self.config.record_max_buffered_time / 2;
+                self.route(member, now);
+            }
+        }
+    }
+
+    /// Fails the expired members of a queued record and re-routes the others.
+    fn expire_some(&mut self, mut record: KRecord, now: Instant) {
+        let (expired, alive): (Vec<Pending>, Vec<Pending>) =
+            record.members.drain(..).partition(|m| m.deadline <= now);
+        for member in expired {
+            self.expire(member);
+        }
+        for member in alive {
+            self.route(member, now);
+        }
+    }
+
+    fn expire(&mut self, member: Pending) {
+        Metrics::add(&self.metrics.user_records_expired, 1);
+        let attempts = member.attempts.clone();
+        self.fail(
+            member,
+            RecordFailure::Expired {
+                ttl: self.config.record_ttl,
+                attempts,
+            },
+        );
+    }
+
+    fn fail(&mut self, member: Pending, failure: RecordFailure) {
+        Metrics::add(&self.metrics.user_records_failed, 1);
+        Metrics::add(
+            &self.metrics.retries,
+            member.attempts.len().saturating_sub(1) as u64,
+        );
+        debug!(partition_key = %member.record.partition_key, %failure, "user record failed");
+        let _ = member.tx.send(Err(failure));
+    }
+
+    fn maybe_refresh(&mut self, now: Instant) {
+        if !self.predict || self.refreshing {
+            return;
+        }
+        let due = if self.refresh_wanted {
+            now >= self.last_refresh + MIN_REFRESH_GAP
+        } else {
+            self.config
+                .shard_map_refresh_interval
+                .is_some_and(|i| now >= self.last_refresh + i)
+        };
+        if !due {
+            return;
+        }
+        self.refreshing = true;
+        self.refresh_wanted = false;
+        self.last_refresh = now;
+        let client = self.client.clone();
+        let stream = self.config.stream_name.clone();
+        let tx = self.refresh_tx.clone();
+        tokio::spawn(async move {
+            let _ = tx.send(shards::shard_map(&client, &stream).await);
+        });
+    }
+
+    fn install_shard_map(&mut self, refresh: Result<ShardMap, Error>) {
+        self.refreshing = false;
+        let map = match refresh {
+            Ok(map) => map,
+            Err(e) => {
+                warn!(error = %e, "shard map refresh failed; keeping the previous map");
+                return;
+            }
+        };
+        if self.shard_map.as_ref() == Some(&map) {
+            return;
+        }
+        Metrics::add(&self.metrics.shard_map_refreshes, 1);
+        debug!(shards = map.len(), "shard map changed");
+        self.generation += 1;
+        let gone = |shard: &Option<ShardId>| {
+            shard
+                .as_ref()
+                .is_some_and(|s| !map.ranges().iter().any(|r| &r.shard_id == s))
+        };
+        let stale_buffers: Vec<Option<ShardId>> =
+            self.buffers.keys().filter(|k| gone(k)).cloned().collect();
+        let stale_queues: Vec<Option<ShardId>> =
+            self.queues.keys().filter(|k| gone(k)).cloned().collect();
+        self.shard_map = Some(map);
+        let now = Instant::now();
+        for shard in stale_buffers {
+            if let Some(buffer) = self.buffers.remove(&shard) {
+                for member in buffer.members {
+                    self.route(member, now);
+                }
+            }
+        }
+        for shard in stale_queues {
+            if let Some(queue) = self.queues.remove(&shard) {
+                for record in queue.queue {
+                    for member in record.members {
+                        self.route(member, now);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Error code and message of a failed request.
+fn classify(err: &SdkError<PutRecordsError>) -> (String, String) {
+    let message = DisplayErrorContext(err).to_string();
+    match err {
+        SdkError::ServiceError(service) => {
+            let code = service
+                .err()
+                .code()
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("Http{}", service.raw().status().as_u16()));
+            (code, message)
+        }
+        SdkError::TimeoutError(_) => ("Timeout".to_owned(), message),
+        SdkError::DispatchFailure(_) => ("DispatchFailure".to_owned(), message),
+        SdkError::ResponseError(_) => ("ResponseError".to_owned(), message),
+        _ => ("RequestFailed".to_owned(), message),
+    }
+}
+
+async fn sleep_until_opt(wake: Option<Instant>) {
+    match wake {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
