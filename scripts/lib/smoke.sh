@@ -1,0 +1,70 @@
+# shellcheck shell=bash disable=SC2154 # colours come from scripts/lib/common.sh
+# Smoke-check helpers: PASS/FAIL lines and a summary. Source after scripts/lib/common.sh.
+#
+#   check_eq   "<what>" <expected> <actual>     PASS when equal (strings)
+#   check_num  "<what>" <expected> <actual>     PASS when numerically equal (100 == 100.0)
+#   check_true "<what>" <command...>            PASS when the command succeeds
+#   check_json "<what>" <json> <jq filter>      PASS when the filter yields true for the JSON
+#   pass/fail  "<what>" [detail]
+#   smoke_summary                               prints totals; returns 1 if anything failed
+#   awse <aws args...>                          the aws CLI against $AWS_ENDPOINT_URL, JSON output
+
+SMOKE_PASSED=0
+SMOKE_FAILED=0
+SMOKE_FAILURES=()
+
+pass() {
+  SMOKE_PASSED=$((SMOKE_PASSED + 1))
+  printf '%sPASS%s  %s%s\n' "$_k_green" "$_k_reset" "$1" "${2:+ ($2)}"
+}
+
+fail() {
+  SMOKE_FAILED=$((SMOKE_FAILED + 1))
+  SMOKE_FAILURES+=("$1")
+  printf '%sFAIL%s  %s%s\n' "$_k_red" "$_k_reset" "$1" "${2:+: $2}"
+}
+
+section() { printf '\n%s-- %s%s\n' "$_k_bold" "$1" "$_k_reset"; }
+
+check_eq() {
+  if [ "$2" = "$3" ]; then pass "$1" "$3"; else fail "$1" "expected '$2', got '$3'"; fi
+}
+
+check_num() {
+  if [ -n "$3" ] && awk -v a="$2" -v b="$3" 'BEGIN { exit !(a + 0 == b + 0) }'; then
+    pass "$1" "$3"
+  else
+    fail "$1" "expected $2, got '${3}'"
+  fi
+}
+
+check_true() {
+  local what=$1
+  shift
+  if "$@" >/dev/null 2>&1; then pass "$what"; else fail "$what" "'$*' failed"; fi
+}
+
+check_json() {
+  local what=$1 json=$2 filter=$3 detail=${4:-}
+  if [ "$(jq -r "$filter" <<<"$json" 2>/dev/null)" = true ]; then
+    pass "$what" "$detail"
+  else
+    fail "$what" "${detail:+$detail; }not true: $filter"
+  fi
+}
+
+# The aws CLI against the emulator. --endpoint-url is explicit so the intent is visible in every call.
+awse() { aws --endpoint-url "$AWS_ENDPOINT_URL" --output json "$@"; }
+
+smoke_summary() {
+  local name=$1
+  printf '\n'
+  if [ "$SMOKE_FAILED" -eq 0 ]; then
+    printf '%s%s: all %d checks passed%s\n' "$_k_green" "$name" "$SMOKE_PASSED" "$_k_reset"
+    return 0
+  fi
+  printf '%s%s: %d of %d checks FAILED:%s\n' "$_k_red" "$name" "$SMOKE_FAILED" \
+    "$((SMOKE_PASSED + SMOKE_FAILED))" "$_k_reset"
+  printf '  - %s\n' "${SMOKE_FAILURES[@]}"
+  return 1
+}
