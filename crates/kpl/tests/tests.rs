@@ -3,4 +3,5 @@
 mod aggregator;
 mod deaggregate;
 mod hash;
+mod interop;
 mod support;

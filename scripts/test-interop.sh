@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# KPL interop, both ways, with the libraries users have (Python aws_kinesis_agg, Node aws-kinesis-agg):
+#  1. kstream-kpl deaggregates the vectors those libraries made (tests/interop/vectors, committed;
+#     regenerate with tests/interop/generate.sh) to the same user records, and re-encodes them to
+#     the same bytes;
+#  2. those libraries deaggregate kstream-kpl's records (examples/interop_out.rs) to the records we put in.
+# Fails on any difference.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+make --no-print-directory venv
+if [ ! bench/node_modules/.package-lock.json -nt bench/package-lock.json ]; then
+  npm ci --prefix bench --no-audit --no-fund --silent
+fi
+
+echo "==> interop 1/2: kstream-kpl reads the Python and Node vectors"
+cargo test -q -p kstream-kpl --test tests interop
+
+echo "==> interop 2/2: Python and Node read kstream-kpl's records"
+out=target/interop/kstream-kpl.json
+cargo run -q -p kstream-kpl --example interop_out -- tests/interop/cases.json "$out"
+.venv/bin/python tests/interop/check_python.py "$out"
+NODE_PATH=bench/node_modules node tests/interop/check_node.js "$out"
