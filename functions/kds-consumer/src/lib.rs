@@ -1,1 +1,428 @@
-//! Lambda function kds-consumer (work in progress).
+//! kstream pattern 1 consumer: a Kinesis event source mapping's batches, record by record.
+//!
+//! For every Kinesis record of the batch, in order, the [`handler`]:
+//! 1. decodes the base64 `data` (malformed base64 fails that record, not the invocation:
+//!    see [`event`]);
+//! 2. deaggregates KPL aggregates with `kstream_kpl` (a record that starts with the KPL
+//!    magic but is corrupt — bad MD5, bad protobuf, truncated — fails; it is not processed
+//!    as plain data);
+//! 3. decodes each user record (the plain record, or every sub-record of the aggregate) as
+//!    UTF-8 JSON, and runs the [`RecordProcessor`] on it ([`ValidatingProcessor`] by default);
+//! 4. answers with `batchItemFailures` naming the sequence number of every failed Kinesis
+//!    record, once each, in batch order. A failed sub-record fails its outer record; the
+//!    remaining sub-records of that aggregate are skipped (they are redelivered with it).
+//!
+//! Records after a failed one are still processed, so the response names *every* failure
+//! (what bisect-on-error needs to isolate bad records quickly); Lambda retries from the
+//! lowest failed sequence number, so processing must be idempotent.
+//!
+//! At the end of every invocation one CloudWatch EMF document is written to stdout with
+//! these metrics (namespace from `POWERTOOLS_METRICS_NAMESPACE`, else
+//! `KSTREAM_METRICS_NAMESPACE`, else `kstream`; dimension `FunctionName`):
+//!
+//! | metric | unit | meaning |
+//! |---|---|---|
+//! | `Records` | Count | Kinesis records in the batch |
+//! | `Bytes` | Bytes | decoded bytes of those records |
+//! | `AggregatedRecords` | Count | records that were KPL aggregates |
+//! | `SubRecords` | Count | user records taken out of aggregates |
+//! | `UserRecords` | Count | user records processed successfully (plain + sub-records) |
+//! | `FailedRecords` | Count | records named in `batchItemFailures` |
+//!
+//! # Configuration (environment, read once per cold start)
+//! - `REQUIRED_FIELDS`: comma-separated top-level fields every record must have (default none);
+//! - `POWERTOOLS_METRICS_NAMESPACE` / `KSTREAM_METRICS_NAMESPACE`: EMF namespace (default `kstream`);
+//! - `POWERTOOLS_SERVICE_NAME`: written as the `service` property of the EMF documents;
+//! - `AWS_LAMBDA_LOG_FORMAT` (`JSON` for JSON logs) and `AWS_LAMBDA_LOG_LEVEL` / `RUST_LOG`.
+//!
+//! # Poison records
+//! A record whose JSON has `"poison": true` always fails with
+//! [`ProcessError::Poison`](error::ProcessError::Poison): tests, the local data plane and
+//! `make demo` use it to exercise the failure path deterministically.
+//!
+//! # Logs
+//! One span per invocation (from the runtime, with `requestId`) and one per Kinesis record
+//! (`sequence_number`, `partition_key`, `shard_id`); failures at `warn` with `error_kind`
+//! and the reason; payloads only at `trace`.
+//!
+//! # Example
+//! ```
+//! use kds_consumer::{Consumer, ValidatingProcessor, event::KinesisEvent, handler};
+//! use kstream_pipeline::emf::MemorySink;
+//! use lambda_runtime::{Context, LambdaEvent};
+//! use std::sync::Arc;
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let event: KinesisEvent = serde_json::from_value(serde_json::json!({"Records": [
+//!     {"kinesis": {"sequenceNumber": "1", "partitionKey": "k", "data": "eyJvayI6dHJ1ZX0="}},
+//!     {"kinesis": {"sequenceNumber": "2", "partitionKey": "k", "data": "bm90IGpzb24="}},
+//! ]})).unwrap();
+//! let sink = Arc::new(MemorySink::default());
+//! let consumer = Consumer::builder()
+//!     .processor(ValidatingProcessor::default())
+//!     .metrics_sink(sink.clone())
+//!     .build();
+//! let response = handler(LambdaEvent::new(event, Context::default()), &consumer).await.unwrap();
+//! let failed: Vec<_> = response.batch_item_failures.iter()
+//!     .map(|f| f.item_identifier.clone().unwrap()).collect();
+//! assert_eq!(failed, ["2"]);
+//! assert_eq!(sink.documents()[0]["FailedRecords"], 1);
+//! # });
+//! ```
+//!
+//! # Layout
+//! - [`event`]: the Kinesis event type (base64 kept as text; why is documented there).
+//! - [`processor`]: [`RecordProcessor`], [`UserRecord`] and the shipped [`ValidatingProcessor`].
+//! - [`error`]: [`RecordError`](error::RecordError) and [`ProcessError`](error::ProcessError).
+
+pub mod error;
+pub mod event;
+pub mod processor;
+
+use std::convert::Infallible;
+use std::fmt;
+use std::sync::Arc;
+
+use aws_lambda_events::streams::KinesisEventResponse;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use bytes::Bytes;
+use kstream_kpl::Deaggregated;
+use kstream_pipeline::BatchOutcome;
+use kstream_pipeline::decode::decode_json;
+use kstream_pipeline::emf::{EmfSink, Metrics, MetricsConfig, Stdout};
+use lambda_runtime::LambdaEvent;
+use tracing::Instrument as _;
+
+pub use error::{ProcessError, RecordError};
+use event::{KinesisEvent, KinesisEventRecord};
+pub use processor::{RecordProcessor, UserRecord, ValidatingProcessor};
+
+/// The function name used as the `FunctionName` dimension outside Lambda.
+pub const FUNCTION_NAME: &str = "kds-consumer";
+
+/// Everything the handler needs, built once per cold start.
+pub struct Consumer<P = ValidatingProcessor> {
+    processor: P,
+    metrics: MetricsConfig,
+    sink: Arc<dyn EmfSink>,
+}
+
+impl<P: fmt::Debug> fmt::Debug for Consumer<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Consumer")
+            .field("processor", &self.processor)
+            .field("metrics", &self.metrics)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Consumer<ValidatingProcessor> {
+    /// A builder with the documented defaults (see [`ConsumerBuilder`]).
+    pub fn builder() -> ConsumerBuilder<ValidatingProcessor> {
+        ConsumerBuilder {
+            processor: None,
+            metrics: None,
+            sink: None,
+        }
+    }
+
+    /// The consumer Lambda runs: [`ValidatingProcessor::from_env`], metrics configured
+    /// from the environment, EMF to stdout.
+    pub fn from_env() -> Self {
+        Self::builder()
+            .processor(ValidatingProcessor::from_env())
+            .build()
+    }
+}
+
+impl<P> Consumer<P> {
+    /// The processor.
+    pub fn processor(&self) -> &P {
+        &self.processor
+    }
+}
+
+/// Builder for [`Consumer`].
+pub struct ConsumerBuilder<P> {
+    processor: Option<P>,
+    metrics: Option<MetricsConfig>,
+    sink: Option<Arc<dyn EmfSink>>,
+}
+
+impl<P> ConsumerBuilder<P> {
+    /// The per-record processing. By default, [`ValidatingProcessor::default`]
+    /// (JSON objects, no required fields, poison records fail).
+    pub fn processor<Q: RecordProcessor>(self, processor: Q) -> ConsumerBuilder<Q> {
+        ConsumerBuilder {
+            processor: Some(processor),
+            metrics: self.metrics,
+            sink: self.sink,
+        }
+    }
+
+    /// Metrics namespace and dimensions. By default,
+    /// `MetricsConfig::from_env("kds-consumer")` (see `kstream_pipeline::emf`).
+    pub fn metrics_config(mut self, config: MetricsConfig) -> Self {
+        self.metrics = Some(config);
+        self
+    }
+
+    /// Where EMF documents go. By default, stdout ([`Stdout`]), which is what Lambda needs.
+    pub fn metrics_sink(mut self, sink: Arc<dyn EmfSink>) -> Self {
+        self.sink = Some(sink);
+        self
+    }
+}
+
+impl<P: RecordProcessor + Default> ConsumerBuilder<P> {
+    /// Builds the consumer.
+    pub fn build(self) -> Consumer<P> {
+        Consumer {
+            processor: self.processor.unwrap_or_default(),
+            metrics: self
+                .metrics
+                .unwrap_or_else(|| MetricsConfig::from_env(FUNCTION_NAME)),
+            sink: self.sink.unwrap_or_else(|| Arc::new(Stdout)),
+        }
+    }
+}
+
+impl<P: RecordProcessor> ConsumerBuilder<P> {
+    /// Builds the consumer; for processors without a `Default`, the processor must have
+    /// been set.
+    ///
+    /// # Errors
+    /// Returns the builder back when no processor was set.
+    pub fn try_build(self) -> Result<Consumer<P>, Self> {
+        let Some(processor) = self.processor else {
+            return Err(self);
+        };
+        Ok(Consumer {
+            processor,
+            metrics: self
+                .metrics
+                .unwrap_or_else(|| MetricsConfig::from_env(FUNCTION_NAME)),
+            sink: self.sink.unwrap_or_else(|| Arc::new(Stdout)),
+        })
+    }
+}
+
+/// Counters of one batch (written as EMF at the end of the invocation).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Counters {
+    /// Kinesis records in the batch.
+    pub records: usize,
+    /// Decoded bytes of those records.
+    pub bytes: usize,
+    /// Records that were KPL aggregates.
+    pub aggregated: usize,
+    /// User records taken out of aggregates.
+    pub sub_records: usize,
+    /// User records processed successfully (plain records and sub-records).
+    pub user_records: usize,
+}
+
+/// A Kinesis record that failed, and why.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct RecordFailure {
+    /// The record's sequence number.
+    pub sequence_number: String,
+    /// Why it failed.
+    pub error: RecordError,
+}
+
+/// What happened to a batch: the failures in batch order, and the counters.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct BatchReport {
+    /// Failed Kinesis records, each once, in batch order.
+    pub failures: Vec<RecordFailure>,
+    /// The batch's counters.
+    pub counters: Counters,
+}
+
+impl BatchReport {
+    /// The partial-batch response: `batchItemFailures` naming every failed record once,
+    /// in batch order.
+    pub fn response(&self) -> KinesisEventResponse {
+        let mut outcome = BatchOutcome::new();
+        for failure in &self.failures {
+            outcome.fail(failure.sequence_number.as_str());
+        }
+        let mut response = KinesisEventResponse::default();
+        for sequence_number in outcome.into_failed_ids() {
+            response.add_failure(sequence_number);
+        }
+        response
+    }
+
+    /// The EMF metrics document of this batch.
+    pub fn metrics<'c>(&self, config: &'c MetricsConfig) -> Metrics<'c> {
+        let c = &self.counters;
+        let mut metrics = Metrics::new(config);
+        metrics.count("Records", c.records);
+        metrics.bytes("Bytes", c.bytes);
+        metrics.count("AggregatedRecords", c.aggregated);
+        metrics.count("SubRecords", c.sub_records);
+        metrics.count("UserRecords", c.user_records);
+        metrics.count("FailedRecords", self.response().batch_item_failures.len());
+        metrics
+    }
+}
+
+impl<P: RecordProcessor> Consumer<P> {
+    /// Processes every record of `event` in order (the handler without the Lambda
+    /// plumbing): one span per record, failures logged at `warn`.
+    pub async fn process_batch(&self, event: &KinesisEvent) -> BatchReport {
+        let mut report = BatchReport::default();
+        for record in &event.records {
+            let kinesis = &record.kinesis;
+            let span = tracing::info_span!(
+                "record",
+                sequence_number = %kinesis.sequence_number,
+                partition_key = %kinesis.partition_key,
+                shard_id = record.shard_id().unwrap_or_default(),
+            );
+            let result = process_record(record, self, &mut report.counters)
+                .instrument(span.clone())
+                .await;
+            if let Err(error) = result {
+                span.in_scope(|| {
+                    tracing::warn!(
+                        error_kind = error.kind(),
+                        error = %error,
+                        "record failed; reported in batchItemFailures"
+                    );
+                });
+                report.failures.push(RecordFailure {
+                    sequence_number: kinesis.sequence_number.clone(),
+                    error,
+                });
+            }
+        }
+        report
+    }
+}
+
+/// Handles one batch: never fails the invocation; every problem is a batch item failure.
+///
+/// # Errors
+/// None (`Infallible`): see the crate docs for how each failure is reported.
+pub async fn handler<P: RecordProcessor>(
+    event: LambdaEvent<KinesisEvent>,
+    consumer: &Consumer<P>,
+) -> Result<KinesisEventResponse, Infallible> {
+    let (event, context) = event.into_parts();
+    let report = consumer.process_batch(&event).await;
+    let response = report.response();
+
+    let mut metrics = report.metrics(&consumer.metrics);
+    if !context.request_id.is_empty() {
+        metrics.property("requestId", context.request_id.as_str());
+    }
+    if let Err(error) = metrics.flush(consumer.sink.as_ref()) {
+        // Metrics must not fail the batch: the records were processed.
+        tracing::warn!(error = %error, "could not write the EMF metrics document");
+    }
+    let c = &report.counters;
+    tracing::info!(
+        records = c.records,
+        user_records = c.user_records,
+        aggregated_records = c.aggregated,
+        failed_records = response.batch_item_failures.len(),
+        "batch processed"
+    );
+    Ok(response)
+}
+
+async fn process_record<P: RecordProcessor>(
+    record: &KinesisEventRecord,
+    consumer: &Consumer<P>,
+    counters: &mut Counters,
+) -> Result<(), RecordError> {
+    let kinesis = &record.kinesis;
+    counters.records += 1;
+    let data = Bytes::from(BASE64.decode(kinesis.data.as_bytes())?);
+    counters.bytes += data.len();
+
+    match kstream_kpl::deaggregate_bytes(data.clone()) {
+        Deaggregated::Aggregated(sub_records) => {
+            counters.aggregated += 1;
+            counters.sub_records += sub_records.len();
+            tracing::debug!(sub_records = sub_records.len(), "KPL aggregate");
+            for sub in &sub_records {
+                let user = UserInput {
+                    sub_sequence_number: Some(sub.sub_sequence_number),
+                    partition_key: &sub.partition_key,
+                    explicit_hash_key: sub.explicit_hash_key.as_deref(),
+                    data: &sub.data,
+                };
+                process_user_record(record, &user, consumer)
+                    .instrument(tracing::debug_span!(
+                        "sub_record",
+                        sub_sequence_number = sub.sub_sequence_number,
+                        partition_key = %sub.partition_key,
+                    ))
+                    .await?;
+                counters.user_records += 1;
+            }
+            Ok(())
+        }
+        Deaggregated::NotAggregated { reason } if reason.is_corrupt() => {
+            Err(RecordError::CorruptAggregate {
+                reason: reason.to_string(),
+            })
+        }
+        Deaggregated::NotAggregated { .. } => {
+            let user = UserInput {
+                sub_sequence_number: None,
+                partition_key: &kinesis.partition_key,
+                explicit_hash_key: None,
+                data: &data,
+            };
+            process_user_record(record, &user, consumer).await?;
+            counters.user_records += 1;
+            Ok(())
+        }
+    }
+}
+
+struct UserInput<'a> {
+    sub_sequence_number: Option<u64>,
+    partition_key: &'a str,
+    explicit_hash_key: Option<&'a str>,
+    data: &'a [u8],
+}
+
+async fn process_user_record<P: RecordProcessor>(
+    record: &KinesisEventRecord,
+    input: &UserInput<'_>,
+    consumer: &Consumer<P>,
+) -> Result<(), RecordError> {
+    let sub_sequence_number = input.sub_sequence_number;
+    let json = decode_json(input.data).map_err(|source| RecordError::Decode {
+        sub_sequence_number,
+        source,
+    })?;
+    tracing::trace!(payload = %json, "user record");
+    let user = UserRecord {
+        sequence_number: &record.kinesis.sequence_number,
+        sub_sequence_number,
+        partition_key: input.partition_key,
+        explicit_hash_key: input.explicit_hash_key,
+        approximate_arrival_timestamp: record.kinesis.approximate_arrival_timestamp,
+        data: input.data,
+        json: &json,
+    };
+    consumer
+        .processor
+        .process(&user)
+        .await
+        .map_err(|source| RecordError::Process {
+            sub_sequence_number,
+            source,
+        })
+}
