@@ -30,3 +30,17 @@ output "sns_kms_key_arn" {
   description = "ARN of the KMS key of the created topic, or null."
   value       = try(aws_kms_key.sns[0].arn, var.sns_kms_key_arn)
 }
+
+output "alarms" {
+  description = "Each alarm's namespace, metric, dimensions, statistic, comparison and threshold by key (read back from the resources)."
+  value = {
+    for k, a in aws_cloudwatch_metric_alarm.this : k => {
+      namespace           = a.namespace
+      metric_name         = a.metric_name
+      dimensions          = a.dimensions
+      statistic           = coalesce(a.statistic, a.extended_statistic)
+      comparison_operator = a.comparison_operator
+      threshold           = a.threshold
+    }
+  }
+}

@@ -69,3 +69,11 @@ output "execution_log_group_name" {
   description = "Log group of the execution logs (null when execution logging is OFF)."
   value       = try(aws_cloudwatch_log_group.execution[0].name, null)
 }
+
+output "throttling" {
+  description = "Stage-wide throttling as set on the stage's */* method settings: rate_limit (requests/s) and burst_limit (requests)."
+  value = {
+    rate_limit  = aws_api_gateway_method_settings.this.settings[0].throttling_rate_limit
+    burst_limit = aws_api_gateway_method_settings.this.settings[0].throttling_burst_limit
+  }
+}

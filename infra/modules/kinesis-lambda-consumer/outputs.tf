@@ -30,3 +30,19 @@ output "failure_queue_url" {
   description = "URL of the on-failure SQS queue."
   value       = module.failure_queue.url
 }
+
+output "settings" {
+  description = "The mapping's settings as planned/applied (read back from the resource, for tests and for the local data plane)."
+  value = {
+    batch_size                         = aws_lambda_event_source_mapping.this.batch_size
+    parallelization_factor             = aws_lambda_event_source_mapping.this.parallelization_factor
+    maximum_retry_attempts             = aws_lambda_event_source_mapping.this.maximum_retry_attempts
+    maximum_record_age_in_seconds      = aws_lambda_event_source_mapping.this.maximum_record_age_in_seconds
+    bisect_batch_on_function_error     = aws_lambda_event_source_mapping.this.bisect_batch_on_function_error
+    starting_position                  = aws_lambda_event_source_mapping.this.starting_position
+    maximum_batching_window_in_seconds = aws_lambda_event_source_mapping.this.maximum_batching_window_in_seconds
+    function_response_types            = aws_lambda_event_source_mapping.this.function_response_types
+    event_source_arn                   = aws_lambda_event_source_mapping.this.event_source_arn
+    on_failure_destination_arn         = one(one(aws_lambda_event_source_mapping.this.destination_config).on_failure).destination_arn
+  }
+}

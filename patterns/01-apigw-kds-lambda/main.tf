@@ -1,0 +1,127 @@
+locals {
+  repo_root    = "${path.module}/../.."
+  package_path = startswith(var.consumer_package_path, "/") ? var.consumer_package_path : "${local.repo_root}/${var.consumer_package_path}"
+}
+
+################################################################################
+# Kinesis data stream
+################################################################################
+
+module "stream" {
+  source = "../../infra/modules/kinesis-stream"
+
+  name                   = "${var.name_prefix}-stream"
+  stream_mode            = var.stream_mode
+  shard_count            = var.shard_count
+  retention_period_hours = var.retention_period_hours
+  kms_key_arn            = var.stream_kms_key_arn
+  enhanced_monitoring    = var.enhanced_monitoring
+}
+
+################################################################################
+# REST API: POST /record and POST /records -> the stream
+################################################################################
+
+module "api" {
+  source = "../../infra/modules/apigw-kinesis-proxy"
+
+  name               = "${var.name_prefix}-api"
+  stream_name        = module.stream.name
+  stream_arn         = module.stream.arn
+  stream_kms_key_arn = module.stream.kms_key_arn
+
+  authorization                  = var.authorization
+  cognito_advanced_security_mode = var.cognito_advanced_security_mode
+  stage_name                     = var.api_stage_name
+  endpoint_type                  = var.api_endpoint_type
+  throttling_rate_limit          = var.throttling_rate_limit
+  throttling_burst_limit         = var.throttling_burst_limit
+  execution_logging_level        = var.api_execution_logging_level
+  manage_account_cloudwatch_role = var.manage_api_gateway_account
+  log_retention_in_days          = var.log_retention_in_days
+  log_kms_key_arn                = var.log_kms_key_arn
+}
+
+################################################################################
+# Consumer: Rust function (functions/kds-consumer) and its event source mapping
+################################################################################
+
+module "consumer_function" {
+  source = "../../infra/modules/lambda-function"
+
+  function_name   = "${var.name_prefix}-consumer"
+  description     = "Reads ${module.stream.name}: deaggregates KPL records, decodes JSON, reports failed sequence numbers"
+  package_path    = local.package_path
+  timeout_seconds = var.consumer_timeout_seconds
+  memory_size_mb  = var.consumer_memory_size_mb
+
+  application_log_level = var.consumer_log_level
+  log_retention_in_days = var.log_retention_in_days
+  log_kms_key_arn       = var.log_kms_key_arn
+
+  environment_variables = merge(
+    {
+      POWERTOOLS_SERVICE_NAME      = "${var.name_prefix}-consumer"
+      POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
+    },
+    var.consumer_environment,
+  )
+}
+
+module "consumer" {
+  source = "../../infra/modules/kinesis-lambda-consumer"
+
+  name               = var.name_prefix
+  function_name      = module.consumer_function.function_name
+  function_role_name = module.consumer_function.role_name
+  stream_arn         = module.stream.arn
+  stream_kms_key_arn = module.stream.kms_key_arn
+
+  batch_size                         = var.batch_size
+  parallelization_factor             = var.parallelization_factor
+  maximum_retry_attempts             = var.maximum_retry_attempts
+  maximum_record_age_in_seconds      = var.maximum_record_age_in_seconds
+  bisect_batch_on_function_error     = true
+  starting_position                  = var.starting_position
+  starting_position_timestamp        = var.starting_position_timestamp
+  maximum_batching_window_in_seconds = var.maximum_batching_window_in_seconds
+  filter_patterns                    = var.filter_patterns
+
+  failure_queue_kms_key_arn = var.failure_queue_kms_key_arn
+}
+
+################################################################################
+# Alarms and dashboard
+################################################################################
+
+module "alarms" {
+  source = "../../infra/modules/alarms"
+
+  name_prefix      = var.name_prefix
+  create_sns_topic = var.create_alarm_topic
+  sns_topic_arn    = var.alarm_topic_arn
+  alarm_email      = var.alarm_email
+
+  kinesis_stream_name = module.stream.name
+  lambda_functions = {
+    consumer = { function_name = module.consumer_function.function_name, kinesis_consumer = true }
+  }
+  api    = { name = module.api.rest_api_name, stage = module.api.stage_name }
+  queues = { failures = module.consumer.failure_queue_name }
+}
+
+resource "aws_cloudwatch_dashboard" "this" {
+  dashboard_name = var.name_prefix
+  dashboard_body = templatefile("${local.repo_root}/dashboards/01-apigw-kds-lambda.json.tftpl", {
+    name              = var.name_prefix
+    region            = var.region
+    stream_name       = module.stream.name
+    function_name     = module.consumer_function.function_name
+    api_name          = module.api.rest_api_name
+    stage_name        = module.api.stage_name
+    queue_name        = module.consumer.failure_queue_name
+    metrics_namespace = var.metrics_namespace
+    thresholds        = module.alarms.thresholds
+    alarm_arns        = values(module.alarms.alarm_arns)
+  })
+}
