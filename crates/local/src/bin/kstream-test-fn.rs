@@ -1,0 +1,145 @@
+//! `kstream-test-fn`: a Lambda function for the data plane's own tests.
+//!
+//! It speaks the real Runtime API through `lambda_runtime` and misbehaves on request, so the
+//! tests can check what the host and the event source mappings do about it.
+//!
+//! Direct invocations (any JSON that is not a Kinesis event):
+//! - `{"echo": v}` returns `v`; `{"env": "NAME"}` returns the variable's value (or null);
+//! - `{"fail": "message"}` returns an error (`errorType` `TestFailure`);
+//! - `{"crash": code}` exits the process with `code`; `{"sleep_ms": n}` sleeps, then returns `"slept"`.
+//!
+//! Kinesis events: each record's `data` is JSON `{"act": ...}`:
+//! - `"ok"` (or anything unparsable as such): processed;
+//! - `"fail"`: a failed record: named in `batchItemFailures` when `KSTREAM_TEST_FN_REPORT=1`,
+//!   otherwise the whole invocation fails;
+//! - `"crash"`: the process exits (status 3) in the middle of the batch;
+//! - `"crash-once"`: as `crash`, only the first time that sequence number is seen
+//!   (remembered as a file in `KSTREAM_TEST_FN_STATE`);
+//! - `"sleep"` with `"ms": n`: sleeps `n` ms (to run past the function's timeout).
+//!
+//! Every Kinesis invocation appends one JSON line `{"requestId", "shardIds", "seqs", "failed"}`
+//! to the file `KSTREAM_TEST_FN_SEEN`, before acting, so tests can see what the function saw.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use base64::Engine as _;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::{Value, json};
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct TestFailure(String);
+
+fn record_act(record: &Value) -> (String, u64) {
+    let data = record
+        .pointer("/kinesis/data")
+        .and_then(Value::as_str)
+        .and_then(|d| base64::engine::general_purpose::STANDARD.decode(d).ok())
+        .and_then(|d| serde_json::from_slice::<Value>(&d).ok())
+        .unwrap_or(Value::Null);
+    let act = data
+        .get("act")
+        .and_then(Value::as_str)
+        .unwrap_or("ok")
+        .to_owned();
+    let ms = data.get("ms").and_then(Value::as_u64).unwrap_or(0);
+    (act, ms)
+}
+
+fn seq_of(record: &Value) -> String {
+    record
+        .pointer("/kinesis/sequenceNumber")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn kinesis(records: &[Value], request_id: &str) -> Result<Value, Error> {
+    let report = std::env::var("KSTREAM_TEST_FN_REPORT").is_ok_and(|v| v == "1");
+    let seqs: Vec<String> = records.iter().map(seq_of).collect();
+    let failed: Vec<String> = records
+        .iter()
+        .filter(|r| record_act(r).0 == "fail")
+        .map(seq_of)
+        .collect();
+    if let Ok(path) = std::env::var("KSTREAM_TEST_FN_SEEN") {
+        let shard_ids: Vec<String> = records
+            .iter()
+            .filter_map(|r| r.get("eventID").and_then(Value::as_str))
+            .map(|id| id.split(':').next().unwrap_or_default().to_owned())
+            .collect();
+        let line =
+            json!({"requestId": request_id, "shardIds": shard_ids, "seqs": seqs, "failed": failed});
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        writeln!(file, "{line}")?;
+    }
+    for record in records {
+        let (act, ms) = record_act(record);
+        match act.as_str() {
+            "crash" => std::process::exit(3),
+            "crash-once" => {
+                let dir = PathBuf::from(std::env::var("KSTREAM_TEST_FN_STATE")?);
+                let marker = dir.join(format!("crashed-{}", seq_of(record)));
+                if !marker.exists() {
+                    std::fs::write(&marker, b"")?;
+                    std::process::exit(3);
+                }
+            }
+            "sleep" => tokio::time::sleep(std::time::Duration::from_millis(ms)).await,
+            _ => {}
+        }
+    }
+    if failed.is_empty() {
+        return Ok(json!({"batchItemFailures": []}));
+    }
+    if report {
+        let items: Vec<Value> = failed
+            .iter()
+            .map(|s| json!({"itemIdentifier": s}))
+            .collect();
+        Ok(json!({"batchItemFailures": items}))
+    } else {
+        Err(Box::new(TestFailure(format!(
+            "{} poison record(s)",
+            failed.len()
+        ))))
+    }
+}
+
+async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
+    let (payload, context) = event.into_parts();
+    if let Some(records) = payload.get("Records").and_then(Value::as_array) {
+        return kinesis(records, &context.request_id).await;
+    }
+    if let Some(v) = payload.get("echo") {
+        return Ok(v.clone());
+    }
+    if let Some(name) = payload.get("env").and_then(Value::as_str) {
+        return Ok(std::env::var(name)
+            .map(Value::String)
+            .unwrap_or(Value::Null));
+    }
+    if let Some(message) = payload.get("fail").and_then(Value::as_str) {
+        return Err(Box::new(TestFailure(message.to_owned())));
+    }
+    if let Some(code) = payload.get("crash").and_then(Value::as_i64) {
+        std::process::exit(i32::try_from(code).unwrap_or(1));
+    }
+    if let Some(ms) = payload.get("sleep_ms").and_then(Value::as_u64) {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        return Ok(json!("slept"));
+    }
+    Ok(
+        json!({"deadline": context.deadline, "arn": context.invoked_function_arn, "xray": context.xray_trace_id}),
+    )
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    lambda_runtime::run(service_fn(handler)).await
+}

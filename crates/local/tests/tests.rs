@@ -1,0 +1,5 @@
+//! Integration tests of kstream-local: the Runtime API host with real function binaries, and
+//! (with the emulator, `#[ignore]`d here and run by scripts/test-e2e.sh) the event source mappings.
+
+mod common;
+mod runtime_host;
