@@ -64,6 +64,9 @@ mod hash;
 mod proto;
 mod record;
 
+/// The `bytes` crate, whose [`Bytes`](bytes::Bytes) carries record data here.
+pub use bytes;
+
 pub use aggregate::{
     AGGREGATE_PARTITION_KEY, AggregatedRecord, Aggregator, AggregatorConfig,
     AggregatorConfigBuilder, DEFAULT_MAX_COUNT, DEFAULT_MAX_SIZE, DIGEST_LEN, MAGIC, MAX_MAX_SIZE,
