@@ -398,13 +398,14 @@ impl Pipeline {
     /// Moves everything that is due one stage forward.
     fn step(&mut self, now: Instant) {
         self.maybe_refresh(now);
-        // Retries whose backoff is over.
+        // Retries whose backoff is over go back to the front of their queues, in order.
+        let mut front = HashMap::new();
         while let Some(entry) = self.retries.first_entry() {
             if entry.key().0 > now {
                 break;
             }
             let retry = entry.remove();
-            self.resume_retry(retry, now);
+            self.resume_retry(retry, now, &mut front);
         }
         // Aggregates whose oldest record is due.
         let due: Vec<Option<ShardId>> = self
@@ -472,11 +473,11 @@ impl Pipeline {
         if alone {
             self.flush_buffer(&shard);
             let record = KRecord::raw(pending, shard.clone(), self.generation);
-            self.enqueue(shard, record, false);
+            self.enqueue(shard, record, None);
             return;
         }
         let generation = self.generation;
-        let config = self.aggregator_config.clone();
+        let config = self.aggregator_config;
         let buffer = self
             .buffers
             .entry(shard.clone())
@@ -494,7 +495,7 @@ impl Pipeline {
                 buffer.members.push_back(pending);
                 buffer.deadline = buffer.members.iter().map(|m| m.send_by).min();
                 if let Some(record) = emitted {
-                    self.enqueue(shard, record, false);
+                    self.enqueue(shard, record, None);
                 }
             }
             Err(e) => self.fail(
@@ -520,10 +521,17 @@ impl Pipeline {
         };
         let members: Vec<Pending> = buffer.members.drain(..agg.user_records).collect();
         let record = KRecord::from_aggregate(agg, members, shard.clone(), generation);
-        self.enqueue(shard.clone(), record, false);
+        self.enqueue(shard.clone(), record, None);
     }
 
-    fn enqueue(&mut self, shard: Option<ShardId>, record: KRecord, front: bool) {
+    /// Appends a record to its shard's queue, or inserts it after the records already put back
+    /// at the front in this step.
+    fn enqueue(
+        &mut self,
+        shard: Option<ShardId>,
+        record: KRecord,
+        front: Option<&mut HashMap<Option<ShardId>, usize>>,
+    ) {
         let rate_limit = self.config.rate_limit;
         let queue = self
             .queues
@@ -534,10 +542,15 @@ impl Pipeline {
                     .map(|_| ShardLimiter::new(rate_limit, Instant::now())),
                 queue: VecDeque::new(),
             });
-        if front {
-            queue.queue.push_front(record);
-        } else {
-            queue.queue.push_back(record);
+        match front {
+            Some(front) => {
+                let position = front.entry(shard).or_default();
+                queue
+                    .queue
+                    .insert((*position).min(queue.queue.len()), record);
+                *position += 1;
+            }
+            None => queue.queue.push_back(record),
         }
     }
 
@@ -554,10 +567,7 @@ impl Pipeline {
             if shard.as_ref().is_some_and(|s| self.busy.contains(s)) {
                 continue;
             }
-            loop {
-                let Some(queue) = self.queues.get_mut(&shard) else {
-                    break;
-                };
+            while let Some(queue) = self.queues.get_mut(&shard) {
                 let Some(front) = queue.queue.front() else {
                     break;
                 };
@@ -685,6 +695,8 @@ impl Pipeline {
         }
         let duration = ended.saturating_duration_since(started);
         Metrics::add(&self.metrics.request_time_us, duration.as_micros() as u64);
+        // One jitter per response, so the entries that failed together are retried together.
+        let jitter: f64 = rand::rng().random_range(0.5..=1.0);
         let output = match result {
             Ok(output) if output.records().len() == batch.len() => output,
             Ok(output) => {
@@ -695,14 +707,14 @@ impl Pipeline {
                 );
                 warn!("{message}");
                 for record in batch {
-                    self.failed(record, started, ended, "ResponseMismatch", &message);
+                    self.failed(record, started, ended, jitter, "ResponseMismatch", &message);
                 }
                 return;
             }
             Err((code, message)) => {
                 debug!(code, message, entries = batch.len(), "PutRecords failed");
                 for record in batch {
-                    self.failed(record, started, ended, &code, &message);
+                    self.failed(record, started, ended, jitter, &code, &message);
                 }
                 return;
             }
@@ -710,7 +722,7 @@ impl Pipeline {
         for (record, entry) in batch.into_iter().zip(output.records()) {
             if let Some(code) = entry.error_code() {
                 let message = entry.error_message().unwrap_or_default();
-                self.failed(record, started, ended, code, message);
+                self.failed(record, started, ended, jitter, code, message);
                 continue;
             }
             let shard_id = entry.shard_id().unwrap_or_default();
@@ -734,7 +746,7 @@ impl Pipeline {
                     "aggregate predicted for {} went to {shard_id}",
                     record.shard.as_ref().map_or("?", |s| s.as_str())
                 );
-                self.failed(record, started, ended, WRONG_SHARD, &message);
+                self.failed(record, started, ended, jitter, WRONG_SHARD, &message);
                 continue;
             }
             if record
@@ -777,6 +789,7 @@ impl Pipeline {
         mut record: KRecord,
         started: Instant,
         ended: Instant,
+        jitter: f64,
         code: &str,
         message: &str,
     ) {
@@ -807,7 +820,7 @@ impl Pipeline {
             return;
         }
         let attempt = record.members.first().map_or(1, |m| m.attempts.len());
-        let backoff = self.backoff(attempt);
+        let backoff = self.backoff(attempt, jitter);
         let now = Instant::now();
         let not_before = now + backoff;
         let reroute = code == WRONG_SHARD || record.generation != self.generation;
@@ -827,9 +840,9 @@ impl Pipeline {
         self.retries.insert((due, self.retry_seq), retry);
     }
 
-    /// Exponential backoff from `retry_base_delay` to `retry_max_delay`, jittered over its upper
-    /// half.
-    fn backoff(&self, attempt: usize) -> Duration {
+    /// Exponential backoff from `retry_base_delay` to `retry_max_delay`, scaled by `jitter`
+    /// (0.5..=1, drawn once per response).
+    fn backoff(&self, attempt: usize, jitter: f64) -> Duration {
         let exp = u32::try_from(attempt.saturating_sub(1))
             .unwrap_or(u32::MAX)
             .min(16);
@@ -838,12 +851,16 @@ impl Pipeline {
             .retry_base_delay
             .saturating_mul(1 << exp)
             .min(self.config.retry_max_delay);
-        let jitter: f64 = rand::rng().random_range(0.5..=1.0);
         full.mul_f64(jitter)
     }
 
     /// A retry whose time has come: expire what ran out of time, send the rest again.
-    fn resume_retry(&mut self, retry: Retry, now: Instant) {
+    fn resume_retry(
+        &mut self,
+        retry: Retry,
+        now: Instant,
+        front: &mut HashMap<Option<ShardId>, usize>,
+    ) {
         let Retry {
             mut record,
             not_before,
@@ -887,7 +904,7 @@ impl Pipeline {
             record.members = alive;
             record.send_by = now;
             let shard = record.shard.clone();
-            self.enqueue(shard, record, true);
+            self.enqueue(shard, record, Some(front));
         } else {
             // Aggregate again: the shard map changed, or members left.
             for mut member in alive {

@@ -1,0 +1,201 @@
+//! The producer against the emulator (moto): every record read back with GetRecords and
+//! deaggregated, none lost, order kept per partition key, on a multi-shard stream.
+//!
+//! Needs `AWS_ENDPOINT_URL` (and test credentials); run by scripts/test-producer-emulator.sh,
+//! which scripts/test-e2e.sh calls.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::types::{ShardIteratorType, StreamStatus};
+use kstream_kpl::ShardMap;
+use kstream_producer::{Producer, UserRecord};
+
+use crate::common::{ReadBack, check_read_back, fast_config, payload, user_records};
+
+async fn client() -> Client {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .expect("AWS_ENDPOINT_URL must point at the emulator (scripts/test-e2e.sh sets it)");
+    kstream_producer::client_from_env(Some(&endpoint), None).await
+}
+
+fn unique(prefix: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+async fn create_stream(client: &Client, name: &str, shards: i32) {
+    client
+        .create_stream()
+        .stream_name(name)
+        .shard_count(shards)
+        .send()
+        .await
+        .expect("CreateStream");
+    for _ in 0..50 {
+        let out = client
+            .describe_stream_summary()
+            .stream_name(name)
+            .send()
+            .await
+            .expect("DescribeStreamSummary");
+        if out
+            .stream_description_summary()
+            .is_some_and(|s| *s.stream_status() == StreamStatus::Active)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("stream {name} did not become active");
+}
+
+async fn shard_map(client: &Client, name: &str) -> ShardMap {
+    let out = client.list_shards().stream_name(name).send().await.unwrap();
+    ShardMap::from_decimal(out.shards().iter().map(|s| {
+        let range = s.hash_key_range().unwrap();
+        (
+            s.shard_id().to_owned(),
+            range.starting_hash_key().to_owned(),
+            range.ending_hash_key().to_owned(),
+        )
+    }))
+    .unwrap()
+}
+
+/// Reads every shard from TRIM_HORIZON to the end and deaggregates.
+async fn read_all(client: &Client, name: &str) -> Vec<ReadBack> {
+    let shards = client.list_shards().stream_name(name).send().await.unwrap();
+    let mut out = Vec::new();
+    for shard in shards.shards() {
+        let mut iterator = client
+            .get_shard_iterator()
+            .stream_name(name)
+            .shard_id(shard.shard_id())
+            .shard_iterator_type(ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .unwrap()
+            .shard_iterator
+            .unwrap();
+        let mut position = 0u64;
+        loop {
+            let page = client
+                .get_records()
+                .shard_iterator(&iterator)
+                .limit(10_000)
+                .send()
+                .await
+                .unwrap();
+            for record in page.records() {
+                out.extend(user_records(
+                    shard.shard_id(),
+                    position,
+                    record.partition_key().unwrap_or_default(),
+                    record.data().as_ref(),
+                ));
+                position += 1;
+            }
+            let caught_up = page.records().is_empty() || page.millis_behind_latest() == Some(0);
+            match page.next_shard_iterator() {
+                Some(next) if !page.records().is_empty() || !caught_up => {
+                    iterator = next.to_owned();
+                }
+                _ => break,
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: run by scripts/test-e2e.sh"]
+async fn every_record_is_read_back_in_order_per_key() {
+    let client = client().await;
+    let name = unique("producer-e2e");
+    create_stream(&client, &name, 4).await;
+    let producer = Producer::new(client.clone(), fast_config(&name).build().unwrap())
+        .await
+        .unwrap();
+    assert!(producer.aggregating());
+    assert_eq!(producer.shard_count(), Some(4));
+    let keys: Vec<String> = (0..25).map(|i| format!("ticker-{i}")).collect();
+    let per_key = 80;
+    let mut handles = Vec::new();
+    for i in 0..per_key {
+        for key in &keys {
+            handles.push(
+                producer
+                    .put(UserRecord::new(key.clone(), payload(key, i)))
+                    .await
+                    .unwrap(),
+            );
+        }
+    }
+    for h in handles {
+        h.await.expect("every record put");
+    }
+    let metrics = producer.shutdown().await;
+    assert_eq!(metrics.user_records_put, 2000);
+    assert!(
+        metrics.user_records_per_kinesis_record() > 5.0,
+        "{metrics:?}"
+    );
+
+    let records = read_all(&client, &name).await;
+    let aggregated = records.iter().filter(|r| r.aggregated).count();
+    assert!(aggregated > 1000, "most records aggregated: {aggregated}");
+    let map = shard_map(&client, &name).await;
+    let duplicates = check_read_back(&records, &keys, per_key, &map);
+    assert_eq!(duplicates, 0);
+    assert_eq!(records.len(), 2000);
+    client
+        .delete_stream()
+        .stream_name(&name)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: run by scripts/test-e2e.sh"]
+async fn unaggregated_records_are_read_back_in_order_per_key() {
+    let client = client().await;
+    let name = unique("producer-e2e-raw");
+    create_stream(&client, &name, 3).await;
+    let config = fast_config(&name)
+        .aggregation_enabled(false)
+        .build()
+        .unwrap();
+    let producer = Producer::new(client.clone(), config).await.unwrap();
+    let keys: Vec<String> = (0..7).map(|i| format!("k{i}")).collect();
+    let mut handles = Vec::new();
+    for i in 0..60 {
+        for key in &keys {
+            handles.push(
+                producer
+                    .put(UserRecord::new(key.clone(), payload(key, i)))
+                    .await
+                    .unwrap(),
+            );
+        }
+    }
+    for h in handles {
+        let outcome = h.await.unwrap();
+        assert!(!outcome.aggregated);
+    }
+    producer.shutdown().await;
+    let records = read_all(&client, &name).await;
+    assert!(records.iter().all(|r| !r.aggregated));
+    let map = shard_map(&client, &name).await;
+    assert_eq!(check_read_back(&records, &keys, 60, &map), 0);
+    client
+        .delete_stream()
+        .stream_name(&name)
+        .send()
+        .await
+        .unwrap();
+}
