@@ -130,15 +130,16 @@ if fn=$(awse lambda get-function-configuration --function-name "$function_name" 
   check_true "code package uploaded (CodeSize > 0)" test "$(jq -r .CodeSize <<<"$fn")" -gt 0
   env_keys=$(jq -r '.Environment.Variables // {} | keys | join(",")' <<<"$fn")
   check_true "environment set ($env_keys)" test -n "$env_keys"
-  if has_var log_level; then
-    check_json "environment carries var.log_level" "$fn" \
-      "[.Environment.Variables[]] | any(ascii_downcase | contains(\"$(var log_level | tr '[:upper:]' '[:lower:]')\"))"
+  if has_var consumer_timeout_seconds; then
+    check_num "timeout (var.consumer_timeout_seconds)" "$(var consumer_timeout_seconds)" "$(jq -r .Timeout <<<"$fn")"
   fi
-  if has_var function_timeout_seconds; then
-    check_num "timeout (var.function_timeout_seconds)" "$(var function_timeout_seconds)" "$(jq -r .Timeout <<<"$fn")"
+  if has_var consumer_memory_size_mb; then
+    check_num "memory (var.consumer_memory_size_mb)" "$(var consumer_memory_size_mb)" "$(jq -r .MemorySize <<<"$fn")"
   fi
-  if has_var function_memory_mb; then
-    check_num "memory (var.function_memory_mb)" "$(var function_memory_mb)" "$(jq -r .MemorySize <<<"$fn")"
+  # Every variable of var.consumer_environment reaches the function.
+  if has_var consumer_environment; then
+    check_json "environment includes var.consumer_environment" "$fn" \
+      "(.Environment.Variables // {}) as \$e | $(var consumer_environment) | to_entries | all(\$e[.key] == .value)"
   fi
 else
   fail "function $function_name exists" "$fn"
@@ -169,7 +170,7 @@ fi
 
 # ---------------------------------------------------------------------------------------------------
 section "REST API $api_endpoint"
-api_id=$(out api_id rest_api_id || sed -nE 's#^https?://([a-z0-9]+)\.execute-api\..*#\1#p' <<<"$api_endpoint")
+api_id=$(out rest_api_id api_id || sed -nE 's#^https?://([a-z0-9]+)\.execute-api\..*#\1#p' <<<"$api_endpoint")
 stage=$(out api_stage_name stage_name || sed -nE 's#^https?://[^/]+/([^/]+).*#\1#p' <<<"$api_endpoint")
 api_name=""
 if [ -n "$api_id" ] && api=$(awse apigateway get-rest-api --rest-api-id "$api_id" 2>&1); then
@@ -190,13 +191,13 @@ if [ -n "$api_id" ] && api=$(awse apigateway get-rest-api --rest-api-id "$api_id
     pass "POST $path exists"
     auth=$(jq -r .authorizationType <<<"$method")
     check_true "POST $path requires authorization ($auth)" test "$auth" != NONE
-    if has_var authorization_type; then
-      case $(var authorization_type) in
+    if has_var authorization; then
+      case $(var authorization) in
         COGNITO* | cognito*) want=COGNITO_USER_POOLS ;;
         IAM | iam | AWS_IAM) want=AWS_IAM ;;
-        *) want=$(var authorization_type) ;;
+        *) want=$(var authorization) ;;
       esac
-      check_eq "POST $path authorization (var.authorization_type)" "$want" "$auth"
+      check_eq "POST $path authorization (var.authorization)" "$want" "$auth"
     fi
     check_json "POST $path validates the request body" "$method" '.requestValidatorId != null and (.requestModels["application/json"] // "") != ""'
     integ=$(jq '.methodIntegration // {}' <<<"$method")
@@ -257,8 +258,16 @@ check_json "an alarm on the consumer function" "$mine" '[.[] | select(.Namespace
 check_json "an alarm on the REST API" "$mine" '[.[] | select(.Namespace == "AWS/ApiGateway")] | length > 0'
 if [ -n "$topic_arn" ]; then
   check_json "every alarm notifies $topic_arn" "$mine" "all(.[]; .AlarmActions | index(\"$topic_arn\") != null)"
+  if awse sns get-topic-attributes --topic-arn "$topic_arn" >/dev/null 2>&1; then pass "alarm topic exists"; else fail "alarm topic $topic_arn exists"; fi
+elif [ "$(var create_alarm_topic)" = true ] || [ -n "$(var alarm_topic_arn)" ]; then
+  fail "alarm topic output set" "create_alarm_topic/alarm_topic_arn given but output alarm_topic_arn is empty"
 else
-  fail "alarm topic output exists" "no alarm_topic_arn output"
+  check_json "no alarm actions without a topic (create_alarm_topic=false, no alarm_topic_arn)" "$mine" 'all(.[]; (.AlarmActions | length) == 0)'
+fi
+# The alarm_names output names exactly the alarms found in the emulator for this deployment.
+if names=$(out alarm_names); then
+  check_eq "alarms in the emulator are those named by output alarm_names" \
+    "$(jq -r '[.[]] | sort | join(" ")' <<<"$names")" "$(jq -r '[.[].AlarmName] | sort | join(" ")' <<<"$mine")"
 fi
 
 # ---------------------------------------------------------------------------------------------------
@@ -274,7 +283,8 @@ if db=$(awse cloudwatch get-dashboard --dashboard-name "$dashboard_name" 2>&1); 
      | . as \$d | range(0; (\$d | length) - 1; 2) | [\$d[.], \$d[. + 1]]
      | select((.[0] == \"StreamName\" and .[1] != \"$stream_name\" and .[1] != \".\") or
               (.[0] == \"FunctionName\" and .[1] != \"$function_name\" and .[1] != \".\") or
-              (.[0] == \"QueueName\" and .[1] != \"$queue_name\" and .[1] != \".\"))] | length == 0"
+              (.[0] == \"QueueName\" and .[1] != \"$queue_name\" and .[1] != \".\") or
+              (.[0] == \"ApiName\" and .[1] != \"$api_name\" and .[1] != \".\"))] | length == 0"
 else
   fail "dashboard exists" "$db"
 fi
