@@ -113,7 +113,8 @@ step_summary() {
   alarms_total=$(jq 'length' <<<"$(out alarm_names)")
   topic=$(out alarm_topic_arn)
   local resources
-  resources=$(awse apigateway get-resources --rest-api-id "$api_id" --query 'items[?resourceMethods].path' --output text | tr '\t' ' ')
+  resources=$(awse apigateway get-resources --rest-api-id "$api_id" --query 'items[?resourceMethods].path' --output text | tr '\t' '\n' | sort | tr '\n' ' ')
+  resources=${resources% }
 
   printf '\n%skstream demo: pattern %s on the local emulator (%s at %s)%s\n\n' "$_k_bold" "$pattern" \
     "$(kstream_emulator_kind "$AWS_ENDPOINT_URL")" "$AWS_ENDPOINT_URL" "$_k_reset"
