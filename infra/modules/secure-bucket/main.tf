@@ -199,8 +199,9 @@ resource "aws_s3_bucket_policy" "access_logs" {
   bucket = aws_s3_bucket.access_logs.id
   policy = jsonencode({
     Version = "2012-10-17"
+    # The logging grant comes first: S3 (and moto, which stops at the first statement it cannot
+    # read as a service grant) looks for it when aws_s3_bucket_logging is applied.
     Statement = [
-      local.tls_only_statement.logs,
       {
         Sid       = "S3ServerAccessLogsPolicy"
         Effect    = "Allow"
@@ -212,6 +213,7 @@ resource "aws_s3_bucket_policy" "access_logs" {
           StringEquals = { "aws:SourceAccount" = local.account_id }
         }
       },
+      local.tls_only_statement.logs,
     ]
   })
 

@@ -97,11 +97,11 @@ run "tls_only_policies" {
     error_message = "no extra statements by default"
   }
   assert {
-    condition     = jsondecode(aws_s3_bucket_policy.access_logs.policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false" && jsondecode(aws_s3_bucket_policy.access_logs.policy).Statement[0].Effect == "Deny"
+    condition     = jsondecode(aws_s3_bucket_policy.access_logs.policy).Statement[1].Condition.Bool["aws:SecureTransport"] == "false" && jsondecode(aws_s3_bucket_policy.access_logs.policy).Statement[1].Effect == "Deny"
     error_message = "the log bucket policy must be TLS-only too"
   }
   assert {
-    condition = jsondecode(aws_s3_bucket_policy.access_logs.policy).Statement[1] == {
+    condition = jsondecode(aws_s3_bucket_policy.access_logs.policy).Statement[0] == {
       Sid       = "S3ServerAccessLogsPolicy"
       Effect    = "Allow"
       Principal = { Service = "logging.s3.amazonaws.com" }
