@@ -9,6 +9,10 @@
 //! - [`outcome`]: [`BatchOutcome`], the failed records of a batch, each once, in
 //!   batch order (turned into `batchItemFailures` by the function).
 //! - [`emf`]: CloudWatch embedded metric format documents, one per invocation.
+//! - [`template`]: Handlebars templates compiled once, values encoded for their JSON context.
+//! - [`flatten`]: nested JSON to `a.b.c` keys.
+//! - [`transform`]: the Firehose record transform (decode, flatten, filter, template,
+//!   validate, delimit, partition keys).
 //! - [`error`]: the crate's error types.
 //!
 //! # Example
@@ -36,7 +40,10 @@
 pub mod decode;
 pub mod emf;
 pub mod error;
+pub mod flatten;
 pub mod outcome;
+pub mod template;
+pub mod transform;
 
-pub use error::{DecodeError, EmfError};
+pub use error::{ConfigError, DecodeError, EmfError, TemplateError, TransformError};
 pub use outcome::BatchOutcome;

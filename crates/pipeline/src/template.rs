@@ -1,0 +1,972 @@
+//! Handlebars templates for record transforms, compiled once, with JSON-aware encoding.
+//!
+//! Templates are [Handlebars](https://handlebarsjs.com/guide/) (the `handlebars` crate) in
+//! strict mode: a field the template names that the record lacks is an error for that record,
+//! never an empty string. Templates are checked when they are added (once per cold start):
+//! a malformed template, an unknown helper, partials, decorators, or an invalid
+//! `format_date` format fail there with a message naming the template.
+//!
+//! # Encoding rule for JSON output ([`OutputFormat::Json`])
+//! The template's literal text is scanned as JSON to find where each `{{expression}}`
+//! stands, and its value is encoded for that place:
+//!
+//! | where the expression stands | string `a"b` | number `10` | `true` | `null` | object / array |
+//! |---|---|---|---|---|---|
+//! | outside a JSON string: `"a": {{x}}` | `"a\"b"` | `10` | `true` | `null` | its JSON |
+//! | inside a JSON string: `"a": "x={{x}}"` | `a\"b` | `10` | `true` | *(empty)* | its JSON, string-escaped |
+//! | triple-stash, anywhere: `{{{x}}}` | `a"b` (as is) | `10` | `true` | *(empty)* | its JSON |
+//!
+//! So a value substituted bare is JSON-encoded (strings quoted and escaped), and a value
+//! substituted inside a JSON string literal is escaped as string content without adding
+//! quotes: the seed's template
+//! `{ "reading date":  "{{'reading date'}}", "a": {{data}}, "b": {{b}}, "c": {{c}} }`
+//! gives valid JSON for any values. Triple-stash opts out (to splice pre-rendered JSON).
+//! HTML escaping never applies. A block (`{{#if}}`, `{{#each}}`, ...) must start and end
+//! in the same context (it cannot open or close a string), checked when the template is
+//! added. The context of an expression is known statically, so encoding costs nothing
+//! per record beyond the escaping itself.
+//!
+//! For [`OutputFormat::Text`] (partition keys, filters, text output) values are written
+//! as text: strings as they are, `null` as nothing, other values as their JSON.
+//!
+//! # Quoted keys
+//! As in Handlebars.js, a quoted literal used as the whole expression is a lookup of
+//! that key: `{{'reading date'}}` (or `{{"reading date"}}`) reads the field `reading date`,
+//! like `{{[reading date]}}`. Quoted literals as helper arguments stay strings.
+//!
+//! # Helpers
+//! The Handlebars built-ins (`if`, `unless`, `each`, `with`, `lookup`, `eq`, `ne`, `gt`,
+//! `gte`, `lt`, `lte`, `and`, `or`, `not`, `len`, `raw`, `log`) and:
+//! - `format_date value "format" [input="format"]`: formats a timestamp in UTC with a
+//!   strftime format (`%Y-%m-%d`, `%H`, ...). `value` is an RFC 3339 string
+//!   (`2026-11-22T04:00:00Z`), a `YYYY-MM-DD[ HH:MM:SS]` string, a number of seconds
+//!   since the epoch, or of milliseconds when it is 100000000000 or more; with `input=`,
+//!   a string in that strftime format (`input="%m/%d/%y"` reads `1/4/22`).
+//!
+//! # Example
+//! ```
+//! use kstream_pipeline::template::{OutputFormat, Templates};
+//! use serde_json::json;
+//!
+//! let mut templates = Templates::new();
+//! templates
+//!     .add("TEMPLATE", r#"{ "reading date":  "{{'reading date'}}", "a": {{data}}, "b": {{b}}, "c": {{c}} }"#, OutputFormat::Json)
+//!     .unwrap();
+//! let out = templates
+//!     .render("TEMPLATE", &json!({"reading date":"1/4/22","data":"some string","b":10,"c":100}))
+//!     .unwrap();
+//! assert_eq!(out, r#"{ "reading date":  "1/4/22", "a": "some string", "b": 10, "c": 100 }"#);
+//! ```
+
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
+
+use chrono::format::{Item, StrftimeItems};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone as _, Utc};
+use handlebars::template::{HelperTemplate, Parameter, Subexpression, Template, TemplateElement};
+use handlebars::{
+    Context, Handlebars, Helper, HelperDef, HelperResult, JsonRender as _, Output, RenderContext,
+    RenderError, RenderErrorReason, ScopedJson,
+};
+use serde_json::Value;
+
+use crate::error::{TemplateError, TransformError};
+
+/// What a template produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    /// JSON: expressions are encoded for their place (see the module docs).
+    #[default]
+    Json,
+    /// Text: values written as text.
+    Text,
+}
+
+const JSON_VALUE: &str = "__kstream_json_value";
+const JSON_STRING: &str = "__kstream_json_string";
+const RAW: &str = "__kstream_raw";
+const FORMAT_DATE: &str = "format_date";
+
+/// Helpers every template can use (the built-ins and kstream's).
+const HELPERS: &[&str] = &[
+    "if",
+    "unless",
+    "each",
+    "with",
+    "lookup",
+    "raw",
+    "log",
+    "eq",
+    "ne",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "and",
+    "or",
+    "not",
+    "len",
+    FORMAT_DATE,
+];
+
+/// A set of named templates sharing one Handlebars registry.
+pub struct Templates {
+    registry: Handlebars<'static>,
+    helpers: BTreeSet<&'static str>,
+    wrapper: Box<HelperTemplate>,
+}
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Templates")
+            .field("templates", &self.registry.get_templates().keys())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Templates {
+    /// An empty set: strict mode, no HTML escaping, kstream's helpers registered.
+    pub fn new() -> Self {
+        let mut registry = Handlebars::new();
+        registry.set_strict_mode(true);
+        registry.register_escape_fn(handlebars::no_escape);
+        registry.register_helper(JSON_VALUE, Box::new(Encode(Encoding::JsonValue)));
+        registry.register_helper(JSON_STRING, Box::new(Encode(Encoding::JsonString)));
+        registry.register_helper(RAW, Box::new(Encode(Encoding::Raw)));
+        registry.register_helper(FORMAT_DATE, Box::new(FormatDate));
+        // The shape of a wrapped expression, `{{{helper x}}}`, taken from the parser so
+        // the (non-exhaustive) AST types never need constructing by hand.
+        let donor = Template::compile("{{{__kstream_raw x}}}").expect("valid donor template");
+        let wrapper = match donor.elements.into_iter().next() {
+            Some(TemplateElement::HtmlExpression(ht)) => ht,
+            other => unreachable!("donor template parsed as {other:?}"),
+        };
+        Self {
+            registry,
+            helpers: HELPERS.iter().copied().collect(),
+            wrapper,
+        }
+    }
+
+    /// Compiles `source` as the template `name` (also used in error messages, e.g.
+    /// `TEMPLATE`), checks it and rewrites its expressions for `format`.
+    ///
+    /// # Errors
+    /// [`TemplateError`] naming `name` (see the module docs for what is checked).
+    pub fn add(
+        &mut self,
+        name: &str,
+        source: &str,
+        format: OutputFormat,
+    ) -> Result<(), TemplateError> {
+        let source = quote_keys(name, source)?;
+        let mut template = Template::compile_with_name(&source, name.to_owned()).map_err(|e| {
+            TemplateError::Syntax {
+                template: name.to_owned(),
+                message: syntax_message(&e),
+            }
+        })?;
+        self.check(name, &template.elements)?;
+        match format {
+            OutputFormat::Json => {
+                // A template that ends inside a string renders invalid JSON, which output
+                // validation reports per record with the rendered text.
+                self.rewrite_json(name, &mut template.elements, JsonState::Outside)?;
+            }
+            OutputFormat::Text => self.rewrite_text(&mut template.elements),
+        }
+        self.registry.register_template(name, template);
+        Ok(())
+    }
+
+    /// Whether a template named `name` was added.
+    pub fn contains(&self, name: &str) -> bool {
+        self.registry.has_template(name)
+    }
+
+    /// Renders template `name` with `ctx`, appending to `out`.
+    ///
+    /// # Errors
+    /// [`TransformError::Render`] (a missing field, a helper error, an unknown template).
+    pub fn render_to(
+        &self,
+        name: &str,
+        ctx: &Context,
+        out: &mut Vec<u8>,
+    ) -> Result<(), TransformError> {
+        self.registry
+            .render_with_context_to_write(name, ctx, out)
+            .map_err(|e| render_error(name, &e))
+    }
+
+    /// Renders template `name` with `data` (convenience for tests and tools).
+    ///
+    /// # Errors
+    /// As [`render_to`](Self::render_to).
+    pub fn render(&self, name: &str, data: &Value) -> Result<String, TransformError> {
+        let ctx = Context::from(data.clone());
+        let mut out = Vec::new();
+        self.render_to(name, &ctx, &mut out)?;
+        String::from_utf8(out).map_err(|e| TransformError::Render {
+            template: name.to_owned(),
+            message: e.to_string(),
+        })
+    }
+
+    fn available(&self) -> String {
+        self.helpers.iter().copied().collect::<Vec<_>>().join(", ")
+    }
+
+    fn is_helper(&self, name: &str) -> bool {
+        self.helpers.contains(name)
+    }
+
+    /// Rejects unknown helpers, partials, decorators and bad date formats.
+    fn check(&self, tname: &str, elements: &[TemplateElement]) -> Result<(), TemplateError> {
+        for element in elements {
+            match element {
+                TemplateElement::RawString(_) | TemplateElement::Comment(_) => {}
+                TemplateElement::Expression(ht) | TemplateElement::HtmlExpression(ht) => {
+                    self.check_helper(tname, ht)?;
+                }
+                TemplateElement::HelperBlock(ht) => {
+                    self.check_helper(tname, ht)?;
+                    for t in [&ht.template, &ht.inverse].into_iter().flatten() {
+                        self.check(tname, &t.elements)?;
+                    }
+                }
+                TemplateElement::PartialExpression(_) | TemplateElement::PartialBlock(_) => {
+                    return Err(TemplateError::Unsupported {
+                        template: tname.to_owned(),
+                        feature: "partials",
+                    });
+                }
+                _ => {
+                    return Err(TemplateError::Unsupported {
+                        template: tname.to_owned(),
+                        feature: "decorators",
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_helper(&self, tname: &str, ht: &HelperTemplate) -> Result<(), TemplateError> {
+        let calls = ht.block || !ht.params.is_empty() || !ht.hash.is_empty();
+        let name = ht.name.as_name().unwrap_or_default();
+        if calls && !self.is_helper(name) {
+            return Err(TemplateError::UnknownHelper {
+                template: tname.to_owned(),
+                helper: name.to_owned(),
+                available: self.available(),
+            });
+        }
+        if name == FORMAT_DATE {
+            let formats = ht.params.get(1).into_iter().chain(ht.hash.get("input"));
+            for format in formats {
+                if let Parameter::Literal(Value::String(format)) = format
+                    && StrftimeItems::new(format).any(|i| matches!(i, Item::Error))
+                {
+                    return Err(TemplateError::DateFormat {
+                        template: tname.to_owned(),
+                        format: format.clone(),
+                    });
+                }
+            }
+        }
+        if let Parameter::Subexpression(s) = &ht.name {
+            self.check_param_subexpression(tname, s)?;
+        }
+        for p in ht.params.iter().chain(ht.hash.values()) {
+            if let Parameter::Subexpression(s) = p {
+                self.check_param_subexpression(tname, s)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_param_subexpression(
+        &self,
+        tname: &str,
+        s: &Subexpression,
+    ) -> Result<(), TemplateError> {
+        match s.as_element() {
+            TemplateElement::Expression(ht) => self.check_helper(tname, ht),
+            _ => Ok(()),
+        }
+    }
+
+    /// Wraps each output expression in the encoder for its JSON context.
+    fn rewrite_json(
+        &self,
+        tname: &str,
+        elements: &mut [TemplateElement],
+        mut state: JsonState,
+    ) -> Result<JsonState, TemplateError> {
+        for element in elements.iter_mut() {
+            match element {
+                TemplateElement::RawString(text) => state = state.advance(text),
+                TemplateElement::Expression(ht) => {
+                    let encoder = match state {
+                        JsonState::Outside => JSON_VALUE,
+                        JsonState::InString => JSON_STRING,
+                        JsonState::Escape => {
+                            return Err(TemplateError::JsonContext {
+                                template: tname.to_owned(),
+                                block: ht.name.as_name().unwrap_or_default().to_owned(),
+                                problem: "follows a backslash inside a JSON string".to_owned(),
+                            });
+                        }
+                    };
+                    *element = self.wrap(ht, encoder);
+                }
+                TemplateElement::HtmlExpression(ht) => *element = self.wrap(ht, RAW),
+                TemplateElement::HelperBlock(ht) => {
+                    let block = ht.name.as_name().unwrap_or_default().to_owned();
+                    for t in [&mut ht.template, &mut ht.inverse].into_iter().flatten() {
+                        let end = self.rewrite_json(tname, &mut t.elements, state)?;
+                        if end != state {
+                            return Err(TemplateError::JsonContext {
+                                template: tname.to_owned(),
+                                block,
+                                problem: format!(
+                                    "starts {} a JSON string and ends {} one",
+                                    state.describe(),
+                                    end.describe()
+                                ),
+                            });
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(state)
+    }
+
+    /// Wraps each output expression in the text encoder.
+    fn rewrite_text(&self, elements: &mut [TemplateElement]) {
+        for element in elements.iter_mut() {
+            match element {
+                TemplateElement::Expression(ht) | TemplateElement::HtmlExpression(ht) => {
+                    *element = self.wrap(ht, RAW);
+                }
+                TemplateElement::HelperBlock(ht) => {
+                    for t in [&mut ht.template, &mut ht.inverse].into_iter().flatten() {
+                        self.rewrite_text(&mut t.elements);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// `{{x}}` → `{{{encoder x}}}`; `{{helper a b}}` → `{{{encoder (helper a b)}}}`.
+    fn wrap(&self, ht: &HelperTemplate, encoder: &str) -> TemplateElement {
+        let name_only = !ht.block && ht.params.is_empty() && ht.hash.is_empty();
+        let param = match &ht.name {
+            Parameter::Path(p) if name_only && !self.is_helper(ht.name.as_name().unwrap_or("")) => {
+                Parameter::Path(p.clone())
+            }
+            Parameter::Subexpression(s) if name_only => Parameter::Subexpression(s.clone()),
+            Parameter::Literal(v) if name_only => Parameter::Literal(v.clone()),
+            name => {
+                let name = match name.as_name() {
+                    Some(n) => Parameter::Name(n.to_owned()),
+                    None => name.clone(),
+                };
+                Parameter::Subexpression(Subexpression::new(
+                    name,
+                    ht.params.clone(),
+                    ht.hash.clone(),
+                ))
+            }
+        };
+        let mut wrapped = self.wrapper.clone();
+        wrapped.name = Parameter::Name(encoder.to_owned());
+        wrapped.params = vec![param];
+        wrapped.hash = HashMap::new();
+        TemplateElement::HtmlExpression(wrapped)
+    }
+}
+
+/// Where the scan of a JSON template's literal text stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JsonState {
+    Outside,
+    InString,
+    Escape,
+}
+
+impl JsonState {
+    fn advance(mut self, text: &str) -> Self {
+        for b in text.bytes() {
+            self = match (self, b) {
+                (Self::Outside, b'"') => Self::InString,
+                (Self::Outside, _) => Self::Outside,
+                (Self::InString, b'"') => Self::Outside,
+                (Self::InString, b'\\') => Self::Escape,
+                (Self::InString, _) | (Self::Escape, _) => Self::InString,
+            };
+        }
+        self
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Outside => "outside",
+            Self::InString | Self::Escape => "inside",
+        }
+    }
+}
+
+/// Rewrites `{{'key'}}` / `{{"key"}}` (a quoted literal as the whole expression) to the
+/// path `{{[key]}}`, the Handlebars.js reading of a literal in path position.
+fn quote_keys<'a>(tname: &str, source: &'a str) -> Result<Cow<'a, str>, TemplateError> {
+    let bytes = source.as_bytes();
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(found) = source[i..].find("{{") {
+        let start = i + found;
+        i = start + 2;
+        if start > 0 && bytes[start - 1] == b'\\' {
+            continue; // an escaped mustache is text
+        }
+        if source[start..].starts_with("{{{{") {
+            // raw block: skip to its end tag untouched
+            match source[start + 4..].find("{{{{/") {
+                Some(end) => i = start + 4 + end + 5,
+                None => i = bytes.len(),
+            }
+            continue;
+        }
+        let mut j = i;
+        if bytes.get(j) == Some(&b'~') {
+            j += 1;
+        }
+        let opener = bytes.get(j).copied();
+        let triple = opener == Some(b'{');
+        if triple || opener == Some(b'&') {
+            j += 1;
+        }
+        while bytes.get(j).is_some_and(u8::is_ascii_whitespace) {
+            j += 1;
+        }
+        let quote = match bytes.get(j) {
+            Some(&q @ (b'\'' | b'"')) => q,
+            _ => continue,
+        };
+        let body_start = j + 1;
+        let mut k = body_start;
+        let mut key = String::new();
+        let mut closed = false;
+        while k < bytes.len() {
+            match bytes[k] {
+                b'\\' if k + 1 < bytes.len() => {
+                    key.push(char::from(bytes[k + 1]));
+                    k += 2;
+                }
+                b if b == quote => {
+                    closed = true;
+                    break;
+                }
+                _ => {
+                    let ch = source[k..].chars().next().unwrap_or_default();
+                    key.push(ch);
+                    k += ch.len_utf8();
+                }
+            }
+        }
+        if !closed {
+            continue; // let the parser report it
+        }
+        let mut m = k + 1;
+        while bytes.get(m).is_some_and(u8::is_ascii_whitespace) {
+            m += 1;
+        }
+        if triple {
+            if bytes.get(m) != Some(&b'}') {
+                continue;
+            }
+            m += 1;
+        }
+        if bytes.get(m) == Some(&b'~') {
+            m += 1;
+        }
+        if !source[m..].starts_with("}}") {
+            continue; // a literal followed by more: not a bare quoted key
+        }
+        if key.contains(']') {
+            return Err(TemplateError::QuotedKey {
+                template: tname.to_owned(),
+                key,
+            });
+        }
+        out.push_str(&source[copied..j]);
+        out.push('[');
+        out.push_str(&key);
+        out.push(']');
+        copied = k + 1;
+        i = m + 2;
+    }
+    if copied == 0 {
+        return Ok(Cow::Borrowed(source));
+    }
+    out.push_str(&source[copied..]);
+    Ok(Cow::Owned(out))
+}
+
+fn syntax_message(e: &handlebars::TemplateError) -> String {
+    let reason = e.reason().to_string();
+    match e.pos() {
+        Some((line, column)) => format!("{reason} at line {line}, column {column}"),
+        None => reason,
+    }
+}
+
+fn render_error(name: &str, e: &RenderError) -> TransformError {
+    let message = match e.reason() {
+        RenderErrorReason::MissingVariable(Some(path)) => {
+            format!("the record has no field `{path}` (strict mode)")
+        }
+        RenderErrorReason::MissingVariable(None) => {
+            "a field the template uses is missing (strict mode)".to_owned()
+        }
+        RenderErrorReason::NestedError(inner) => inner.to_string(),
+        other => other.to_string(),
+    };
+    TransformError::Render {
+        template: name.to_owned(),
+        message,
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Encoding {
+    JsonValue,
+    JsonString,
+    Raw,
+}
+
+/// The encoders the rewritten expressions call.
+struct Encode(Encoding);
+
+impl HelperDef for Encode {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let param = h
+            .param(0)
+            .ok_or(RenderErrorReason::ParamNotFoundForIndex("encode", 0))?;
+        if param.is_value_missing() {
+            return Err(RenderErrorReason::MissingVariable(param.relative_path().cloned()).into());
+        }
+        let value = param.value();
+        match (self.0, value) {
+            (Encoding::JsonValue, Value::String(s)) => {
+                out.write("\"")?;
+                write_escaped(s, out)?;
+                out.write("\"")?;
+            }
+            (Encoding::JsonString, Value::String(s)) => write_escaped(s, out)?,
+            (Encoding::Raw, Value::String(s)) => out.write(s)?,
+            (Encoding::JsonValue, v) => out.write(&v.to_string())?,
+            (Encoding::JsonString | Encoding::Raw, Value::Null) => {}
+            (Encoding::JsonString, v @ (Value::Object(_) | Value::Array(_))) => {
+                write_escaped(&v.to_string(), out)?;
+            }
+            (Encoding::Raw, v @ (Value::Object(_) | Value::Array(_))) => {
+                out.write(&v.to_string())?;
+            }
+            (Encoding::JsonString | Encoding::Raw, v) => out.write(&v.render())?,
+        }
+        Ok(())
+    }
+}
+
+/// Writes `s` escaped as JSON string content (no quotes), as serde_json escapes.
+fn write_escaped(s: &str, out: &mut dyn Output) -> std::io::Result<()> {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: Cow<'static, str> = match b {
+            b'"' => "\\\"".into(),
+            b'\\' => "\\\\".into(),
+            b'\n' => "\\n".into(),
+            b'\r' => "\\r".into(),
+            b'\t' => "\\t".into(),
+            0x08 => "\\b".into(),
+            0x0c => "\\f".into(),
+            0..=0x1f => format!("\\u{b:04x}").into(),
+            _ => continue,
+        };
+        if start < i {
+            out.write(&s[start..i])?;
+        }
+        out.write(&escape)?;
+        start = i + 1;
+    }
+    if start < bytes.len() {
+        out.write(&s[start..])?;
+    }
+    Ok(())
+}
+
+/// `format_date value "format" [input="format"]`.
+struct FormatDate;
+
+impl HelperDef for FormatDate {
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+    ) -> Result<ScopedJson<'rc>, RenderError> {
+        let value = h
+            .param(0)
+            .ok_or(RenderErrorReason::ParamNotFoundForIndex(FORMAT_DATE, 0))?;
+        if value.is_value_missing() {
+            return Err(RenderErrorReason::MissingVariable(value.relative_path().cloned()).into());
+        }
+        let format = h
+            .param(1)
+            .and_then(|p| p.value().as_str())
+            .ok_or(RenderErrorReason::ParamNotFoundForIndex(FORMAT_DATE, 1))?;
+        let input = h.hash_get("input").and_then(|p| p.value().as_str());
+        let instant = parse_instant(value.value(), input).map_err(|why| {
+            RenderErrorReason::Other(format!(
+                "format_date: cannot read {} as a timestamp: {why}",
+                value.value()
+            ))
+        })?;
+        let mut text = String::new();
+        write!(text, "{}", instant.format(format)).map_err(|_| {
+            RenderErrorReason::Other(format!("format_date: invalid format {format:?}"))
+        })?;
+        Ok(ScopedJson::Derived(Value::String(text)))
+    }
+}
+
+/// Seconds-or-milliseconds threshold: numbers at or above it are milliseconds.
+const MILLIS_THRESHOLD: f64 = 100_000_000_000.0;
+
+fn parse_instant(value: &Value, input: Option<&str>) -> Result<DateTime<Utc>, String> {
+    match value {
+        Value::Number(n) => {
+            let n = n.as_f64().ok_or("not a finite number")?;
+            let millis = if n.abs() >= MILLIS_THRESHOLD {
+                n
+            } else {
+                n * 1000.0
+            };
+            Utc.timestamp_millis_opt(millis.round() as i64)
+                .single()
+                .ok_or_else(|| "out of range".to_owned())
+        }
+        Value::String(s) => {
+            let s = s.trim();
+            if let Some(format) = input {
+                return NaiveDateTime::parse_from_str(s, format)
+                    .or_else(|_| {
+                        NaiveDate::parse_from_str(s, format).map(|d| d.and_time(Default::default()))
+                    })
+                    .map(|t| t.and_utc())
+                    .map_err(|e| format!("{e} (input format {format:?})"));
+            }
+            if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+                return Ok(t.with_timezone(&Utc));
+            }
+            for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+                if let Ok(t) = NaiveDateTime::parse_from_str(s, format) {
+                    return Ok(t.and_utc());
+                }
+            }
+            if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+                return Ok(d.and_time(Default::default()).and_utc());
+            }
+            if let Ok(n) = s.parse::<f64>() {
+                return parse_instant(&serde_json::json!(n), None);
+            }
+            Err(
+                "expected RFC 3339, YYYY-MM-DD[ HH:MM:SS] or epoch seconds/milliseconds; \
+                 give input=\"<strftime format>\" for other layouts"
+                    .to_owned(),
+            )
+        }
+        other => Err(format!(
+            "a {} is not a timestamp",
+            crate::decode::json_type_name(other)
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const SEED: &str =
+        r#"{ "reading date":  "{{'reading date'}}", "a": {{data}}, "b": {{b}}, "c": {{c}} }"#;
+
+    fn one(source: &str, format: OutputFormat) -> Templates {
+        let mut t = Templates::new();
+        t.add("T", source, format).unwrap();
+        t
+    }
+
+    #[test]
+    fn seed_example_renders_valid_json() {
+        let t = one(SEED, OutputFormat::Json);
+        let out = t
+            .render(
+                "T",
+                &json!({"reading date":"1/4/22","data":"some string","b":10,"c":100}),
+            )
+            .unwrap();
+        let parsed: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            parsed,
+            json!({"reading date":"1/4/22","a":"some string","b":10,"c":100})
+        );
+    }
+
+    #[test]
+    fn encoding_by_context() {
+        let t = one(
+            r#"{"bare": {{v}}, "in": "<{{v}}>", "raw": {{{v}}}}"#,
+            OutputFormat::Json,
+        );
+        let cases = [
+            (
+                json!("a\"b\\c\n"),
+                r#"{"bare": "a\"b\\c\n", "in": "<a\"b\\c\n>", "raw": a"b\c"#.to_owned() + "\n}",
+            ),
+            (
+                json!(10),
+                r#"{"bare": 10, "in": "<10>", "raw": 10}"#.to_owned(),
+            ),
+            (
+                json!(1.5),
+                r#"{"bare": 1.5, "in": "<1.5>", "raw": 1.5}"#.to_owned(),
+            ),
+            (
+                json!(true),
+                r#"{"bare": true, "in": "<true>", "raw": true}"#.to_owned(),
+            ),
+            (
+                json!(null),
+                r#"{"bare": null, "in": "<>", "raw": }"#.to_owned(),
+            ),
+            (
+                json!({"k": "v"}),
+                r#"{"bare": {"k":"v"}, "in": "<{\"k\":\"v\"}>", "raw": {"k":"v"}}"#.to_owned(),
+            ),
+            (
+                json!([1, "x"]),
+                r#"{"bare": [1,"x"], "in": "<[1,\"x\"]>", "raw": [1,"x"]}"#.to_owned(),
+            ),
+            (
+                json!("\u{1}é"),
+                "{\"bare\": \"\\u0001é\", \"in\": \"<\\u0001é>\", \"raw\": \u{1}é}".to_owned(),
+            ),
+        ];
+        for (v, expected) in cases {
+            assert_eq!(t.render("T", &json!({ "v": v })).unwrap(), expected, "{v}");
+        }
+    }
+
+    #[test]
+    fn escaped_quotes_in_literal_text_keep_the_context() {
+        let t = one(r#"{"k\"{{a}}": {{a}}}"#, OutputFormat::Json);
+        assert_eq!(
+            t.render("T", &json!({"a": "x"})).unwrap(),
+            r#"{"k\"x": "x"}"#
+        );
+    }
+
+    #[test]
+    fn blocks_and_helpers() {
+        let t = one(
+            r#"{"items": [{{#each items}}{{#unless @first}},{{/unless}}{"n": {{this.n}}, "i": "{{@index}}"}{{/each}}], "big": {{gt total 10}}, "who": "{{#if name}}{{name}}{{else}}nobody{{/if}}"}"#,
+            OutputFormat::Json,
+        );
+        let out = t
+            .render(
+                "T",
+                &json!({"items": [{"n": "a"}, {"n": 2}], "total": 11, "name": "q\""}),
+            )
+            .unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&out).unwrap(),
+            json!({"items": [{"n": "a", "i": "0"}, {"n": 2, "i": "1"}], "big": true, "who": "q\""})
+        );
+    }
+
+    #[test]
+    fn strict_mode_fails_missing_fields() {
+        let t = one(SEED, OutputFormat::Json);
+        let err = t
+            .render("T", &json!({"data": "x", "b": 1, "c": 2}))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            TransformError::Render {
+                template: "T".into(),
+                message: "the record has no field `[reading date]` (strict mode)".into()
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_helpers_and_bad_templates_fail_when_added() {
+        let mut t = Templates::new();
+        let err = t
+            .add("TEMPLATE", "{{upper name}}", OutputFormat::Json)
+            .unwrap_err();
+        assert!(
+            matches!(&err, TemplateError::UnknownHelper { helper, .. } if helper == "upper"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("format_date"), "{err}");
+        let err = t
+            .add("TEMPLATE", "{{#shout}}x{{/shout}}", OutputFormat::Json)
+            .unwrap_err();
+        assert!(matches!(err, TemplateError::UnknownHelper { .. }), "{err}");
+        let err = t
+            .add("TEMPLATE", "{{#if (shout a)}}x{{/if}}", OutputFormat::Json)
+            .unwrap_err();
+        assert!(matches!(err, TemplateError::UnknownHelper { .. }), "{err}");
+        let err = t
+            .add("TEMPLATE", "{ \"a\": {{a}", OutputFormat::Json)
+            .unwrap_err();
+        assert!(matches!(err, TemplateError::Syntax { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("TEMPLATE: malformed template: "),
+            "{err}"
+        );
+        let err = t
+            .add("TEMPLATE", "{{#if a}}x{{/each}}", OutputFormat::Json)
+            .unwrap_err();
+        assert!(matches!(err, TemplateError::Syntax { .. }), "{err}");
+        let err = t
+            .add("TEMPLATE", "{{> header}}", OutputFormat::Json)
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                TemplateError::Unsupported {
+                    feature: "partials",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = t
+            .add("TEMPLATE", r#"{{format_date ts "%Q"}}"#, OutputFormat::Text)
+            .unwrap_err();
+        assert!(matches!(err, TemplateError::DateFormat { .. }), "{err}");
+        let err = t
+            .add(
+                "TEMPLATE",
+                r#"{"a": "{{#if x}}"{{/if}}"}"#,
+                OutputFormat::Json,
+            )
+            .unwrap_err();
+        assert!(matches!(err, TemplateError::JsonContext { .. }), "{err}");
+        let err = t
+            .add("TEMPLATE", "{{'a]b'}}", OutputFormat::Json)
+            .unwrap_err();
+        assert!(matches!(err, TemplateError::QuotedKey { .. }), "{err}");
+        assert!(!t.contains("TEMPLATE"));
+    }
+
+    #[test]
+    fn quoted_keys_are_lookups() {
+        for source in [
+            r#"{{'reading date'}}"#,
+            r#"{{"reading date"}}"#,
+            r#"{{~ 'reading date' ~}}"#,
+            r#"{{{'reading date'}}}"#,
+            r#"{{[reading date]}}"#,
+        ] {
+            let t = one(source, OutputFormat::Text);
+            assert_eq!(
+                t.render("T", &json!({"reading date": "1/4/22"})).unwrap(),
+                "1/4/22",
+                "{source}"
+            );
+        }
+        // literals as helper arguments stay strings; escaped mustaches stay text
+        let t = one(r#"{{eq 'a b' "a b"}} \{{'x'}}"#, OutputFormat::Text);
+        assert_eq!(t.render("T", &json!({})).unwrap(), "true {{'x'}}");
+    }
+
+    #[test]
+    fn text_format_writes_values_as_text() {
+        let t = one("{{s}}|{{n}}|{{o}}|{{z}}|{{{s}}}", OutputFormat::Text);
+        assert_eq!(
+            t.render(
+                "T",
+                &json!({"s": "<a&b>", "n": 1, "o": {"k": 1}, "z": null})
+            )
+            .unwrap(),
+            r#"<a&b>|1|{"k":1}||<a&b>"#
+        );
+    }
+
+    #[test]
+    fn format_date_inputs() {
+        let t = one(r#"{{format_date ts "%Y-%m-%d/%H"}}"#, OutputFormat::Text);
+        for (ts, expected) in [
+            (json!("2026-11-22T04:05:06Z"), "2026-11-22/04"),
+            (json!("2026-11-22T04:05:06+02:00"), "2026-11-22/02"),
+            (json!("2026-11-22 04:05:06"), "2026-11-22/04"),
+            (json!("2026-11-22"), "2026-11-22/00"),
+            (json!(1_795_320_306), "2026-11-22/04"),
+            (json!(1_795_320_306_000_u64), "2026-11-22/04"),
+            (json!("1795320306"), "2026-11-22/04"),
+        ] {
+            assert_eq!(
+                t.render("T", &json!({ "ts": ts })).unwrap(),
+                expected,
+                "{ts}"
+            );
+        }
+        let err = t.render("T", &json!({"ts": "yesterday"})).unwrap_err();
+        assert!(err.to_string().contains("cannot read"), "{err}");
+        let err = t.render("T", &json!({"ts": true})).unwrap_err();
+        assert!(err.to_string().contains("boolean"), "{err}");
+
+        let t = one(
+            r#"{{format_date 'reading date' "%Y-%m" input="%m/%d/%y"}}"#,
+            OutputFormat::Text,
+        );
+        // a quoted literal as an argument is a string, not a lookup
+        assert!(t.render("T", &json!({"reading date": "1/4/22"})).is_err());
+        let t = one(
+            r#"{{format_date [reading date] "%Y-%m" input="%m/%d/%y"}}"#,
+            OutputFormat::Text,
+        );
+        assert_eq!(
+            t.render("T", &json!({"reading date": "1/4/22"})).unwrap(),
+            "2022-01"
+        );
+    }
+}
