@@ -5,9 +5,12 @@
 
 use clap::{Parser, Subcommand};
 
+mod aws;
 mod deagg;
+mod input;
 mod local;
 mod produce;
+mod producing;
 mod put;
 mod replay;
 mod tail;

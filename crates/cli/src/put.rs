@@ -1,10 +1,278 @@
-//! `kstream put` (not built yet).
+//! `kstream put`: JSON lines from a file or stdin into a stream, one record per line.
+//!
+//! Partition keys, in order of precedence:
+//! 1. `--partition-key-template`: a Handlebars template rendered over the record (strict: a
+//!    missing field is an error for that line; no HTML escaping), e.g. `'{{ticker}}'` or
+//!    `'{{region}}-{{customer.id}}'`;
+//! 2. `--partition-key-field`: the value of one top-level field (strings as they are, other
+//!    values as JSON text);
+//! 3. otherwise the hex MD5 of the line, so identical lines share a shard and distinct lines
+//!    spread evenly.
+//!
+//! Keys longer than 256 characters are cut to their first 256 characters (never inside a
+//! UTF-8 sequence), as the Conduit connector does. A line that is not JSON, renders an empty
+//! key, or is larger than the stream's record size limit is reported with its line number and
+//! not sent; the other lines still are, and the command exits non-zero. The data sent is the
+//! line as read, without its line ending (`--newline` keeps a `\n`).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use handlebars::Handlebars;
+use kstream_producer::{Error as ProducerError, UserRecord};
+use md5::{Digest, Md5};
+use serde_json::Value;
+
+use crate::aws::ConnectArgs;
+use crate::input;
+use crate::producing::{self, ProducerArgs, Tracker};
+
+/// The longest partition key Kinesis accepts, in characters.
+const MAX_KEY_CHARS: usize = 256;
 
 /// Arguments of `kstream put`.
 #[derive(Debug, clap::Args)]
-pub(crate) struct Args {}
+pub(crate) struct Args {
+    /// The stream to put records into.
+    #[arg(long, short)]
+    stream: String,
+    /// JSON lines to send (plain, gzip or LZ4); `-` or nothing reads stdin.
+    file: Option<PathBuf>,
+    #[command(flatten)]
+    keys: KeyArgs,
+    /// Append a newline to each record's data.
+    #[arg(long)]
+    newline: bool,
+    #[command(flatten)]
+    producer: ProducerArgs,
+    #[command(flatten)]
+    connect: ConnectArgs,
+}
+
+/// How partition keys are made from JSON records (shared with `replay`).
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct KeyArgs {
+    /// Handlebars template over the record giving its partition key, e.g. '{{ticker}}'.
+    #[arg(long, value_name = "TEMPLATE", conflicts_with = "partition_key_field")]
+    pub(crate) partition_key_template: Option<String>,
+    /// Top-level field whose value is the partition key (default: the MD5 of the line).
+    #[arg(long, value_name = "FIELD")]
+    pub(crate) partition_key_field: Option<String>,
+}
+
+/// Makes partition keys for JSON records.
+pub(crate) struct KeyMaker {
+    kind: KeyKind,
+}
+
+enum KeyKind {
+    Template(Box<Handlebars<'static>>),
+    Field(String),
+    Hash,
+}
+
+const TEMPLATE: &str = "partition-key";
+
+impl KeyMaker {
+    /// Compiles the template, if any.
+    pub(crate) fn new(args: &KeyArgs) -> miette::Result<Self> {
+        let kind = if let Some(template) = &args.partition_key_template {
+            let mut hb = Handlebars::new();
+            hb.set_strict_mode(true);
+            hb.register_escape_fn(handlebars::no_escape);
+            hb.register_template_string(TEMPLATE, template)
+                .map_err(|e| {
+                    miette::miette!(
+                        help = "templates look like '{{ticker}}' or '{{region}}-{{customer.id}}'",
+                        "invalid --partition-key-template {template:?}: {e}"
+                    )
+                })?;
+            KeyKind::Template(Box::new(hb))
+        } else if let Some(field) = &args.partition_key_field {
+            KeyKind::Field(field.clone())
+        } else {
+            KeyKind::Hash
+        };
+        Ok(Self { kind })
+    }
+
+    /// The partition key of a record (`line` is its raw text, `record` its JSON), cut to 256
+    /// characters.
+    pub(crate) fn key(&self, line: &[u8], record: &Value) -> Result<String, String> {
+        let key = match &self.kind {
+            KeyKind::Template(hb) => hb
+                .render(TEMPLATE, record)
+                .map_err(|e| format!("partition key template: {}", e.reason()))?,
+            KeyKind::Field(field) => match record.get(field) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Null) | None => {
+                    return Err(format!("no field {field:?} for the partition key"));
+                }
+                Some(other) => other.to_string(),
+            },
+            KeyKind::Hash => hex(&Md5::digest(line)),
+        };
+        let key = trim_key(&key);
+        if key.is_empty() {
+            return Err("the partition key is empty".to_owned());
+        }
+        Ok(key.to_owned())
+    }
+}
+
+/// The first 256 characters of `key` (a prefix on a character boundary).
+pub(crate) fn trim_key(key: &str) -> &str {
+    match key.char_indices().nth(MAX_KEY_CHARS) {
+        Some((end, _)) => &key[..end],
+        None => key,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// Runs `kstream put`.
-pub(crate) async fn run(_args: Args) -> miette::Result<()> {
-    Err(miette::miette!("kstream put is not built yet"))
+pub(crate) async fn run(args: Args) -> miette::Result<()> {
+    let keys = KeyMaker::new(&args.keys)?;
+    let mut lines = input::lines(args.file.clone())?;
+    let client = args.connect.kinesis().await?;
+    let producer = args.producer.start(client, &args.stream).await?;
+    let bar = producing::progress(None, "records");
+    bar.set_message(format!("→ {}", args.stream));
+    let tracker = Tracker::new(bar.clone());
+    let interrupted = producing::interrupt();
+    let started = Instant::now();
+    let (mut sent, mut rejected, mut read_error) = (0u64, 0u64, None);
+    loop {
+        let mut stop = interrupted.clone();
+        let line = tokio::select! {
+            line = lines.recv() => line,
+            _ = stop.changed() => break,
+        };
+        let Some(line) = line else { break };
+        let line = match line {
+            Ok(line) => line,
+            Err(e) => {
+                read_error = Some(e);
+                break;
+            }
+        };
+        if line.bytes.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let record: Value = match serde_json::from_slice(&line.bytes) {
+            Ok(v) => v,
+            Err(e) => {
+                rejected += 1;
+                bar.suspend(|| eprintln!("line {}: not JSON: {e}", line.number));
+                continue;
+            }
+        };
+        let key = match keys.key(&line.bytes, &record) {
+            Ok(key) => key,
+            Err(e) => {
+                rejected += 1;
+                bar.suspend(|| eprintln!("line {}: {e}", line.number));
+                continue;
+            }
+        };
+        let mut data = line.bytes;
+        if args.newline {
+            data.push(b'\n');
+        }
+        let mut stop = interrupted.clone();
+        let put = tokio::select! {
+            put = producer.put(UserRecord::new(key, data)) => put,
+            _ = stop.changed() => break,
+        };
+        match put {
+            Ok(handle) => {
+                sent += 1;
+                tracker.track(format!("line {}", line.number), handle);
+            }
+            Err(e @ (ProducerError::RecordTooLarge { .. } | ProducerError::InvalidRecord(_))) => {
+                rejected += 1;
+                bar.suspend(|| eprintln!("line {}: rejected: {e}", line.number));
+            }
+            Err(e) => return Err(miette::miette!("{e}")),
+        }
+    }
+    let (_, failed) = producing::finish(producer, tracker, bar, started).await;
+    if let Some(e) = read_error {
+        return Err(e);
+    }
+    if failed + rejected > 0 {
+        return Err(miette::miette!(
+            "{} line(s) not put: {rejected} rejected before sending, {failed} failed ({sent} sent)",
+            failed + rejected
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn maker(template: Option<&str>, field: Option<&str>) -> KeyMaker {
+        KeyMaker::new(&KeyArgs {
+            partition_key_template: template.map(str::to_owned),
+            partition_key_field: field.map(str::to_owned),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn templates_render_over_the_record() {
+        let keys = maker(Some("{{ticker}}-{{venue.name}}"), None);
+        let record = json!({"ticker": "AAPL", "venue": {"name": "<NYSE>"}});
+        assert_eq!(
+            keys.key(b"", &record).unwrap(),
+            "AAPL-<NYSE>",
+            "no HTML escaping"
+        );
+        let err = keys.key(b"", &json!({"ticker": "AAPL"})).unwrap_err();
+        assert!(err.contains("venue"), "{err}");
+    }
+
+    #[test]
+    fn bad_templates_are_rejected_up_front() {
+        let err = KeyMaker::new(&KeyArgs {
+            partition_key_template: Some("{{#if}}".into()),
+            partition_key_field: None,
+        })
+        .err()
+        .unwrap();
+        assert!(
+            err.to_string().contains("--partition-key-template"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn fields_and_hashes() {
+        let keys = maker(None, Some("id"));
+        assert_eq!(keys.key(b"", &json!({"id": "x"})).unwrap(), "x");
+        assert_eq!(keys.key(b"", &json!({"id": 42})).unwrap(), "42");
+        assert!(keys.key(b"", &json!({"other": 1})).is_err());
+        let hashed = maker(None, None);
+        let key = hashed.key(b"{\"a\":1}", &json!({"a": 1})).unwrap();
+        assert_eq!(key.len(), 32);
+        assert_eq!(key, hashed.key(b"{\"a\":1}", &json!({})).unwrap(), "stable");
+    }
+
+    #[test]
+    fn keys_are_cut_to_256_characters_on_char_boundaries() {
+        let long = "é".repeat(300);
+        let cut = trim_key(&long);
+        assert_eq!(cut.chars().count(), 256);
+        assert_eq!(cut.len(), 512);
+        assert_eq!(trim_key("short"), "short");
+        let keys = maker(None, Some("k"));
+        let key = keys.key(b"", &json!({"k": "x".repeat(1000)})).unwrap();
+        assert_eq!(key.len(), 256);
+        assert!(maker(None, Some("k")).key(b"", &json!({"k": ""})).is_err());
+    }
 }

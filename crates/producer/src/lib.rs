@@ -88,6 +88,27 @@ pub use metrics::MetricsSnapshot;
 pub use producer::Producer;
 pub use result::{Attempt, PutHandle, PutOutcome};
 
+/// A short description of an SDK error: `Code: message` for service errors, else the error
+/// with its causes.
+pub fn sdk_error_message<E, R>(err: &aws_sdk_kinesis::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_kinesis::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_kinesis::error::{DisplayErrorContext, SdkError};
+    match err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            match (e.code(), e.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                (Some(code), None) => code.to_owned(),
+                _ => DisplayErrorContext(err).to_string(),
+            }
+        }
+        _ => DisplayErrorContext(err).to_string(),
+    }
+}
+
 /// A Kinesis client from the environment (`aws_config::defaults(BehaviorVersion::latest())`,
 /// which honours `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_KINESIS`, `AWS_REGION`, profiles and the
 /// credential chain), with optional endpoint and region overrides.

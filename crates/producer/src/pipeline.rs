@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kinesis::operation::put_records::{PutRecordsError, PutRecordsOutput};
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
@@ -1020,15 +1020,16 @@ impl Pipeline {
 
 /// Error code and message of a failed request.
 fn classify(err: &SdkError<PutRecordsError>) -> (String, String) {
-    let message = DisplayErrorContext(err).to_string();
+    let message = crate::sdk_error_message(err);
     match err {
         SdkError::ServiceError(service) => {
+            let status = service.raw().status().as_u16();
             let code = service
                 .err()
                 .code()
                 .map(str::to_owned)
-                .unwrap_or_else(|| format!("Http{}", service.raw().status().as_u16()));
-            (code, message)
+                .unwrap_or_else(|| format!("Http{status}"));
+            (code, format!("HTTP {status}: {message}"))
         }
         SdkError::TimeoutError(_) => ("Timeout".to_owned(), message),
         SdkError::DispatchFailure(_) => ("DispatchFailure".to_owned(), message),

@@ -2,7 +2,6 @@
 //! strategy) and the hash key ranges of its open shards.
 
 use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::error::DisplayErrorContext;
 use aws_sdk_kinesis::types::RecordDistributionStrategy;
 use kstream_kpl::ShardMap;
 
@@ -26,7 +25,7 @@ pub(crate) async fn describe(client: &Client, stream: &str) -> Result<StreamInfo
         .await
         .map_err(|e| Error::DescribeStream {
             stream: stream.to_owned(),
-            message: DisplayErrorContext(e).to_string(),
+            message: crate::sdk_error_message(&e),
         })?;
     let summary = out.stream_description_summary();
     Ok(StreamInfo {
@@ -58,7 +57,7 @@ pub(crate) async fn shard_map(client: &Client, stream: &str) -> Result<ShardMap,
         let out = request
             .send()
             .await
-            .map_err(|e| describe_err(DisplayErrorContext(e).to_string()))?;
+            .map_err(|e| describe_err(crate::sdk_error_message(&e)))?;
         for shard in out.shards() {
             let open = shard
                 .sequence_number_range()

@@ -1,0 +1,181 @@
+//! Line input for `put` and `replay`: a file or stdin, plain, gzip or LZ4 (frame format),
+//! detected by magic bytes (the extension is only a fallback for empty input), read on a
+//! blocking thread and handed over through a bounded channel (so reading waits for sending).
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use miette::{IntoDiagnostic, WrapErr};
+use tokio::sync::mpsc;
+
+/// gzip magic.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// LZ4 frame magic (little-endian 0x184D2204).
+const LZ4_MAGIC: [u8; 4] = [0x04, 0x22, 0x4d, 0x18];
+
+/// The compression of an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Compression {
+    /// Plain text.
+    None,
+    /// gzip (RFC 1952), possibly multi-member.
+    Gzip,
+    /// LZ4 frame format.
+    Lz4,
+}
+
+/// Detects the compression from the first bytes, else from the file name.
+pub(crate) fn detect(head: &[u8], path: Option<&Path>) -> Compression {
+    if head.starts_with(&GZIP_MAGIC) {
+        Compression::Gzip
+    } else if head.starts_with(&LZ4_MAGIC) {
+        Compression::Lz4
+    } else if head.is_empty() {
+        match path.and_then(|p| p.extension()).and_then(|e| e.to_str()) {
+            Some("gz") => Compression::Gzip,
+            Some("lz4") => Compression::Lz4,
+            _ => Compression::None,
+        }
+    } else {
+        Compression::None
+    }
+}
+
+/// One input line: its 1-based number and its bytes without the line ending.
+#[derive(Debug)]
+pub(crate) struct Line {
+    pub(crate) number: u64,
+    pub(crate) bytes: Vec<u8>,
+}
+
+/// Opens the input and reads it line by line on a blocking thread. Read errors arrive in the
+/// channel with the line number reached.
+pub(crate) fn lines(
+    path: Option<PathBuf>,
+) -> miette::Result<mpsc::Receiver<Result<Line, miette::Report>>> {
+    let name = path
+        .as_ref()
+        .map_or_else(|| "stdin".to_owned(), |p| p.display().to_string());
+    let raw: Box<dyn Read + Send> = match &path {
+        Some(p) if p.as_os_str() != "-" => Box::new(
+            File::open(p)
+                .into_diagnostic()
+                .wrap_err_with(|| format!("cannot open {name}"))?,
+        ),
+        _ => Box::new(std::io::stdin()),
+    };
+    let mut buffered = BufReader::with_capacity(256 * 1024, raw);
+    let head = buffered
+        .fill_buf()
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot read {name}"))?
+        .to_vec();
+    let compression = detect(&head, path.as_deref());
+    tracing::debug!(input = %name, ?compression, "reading");
+    let reader: Box<dyn BufRead + Send> = match compression {
+        Compression::None => Box::new(buffered),
+        Compression::Gzip => Box::new(BufReader::with_capacity(
+            256 * 1024,
+            flate2::bufread::MultiGzDecoder::new(buffered),
+        )),
+        Compression::Lz4 => Box::new(BufReader::with_capacity(
+            256 * 1024,
+            lz4_flex::frame::FrameDecoder::new(buffered),
+        )),
+    };
+    let (tx, rx) = mpsc::channel(4096);
+    std::thread::spawn(move || read_lines(reader, &name, &tx));
+    Ok(rx)
+}
+
+fn read_lines(
+    mut reader: Box<dyn BufRead + Send>,
+    name: &str,
+    tx: &mpsc::Sender<Result<Line, miette::Report>>,
+) {
+    let mut number = 0;
+    loop {
+        let mut bytes = Vec::new();
+        match reader.read_until(b'\n', &mut bytes) {
+            Ok(0) => return,
+            Ok(_) => {
+                number += 1;
+                while matches!(bytes.last(), Some(b'\n' | b'\r')) {
+                    bytes.pop();
+                }
+                if tx.blocking_send(Ok(Line { number, bytes })).is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                let report = miette::miette!("cannot read {name} after line {number}: {e}");
+                let _ = tx.blocking_send(Err(report));
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    async fn read_all(path: PathBuf) -> Vec<String> {
+        let mut rx = lines(Some(path)).unwrap();
+        let mut out = Vec::new();
+        while let Some(line) = rx.recv().await {
+            let line = line.unwrap();
+            out.push(format!(
+                "{}:{}",
+                line.number,
+                String::from_utf8(line.bytes).unwrap()
+            ));
+        }
+        out
+    }
+
+    const TEXT: &str = "{\"a\":1}\r\n{\"b\":2}\n\n{\"c\":3}";
+
+    #[tokio::test]
+    async fn plain_gzip_and_lz4_read_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("in.json");
+        std::fs::write(&plain, TEXT).unwrap();
+        let gz = dir.path().join("in.json.gz");
+        let mut enc = flate2::write::GzEncoder::new(
+            File::create(&gz).unwrap(),
+            flate2::Compression::default(),
+        );
+        enc.write_all(TEXT.as_bytes()).unwrap();
+        enc.finish().unwrap();
+        // No extension: detected by magic.
+        let lz4 = dir.path().join("in-lz4");
+        let mut enc = lz4_flex::frame::FrameEncoder::new(File::create(&lz4).unwrap());
+        enc.write_all(TEXT.as_bytes()).unwrap();
+        enc.finish().unwrap();
+        let expected = vec!["1:{\"a\":1}", "2:{\"b\":2}", "3:", "4:{\"c\":3}"];
+        assert_eq!(read_all(plain).await, expected);
+        assert_eq!(read_all(gz).await, expected);
+        assert_eq!(read_all(lz4).await, expected);
+    }
+
+    #[test]
+    fn detection_prefers_magic() {
+        assert_eq!(detect(&[0x1f, 0x8b, 8], None), Compression::Gzip);
+        assert_eq!(
+            detect(&LZ4_MAGIC, Some(Path::new("x.json"))),
+            Compression::Lz4
+        );
+        assert_eq!(detect(b"{}", Some(Path::new("x.gz"))), Compression::None);
+        assert_eq!(detect(b"", Some(Path::new("x.lz4"))), Compression::Lz4);
+    }
+
+    #[test]
+    fn a_missing_file_is_a_clear_error() {
+        let err = lines(Some(PathBuf::from("/no/such/file.json"))).unwrap_err();
+        assert!(format!("{err:?}").contains("/no/such/file.json"));
+    }
+}

@@ -1,0 +1,271 @@
+//! What `produce`, `put` and `replay` share: producer flags, result tracking, Ctrl-C, progress
+//! and the closing summary.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use kstream_producer::{MetricsSnapshot, Producer, ProducerConfig, PutHandle};
+use miette::IntoDiagnostic;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::aws::parse_duration;
+
+/// Producer settings (KPL names; defaults as the KPL unless noted).
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct ProducerArgs {
+    /// Send every record raw instead of aggregating records per shard (KPL format).
+    #[arg(long)]
+    pub(crate) no_aggregate: bool,
+    /// Per-shard rate limit, in percent of the shard limits (1000 records/s, 1 MiB/s).
+    #[arg(long, default_value_t = 150, value_name = "PERCENT")]
+    pub(crate) rate_limit: u32,
+    /// Longest a record waits for aggregation and collection (KPL RecordMaxBufferedTime).
+    #[arg(long, default_value = "100ms", value_parser = parse_duration, value_name = "DURATION")]
+    pub(crate) max_buffered_time: Duration,
+    /// Time to live of a record, retries included; expired records are reported as failures.
+    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    pub(crate) record_ttl: Duration,
+    /// Most records in flight; reading waits while this many are outstanding.
+    #[arg(long, default_value_t = 10_000, value_name = "COUNT")]
+    pub(crate) max_outstanding: usize,
+    /// Largest PutRecords request in bytes (5 MiB works everywhere; Kinesis accepts 10 MiB).
+    #[arg(long, default_value_t = 5 * 1024 * 1024, value_name = "BYTES")]
+    pub(crate) collection_max_size: usize,
+    /// Record size limit in bytes, data plus partition key (default: the stream's, else 1 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) max_record_size: Option<usize>,
+    /// Fail throttled records at once instead of retrying them until their TTL.
+    #[arg(long)]
+    pub(crate) fail_if_throttled: bool,
+}
+
+impl ProducerArgs {
+    /// The producer configuration for `stream`.
+    pub(crate) fn config(&self, stream: &str) -> miette::Result<ProducerConfig> {
+        let mut builder = ProducerConfig::builder()
+            .stream_name(stream)
+            .aggregation_enabled(!self.no_aggregate)
+            .rate_limit(self.rate_limit)
+            .record_max_buffered_time(self.max_buffered_time)
+            .record_ttl(self.record_ttl)
+            .max_outstanding_records(self.max_outstanding)
+            .collection_max_size(self.collection_max_size)
+            .fail_if_throttled(self.fail_if_throttled);
+        if let Some(size) = self.max_record_size {
+            builder = builder.max_record_size(size);
+        }
+        builder.build().into_diagnostic()
+    }
+
+    /// Starts a producer, with the stream name in any error.
+    pub(crate) async fn start(
+        &self,
+        client: aws_sdk_kinesis::Client,
+        stream: &str,
+    ) -> miette::Result<Producer> {
+        Producer::new(client, self.config(stream)?)
+            .await
+            .map_err(|e| {
+                miette::miette!(help = "check --stream, --endpoint-url and --region", "{e}")
+            })
+    }
+}
+
+/// A watch that turns `true` on the first Ctrl-C (input stops, buffered records are flushed);
+/// a second Ctrl-C exits at once.
+pub(crate) fn interrupt() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tracing::warn!("interrupted: flushing buffered records (Ctrl-C again to abort)");
+            let _ = tx.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    rx
+}
+
+/// Counts of completed records.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    pub(crate) ok: AtomicU64,
+    pub(crate) failed: AtomicU64,
+}
+
+/// Awaits every record's result in the background, reporting failures with their label (e.g.
+/// `line 12`) on stderr.
+pub(crate) struct Tracker {
+    tx: mpsc::UnboundedSender<(String, PutHandle)>,
+    task: JoinHandle<()>,
+    pub(crate) tally: Arc<Tally>,
+}
+
+impl Tracker {
+    pub(crate) fn new(bar: ProgressBar) -> Self {
+        let (tx, mut rx) = mpsc::unbounded_channel::<(String, PutHandle)>();
+        let tally = Arc::new(Tally::default());
+        let counts = tally.clone();
+        let task = tokio::spawn(async move {
+            let mut pending = FuturesUnordered::new();
+            let mut open = true;
+            loop {
+                tokio::select! {
+                    next = rx.recv(), if open => match next {
+                        Some((label, handle)) => pending.push(async move { (label, handle.await) }),
+                        None => open = false,
+                    },
+                    Some((label, result)) = pending.next(), if !pending.is_empty() => {
+                        match result {
+                            Ok(_) => {
+                                counts.ok.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Err(failure) => {
+                                counts.failed.fetch_add(1, Ordering::Relaxed);
+                                bar.suspend(|| eprintln!("{label}: not put: {failure}"));
+                            }
+                        }
+                        bar.inc(1);
+                    }
+                    else => break,
+                }
+            }
+        });
+        Self { tx, task, tally }
+    }
+
+    /// Tracks one record.
+    pub(crate) fn track(&self, label: String, handle: PutHandle) {
+        let _ = self.tx.send((label, handle));
+    }
+
+    /// Waits for every tracked record.
+    pub(crate) async fn finish(self) -> Arc<Tally> {
+        drop(self.tx);
+        let _ = self.task.await;
+        self.tally
+    }
+}
+
+/// A progress bar on stderr (hidden when stderr is not a terminal).
+pub(crate) fn progress(total: Option<u64>, what: &str) -> ProgressBar {
+    let bar = match total {
+        Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()),
+        None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
+    };
+    let template = if total.is_some() {
+        format!(
+            "{{spinner}} {{elapsed_precise}} [{{bar:30}}] {{pos}}/{{len}} {what} put ({{per_sec}}) {{msg}}"
+        )
+    } else {
+        format!("{{spinner}} {{elapsed_precise}} {{pos}} {what} put ({{per_sec}}) {{msg}}")
+    };
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// Shuts the producer down (flushing everything), waits for the results and prints the
+/// closing summary on stderr. Returns the number of failed records.
+pub(crate) async fn finish(
+    producer: Producer,
+    tracker: Tracker,
+    bar: ProgressBar,
+    started: Instant,
+) -> (MetricsSnapshot, u64) {
+    bar.set_message("flushing");
+    let metrics = producer.shutdown().await;
+    let tally = tracker.finish().await;
+    bar.finish_and_clear();
+    let elapsed = started.elapsed();
+    let failed = tally.failed.load(Ordering::Relaxed);
+    eprintln!("{}", summary(&metrics, elapsed));
+    (metrics, failed)
+}
+
+/// The closing summary.
+pub(crate) fn summary(m: &MetricsSnapshot, elapsed: Duration) -> String {
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    let mut text = format!(
+        "{} user records in {} Kinesis records ({:.1} per record), {} of user data ({} sent) in {:.1} s: \
+         {:.0} records/s, {}/s; {} retries, {} failures",
+        m.user_records_put,
+        m.kinesis_records_put,
+        m.user_records_per_kinesis_record(),
+        bytes(m.user_records_data_put),
+        bytes(m.kinesis_records_data_put),
+        secs,
+        m.user_records_put as f64 / secs,
+        bytes((m.user_records_data_put as f64 / secs) as u64),
+        m.retries,
+        m.user_records_failed,
+    );
+    if m.user_record_expired > 0 {
+        text.push_str(&format!(" ({} expired)", m.user_record_expired));
+    }
+    if !m.errors_by_code.is_empty() {
+        let errors: Vec<String> = m
+            .errors_by_code
+            .iter()
+            .map(|(code, n)| format!("{code}: {n}"))
+            .collect();
+        text.push_str(&format!("; errors by code: {}", errors.join(", ")));
+    }
+    text
+}
+
+/// Human-readable byte count.
+pub(crate) fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_counts_read_well() {
+        assert_eq!(bytes(12), "12 B");
+        assert_eq!(bytes(2048), "2.0 KiB");
+        assert_eq!(bytes(5 * 1024 * 1024), "5.0 MiB");
+    }
+
+    #[test]
+    fn producer_flags_map_to_the_config() {
+        let args = ProducerArgs {
+            no_aggregate: true,
+            rate_limit: 80,
+            max_buffered_time: Duration::from_millis(50),
+            record_ttl: Duration::from_secs(10),
+            max_outstanding: 7,
+            collection_max_size: 1024 * 1024,
+            max_record_size: Some(2048),
+            fail_if_throttled: true,
+        };
+        let config = args.config("s").unwrap();
+        assert!(!config.aggregation_enabled());
+        assert_eq!(config.rate_limit(), 80);
+        assert_eq!(config.max_record_size(), Some(2048));
+        assert_eq!(config.max_outstanding_records(), 7);
+        assert!(config.fail_if_throttled());
+    }
+}
