@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use bytes::Bytes;
 use md5::{Digest, Md5};
 use prost::Message as _;
-use prost::encoding::encoded_len_varint;
 
 use crate::error::Error;
 use crate::hash;
 use crate::proto;
 use crate::record::UserRecord;
+use crate::wire::varint_len;
 
 /// The four bytes every aggregated record starts with.
 pub const MAGIC: [u8; 4] = [0xF3, 0x89, 0x9A, 0xC2];
@@ -229,12 +229,12 @@ impl KeyTable {
 /// Encoded length of a length-delimited field (key byte, length varint, payload). Every field
 /// number here is below 16, so its key is one byte.
 fn field_len(payload: usize) -> usize {
-    1 + encoded_len_varint(payload as u64) + payload
+    1 + varint_len(payload as u64) + payload
 }
 
 /// Encoded length of a varint field (key byte and varint).
 fn varint_field_len(value: u64) -> usize {
-    1 + encoded_len_varint(value)
+    1 + varint_len(value)
 }
 
 fn record_len(pk_index: u64, ehk_index: Option<u64>, record: &UserRecord) -> usize {

@@ -1,16 +1,16 @@
 //! Deaggregation: a Kinesis record back into its user records, or through unchanged.
 
 use std::fmt;
+use std::ops::Range;
 
 use bytes::Bytes;
 use md5::{Digest, Md5};
-use prost::Message as _;
 
 use crate::aggregate::{DIGEST_LEN, MAGIC, OVERHEAD};
 use crate::error::Error;
 use crate::hash;
-use crate::proto;
 use crate::record::Tag;
+use crate::wire::{self, Reader, WireError};
 
 /// A user record taken out of a Kinesis record, with its position.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -266,62 +266,331 @@ fn decode(data: Bytes) -> Result<Vec<SubRecord>, NotAggregatedReason> {
     if digest.as_slice() != &data[body_end..] {
         return Err(NotAggregatedReason::BadChecksum);
     }
-    let message = proto::AggregatedRecord::decode(data.slice(MAGIC.len()..body_end))
-        .map_err(|e| NotAggregatedReason::Protobuf(e.to_string()))?;
-    if message.records.is_empty() {
-        return Err(NotAggregatedReason::NoRecords);
-    }
-    let pks = &message.partition_key_table;
-    let ehks = &message.explicit_hash_key_table;
-    let mut out = Vec::with_capacity(message.records.len());
-    for (i, record) in message.records.into_iter().enumerate() {
-        let missing = |field| NotAggregatedReason::MissingField { record: i, field };
-        let pk_index = record
-            .partition_key_index
-            .ok_or_else(|| missing("partition_key_index"))?;
-        let partition_key = lookup(pks, KeyTableKind::PartitionKey, i, pk_index)?.clone();
-        let explicit_hash_key = match record.explicit_hash_key_index {
-            Some(index) => Some(lookup(ehks, KeyTableKind::ExplicitHashKey, i, index)?.clone()),
-            None => None,
-        };
-        let data = record.data.ok_or_else(|| missing("data"))?;
-        let tags = record
-            .tags
-            .into_iter()
-            .map(|t| {
-                Ok(Tag {
-                    key: t.key.ok_or_else(|| missing("tag key"))?,
-                    value: t.value,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        out.push(SubRecord {
-            partition_key,
-            explicit_hash_key,
-            data,
-            tags,
-            sequence_number: None,
-            sub_sequence_number: i as u64,
-            aggregated: true,
-            not_aggregated: None,
-        });
-    }
-    Ok(out)
+    decode_message(&data.slice(MAGIC.len()..body_end))
 }
 
-fn lookup(
-    table: &[String],
+/// What went wrong in one user record.
+enum RecordError {
+    /// Malformed protobuf: the whole message is invalid.
+    Wire(WireError),
+    /// Well-formed, but not a valid user record.
+    Invalid(NotAggregatedReason),
+}
+
+impl From<WireError> for RecordError {
+    fn from(e: WireError) -> Self {
+        Self::Wire(e)
+    }
+}
+
+fn protobuf(e: WireError) -> NotAggregatedReason {
+    NotAggregatedReason::Protobuf(e.to_string())
+}
+
+/// Decodes an `AggregatedRecord` message into user records. A malformed message anywhere is
+/// reported before a well-formed but invalid record (as a decoder of the whole message would).
+fn decode_message(body: &Bytes) -> Result<Vec<SubRecord>, NotAggregatedReason> {
+    // Pass 1: the key tables, and where the records are (the tables may come in any order).
+    let mut pks: Vec<&str> = Vec::new();
+    let mut ehks: Vec<&str> = Vec::new();
+    let mut records: Vec<Range<usize>> = Vec::new();
+    let mut reader = Reader::new(body);
+    while !reader.is_empty() {
+        let (field, wire_type) = reader.key().map_err(protobuf)?;
+        let step = match field {
+            1 => wire::expect(1, wire_type, wire::LEN)
+                .and_then(|()| reader.string().map(|s| pks.push(s))),
+            2 => wire::expect(2, wire_type, wire::LEN)
+                .and_then(|()| reader.string().map(|s| ehks.push(s))),
+            3 => wire::expect(3, wire_type, wire::LEN)
+                .and_then(|()| reader.len_delimited().map(|r| records.push(r))),
+            _ => reader.skip(field, wire_type),
+        };
+        step.map_err(protobuf)?;
+    }
+    if records.is_empty() {
+        return Err(NotAggregatedReason::NoRecords);
+    }
+    // Pass 2: each record straight into a SubRecord.
+    let mut out = Vec::with_capacity(records.len());
+    let mut invalid = None;
+    for (i, range) in records.into_iter().enumerate() {
+        match decode_record(body, range, i, &pks, &ehks) {
+            Ok(sub) => out.push(sub),
+            Err(RecordError::Wire(e)) => return Err(protobuf(e)),
+            // Keep checking the rest for malformed protobuf, which takes precedence.
+            Err(RecordError::Invalid(reason)) => {
+                invalid.get_or_insert(reason);
+            }
+        }
+    }
+    match invalid {
+        Some(reason) => Err(reason),
+        None => Ok(out),
+    }
+}
+
+fn decode_record(
+    body: &Bytes,
+    range: Range<usize>,
+    i: usize,
+    pks: &[&str],
+    ehks: &[&str],
+) -> Result<SubRecord, RecordError> {
+    let base = range.start;
+    let mut reader = Reader::new(&body[range]);
+    let (mut pk_index, mut ehk_index, mut data) = (None, None, None);
+    let mut tags: Vec<(Option<String>, Option<String>)> = Vec::new();
+    while !reader.is_empty() {
+        let (field, wire_type) = reader.key()?;
+        match field {
+            1 => {
+                wire::expect(1, wire_type, wire::VARINT)?;
+                pk_index = Some(reader.varint()?);
+            }
+            2 => {
+                wire::expect(2, wire_type, wire::VARINT)?;
+                ehk_index = Some(reader.varint()?);
+            }
+            3 => {
+                wire::expect(3, wire_type, wire::LEN)?;
+                let r = reader.len_delimited()?;
+                data = Some(base + r.start..base + r.end);
+            }
+            4 => {
+                wire::expect(4, wire_type, wire::LEN)?;
+                let r = reader.len_delimited()?;
+                tags.push(decode_tag(&body[base + r.start..base + r.end])?);
+            }
+            _ => reader.skip(field, wire_type)?,
+        }
+    }
+    let missing =
+        |field| RecordError::Invalid(NotAggregatedReason::MissingField { record: i, field });
+    let pk_index = pk_index.ok_or_else(|| missing("partition_key_index"))?;
+    let partition_key = lookup(pks, KeyTableKind::PartitionKey, i, pk_index)?;
+    let explicit_hash_key = match ehk_index {
+        Some(index) => Some(lookup(ehks, KeyTableKind::ExplicitHashKey, i, index)?.to_owned()),
+        None => None,
+    };
+    let data = body.slice(data.ok_or_else(|| missing("data"))?);
+    let tags = tags
+        .into_iter()
+        .map(|(key, value)| {
+            Ok(Tag {
+                key: key.ok_or_else(|| missing("tag key"))?,
+                value,
+            })
+        })
+        .collect::<Result<Vec<_>, RecordError>>()?;
+    Ok(SubRecord {
+        partition_key: partition_key.to_owned(),
+        explicit_hash_key,
+        data,
+        tags,
+        sequence_number: None,
+        sub_sequence_number: i as u64,
+        aggregated: true,
+        not_aggregated: None,
+    })
+}
+
+/// A `Tag` message: key and value, each optional on the wire.
+fn decode_tag(buf: &[u8]) -> Result<(Option<String>, Option<String>), WireError> {
+    let mut reader = Reader::new(buf);
+    let (mut key, mut value) = (None, None);
+    while !reader.is_empty() {
+        let (field, wire_type) = reader.key()?;
+        match field {
+            1 => {
+                wire::expect(1, wire_type, wire::LEN)?;
+                key = Some(reader.string()?.to_owned());
+            }
+            2 => {
+                wire::expect(2, wire_type, wire::LEN)?;
+                value = Some(reader.string()?.to_owned());
+            }
+            _ => reader.skip(field, wire_type)?,
+        }
+    }
+    Ok((key, value))
+}
+
+fn lookup<'a>(
+    table: &[&'a str],
     kind: KeyTableKind,
     record: usize,
     index: u64,
-) -> Result<&String, NotAggregatedReason> {
+) -> Result<&'a str, RecordError> {
     usize::try_from(index)
         .ok()
-        .and_then(|j| table.get(j))
-        .ok_or(NotAggregatedReason::IndexOutOfRange {
+        .and_then(|j| table.get(j).copied())
+        .ok_or(RecordError::Invalid(NotAggregatedReason::IndexOutOfRange {
             record,
             table: kind,
             index,
             len: table.len(),
-        })
+        }))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The hand-written decoder against prost's, on random and mutated messages.
+
+    use proptest::prelude::*;
+    use prost::Message as _;
+
+    use super::*;
+    use crate::proto;
+
+    /// The reference: prost decodes the whole message, then the same checks.
+    fn decode_with_prost(body: &Bytes) -> Result<Vec<SubRecord>, NotAggregatedReason> {
+        let message = proto::AggregatedRecord::decode(body.clone())
+            .map_err(|e| NotAggregatedReason::Protobuf(e.to_string()))?;
+        if message.records.is_empty() {
+            return Err(NotAggregatedReason::NoRecords);
+        }
+        let pks: Vec<&str> = message
+            .partition_key_table
+            .iter()
+            .map(String::as_str)
+            .collect();
+        let ehks: Vec<&str> = message
+            .explicit_hash_key_table
+            .iter()
+            .map(String::as_str)
+            .collect();
+        let invalid = |e: RecordError| match e {
+            RecordError::Invalid(reason) => reason,
+            RecordError::Wire(e) => protobuf(e),
+        };
+        let mut out = Vec::new();
+        for (i, record) in message.records.into_iter().enumerate() {
+            let missing = |field| NotAggregatedReason::MissingField { record: i, field };
+            let pk_index = record
+                .partition_key_index
+                .ok_or_else(|| missing("partition_key_index"))?;
+            let partition_key =
+                lookup(&pks, KeyTableKind::PartitionKey, i, pk_index).map_err(invalid)?;
+            let explicit_hash_key = match record.explicit_hash_key_index {
+                Some(index) => Some(
+                    lookup(&ehks, KeyTableKind::ExplicitHashKey, i, index)
+                        .map_err(invalid)?
+                        .to_owned(),
+                ),
+                None => None,
+            };
+            let data = record.data.ok_or_else(|| missing("data"))?;
+            let tags = record
+                .tags
+                .into_iter()
+                .map(|t| {
+                    Ok(Tag {
+                        key: t.key.ok_or_else(|| missing("tag key"))?,
+                        value: t.value,
+                    })
+                })
+                .collect::<Result<Vec<_>, NotAggregatedReason>>()?;
+            out.push(SubRecord {
+                partition_key: partition_key.to_owned(),
+                explicit_hash_key,
+                data,
+                tags,
+                sequence_number: None,
+                sub_sequence_number: i as u64,
+                aggregated: true,
+                not_aggregated: None,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Same outcome; protobuf error messages may differ in wording.
+    fn same(
+        a: &Result<Vec<SubRecord>, NotAggregatedReason>,
+        b: &Result<Vec<SubRecord>, NotAggregatedReason>,
+    ) -> bool {
+        match (a, b) {
+            (Err(NotAggregatedReason::Protobuf(_)), Err(NotAggregatedReason::Protobuf(_))) => true,
+            _ => a == b,
+        }
+    }
+
+    fn arb_message() -> impl Strategy<Value = Vec<u8>> {
+        let record = (
+            prop::option::weighted(0.95, 0u64..4),
+            prop::option::weighted(0.3, 0u64..3),
+            prop::option::weighted(0.95, prop::collection::vec(any::<u8>(), 0..20)),
+            prop::collection::vec(
+                (
+                    prop::option::weighted(0.9, "[a-z]{0,3}"),
+                    prop::option::of("[a-z]{0,3}"),
+                ),
+                0..2,
+            ),
+        )
+            .prop_map(|(pk, ehk, data, tags)| proto::Record {
+                partition_key_index: pk,
+                explicit_hash_key_index: ehk,
+                data: data.map(Bytes::from),
+                tags: tags
+                    .into_iter()
+                    .map(|(key, value)| proto::Tag { key, value })
+                    .collect(),
+            });
+        (
+            prop::collection::vec("[a-z]{0,4}", 0..4),
+            prop::collection::vec("[0-9]{1,3}", 0..3),
+            prop::collection::vec(record, 0..5),
+        )
+            .prop_map(|(partition_key_table, explicit_hash_key_table, records)| {
+                proto::AggregatedRecord {
+                    partition_key_table,
+                    explicit_hash_key_table,
+                    records,
+                }
+                .encode_to_vec()
+            })
+    }
+
+    /// Random edits: byte changes, insertions, deletions, truncation.
+    fn mutate(mut bytes: Vec<u8>, edits: &[(usize, u8, u8)]) -> Vec<u8> {
+        for &(at, kind, value) in edits {
+            let at = if bytes.is_empty() {
+                0
+            } else {
+                at % (bytes.len() + 1)
+            };
+            match kind % 4 {
+                0 if at < bytes.len() => bytes[at] = value,
+                1 => bytes.insert(at, value),
+                2 if at < bytes.len() => {
+                    bytes.remove(at);
+                }
+                3 => bytes.truncate(at),
+                _ => {}
+            }
+        }
+        bytes
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn hand_decoder_agrees_with_prost(message in arb_message(), edits in prop::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 0..3)) {
+            let body = Bytes::from(mutate(message, &edits));
+            let ours = decode_message(&body);
+            let reference = decode_with_prost(&body);
+            prop_assert!(same(&ours, &reference), "ours {:?}\nprost {:?}\nbody {:02x?}", ours, reference, &body[..]);
+        }
+
+        #[test]
+        fn hand_decoder_agrees_with_prost_on_noise(body in prop::collection::vec(any::<u8>(), 0..64)) {
+            let body = Bytes::from(body);
+            let ours = decode_message(&body);
+            let reference = decode_with_prost(&body);
+            prop_assert!(same(&ours, &reference), "ours {:?}\nprost {:?}\nbody {:02x?}", ours, reference, &body[..]);
+        }
+    }
 }

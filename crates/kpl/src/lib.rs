@@ -54,7 +54,8 @@
 //! - `deaggregate.rs`: [`deaggregate`], [`deaggregate_bytes`], [`deaggregate_record`],
 //!   [`SubRecord`], [`NotAggregatedReason`].
 //! - `hash.rs`: [`hash_key`], [`parse_hash_key`], [`effective_hash_key`], [`ShardMap`].
-//! - `proto.rs`: the protobuf messages, written for prost by hand (no protoc).
+//! - `proto.rs`: the protobuf messages, written for prost by hand (no protoc); `wire.rs`: the
+//!   small protobuf reader deaggregation uses.
 //! - `error.rs`: [`Error`].
 
 mod aggregate;
@@ -63,6 +64,7 @@ mod error;
 mod hash;
 mod proto;
 mod record;
+mod wire;
 
 /// The `bytes` crate, whose [`Bytes`](bytes::Bytes) carries record data here.
 pub use bytes;

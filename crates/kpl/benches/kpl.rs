@@ -1,0 +1,303 @@
+//! kstream-kpl throughput and wire efficiency, for bench/kpl/run.sh (a plain harness, JSON out).
+//!
+//! `cargo bench -p kstream-kpl --bench kpl -- generate DIR` writes the shared inputs
+//! (`DIR/dataset-<size>.json`: user records and the Kinesis records they aggregate to with the KPL
+//! defaults) that the Python and Node peers read too; `... -- run DIR` measures this crate and the
+//! lower bound (base64 decode + MD5 of the same bytes) on them and prints one JSON document.
+//!
+//! Each measurement is the best of several timed passes over the whole dataset (at least
+//! `MIN_PASSES` passes and `MIN_SECONDS` seconds), so a busy machine skews less.
+
+#![allow(missing_docs, clippy::print_stdout)]
+
+use std::error::Error;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use kstream_kpl::{AggregatedRecord, Aggregator, AggregatorConfig, UserRecord, deaggregate_record};
+use md5::{Digest, Md5};
+use serde_json::{Value, json};
+
+const MIN_PASSES: u32 = 5;
+const MIN_SECONDS: f64 = 2.0;
+/// Record sizes of the throughput datasets, and how many records each has.
+const DATASETS: [(usize, usize); 2] = [(100, 200_000), (1024, 40_000)];
+
+fn main() -> Result<(), Box<dyn Error>> {
+    // `cargo bench` appends `--bench`; keep only our own arguments.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    match args.as_slice() {
+        [cmd, dir] if cmd == "generate" => generate(Path::new(dir)),
+        [cmd, dir] if cmd == "run" => run(Path::new(dir)),
+        _ => Err("usage: kpl (generate|run) DIR".into()),
+    }
+}
+
+/// A deterministic generator (xorshift), so every run has the same input.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn text(&mut self, len: usize) -> String {
+        const ALPHABET: &[u8] =
+            b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ,:{}\"";
+        (0..len)
+            .map(|_| ALPHABET[self.below(ALPHABET.len())] as char)
+            .collect()
+    }
+
+    fn uuid(&mut self) -> String {
+        let (a, b) = (self.next(), self.next());
+        format!(
+            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xffff,
+            b >> 48,
+            b & 0xffff_ffff_ffff
+        )
+    }
+}
+
+/// User records of `size` bytes of JSON-ish text with keys from `keys`.
+fn user_records(
+    rng: &mut Rng,
+    size: usize,
+    count: usize,
+    keys: &dyn Fn(&mut Rng) -> String,
+) -> Vec<UserRecord> {
+    (0..count)
+        .map(|_| {
+            let pk = keys(rng);
+            UserRecord::new(pk, rng.text(size))
+        })
+        .collect()
+}
+
+/// Makes a partition key.
+type KeyFn = dyn Fn(&mut Rng) -> String;
+
+fn device_key(rng: &mut Rng) -> String {
+    format!("device-{:03}", rng.below(100))
+}
+
+fn aggregate(records: &[UserRecord]) -> Vec<AggregatedRecord> {
+    let mut agg = Aggregator::new(AggregatorConfig::default());
+    let mut out = Vec::new();
+    for r in records {
+        out.extend(agg.add(r.clone()).expect("valid records"));
+    }
+    out.extend(agg.flush());
+    out
+}
+
+fn dataset_path(dir: &Path, size: usize) -> PathBuf {
+    dir.join(format!("dataset-{size}.json"))
+}
+
+fn generate(dir: &Path) -> Result<(), Box<dyn Error>> {
+    std::fs::create_dir_all(dir)?;
+    for (size, count) in DATASETS {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ size as u64);
+        let records = user_records(&mut rng, size, count, &device_key);
+        let kinesis = aggregate(&records);
+        let doc = json!({
+            "recordSize": size,
+            "userRecords": records.iter().map(|r| json!({
+                "partitionKey": r.partition_key,
+                "data": STANDARD.encode(&r.data),
+            })).collect::<Vec<_>>(),
+            "kinesisRecords": kinesis.iter().enumerate().map(|(i, k)| json!({
+                "partitionKey": k.partition_key,
+                "explicitHashKey": k.explicit_hash_key,
+                "sequenceNumber": format!("49590338271490256608559692538361571095921575989136{i:06}"),
+                "data": STANDARD.encode(&k.data),
+            })).collect::<Vec<_>>(),
+        });
+        std::fs::write(dataset_path(dir, size), serde_json::to_vec(&doc)?)?;
+    }
+    Ok(())
+}
+
+struct Dataset {
+    size: usize,
+    users: Vec<UserRecord>,
+    /// (partition key, sequence number, base64 data) as a Lambda event carries them.
+    kinesis: Vec<(String, String, String)>,
+}
+
+fn load(dir: &Path, size: usize) -> Result<Dataset, Box<dyn Error>> {
+    let doc: Value = serde_json::from_slice(&std::fs::read(dataset_path(dir, size))?)?;
+    let str_of = |v: &Value, k: &str| v[k].as_str().map(str::to_owned).ok_or(format!("no {k}"));
+    let users = doc["userRecords"]
+        .as_array()
+        .ok_or("no userRecords")?
+        .iter()
+        .map(|r| {
+            Ok(UserRecord::new(
+                str_of(r, "partitionKey")?,
+                STANDARD.decode(str_of(r, "data")?)?,
+            ))
+        })
+        .collect::<Result<Vec<_>, Box<dyn Error>>>()?;
+    let kinesis = doc["kinesisRecords"]
+        .as_array()
+        .ok_or("no kinesisRecords")?
+        .iter()
+        .map(|r| {
+            Ok((
+                str_of(r, "partitionKey")?,
+                str_of(r, "sequenceNumber")?,
+                str_of(r, "data")?,
+            ))
+        })
+        .collect::<Result<Vec<_>, Box<dyn Error>>>()?;
+    Ok(Dataset {
+        size,
+        users,
+        kinesis,
+    })
+}
+
+/// Best time of repeated passes.
+fn best(mut pass: impl FnMut()) -> Duration {
+    let start = Instant::now();
+    let mut best = Duration::MAX;
+    let mut passes = 0;
+    while passes < MIN_PASSES || start.elapsed().as_secs_f64() < MIN_SECONDS {
+        let t = Instant::now();
+        pass();
+        best = best.min(t.elapsed());
+        passes += 1;
+    }
+    best
+}
+
+fn rate(bytes: usize, records: usize, t: Duration) -> Value {
+    json!({
+        "seconds": t.as_secs_f64(),
+        "mb_per_s": bytes as f64 / 1e6 / t.as_secs_f64(),
+        "records_per_s": records as f64 / t.as_secs_f64(),
+    })
+}
+
+fn run(dir: &Path) -> Result<(), Box<dyn Error>> {
+    let mut results = Vec::new();
+    for (size, _) in DATASETS {
+        let d = load(dir, size)?;
+        results.push(measure(&d));
+    }
+    let doc = json!({
+        "implementation": "kstream-kpl (Rust)",
+        "throughput": results,
+        "wire_efficiency": wire_efficiency(),
+    });
+    println!("{}", serde_json::to_string_pretty(&doc)?);
+    Ok(())
+}
+
+fn measure(d: &Dataset) -> Value {
+    // Bytes of Kinesis record data (decoded) and of user data: the MB/s bases.
+    let kinesis_bytes: usize = d
+        .kinesis
+        .iter()
+        .map(|(_, _, b)| STANDARD.decode(b).map_or(0, |v| v.len()))
+        .sum();
+    let user_bytes: usize = d.users.iter().map(|u| u.data.len()).sum();
+    let n_users = d.users.len();
+
+    // Deaggregation as a Lambda consumer does it: base64 data in, user records with positions out.
+    let mut sub_records = 0;
+    let deagg = best(|| {
+        sub_records = 0;
+        for (pk, seq, b64) in &d.kinesis {
+            let data = STANDARD.decode(b64).expect("valid base64");
+            let subs = deaggregate_record(pk, seq, data);
+            sub_records += subs.len();
+            black_box(subs);
+        }
+    });
+    assert_eq!(sub_records, n_users, "every user record comes back");
+
+    // The lower bound: base64-decode and MD5 the same bytes, nothing else.
+    let bound = best(|| {
+        for (_, _, b64) in &d.kinesis {
+            let data = STANDARD.decode(b64).expect("valid base64");
+            black_box(Md5::digest(&data));
+        }
+    });
+
+    // Aggregation with the KPL defaults: user records in, encoded Kinesis records out.
+    let mut kinesis_records = 0;
+    let agg = best(|| {
+        let mut agg = Aggregator::new(AggregatorConfig::default());
+        kinesis_records = 0;
+        for r in &d.users {
+            if let Some(k) = agg.add(r.clone()).expect("valid") {
+                kinesis_records += 1;
+                black_box(k);
+            }
+        }
+        kinesis_records += usize::from(agg.flush().is_some());
+    });
+
+    json!({
+        "record_size": d.size,
+        "user_records": n_users,
+        "kinesis_records": d.kinesis.len(),
+        "kinesis_bytes": kinesis_bytes,
+        "user_bytes": user_bytes,
+        "deaggregate": rate(kinesis_bytes, n_users, deagg),
+        "bound_base64_md5": rate(kinesis_bytes, n_users, bound),
+        "aggregate": rate(user_bytes, n_users, agg),
+        "aggregate_kinesis_records": kinesis_records,
+    })
+}
+
+/// User payload over Kinesis bytes, with the KPL defaults, for several key distributions.
+fn wire_efficiency() -> Vec<Value> {
+    let tickers = |rng: &mut Rng| ["AAPL", "AMZN", "MSFT", "INTC", "TBV"][rng.below(5)].to_owned();
+    let uuids = |rng: &mut Rng| rng.uuid();
+    let keys: [(&str, &KeyFn); 3] = [
+        ("5 tickers (kstream produce)", &tickers),
+        ("100 device ids", &device_key),
+        ("a UUID per record", &uuids),
+    ];
+    let mut out = Vec::new();
+    for size in [100, 1024] {
+        for (name, key) in keys {
+            let mut rng = Rng(42 + size as u64);
+            let records = user_records(&mut rng, size, 20_000, key);
+            let kinesis = aggregate(&records);
+            let user_data: usize = records.iter().map(|r| r.data.len()).sum();
+            let user_keys: usize = records.iter().map(|r| r.partition_key.len()).sum();
+            let kinesis_bytes: usize = kinesis.iter().map(AggregatedRecord::size_bytes).sum();
+            out.push(json!({
+                "record_size": size,
+                "keys": name,
+                "user_records": records.len(),
+                "kinesis_records": kinesis.len(),
+                "user_records_per_kinesis_record": records.len() as f64 / kinesis.len() as f64,
+                "efficiency_data_and_keys": (user_data + user_keys) as f64 / kinesis_bytes as f64,
+                "efficiency_data_only": user_data as f64 / kinesis_bytes as f64,
+            }));
+        }
+    }
+    out
+}
