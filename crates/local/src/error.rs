@@ -93,7 +93,6 @@ pub enum Error {
 
 impl Error {
     /// An [`Error::Aws`] from any SDK error, keeping the service's code and message.
-    #[allow(dead_code)]
     pub(crate) fn aws<E>(operation: &'static str, err: E) -> Self
     where
         E: std::error::Error + 'static,

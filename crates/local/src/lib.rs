@@ -10,6 +10,7 @@
 //!   (batch size, batching window, parallelization factor, filter criteria,
 //!   `ReportBatchItemFailures`, bisect on error, retries, maximum record age, on-failure SQS).
 //! - [`deployed`]: reads functions and mappings from the emulator.
+//! - [`dataplane`]: everything together: `kstream local up`.
 //! - [`checkpoint`]: per-mapping shard checkpoints in the state directory.
 //! - [`status`]: counters, and the status file `kstream local status` reads.
 //! - [`apigw`]: the API Gateway REST executor.
@@ -30,9 +31,13 @@
 //! ```
 
 pub mod apigw;
+pub mod checkpoint;
+pub mod dataplane;
+pub mod deployed;
 pub mod firehose;
 pub mod mapping;
 pub mod runtime;
+pub mod status;
 
 mod error;
 

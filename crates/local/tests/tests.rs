@@ -2,4 +2,5 @@
 //! (with the emulator, `#[ignore]`d here and run by scripts/test-e2e.sh) the event source mappings.
 
 mod common;
+mod mappings;
 mod runtime_host;

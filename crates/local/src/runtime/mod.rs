@@ -317,8 +317,8 @@ pub struct FunctionHost {
     inner: Arc<HostInner>,
 }
 
-/// A request id in the shape Lambda uses (a UUID v4).
-pub(crate) fn new_request_id() -> String {
+/// A new request id in the shape Lambda uses (a UUID v4).
+pub fn new_request_id() -> String {
     let mut bytes: [u8; 16] = rand::rng().random();
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;

@@ -1,0 +1,312 @@
+//! The whole local data plane: functions, mappings, status, graceful shutdown.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::checkpoint::CheckpointStore;
+use crate::deployed::{self, BinaryResolver, Deployed};
+use crate::error::{Error, Result};
+use crate::mapping::{MappingRunner, MappingSpec, RunnerOptions};
+use crate::runtime::{AwsEnv, FunctionHost};
+use crate::status::{MappingStats, StatusReport};
+
+/// Builds a [`DataPlane`].
+#[derive(Debug, Clone)]
+pub struct DataPlaneBuilder {
+    state_dir: PathBuf,
+    resolver: BinaryResolver,
+    console_logs: bool,
+    max_concurrency: usize,
+    runner: RunnerOptions,
+    function_env: BTreeMap<String, String>,
+    aws_env: Option<AwsEnv>,
+}
+
+impl Default for DataPlaneBuilder {
+    fn default() -> Self {
+        Self {
+            state_dir: PathBuf::from(".kstream/local"),
+            resolver: BinaryResolver::default(),
+            console_logs: false,
+            max_concurrency: 10,
+            runner: RunnerOptions::default(),
+            function_env: BTreeMap::new(),
+            aws_env: None,
+        }
+    }
+}
+
+impl DataPlaneBuilder {
+    /// Where checkpoints, logs and the status file live. By default `.kstream/local`.
+    pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.state_dir = dir.into();
+        self
+    }
+
+    /// How function binaries are found. By default nowhere (see [`BinaryResolver`]).
+    pub fn binaries(mut self, resolver: BinaryResolver) -> Self {
+        self.resolver = resolver;
+        self
+    }
+
+    /// Copy function output to stderr. By default off (logs go to `<state dir>/logs/`).
+    pub fn console_logs(mut self, on: bool) -> Self {
+        self.console_logs = on;
+        self
+    }
+
+    /// Most processes per function. By default 10.
+    pub fn max_concurrency(mut self, n: usize) -> Self {
+        self.max_concurrency = n;
+        self
+    }
+
+    /// Polling settings. By default [`RunnerOptions::default`].
+    pub fn runner_options(mut self, options: RunnerOptions) -> Self {
+        self.runner = options;
+        self
+    }
+
+    /// An extra variable for every function process (e.g. `RUST_LOG`). By default none.
+    pub fn function_env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.function_env.insert(key.into(), value.into());
+        self
+    }
+
+    /// Endpoint and credentials handed to functions. By default [`AwsEnv::from_env`].
+    pub fn aws_env(mut self, env: AwsEnv) -> Self {
+        self.aws_env = Some(env);
+        self
+    }
+
+    /// Reads the deployed configuration through `sdk` and prepares everything.
+    pub async fn start(self, sdk: &aws_config::SdkConfig) -> Result<DataPlane> {
+        std::fs::create_dir_all(&self.state_dir).map_err(|source| Error::Io {
+            what: "creating the state directory",
+            path: self.state_dir.clone(),
+            source,
+        })?;
+        let lambda = aws_sdk_lambda::Client::new(sdk);
+        let deployed = deployed::read(&lambda).await?;
+        let mut host = FunctionHost::builder()
+            .log_dir(self.state_dir.join("logs"))
+            .console_logs(self.console_logs)
+            .max_concurrency(self.max_concurrency)
+            .aws_env(self.aws_env.clone().unwrap_or_else(AwsEnv::from_env));
+        for (k, v) in &self.function_env {
+            host = host.env(k, v);
+        }
+        let host = host.build();
+        let mut missing = Vec::new();
+        for function in &deployed.functions {
+            match self.resolver.resolve(function) {
+                Some(binary) => {
+                    let mut spec = function.spec.clone();
+                    spec.binary = binary;
+                    tracing::info!(function = %spec.name, binary = %spec.binary.display(), "function registered");
+                    host.register(spec);
+                }
+                None => {
+                    tracing::warn!(function = %function.spec.name, "no binary found for this function; it is not run (see --functions-dir / --binary)");
+                    missing.push(function.spec.name.clone());
+                }
+            }
+        }
+        let mut mappings = Vec::new();
+        for spec in &deployed.mappings {
+            if !spec.enabled {
+                tracing::info!(mapping = %spec.uuid, "mapping disabled; not polled");
+                continue;
+            }
+            if host.function(&spec.function_name).is_none() {
+                tracing::warn!(mapping = %spec.uuid, function = %spec.function_name, "the mapping's function cannot run here; not polled");
+                continue;
+            }
+            let checkpoints = CheckpointStore::open(&self.state_dir, &spec.uuid, &spec.stream_arn)?;
+            let stats = Arc::new(MappingStats::default());
+            mappings.push(MappingRunner::new(
+                spec.clone(),
+                host.clone(),
+                sdk,
+                checkpoints,
+                stats,
+                self.runner.clone(),
+            ));
+        }
+        Ok(DataPlane {
+            host,
+            deployed,
+            mappings,
+            missing,
+            state_dir: self.state_dir,
+            api: None,
+            started_at: chrono::Utc::now().to_rfc3339(),
+        })
+    }
+}
+
+/// The data plane for everything deployed.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn example() -> kstream_local::Result<()> {
+/// use kstream_local::dataplane::DataPlane;
+/// use kstream_local::deployed::BinaryResolver;
+///
+/// let sdk = aws_config::load_from_env().await;
+/// let plane = DataPlane::builder()
+///     .state_dir(".kstream/local")
+///     .binaries(BinaryResolver::default().functions_dir("target/release"))
+///     .start(&sdk)
+///     .await?;
+/// plane.run(async { let _ = tokio::signal::ctrl_c().await; }).await?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct DataPlane {
+    host: FunctionHost,
+    deployed: Deployed,
+    mappings: Vec<MappingRunner>,
+    missing: Vec<String>,
+    state_dir: PathBuf,
+    api: Option<String>,
+    started_at: String,
+}
+
+/// Reads the live counters of a running [`DataPlane`]; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct StatusHandle {
+    mappings: Vec<(Arc<MappingSpec>, Arc<MappingStats>)>,
+    functions: Vec<String>,
+    api: Option<String>,
+    started_at: String,
+}
+
+impl StatusHandle {
+    /// A report of the counters now.
+    pub fn report(&self, state: &str) -> StatusReport {
+        StatusReport {
+            pid: std::process::id(),
+            started_at: self.started_at.clone(),
+            updated_at: chrono::Utc::now().to_rfc3339(),
+            state: state.to_owned(),
+            api: self.api.clone(),
+            functions: self.functions.clone(),
+            mappings: self
+                .mappings
+                .iter()
+                .map(|(spec, stats)| {
+                    stats.snapshot(&spec.uuid, &spec.function_name, &spec.stream_arn)
+                })
+                .collect(),
+        }
+    }
+}
+
+impl DataPlane {
+    /// A builder with the documented defaults.
+    pub fn builder() -> DataPlaneBuilder {
+        DataPlaneBuilder::default()
+    }
+
+    /// The function host (for the REST API executor's Lambda integrations).
+    pub fn host(&self) -> &FunctionHost {
+        &self.host
+    }
+
+    /// What was read from the emulator.
+    pub fn deployed(&self) -> &Deployed {
+        &self.deployed
+    }
+
+    /// Functions deployed without a binary here.
+    pub fn missing_binaries(&self) -> &[String] {
+        &self.missing
+    }
+
+    /// The mappings that will be polled.
+    pub fn mappings(&self) -> Vec<MappingSpec> {
+        self.mappings.iter().map(|m| (*m.spec).clone()).collect()
+    }
+
+    /// Records the address the REST API executor serves on (shown by `status`).
+    pub fn set_api_address(&mut self, addr: impl Into<String>) {
+        self.api = Some(addr.into());
+    }
+
+    /// A handle on the live counters.
+    pub fn status(&self) -> StatusHandle {
+        StatusHandle {
+            mappings: self
+                .mappings
+                .iter()
+                .map(|m| (m.spec.clone(), m.stats.clone()))
+                .collect(),
+            functions: self.host.functions().into_iter().map(|f| f.name).collect(),
+            api: self.api.clone(),
+            started_at: self.started_at.clone(),
+        }
+    }
+
+    /// Runs every mapping until `shutdown` completes; then lets in-flight invocations finish,
+    /// saves checkpoints, stops the function processes and writes the final status.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
+        let status = self.status();
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut runners = tokio::task::JoinSet::new();
+        for runner in self.mappings {
+            let stop = stop_rx.clone();
+            runners.spawn(async move {
+                let uuid = runner.spec.uuid.clone();
+                (uuid, runner.run(stop).await)
+            });
+        }
+        let state_dir = self.state_dir.clone();
+        let writer_status = status.clone();
+        let mut writer_stop = stop_rx.clone();
+        let writer = tokio::spawn(async move {
+            loop {
+                if let Err(e) = writer_status.report("running").write(&state_dir) {
+                    tracing::warn!(error = %e, "could not write the status file");
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = writer_stop.wait_for(|s| *s) => break,
+                }
+            }
+        });
+        tokio::pin!(shutdown);
+        let mut results = Vec::new();
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                joined = runners.join_next(), if !runners.is_empty() => {
+                    if let Some(Ok((uuid, result))) = joined {
+                        if let Err(e) = &result {
+                            tracing::error!(mapping = %uuid, error = %e, "mapping stopped");
+                        }
+                        results.push(result);
+                    }
+                }
+            }
+        }
+        tracing::info!("stopping: finishing in-flight invocations");
+        stop_tx.send_replace(true);
+        while let Some(joined) = runners.join_next().await {
+            if let Ok((uuid, Err(e))) = joined {
+                tracing::error!(mapping = %uuid, error = %e, "mapping stopped");
+            }
+        }
+        let _ = writer.await;
+        self.host.shutdown().await;
+        status.report("stopped").write(&self.state_dir)?;
+        Ok(())
+    }
+}
