@@ -119,3 +119,6 @@ pub use invoke::{LambdaInvoker, NoLambda};
 pub use load::load;
 pub use model::Deployment;
 pub use server::{router, serve};
+
+#[cfg(test)]
+mod tests;
