@@ -138,8 +138,13 @@ impl TransformBuilder {
 
     /// Adds a dynamic partition key rendered by a text template (e.g. `{{ticker}}`),
     /// returned in `metadata.partitionKeys`. By default, there are none.
+    /// A repeated name replaces the earlier template.
     pub fn partition_key(mut self, name: impl Into<String>, source: impl Into<String>) -> Self {
-        self.partition_keys.push((name.into(), source.into()));
+        let (name, source) = (name.into(), source.into());
+        match self.partition_keys.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = source,
+            None => self.partition_keys.push((name, source)),
+        }
         self
     }
 

@@ -1,0 +1,62 @@
+//! The event Firehose sends to a transformation Lambda, read leniently.
+//!
+//! # Why not `aws_lambda_events::firehose::KinesisFirehoseEvent`
+//! If the event fails to deserialize, the invocation fails, Firehose retries it and then
+//! sends *every* record of the batch to the `processing-failed` output. That type
+//! requires `kinesisRecordMetadata.subsequenceNumber` to be an integer and
+//! `approximateArrivalTimestamp` to be a number, and decodes `data` while parsing. Public
+//! descriptions of the event disagree on those fields (`@types/aws-lambda` declares
+//! `subsequenceNumber: string`, Powertools a number, AWS examples show `""`), so this type
+//! keeps metadata as it comes (any JSON value), keeps `data` as base64 text decoded per
+//! record (a bad record fails alone), and defaults every field. Fixtures in `tests/fixtures/`
+//! are checked against both types.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A Firehose data-transformation invocation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FirehoseEvent {
+    /// The invocation's id.
+    #[serde(default)]
+    pub invocation_id: Option<String>,
+    /// The delivery stream's ARN.
+    #[serde(default)]
+    pub delivery_stream_arn: Option<String>,
+    /// The source Kinesis stream's ARN (KDS-sourced delivery streams only).
+    #[serde(default)]
+    pub source_kinesis_stream_arn: Option<String>,
+    /// The region.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// The records to transform.
+    #[serde(default)]
+    pub records: Vec<FirehoseRecord>,
+}
+
+/// One record to transform.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FirehoseRecord {
+    /// The id the response must answer, once.
+    #[serde(default)]
+    pub record_id: Option<String>,
+    /// When Firehose received the record (epoch milliseconds), as sent.
+    #[serde(default)]
+    pub approximate_arrival_timestamp: Value,
+    /// The record's bytes, base64-encoded.
+    #[serde(default)]
+    pub data: String,
+    /// Source-stream metadata (KDS-sourced delivery streams): `shardId`, `partitionKey`,
+    /// `sequenceNumber`, `subsequenceNumber`, `approximateArrivalTimestamp`.
+    #[serde(rename = "kinesisRecordMetadata", default)]
+    pub kinesis_record_metadata: Option<Value>,
+}
+
+impl FirehoseRecord {
+    /// A string member of `kinesisRecordMetadata`, for logs.
+    pub fn metadata_str(&self, key: &str) -> Option<&str> {
+        self.kinesis_record_metadata.as_ref()?.get(key)?.as_str()
+    }
+}
