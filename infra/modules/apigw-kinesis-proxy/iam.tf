@@ -91,9 +91,9 @@ resource "aws_iam_role_policy" "cloudwatch" {
 resource "aws_api_gateway_account" "this" {
   count = var.manage_account_cloudwatch_role ? 1 : 0
 
+  # The account setting is a singleton: destroy only forgets it (hashicorp/aws 5.x
+  # behaviour; reset_on_delete is deprecated, and the emulator never finishes a reset).
   cloudwatch_role_arn = aws_iam_role.cloudwatch[0].arn
-  # On destroy, clear the setting instead of leaving it pointing at the deleted role.
-  reset_on_delete = true
 
   depends_on = [aws_iam_role_policy.cloudwatch]
 }

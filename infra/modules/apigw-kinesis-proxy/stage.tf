@@ -6,18 +6,27 @@ resource "aws_api_gateway_deployment" "this" {
   rest_api_id = aws_api_gateway_rest_api.this.id
   description = "Managed by Terraform"
 
-  # Redeploy whenever anything the stage serves changes.
+  # Redeploy whenever what the stage serves changes: the configuration that
+  # defines it (routes, templates, models, auth) and the ids of the objects
+  # (new ids when they are replaced). Computed attributes are left out, so a
+  # refresh never triggers a redeployment.
   triggers = {
-    redeployment = sha1(jsonencode([
-      aws_api_gateway_resource.route,
-      aws_api_gateway_method.route,
-      aws_api_gateway_integration.kinesis,
-      aws_api_gateway_method_response.route,
-      aws_api_gateway_integration_response.kinesis,
-      aws_api_gateway_model.this,
-      aws_api_gateway_request_validator.body,
-      aws_api_gateway_authorizer.cognito,
-    ]))
+    redeployment = sha1(jsonencode({
+      routes                = local.routes
+      integration_responses = local.route_integration_responses
+      method_status_codes   = local.method_status_codes
+      schemas               = local.schemas
+      authorization         = var.authorization
+      request_templates     = { for k, i in aws_api_gateway_integration.kinesis : k => i.request_templates }
+      response_templates    = { for f in fileset("${path.module}/templates", "*.vtl") : f => filesha1("${path.module}/templates/${f}") }
+      ids = [
+        [for r in aws_api_gateway_resource.route : r.id],
+        [for m in aws_api_gateway_method.route : m.id],
+        [for i in aws_api_gateway_integration.kinesis : i.id],
+        [for a in aws_api_gateway_authorizer.cognito : a.id],
+        aws_api_gateway_request_validator.body.id,
+      ]
+    }))
   }
 
   lifecycle {
