@@ -1,10 +1,340 @@
-//! `kstream local` (not built yet).
+//! `kstream local`: the AWS data plane on this machine, for whatever is deployed on the emulator.
+//!
+//! `kstream local up` reads the deployed functions, Kinesis event source mappings and REST APIs
+//! from the endpoint in `AWS_ENDPOINT_URL` (the emulator), runs the function binaries through a
+//! local Lambda Runtime API, polls the streams, and serves the APIs, until Ctrl-C (or SIGTERM):
+//! then in-flight invocations finish and checkpoints are saved. `kstream local status` reads
+//! the status file a running `up` rewrites every second.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kstream_local::dataplane::{DataPlane, StatusHandle};
+use kstream_local::deployed::BinaryResolver;
+use kstream_local::mapping::{RunnerOptions, StartingPosition};
+use kstream_local::status::StatusReport;
+use miette::{Context as _, IntoDiagnostic as _};
 
 /// Arguments of `kstream local`.
 #[derive(Debug, clap::Args)]
-pub(crate) struct Args {}
+pub(crate) struct Args {
+    #[command(subcommand)]
+    command: LocalCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum LocalCommand {
+    /// Run the data plane for everything deployed: functions, Kinesis mappings, REST APIs.
+    Up(UpArgs),
+    /// Show what a running `kstream local up` is doing.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct UpArgs {
+    /// Where checkpoints, function logs (logs/<function>.log) and status.json live.
+    #[arg(
+        long,
+        env = "KSTREAM_LOCAL_STATE_DIR",
+        default_value = ".kstream/local"
+    )]
+    state_dir: PathBuf,
+    /// Directory of function binaries built for this machine (`cargo build --release -p <fn>`).
+    /// A function named `<prefix>-<package>` runs `<dir>/<package>`; the tag `kstream:package`
+    /// names the package explicitly.
+    #[arg(long, default_value = "target/release")]
+    functions_dir: PathBuf,
+    /// Run a function from this binary: `--binary NAME=PATH` (repeatable).
+    #[arg(long = "binary", value_name = "NAME=PATH", value_parser = parse_binary)]
+    binaries: Vec<(String, PathBuf)>,
+    /// Port of the REST API executor on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 4567)]
+    api_port: u16,
+    /// Do not serve the REST APIs.
+    #[arg(long)]
+    no_api: bool,
+    /// Also copy function output to stderr.
+    #[arg(long)]
+    console_logs: bool,
+    /// Most processes (concurrent invocations) per function.
+    #[arg(long, default_value_t = 10)]
+    max_concurrency: usize,
+    /// Pause between GetRecords calls on an idle shard, in milliseconds.
+    #[arg(long, default_value_t = 250)]
+    poll_interval_ms: u64,
+    /// No live status line on stderr.
+    #[arg(long)]
+    no_status_line: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct StatusArgs {
+    /// The state directory of the `kstream local up` to ask.
+    #[arg(
+        long,
+        env = "KSTREAM_LOCAL_STATE_DIR",
+        default_value = ".kstream/local"
+    )]
+    state_dir: PathBuf,
+    /// Print the status file as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_binary(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((name, path)) if !name.is_empty() && !path.is_empty() => {
+            Ok((name.to_owned(), PathBuf::from(path)))
+        }
+        _ => Err(format!("expected NAME=PATH, got {s:?}")),
+    }
+}
 
 /// Runs `kstream local`.
-pub(crate) async fn run(_args: Args) -> miette::Result<()> {
-    Err(miette::miette!("kstream local is not built yet"))
+pub(crate) async fn run(args: Args) -> miette::Result<()> {
+    match args.command {
+        LocalCommand::Up(up) => run_up(up).await,
+        LocalCommand::Status(status) => run_status(&status),
+    }
+}
+
+fn pid_alive(pid: u32) -> bool {
+    PathBuf::from(format!("/proc/{pid}")).exists()
+}
+
+fn status_line(report: &StatusReport) -> String {
+    let (polled, invocations, failed, messages) = report.totals();
+    format!(
+        "[kstream local] {} mapping(s) · records polled {polled} · invocations {invocations} · failed {failed} · sent to failure queues {messages}",
+        report.mappings.len()
+    )
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn describe(plane: &DataPlane, state_dir: &std::path::Path) -> String {
+    let mut out = String::new();
+    let mut line = |s: String| {
+        out.push_str(&s);
+        out.push('\n');
+    };
+    line("kstream local: the data plane for what is deployed".to_owned());
+    for f in plane.host().functions() {
+        line(format!(
+            "  function {} ← {} (timeout {} s, {} MB)",
+            f.name,
+            f.binary.display(),
+            f.timeout.as_secs(),
+            f.memory_mb
+        ));
+    }
+    for name in plane.missing_binaries() {
+        line(format!(
+            "  function {name}: no binary found (use --functions-dir or --binary {name}=PATH); not run"
+        ));
+    }
+    for m in plane.mappings() {
+        let start = match m.starting_position {
+            StartingPosition::TrimHorizon => "TRIM_HORIZON".to_owned(),
+            StartingPosition::Latest(_) => "LATEST".to_owned(),
+            StartingPosition::AtTimestamp(t) => format!("AT_TIMESTAMP {t}"),
+        };
+        line(format!(
+            "  mapping {}: {} → {} (batch {}, window {} s, parallelization {}, retries {}, bisect {}, partial failures {}, {start}{})",
+            m.uuid,
+            m.stream_name,
+            m.function_name,
+            m.batch_size,
+            m.batching_window.as_secs(),
+            m.parallelization_factor,
+            m.policy
+                .max_retry_attempts
+                .map_or("unbounded".to_owned(), |n| n.to_string()),
+            m.policy.bisect,
+            m.policy.report_batch_item_failures,
+            m.on_failure
+                .as_deref()
+                .map(|d| format!(", on failure → {d}"))
+                .unwrap_or_default()
+        ));
+    }
+    if plane.mappings().is_empty() {
+        line("  no enabled Kinesis mapping with a runnable function".to_owned());
+    }
+    for url in plane.api_urls() {
+        line(format!("  REST API {url}"));
+    }
+    line(format!(
+        "  logs: {}/logs/<function>.log · status: kstream local status --state-dir {}",
+        state_dir.display(),
+        state_dir.display()
+    ));
+    out
+}
+
+async fn status_printer(status: StatusHandle, live: bool) {
+    let mut stderr_is_tty = std::io::stderr().is_terminal();
+    if !live {
+        stderr_is_tty = false;
+    }
+    let mut last = String::new();
+    let mut ticks: u64 = 0;
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        ticks += 1;
+        let line = status_line(&status.report("running"));
+        let mut stderr = std::io::stderr().lock();
+        if stderr_is_tty {
+            let _ = write!(stderr, "\r\x1b[2K{line}");
+            let _ = stderr.flush();
+        } else if live && line != last && ticks.is_multiple_of(5) {
+            // Not a terminal: a plain line when something changed, at most every 5 s.
+            let _ = writeln!(stderr, "{line}");
+            last = line;
+        }
+    }
+}
+
+async fn run_up(args: UpArgs) -> miette::Result<()> {
+    if let Ok(previous) = StatusReport::read(&args.state_dir)
+        && previous.state == "running"
+        && previous.pid != std::process::id()
+        && pid_alive(previous.pid)
+    {
+        return Err(miette::miette!(
+            help = "stop it (Ctrl-C, or kill {}) or use another --state-dir",
+            "kstream local is already running with state directory {} (pid {})",
+            args.state_dir.display(),
+            previous.pid
+        ));
+    }
+    if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
+        tracing::warn!(
+            "AWS_ENDPOINT_URL is not set: the deployed configuration is read from the default AWS endpoints"
+        );
+    }
+    let sdk = aws_config::load_from_env().await;
+    let mut resolver = BinaryResolver::default().functions_dir(&args.functions_dir);
+    for (name, path) in &args.binaries {
+        resolver = resolver.binary(name, path);
+    }
+    let mut builder = DataPlane::builder()
+        .state_dir(&args.state_dir)
+        .binaries(resolver)
+        .console_logs(args.console_logs)
+        .max_concurrency(args.max_concurrency)
+        .runner_options(RunnerOptions {
+            poll_interval: Duration::from_millis(args.poll_interval_ms),
+            ..RunnerOptions::default()
+        });
+    if !args.no_api {
+        builder = builder.api_addr(SocketAddr::new(
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            args.api_port,
+        ));
+    }
+    let plane = builder
+        .start(&sdk)
+        .await
+        .into_diagnostic()
+        .wrap_err("could not start the local data plane")?;
+    {
+        let mut stderr = std::io::stderr().lock();
+        let _ = write!(stderr, "{}", describe(&plane, &args.state_dir));
+        let _ = writeln!(
+            stderr,
+            "  Ctrl-C stops (in-flight invocations finish, checkpoints are saved)"
+        );
+    }
+    let printer = tokio::spawn(status_printer(plane.status(), !args.no_status_line));
+    let status = plane.status();
+    plane
+        .run(shutdown_signal())
+        .await
+        .into_diagnostic()
+        .wrap_err("the local data plane failed")?;
+    printer.abort();
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(
+        stderr,
+        "\n{}\nstopped; checkpoints saved in {}/checkpoints",
+        status_line(&status.report("stopped")),
+        args.state_dir.display()
+    );
+    Ok(())
+}
+
+fn run_status(args: &StatusArgs) -> miette::Result<()> {
+    let report = StatusReport::read(&args.state_dir)
+        .into_diagnostic()
+        .wrap_err("no status to show")?;
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        let json = serde_json::to_string_pretty(&report).into_diagnostic()?;
+        writeln!(stdout, "{json}").into_diagnostic()?;
+        return Ok(());
+    }
+    let running = report.state == "running" && pid_alive(report.pid);
+    let state = if running {
+        format!("running (pid {})", report.pid)
+    } else if report.state == "running" {
+        format!(
+            "not running (pid {} is gone; it did not stop cleanly)",
+            report.pid
+        )
+    } else {
+        "stopped".to_owned()
+    };
+    let out = (|| -> std::io::Result<()> {
+        writeln!(stdout, "kstream local: {state}")?;
+        writeln!(
+            stdout,
+            "  started {} · updated {}",
+            report.started_at, report.updated_at
+        )?;
+        if let Some(api) = &report.api {
+            writeln!(stdout, "  REST APIs on http://{api}")?;
+        }
+        writeln!(stdout, "  functions: {}", report.functions.join(", "))?;
+        for m in &report.mappings {
+            writeln!(
+                stdout,
+                "  mapping {} → {}: {} shard(s), polled {}, filtered {}, done {}, invocations {} ({} failed), given up {}, failure messages {}",
+                m.uuid,
+                m.function,
+                m.shards,
+                m.records_polled,
+                m.records_filtered,
+                m.records_done,
+                m.invocations,
+                m.failed_invocations,
+                m.records_given_up,
+                m.failure_messages
+            )?;
+        }
+        writeln!(stdout, "{}", status_line(&report))
+    })();
+    out.into_diagnostic()
 }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +26,7 @@ pub struct DataPlaneBuilder {
     runner: RunnerOptions,
     function_env: BTreeMap<String, String>,
     aws_env: Option<AwsEnv>,
+    api_addr: Option<SocketAddr>,
 }
 
 impl Default for DataPlaneBuilder {
@@ -37,6 +39,7 @@ impl Default for DataPlaneBuilder {
             runner: RunnerOptions::default(),
             function_env: BTreeMap::new(),
             aws_env: None,
+            api_addr: None,
         }
     }
 }
@@ -81,6 +84,13 @@ impl DataPlaneBuilder {
     /// Endpoint and credentials handed to functions. By default [`AwsEnv::from_env`].
     pub fn aws_env(mut self, env: AwsEnv) -> Self {
         self.aws_env = Some(env);
+        self
+    }
+
+    /// Serve the deployed REST APIs (the [`apigw`](crate::apigw) executor) on this address
+    /// (port 0 picks a free one). By default the APIs are not served.
+    pub fn api_addr(mut self, addr: SocketAddr) -> Self {
+        self.api_addr = Some(addr);
         self
     }
 
@@ -138,13 +148,48 @@ impl DataPlaneBuilder {
                 self.runner.clone(),
             ));
         }
+        let (api, api_urls) = match self.api_addr {
+            Some(addr) => {
+                let deployment = crate::apigw::load(sdk).await?;
+                let executor = crate::apigw::Executor::builder(deployment.clone())
+                    .backend(crate::apigw::AwsBackend::from_sdk_config(sdk).await?)
+                    .invoker(Arc::new(host.clone()))
+                    .build();
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| Error::Bind {
+                        addr: addr.to_string(),
+                        source,
+                    })?;
+                let bound = listener.local_addr().map_err(|source| Error::Bind {
+                    addr: addr.to_string(),
+                    source,
+                })?;
+                let urls = deployment
+                    .apis
+                    .iter()
+                    .flat_map(|api| {
+                        api.stages.iter().map(move |stage| {
+                            format!(
+                                "http://{bound}/restapis/{}/{}/_user_request_/ ({})",
+                                api.id, stage.stage_name, api.name
+                            )
+                        })
+                    })
+                    .collect();
+                (Some((executor, listener, bound)), urls)
+            }
+            None => (None, Vec::new()),
+        };
         Ok(DataPlane {
             host,
             deployed,
             mappings,
             missing,
             state_dir: self.state_dir,
-            api: None,
+            api: api.as_ref().map(|(_, _, bound)| bound.to_string()),
+            api_urls,
+            server: api.map(|(executor, listener, _)| (executor, listener)),
             started_at: chrono::Utc::now().to_rfc3339(),
         })
     }
@@ -177,6 +222,8 @@ pub struct DataPlane {
     missing: Vec<String>,
     state_dir: PathBuf,
     api: Option<String>,
+    api_urls: Vec<String>,
+    server: Option<(crate::apigw::Executor, tokio::net::TcpListener)>,
     started_at: String,
 }
 
@@ -236,9 +283,14 @@ impl DataPlane {
         self.mappings.iter().map(|m| (*m.spec).clone()).collect()
     }
 
-    /// Records the address the REST API executor serves on (shown by `status`).
-    pub fn set_api_address(&mut self, addr: impl Into<String>) {
-        self.api = Some(addr.into());
+    /// The address the REST API executor listens on, when it serves.
+    pub fn api_address(&self) -> Option<&str> {
+        self.api.as_deref()
+    }
+
+    /// The base URL of each deployed API stage (LocalStack's address scheme), with its name.
+    pub fn api_urls(&self) -> &[String] {
+        &self.api_urls
     }
 
     /// A handle on the live counters.
@@ -282,17 +334,24 @@ impl DataPlane {
                 }
             }
         });
+        let api_server = self.server.map(|(executor, listener)| {
+            let mut stop = stop_rx.clone();
+            tokio::spawn(async move {
+                let stopped = async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                };
+                if let Err(e) = crate::apigw::serve(executor, listener, stopped).await {
+                    tracing::error!(error = %e, "the REST API executor stopped");
+                }
+            })
+        });
         tokio::pin!(shutdown);
-        let mut results = Vec::new();
         loop {
             tokio::select! {
                 () = &mut shutdown => break,
                 joined = runners.join_next(), if !runners.is_empty() => {
-                    if let Some(Ok((uuid, result))) = joined {
-                        if let Err(e) = &result {
-                            tracing::error!(mapping = %uuid, error = %e, "mapping stopped");
-                        }
-                        results.push(result);
+                    if let Some(Ok((uuid, Err(e)))) = joined {
+                        tracing::error!(mapping = %uuid, error = %e, "mapping stopped");
                     }
                 }
             }
@@ -305,6 +364,9 @@ impl DataPlane {
             }
         }
         let _ = writer.await;
+        if let Some(server) = api_server {
+            let _ = server.await;
+        }
         self.host.shutdown().await;
         status.report("stopped").write(&self.state_dir)?;
         Ok(())

@@ -86,6 +86,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The REST API executor could not load or serve the deployed APIs.
+    #[error(transparent)]
+    Apigw(#[from] crate::apigw::ApigwError),
     /// The host is shutting down and takes no new invocations.
     #[error("the local runtime host is shutting down")]
     ShuttingDown,
