@@ -2,6 +2,7 @@
 //! (with the emulator, `#[ignore]`d here and run by scripts/test-e2e.sh) the event source mappings.
 
 mod apigw_emulator;
+mod apigw_lambda;
 mod common;
 mod mappings;
 mod runtime_host;
