@@ -30,18 +30,32 @@ locals {
   backup_bucket_arn = coalesce(var.s3_backup_bucket_arn, var.bucket_arn)
   bucket_arns       = distinct(concat([var.bucket_arn], var.s3_backup_enabled ? [local.backup_bucket_arn] : []))
 
+  # The transform's processor settings, all five, as Firehose applies them.
+  lambda_settings = local.lambda_enabled ? {
+    LambdaArn               = local.lambda_qualified_arn
+    NumberOfRetries         = tostring(var.lambda_number_of_retries)
+    RoleArn                 = aws_iam_role.this.arn
+    BufferSizeInMBs         = tostring(var.lambda_buffer_size_mb)
+    BufferIntervalInSeconds = tostring(var.lambda_buffer_interval_seconds)
+  } : {}
+
+  # Parameters equal to Firehose's defaults (NumberOfRetries 3, BufferSizeInMBs 1,
+  # BufferIntervalInSeconds 60, RoleArn = the delivery stream's role) are left out: Firehose applies
+  # them anyway, and the AWS provider drops them when it reads the stream back, so writing them
+  # would show a change on every plan.
+  lambda_defaults = {
+    NumberOfRetries         = "3"
+    BufferSizeInMBs         = "1"
+    BufferIntervalInSeconds = "60"
+  }
+  lambda_parameters = { for k, v in local.lambda_settings : k => v if k == "LambdaArn" || (k != "RoleArn" && lookup(local.lambda_defaults, k, "") != v) }
+
   # Processors in the order Firehose applies them: the Lambda transform, then JQ key extraction,
   # then the delimiter. Parameter values are strings; numbers keep their decimals (0.2 stays 0.2).
   processors = concat(
     local.lambda_enabled ? [{
-      type = "Lambda"
-      parameters = {
-        LambdaArn               = local.lambda_qualified_arn
-        NumberOfRetries         = tostring(var.lambda_number_of_retries)
-        RoleArn                 = aws_iam_role.this.arn
-        BufferSizeInMBs         = tostring(var.lambda_buffer_size_mb)
-        BufferIntervalInSeconds = tostring(var.lambda_buffer_interval_seconds)
-      }
+      type       = "Lambda"
+      parameters = local.lambda_parameters
     }] : [],
     local.query_enabled ? [{
       type = "MetadataExtraction"

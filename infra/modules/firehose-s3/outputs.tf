@@ -23,8 +23,13 @@ output "error_output_prefix" {
 }
 
 output "processors" {
-  description = "The record processors as configured, in order (type and parameters)."
+  description = "The record processors as configured, in order (type and parameters; parameters equal to Firehose's defaults are left out)."
   value       = local.processors
+}
+
+output "lambda_processor_settings" {
+  description = "The transform's effective processor settings (LambdaArn, NumberOfRetries, RoleArn, BufferSizeInMBs, BufferIntervalInSeconds), defaults included; empty without a transform."
+  value       = local.lambda_settings
 }
 
 ################################################################################

@@ -99,14 +99,18 @@ run "transform_lambda_processor_parameters" {
   assert {
     condition = {
       for x in aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].processing_configuration[0].processors[0].parameters : x.parameter_name => x.parameter_value
-      } == {
+    } == { LambdaArn = "arn:aws:lambda:us-east-1:123456789012:function:kstream-p3-transform:$LATEST" }
+    error_message = "with default settings only the qualified LambdaArn is written (the provider drops Firehose's defaults when it reads back)"
+  }
+  assert {
+    condition = output.lambda_processor_settings == tomap({
       LambdaArn               = "arn:aws:lambda:us-east-1:123456789012:function:kstream-p3-transform:$LATEST"
       NumberOfRetries         = "3"
       RoleArn                 = "arn:aws:iam::123456789012:role/kstream-p3-firehose"
       BufferSizeInMBs         = "1"
       BufferIntervalInSeconds = "60"
-    }
-    error_message = "Lambda processor parameters: qualified ARN, 3 retries, the role, 1 MB / 60 s"
+    })
+    error_message = "effective settings: qualified ARN, 3 retries, the role, 1 MB / 60 s"
   }
 }
 
@@ -116,13 +120,18 @@ run "seed_lower_bounds_accepted" {
   variables {
     lambda_buffer_size_mb          = 0.2
     lambda_buffer_interval_seconds = 60
+    lambda_number_of_retries       = 0
   }
 
   assert {
     condition = {
       for x in aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].processing_configuration[0].processors[0].parameters : x.parameter_name => x.parameter_value
-    }["BufferSizeInMBs"] == "0.2"
-    error_message = "0.2 MB must pass through with its decimal"
+      } == {
+      LambdaArn       = "arn:aws:lambda:us-east-1:123456789012:function:kstream-p3-transform:$LATEST"
+      BufferSizeInMBs = "0.2"
+      NumberOfRetries = "0"
+    }
+    error_message = "0.2 MB must pass through with its decimal, and 0 retries"
   }
 }
 
@@ -142,7 +151,6 @@ run "seed_upper_bounds_accepted" {
       } == {
       LambdaArn               = "arn:aws:lambda:us-east-1:123456789012:function:kstream-p3-transform:live"
       NumberOfRetries         = "300"
-      RoleArn                 = "arn:aws:iam::123456789012:role/kstream-p3-firehose"
       BufferSizeInMBs         = "3"
       BufferIntervalInSeconds = "900"
     }
