@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -69,7 +70,64 @@ struct CompiledApi {
     patterns: HashMap<String, Option<Regex>>,
 }
 
+/// Request counters, for status lines.
+#[derive(Debug, Default)]
+struct Counters {
+    requests: AtomicU64,
+    ok: AtomicU64,
+    client_errors: AtomicU64,
+    server_errors: AtomicU64,
+    throttled: AtomicU64,
+}
+
+/// A snapshot of the executor's request counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExecutorStats {
+    /// Requests answered.
+    pub requests: u64,
+    /// Answered with 1xx–3xx.
+    pub ok: u64,
+    /// Answered with 4xx (throttling included).
+    pub client_errors: u64,
+    /// Answered with 5xx.
+    pub server_errors: u64,
+    /// Answered with 429.
+    pub throttled: u64,
+}
+
+/// One method of a deployed API stage, for listings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteInfo {
+    /// The API id.
+    pub api_id: String,
+    /// The API name.
+    pub api_name: String,
+    /// The stage.
+    pub stage: String,
+    /// The HTTP method (or `ANY`).
+    pub method: String,
+    /// The resource path template.
+    pub path: String,
+    /// The integration type.
+    pub integration: String,
+}
+
+impl RouteInfo {
+    /// The local URL of this route under `base` (such as `http://127.0.0.1:4567`), in the
+    /// `/restapis/…/_user_request_` scheme.
+    pub fn url(&self, base: &str) -> String {
+        format!(
+            "{}/restapis/{}/{}/_user_request_{}",
+            base.trim_end_matches('/'),
+            self.api_id,
+            self.stage,
+            self.path
+        )
+    }
+}
+
 struct Inner {
+    counters: Counters,
     deployment: Deployment,
     apis: HashMap<String, CompiledApi>,
     invoker: Arc<dyn LambdaInvoker>,
@@ -139,6 +197,7 @@ impl ExecutorBuilder {
                 invoker: self.invoker,
                 backend: self.backend,
                 limiter: Limiter::default(),
+                counters: Counters::default(),
                 account_id: self.account_id,
             }),
         }
@@ -280,7 +339,67 @@ impl Executor {
         if let Ok(v) = HeaderValue::from_str(request_id) {
             resp.headers.insert("x-amzn-requestid", v);
         }
+        let c = &self.inner.counters;
+        c.requests.fetch_add(1, Ordering::Relaxed);
+        match resp.status.as_u16() {
+            429 => {
+                c.throttled.fetch_add(1, Ordering::Relaxed);
+                c.client_errors.fetch_add(1, Ordering::Relaxed);
+            }
+            400..=499 => {
+                c.client_errors.fetch_add(1, Ordering::Relaxed);
+            }
+            500.. => {
+                c.server_errors.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {
+                c.ok.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        tracing::debug!(%request_id, api = %req.api_id, stage = %req.stage, method = %req.method, path = %req.path, status = resp.status.as_u16(), "apigw request");
         resp
+    }
+
+    /// The request counters so far.
+    pub fn stats(&self) -> ExecutorStats {
+        let c = &self.inner.counters;
+        ExecutorStats {
+            requests: c.requests.load(Ordering::Relaxed),
+            ok: c.ok.load(Ordering::Relaxed),
+            client_errors: c.client_errors.load(Ordering::Relaxed),
+            server_errors: c.server_errors.load(Ordering::Relaxed),
+            throttled: c.throttled.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Every method of every deployed stage, sorted by API, stage, path and method.
+    pub fn routes(&self) -> Vec<RouteInfo> {
+        let mut out = Vec::new();
+        for api in &self.inner.deployment.apis {
+            for stage in &api.stages {
+                for resource in &api.resources {
+                    for method in resource.methods.values() {
+                        out.push(RouteInfo {
+                            api_id: api.id.clone(),
+                            api_name: api.name.clone(),
+                            stage: stage.stage_name.clone(),
+                            method: method.http_method.clone(),
+                            path: resource.path.clone(),
+                            integration: method
+                                .method_integration
+                                .as_ref()
+                                .map(|i| i.integration_type.clone())
+                                .unwrap_or_default(),
+                        });
+                    }
+                }
+            }
+        }
+        out.sort_by(|a, b| {
+            (&a.api_id, &a.stage, &a.path, &a.method)
+                .cmp(&(&b.api_id, &b.stage, &b.path, &b.method))
+        });
+        out
     }
 
     async fn execute_inner(&self, req: &ExecutorRequest, request_id: &str) -> ExecutorResponse {

@@ -114,7 +114,9 @@ pub mod vtl;
 
 pub use backend::AwsBackend;
 pub use error::ApigwError;
-pub use executor::{Executor, ExecutorBuilder, ExecutorRequest, ExecutorResponse};
+pub use executor::{
+    Executor, ExecutorBuilder, ExecutorRequest, ExecutorResponse, ExecutorStats, RouteInfo,
+};
 pub use invoke::{LambdaInvoker, NoLambda};
 pub use load::load;
 pub use model::Deployment;

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use tokio::net::TcpListener;
 
 use super::error::Result;
@@ -93,12 +93,11 @@ async fn handle(State(executor): State<Executor>, req: Request) -> Response {
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
         Err(_) => {
-            return (
-                http::StatusCode::PAYLOAD_TOO_LARGE,
-                [(http::header::CONTENT_TYPE, "application/json")],
-                r#"{"message":"Request Too Long"}"#,
-            )
-                .into_response();
+            let mut r = gateway_error(413, "Request Too Long", "RequestTooLongException");
+            if let Ok(v) = http::HeaderValue::from_str(&request_id) {
+                r.headers.insert("x-amzn-requestid", v);
+            }
+            return into_response(r);
         }
     };
 
@@ -122,7 +121,6 @@ async fn handle(State(executor): State<Executor>, req: Request) -> Response {
             &request_id,
         )
         .await;
-    tracing::debug!(%request_id, status = response.status.as_u16(), "apigw response");
     into_response(response)
 }
 

@@ -347,6 +347,7 @@ impl LambdaInvoker for FakeInvoker {
 }
 
 struct Harness {
+    executor: Executor,
     router: axum::Router,
     kinesis: FakeKinesis,
     invoker: Arc<FakeInvoker>,
@@ -364,7 +365,8 @@ async fn harness_with(deployment: Deployment) -> Harness {
         .invoker(invoker.clone())
         .build();
     Harness {
-        router: router(executor),
+        router: router(executor.clone()),
+        executor,
         kinesis,
         invoker,
     }
@@ -792,5 +794,42 @@ async fn iam_and_cognito_authorization() {
             .await,
         401,
         "The incoming token has expired",
+    );
+}
+
+#[tokio::test]
+async fn routes_and_stats() {
+    let h = harness().await;
+    let routes = h.executor.routes();
+    let record = routes.iter().find(|r| r.path == "/record").unwrap();
+    assert_eq!(
+        (
+            record.method.as_str(),
+            record.stage.as_str(),
+            record.integration.as_str()
+        ),
+        ("POST", "prod", "AWS")
+    );
+    assert_eq!(
+        record.url("http://127.0.0.1:4567/"),
+        format!("http://127.0.0.1:4567/restapis/{API}/prod/_user_request_/record")
+    );
+    assert_eq!(routes.len(), 7);
+    h.post("/record", r#"{"data": "x", "partitionKey": "k"}"#)
+        .await;
+    h.post("/record", "{}").await;
+    h.post("/record", r#"{"data": "x", "partitionKey": "boom"}"#)
+        .await;
+    h.post("/record", r#"{"data": "x", "partitionKey": "throttle-me"}"#)
+        .await;
+    assert_eq!(
+        h.executor.stats(),
+        ExecutorStats {
+            requests: 4,
+            ok: 1,
+            client_errors: 2,
+            server_errors: 1,
+            throttled: 1
+        }
     );
 }
