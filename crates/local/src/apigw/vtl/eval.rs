@@ -114,7 +114,10 @@ impl<'a> Evaluator<'a> {
                 }
                 Node::Set { target, value } => {
                     let v = self.eval_expr(value)?;
-                    self.assign(target, v)?;
+                    // Velocity 1.7 (API Gateway's): `#set` to null leaves the target unchanged.
+                    if !matches!(v, Val::J(Value::Null)) {
+                        self.assign(target, v)?;
+                    }
                 }
                 Node::If {
                     branches,

@@ -15,7 +15,8 @@
 //!   `true`/`false`/`null`, lists `[a, b]`, ranges `[1..n]`, maps `{'k': v}`; `!`/`not`,
 //!   `&&`/`and`, `||`/`or`, `==`/`!=`/`<`/`<=`/`>`/`>=` (and `eq`, `ne`, `lt`, …), `+ - * / %`.
 //!   Equality compares numbers numerically and other mixed types by their string forms;
-//!   truthiness is Velocity 1.7's (only null and `false` are false).
+//!   truthiness is Velocity 1.7's (only null and `false` are false), and so is `#set` with a
+//!   null value: the target keeps its previous value.
 //! - `$input`: `.body`, `.path(jsonpath)` (the value, for further navigation), `.json(jsonpath)`
 //!   (the JSON text), `.params()`, `.params(name)` (path, then query string, then headers,
 //!   case-insensitively; empty string when absent). A JSONPath that does not resolve gives an

@@ -530,3 +530,14 @@ fn module_server_error_template() {
     );
     assert_eq!(v["type"], json!("InternalFailure"));
 }
+
+#[test]
+fn set_to_null_keeps_the_previous_value() {
+    let f = Fixture::new(r#"{"xs": [{"v": "a"}, {}, {"v": "c"}]}"#);
+    assert_eq!(f.render("#set($x = 1)#set($x = $nothing)$x"), "1");
+    assert_eq!(
+        f.render("#foreach($e in $input.path('$.xs'))#set($v = $e.v)$v#end"),
+        "aac",
+        "the Velocity 1.7 gotcha templates must guard against"
+    );
+}
