@@ -1,0 +1,337 @@
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+  mock_data "aws_region" {
+    defaults = {
+      name = "us-east-1"
+    }
+  }
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+  mock_resource "aws_kinesis_stream" {
+    defaults = {
+      arn = "arn:aws:kinesis:us-east-1:123456789012:stream/kstream-p3-stream"
+    }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = {
+      arn = "arn:aws:lambda:us-east-1:123456789012:function:kstream-p3-transform"
+    }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/kstream-p3-role"
+    }
+  }
+  mock_resource "aws_kinesis_firehose_delivery_stream" {
+    defaults = {
+      arn = "arn:aws:firehose:us-east-1:123456789012:deliverystream/kstream-p3-delivery"
+    }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = {
+      arn = "arn:aws:sns:us-east-1:123456789012:kstream-p3-alarms"
+    }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = {
+      arn = "arn:aws:kms:us-east-1:123456789012:key/mock"
+    }
+  }
+  mock_resource "aws_cloudwatch_metric_alarm" {
+    defaults = {
+      arn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:mock"
+    }
+  }
+}
+
+# Processor parameters are a set in the provider schema; the assertions turn them into a
+# name => value map: { for x in <processor>.parameters : x.parameter_name => x.parameter_value }.
+
+run "defaults" {
+  command = apply
+
+  assert {
+    condition     = output.stream_name == "kstream-p3-stream" && output.delivery_stream_name == "kstream-p3-delivery" && output.function_name == "kstream-p3-transform"
+    error_message = "names come from name_prefix"
+  }
+  assert {
+    condition     = output.bucket_name == "kstream-p3-123456789012-us-east-1"
+    error_message = "the bucket name is unique per account and region"
+  }
+  assert {
+    condition     = output.error_output_prefix == "errors/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/!{firehose:error-output-type}"
+    error_message = "the reference's error prefix"
+  }
+  assert {
+    condition     = output.data_prefix == "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
+    error_message = "the reference's data prefix"
+  }
+  assert {
+    condition     = output.glue_database_name == "kstream_p3" && output.glue_table_name == "records" && output.dashboard_name == "kstream-p3-dashboard"
+    error_message = "glue database/table and dashboard outputs"
+  }
+  assert {
+    condition     = module.firehose.processors[0].type == "Lambda" && toset(keys(module.firehose.lambda_processor_settings)) == toset(["LambdaArn", "NumberOfRetries", "RoleArn", "BufferSizeInMBs", "BufferIntervalInSeconds"])
+    error_message = "the transform is the Lambda processor with all five parameters"
+  }
+  assert {
+    condition = (
+      module.firehose.lambda_processor_settings.LambdaArn == "arn:aws:lambda:us-east-1:123456789012:function:kstream-p3-transform:$LATEST" &&
+      module.firehose.lambda_processor_settings.BufferSizeInMBs == "1" &&
+      module.firehose.lambda_processor_settings.BufferIntervalInSeconds == "60" &&
+      module.firehose.lambda_processor_settings.NumberOfRetries == "3"
+    )
+    error_message = "processor defaults: the transform's ARN, 1 MB, 60 s, 3 retries"
+  }
+  assert {
+    condition     = module.firehose.role_name == "kstream-p3-firehose"
+    error_message = "the Firehose role"
+  }
+}
+
+run "transform_configuration_reaches_the_function" {
+  command = apply
+
+  variables {
+    transform_template       = "{ \"reading date\":  \"{{'reading date'}}\", \"a\": {{data}}, \"b\": {{b}}, \"c\": {{c}} }"
+    transform_flatten        = true
+    transform_filter         = "{{eq ticker \"AMZN\"}}"
+    transform_partition_keys = { ticker = "{{ticker}}" }
+  }
+
+  assert {
+    condition = local.transform_environment == {
+      TEMPLATE          = "{ \"reading date\":  \"{{'reading date'}}\", \"a\": {{data}}, \"b\": {{b}}, \"c\": {{c}} }"
+      OUTPUT_FORMAT     = "json"
+      FLATTEN           = "true"
+      FILTER            = "{{eq ticker \"AMZN\"}}"
+      PARTITION_KEYS    = "{\"ticker\":\"{{ticker}}\"}"
+      NEWLINE_DELIMITER = "true"
+    }
+    error_message = "template, flatten, filter, partition keys and newline are passed as environment variables"
+  }
+}
+
+run "no_template_passes_records_through" {
+  command = plan
+
+  variables {
+    transform_template = null
+    transform_newline  = false
+  }
+
+  assert {
+    condition     = !contains(keys(local.transform_environment), "TEMPLATE") && local.transform_environment.NEWLINE_DELIMITER == "false"
+    error_message = "without a template no TEMPLATE variable is set (records are re-written as compact JSON)"
+  }
+}
+
+run "seed_buffer_size_lower_bound_accepted" {
+  command = apply
+  variables {
+    buffer_size_mb          = 0.2
+    buffer_interval_seconds = 60
+  }
+  assert {
+    condition     = module.firehose.processors[0].parameters.BufferSizeInMBs == "0.2" && module.firehose.lambda_processor_settings.BufferIntervalInSeconds == "60"
+    error_message = "0.2 MB / 60 s reach the processor"
+  }
+}
+
+run "seed_buffer_size_upper_bound_accepted" {
+  command = apply
+  variables {
+    buffer_size_mb          = 3
+    buffer_interval_seconds = 900
+  }
+  assert {
+    condition     = module.firehose.processors[0].parameters.BufferSizeInMBs == "3" && module.firehose.processors[0].parameters.BufferIntervalInSeconds == "900"
+    error_message = "3 MB / 900 s reach the processor"
+  }
+}
+
+run "seed_buffer_size_below_range" {
+  command = plan
+  variables {
+    buffer_size_mb = 0.19
+  }
+  expect_failures = [var.buffer_size_mb]
+}
+
+run "seed_buffer_size_above_range" {
+  command = plan
+  variables {
+    buffer_size_mb = 3.01
+  }
+  expect_failures = [var.buffer_size_mb]
+}
+
+run "seed_buffer_interval_below_range" {
+  command = plan
+  variables {
+    buffer_interval_seconds = 59
+  }
+  expect_failures = [var.buffer_interval_seconds]
+}
+
+run "seed_buffer_interval_above_range" {
+  command = plan
+  variables {
+    buffer_interval_seconds = 901
+  }
+  expect_failures = [var.buffer_interval_seconds]
+}
+
+run "buffering_size_out_of_range" {
+  command = plan
+  variables {
+    buffering_size_mb = 129
+  }
+  expect_failures = [var.buffering_size_mb]
+}
+
+run "buffering_interval_out_of_range" {
+  command = plan
+  variables {
+    buffering_interval_seconds = 901
+  }
+  expect_failures = [var.buffering_interval_seconds]
+}
+
+run "retry_duration_out_of_range" {
+  command = plan
+  variables {
+    dynamic_partitioning_retry_seconds = 7201
+  }
+  expect_failures = [var.dynamic_partitioning_retry_seconds]
+}
+
+run "compression_enum" {
+  command = plan
+  variables {
+    compression_format = "BZIP2"
+  }
+  expect_failures = [var.compression_format]
+}
+
+run "transform_timeout_over_firehose_limit" {
+  command = plan
+  variables {
+    transform_timeout_seconds = 301
+  }
+  expect_failures = [var.transform_timeout_seconds]
+}
+
+# buffering_size_mb below 64 with dynamic partitioning is rejected by a precondition on the
+# delivery stream in infra/modules/firehose-s3 (tested there: "dynamic_partitioning_needs_64_mb";
+# `expect_failures` cannot name a resource inside a child module).
+
+run "dynamic_partitioning_by_ticker_from_the_transform" {
+  command = apply
+
+  variables {
+    dynamic_partitioning_enabled = true
+    buffering_size_mb            = 64
+    data_prefix                  = "tickers/ticker=!{partitionKeyFromLambda:ticker}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
+    transform_partition_keys     = { ticker = "{{ticker}}" }
+    glue_partition_keys = [
+      { name = "ticker", projection = { type = "injected" } },
+      { name = "year", projection = { type = "integer", range = "2024,2099" } },
+      { name = "month", projection = { type = "integer", range = "1,12", digits = "2" } },
+      { name = "day", projection = { type = "integer", range = "1,31", digits = "2" } },
+      { name = "hour", projection = { type = "integer", range = "0,23", digits = "2" } },
+    ]
+    glue_columns = [{ name = "price", type = "double" }, { name = "event_time", type = "string" }]
+  }
+
+  assert {
+    condition     = module.glue.storage_location_template == "s3://kstream-p3-123456789012-us-east-1/tickers/ticker=$${ticker}/year=$${year}/month=$${month}/day=$${day}/hour=$${hour}/"
+    error_message = "the Glue location template follows the partitioned data prefix"
+  }
+  assert {
+    condition     = local.transform_environment.PARTITION_KEYS == "{\"ticker\":\"{{ticker}}\"}"
+    error_message = "the transform is told which keys to return"
+  }
+}
+
+run "alarms_notify_the_created_topic_and_use_names" {
+  command = apply
+
+  variables {
+    create_sns_topic = true
+  }
+
+  assert {
+    condition     = module.alarms.sns_topic_arn == "arn:aws:sns:us-east-1:123456789012:kstream-p3-alarms"
+    error_message = "a topic is created"
+  }
+  assert {
+    condition     = toset(keys(module.firehose_alarms.alarm_names)) == toset(["firehose-data-freshness", "firehose-delivery-success", "firehose-throttled-get-records", "firehose-processing-success", "transform-errors", "transform-throttles"])
+    error_message = "Firehose and transform alarms"
+  }
+  assert {
+    condition     = contains(keys(output.alarm_names), "kinesis-iterator-age") && contains(keys(output.alarm_names), "firehose-data-freshness")
+    error_message = "the stream's alarms are part of the pattern"
+  }
+}
+
+run "dashboard_uses_names_not_arns" {
+  command = apply
+
+  assert {
+    condition = alltrue(flatten([
+      for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : [
+        for m in try(w.properties.metrics, []) : m[3] == "kstream-p3-delivery" if length(m) > 3 && m[0] == "AWS/Firehose"
+      ]
+    ]))
+    error_message = "Firehose widgets use DeliveryStreamName = the name"
+  }
+  assert {
+    condition = alltrue(flatten([
+      for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : [
+        for m in try(w.properties.metrics, []) : m[2] == "StreamName" && m[3] == "kstream-p3-stream" if length(m) > 3 && m[0] == "AWS/Kinesis"
+      ]
+    ]))
+    error_message = "Kinesis widgets use StreamName"
+  }
+  assert {
+    condition = alltrue(flatten([
+      for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : [
+        for m in try(w.properties.metrics, []) : m[3] == "kstream-p3-transform" if length(m) > 3 && m[0] == "AWS/Lambda"
+      ]
+    ]))
+    error_message = "Lambda widgets use the function name"
+  }
+  assert {
+    condition     = length([for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w if w.type == "text"]) == 3
+    error_message = "three sections: Kinesis, Firehose, transform"
+  }
+  assert {
+    condition     = !strcontains(aws_cloudwatch_dashboard.this.dashboard_body, "deliverystream/")
+    error_message = "no delivery stream ARN anywhere in the dashboard"
+  }
+}
+
+run "bucket_is_hardened_and_tiered" {
+  command = apply
+
+  assert {
+    condition     = module.bucket.policy_json != null && jsondecode(module.bucket.policy_json).Statement[0].Condition.Bool["aws:SecureTransport"] == "false"
+    error_message = "TLS-only bucket policy"
+  }
+}
+
+run "name_prefix_rules" {
+  command = plan
+  variables {
+    name_prefix = "KStream"
+  }
+  expect_failures = [var.name_prefix]
+}
