@@ -29,7 +29,12 @@ failed=()
 for dir in "${dirs[@]}"; do
   t0=$(date +%s)
   log=$(mktemp)
-  if scripts/tf.sh init "$dir" -backend=false -no-color >"$log" 2>&1 &&
+  # A committed lock file must already hold what init needs (root patterns commit theirs).
+  lock_args=()
+  if git ls-files --error-unmatch "$dir/.terraform.lock.hcl" >/dev/null 2>&1; then
+    lock_args=(-lockfile=readonly)
+  fi
+  if scripts/tf.sh init "$dir" -backend=false -no-color "${lock_args[@]}" >"$log" 2>&1 &&
     scripts/tf.sh validate "$dir" -no-color >>"$log" 2>&1 &&
     { [ ! -d "$dir/tests" ] || scripts/tf.sh test "$dir" -no-color >>"$log" 2>&1; }; then
     summary=$(grep -E '^Success! [0-9]+ passed' "$log" | tail -1 || true)
