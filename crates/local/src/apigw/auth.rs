@@ -162,6 +162,8 @@ pub(crate) struct Principal {
     pub(crate) access_key: Option<String>,
     /// `$context.authorizer.claims` for Cognito.
     pub(crate) claims: Option<Map<String, Value>>,
+    /// `principalId` and `context` from a Lambda authorizer.
+    pub(crate) authorizer: Option<(String, Map<String, Value>)>,
 }
 
 /// `AWS_IAM`: a SigV4-shaped `Authorization` header (the signature is not verified).
@@ -209,7 +211,7 @@ pub(crate) fn check_iam(headers: &http::HeaderMap) -> Result<Principal, Denied> 
         .map(str::to_owned);
     Ok(Principal {
         access_key,
-        claims: None,
+        ..Principal::default()
     })
 }
 
@@ -289,8 +291,8 @@ pub(crate) fn check_cognito(
         })
         .collect();
     Ok(Principal {
-        access_key: None,
         claims: Some(claims),
+        ..Principal::default()
     })
 }
 
@@ -477,6 +479,7 @@ mod tests {
                 "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Abc".into(),
             ],
             authorizer_uri: None,
+            identity_validation_expression: None,
         }
     }
 

@@ -12,6 +12,7 @@ use regex::Regex;
 use serde_json::{Map, Value, json};
 
 use super::auth::{self, Limited, Limiter, Principal};
+use super::authorizer::{self, AuthRequest, Refusal};
 use super::backend::{AwsBackend, BackendResponse, ServiceAction};
 use super::invoke::{LambdaInvoker, NoLambda, function_of_uri};
 use super::model::{DeployedApi, Deployment, Integration, IntegrationResponse, Throttle};
@@ -425,6 +426,7 @@ impl Executor {
             return missing_token();
         };
         let now = chrono::Utc::now();
+        let query = parse_query(req.query.as_deref());
 
         // Authorization.
         let principal = match method.authorization_type.as_deref().unwrap_or("NONE") {
@@ -452,6 +454,76 @@ impl Executor {
                 match auth::check_cognito(authorizer, &req.headers, now.timestamp()) {
                     Ok(p) => p,
                     Err(d) => return gateway_error(d.status, &d.message, "UnauthorizedException"),
+                }
+            }
+            "CUSTOM" => {
+                let Some(authorizer) = method
+                    .authorizer_id
+                    .as_ref()
+                    .and_then(|id| api.authorizers.get(id))
+                else {
+                    tracing::warn!(api = %api.id, path = %resource.path, "method names no known Lambda authorizer");
+                    return internal_error();
+                };
+                let region = authorizer
+                    .authorizer_uri
+                    .as_deref()
+                    .and_then(|u| u.split(':').nth(3))
+                    .unwrap_or("us-east-1");
+                let method_arn = format!(
+                    "arn:aws:execute-api:{region}:{}:{}/{}/{}/{}",
+                    inner.account_id,
+                    api.id,
+                    req.stage,
+                    req.method,
+                    req.path.trim_start_matches('/')
+                );
+                let auth_req = AuthRequest {
+                    method_arn,
+                    resource_path: &resource.path,
+                    path: &req.path,
+                    http_method: req.method.as_str(),
+                    headers: &req.headers,
+                    query: &query,
+                    path_params: &path_params,
+                    stage_variables: &stage.variables,
+                    request_context: json!({
+                        "accountId": inner.account_id, "apiId": api.id, "stage": req.stage,
+                        "requestId": request_id, "resourceId": resource.id,
+                        "resourcePath": resource.path, "httpMethod": req.method.as_str(),
+                        "path": format!("/{}{}", req.stage, req.path),
+                        "identity": {"sourceIp": req.source_ip},
+                    }),
+                };
+                match authorizer::authorize(
+                    inner.invoker.as_ref(),
+                    authorizer,
+                    &auth_req,
+                    DEFAULT_INTEGRATION_TIMEOUT,
+                )
+                .await
+                {
+                    Ok(g) => Principal {
+                        authorizer: Some((g.principal_id, g.context)),
+                        ..Principal::default()
+                    },
+                    Err(Refusal::Unauthorized) => {
+                        return gateway_error(401, "Unauthorized", "UnauthorizedException");
+                    }
+                    Err(Refusal::Forbidden(explicit)) => {
+                        let message = if explicit {
+                            "User is not authorized to access this resource with an explicit deny"
+                        } else {
+                            "User is not authorized to access this resource"
+                        };
+                        return gateway_error(403, message, "AccessDeniedException");
+                    }
+                    Err(Refusal::Failed(e)) => {
+                        tracing::warn!(%request_id, authorizer = %authorizer.name, error = %e, "Lambda authorizer failed");
+                        let mut r = gateway_error(500, "", "AuthorizerConfigurationException");
+                        r.body = Bytes::from_static(br#"{"message":null}"#);
+                        return r;
+                    }
                 }
             }
             other => {
@@ -509,7 +581,6 @@ impl Executor {
         }
 
         // Request validation.
-        let query = parse_query(req.query.as_deref());
         let content_type = req
             .headers
             .get(http::header::CONTENT_TYPE)
@@ -593,6 +664,11 @@ impl Executor {
         });
         if let Some(claims) = &principal.claims {
             request_context["authorizer"] = json!({ "claims": claims });
+        }
+        if let Some((principal_id, context)) = &principal.authorizer {
+            let mut a = context.clone();
+            a.insert("principalId".into(), json!(principal_id));
+            request_context["authorizer"] = Value::Object(a);
         }
 
         let Some(integration) = &method.method_integration else {

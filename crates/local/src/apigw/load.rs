@@ -347,6 +347,9 @@ async fn load_api(client: &Client, api_id: &str) -> Result<DeployedApi> {
                     identity_source: a.identity_source().map(str::to_owned),
                     provider_arns: a.provider_arns().to_vec(),
                     authorizer_uri: a.authorizer_uri().map(str::to_owned),
+                    identity_validation_expression: a
+                        .identity_validation_expression()
+                        .map(str::to_owned),
                 },
             )
         })

@@ -28,8 +28,13 @@
 //!   and `AWS_PROXY` Lambda proxy integrations, through a [`LambdaInvoker`] (implemented for the
 //!   local Runtime API host, [`crate::runtime::FunctionHost`]).
 //! - `MOCK`.
-//! - `HTTP`, `HTTP_PROXY`, `path/` service URIs and Lambda (`CUSTOM`) authorizers are not
-//!   emulated: such methods answer 500 and the log says why.
+//! - `HTTP`, `HTTP_PROXY` and `path/` service URIs are not emulated: such methods answer 500
+//!   and the log says why.
+//!
+//! Authorizers: `AWS_IAM`, `COGNITO_USER_POOLS` (see the local limits below) and Lambda
+//! (`CUSTOM`, `TOKEN` and `REQUEST`) authorizers, run through the [`LambdaInvoker`] with API
+//! Gateway's event; their policy is evaluated against the method ARN and their `context` is
+//! `$context.authorizer.*` (results are not cached).
 //!
 //! Integration responses are chosen as API Gateway does: the selection pattern (a regular
 //! expression matched against the *whole* string) is matched against the integration's HTTP
@@ -56,6 +61,9 @@
 //! | `AWS_IAM` with a non-SigV4 header or no date header | 403 | `Authorization header requires 'Credential' parameter. … Authorization=…` |
 //! | Cognito method without a token, or a malformed or foreign token | 401 | `Unauthorized` |
 //! | Cognito token past its `exp` | 401 | `The incoming token has expired` |
+//! | Lambda authorizer: identity source missing, or the function fails with `Unauthorized` | 401 | `Unauthorized` |
+//! | Lambda authorizer: policy denies explicitly / allows nothing matching | 403 | `User is not authorized to access this resource with an explicit deny` / `User is not authorized to access this resource` |
+//! | Lambda authorizer fails or answers a malformed policy | 500 | `null` (`AuthorizerConfigurationException`) |
 //! | `apiKeyRequired` and the key is missing, unknown, disabled, or in no usage plan for the stage | 403 | `Forbidden` |
 //! | Stage method throttle, usage plan throttle or method throttle exceeded | 429 | `Too Many Requests` |
 //! | Usage plan quota exceeded | 429 | `Limit Exceeded` |
@@ -99,6 +107,7 @@
 //! ```
 
 mod auth;
+mod authorizer;
 pub mod backend;
 pub mod error;
 pub mod executor;

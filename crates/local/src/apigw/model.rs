@@ -186,6 +186,8 @@ pub struct Authorizer {
     pub provider_arns: Vec<String>,
     /// The Lambda authorizer URI (TOKEN and REQUEST).
     pub authorizer_uri: Option<String>,
+    /// A regular expression the TOKEN authorizer's token must match (else 401).
+    pub identity_validation_expression: Option<String>,
 }
 
 /// A deployed stage.

@@ -83,6 +83,7 @@ fn deployment() -> Deployment {
                 "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Pool".into(),
             ],
             authorizer_uri: None,
+            identity_validation_expression: None,
         },
     );
     let mut stage = Stage {
@@ -192,6 +193,23 @@ fn deployment() -> Deployment {
         m
     }));
     api.resources.push(resource("/iam", mock_method("AWS_IAM")));
+    api.authorizers.insert(
+        "au2".into(),
+        Authorizer {
+            id: "au2".into(),
+            name: "token".into(),
+            authorizer_type: "TOKEN".into(),
+            identity_source: Some("method.request.header.X-Token".into()),
+            authorizer_uri: Some("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:auth/invocations".into()),
+            identity_validation_expression: Some("[a-z]+".into()),
+            ..Authorizer::default()
+        },
+    );
+    api.resources.push(resource("/custom", {
+        let mut m = mock_method("CUSTOM");
+        m.authorizer_id = Some("au2".into());
+        m
+    }));
     api.resources.push(resource("/cognito", {
         let mut m = mock_method("COGNITO_USER_POOLS");
         m.authorizer_id = Some("au1".into());
@@ -258,7 +276,7 @@ fn mock_method(auth: &str) -> Method {
     };
     ok.response_templates.insert(
         "application/json".into(),
-        r#"{"sub": "$!context.authorizer.claims.sub", "accessKey": "$context.identity.accessKey", "ip": "$context.identity.sourceIp", "path": "$context.resourcePath", "proxy": "$input.params('proxy')", "rid": "$context.requestId"}"#.into(),
+        r#"{"sub": "$!context.authorizer.claims.sub", "accessKey": "$context.identity.accessKey", "ip": "$context.identity.sourceIp", "path": "$context.resourcePath", "proxy": "$input.params('proxy')", "rid": "$context.requestId", "principal": "$!context.authorizer.principalId", "tier": "$!context.authorizer.tier"}"#.into(),
     );
     ok.response_parameters
         .insert("method.response.header.X-Static".into(), "'yes'".into());
@@ -326,6 +344,19 @@ impl LambdaInvoker for FakeInvoker {
                 .lock()
                 .unwrap()
                 .push((function.to_owned(), event.clone()));
+            if event["type"] == "TOKEN" {
+                assert_eq!(
+                    function,
+                    "arn:aws:lambda:us-east-1:123456789012:function:auth"
+                );
+                let policy = |effect: &str| json!({"principalId": "p-1", "context": {"tier": "gold"}, "policyDocument": {"Version": "2012-10-17", "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": format!("arn:aws:execute-api:us-east-1:123456789012:{API}/prod/*")}]}});
+                return Ok(match event["authorizationToken"].as_str().unwrap() {
+                    "allow" => InvokeResult::Ok(Bytes::from(policy("Allow").to_string())),
+                    "deny" => InvokeResult::Ok(Bytes::from(policy("Deny").to_string())),
+                    "unauth" => InvokeResult::Error(FunctionError::new("Error", "Unauthorized")),
+                    _ => InvokeResult::Ok(Bytes::from_static(b"{}")),
+                });
+            }
             let id = event["pathParameters"]["id"]
                 .as_str()
                 .unwrap_or_default()
@@ -814,7 +845,7 @@ async fn routes_and_stats() {
         record.url("http://127.0.0.1:4567/"),
         format!("http://127.0.0.1:4567/restapis/{API}/prod/_user_request_/record")
     );
-    assert_eq!(routes.len(), 7);
+    assert_eq!(routes.len(), 8);
     h.post("/record", r#"{"data": "x", "partitionKey": "k"}"#)
         .await;
     h.post("/record", "{}").await;
@@ -832,4 +863,44 @@ async fn routes_and_stats() {
             throttled: 1
         }
     );
+}
+
+#[tokio::test]
+async fn lambda_token_authorizer() {
+    let h = harness().await;
+    let post = |token: Option<&str>| {
+        let mut b = Request::post(format!("/restapis/{API}/prod/_user_request_/custom"))
+            .header("content-type", "application/json");
+        if let Some(t) = token {
+            b = b.header("x-token", t);
+        }
+        b.body(Body::from("{}")).unwrap()
+    };
+    let r = h.send(post(Some("allow"))).await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.raw)
+    );
+    assert_eq!(
+        (r.body["principal"].as_str(), r.body["tier"].as_str()),
+        (Some("p-1"), Some("gold"))
+    );
+    let event = h.invoker.seen.lock().unwrap()[0].1.clone();
+    assert_eq!(
+        event,
+        json!({"type": "TOKEN", "authorizationToken": "allow", "methodArn": format!("arn:aws:execute-api:us-east-1:123456789012:{API}/prod/POST/custom")})
+    );
+    assert_gateway(&h.send(post(None)).await, 401, "Unauthorized");
+    assert_gateway(&h.send(post(Some("NOT-VALID"))).await, 401, "Unauthorized");
+    assert_gateway(&h.send(post(Some("unauth"))).await, 401, "Unauthorized");
+    assert_gateway(
+        &h.send(post(Some("deny"))).await,
+        403,
+        "User is not authorized to access this resource with an explicit deny",
+    );
+    let r = h.send(post(Some("broken"))).await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(r.body, json!({"message": null}));
 }
