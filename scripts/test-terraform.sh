@@ -47,6 +47,31 @@ for dir in "${dirs[@]}"; do
   rm -f "$log"
 done
 
+# Python tests next to the modules (API Gateway mapping templates rendered with a Velocity
+# engine); they need the project's .venv (make venv).
+py_tests=()
+for t in infra/modules/*/tests/test_*.py; do
+  [ -f "$t" ] || continue
+  for d in "${dirs[@]}"; do [[ "$t" == "$d"/* ]] && py_tests+=("$t"); done
+done
+if [ ${#py_tests[@]} -gt 0 ]; then
+  if [ ! -x .venv/bin/python ]; then
+    echo "SKIP  ${py_tests[*]}: no .venv (run make venv; make test does)"
+  else
+    for t in "${py_tests[@]}"; do
+      log=$(mktemp)
+      if .venv/bin/python -m unittest "$t" >"$log" 2>&1; then
+        echo "ok    $t ($(grep -E '^Ran [0-9]+ tests' "$log"))"
+      else
+        echo "FAIL  $t"
+        sed 's/^/      /' "$log"
+        failed+=("$t")
+      fi
+      rm -f "$log"
+    done
+  fi
+fi
+
 if [ ${#failed[@]} -gt 0 ]; then
   echo "test-terraform: ${#failed[@]} failed: ${failed[*]}" >&2
   exit 1

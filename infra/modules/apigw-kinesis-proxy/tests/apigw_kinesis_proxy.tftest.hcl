@@ -137,7 +137,7 @@ run "kinesis_errors_are_mapped" {
     error_message = "throttling must become 429"
   }
   assert {
-    condition     = strcontains(aws_api_gateway_integration_response.kinesis["record:400"].response_templates["application/json"], "ProvisionedThroughputExceededException")
+    condition     = strcontains(aws_api_gateway_integration_response.kinesis["record:400"].response_templates["application/json"], "#if($type.contains(\"ProvisionedThroughputExceeded\"))#set($throttled = true)#end")
     error_message = "the 429 mapping must recognise ProvisionedThroughputExceededException"
   }
   assert {
