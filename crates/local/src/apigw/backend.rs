@@ -212,6 +212,78 @@ impl AwsBackend {
     }
 }
 
+/// The HTTP client for `HTTP` and `HTTP_PROXY` integrations (`http://` backends only).
+pub(crate) fn http_client() -> Client<HttpConnector, Full<Bytes>> {
+    let mut connector = HttpConnector::new();
+    connector.set_connect_timeout(Some(Duration::from_secs(5)));
+    Client::builder(TokioExecutor::new()).build(connector)
+}
+
+/// Headers a proxy must not forward.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+];
+
+/// Sends an `HTTP`/`HTTP_PROXY` integration request. `Err("timeout")` on timeout.
+pub(crate) async fn send_http(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Bytes,
+    timeout: Duration,
+) -> Result<BackendResponse, String> {
+    let uri: Uri = url
+        .parse()
+        .map_err(|e| format!("integration URL {url}: {e}"))?;
+    if uri.scheme_str() != Some("http") {
+        return Err(format!(
+            "only http:// integration URLs are supported locally, not {url}"
+        ));
+    }
+    let method = Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(Full::new(body))
+        .map_err(|e| e.to_string())?;
+    for (name, value) in headers {
+        if HOP_BY_HOP.contains(&name.to_ascii_lowercase().as_str()) {
+            continue;
+        }
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| e.to_string())?;
+        req.headers_mut().append(name, header_value(value)?);
+    }
+    let response = tokio::time::timeout(timeout, client.request(req))
+        .await
+        .map_err(|_| "timeout".to_owned())?
+        .map_err(|e| format!("{url} unreachable: {e}"))?;
+    let status = response.status().as_u16();
+    let mut headers = response.headers().clone();
+    for h in HOP_BY_HOP {
+        headers.remove(*h);
+    }
+    let body = tokio::time::timeout(timeout, response.into_body().collect())
+        .await
+        .map_err(|_| "timeout".to_owned())?
+        .map_err(|e| format!("reading the response: {e}"))?
+        .to_bytes();
+    Ok(BackendResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
 fn header_value(v: &str) -> Result<HeaderValue, String> {
     HeaderValue::from_str(v).map_err(|e| format!("header value {v:?}: {e}"))
 }

@@ -128,6 +128,10 @@ impl RouteInfo {
 }
 
 struct Inner {
+    http: hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        http_body_util::Full<Bytes>,
+    >,
     counters: Counters,
     deployment: Deployment,
     apis: HashMap<String, CompiledApi>,
@@ -199,6 +203,7 @@ impl ExecutorBuilder {
                 backend: self.backend,
                 limiter: Limiter::default(),
                 counters: Counters::default(),
+                http: super::backend::http_client(),
                 account_id: self.account_id,
             }),
         }
@@ -694,7 +699,8 @@ impl Executor {
         };
         match integration.integration_type.as_str() {
             "AWS_PROXY" => self.lambda_proxy(&ctx).await,
-            "AWS" | "MOCK" => self.mapped(&ctx).await,
+            "AWS" | "MOCK" | "HTTP" => self.mapped(&ctx).await,
+            "HTTP_PROXY" => self.http_proxy(&ctx).await,
             other => {
                 tracing::warn!(api = %api.id, path = %resource.path, integration = other, "integration type not supported by the local executor");
                 internal_error()
@@ -890,6 +896,36 @@ impl Executor {
                     true,
                 ),
             }
+        } else if integration.integration_type == "HTTP" {
+            let url = self.integration_url(ctx, uri, false);
+            let method = integration.http_method.as_deref().unwrap_or("POST");
+            let method = if method == "ANY" {
+                ctx.req.method.as_str()
+            } else {
+                method
+            };
+            match super::backend::send_http(
+                &self.inner.http,
+                method,
+                &url,
+                &headers,
+                rendered,
+                ctx.timeout,
+            )
+            .await
+            {
+                Ok(r) => {
+                    let s = r.status.to_string();
+                    (r, s, false)
+                }
+                Err(e) if e == "timeout" => {
+                    return gateway_error(504, "Endpoint request timed out", "IntegrationTimeout");
+                }
+                Err(e) => {
+                    tracing::warn!(request_id = %ctx.request_id, %url, error = %e, "HTTP integration call failed");
+                    return internal_error();
+                }
+            }
         } else if let Some(action) = ServiceAction::parse(uri) {
             let Some(backend) = &self.inner.backend else {
                 tracing::warn!(request_id = %ctx.request_id, %uri, "no AWS endpoint configured for AWS integrations");
@@ -920,6 +956,101 @@ impl Executor {
             return internal_error();
         };
         self.integration_response(ctx, response, &backend, &params)
+    }
+
+    /// `HTTP_PROXY`: the request goes to the backend as it came (headers, query string, body),
+    /// and the backend's answer comes back as it is.
+    async fn http_proxy(&self, ctx: &Ctx<'_>) -> ExecutorResponse {
+        let integration = ctx.integration;
+        let url = self.integration_url(ctx, integration.uri.as_deref().unwrap_or_default(), true);
+        let method = integration.http_method.as_deref().unwrap_or("ANY");
+        let method = if method == "ANY" {
+            ctx.req.method.as_str()
+        } else {
+            method
+        };
+        let mut headers: Vec<(String, String)> = ctx
+            .req
+            .headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect();
+        for (dest, src) in &integration.request_parameters {
+            if let Some(name) = dest.strip_prefix("integration.request.header.")
+                && let Some(v) = self.resolve_source(src, ctx)
+            {
+                headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+                headers.push((name.to_owned(), v));
+            }
+        }
+        match super::backend::send_http(
+            &self.inner.http,
+            method,
+            &url,
+            &headers,
+            ctx.req.body.clone(),
+            ctx.timeout,
+        )
+        .await
+        {
+            Ok(r) => ExecutorResponse {
+                status: StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_GATEWAY),
+                headers: r.headers,
+                body: r.body,
+            },
+            Err(e) if e == "timeout" => {
+                gateway_error(504, "Endpoint request timed out", "IntegrationTimeout")
+            }
+            Err(e) => {
+                tracing::warn!(request_id = %ctx.request_id, %url, error = %e, "HTTP proxy integration failed");
+                internal_error()
+            }
+        }
+    }
+
+    /// The backend URL: `{name}` placeholders filled from `integration.request.path.name`
+    /// mappings (or the method's path parameter of that name), query parameters from
+    /// `integration.request.querystring.*` mappings, plus the whole request query for proxies.
+    fn integration_url(&self, ctx: &Ctx<'_>, uri: &str, pass_query: bool) -> String {
+        let mut url = uri.to_owned();
+        let mut query: Vec<(String, String)> = Vec::new();
+        for (dest, src) in &ctx.integration.request_parameters {
+            if let Some(name) = dest.strip_prefix("integration.request.path.") {
+                if let Some(v) = self.resolve_source(src, ctx) {
+                    url = url.replace(&format!("{{{name}}}"), &encode_path(&v));
+                }
+            } else if let Some(name) = dest.strip_prefix("integration.request.querystring.")
+                && let Some(v) = self.resolve_source(src, ctx)
+            {
+                query.push((name.to_owned(), v));
+            }
+        }
+        for (name, value) in ctx.path_params {
+            url = url.replace(&format!("{{{name}}}"), &encode_path(value));
+            url = url.replace(&format!("{{{name}+}}"), &encode_path(value));
+        }
+        if pass_query {
+            for (k, vs) in ctx.query {
+                for v in vs {
+                    query.push((k.clone(), v.clone()));
+                }
+            }
+        }
+        if !query.is_empty() {
+            let q: Vec<String> = query
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{}={}",
+                        super::vtl::util::url_encode(k),
+                        super::vtl::util::url_encode(v)
+                    )
+                })
+                .collect();
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&q.join("&"));
+        }
+        url
     }
 
     fn integration_response(
@@ -1204,6 +1335,14 @@ fn select_response<'a>(
         .integration_responses
         .values()
         .find(|r| is_default(r))
+}
+
+/// Percent-encodes a path value, keeping `/` (greedy parameters span segments).
+fn encode_path(v: &str) -> String {
+    v.split('/')
+        .map(|seg| super::vtl::util::url_encode(seg).replace('+', "%20"))
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 #[cfg(test)]

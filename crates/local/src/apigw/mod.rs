@@ -28,8 +28,12 @@
 //!   and `AWS_PROXY` Lambda proxy integrations, through a [`LambdaInvoker`] (implemented for the
 //!   local Runtime API host, [`crate::runtime::FunctionHost`]).
 //! - `MOCK`.
-//! - `HTTP`, `HTTP_PROXY` and `path/` service URIs are not emulated: such methods answer 500
-//!   and the log says why.
+//! - `HTTP` (mapped) and `HTTP_PROXY` integrations to `http://` backends: `{name}` placeholders
+//!   in the URI from `integration.request.path.*` mappings or the method's path parameters,
+//!   `integration.request.querystring.*` and `…header.*` mappings; proxies pass headers, query
+//!   string and body through and return the backend's answer as it is.
+//! - `https://` backends and `path/` service URIs are not emulated: such methods answer 500 and
+//!   the log says why.
 //!
 //! Authorizers: `AWS_IAM`, `COGNITO_USER_POOLS` (see the local limits below) and Lambda
 //! (`CUSTOM`, `TOKEN` and `REQUEST`) authorizers, run through the [`LambdaInvoker`] with API

@@ -904,3 +904,159 @@ async fn lambda_token_authorizer() {
     assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(r.body, json!({"message": null}));
 }
+
+/// A plain HTTP backend echoing what it got; `/prices/missing` is a 404.
+async fn echo_backend() -> String {
+    let app = axum::Router::new().fallback(|req: Request<Body>| async move {
+        let (parts, body) = req.into_parts();
+        let body = body.collect().await.unwrap().to_bytes();
+        let status = if parts.uri.path() == "/prices/missing" {
+            404
+        } else {
+            200
+        };
+        let echo = json!({
+            "method": parts.method.as_str(),
+            "path": parts.uri.path(),
+            "query": parts.uri.query(),
+            "custom": parts.headers.get("x-custom").map(|v| v.to_str().unwrap()),
+            "body": String::from_utf8_lossy(&body),
+        });
+        (
+            StatusCode::from_u16(status).unwrap(),
+            [("content-type", "application/json"), ("x-backend", "echo")],
+            echo.to_string(),
+        )
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn http_and_http_proxy_integrations() {
+    let backend = echo_backend().await;
+    let mut d = deployment();
+    let api = &mut d.apis[0];
+    let mut proxy = Method {
+        http_method: "ANY".into(),
+        authorization_type: Some("NONE".into()),
+        method_integration: Some(Integration {
+            integration_type: "HTTP_PROXY".into(),
+            http_method: Some("ANY".into()),
+            uri: Some(format!("{backend}/svc/{{proxy}}")),
+            ..Integration::default()
+        }),
+        ..Method::default()
+    };
+    proxy
+        .method_integration
+        .as_mut()
+        .unwrap()
+        .request_parameters
+        .insert(
+            "integration.request.path.proxy".into(),
+            "method.request.path.proxy".into(),
+        );
+    api.resources.push(resource("/svc/{proxy+}", proxy));
+    let mut http = Integration {
+        integration_type: "HTTP".into(),
+        http_method: Some("POST".into()),
+        uri: Some(format!("{backend}/prices/{{id}}")),
+        ..Integration::default()
+    };
+    http.request_parameters.insert(
+        "integration.request.header.X-Custom".into(),
+        "'from-gateway'".into(),
+    );
+    http.request_parameters.insert(
+        "integration.request.querystring.currency".into(),
+        "'EUR'".into(),
+    );
+    http.request_templates.insert(
+        "application/json".into(),
+        r#"{"wanted": "$input.params('id')"}"#.into(),
+    );
+    let mut ok = IntegrationResponse {
+        status_code: "200".into(),
+        ..IntegrationResponse::default()
+    };
+    ok.response_templates.insert(
+        "application/json".into(),
+        r#"{"seen": $input.json('$')}"#.into(),
+    );
+    ok.response_parameters.insert(
+        "method.response.header.X-Backend".into(),
+        "integration.response.header.x-backend".into(),
+    );
+    ok.response_parameters.insert(
+        "method.response.header.X-Path".into(),
+        "integration.response.body.path".into(),
+    );
+    let mut missing = IntegrationResponse {
+        status_code: "404".into(),
+        selection_pattern: Some("404".into()),
+        ..IntegrationResponse::default()
+    };
+    missing.response_templates.insert(
+        "application/json".into(),
+        r#"{"message": "no such price"}"#.into(),
+    );
+    http.integration_responses.insert("200".into(), ok);
+    http.integration_responses.insert("404".into(), missing);
+    api.resources.push(resource(
+        "/price/{id}",
+        Method {
+            http_method: "GET".into(),
+            authorization_type: Some("NONE".into()),
+            method_integration: Some(http),
+            ..Method::default()
+        },
+    ));
+    let h = harness_with(d).await;
+
+    let r = h
+        .send(
+            Request::put(format!(
+                "/restapis/{API}/prod/_user_request_/svc/a/b?x=1&x=2"
+            ))
+            .header("x-custom", "client")
+            .body(Body::from("payload"))
+            .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.raw)
+    );
+    assert_eq!(r.headers["x-backend"], "echo");
+    assert_eq!(
+        r.body,
+        json!({"method": "PUT", "path": "/svc/a/b", "query": "x=1&x=2", "custom": "client", "body": "payload"})
+    );
+
+    let get = |id: &str| {
+        Request::get(format!("/restapis/{API}/prod/_user_request_/price/{id}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let r = h.send(get("p7")).await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.raw)
+    );
+    assert_eq!(
+        r.body["seen"],
+        json!({"method": "POST", "path": "/prices/p7", "query": "currency=EUR", "custom": "from-gateway", "body": "{\"wanted\": \"p7\"}"})
+    );
+    assert_eq!(r.headers["x-backend"], "echo");
+    assert_eq!(r.headers["x-path"], "/prices/p7");
+    let r = h.send(get("missing")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.body, json!({"message": "no such price"}));
+}
