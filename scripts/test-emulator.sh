@@ -12,6 +12,8 @@
 #   left by an aborted run; such leftovers are destroyed first.
 # - After destroy, every resource the outputs name (stream, function, queue, API, dashboard, bucket) and
 #   every alarm with the run's prefix must be gone from the emulator.
+# - Every terraform run is bounded by KSTREAM_TF_TIMEOUT seconds (default 900): a provider that waits
+#   forever on the emulator fails the tier instead of hanging CI.
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -21,6 +23,7 @@ kstream_require_venv
 kstream_require_terraform
 kstream_default_tf_mirror
 kstream_emulator_env
+tf_timeout=${KSTREAM_TF_TIMEOUT:-900}
 
 # Which patterns.
 patterns=()
@@ -109,7 +112,7 @@ for pattern in "${patterns[@]}"; do
   for old in "$KSTREAM_STATE_DIR/tf/$name"/test-*/; do
     [ -d "$old" ] || continue
     warn "destroying a leftover test deployment ($(basename "$old"))"
-    KSTREAM_LOCAL_STATE=$(basename "$old") scripts/local-apply.sh destroy "$pattern" >/dev/null 2>&1 ||
+    KSTREAM_LOCAL_STATE=$(basename "$old") timeout 300 scripts/local-apply.sh destroy "$pattern" >/dev/null 2>&1 ||
       warn "could not destroy $(basename "$old"); its resources have a unique prefix and do not collide"
     rm -rf "$old"
   done
@@ -127,7 +130,7 @@ for pattern in "${patterns[@]}"; do
 
   ok=true
   outputs='{}'
-  if ! scripts/local-apply.sh apply "$pattern" "${var_args[@]}" >"$KSTREAM_STATE_DIR/test-emulator-$name.log" 2>&1; then
+  if ! timeout "$tf_timeout" scripts/local-apply.sh apply "$pattern" "${var_args[@]}" >"$KSTREAM_STATE_DIR/test-emulator-$name.log" 2>&1; then
     tail -n 40 "$KSTREAM_STATE_DIR/test-emulator-$name.log" >&2
     echo "FAIL  $pattern: terraform apply to the emulator (log: .kstream/test-emulator-$name.log)"
     ok=false
@@ -143,7 +146,7 @@ for pattern in "${patterns[@]}"; do
   fi
 
   dt0=$(date +%s)
-  if scripts/local-apply.sh destroy "$pattern" >>"$KSTREAM_STATE_DIR/test-emulator-$name.log" 2>&1; then
+  if timeout "$tf_timeout" scripts/local-apply.sh destroy "$pattern" >>"$KSTREAM_STATE_DIR/test-emulator-$name.log" 2>&1; then
     echo "ok    $pattern: destroyed in $(($(date +%s) - dt0))s"
     left=$(leftovers "$outputs" "$prefix")
     remaining=$(scripts/local-apply.sh state-dir "$pattern")/terraform.tfstate
