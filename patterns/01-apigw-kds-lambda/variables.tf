@@ -25,9 +25,14 @@ variable "name_prefix" {
 }
 
 variable "tags" {
-  description = "Tags added to every resource through the provider's default_tags (Project, Pattern and Name are set already)."
+  description = "Tags added to every resource through the provider's default_tags (Project, Pattern and Name are set already). At most 45 entries, keys 1 to 128 and values up to 256 characters."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = length(var.tags) <= 45 && alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")])
+    error_message = "tags: at most 45 (AWS allows 50, the provider's default_tags take some), keys 1 to 128 characters not starting with aws:, values up to 256."
+  }
 }
 
 ################################################################################
@@ -223,6 +228,11 @@ variable "consumer_environment" {
   description = "Extra environment variables of the consumer (POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE are set by the pattern)."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.consumer_environment) : can(regex("^[a-zA-Z][a-zA-Z0-9_]*$", k)) && !startswith(k, "AWS_")])
+    error_message = "consumer_environment names must match [a-zA-Z][a-zA-Z0-9_]* and not start with AWS_."
+  }
 }
 
 variable "metrics_namespace" {

@@ -59,6 +59,11 @@ variable "kinesis_stream_name" {
   description = "Name of the stream to watch (IteratorAge, Read/WriteProvisionedThroughputExceeded, PutRecord(s)/GetRecords success). null: no stream alarms."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.kinesis_stream_name == null || can(regex("^[a-zA-Z0-9_.-]{1,128}$", var.kinesis_stream_name))
+    error_message = "kinesis_stream_name must be null or 1 to 128 characters from [a-zA-Z0-9_.-]."
+  }
 }
 
 variable "kinesis_thresholds" {
@@ -141,6 +146,11 @@ variable "api" {
     stage = string
   })
   default = null
+
+  validation {
+    condition     = var.api == null || try(length(var.api.name) >= 1 && length(var.api.name) <= 1024 && can(regex("^[a-zA-Z0-9_-]{1,128}$", var.api.stage)), false)
+    error_message = "api must be null or { name = 1 to 1024 characters, stage = 1 to 128 characters from [a-zA-Z0-9_-] }."
+  }
 }
 
 variable "api_thresholds" {
@@ -209,7 +219,12 @@ variable "treat_missing_data_overrides" {
 }
 
 variable "tags" {
-  description = "Tags for the alarms, topic and key (merged with the provider's default_tags)."
+  description = "Tags for the alarms, topic and key (merged with the provider's default_tags). At most 45 entries, keys 1 to 128 and values up to 256 characters."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = length(var.tags) <= 45 && alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")])
+    error_message = "tags: at most 45 (AWS allows 50, the provider's default_tags take some), keys 1 to 128 characters not starting with aws:, values up to 256."
+  }
 }

@@ -13,9 +13,14 @@ variable "name" {
 }
 
 variable "description" {
-  description = "Description of the REST API."
+  description = "Description of the REST API. Up to 1024 characters."
   type        = string
   default     = "Kinesis Data Streams proxy: POST /record (PutRecord) and POST /records (PutRecords)"
+
+  validation {
+    condition     = length(var.description) <= 1024
+    error_message = "description must be at most 1024 characters."
+  }
 }
 
 variable "endpoint_type" {
@@ -196,7 +201,12 @@ variable "manage_account_cloudwatch_role" {
 }
 
 variable "tags" {
-  description = "Tags for every taggable resource of the module (merged with the provider's default_tags)."
+  description = "Tags for every taggable resource of the module (merged with the provider's default_tags). At most 45 entries, keys 1 to 128 and values up to 256 characters."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = length(var.tags) <= 45 && alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")])
+    error_message = "tags: at most 45 (AWS allows 50, the provider's default_tags take some), keys 1 to 128 characters not starting with aws:, values up to 256."
+  }
 }

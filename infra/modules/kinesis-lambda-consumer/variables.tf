@@ -13,13 +13,23 @@ variable "name" {
 }
 
 variable "function_name" {
-  description = "Name (or ARN) of the Lambda function that consumes the stream."
+  description = "Name (or ARN) of the Lambda function that consumes the stream. 1 to 140 characters."
   type        = string
+
+  validation {
+    condition     = length(var.function_name) >= 1 && length(var.function_name) <= 140
+    error_message = "function_name must be a function name or ARN, 1 to 140 characters."
+  }
 }
 
 variable "function_role_name" {
-  description = "Name of the function's execution role; the module attaches the stream-read, failure-queue and KMS permissions the mapping needs to it."
+  description = "Name of the function's execution role (1 to 64 characters); the module attaches the stream-read, failure-queue and KMS permissions the mapping needs to it."
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_+=,.@-]{1,64}$", var.function_role_name))
+    error_message = "function_role_name must be an IAM role name: 1 to 64 characters from [a-zA-Z0-9_+=,.@-]."
+  }
 }
 
 variable "stream_arn" {
@@ -174,7 +184,12 @@ variable "failure_queue_message_retention_seconds" {
 }
 
 variable "tags" {
-  description = "Tags for the mapping and the queue (merged with the provider's default_tags)."
+  description = "Tags for the mapping and the queue (merged with the provider's default_tags). At most 45 entries, keys 1 to 128 and values up to 256 characters."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = length(var.tags) <= 45 && alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")])
+    error_message = "tags: at most 45 (AWS allows 50, the provider's default_tags take some), keys 1 to 128 characters not starting with aws:, values up to 256."
+  }
 }

@@ -69,7 +69,12 @@ variable "enforce_consumer_deletion" {
 }
 
 variable "tags" {
-  description = "Tags for the stream (merged with the provider's default_tags)."
+  description = "Tags for the stream (merged with the provider's default_tags). At most 45 entries, keys 1 to 128 and values up to 256 characters."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = length(var.tags) <= 45 && alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")])
+    error_message = "tags: at most 45 (AWS allows 50, the provider's default_tags take some), keys 1 to 128 characters not starting with aws:, values up to 256."
+  }
 }

@@ -266,3 +266,9 @@ run "rejects_bad_missing_data_value" {
   variables { treat_missing_data_overrides = { "api-latency" = "ok" } }
   expect_failures = [var.treat_missing_data_overrides]
 }
+
+run "rejects_bad_stage" {
+  command = plan
+  variables { api = { name = "a", stage = "bad stage" } }
+  expect_failures = [var.api]
+}

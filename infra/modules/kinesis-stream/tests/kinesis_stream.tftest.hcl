@@ -117,3 +117,9 @@ run "rejects_bad_name" {
   variables { name = "bad name" }
   expect_failures = [var.name]
 }
+
+run "rejects_aws_prefixed_tag" {
+  command = plan
+  variables { tags = { "aws:owner" = "x" } }
+  expect_failures = [var.tags]
+}
