@@ -9,7 +9,8 @@
 # - Builds the function zips (make build) so the Lambda resources deploy the real packages.
 # - Each run deploys under its own name prefix and its own Terraform state (KSTREAM_LOCAL_STATE=test-<id>),
 #   so it neither collides with `make demo`'s deployment in the same emulator nor trips over a state
-#   left by an aborted run; such leftovers are destroyed first.
+#   left by an aborted run; such leftovers are destroyed first. Patterns with a force_destroy variable
+#   get force_destroy=true (throwaway deployments).
 # - After destroy, every resource the outputs name (stream, function, queue, API, dashboard, bucket) and
 #   every alarm with the run's prefix must be gone from the emulator.
 # - Every terraform run is bounded by KSTREAM_TF_TIMEOUT seconds (default 900): a provider that waits
@@ -126,6 +127,11 @@ for pattern in "${patterns[@]}"; do
     var_args=(-var "name_prefix=$prefix")
   else
     warn "$pattern_dir has no name_prefix variable: default names (may collide with make demo)"
+  fi
+  # Test deployments are throwaway: let destroy remove buckets with their objects (access logs,
+  # delivered records) when the pattern has the switch.
+  if grep -qE '^variable "force_destroy"' "$pattern_dir"/*.tf; then
+    var_args+=(-var force_destroy=true)
   fi
 
   ok=true
