@@ -25,12 +25,11 @@ if [ -z "${KSTREAM_TF_MIRROR:-}" ]; then
 fi
 export TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
 
-failed=()
-for dir in "${dirs[@]}"; do
+# One directory: init, validate, test. Prints its log to $2 and its summary line to $3.
+check_dir() {
+  local dir=$1 log=$2 result=$3 t0 lock_args=() summary
   t0=$(date +%s)
-  log=$(mktemp)
   # A committed lock file must already hold what init needs (root patterns commit theirs).
-  lock_args=()
   if git ls-files --error-unmatch "$dir/.terraform.lock.hcl" >/dev/null 2>&1; then
     lock_args=(-lockfile=readonly)
   fi
@@ -38,13 +37,32 @@ for dir in "${dirs[@]}"; do
     scripts/tf.sh validate "$dir" -no-color >>"$log" 2>&1 &&
     { [ ! -d "$dir/tests" ] || scripts/tf.sh test "$dir" -no-color >>"$log" 2>&1; }; then
     summary=$(grep -E '^Success! [0-9]+ passed' "$log" | tail -1 || true)
-    echo "ok    $dir (${summary:-validated, no tests}) $(($(date +%s) - t0))s"
+    echo "ok    $dir (${summary:-validated, no tests}) $(($(date +%s) - t0))s" >"$result"
   else
-    echo "FAIL  $dir"
-    sed 's/^/      /' "$log"
-    failed+=("$dir")
+    echo "FAIL  $dir" >"$result"
   fi
-  rm -f "$log"
+}
+
+# Directories run KSTREAM_TF_JOBS at a time (default 2; 1 when providers come from the
+# registry, because the plugin cache is not safe for concurrent inits).
+jobs=${KSTREAM_TF_JOBS:-2}
+[ -n "${KSTREAM_TF_MIRROR:-}" ] || jobs=1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for i in "${!dirs[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  check_dir "${dirs[$i]}" "$work/$i.log" "$work/$i.result" &
+done
+wait
+
+failed=()
+for i in "${!dirs[@]}"; do
+  line=$(cat "$work/$i.result" 2>/dev/null || echo "FAIL  ${dirs[$i]}")
+  echo "$line"
+  if [[ "$line" == FAIL* ]]; then
+    sed 's/^/      /' "$work/$i.log"
+    failed+=("${dirs[$i]}")
+  fi
 done
 
 # Python tests next to the modules (API Gateway mapping templates rendered with a Velocity
