@@ -3,6 +3,7 @@
 #
 #   scripts/tf.sh init <dir> [terraform init args...]   terraform init in <dir>
 #   scripts/tf.sh <command> <dir> [args...]             any other terraform command in <dir>
+# <dir> is a path, or a pattern name under patterns/ (01-apigw-kds-lambda, as `make deploy` passes).
 #
 # When KSTREAM_TF_MIRROR names a directory (a filesystem mirror laid out as
 # registry.terraform.io/hashicorp/<type>/<version>/<os_arch>/...), hashicorp/*
@@ -13,7 +14,7 @@
 set -euo pipefail
 
 usage() {
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -21,6 +22,9 @@ usage() {
 cmd=$1
 dir=$2
 shift 2
+if [ ! -d "$dir" ] && [ -d "$(dirname "$0")/../patterns/$dir" ]; then
+  dir="$(dirname "$0")/../patterns/$dir"
+fi
 [ -d "$dir" ] || { echo "tf.sh: no such directory: $dir" >&2; exit 2; }
 
 # A TF_CLI_CONFIG_FILE that names a missing file only produces a warning on every
