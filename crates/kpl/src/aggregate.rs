@@ -178,6 +178,20 @@ pub struct Aggregator {
     proto_len: usize,
 }
 
+/// Where a record goes in the pending aggregate (see [`Aggregator::place`]).
+#[derive(Debug, Clone, Copy)]
+struct Placement {
+    pk_found: bool,
+    pk_index: u64,
+    ehk_found: bool,
+    ehk_index: Option<u64>,
+    /// Bytes the protobuf message grows by.
+    added_len: usize,
+}
+
+/// Tables up to this size are searched linearly (faster than hashing for a few keys).
+const LINEAR_SEARCH_MAX: usize = 8;
+
 /// A deduplicated table of keys.
 #[derive(Debug, Default)]
 struct KeyTable {
@@ -188,27 +202,17 @@ struct KeyTable {
 impl KeyTable {
     fn find(&self, key: &str) -> Option<u64> {
         // Linear search beats hashing for the small tables most aggregates have.
-        if self.keys.len() <= 8 {
+        if self.keys.len() <= LINEAR_SEARCH_MAX {
             return self.keys.iter().position(|k| k == key).map(|i| i as u64);
         }
         self.index.get(key).copied()
     }
 
-    /// Index of `key`, and the bytes a new table entry adds (0 if the key is already there).
-    fn measure(&self, key: &str) -> (u64, usize) {
-        match self.find(key) {
-            Some(i) => (i, 0),
-            None => (self.keys.len() as u64, field_len(key.len())),
-        }
-    }
-
-    fn insert(&mut self, key: &str) -> u64 {
-        if let Some(i) = self.find(key) {
-            return i;
-        }
+    /// Appends a key known not to be in the table; returns its index.
+    fn push(&mut self, key: &str) -> u64 {
         let i = self.keys.len() as u64;
         self.keys.push(key.to_owned());
-        if self.keys.len() > 8 {
+        if self.keys.len() > LINEAR_SEARCH_MAX {
             if self.index.is_empty() {
                 for (j, k) in self.keys.iter().enumerate() {
                     self.index.insert(k.clone(), j as u64);
@@ -218,6 +222,14 @@ impl KeyTable {
             }
         }
         i
+    }
+
+    /// Index of `key`, appending it if new.
+    fn insert(&mut self, key: &str) -> u64 {
+        match self.find(key) {
+            Some(i) => i,
+            None => self.push(key),
+        }
     }
 
     fn take(&mut self) -> Vec<String> {
@@ -275,14 +287,17 @@ impl Aggregator {
     /// by Kinesis; the aggregator is unchanged.
     pub fn add(&mut self, record: UserRecord) -> Result<Option<AggregatedRecord>, Error> {
         record.validate()?;
-        let emitted = if self.records.is_empty() {
-            None
-        } else {
-            let grown = OVERHEAD + self.proto_len + self.added_len(&record);
+        let mut placed = self.place(&record);
+        let mut emitted = None;
+        if !self.records.is_empty() {
+            let grown = OVERHEAD + self.proto_len + placed.added_len;
             let full_count = self.records.len() as u64 >= self.config.max_count;
-            (grown > self.config.max_size || full_count).then(|| self.take())
-        };
-        self.push(record);
+            if grown > self.config.max_size || full_count {
+                emitted = Some(self.take());
+                placed = self.place(&record);
+            }
+        }
+        self.push(record, placed);
         Ok(emitted)
     }
 
@@ -314,30 +329,48 @@ impl Aggregator {
         }
     }
 
-    /// Bytes the protobuf message grows by if `record` is added.
-    fn added_len(&self, record: &UserRecord) -> usize {
-        let (pk_index, pk_entry) = self.partition_keys.measure(&record.partition_key);
-        let (ehk_index, ehk_entry) = match &record.explicit_hash_key {
-            Some(ehk) => {
-                let (i, e) = self.explicit_hash_keys.measure(ehk);
-                (Some(i), e)
-            }
-            None => (None, 0),
+    /// Where `record` would go: its key indexes (existing or new) and the bytes the protobuf
+    /// message would grow by. One table lookup per key.
+    fn place(&self, record: &UserRecord) -> Placement {
+        let pk = self.partition_keys.find(&record.partition_key);
+        let pk_index = pk.unwrap_or(self.partition_keys.keys.len() as u64);
+        let mut added_len = if pk.is_some() {
+            0
+        } else {
+            field_len(record.partition_key.len())
         };
-        pk_entry + ehk_entry + field_len(record_len(pk_index, ehk_index, record))
+        let ehk = record.explicit_hash_key.as_deref().map(|ehk| {
+            let found = self.explicit_hash_keys.find(ehk);
+            if found.is_none() {
+                added_len += field_len(ehk.len());
+            }
+            (
+                found,
+                found.unwrap_or(self.explicit_hash_keys.keys.len() as u64),
+            )
+        });
+        added_len += field_len(record_len(pk_index, ehk.map(|(_, i)| i), record));
+        Placement {
+            pk_found: pk.is_some(),
+            pk_index,
+            ehk_found: ehk.is_some_and(|(found, _)| found.is_some()),
+            ehk_index: ehk.map(|(_, i)| i),
+            added_len,
+        }
     }
 
-    /// Adds a record without checks.
-    fn push(&mut self, record: UserRecord) {
-        self.proto_len += self.added_len(&record);
-        let pk_index = self.partition_keys.insert(&record.partition_key);
-        let ehk_index = record
-            .explicit_hash_key
-            .as_deref()
-            .map(|ehk| self.explicit_hash_keys.insert(ehk));
+    /// Adds a record where [`place`](Self::place) said, without checks.
+    fn push(&mut self, record: UserRecord, placed: Placement) {
+        self.proto_len += placed.added_len;
+        if !placed.pk_found {
+            self.partition_keys.push(&record.partition_key);
+        }
+        if let (Some(ehk), false) = (record.explicit_hash_key.as_deref(), placed.ehk_found) {
+            self.explicit_hash_keys.push(ehk);
+        }
         self.records.push(proto::Record {
-            partition_key_index: Some(pk_index),
-            explicit_hash_key_index: ehk_index,
+            partition_key_index: Some(placed.pk_index),
+            explicit_hash_key_index: placed.ehk_index,
             data: Some(record.data),
             tags: record
                 .tags
