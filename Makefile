@@ -24,7 +24,7 @@ export KSTREAM_TF_MIRROR := /opt/tf-plugins
 endif
 endif
 
-.PHONY: help venv check-rust check-terraform rust-target emulator emulator-stop emulator-status \
+.PHONY: help venv check-tools check-rust check-terraform rust-target emulator emulator-stop emulator-status \
 	emulator-apply emulator-destroy aws-preflight build build-host demo test bench deploy destroy fmt lint clean
 
 help: ## list the targets
@@ -42,6 +42,9 @@ check-rust:
 	@have=$$(rustc --version | awk '{print $$2}'); \
 	if [ "$$(printf '%s\n%s\n' "$(RUST_VERSION)" "$$have" | sort -V | head -n1)" != "$(RUST_VERSION)" ]; then \
 	  echo "error: rustc $$have is older than the workspace's rust-version $(RUST_VERSION): rustup update" >&2; exit 1; fi
+
+check-tools:
+	@for t in curl jq git; do command -v $$t >/dev/null || { echo "error: $$t not found: install it (Debian/Ubuntu: apt-get install $$t)" >&2; exit 1; }; done
 
 check-terraform:
 	@command -v terraform >/dev/null || { echo "error: terraform not found: install Terraform >= 1.7 (https://developer.hashicorp.com/terraform/install)" >&2; exit 1; }
@@ -64,7 +67,7 @@ emulator-stop: ## stop the local emulator started by `make emulator`/`make demo`
 emulator-status: ## is the emulator up?
 	scripts/emulator.sh status
 
-emulator-apply: venv check-terraform ## apply PATTERN to the running emulator (state under .kstream/)
+emulator-apply: check-tools venv check-terraform ## apply PATTERN to the running emulator (state under .kstream/)
 	scripts/local-apply.sh apply $(PATTERN)
 
 emulator-destroy: venv check-terraform ## destroy PATTERN from the emulator
@@ -77,10 +80,10 @@ build: venv rust-target ## cargo lambda build --release --arm64 --output-format 
 build-host: check-rust ## build the function binaries and the kstream CLI for this machine
 	cargo build --release $(addprefix -p ,$(FUNCTIONS)) -p kstream-cli
 
-demo: venv check-rust check-terraform ## pattern 1 on the local emulator, with a summary of what was deployed
+demo: check-tools venv check-rust check-terraform ## pattern 1 on the local emulator, with a summary of what was deployed
 	scripts/demo.sh
 
-test: venv check-rust check-terraform ## every test tier (what CI runs)
+test: check-tools venv check-rust check-terraform ## every test tier (what CI runs)
 	scripts/test.sh
 
 bench: venv check-rust ## benchmarks against the Python and Node peers, side by side
