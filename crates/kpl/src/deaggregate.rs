@@ -208,7 +208,7 @@ pub fn deaggregate(data: &[u8]) -> Deaggregated {
 /// range or no records → passed through with the reason ([`Deaggregated::is_corrupt`]).
 #[must_use]
 pub fn deaggregate_bytes(data: Bytes) -> Deaggregated {
-    match decode(data) {
+    match decode(data, None) {
         Ok(records) => Deaggregated::Aggregated(records),
         Err(reason) => Deaggregated::NotAggregated { reason },
     }
@@ -224,13 +224,8 @@ pub fn deaggregate_record(
     data: impl Into<Bytes>,
 ) -> Vec<SubRecord> {
     let data = data.into();
-    match decode(data.clone()) {
-        Ok(mut records) => {
-            for r in &mut records {
-                r.sequence_number = Some(sequence_number.to_owned());
-            }
-            records
-        }
+    match decode(data.clone(), Some(sequence_number)) {
+        Ok(records) => records,
         Err(reason) => vec![SubRecord {
             partition_key: partition_key.to_owned(),
             explicit_hash_key: None,
@@ -257,7 +252,10 @@ fn plain_reason(data: &[u8]) -> Option<NotAggregatedReason> {
     }
 }
 
-fn decode(data: Bytes) -> Result<Vec<SubRecord>, NotAggregatedReason> {
+fn decode(
+    data: Bytes,
+    sequence_number: Option<&str>,
+) -> Result<Vec<SubRecord>, NotAggregatedReason> {
     if let Some(reason) = plain_reason(&data) {
         return Err(reason);
     }
@@ -266,7 +264,7 @@ fn decode(data: Bytes) -> Result<Vec<SubRecord>, NotAggregatedReason> {
     if digest.as_slice() != &data[body_end..] {
         return Err(NotAggregatedReason::BadChecksum);
     }
-    decode_message(&data.slice(MAGIC.len()..body_end))
+    decode_message(&data.slice(MAGIC.len()..body_end), sequence_number)
 }
 
 /// What went wrong in one user record.
@@ -289,7 +287,10 @@ fn protobuf(e: WireError) -> NotAggregatedReason {
 
 /// Decodes an `AggregatedRecord` message into user records. A malformed message anywhere is
 /// reported before a well-formed but invalid record (as a decoder of the whole message would).
-fn decode_message(body: &Bytes) -> Result<Vec<SubRecord>, NotAggregatedReason> {
+fn decode_message(
+    body: &Bytes,
+    sequence_number: Option<&str>,
+) -> Result<Vec<SubRecord>, NotAggregatedReason> {
     // Pass 1: the key tables, and where the records are (the tables may come in any order).
     let mut pks: Vec<&str> = Vec::new();
     let mut ehks: Vec<&str> = Vec::new();
@@ -315,7 +316,7 @@ fn decode_message(body: &Bytes) -> Result<Vec<SubRecord>, NotAggregatedReason> {
     let mut out = Vec::with_capacity(records.len());
     let mut invalid = None;
     for (i, range) in records.into_iter().enumerate() {
-        match decode_record(body, range, i, &pks, &ehks) {
+        match decode_record(body, range, i, &pks, &ehks, sequence_number) {
             Ok(sub) => out.push(sub),
             Err(RecordError::Wire(e)) => return Err(protobuf(e)),
             // Keep checking the rest for malformed protobuf, which takes precedence.
@@ -336,6 +337,7 @@ fn decode_record(
     i: usize,
     pks: &[&str],
     ehks: &[&str],
+    sequence_number: Option<&str>,
 ) -> Result<SubRecord, RecordError> {
     let base = range.start;
     let mut reader = Reader::new(&body[range]);
@@ -388,7 +390,7 @@ fn decode_record(
         explicit_hash_key,
         data,
         tags,
-        sequence_number: None,
+        sequence_number: sequence_number.map(str::to_owned),
         sub_sequence_number: i as u64,
         aggregated: true,
         not_aggregated: None,
@@ -580,7 +582,7 @@ mod tests {
         #[test]
         fn hand_decoder_agrees_with_prost(message in arb_message(), edits in prop::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 0..3)) {
             let body = Bytes::from(mutate(message, &edits));
-            let ours = decode_message(&body);
+            let ours = decode_message(&body, None);
             let reference = decode_with_prost(&body);
             prop_assert!(same(&ours, &reference), "ours {:?}\nprost {:?}\nbody {:02x?}", ours, reference, &body[..]);
         }
@@ -588,7 +590,7 @@ mod tests {
         #[test]
         fn hand_decoder_agrees_with_prost_on_noise(body in prop::collection::vec(any::<u8>(), 0..64)) {
             let body = Bytes::from(body);
-            let ours = decode_message(&body);
+            let ours = decode_message(&body, None);
             let reference = decode_with_prost(&body);
             prop_assert!(same(&ours, &reference), "ours {:?}\nprost {:?}\nbody {:02x?}", ours, reference, &body[..]);
         }
