@@ -1,0 +1,261 @@
+//! A delivery stream as deployed, read from `DescribeDeliveryStream`.
+
+use std::time::Duration;
+
+use aws_sdk_firehose::types::{
+    CompressionFormat, DeliveryStreamDescription, DeliveryStreamType, ProcessorParameterName,
+    ProcessorType,
+};
+use chrono::{DateTime, Utc};
+
+use super::buffer::Hints;
+use super::jq::Query;
+use super::prefix::Prefix;
+use crate::error::{Error, Result};
+
+/// How delivered objects are compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// `UNCOMPRESSED`: no extension.
+    None,
+    /// `GZIP`: `.gz`.
+    Gzip,
+}
+
+impl Compression {
+    /// The object name extension Firehose adds.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::None => "",
+            Self::Gzip => ".gz",
+        }
+    }
+}
+
+/// The transform Lambda of a delivery stream, with its processor parameters (Firehose's
+/// defaults where a parameter is absent: 3 retries, 1 MB, 60 s).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LambdaProcessor {
+    /// `LambdaArn` (possibly qualified).
+    pub function_arn: String,
+    /// `NumberOfRetries`: further attempts after a failed invocation.
+    pub retries: u32,
+    /// `BufferSizeInMBs` / `BufferIntervalInSeconds`.
+    pub hints: Hints,
+    /// `BufferSizeInMBs` as configured.
+    pub buffer_size_mb: f64,
+}
+
+/// Everything the local delivery needs to know about one delivery stream.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DeliveryConfig {
+    /// Delivery stream name.
+    pub name: String,
+    /// Delivery stream ARN.
+    pub arn: String,
+    /// `VersionId` (part of object names).
+    pub version: String,
+    /// When the delivery stream was created: Firehose reads its source from then on.
+    pub created: Option<DateTime<Utc>>,
+    /// The region (from the ARN).
+    pub region: String,
+    /// The source Kinesis stream ARN.
+    pub source_stream_arn: String,
+    /// The destination bucket name.
+    pub bucket: String,
+    /// The data prefix as configured.
+    pub prefix_text: String,
+    /// The data prefix.
+    pub prefix: Prefix,
+    /// The error output prefix.
+    pub error_prefix: Prefix,
+    /// S3 buffering hints.
+    pub hints: Hints,
+    /// Compression of objects.
+    pub compression: Compression,
+    /// The transform, if any.
+    pub processor: Option<LambdaProcessor>,
+    /// Dynamic partitioning on.
+    pub dynamic_partitioning: bool,
+    /// `MetadataExtraction` query.
+    pub query: Option<Query>,
+    /// `AppendDelimiterToRecord` (newline).
+    pub append_newline: bool,
+}
+
+impl DeliveryConfig {
+    /// Reads the configuration of a Kinesis-sourced, extended-S3 delivery stream.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for what kstream local cannot deliver (another source or destination,
+    /// ZIP/Snappy compression, Parquet conversion, unsupported prefix expressions or JQ).
+    pub fn from_description(d: &DeliveryStreamDescription) -> Result<Self> {
+        let name = d.delivery_stream_name().to_owned();
+        let unsupported = |what: String| Error::Config(format!("delivery stream {name}: {what}"));
+        if d.delivery_stream_type() != &DeliveryStreamType::KinesisStreamAsSource {
+            return Err(unsupported(format!(
+                "source {} is not a Kinesis stream (kstream local delivers KinesisStreamAsSource streams)",
+                d.delivery_stream_type().as_str()
+            )));
+        }
+        let source_stream_arn = d
+            .source()
+            .and_then(|s| s.kinesis_stream_source_description())
+            .and_then(|k| k.kinesis_stream_arn())
+            .ok_or_else(|| unsupported("no Kinesis source stream ARN".to_owned()))?
+            .to_owned();
+        let dest = d
+            .destinations()
+            .iter()
+            .find_map(|x| x.extended_s3_destination_description())
+            .ok_or_else(|| unsupported("no extended S3 destination".to_owned()))?;
+        let bucket = dest
+            .bucket_arn()
+            .rsplit(":::")
+            .next()
+            .filter(|b| !b.is_empty())
+            .ok_or_else(|| {
+                unsupported(format!(
+                    "bucket ARN {:?} has no bucket name",
+                    dest.bucket_arn()
+                ))
+            })?
+            .to_owned();
+        let compression = match dest.compression_format() {
+            CompressionFormat::Gzip => Compression::Gzip,
+            CompressionFormat::Uncompressed => Compression::None,
+            other => {
+                return Err(unsupported(format!(
+                    "compression {} is not supported by kstream local (GZIP and UNCOMPRESSED are)",
+                    other.as_str()
+                )));
+            }
+        };
+        if dest
+            .data_format_conversion_configuration()
+            .and_then(|c| c.enabled())
+            .unwrap_or(false)
+        {
+            return Err(unsupported(
+                "record format conversion (Parquet/ORC) is not supported by kstream local"
+                    .to_owned(),
+            ));
+        }
+        let dynamic_partitioning = dest
+            .dynamic_partitioning_configuration()
+            .and_then(|c| c.enabled())
+            .unwrap_or(false);
+        let prefix_text = dest.prefix().unwrap_or("").to_owned();
+        let prefix = Prefix::parse(&prefix_text, !dynamic_partitioning)?;
+        let error_prefix = match dest.error_output_prefix() {
+            Some(p) if !p.is_empty() => Prefix::parse(p, false)?,
+            _ => Prefix::default_error(),
+        };
+        let size_mb = dest
+            .buffering_hints()
+            .and_then(|h| h.size_in_mbs())
+            .unwrap_or(5);
+        let interval = dest
+            .buffering_hints()
+            .and_then(|h| h.interval_in_seconds())
+            .unwrap_or(300);
+        let hints = Hints::from_mb(
+            f64::from(size_mb.max(1)),
+            u64::try_from(interval.max(0)).unwrap_or(300),
+        );
+
+        let mut processor = None;
+        let mut query = None;
+        let mut append_newline = false;
+        let processing_enabled = dest
+            .processing_configuration()
+            .and_then(|p| p.enabled())
+            .unwrap_or(false);
+        if processing_enabled {
+            for p in dest
+                .processing_configuration()
+                .map(|c| c.processors())
+                .unwrap_or_default()
+            {
+                let param = |n: ProcessorParameterName| {
+                    p.parameters()
+                        .iter()
+                        .find(|x| x.parameter_name() == &n)
+                        .map(|x| x.parameter_value().to_owned())
+                };
+                match p.r#type() {
+                    ProcessorType::Lambda => {
+                        let function_arn =
+                            param(ProcessorParameterName::LambdaArn).ok_or_else(|| {
+                                unsupported("Lambda processor without LambdaArn".to_owned())
+                            })?;
+                        let number = |n: ProcessorParameterName, default: f64| -> Result<f64> {
+                            match param(n.clone()) {
+                                None => Ok(default),
+                                Some(v) => v.parse::<f64>().map_err(|_| {
+                                    unsupported(format!(
+                                        "processor parameter {} = {v:?} is not a number",
+                                        n.as_str()
+                                    ))
+                                }),
+                            }
+                        };
+                        let retries = number(ProcessorParameterName::LambdaNumberOfRetries, 3.0)?;
+                        let size = number(ProcessorParameterName::BufferSizeInMb, 1.0)?;
+                        let secs = number(ProcessorParameterName::BufferIntervalInSeconds, 60.0)?;
+                        processor = Some(LambdaProcessor {
+                            function_arn,
+                            retries: retries.max(0.0) as u32,
+                            hints: Hints {
+                                size_bytes: Hints::from_mb(size, 0).size_bytes,
+                                interval: Duration::from_secs_f64(secs.max(0.0)),
+                            },
+                            buffer_size_mb: size,
+                        });
+                    }
+                    ProcessorType::MetadataExtraction => {
+                        let q = param(ProcessorParameterName::MetadataExtractionQuery).ok_or_else(
+                            || {
+                                unsupported(
+                                    "MetadataExtraction without MetadataExtractionQuery".to_owned(),
+                                )
+                            },
+                        )?;
+                        query = Some(Query::parse(&q)?);
+                    }
+                    ProcessorType::AppendDelimiterToRecord => append_newline = true,
+                    other => {
+                        return Err(unsupported(format!(
+                            "processor {} is not supported by kstream local",
+                            other.as_str()
+                        )));
+                    }
+                }
+            }
+        }
+        let arn = d.delivery_stream_arn().to_owned();
+        let region = arn.split(':').nth(3).unwrap_or("us-east-1").to_owned();
+        let created = d
+            .create_timestamp()
+            .and_then(|t| DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos()));
+        Ok(Self {
+            name,
+            arn,
+            version: d.version_id().to_owned(),
+            created,
+            region,
+            source_stream_arn,
+            bucket,
+            prefix_text,
+            prefix,
+            error_prefix,
+            hints,
+            compression,
+            processor,
+            dynamic_partitioning,
+            query,
+            append_newline,
+        })
+    }
+}
