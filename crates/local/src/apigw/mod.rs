@@ -87,8 +87,9 @@
 //! - `COGNITO_USER_POOLS`: the JWT's shape, expiry and issuer (one of the authorizer's user
 //!   pools) are checked, the signature is not verified (no JWKS offline).
 //! - Throttles are token buckets per stage method, per API key and per key and method; the
-//!   account-level limit is not applied. Caching, WAF, resource policies, custom domains and
-//!   access logging are not emulated.
+//!   account-level limit is not applied. Caching, WAF, resource policies, custom domains,
+//!   access logging, gateway responses (custom error bodies) and `contentHandling` conversions
+//!   are not emulated; binary media types only affect Lambda proxy events (`isBase64Encoded`).
 //!
 //! # Example
 //! ```no_run
