@@ -335,3 +335,54 @@ pub(crate) mod cloudwatch {
         Ok(())
     }
 }
+
+#[cfg(all(test, feature = "cloudwatch"))]
+mod tests {
+    use super::*;
+    use crate::config::MetricsLevel;
+
+    #[test]
+    fn uploads_carry_deltas_with_kpl_names_and_the_stream_dimension() {
+        let previous = MetricsSnapshot {
+            user_records_put: 100,
+            kinesis_records_put: 10,
+            ..MetricsSnapshot::default()
+        };
+        let mut errors = BTreeMap::new();
+        errors.insert("ProvisionedThroughputExceededException".to_owned(), 3);
+        let now = MetricsSnapshot {
+            user_records_received: 400,
+            user_records_put: 400,
+            user_records_data_put: 40_000,
+            kinesis_records_put: 20,
+            retries: 30,
+            buffered_records: 300,
+            buffering_time_total: Duration::from_millis(30_000),
+            errors_by_code: errors,
+            ..MetricsSnapshot::default()
+        };
+        let data = cloudwatch::data("ticks", MetricsLevel::Detailed, &now, &previous);
+        let value = |name: &str| {
+            data.iter()
+                .find(|d| d.metric_name() == Some(name))
+                .and_then(|d| d.value())
+                .unwrap_or_else(|| panic!("{name} missing"))
+        };
+        assert_eq!(value("UserRecordsPut"), 300.0);
+        assert_eq!(value("KinesisRecordsPut"), 10.0);
+        assert_eq!(value("UserRecordsPerKinesisRecord"), 30.0);
+        assert_eq!(value("RetriesPerRecord"), 0.1);
+        assert_eq!(value("BufferingTime"), 100.0);
+        assert_eq!(value("ErrorsByCode"), 3.0);
+        for datum in &data {
+            assert_eq!(datum.dimensions()[0].name(), Some("StreamName"));
+            assert_eq!(datum.dimensions()[0].value(), Some("ticks"));
+        }
+        let summary = cloudwatch::data("ticks", MetricsLevel::Summary, &now, &previous);
+        assert!(
+            summary
+                .iter()
+                .all(|d| d.metric_name() != Some("ErrorsByCode"))
+        );
+    }
+}

@@ -272,12 +272,13 @@ impl Pipeline {
         let (completions_tx, completions_rx) = mpsc::unbounded_channel();
         let (refresh_tx, refresh_rx) = mpsc::unbounded_channel();
         let predict = shard_map.is_some();
+        let aggregate = aggregate && predict && config.aggregation_enabled;
         Ok(Self {
             config,
             client,
             metrics,
             max_record_size,
-            aggregate: aggregate && predict,
+            aggregate,
             predict,
             shard_map,
             generation: 0,
@@ -371,13 +372,16 @@ impl Pipeline {
         {
             at(d);
         }
+        // With every connection busy only a completion (or an expiry) can move a queue, so do
+        // not wake for tokens.
+        let connections_free = self.in_flight < self.config.max_connections;
         for (shard, queue) in &mut self.queues {
             if let Some(front) = queue.queue.front() {
                 if shard.as_ref().is_some_and(|s| self.busy.contains(s)) {
                     continue;
                 }
                 at(front.expires());
-                if let Some(limiter) = &mut queue.limiter {
+                if connections_free && let Some(limiter) = &mut queue.limiter {
                     at(now + limiter.wait_for(front.size(), now));
                 }
             }
@@ -1042,5 +1046,151 @@ async fn sleep_until_opt(wake: Option<Instant>) {
     match wake {
         Some(t) => tokio::time::sleep_until(t).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The stages with paused time, without a network: the client points nowhere and requests
+    //! are only dispatched, never awaited.
+
+    use std::sync::Arc;
+
+    use tokio::sync::Semaphore;
+
+    use super::*;
+
+    fn client() -> Client {
+        let config = aws_sdk_kinesis::Config::builder()
+            .behavior_version(aws_sdk_kinesis::config::BehaviorVersion::latest())
+            .region(aws_sdk_kinesis::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_kinesis::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
+            .endpoint_url("http://127.0.0.1:9")
+            .build();
+        Client::from_conf(config)
+    }
+
+    fn two_shards() -> ShardMap {
+        let half = u128::MAX / 2;
+        ShardMap::from_decimal([
+            ("shardId-000000000000", "0".to_owned(), half.to_string()),
+            (
+                "shardId-000000000001",
+                (half + 1).to_string(),
+                u128::MAX.to_string(),
+            ),
+        ])
+        .unwrap()
+    }
+
+    fn pending(config: &ProducerConfig, key: &str, data: &str) -> Pending {
+        let permits = Arc::new(Semaphore::new(1));
+        let (tx, _rx) = oneshot::channel();
+        Pending::new(
+            UserRecord::new(key, data.to_owned()),
+            tx,
+            permits.try_acquire_owned().unwrap(),
+            config,
+        )
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn records_linger_then_go_as_one_aggregate_per_shard() {
+        let config = ProducerConfig::builder()
+            .stream_name("s")
+            .record_max_buffered_time(Duration::from_millis(100))
+            .build()
+            .unwrap();
+        let metrics = Arc::new(Metrics::default());
+        let mut p = Pipeline::new(
+            config.clone(),
+            client(),
+            metrics.clone(),
+            1024 * 1024,
+            true,
+            Some(two_shards()),
+        )
+        .unwrap();
+        let start = Instant::now();
+        for i in 0..40 {
+            p.route(pending(&config, &format!("key-{i}"), "data"), start);
+        }
+        p.step(start);
+        assert!(p.batch.is_empty(), "nothing due yet");
+        assert_eq!(p.in_flight, 0);
+        assert_eq!(
+            p.next_wakeup(start),
+            Some(start + Duration::from_millis(100))
+        );
+        tokio::time::advance(Duration::from_millis(100)).await;
+        p.step(Instant::now());
+        assert_eq!(p.in_flight, 1, "one request");
+        assert_eq!(p.busy.len(), 2, "holding both shards");
+        let snapshot = metrics.snapshot(0);
+        assert_eq!(snapshot.put_records_entries, 2, "one aggregate per shard");
+        assert_eq!(snapshot.buffered_records, 40);
+        assert_eq!(snapshot.buffering_time(), Duration::from_millis(100));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_limiter_holds_records_beyond_the_shard_rate() {
+        // 1 % of 1000 records/s: 10 records of burst, then one every 100 ms.
+        let config = ProducerConfig::builder()
+            .stream_name("s")
+            .aggregation_enabled(false)
+            .rate_limit(1)
+            .build()
+            .unwrap();
+        let metrics = Arc::new(Metrics::default());
+        let map =
+            ShardMap::from_decimal([("shardId-000000000000", "0", u128::MAX.to_string())]).unwrap();
+        let mut p = Pipeline::new(
+            config.clone(),
+            client(),
+            metrics.clone(),
+            1024 * 1024,
+            true,
+            Some(map),
+        )
+        .unwrap();
+        let start = Instant::now();
+        for i in 0..25 {
+            p.route(pending(&config, "k", &format!("{i}")), start);
+        }
+        p.step(start);
+        assert_eq!(p.batch.len(), 10, "the burst");
+        let queued: usize = p.queues.values().map(|q| q.queue.len()).sum();
+        assert_eq!(queued, 15);
+        tokio::time::advance(Duration::from_millis(50)).await;
+        p.step(Instant::now());
+        assert_eq!(p.batch.len(), 10, "no token yet");
+        tokio::time::advance(Duration::from_millis(50)).await;
+        p.step(Instant::now());
+        // At 100 ms one more token arrived and the batch was due: 11 entries went out.
+        assert_eq!(metrics.snapshot(0).put_records_entries, 11);
+        assert_eq!(p.in_flight, 1);
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_maximum() {
+        let config = ProducerConfig::builder()
+            .stream_name("s")
+            .retry_base_delay(Duration::from_millis(100))
+            .retry_max_delay(Duration::from_secs(2))
+            .build()
+            .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let _guard = rt.enter();
+        let p = Pipeline::new(config, client(), Arc::default(), 1024, true, None).unwrap();
+        assert_eq!(p.backoff(1, 1.0), Duration::from_millis(100));
+        assert_eq!(p.backoff(2, 1.0), Duration::from_millis(200));
+        assert_eq!(p.backoff(3, 0.5), Duration::from_millis(200));
+        assert_eq!(p.backoff(10, 1.0), Duration::from_secs(2));
+        assert_eq!(p.backoff(1000, 1.0), Duration::from_secs(2));
     }
 }

@@ -529,3 +529,146 @@ async fn the_shard_limits_are_respected() {
     // 1500 records: 900 of burst, then 600 at 900/s.
     assert!(elapsed >= Duration::from_millis(600), "{elapsed:?}");
 }
+
+#[tokio::test]
+async fn requests_respect_the_collection_limits() {
+    let fake = FakeKinesis::builder(STREAM).shards(3).start().await;
+    let config = fast_config(STREAM)
+        .aggregation_enabled(false)
+        .collection_max_count(7)
+        .collection_max_size(60_000)
+        .build()
+        .unwrap();
+    let producer = Producer::new(fake.client(), config).await.unwrap();
+    // Sizes from a fixed pseudo-random sequence, 1 byte to 20 KB.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut handles = Vec::new();
+    let mut expected = Vec::new();
+    for i in 0..200 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let size = 1 + (x % 20_000) as usize;
+        let data = format!("{i:05}")
+            .into_bytes()
+            .into_iter()
+            .chain(std::iter::repeat_n(b'.', size))
+            .collect::<Vec<u8>>();
+        expected.push(data.clone());
+        handles.push(
+            producer
+                .put(UserRecord::new(format!("k{}", i % 11), data))
+                .await
+                .unwrap(),
+        );
+    }
+    producer.flush();
+    for h in handles {
+        h.await.unwrap();
+    }
+    producer.shutdown().await;
+    for request in fake.requests() {
+        assert!(request.len() <= 7, "{} entries", request.len());
+        let bytes: usize = request
+            .iter()
+            .map(|e| e.data.len() + e.partition_key.len())
+            .sum();
+        assert!(bytes <= 60_000, "{bytes} bytes");
+    }
+    let mut stored: Vec<Vec<u8>> = fake.stored().into_iter().map(|s| s.entry.data).collect();
+    stored.sort();
+    expected.sort();
+    assert_eq!(stored, expected, "every record once");
+}
+
+/// CloudWatch's current protocol (rpc-v2 CBOR, which moto 5.2.5 does not speak), answered by a
+/// local endpoint that keeps the request bodies.
+#[cfg(feature = "cloudwatch")]
+#[tokio::test]
+async fn metrics_are_published_with_put_metric_data() {
+    use std::sync::Mutex;
+
+    use axum::routing::post;
+
+    type Requests = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+    let bodies: Requests = Arc::default();
+    let seen = bodies.clone();
+    let app = axum::Router::new().route(
+        "/service/GraniteServiceVersion20100801/operation/{op}",
+        post(
+            move |axum::extract::Path(op): axum::extract::Path<String>, body: axum::body::Bytes| {
+                let seen = seen.clone();
+                async move {
+                    seen.lock().unwrap().push((op, body.to_vec()));
+                    (
+                        [
+                            ("content-type", "application/cbor"),
+                            ("smithy-protocol", "rpc-v2-cbor"),
+                        ],
+                        vec![0xa0u8], // an empty CBOR map
+                    )
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let cloudwatch = aws_sdk_cloudwatch::Client::from_conf(
+        aws_sdk_cloudwatch::Config::builder()
+            .behavior_version(aws_sdk_cloudwatch::config::BehaviorVersion::latest())
+            .region(aws_sdk_cloudwatch::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_cloudwatch::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
+            .endpoint_url(url)
+            .build(),
+    );
+
+    let fake = FakeKinesis::builder(STREAM).shards(2).start().await;
+    let config = fast_config(STREAM)
+        .metrics_level(kstream_producer::MetricsLevel::Detailed)
+        .metrics_namespace("kstream-test")
+        .metrics_upload_delay(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let producer = Producer::new(fake.client(), config).await.unwrap();
+    let publisher = producer
+        .start_metrics_publisher(cloudwatch.clone())
+        .expect("publishing at Detailed");
+    for i in 0..50 {
+        producer
+            .put(UserRecord::new(format!("k{}", i % 5), payload("k", i)))
+            .await
+            .unwrap();
+    }
+    producer.flush_all().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    publisher.abort();
+    let published = producer
+        .publish_metrics(&cloudwatch, &kstream_producer::MetricsSnapshot::default())
+        .await
+        .expect("PutMetricData succeeds");
+    assert_eq!(published.user_records_put, 50);
+    producer.shutdown().await;
+    let bodies = bodies.lock().unwrap();
+    assert!(bodies.len() >= 2, "the periodic upload and the final one");
+    let contains = |body: &[u8], needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
+    for (op, body) in bodies.iter() {
+        assert_eq!(op, "PutMetricData");
+        for needle in [
+            &b"kstream-test"[..],
+            b"StreamName",
+            STREAM.as_bytes(),
+            b"UserRecordsPut",
+            b"KinesisRecordsPut",
+            b"UserRecordsPerKinesisRecord",
+        ] {
+            assert!(
+                contains(body, needle),
+                "{} missing",
+                String::from_utf8_lossy(needle)
+            );
+        }
+    }
+}

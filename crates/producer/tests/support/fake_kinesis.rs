@@ -242,8 +242,10 @@ impl FakeKinesisBuilder {
             .await
             .expect("bind 127.0.0.1");
         let addr = listener.local_addr().expect("local addr");
+        // Kinesis takes requests up to 10 MiB (axum's default limit is 2 MB).
         let app = Router::new()
             .route("/", post(handle))
+            .layer(axum::extract::DefaultBodyLimit::max(16 * 1024 * 1024))
             .with_state(state.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
