@@ -543,3 +543,16 @@ fn set_to_null_keeps_the_previous_value() {
         "the Velocity 1.7 gotcha templates must guard against"
     );
 }
+
+#[test]
+fn module_put_records_whitespace_is_tidy() {
+    // Directives alone on their lines leave no blank lines behind (Velocity's "lines" mode).
+    let f = Fixture::new(
+        r#"{"records": [{"data": "a", "partitionKey": "k1"}, {"data": "b", "partitionKey": "k2"}]}"#,
+    );
+    let out = f.render(&module_template("put-records.request.vtl"));
+    assert_eq!(
+        out,
+        "{\n  \"StreamName\": \"demo-stream\",\n  \"Records\": [\n    {\n      \"Data\": \"YQ==\",\n      \"PartitionKey\": \"k1\"\n    },\n    {\n      \"Data\": \"Yg==\",\n      \"PartitionKey\": \"k2\"\n    }\n  ]\n}\n"
+    );
+}
