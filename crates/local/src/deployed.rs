@@ -10,7 +10,10 @@
 //! 1. an explicit `F=PATH` ([`BinaryResolver::binary`], `--binary F=PATH` on the CLI);
 //! 2. the tag `kstream:package` (a package name) → `<functions dir>/<package>`;
 //! 3. the longest executable name `P` in the functions directory such that `F == P` or `F` ends
-//!    with `-P` or `_P` (so `demo-kds-consumer` runs `target/release/kds-consumer`).
+//!    with `-P` or `_P` (so `demo-kds-consumer` runs `target/release/kds-consumer`);
+//! 4. the one executable `P` whose last `-`-separated word is `F`'s last word, when exactly one
+//!    has it (so pattern 1's `<prefix>-consumer` runs `kds-consumer`); when several do, none is
+//!    chosen: tag the function or pass `--binary`.
 //!
 //! A function with no binary is reported and left out; so are its mappings.
 
@@ -261,7 +264,22 @@ impl BinaryResolver {
                 best = Some(candidate);
             }
         }
-        best.map(|b| dir.join(b))
+        if let Some(best) = best {
+            return Some(dir.join(best));
+        }
+        let last_word = |s: &str| s.rsplit(['-', '_']).next().unwrap_or(s).to_owned();
+        let word = last_word(name);
+        let mut same_word = executables(dir)
+            .into_iter()
+            .filter(|c| c.contains(['-', '_']) && last_word(c) == word);
+        match (same_word.next(), same_word.next()) {
+            (Some(only), None) => Some(dir.join(only)),
+            (Some(_), Some(_)) => {
+                tracing::warn!(function = %name, "several binaries end in -{word}; tag the function with kstream:package or pass --binary");
+                None
+            }
+            _ => None,
+        }
     }
 }
 
@@ -332,6 +350,18 @@ mod tests {
             Some(dir.path().join("kds-consumer"))
         );
         assert_eq!(resolver.resolve(&function("demo-unknown")), None);
+        assert_eq!(
+            resolver.resolve(&function("p1-transform")),
+            Some(dir.path().join("firehose-transform")),
+            "the only binary ending in -transform"
+        );
+        executable(&dir.path().join("a-sink"));
+        executable(&dir.path().join("b-sink"));
+        assert_eq!(
+            resolver.resolve(&function("p1-sink")),
+            None,
+            "ambiguous: a-sink or b-sink"
+        );
         let mut tagged = function("whatever");
         tagged
             .tags

@@ -26,7 +26,7 @@ pub enum Error {
         path: PathBuf,
     },
     /// The function process could not be started.
-    #[error("could not start the bootstrap of function {function:?} ({path})")]
+    #[error("could not start the bootstrap of function {function:?} ({path}): {source}")]
     Spawn {
         /// Function name.
         function: String,

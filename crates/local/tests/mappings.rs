@@ -142,6 +142,30 @@ impl Case {
         Running { stop, task, status }
     }
 
+    /// Deletes what the case created (a failed test leaves it: names are unique).
+    async fn cleanup(self) {
+        let e = &self.emu;
+        let _ = e
+            .lambda
+            .delete_event_source_mapping()
+            .uuid(&self.uuid)
+            .send()
+            .await;
+        let _ = e
+            .lambda
+            .delete_function()
+            .function_name(&self.function)
+            .send()
+            .await;
+        let _ = e
+            .kinesis
+            .delete_stream()
+            .stream_name(&self.stream)
+            .send()
+            .await;
+        let _ = e.sqs.delete_queue().queue_url(&self.queue_url).send().await;
+    }
+
     fn seen(&self) -> Vec<Seen> {
         seen(&self.dir.path().join("seen.jsonl"))
     }
@@ -212,6 +236,7 @@ async fn a_function_that_crashes_mid_batch_is_restarted_and_the_batch_retried() 
     );
     assert!(case.log().contains("Runtime.ExitError"), "{}", case.log());
     assert!(case.failures(0).await.is_empty());
+    case.cleanup().await;
 }
 
 #[tokio::test]
@@ -248,6 +273,7 @@ async fn a_batch_that_exhausts_its_retries_lands_in_sqs_with_its_metadata() {
         (m.invocations, m.failure_messages, m.records_given_up),
         (3, 1, 3)
     );
+    case.cleanup().await;
 }
 
 #[tokio::test]
@@ -298,6 +324,7 @@ async fn a_restart_reprocesses_nothing_already_checkpointed() {
     let all: Vec<String> = case.seen().into_iter().flat_map(|s| s.seqs).collect();
     let expected: Vec<String> = first.into_iter().chain(second).collect();
     assert_eq!(all, expected, "every record exactly once, in order");
+    case.cleanup().await;
 }
 
 #[tokio::test]
@@ -342,6 +369,7 @@ async fn bisect_isolates_one_poison_record_in_a_batch_of_100() {
             .await
             .is_empty()
     );
+    case.cleanup().await;
 }
 
 #[tokio::test]
@@ -376,6 +404,7 @@ async fn report_batch_item_failures_retries_from_the_lowest_failed_sequence_numb
         message["responseContext"].get("functionError").is_none(),
         "a partial response is not a function error"
     );
+    case.cleanup().await;
 }
 
 #[tokio::test]
@@ -389,6 +418,7 @@ async fn a_timeout_fails_the_batch_like_an_error() {
     case.check_batch_info(&messages[0], &seq, &seq, 1);
     assert_eq!(messages[0]["responseContext"]["functionError"], "Unhandled");
     assert!(case.log().contains("Sandbox.Timedout"), "{}", case.log());
+    case.cleanup().await;
 }
 
 #[tokio::test]
@@ -439,6 +469,7 @@ async fn filter_criteria_skip_records_and_checkpoint_past_them() {
         last.as_str(),
         "filtered records are checkpointed too"
     );
+    case.cleanup().await;
 }
 
 #[tokio::test]
@@ -480,6 +511,7 @@ async fn parallelization_factor_runs_lanes_and_keeps_order_per_partition_key() {
         );
     }
     assert!(seen.len() >= 10, "batches of at most 4 records");
+    case.cleanup().await;
 }
 
 #[tokio::test]
@@ -507,4 +539,5 @@ async fn a_changed_retry_count_is_observed() {
     running.stop().await;
     assert_eq!(second[0]["requestContext"]["approximateInvokeCount"], 4);
     assert_eq!(case.seen().len(), 2 + 4);
+    case.cleanup().await;
 }

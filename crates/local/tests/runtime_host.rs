@@ -253,6 +253,43 @@ async fn an_init_error_posted_by_a_custom_runtime_fails_the_invocation() {
 }
 
 #[tokio::test]
+async fn a_relative_binary_path_works_from_the_task_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = host(dir.path());
+    let cwd = std::env::current_dir().unwrap();
+    let relative = pathdiff(&test_fn(), &cwd);
+    assert!(relative.is_relative());
+    let mut spec = spec("rel-fn");
+    spec.binary = relative;
+    host.register(spec);
+    let outcome = host
+        .invoke("rel-fn", r#"{"env":"LAMBDA_TASK_ROOT"}"#)
+        .await
+        .unwrap();
+    let root = body(&outcome.result);
+    assert_eq!(
+        std::path::Path::new(root.as_str().unwrap()),
+        test_fn().canonicalize().unwrap().parent().unwrap()
+    );
+    host.shutdown().await;
+}
+
+/// `path` relative to `base` (both absolute), with `..` as needed.
+fn pathdiff(path: &std::path::Path, base: &std::path::Path) -> std::path::PathBuf {
+    let path: Vec<_> = path.components().collect();
+    let base: Vec<_> = base.components().collect();
+    let common = path.iter().zip(&base).take_while(|(a, b)| a == b).count();
+    let mut out = std::path::PathBuf::new();
+    for _ in common..base.len() {
+        out.push("..");
+    }
+    for c in &path[common..] {
+        out.push(c);
+    }
+    out
+}
+
+#[tokio::test]
 async fn unknown_functions_and_missing_binaries_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let host = host(dir.path());

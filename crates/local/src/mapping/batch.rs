@@ -233,7 +233,8 @@ pub async fn process<D: BatchDriver>(
                 continue;
             }
             Attempt::NotInvoked => {
-                driver.backoff(seg.failures + 1).await;
+                // A host problem (binary missing, ...): wait longer than for a function error.
+                driver.backoff(5).await;
                 work.push(seg);
                 continue;
             }

@@ -115,8 +115,8 @@ pub(crate) fn environment(
     for (k, v) in &config.extra_env {
         set(k, v.clone());
     }
-    let task_root = spec
-        .binary
+    let binary = std::fs::canonicalize(&spec.binary).unwrap_or_else(|_| spec.binary.clone());
+    let task_root = binary
         .parent()
         .map(|p| p.display().to_string())
         .unwrap_or_default();
@@ -212,7 +212,13 @@ impl Instance {
             }
         });
 
-        let mut command = Command::new(&spec.binary);
+        // Absolute, since the process starts in the binary's directory (LAMBDA_TASK_ROOT).
+        let binary = std::fs::canonicalize(&spec.binary).map_err(|source| Error::Spawn {
+            function: spec.name.clone(),
+            path: spec.binary.clone(),
+            source,
+        })?;
+        let mut command = Command::new(&binary);
         command
             .env_clear()
             .envs(environment(spec, config, addr))
@@ -220,7 +226,7 @@ impl Instance {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        if let Some(dir) = spec.binary.parent() {
+        if let Some(dir) = binary.parent() {
             command.current_dir(dir);
         }
         let mut child = command.spawn().map_err(|source| Error::Spawn {

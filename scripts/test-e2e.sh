@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Tier: whole patterns driven through the local data plane (`kstream local`) on the emulator.
+#
+#   1. the emulator tests of kstream-local (`cargo test -p kstream-local -- --ignored`): event source
+#      mappings with the real test-function binary (crash mid-batch, retries exhausted into SQS,
+#      restart from checkpoints, bisect of a poison record in 100, ReportBatchItemFailures, timeouts,
+#      filters, parallelization, a changed retry count), and the REST API executor against moto;
+#   2. tests/e2e-*.sh: each pattern applied with Terraform and driven end to end (tests/e2e-01.sh:
+#      API -> stream -> kds-consumer -> failure queue, and a retry count changed in the variables).
+#
+# Starts the emulator if none answers (scripts/emulator.sh) and stops it at the end only if it started it.
+set -euo pipefail
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+cd "$KSTREAM_ROOT"
+
+kstream_require_venv
+kstream_emulator_env
+started=""
+if ! kstream_emulator_kind >/dev/null 2>&1; then
+  scripts/emulator.sh start
+  started=yes
+fi
+stop_emulator() { [ -z "$started" ] || scripts/emulator.sh stop; }
+trap stop_emulator EXIT
+
+t0=$(date +%s)
+log "kstream-local emulator tests against $AWS_ENDPOINT_URL"
+cargo test -p kstream-local --test tests -- --ignored
+log "emulator tests passed in $(($(date +%s) - t0))s"
+
+for script in tests/e2e-*.sh; do
+  [ -x "$script" ] || continue
+  t1=$(date +%s)
+  log "$script"
+  "$script"
+  log "$script passed in $(($(date +%s) - t1))s"
+done

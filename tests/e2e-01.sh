@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# End to end, pattern 1 through `kstream local`: the same Terraform as for AWS applied to the emulator,
+# the real kds-consumer binary (built for this machine) run by the local data plane.
+#
+#   1. apply patterns/01-apigw-kds-lambda under a unique prefix with maximum_retry_attempts=1
+#   2. start `kstream local up` (REST API executor on a free port, mappings, function host)
+#   3. through the API, with a Cognito token from the emulator's user pool:
+#      - good records (POST /record and POST /records) reach the consumer;
+#      - a poison record ({"poison": true}, kds-consumer's convention) lands in the failure queue with
+#        its metadata (shard, start = end = its sequence number, batch size 1, stream ARN, invoke count 2);
+#      - malformed requests get API Gateway's answers (400 Invalid request body, 403, 401);
+#   4. change maximum_retry_attempts to 3 in the Terraform variables, re-apply, restart the data plane:
+#      the next poison record is invoked 4 times before its metadata reaches the queue;
+#   5. Ctrl-C (SIGINT) stops it cleanly; the restart read nothing twice; destroy.
+#
+# Needs the emulator (started if none answers) and the venv. Prints "ok"/"FAIL" lines; exits 1 on failure.
+set -euo pipefail
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "$0")/../scripts/lib/common.sh"
+cd "$KSTREAM_ROOT"
+
+kstream_require_venv
+kstream_require_terraform
+kstream_default_tf_mirror
+kstream_emulator_env
+export PATH="$KSTREAM_VENV/bin:$PATH"
+awse() { aws --endpoint-url "$AWS_ENDPOINT_URL" --output json "$@"; }
+
+pattern=01-apigw-kds-lambda
+id=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+export KSTREAM_LOCAL_STATE=e2e-$id
+prefix=kse$id
+work=$KSTREAM_STATE_DIR/e2e-$id
+state_dir=$work/local
+mkdir -p "$work"
+failures=0
+up_pid=""
+
+pass() { printf 'ok    %s\n' "$*"; }
+fail() {
+  printf 'FAIL  %s\n' "$*"
+  failures=$((failures + 1))
+}
+jqt() { jq -e "$@" >/dev/null; } # a jq test: true when the expression is true
+check() { # check "<what>" <command...>: pass or fail on the command's status
+  local what=$1
+  shift
+  if "$@"; then pass "$what"; else fail "$what"; fi
+}
+
+cleanup() {
+  if [ -n "$up_pid" ] && kill -0 "$up_pid" 2>/dev/null; then kill -INT "$up_pid" 2>/dev/null || true; wait "$up_pid" 2>/dev/null || true; fi
+  scripts/local-apply.sh destroy "$pattern" >"$work/destroy.log" 2>&1 || warn "destroy failed (log: $work/destroy.log)"
+  rm -rf "$(scripts/local-apply.sh state-dir "$pattern")"
+}
+trap cleanup EXIT
+
+# The deployed package: the real zip when `make build` made it, else an empty zip (the emulator does not
+# run it; the data plane runs the host binary of the same source).
+zip=target/lambda/kds-consumer/bootstrap.zip
+if [ ! -f "$zip" ]; then
+  zip=$work/empty.zip
+  printf 'PK\005\006\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' >"$zip"
+fi
+
+log "building kds-consumer and kstream for this machine"
+cargo build -q -p kds-consumer -p kstream-cli
+bin=target/debug
+
+apply() {
+  if ! scripts/local-apply.sh apply "$pattern" -var "name_prefix=$prefix" -var "consumer_package_path=$KSTREAM_ROOT/$zip" \
+    -var "maximum_retry_attempts=$1" -var "batch_size=10" >"$work/apply-$1.log" 2>&1; then
+    tail -n 30 "$work/apply-$1.log" >&2
+    die "terraform apply failed (log: $work/apply-$1.log)"
+  fi
+  outputs=$(scripts/local-apply.sh output "$pattern")
+}
+out() { jq -r --arg k "$1" '.[$k].value // empty' <<<"$outputs"; }
+
+start_up() {
+  "$bin/kstream" local up --state-dir "$state_dir" --functions-dir "$bin" --api-port 0 --no-status-line \
+    >>"$work/up.log" 2>&1 &
+  up_pid=$!
+  local i
+  for i in $(seq 1 100); do
+    if [ -f "$state_dir/status.json" ] && [ "$(jq -r '.pid' "$state_dir/status.json")" = "$up_pid" ]; then
+      api=$(jq -r '.api' "$state_dir/status.json")
+      base=http://$api/restapis/$api_id/$stage/_user_request_
+      return 0
+    fi
+    kill -0 "$up_pid" 2>/dev/null || { cat "$work/up.log" >&2; die "kstream local up exited"; }
+    sleep 0.2
+  done
+  die "kstream local up did not start (log: $work/up.log)"
+}
+
+stop_up() {
+  kill -INT "$up_pid"
+  local status=0
+  wait "$up_pid" || status=$?
+  up_pid=""
+  return $status
+}
+
+log "applying patterns/$pattern (prefix $prefix, maximum_retry_attempts=1)"
+apply 1
+api_id=$(out rest_api_id)
+stage=$(out api_stage_name)
+queue_url=$(out failure_queue_url)
+stream_arn=$(out stream_arn)
+fn=$(out consumer_function_name)
+pool=$(out user_pool_id)
+client=$(out user_pool_client_id)
+
+# A user of the pattern's pool, and a token for it from the emulator's Cognito.
+user=e2e-$id@example.com
+password="E2e!$id-Passw0rd"
+awse cognito-idp admin-create-user --user-pool-id "$pool" --username "$user" --message-action SUPPRESS \
+  --user-attributes Name=email,Value="$user" Name=given_name,Value=E2E >/dev/null
+awse cognito-idp admin-set-user-password --user-pool-id "$pool" --username "$user" --password "$password" --permanent
+token=$(awse cognito-idp admin-initiate-auth --user-pool-id "$pool" --client-id "$client" \
+  --auth-flow ADMIN_USER_PASSWORD_AUTH --auth-parameters USERNAME="$user",PASSWORD="$password" \
+  --query AuthenticationResult.IdToken --output text)
+
+start_up
+pass "kstream local up serves the API on $api and polls the stream"
+
+post() { # post <path> <json> [auth header] -> prints "<status> <body>"
+  local auth=${3-"Authorization: $token"}
+  curl -s -o "$work/body" -w '%{http_code}' -X POST "$base$1" -H 'Content-Type: application/json' ${auth:+-H "$auth"} -d "$2"
+  printf ' %s' "$(jq -c . "$work/body" 2>/dev/null || tr -d '\n' <"$work/body")"
+}
+
+# Good records.
+r=$(post /record '{"data":"{\"order_id\":\"o-1\",\"amount\":12.5}","partitionKey":"customer-1"}')
+check "POST /record puts a good record: $r" grep -q '^200 .*SequenceNumber' <<<"$r"
+good_seq=$(sed 's/^200 //' <<<"$r" | jq -r .SequenceNumber)
+r=$(post /records '{"records":[{"data":"{\"order_id\":\"o-2\"}","partitionKey":"customer-2"},{"data":"{\"order_id\":\"o-3\"}","partitionKey":"customer-3"}]}')
+check "POST /records puts two good records: $r" grep -q '^200 .*"FailedRecordCount":0' <<<"$r"
+
+# Bad requests get API Gateway's answers.
+r=$(post /record '{"data":"x"}')
+check "a body without partitionKey: 400 Invalid request body ($r)" grep -q '^400 .*Invalid request body' <<<"$r"
+r=$(post /record 'not json')
+check "a body that is not JSON: 400 ($r)" grep -q '^400 ' <<<"$r"
+r=$(post /nope '{"data":"x","partitionKey":"k"}')
+check "an unknown resource: 403 Missing Authentication Token ($r)" grep -q '^403 .*Missing Authentication Token' <<<"$r"
+r=$(post /record '{"data":"x","partitionKey":"k"}' "")
+check "no token: 401 Unauthorized ($r)" grep -q '^401 .*Unauthorized' <<<"$r"
+
+# A malformed record (valid request, data not JSON) and a poison record: both fail in the consumer.
+r=$(post /record '{"data":"{\"order_id\":\"o-4\",\"poison\":true}","partitionKey":"customer-4"}')
+poison_seq=$(sed 's/^200 //' <<<"$r" | jq -r .SequenceNumber)
+poison_shard=$(sed 's/^200 //' <<<"$r" | jq -r .ShardId)
+check "POST /record accepts the poison record ($poison_shard $poison_seq)" test -n "$poison_seq"
+
+wait_messages() { # wait_messages <n> -> the bodies, one JSON per line
+  local deadline=$(($(date +%s) + 60)) got=()
+  while [ ${#got[@]} -lt "$1" ] && [ "$(date +%s)" -lt "$deadline" ]; do
+    local page
+    page=$(awse sqs receive-message --queue-url "$queue_url" --max-number-of-messages 10 --wait-time-seconds 1)
+    while IFS= read -r m; do
+      [ -n "$m" ] || continue
+      got+=("$(jq -r .Body <<<"$m")")
+      awse sqs delete-message --queue-url "$queue_url" --receipt-handle "$(jq -r .ReceiptHandle <<<"$m")"
+    done < <(jq -c '.Messages // [] | .[]' <<<"$page")
+  done
+  printf '%s\n' "${got[@]}"
+}
+
+msg=$(wait_messages 1 | head -n 1)
+check "the poison record's metadata reaches the failure queue" test -n "$msg"
+if [ -n "$msg" ]; then
+  printf '    %s\n' "$msg"
+  check "KinesisBatchInfo names the poison record alone (shard, start = end, batch size 1, stream)" jqt \
+    --arg s "$poison_seq" --arg sh "$poison_shard" --arg arn "$stream_arn" \
+    '.KinesisBatchInfo | .shardId == $sh and .startSequenceNumber == $s and .endSequenceNumber == $s and .batchSize == 1 and .streamArn == $arn' <<<"$msg"
+  check "condition RetryAttemptsExhausted after 1 + 1 retry invocations" jqt \
+    '.requestContext.condition == "RetryAttemptsExhausted" and .requestContext.approximateInvokeCount == 2' <<<"$msg"
+  check "the function ARN is the deployed consumer's" jqt --arg fn "$fn" '.requestContext.functionArn | endswith(":function:" + $fn)' <<<"$msg"
+fi
+
+# The consumer processed the good records (its log: one span per record with the sequence number).
+log_file=$state_dir/logs/$fn.log
+sleep 1
+check "the consumer's log shows the good record $good_seq" grep -q "$good_seq" "$log_file"
+check "the consumer's log shows the poison failure" grep -qi "poison" "$log_file"
+status_out=$("$bin/kstream" local status --state-dir "$state_dir")
+printf '%s\n' "$status_out" | sed 's/^/    /'
+check "kstream local status reports it running" grep -q "running (pid $up_pid)" <<<"$status_out"
+uuid=$(out event_source_mapping_uuid)
+polled() { jq --arg u "$uuid" '.mappings[] | select(.uuid == $u) | .recordsPolled' "$state_dir/status.json"; }
+polled_before=$(polled)
+
+check "Ctrl-C stops kstream local up cleanly" stop_up
+check "the status file says stopped" test "$(jq -r .state "$state_dir/status.json")" = stopped
+
+# The retry count, changed in the Terraform variables, is observed.
+log "re-applying with maximum_retry_attempts=3"
+apply 3
+check "the emulator's mapping now has MaximumRetryAttempts 3" test \
+  "$(awse lambda get-event-source-mapping --uuid "$uuid" --query MaximumRetryAttempts)" = 3
+start_up
+r=$(post /record '{"data":"{\"order_id\":\"o-5\",\"poison\":true}","partitionKey":"customer-5"}')
+poison2=$(sed 's/^200 //' <<<"$r" | jq -r .SequenceNumber)
+msg=$(wait_messages 1 | head -n 1)
+check "after the change, the poison record is invoked 1 + 3 times before the queue" jqt --arg s "$poison2" \
+  '.requestContext.approximateInvokeCount == 4 and .KinesisBatchInfo.startSequenceNumber == $s' <<<"$msg"
+sleep 1
+polled_after=$(polled)
+check "the restart read only the new record (checkpoints kept: polled $polled_after after $polled_before)" test "$polled_after" = 1
+check "Ctrl-C stops it again" stop_up
+
+if [ "$failures" -gt 0 ]; then
+  printf '%d check(s) failed; logs in %s\n' "$failures" "${work#"$KSTREAM_ROOT"/}"
+  exit 1
+fi
+log "pattern 1 end to end: all checks passed"
