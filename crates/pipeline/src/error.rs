@@ -118,6 +118,17 @@ pub enum TemplateError {
         /// The key.
         key: String,
     },
+    /// A JSON template that cannot render valid JSON whatever the record holds.
+    #[error(
+        "{template}: never renders valid JSON: {message} (checked with every bare value \
+         as null and every in-string value as empty)"
+    )]
+    InvalidJson {
+        /// Which template.
+        template: String,
+        /// serde_json's message on the template's skeleton.
+        message: String,
+    },
     /// A `format_date` format string with an invalid specifier.
     #[error("{template}: format_date format {format:?} is not a valid strftime format")]
     DateFormat {

@@ -21,6 +21,10 @@
 //! quotes: the seed's template
 //! `{ "reading date":  "{{'reading date'}}", "a": {{data}}, "b": {{b}}, "c": {{c}} }`
 //! gives valid JSON for any values. Triple-stash opts out (to splice pre-rendered JSON).
+//! JSON output is validated and compacted to one line (whitespace outside strings
+//! removed, key order kept); for templates made only of text and field substitutions
+//! (the usual case, like the seed's) validity is proven once when the template is added
+//! and the output is built compact, so no per-record pass is needed.
 //! HTML escaping never applies. A block (`{{#if}}`, `{{#each}}`, ...) must start and end
 //! in the same context (it cannot open or close a string), checked when the template is
 //! added. The context of an expression is known statically, so encoding costs nothing
@@ -55,7 +59,7 @@
 //! let out = templates
 //!     .render("TEMPLATE", &json!({"reading date":"1/4/22","data":"some string","b":10,"c":100}))
 //!     .unwrap();
-//! assert_eq!(out, r#"{ "reading date":  "1/4/22", "a": "some string", "b": 10, "c": 100 }"#);
+//! assert_eq!(out, r#"{"reading date":"1/4/22","a":"some string","b":10,"c":100}"#);
 //! ```
 
 use std::borrow::Cow;
@@ -66,7 +70,7 @@ use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone as _, Utc};
 use handlebars::template::{HelperTemplate, Parameter, Subexpression, Template, TemplateElement};
 use handlebars::{
-    Context, Handlebars, Helper, HelperDef, HelperResult, JsonRender as _, Output, RenderContext,
+    Context, Handlebars, Helper, HelperDef, HelperResult, Output, Path, PathSeg, RenderContext,
     RenderError, RenderErrorReason, ScopedJson,
 };
 use serde_json::Value;
@@ -115,6 +119,8 @@ pub struct Templates {
     registry: Handlebars<'static>,
     helpers: BTreeSet<&'static str>,
     wrapper: Box<HelperTemplate>,
+    plans: HashMap<String, Plan>,
+    json: BTreeSet<String>,
 }
 
 impl std::fmt::Debug for Templates {
@@ -152,6 +158,8 @@ impl Templates {
             registry,
             helpers: HELPERS.iter().copied().collect(),
             wrapper,
+            plans: HashMap::new(),
+            json: BTreeSet::new(),
         }
     }
 
@@ -182,8 +190,31 @@ impl Templates {
             }
             OutputFormat::Text => self.rewrite_text(&mut template.elements),
         }
+        match Plan::build(&template.elements) {
+            Some(mut plan) => {
+                if format == OutputFormat::Json {
+                    plan.prepare_json(name)?;
+                }
+                self.plans.insert(name.to_owned(), plan);
+            }
+            None => {
+                self.plans.remove(name);
+            }
+        }
+        if format == OutputFormat::Json {
+            self.json.insert(name.to_owned());
+        } else {
+            self.json.remove(name);
+        }
         self.registry.register_template(name, template);
         Ok(())
+    }
+
+    /// Whether every output of JSON template `name` is known, from the template alone, to
+    /// be valid compact JSON (a template of text and field substitutions, no triple-stash),
+    /// so it needs no per-record validation.
+    pub fn is_prevalidated(&self, name: &str) -> bool {
+        self.plans.get(name).is_some_and(|p| p.prevalidated)
     }
 
     /// Whether a template named `name` was added.
@@ -191,19 +222,33 @@ impl Templates {
         self.registry.has_template(name)
     }
 
-    /// Renders template `name` with `ctx`, appending to `out`.
+    /// Renders template `name` with `ctx`, appending to `out`. JSON templates render validated, compact JSON (one line: whitespace
+    /// outside strings removed, key order kept).
     ///
     /// # Errors
-    /// [`TransformError::Render`] (a missing field, a helper error, an unknown template).
+    /// [`TransformError::Render`] (a missing field, a helper error, an unknown template),
+    /// [`TransformError::InvalidOutput`] (a JSON template rendered invalid JSON).
     pub fn render_to(
         &self,
         name: &str,
         ctx: &Context,
         out: &mut Vec<u8>,
     ) -> Result<(), TransformError> {
-        self.registry
-            .render_with_context_to_write(name, ctx, out)
-            .map_err(|e| render_error(name, &e))
+        let start = out.len();
+        let plan = self.plans.get(name);
+        if let Some(plan) = plan {
+            plan.render(name, ctx.data(), out)?;
+        } else {
+            self.registry
+                .render_with_context_to_write(name, ctx, &mut *out)
+                .map_err(|e| render_error(name, &e))?;
+        }
+        if self.json.contains(name) && !plan.is_some_and(|p| p.prevalidated) {
+            let compact = compact_json(&out[start..])?;
+            out.truncate(start);
+            out.extend_from_slice(&compact);
+        }
+        Ok(())
     }
 
     /// Renders template `name` with `data` (convenience for tests and tools).
@@ -408,16 +453,20 @@ enum JsonState {
 
 impl JsonState {
     fn advance(mut self, text: &str) -> Self {
-        for b in text.bytes() {
-            self = match (self, b) {
-                (Self::Outside, b'"') => Self::InString,
-                (Self::Outside, _) => Self::Outside,
-                (Self::InString, b'"') => Self::Outside,
-                (Self::InString, b'\\') => Self::Escape,
-                (Self::InString, _) | (Self::Escape, _) => Self::InString,
-            };
+        for ch in text.chars() {
+            self = self.advance_char(ch);
         }
         self
+    }
+
+    fn advance_char(self, ch: char) -> Self {
+        match (self, ch) {
+            (Self::Outside, '"') => Self::InString,
+            (Self::Outside, _) => Self::Outside,
+            (Self::InString, '"') => Self::Outside,
+            (Self::InString, '\\') => Self::Escape,
+            (Self::InString, _) | (Self::Escape, _) => Self::InString,
+        }
     }
 
     fn describe(self) -> &'static str {
@@ -575,55 +624,302 @@ impl HelperDef for Encode {
         if param.is_value_missing() {
             return Err(RenderErrorReason::MissingVariable(param.relative_path().cloned()).into());
         }
-        let value = param.value();
-        match (self.0, value) {
-            (Encoding::JsonValue, Value::String(s)) => {
-                out.write("\"")?;
-                write_escaped(s, out)?;
-                out.write("\"")?;
+        let mut text = String::new();
+        encode(self.0, param.value(), &mut text);
+        out.write(&text)?;
+        Ok(())
+    }
+}
+
+/// Where encoded text goes: a byte buffer (fast path) or a `String` (helpers).
+trait Sink {
+    fn put(&mut self, s: &str);
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, s: &str) {
+        self.extend_from_slice(s.as_bytes());
+    }
+}
+
+impl Sink for String {
+    fn put(&mut self, s: &str) {
+        self.push_str(s);
+    }
+}
+
+/// Writes `value` encoded as `encoding` (the table in the module docs).
+fn encode(encoding: Encoding, value: &Value, out: &mut impl Sink) {
+    match (encoding, value) {
+        (Encoding::JsonValue, Value::String(s)) => {
+            out.put("\"");
+            write_escaped(s, out);
+            out.put("\"");
+        }
+        (Encoding::JsonString, Value::String(s)) => write_escaped(s, out),
+        (Encoding::Raw, Value::String(s)) => out.put(s),
+        (Encoding::JsonString | Encoding::Raw, Value::Null) => {}
+        (Encoding::JsonString, v @ (Value::Object(_) | Value::Array(_))) => {
+            write_escaped(&v.to_string(), out);
+        }
+        (_, v) => out.put(&v.to_string()),
+    }
+}
+
+#[inline]
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// Writes `s` escaped as JSON string content (no quotes), as serde_json escapes.
+fn write_escaped(s: &str, out: &mut impl Sink) {
+    let bytes = s.as_bytes();
+    // Branch-free scan (vectorizes): most values need no escaping at all.
+    if !bytes.iter().fold(false, |acc, &b| acc | needs_escape(b)) {
+        out.put(s);
+        return;
+    }
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !needs_escape(b) {
+            continue;
+        }
+        if start < i {
+            out.put(&s[start..i]);
+        }
+        match b {
+            b'"' => out.put("\\\""),
+            b'\\' => out.put("\\\\"),
+            b'\n' => out.put("\\n"),
+            b'\r' => out.put("\\r"),
+            b'\t' => out.put("\\t"),
+            0x08 => out.put("\\b"),
+            0x0c => out.put("\\f"),
+            _ => out.put(&format!("\\u{b:04x}")),
+        }
+        start = i + 1;
+    }
+    if start < bytes.len() {
+        out.put(&s[start..]);
+    }
+}
+
+/// A template made only of text and field substitutions, rendered without the
+/// Handlebars interpreter (same output, same errors; checked by the tests).
+#[derive(Debug)]
+struct Plan {
+    pieces: Vec<Piece>,
+    /// Output is always valid compact JSON (see [`Templates::is_prevalidated`]).
+    prevalidated: bool,
+}
+
+#[derive(Debug)]
+enum Piece {
+    Text(String),
+    Field {
+        path: Vec<String>,
+        raw: String,
+        encoding: Encoding,
+    },
+}
+
+impl Plan {
+    /// The plan of a rewritten template, if it has only text, comments and wrapped
+    /// plain field paths (no blocks, helpers, `this`, `..`, `@` variables).
+    fn build(elements: &[TemplateElement]) -> Option<Self> {
+        let mut pieces = Vec::with_capacity(elements.len());
+        for element in elements {
+            match element {
+                TemplateElement::RawString(text) => pieces.push(Piece::Text(text.clone())),
+                TemplateElement::Comment(_) => {}
+                TemplateElement::HtmlExpression(ht) => {
+                    let encoding = match ht.name.as_name()? {
+                        JSON_VALUE => Encoding::JsonValue,
+                        JSON_STRING => Encoding::JsonString,
+                        RAW => Encoding::Raw,
+                        _ => return None,
+                    };
+                    let [Parameter::Path(Path::Relative((segs, raw)))] = ht.params.as_slice()
+                    else {
+                        return None;
+                    };
+                    let mut path = Vec::with_capacity(segs.len());
+                    for seg in segs {
+                        match seg {
+                            PathSeg::Named(n) if n != "this" && !n.starts_with('@') => {
+                                path.push(n.clone());
+                            }
+                            _ => return None,
+                        }
+                    }
+                    if path.is_empty() {
+                        return None;
+                    }
+                    pieces.push(Piece::Field {
+                        path,
+                        raw: raw.clone(),
+                        encoding,
+                    });
+                }
+                _ => return None,
             }
-            (Encoding::JsonString, Value::String(s)) => write_escaped(s, out)?,
-            (Encoding::Raw, Value::String(s)) => out.write(s)?,
-            (Encoding::JsonValue, v) => out.write(&v.to_string())?,
-            (Encoding::JsonString | Encoding::Raw, Value::Null) => {}
-            (Encoding::JsonString, v @ (Value::Object(_) | Value::Array(_))) => {
-                write_escaped(&v.to_string(), out)?;
+        }
+        Some(Self {
+            pieces,
+            prevalidated: false,
+        })
+    }
+
+    /// For a JSON template without triple-stash: proves every output valid by checking
+    /// the skeleton (each bare value replaced by `null`, each in-string value by nothing:
+    /// JSON has no token that `null` could merge with, and escaped content cannot end a
+    /// string), then compacts the text pieces so outputs need no per-record pass.
+    ///
+    /// # Errors
+    /// [`TemplateError::InvalidJson`] when the template can never render valid JSON.
+    fn prepare_json(&mut self, tname: &str) -> Result<(), TemplateError> {
+        let raw_slot = self.pieces.iter().any(|p| {
+            matches!(
+                p,
+                Piece::Field {
+                    encoding: Encoding::Raw,
+                    ..
+                }
+            )
+        });
+        if raw_slot {
+            return Ok(());
+        }
+        let mut skeleton = Vec::new();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Text(t) => skeleton.extend_from_slice(t.as_bytes()),
+                Piece::Field {
+                    encoding: Encoding::JsonValue,
+                    ..
+                } => skeleton.extend_from_slice(b"null"),
+                Piece::Field { .. } => {}
             }
-            (Encoding::Raw, v @ (Value::Object(_) | Value::Array(_))) => {
-                out.write(&v.to_string())?;
+        }
+        if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&skeleton) {
+            return Err(TemplateError::InvalidJson {
+                template: tname.to_owned(),
+                message: e.to_string(),
+            });
+        }
+        let mut state = JsonState::Outside;
+        for piece in &mut self.pieces {
+            if let Piece::Text(text) = piece {
+                let mut compact = String::with_capacity(text.len());
+                for ch in text.chars() {
+                    let next = state.advance_char(ch);
+                    if state == JsonState::Outside
+                        && next == JsonState::Outside
+                        && matches!(ch, ' ' | '\n' | '\r' | '\t')
+                    {
+                        continue;
+                    }
+                    compact.push(ch);
+                    state = next;
+                }
+                *text = compact;
             }
-            (Encoding::JsonString | Encoding::Raw, v) => out.write(&v.render())?,
+        }
+        self.pieces
+            .retain(|p| !matches!(p, Piece::Text(t) if t.is_empty()));
+        self.prevalidated = true;
+        Ok(())
+    }
+
+    fn render(&self, tname: &str, data: &Value, out: &mut Vec<u8>) -> Result<(), TransformError> {
+        for piece in &self.pieces {
+            match piece {
+                Piece::Text(text) => out.extend_from_slice(text.as_bytes()),
+                Piece::Field {
+                    path,
+                    raw,
+                    encoding,
+                } => {
+                    let value = lookup(data, path).ok_or_else(|| TransformError::Render {
+                        template: tname.to_owned(),
+                        message: format!("the record has no field `{raw}` (strict mode)"),
+                    })?;
+                    encode(*encoding, value, out);
+                }
+            }
         }
         Ok(())
     }
 }
 
-/// Writes `s` escaped as JSON string content (no quotes), as serde_json escapes.
-fn write_escaped(s: &str, out: &mut dyn Output) -> std::io::Result<()> {
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape: Cow<'static, str> = match b {
-            b'"' => "\\\"".into(),
-            b'\\' => "\\\\".into(),
-            b'\n' => "\\n".into(),
-            b'\r' => "\\r".into(),
-            b'\t' => "\\t".into(),
-            0x08 => "\\b".into(),
-            0x0c => "\\f".into(),
-            0..=0x1f => format!("\\u{b:04x}").into(),
-            _ => continue,
+/// Validates `rendered` as one JSON document and removes whitespace outside strings.
+///
+/// # Errors
+/// [`TransformError::InvalidOutput`] with serde_json's message and position.
+pub fn compact_json(rendered: &[u8]) -> Result<Vec<u8>, TransformError> {
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(rendered) {
+        let full = e.to_string();
+        let message = match full.rfind(" at line ") {
+            Some(at) => full[..at].to_owned(),
+            None => full,
         };
-        if start < i {
-            out.write(&s[start..i])?;
+        return Err(TransformError::InvalidOutput {
+            message,
+            line: e.line(),
+            column: e.column(),
+        });
+    }
+    let mut out = Vec::with_capacity(rendered.len());
+    let mut rest = rendered;
+    let mut in_string = false;
+    while !rest.is_empty() {
+        if in_string {
+            // copy up to and including the closing quote, skipping escaped characters
+            let mut i = 0;
+            while i < rest.len() {
+                match rest[i] {
+                    b'\\' => i += 2,
+                    b'"' => break,
+                    _ => i += 1,
+                }
+            }
+            let end = (i + 1).min(rest.len());
+            out.extend_from_slice(&rest[..end]);
+            rest = &rest[end..];
+            in_string = false;
+        } else {
+            match rest
+                .iter()
+                .position(|&b| matches!(b, b'"' | b' ' | b'\n' | b'\r' | b'\t'))
+            {
+                Some(i) => {
+                    out.extend_from_slice(&rest[..i]);
+                    if rest[i] == b'"' {
+                        out.push(b'"');
+                        in_string = true;
+                    }
+                    rest = &rest[i + 1..];
+                }
+                None => {
+                    out.extend_from_slice(rest);
+                    rest = &[];
+                }
+            }
         }
-        out.write(&escape)?;
-        start = i + 1;
     }
-    if start < bytes.len() {
-        out.write(&s[start..])?;
+    Ok(out)
+}
+
+/// Handlebars' path lookup: object members by name, array elements by index.
+fn lookup<'a>(mut value: &'a Value, path: &[String]) -> Option<&'a Value> {
+    for seg in path {
+        value = match value {
+            Value::Object(map) => map.get(seg)?,
+            Value::Array(items) => items.get(seg.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
     }
-    Ok(())
+    Some(value)
 }
 
 /// `format_date value "format" [input="format"]`.
@@ -746,48 +1042,127 @@ mod tests {
         );
     }
 
+    /// Each encoding, through the direct plan and through the Handlebars interpreter
+    /// (forced by an enclosing block): the same output.
     #[test]
     fn encoding_by_context() {
-        let t = one(
-            r#"{"bare": {{v}}, "in": "<{{v}}>", "raw": {{{v}}}}"#,
-            OutputFormat::Json,
-        );
         let cases = [
             (
                 json!("a\"b\\c\n"),
-                r#"{"bare": "a\"b\\c\n", "in": "<a\"b\\c\n>", "raw": a"b\c"#.to_owned() + "\n}",
+                r#""a\"b\\c\n""#,
+                r#"a\"b\\c\n"#,
+                "a\"b\\c\n",
             ),
-            (
-                json!(10),
-                r#"{"bare": 10, "in": "<10>", "raw": 10}"#.to_owned(),
-            ),
-            (
-                json!(1.5),
-                r#"{"bare": 1.5, "in": "<1.5>", "raw": 1.5}"#.to_owned(),
-            ),
-            (
-                json!(true),
-                r#"{"bare": true, "in": "<true>", "raw": true}"#.to_owned(),
-            ),
-            (
-                json!(null),
-                r#"{"bare": null, "in": "<>", "raw": }"#.to_owned(),
-            ),
+            (json!(10), "10", "10", "10"),
+            (json!(1.5), "1.5", "1.5", "1.5"),
+            (json!(true), "true", "true", "true"),
+            (json!(null), "null", "", ""),
             (
                 json!({"k": "v"}),
-                r#"{"bare": {"k":"v"}, "in": "<{\"k\":\"v\"}>", "raw": {"k":"v"}}"#.to_owned(),
+                r#"{"k":"v"}"#,
+                r#"{\"k\":\"v\"}"#,
+                r#"{"k":"v"}"#,
             ),
-            (
-                json!([1, "x"]),
-                r#"{"bare": [1,"x"], "in": "<[1,\"x\"]>", "raw": [1,"x"]}"#.to_owned(),
-            ),
-            (
-                json!("\u{1}é"),
-                "{\"bare\": \"\\u0001é\", \"in\": \"<\\u0001é>\", \"raw\": \u{1}é}".to_owned(),
-            ),
+            (json!([1, "x"]), r#"[1,"x"]"#, r#"[1,\"x\"]"#, r#"[1,"x"]"#),
+            (json!("\u{1}é"), "\"\\u0001é\"", "\\u0001é", "\u{1}é"),
         ];
-        for (v, expected) in cases {
-            assert_eq!(t.render("T", &json!({ "v": v })).unwrap(), expected, "{v}");
+        let json_template = r#"{"bare": {{v}}, "in": "<{{v}}>"}"#;
+        let text_template = "{{{v}}}|{{v}}";
+        for interpreted in [false, true] {
+            let wrap = |t: &str| {
+                if interpreted {
+                    format!("{{{{#if 1}}}}{t}{{{{/if}}}}")
+                } else {
+                    t.to_owned()
+                }
+            };
+            let mut t = Templates::new();
+            t.add("J", &wrap(json_template), OutputFormat::Json)
+                .unwrap();
+            t.add("T", &wrap(text_template), OutputFormat::Text)
+                .unwrap();
+            assert_eq!(t.plans.contains_key("J"), !interpreted);
+            assert_eq!(t.is_prevalidated("J"), !interpreted);
+            for (v, bare, inside, raw) in &cases {
+                let data = json!({ "v": v });
+                assert_eq!(
+                    t.render("J", &data).unwrap(),
+                    format!(r#"{{"bare":{bare},"in":"<{inside}>"}}"#),
+                    "{v} interpreted={interpreted}"
+                );
+                assert_eq!(
+                    t.render("T", &data).unwrap(),
+                    format!("{raw}|{raw}"),
+                    "{v} interpreted={interpreted}"
+                );
+            }
+            let missing = t.render("J", &json!({})).unwrap_err();
+            assert_eq!(
+                missing.to_string(),
+                "J: the record has no field `v` (strict mode)",
+                "interpreted={interpreted}"
+            );
+        }
+    }
+
+    #[test]
+    fn triple_stash_output_is_validated_per_record() {
+        let t = one(r#"{"raw": {{{v}}}}"#, OutputFormat::Json);
+        assert!(!t.is_prevalidated("T"));
+        assert_eq!(
+            t.render("T", &json!({"v": {"k": 1}})).unwrap(),
+            r#"{"raw":{"k":1}}"#
+        );
+        assert!(matches!(
+            t.render("T", &json!({"v": "not json"})),
+            Err(TransformError::InvalidOutput { .. })
+        ));
+    }
+
+    #[test]
+    fn templates_that_never_render_json_fail_when_added() {
+        let mut t = Templates::new();
+        for bad in [
+            r#"{"a" {{a}}}"#,
+            r#"{"a": 1{{a}}}"#,
+            r#"{"a": {{a}} {{b}}}"#,
+            r#"{"a": "{{a}}"#,
+        ] {
+            let err = t.add("TEMPLATE", bad, OutputFormat::Json).unwrap_err();
+            assert!(
+                matches!(err, TemplateError::InvalidJson { .. }),
+                "{bad}: {err}"
+            );
+            assert!(
+                err.to_string()
+                    .starts_with("TEMPLATE: never renders valid JSON"),
+                "{err}"
+            );
+        }
+        // text templates are not JSON
+        t.add("TEXT", r#"{"a" {{a}}}"#, OutputFormat::Text).unwrap();
+    }
+
+    #[test]
+    fn paths_into_nested_values_and_arrays() {
+        let t = one(
+            r#"{"c": {{user.city}}, "first": {{items.0.sku}}, "n": {{items.1}}}"#,
+            OutputFormat::Json,
+        );
+        assert!(t.is_prevalidated("T"));
+        let data = json!({"user": {"city": "Oslo"}, "items": [{"sku": "a"}, 7]});
+        assert_eq!(
+            t.render("T", &data).unwrap(),
+            r#"{"c":"Oslo","first":"a","n":7}"#
+        );
+        for missing in [
+            json!({"user": {}, "items": []}),
+            json!({"user": 1, "items": [{"sku": "a"}]}),
+        ] {
+            assert!(matches!(
+                t.render("T", &missing),
+                Err(TransformError::Render { .. })
+            ));
         }
     }
 
@@ -796,7 +1171,7 @@ mod tests {
         let t = one(r#"{"k\"{{a}}": {{a}}}"#, OutputFormat::Json);
         assert_eq!(
             t.render("T", &json!({"a": "x"})).unwrap(),
-            r#"{"k\"x": "x"}"#
+            r#"{"k\"x":"x"}"#
         );
     }
 

@@ -37,7 +37,6 @@
 //! ```
 
 use handlebars::Context;
-use serde::de::IgnoredAny;
 use serde_json::Value;
 
 use crate::decode::decode_json;
@@ -309,10 +308,8 @@ impl Transform {
 
         let mut data = Vec::with_capacity(input.len() + 16);
         if self.has_template {
+            // JSON templates come out validated and compact.
             self.templates.render_to(TEMPLATE, &context, &mut data)?;
-            if self.output == OutputFormat::Json {
-                data = compact_json(&data)?;
-            }
         } else {
             serde_json::to_writer(&mut data, context.data()).map_err(|e| {
                 TransformError::Render {
@@ -364,46 +361,6 @@ fn parse_bool(var: &'static str, value: String) -> Result<bool, ConfigError> {
 /// A filter's verdict: falsy when the trimmed output is empty, `false`, `0` or `null`.
 fn truthy(output: &[u8]) -> bool {
     !matches!(output.trim_ascii(), b"" | b"false" | b"0" | b"null")
-}
-
-/// Validates `rendered` as one JSON document and removes whitespace outside strings.
-///
-/// # Errors
-/// [`TransformError::InvalidOutput`] with serde_json's message and position.
-pub fn compact_json(rendered: &[u8]) -> Result<Vec<u8>, TransformError> {
-    if let Err(e) = serde_json::from_slice::<IgnoredAny>(rendered) {
-        let full = e.to_string();
-        let message = match full.rfind(" at line ") {
-            Some(at) => full[..at].to_owned(),
-            None => full,
-        };
-        return Err(TransformError::InvalidOutput {
-            message,
-            line: e.line(),
-            column: e.column(),
-        });
-    }
-    let mut out = Vec::with_capacity(rendered.len());
-    let mut in_string = false;
-    let mut escaped = false;
-    for &b in rendered {
-        if in_string {
-            out.push(b);
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-        } else if b == b'"' {
-            in_string = true;
-            out.push(b);
-        } else if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
-            out.push(b);
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -521,6 +478,7 @@ mod tests {
 
     #[test]
     fn compaction_keeps_strings_and_order() {
+        use crate::template::compact_json;
         assert_eq!(
             compact_json(b"{ \"z\" : \"a b\\\" \\\\\" ,\n \"a\": [ 1 , 2 ] }").unwrap(),
             b"{\"z\":\"a b\\\" \\\\\",\"a\":[1,2]}"

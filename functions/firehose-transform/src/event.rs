@@ -48,15 +48,52 @@ pub struct FirehoseRecord {
     /// The record's bytes, base64-encoded.
     #[serde(default)]
     pub data: String,
-    /// Source-stream metadata (KDS-sourced delivery streams): `shardId`, `partitionKey`,
-    /// `sequenceNumber`, `subsequenceNumber`, `approximateArrivalTimestamp`.
+    /// Source-stream metadata (KDS-sourced delivery streams only).
     #[serde(rename = "kinesisRecordMetadata", default)]
-    pub kinesis_record_metadata: Option<Value>,
+    pub kinesis_record_metadata: Option<KinesisRecordMetadata>,
+}
+
+/// Where a record came from in the source Kinesis stream.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KinesisRecordMetadata {
+    /// `shardId-000000000000`.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub shard_id: Option<String>,
+    /// The producer's partition key.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub partition_key: Option<String>,
+    /// The Kinesis sequence number.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub sequence_number: Option<String>,
+    /// The index inside a KPL aggregate, as sent (a number, or a string, possibly empty).
+    #[serde(default)]
+    pub subsequence_number: Value,
+    /// When Kinesis received the record, as sent.
+    #[serde(default)]
+    pub approximate_arrival_timestamp: Value,
+}
+
+/// A string, or a number/boolean written as text, or nothing for `null`.
+fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Null => None,
+        Value::String(s) => Some(s),
+        other => Some(other.to_string()),
+    })
 }
 
 impl FirehoseRecord {
-    /// A string member of `kinesisRecordMetadata`, for logs.
-    pub fn metadata_str(&self, key: &str) -> Option<&str> {
-        self.kinesis_record_metadata.as_ref()?.get(key)?.as_str()
+    /// The shard id from `kinesisRecordMetadata`, for logs.
+    pub fn shard_id(&self) -> Option<&str> {
+        self.kinesis_record_metadata.as_ref()?.shard_id.as_deref()
+    }
+
+    /// The sequence number from `kinesisRecordMetadata`, for logs.
+    pub fn sequence_number(&self) -> Option<&str> {
+        self.kinesis_record_metadata
+            .as_ref()?
+            .sequence_number
+            .as_deref()
     }
 }

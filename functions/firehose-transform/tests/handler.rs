@@ -63,11 +63,17 @@ fn answers(response: &Value) -> Vec<(String, String, String, Value)> {
         .collect()
 }
 
+/// The handler's response as the runtime sends it (serialized), parsed back, after
+/// checking it reads as `aws_lambda_events`' response type too.
 async fn invoke(event: FirehoseEvent, t: &Transformer) -> Value {
     let response = handler(LambdaEvent::new(event, Context::default()), t)
         .await
         .unwrap();
-    serde_json::to_value(&response).unwrap()
+    let bytes = serde_json::to_vec(&response).unwrap();
+    let typed: aws_lambda_events::firehose::KinesisFirehoseResponse =
+        serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(typed, response.parse());
+    serde_json::from_slice(&bytes).unwrap()
 }
 
 fn assert_every_record_answered_once(event: &FirehoseEvent, response: &Value) {
@@ -376,6 +382,7 @@ async fn response_limit_fails_overflowing_records_not_the_invocation() {
         .await
         .unwrap();
     assert!(serde_json::to_vec(&response).unwrap().len() <= 20_000);
+    let response = response.parse();
     let results: HashMap<&str, usize> = response.records.iter().fold(HashMap::new(), |mut m, r| {
         *m.entry(r.result.as_deref().unwrap()).or_default() += 1;
         m
