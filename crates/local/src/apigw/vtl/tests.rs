@@ -556,3 +556,89 @@ fn module_put_records_whitespace_is_tidy() {
         "{\n  \"StreamName\": \"demo-stream\",\n  \"Records\": [\n    {\n      \"Data\": \"YQ==\",\n      \"PartitionKey\": \"k1\"\n    },\n    {\n      \"Data\": \"Yg==\",\n      \"PartitionKey\": \"k2\"\n    }\n  ]\n}\n"
     );
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Template-ish text: the characters the parser treats specially, plus words.
+    fn template_text() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "$",
+            "#",
+            "!",
+            "{",
+            "}",
+            "(",
+            ")",
+            "[",
+            "]",
+            "'",
+            "\"",
+            ".",
+            ",",
+            "=",
+            "\\",
+            "\n",
+            " ",
+            "*",
+            "+",
+            "-",
+            "..",
+            "#if(",
+            "#else",
+            "#elseif(",
+            "#end",
+            "#foreach(",
+            " in ",
+            "#set(",
+            "#break",
+            "#{end}",
+            "$a",
+            "$!b",
+            "${c}",
+            "$input.path('$.x')",
+            "$input.json('$')",
+            "$util.base64Encode(",
+            "$foreach.hasNext",
+            "##",
+            "#*",
+            "*#",
+            "#[[",
+            "]]#",
+            "x",
+            "1",
+            "true",
+            "==",
+            "&&",
+            "||",
+            "$context.stage",
+        ]);
+        prop::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Any input either parses or is rejected with an error; rendering never panics.
+        #[test]
+        fn parser_and_evaluator_never_panic(src in template_text(), body in "[ -~]{0,40}") {
+            if let Ok(t) = Template::parse(&src) {
+                let f = Fixture::new(&body);
+                let _ = t.render(&TemplateInput {
+                    body: &f.body,
+                    params: &f.params,
+                    context: &f.context,
+                    stage_variables: &f.stage,
+                });
+            }
+        }
+
+        /// Text without `$`, `#` or `\` renders as itself.
+        #[test]
+        fn plain_text_is_unchanged(text in "[^$#\\\\]{0,200}") {
+            prop_assert_eq!(Fixture::new("{}").render(&text), text);
+        }
+    }
+}
