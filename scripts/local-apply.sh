@@ -17,7 +17,7 @@
 # `terraform apply` in the pattern directory is unaffected by anything done here.
 # The emulator's deployments are kept apart from AWS's:
 #   .kstream/tf/<pattern>/<state>/terraform.tfstate   state (-state), never the pattern dir's terraform.tfstate
-#   .kstream/tf/<pattern>/data                         TF_DATA_DIR (providers, modules), not <pattern>/.terraform
+#   .kstream/tf/<pattern>/<state>/data                 TF_DATA_DIR (providers, modules), not <pattern>/.terraform
 #   .kstream/tf/<pattern>/<state>/var-args             the -var/-var-file arguments of the last apply, reused
 #                                                      by destroy/output/vars/plan on the same state
 # <state> is $KSTREAM_LOCAL_STATE (default "default"): independent deployments of one pattern side by side
@@ -69,11 +69,17 @@ state_dir=$work_dir/$state_name
 state_file=$state_dir/terraform.tfstate
 var_args_file=$state_dir/var-args
 
-export TF_DATA_DIR=$work_dir/data
+# One data dir per deployment, so deployments of one pattern never race on `terraform init`. Providers
+# are symlinked from the mirror, or from a shared plugin cache when they come from the registry.
+export TF_DATA_DIR=$state_dir/data
 export TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
 # A TF_CLI_CONFIG_FILE naming a missing file only adds a warning to every run.
 if [ -n "${TF_CLI_CONFIG_FILE:-}" ] && [ ! -f "$TF_CLI_CONFIG_FILE" ]; then unset TF_CLI_CONFIG_FILE; fi
 kstream_default_tf_mirror
+if [ -z "${KSTREAM_TF_MIRROR:-}" ] && [ -z "${TF_PLUGIN_CACHE_DIR:-}" ]; then
+  export TF_PLUGIN_CACHE_DIR=$KSTREAM_STATE_DIR/terraform-plugin-cache
+  mkdir -p "$TF_PLUGIN_CACHE_DIR"
+fi
 kstream_emulator_env
 
 if [ "$cmd" = state-dir ]; then

@@ -25,6 +25,7 @@ kstream_require_terraform
 kstream_default_tf_mirror
 kstream_emulator_env
 tf_timeout=${KSTREAM_TF_TIMEOUT:-900}
+mkdir -p "$KSTREAM_STATE_DIR"
 
 # Which patterns.
 patterns=()
@@ -96,8 +97,10 @@ leftovers() {
 }
 awse() { aws --endpoint-url "$AWS_ENDPOINT_URL" --output json "$@"; }
 
-failed=()
-for pattern in "${patterns[@]}"; do
+# One pattern: apply, smoke, destroy, check. Prints its report; returns 1 on any failure.
+run_pattern() {
+  local pattern=$1 pattern_dir smoke name pt0 dt0 old id prefix ok outputs left remaining in_state
+  local var_args=()
   if [[ "$pattern" == */* ]]; then
     pattern_dir=$pattern
     smoke=${KSTREAM_SMOKE:?a pattern given by path needs KSTREAM_SMOKE}
@@ -121,7 +124,6 @@ for pattern in "${patterns[@]}"; do
   id=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
   export KSTREAM_LOCAL_STATE=test-$id
   prefix=kst$id
-  var_args=()
   # A name prefix of its own, when the pattern takes one (every pattern should: names from a prefix).
   if grep -qE '^variable "name_prefix"' "$pattern_dir"/*.tf; then
     var_args=(-var "name_prefix=$prefix")
@@ -136,9 +138,10 @@ for pattern in "${patterns[@]}"; do
 
   ok=true
   outputs='{}'
-  if ! timeout "$tf_timeout" scripts/local-apply.sh apply "$pattern" "${var_args[@]}" >"$KSTREAM_STATE_DIR/test-emulator-$name.log" 2>&1; then
-    tail -n 40 "$KSTREAM_STATE_DIR/test-emulator-$name.log" >&2
-    echo "FAIL  $pattern: terraform apply to the emulator (log: .kstream/test-emulator-$name.log)"
+  local tf_log=$KSTREAM_STATE_DIR/test-emulator-$name.log
+  if ! timeout "$tf_timeout" scripts/local-apply.sh apply "$pattern" "${var_args[@]}" >"$tf_log" 2>&1; then
+    tail -n 40 "$tf_log"
+    echo "FAIL  $pattern: terraform apply to the emulator (log: ${tf_log#"$KSTREAM_ROOT"/})"
     ok=false
   else
     echo "ok    $pattern: applied in $(($(date +%s) - pt0))s"
@@ -152,7 +155,7 @@ for pattern in "${patterns[@]}"; do
   fi
 
   dt0=$(date +%s)
-  if timeout "$tf_timeout" scripts/local-apply.sh destroy "$pattern" >>"$KSTREAM_STATE_DIR/test-emulator-$name.log" 2>&1; then
+  if timeout "$tf_timeout" scripts/local-apply.sh destroy "$pattern" >>"$tf_log" 2>&1; then
     echo "ok    $pattern: destroyed in $(($(date +%s) - dt0))s"
     left=$(leftovers "$outputs" "$prefix")
     remaining=$(scripts/local-apply.sh state-dir "$pattern")/terraform.tfstate
@@ -166,7 +169,7 @@ for pattern in "${patterns[@]}"; do
     fi
     rm -rf "$(scripts/local-apply.sh state-dir "$pattern")"
   else
-    tail -n 40 "$KSTREAM_STATE_DIR/test-emulator-$name.log" >&2
+    tail -n 40 "$tf_log"
     echo "FAIL  $pattern: terraform destroy (state kept in $(scripts/local-apply.sh state-dir "$pattern"))"
     ok=false
   fi
@@ -175,9 +178,32 @@ for pattern in "${patterns[@]}"; do
   if $ok; then
     log "pattern $pattern passed in $(($(date +%s) - pt0))s"
   else
-    failed+=("$pattern")
+    return 1
   fi
-done
+}
+
+# The patterns run side by side (most of an apply is the provider waiting on the emulator), each
+# reporting into its own file, printed in order when all are done. KSTREAM_EMULATOR_SERIAL=1 runs
+# them one after another with live output.
+failed=()
+if [ "${KSTREAM_EMULATOR_SERIAL:-0}" = 1 ] || [ ${#patterns[@]} -eq 1 ]; then
+  for pattern in "${patterns[@]}"; do
+    run_pattern "$pattern" || failed+=("$pattern")
+  done
+else
+  declare -A pids=()
+  reports=$(mktemp -d)
+  trap 'cleanup_emulator; rm -rf "$reports"' EXIT
+  for pattern in "${patterns[@]}"; do
+    run_pattern "$pattern" >"$reports/$(basename "$pattern").log" 2>&1 &
+    pids[$pattern]=$!
+  done
+  log "running ${#patterns[@]} patterns side by side: ${patterns[*]}"
+  for pattern in "${patterns[@]}"; do
+    wait "${pids[$pattern]}" || failed+=("$pattern")
+    cat "$reports/$(basename "$pattern").log"
+  done
+fi
 
 if [ ${#failed[@]} -gt 0 ]; then
   die "test-emulator: failed: ${failed[*]}"
