@@ -3,11 +3,12 @@ aggregation (mode "aggregate") or one entry per user record (mode "raw"), resend
 failed entries after a 100 ms pause. Same endpoint, records and measurement as
 examples/bench_producer.rs; prints one JSON line.
 
-usage: peer.py ENDPOINT_URL [aggregate|raw] [seconds] [warmup] [record_size] [keys]
+usage: peer.py ENDPOINT_URL [aggregate|raw] [seconds] [warmup] [record_size] [keys] [shards]
 """
 
 import collections
 import json
+import resource
 import sys
 import time
 
@@ -26,6 +27,7 @@ def main():
     warmup = float(sys.argv[4]) if len(sys.argv) > 4 else 3.0
     record_size = int(sys.argv[5]) if len(sys.argv) > 5 else 100
     nkeys = int(sys.argv[6]) if len(sys.argv) > 6 else 16
+    shards = int(sys.argv[7]) if len(sys.argv) > 7 else 1
     client = boto3.client(
         "kinesis",
         endpoint_url=url,
@@ -60,10 +62,13 @@ def main():
     window_start = start + warmup
     window_end = window_start + seconds
     put_records = put_bytes = kinesis_bytes = 0
+    cpu_start = None
     while True:
         now = time.monotonic()
         if now >= window_end:
             break
+        if cpu_start is None and now >= window_start:
+            cpu_start = cpu_seconds()
         batch, size = [], 0
         while len(batch) < MAX_ENTRIES:
             item = retry.popleft() if retry else next_entry()
@@ -86,22 +91,30 @@ def main():
                 kinesis_bytes += len(entry["Data"]) + len(entry["PartitionKey"])
         if failed:
             time.sleep(0.1)
+    cpu = cpu_seconds() - (cpu_start if cpu_start is not None else cpu_seconds())
     elapsed = seconds
     print(
         json.dumps(
             {
                 "impl": "python boto3 + aws_kinesis_agg" if mode == "aggregate" else "python boto3",
                 "mode": mode,
-                "shards": 1,
+                "shards": shards,
                 "record_size": record_size,
                 "seconds": elapsed,
-                "user_records_per_s_per_shard": put_records / elapsed,
-                "user_bytes_per_s_per_shard": put_bytes / elapsed,
-                "fraction_of_1mib": put_bytes / elapsed / (1024 * 1024),
+                "user_records_per_s_per_shard": put_records / elapsed / shards,
+                "user_bytes_per_s_per_shard": put_bytes / elapsed / shards,
+                "fraction_of_1mib": put_bytes / elapsed / shards / (1024 * 1024),
+                "cpu_seconds": cpu,
+                "cpu_ms_per_10k_records": cpu * 1000 / (put_records / 10000) if put_records else None,
                 "wire_efficiency": put_bytes / kinesis_bytes if kinesis_bytes else 0,
             }
         )
     )
+
+
+def cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":

@@ -64,9 +64,10 @@ pub(crate) enum From {
 /// What a shard reader reports.
 enum Event {
     Lines(Vec<String>),
+    /// A shard reached its end; its children with their parents.
     Finished {
         shard: String,
-        children: Vec<String>,
+        children: Vec<(String, Vec<String>)>,
     },
     Failed(miette::Report),
 }
@@ -159,11 +160,7 @@ pub(crate) async fn run(args: Args) -> miette::Result<()> {
             }
             Event::Finished { shard, children } => {
                 finished.insert(shard);
-                for child in children {
-                    let parents = known
-                        .get(&child)
-                        .map(|i| i.parents.clone())
-                        .unwrap_or_default();
+                for (child, parents) in children {
                     if parents
                         .iter()
                         .all(|p| finished.contains(p) || !known.contains_key(p))
@@ -176,12 +173,9 @@ pub(crate) async fn run(args: Args) -> miette::Result<()> {
                         );
                     }
                 }
-                if finished.len() == started.len()
-                    && args.from == From::TrimHorizon
-                    && readers.len() <= 1
-                {
-                    // Every shard read to its end (only possible when all are closed).
-                    let _ = out.flush();
+                if finished.len() == started.len() {
+                    // Every shard read to its end and no child left to read.
+                    break;
                 }
             }
             Event::Failed(e) => {
@@ -329,7 +323,7 @@ async fn read_shard(
                 let children = page
                     .child_shards()
                     .iter()
-                    .map(|c| c.shard_id().to_owned())
+                    .map(|c| (c.shard_id().to_owned(), c.parent_shards().to_vec()))
                     .collect();
                 let _ = tx.send(Event::Finished { shard, children }).await;
                 return;

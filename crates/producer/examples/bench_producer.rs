@@ -4,12 +4,14 @@
 //!
 //! ```text
 //! bench_producer run [--mode aggregate|raw] [--seconds 15] [--warmup 3] [--record-size 100]
-//!                    [--keys 16] [--shards 1]
+//!                    [--keys 16] [--shards 1] [--endpoint URL]
 //! bench_producer serve [--port 0] [--shards 1]   # the endpoint alone, for the Python peer
 //! ```
 //!
 //! `run` prints one JSON line: user records and user bytes per second per shard, measured over
-//! `--seconds` after a `--warmup` that spends the buckets' initial one-second burst.
+//! `--seconds` after a `--warmup` that spends the buckets' initial one-second burst, and the
+//! CPU time the process spent meanwhile. With `--endpoint` the producer talks to an endpoint
+//! started by `serve` in another process, so the CPU time is the producer's alone.
 
 // A benchmark's results are its output.
 #![allow(clippy::print_stdout)]
@@ -34,6 +36,7 @@ struct Options {
     keys: usize,
     shards: usize,
     port: u16,
+    endpoint: Option<String>,
 }
 
 fn options() -> Result<Options, String> {
@@ -47,6 +50,7 @@ fn options() -> Result<Options, String> {
         keys: 16,
         shards: 1,
         port: 0,
+        endpoint: None,
     };
     while let Some(flag) = args.next() {
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
@@ -59,6 +63,7 @@ fn options() -> Result<Options, String> {
             "--keys" => o.keys = value.parse().map_err(|e| bad(&e))?,
             "--shards" => o.shards = value.parse().map_err(|e| bad(&e))?,
             "--port" => o.port = value.parse().map_err(|e| bad(&e))?,
+            "--endpoint" => o.endpoint = Some(value),
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -68,6 +73,11 @@ fn options() -> Result<Options, String> {
 #[tokio::main]
 async fn main() -> Result<(), String> {
     let o = options()?;
+    if o.command == "run"
+        && let Some(url) = &o.endpoint
+    {
+        return run(&o, &client(url), None).await;
+    }
     let fake = FakeKinesis::builder(STREAM)
         .shards(o.shards)
         .enforce_limits(true)
@@ -81,19 +91,54 @@ async fn main() -> Result<(), String> {
             tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
             Ok(())
         }
-        "run" => run(&o, &fake).await,
+        "run" => run(&o, &fake.client(), Some(&fake)).await,
         other => Err(format!("unknown command {other} (run or serve)")),
     }
 }
 
-async fn run(o: &Options, fake: &FakeKinesis) -> Result<(), String> {
+/// A client for an endpoint served by another process.
+fn client(url: &str) -> aws_sdk_kinesis::Client {
+    let config = aws_sdk_kinesis::Config::builder()
+        .behavior_version(aws_sdk_kinesis::config::BehaviorVersion::latest())
+        .region(aws_sdk_kinesis::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_kinesis::config::Credentials::new(
+            "test", "test", None, None, "bench",
+        ))
+        .endpoint_url(url)
+        .build();
+    aws_sdk_kinesis::Client::from_conf(config)
+}
+
+/// User plus system CPU time of this process, from /proc/self/stat (Linux).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the command name (which may hold spaces) start at field 3.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    // utime and stime are fields 14 and 15 (1-based), i.e. 11 and 12 here; 100 ticks/s.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+async fn run(
+    o: &Options,
+    client: &aws_sdk_kinesis::Client,
+    fake: Option<&FakeKinesis>,
+) -> Result<(), String> {
     let config = ProducerConfig::builder()
         .stream_name(STREAM)
         .aggregation_enabled(o.mode == "aggregate")
         .build()
         .map_err(|e| e.to_string())?;
     let producer = std::sync::Arc::new(
-        Producer::new(fake.client(), config)
+        Producer::new(client.clone(), config)
             .await
             .map_err(|e| e.to_string())?,
     );
@@ -119,11 +164,13 @@ async fn run(o: &Options, fake: &FakeKinesis) -> Result<(), String> {
     };
     tokio::time::sleep(Duration::from_secs_f64(o.warmup)).await;
     let before = producer.metrics();
-    let throttled_before = fake.throttled();
+    let throttled_before = fake.map(FakeKinesis::throttled);
+    let cpu_before = cpu_seconds();
     let started = Instant::now();
     tokio::time::sleep(Duration::from_secs_f64(o.seconds)).await;
     let after = producer.metrics();
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_before;
     feeder.abort();
     let shards = o.shards as f64;
     let records = (after.user_records_put - before.user_records_put) as f64 / elapsed / shards;
@@ -145,7 +192,11 @@ async fn run(o: &Options, fake: &FakeKinesis) -> Result<(), String> {
         "fraction_of_1mib": bytes / (1024.0 * 1024.0),
         "kinesis_records_per_s_per_shard": kinesis_records,
         "wire_efficiency": if kinesis_bytes > 0.0 { bytes / kinesis_bytes } else { 0.0 },
-        "throttled_entries_per_s": (fake.throttled() - throttled_before) as f64 / elapsed,
+        "throttled_entries_per_s": fake
+            .zip(throttled_before)
+            .map(|(f, before)| (f.throttled() - before) as f64 / elapsed),
+        "cpu_seconds": cpu,
+        "cpu_ms_per_10k_records": cpu * 1000.0 / (records * shards * elapsed / 10_000.0),
         "retries": after.retries - before.retries,
         "failed": after.user_records_failed,
     });

@@ -231,6 +231,10 @@ pub(crate) struct Pipeline {
     batch: Vec<KRecord>,
     batch_bytes: usize,
     batch_deadline: Option<Instant>,
+    /// When the first record of the pending request joined it.
+    batch_opened: Option<Instant>,
+    /// The last drain stopped at a shard's limiter: records are trickling in as tokens come.
+    limited: bool,
     /// Shards with a request in flight.
     busy: HashSet<ShardId>,
     in_flight: usize,
@@ -290,6 +294,8 @@ impl Pipeline {
             batch: Vec::new(),
             batch_bytes: 0,
             batch_deadline: None,
+            batch_opened: None,
+            limited: false,
             busy: HashSet::new(),
             in_flight: 0,
             completions_tx,
@@ -367,7 +373,7 @@ impl Pipeline {
                 at(d);
             }
         }
-        if let Some(d) = self.batch_deadline
+        if let Some(d) = self.batch_due()
             && self.in_flight < self.config.max_connections
         {
             at(d);
@@ -422,7 +428,7 @@ impl Pipeline {
             self.flush_buffer(&shard);
         }
         self.drain(now);
-        if self.batch_deadline.is_some_and(|d| d <= now) && !self.batch.is_empty() {
+        if self.batch_due().is_some_and(|d| d <= now) && !self.batch.is_empty() {
             self.dispatch(now);
             self.drain(now);
         }
@@ -430,6 +436,19 @@ impl Pipeline {
             for waiter in self.flush_waiters.drain(..) {
                 let _ = waiter.send(());
             }
+        }
+    }
+
+    /// When the pending request is due: when its oldest record is due, except that while a
+    /// limiter holds records back (they arrive one token at a time) the request gathers them for
+    /// up to `record_max_buffered_time` rather than going out with one or two entries.
+    fn batch_due(&self) -> Option<Instant> {
+        let deadline = self.batch_deadline?;
+        match (self.limited, self.batch_opened) {
+            (true, Some(opened)) => {
+                Some(deadline.max(opened + self.config.record_max_buffered_time))
+            }
+            _ => Some(deadline),
         }
     }
 
@@ -561,6 +580,7 @@ impl Pipeline {
     /// Moves Kinesis records from the limiter queues into requests while tokens, request room and
     /// connections allow.
     fn drain(&mut self, now: Instant) {
+        self.limited = false;
         let shards: Vec<Option<ShardId>> = self
             .queues
             .iter()
@@ -598,9 +618,13 @@ impl Pipeline {
                 if let Some(limiter) = &mut queue.limiter
                     && !limiter.try_take(size, now)
                 {
+                    self.limited = true;
                     break;
                 }
                 let record = queue.queue.pop_front().expect("front exists");
+                if self.batch.is_empty() {
+                    self.batch_opened = Some(now);
+                }
                 self.batch_bytes += size;
                 self.batch_deadline = Some(
                     self.batch_deadline
@@ -623,6 +647,7 @@ impl Pipeline {
         let mut batch = std::mem::take(&mut self.batch);
         self.batch_bytes = 0;
         self.batch_deadline = None;
+        self.batch_opened = None;
         self.in_flight += 1;
         let mut entries = Vec::with_capacity(batch.len());
         for record in &mut batch {
