@@ -73,12 +73,17 @@ pub async fn read(lambda: &aws_sdk_lambda::Client) -> Result<Deployed> {
         }
     }
     for name in names {
-        let out = lambda
-            .get_function()
-            .function_name(&name)
-            .send()
-            .await
-            .map_err(|e| Error::aws("Lambda.GetFunction", e))?;
+        let out = match lambda.get_function().function_name(&name).send().await {
+            Ok(out) => out,
+            // Deleted between the listing and now: it is simply not deployed any more.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                continue;
+            }
+            Err(e) => return Err(Error::aws("Lambda.GetFunction", e)),
+        };
         let Some(config) = out.configuration() else {
             continue;
         };

@@ -541,3 +541,35 @@ async fn a_changed_retry_count_is_observed() {
     assert_eq!(case.seen().len(), 2 + 4);
     case.cleanup().await;
 }
+
+#[tokio::test]
+#[ignore = "needs the emulator: run by scripts/test-e2e.sh"]
+async fn stopping_finishes_the_invocation_in_flight_and_saves_its_checkpoint() {
+    let case = Case::new(10, false, |m| m.batch_size(10)).await;
+    let seq = case.put(json!({ "act": "sleep", "ms": 1500 })).await;
+    let running = case.start().await;
+    wait_for("the invocation to start", WAIT, || case.seen().len() == 1).await;
+    let status = running.status.clone();
+    running.stop().await; // returns only when the plane has stopped
+    let m = status.report("stopped").mappings.remove(0);
+    assert_eq!(
+        (m.invocations, m.records_done),
+        (1, 1),
+        "the sleeping invocation finished"
+    );
+    let checkpoints: Value = serde_json::from_slice(
+        &std::fs::read(
+            case.dir
+                .path()
+                .join(format!("state/checkpoints/{}.json", case.uuid)),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(checkpoints["shards"]["shardId-000000000000"], seq.as_str());
+    let status: Value =
+        serde_json::from_slice(&std::fs::read(case.dir.path().join("state/status.json")).unwrap())
+            .unwrap();
+    assert_eq!(status["state"], "stopped");
+    case.cleanup().await;
+}
