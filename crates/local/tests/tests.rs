@@ -4,5 +4,6 @@
 mod apigw_emulator;
 mod apigw_lambda;
 mod common;
+mod firehose_emulator;
 mod mappings;
 mod runtime_host;

@@ -263,15 +263,22 @@ impl FirehoseDelivery {
         let mut tasks = Vec::new();
         for config in configs {
             tracing::info!(delivery_stream = %config.name, source = %config.source_stream_arn, bucket = %config.bucket, "firehose delivery started");
+            let name = config.name.clone();
             let worker = Worker::new(self, config)?;
-            tasks.push(tokio::spawn(worker.run(rx.clone())));
+            let rx = rx.clone();
+            tasks.push(tokio::spawn(async move {
+                let result = worker.run(rx).await;
+                if let Err(e) = &result {
+                    tracing::error!(delivery_stream = %name, error = %e, "firehose delivery stopped");
+                }
+                result
+            }));
         }
         shutdown.await;
         let _ = tx.send(true);
         for t in tasks {
             match t.await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::error!(error = %e, "firehose delivery stopped"),
+                Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "firehose delivery task panicked"),
             }
         }
@@ -397,13 +404,20 @@ impl Worker {
     }
 
     async fn open_shards(&mut self) -> Result<()> {
-        let stream_arn = self.cfg.source_stream_arn.clone();
+        // By name: moto's shard iterators only carry the stream name when the iterator was asked
+        // for by name (AWS accepts both).
+        let stream = self
+            .cfg
+            .source_stream_arn
+            .rsplit_once(":stream/")
+            .map_or(self.cfg.source_stream_arn.as_str(), |(_, n)| n)
+            .to_owned();
         let mut next: Option<String> = None;
         let mut ids = Vec::new();
         loop {
             let req = match &next {
                 Some(token) => self.kinesis.list_shards().next_token(token),
-                None => self.kinesis.list_shards().stream_arn(&stream_arn),
+                None => self.kinesis.list_shards().stream_name(&stream),
             };
             let out = req
                 .send()
@@ -420,7 +434,7 @@ impl Worker {
             let mut req = self
                 .kinesis
                 .get_shard_iterator()
-                .stream_arn(&stream_arn)
+                .stream_name(&stream)
                 .shard_id(&id);
             req = match (&checkpoint, self.cfg.created) {
                 (Some(seq), _) => req
@@ -477,7 +491,7 @@ impl Worker {
                     Bytes::copy_from_slice(r.data().as_ref()),
                 ) {
                     let record = SourceRecord {
-                        record_id: SourceRecord::make_id(&seq, sub.sub_sequence_number),
+                        record_id: SourceRecord::make_id(&shard_id, &seq, sub.sub_sequence_number),
                         data: sub.data,
                         arrival_ms,
                         shard_id: shard_id.clone(),

@@ -34,9 +34,10 @@ pub struct SourceRecord {
 }
 
 impl SourceRecord {
-    /// Firehose-style record id: the sequence number and the subsequence number.
-    pub fn make_id(sequence_number: &str, subsequence_number: u64) -> String {
-        format!("{sequence_number}{subsequence_number:012}")
+    /// A record id unique within the delivery stream: shard, sequence number and subsequence
+    /// number (sequence numbers are only unique per shard on some emulators).
+    pub fn make_id(shard_id: &str, sequence_number: &str, subsequence_number: u64) -> String {
+        format!("{shard_id}-{sequence_number}-{subsequence_number:012}")
     }
 }
 
@@ -250,7 +251,14 @@ mod tests {
             r["kinesisRecordMetadata"]["approximateArrivalTimestamp"],
             1_772_874_304_123_i64
         );
-        assert_eq!(SourceRecord::make_id("4960", 2), "4960000000000002");
+        assert_eq!(
+            SourceRecord::make_id("shardId-000000000001", "4960", 2),
+            "shardId-000000000001-4960-000000000002"
+        );
+        assert_ne!(
+            SourceRecord::make_id("shardId-000000000000", "1", 0),
+            SourceRecord::make_id("shardId-000000000001", "1", 0)
+        );
     }
 
     #[test]

@@ -1,0 +1,338 @@
+//! Firehose delivery on the emulator, with the real `firehose-transform` binary.
+//!
+//! Needs the emulator and the transform built for this machine (`cargo build -p
+//! firehose-transform`, or `KSTREAM_FIREHOSE_TRANSFORM=<path>`): run by scripts/test-e2e.sh
+//! (`cargo test -- --ignored`).
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use aws_sdk_firehose::types::{
+    BufferingHints, CompressionFormat, DeliveryStreamType, DynamicPartitioningConfiguration,
+    ExtendedS3DestinationConfiguration, KinesisStreamSourceConfiguration, ProcessingConfiguration,
+    Processor, ProcessorParameter, ProcessorParameterName, ProcessorType, RetryOptions,
+};
+use aws_sdk_kinesis::primitives::Blob;
+use base64::Engine as _;
+use kstream_local::firehose::FirehoseDelivery;
+use kstream_local::runtime::{FunctionHost, FunctionSpec};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+use crate::common::{Emulator, emulator};
+
+const ERROR_PREFIX: &str = "errors/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/!{firehose:error-output-type}";
+
+/// The transform built for this machine.
+fn transform_binary() -> PathBuf {
+    if let Ok(p) = std::env::var("KSTREAM_FIREHOSE_TRANSFORM") {
+        return PathBuf::from(p);
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    for profile in ["release", "debug"] {
+        let p = target.join(profile).join("firehose-transform");
+        if p.exists() {
+            return p;
+        }
+    }
+    panic!(
+        "the firehose-transform binary is not built: run `cargo build -p firehose-transform` (or set KSTREAM_FIREHOSE_TRANSFORM)"
+    );
+}
+
+fn s3(emu: &Emulator) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&emu.sdk)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+fn param(name: ProcessorParameterName, value: &str) -> ProcessorParameter {
+    ProcessorParameter::builder()
+        .parameter_name(name)
+        .parameter_value(value)
+        .build()
+        .unwrap()
+}
+
+/// A delivery stream like pattern 3's with dynamic partitioning by ticker from the transform.
+async fn delivery_stream(
+    emu: &Emulator,
+    stream_arn: &str,
+    bucket: &str,
+    function_arn: &str,
+) -> String {
+    let name = format!("{}-delivery", emu.prefix);
+    let role = "arn:aws:iam::123456789012:role/firehose";
+    let lambda = Processor::builder()
+        .r#type(ProcessorType::Lambda)
+        .parameters(param(
+            ProcessorParameterName::LambdaArn,
+            &format!("{function_arn}:$LATEST"),
+        ))
+        .parameters(param(ProcessorParameterName::BufferSizeInMb, "0.2"))
+        .parameters(param(ProcessorParameterName::BufferIntervalInSeconds, "60"))
+        .build()
+        .unwrap();
+    let dest = ExtendedS3DestinationConfiguration::builder()
+        .role_arn(role)
+        .bucket_arn(format!("arn:aws:s3:::{bucket}"))
+        .prefix("data/ticker=!{partitionKeyFromLambda:ticker}/year=!{timestamp:yyyy}/")
+        .error_output_prefix(ERROR_PREFIX)
+        .buffering_hints(
+            BufferingHints::builder()
+                .size_in_mbs(64)
+                .interval_in_seconds(60)
+                .build(),
+        )
+        .compression_format(CompressionFormat::Gzip)
+        .dynamic_partitioning_configuration(
+            DynamicPartitioningConfiguration::builder()
+                .enabled(true)
+                .retry_options(RetryOptions::builder().duration_in_seconds(300).build())
+                .build(),
+        )
+        .processing_configuration(
+            ProcessingConfiguration::builder()
+                .enabled(true)
+                .processors(lambda)
+                .build(),
+        )
+        .build()
+        .unwrap();
+    aws_sdk_firehose::Client::new(&emu.sdk)
+        .create_delivery_stream()
+        .delivery_stream_name(&name)
+        .delivery_stream_type(DeliveryStreamType::KinesisStreamAsSource)
+        .kinesis_stream_source_configuration(
+            KinesisStreamSourceConfiguration::builder()
+                .kinesis_stream_arn(stream_arn)
+                .role_arn(role)
+                .build()
+                .unwrap(),
+        )
+        .extended_s3_destination_configuration(dest)
+        .send()
+        .await
+        .unwrap();
+    name
+}
+
+/// Every object in the bucket: key → decompressed lines.
+async fn objects(s3: &aws_sdk_s3::Client, bucket: &str) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    let list = s3.list_objects_v2().bucket(bucket).send().await.unwrap();
+    for o in list.contents() {
+        let key = o.key().unwrap().to_owned();
+        let body = s3
+            .get_object()
+            .bucket(bucket)
+            .key(&key)
+            .send()
+            .await
+            .unwrap();
+        let bytes = body.body.collect().await.unwrap().into_bytes();
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_string(&mut text)
+            .unwrap();
+        out.insert(key, text.lines().map(str::to_owned).collect());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the emulator: run by scripts/test-e2e.sh"]
+async fn records_land_under_their_partitions_and_poison_under_the_error_prefix() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("kstream_local=info"))
+        .with_test_writer()
+        .try_init();
+    let emu = emulator().await;
+    let binary = transform_binary();
+    let (stream, stream_arn) = emu.stream(2).await;
+    let s3 = s3(&emu);
+    let bucket = format!("{}-out", emu.prefix);
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let function = format!("{}-transform", emu.prefix);
+    let function_arn = format!("arn:aws:lambda:us-east-1:123456789012:function:{function}");
+    let delivery = delivery_stream(&emu, &stream_arn, &bucket, &function_arn).await;
+
+    // 20 plain records, 2 poison records, and one KPL aggregate of 3 user records: 25 in all.
+    let mut expected: BTreeMap<String, usize> = BTreeMap::new();
+    for i in 0..20 {
+        let ticker = if i % 5 < 3 { "AMZN" } else { "MSFT" };
+        *expected.entry(ticker.to_owned()).or_default() += 1;
+        emu.put(
+            &stream,
+            &format!("pk{i}"),
+            &format!(r#"{{"ticker":"{ticker}","price":{i}.5,"extra":true}}"#),
+        )
+        .await;
+    }
+    for i in 0..2 {
+        emu.put(&stream, &format!("bad{i}"), &format!("not json {i}"))
+            .await;
+    }
+    let subs: Vec<_> = (0..3)
+        .map(|i| {
+            kstream_kpl::UserRecord::new(
+                format!("agg{i}"),
+                format!(r#"{{"ticker":"INTC","price":{i}}}"#),
+            )
+        })
+        .collect();
+    expected.insert("INTC".to_owned(), 3);
+    emu.kinesis
+        .put_record()
+        .stream_name(&stream)
+        .partition_key("a")
+        .data(Blob::new(kstream_kpl::encode(&subs)))
+        .send()
+        .await
+        .unwrap();
+
+    let host = FunctionHost::builder().build();
+    let mut spec = FunctionSpec::new(&function, binary);
+    spec.timeout = Duration::from_secs(30);
+    spec.environment.insert(
+        "TEMPLATE".into(),
+        r#"{"ticker": {{ticker}}, "price": {{price}}}"#.into(),
+    );
+    spec.environment
+        .insert("PARTITION_KEYS".into(), r#"{"ticker":"{{ticker}}"}"#.into());
+    host.register(spec);
+
+    let state = tempfile::tempdir().unwrap();
+    let run = |host: FunctionHost| {
+        FirehoseDelivery::builder(&emu.sdk, host)
+            .only([delivery.clone()])
+            .state_dir(state.path())
+            .poll_interval(Duration::from_millis(200))
+            .max_buffer_interval(Duration::from_secs(1))
+            .build()
+    };
+    let fh = run(host.clone());
+    let stats = fh.stats();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn({
+        let fh = fh.clone();
+        async move {
+            fh.run(async {
+                let _ = stopped.await;
+            })
+            .await
+        }
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    while !(stats.records_read.load(Ordering::Relaxed) >= 25
+        && stats.records_delivered.load(Ordering::Relaxed)
+            + stats.records_failed.load(Ordering::Relaxed)
+            >= 25)
+    {
+        assert!(
+            !task.is_finished(),
+            "the delivery stopped early: {:?}",
+            stats.snapshot()
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out: (read, delivered, dropped, failed, objects) = {:?}",
+            stats.snapshot()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+    let (read, delivered, dropped, failed, _) = stats.snapshot();
+    let objs = objects(&s3, &bucket).await;
+    let error_lines: Vec<&String> = objs
+        .iter()
+        .filter(|(k, _)| k.starts_with("errors/"))
+        .flat_map(|(_, l)| l)
+        .collect();
+    assert_eq!(
+        (read, delivered, dropped, failed),
+        (25, 23, 0, 2),
+        "none lost; error records: {error_lines:#?}"
+    );
+
+    let year = chrono::Utc::now().format("%Y").to_string();
+    let name = regex::Regex::new(&format!(
+        r"{delivery}-1-\d{{4}}-\d{{2}}-\d{{2}}-\d{{2}}-\d{{2}}-\d{{2}}-[0-9a-f-]{{36}}\.gz$"
+    ))
+    .unwrap();
+    let mut got: BTreeMap<String, usize> = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (key, lines) in &objs {
+        assert!(name.is_match(key), "Firehose object name: {key}");
+        if let Some(rest) = key.strip_prefix("data/ticker=") {
+            let ticker = rest.split('/').next().unwrap();
+            assert!(rest.starts_with(&format!("{ticker}/year={year}/")), "{key}");
+            for line in lines {
+                let v: Value = serde_json::from_str(line).unwrap();
+                assert_eq!(
+                    v["ticker"], ticker,
+                    "record in its ticker's partition: {line}"
+                );
+                assert!(v.get("extra").is_none(), "the template was applied: {line}");
+                *got.entry(ticker.to_owned()).or_default() += 1;
+            }
+        } else {
+            assert!(key.starts_with(&format!("errors/year={year}/")), "{key}");
+            assert!(key.contains("/processing-failed"), "{key}");
+            errors.extend(
+                lines
+                    .iter()
+                    .map(|l| serde_json::from_str::<Value>(l).unwrap()),
+            );
+        }
+    }
+    assert_eq!(got, expected, "every good record under its partition");
+    assert_eq!(errors.len(), 2);
+    let mut raw: Vec<String> = errors
+        .iter()
+        .map(|e| {
+            assert_eq!(e["errorCode"], "Lambda.ProcessingFailedStatus");
+            assert_eq!(e["lambdaArn"], format!("{function_arn}:$LATEST"));
+            assert!(e["attemptsMade"].as_u64().unwrap() >= 1);
+            assert!(e["arrivalTimestamp"].as_i64().unwrap() > 0);
+            assert!(
+                e["attemptEndingTimestamp"].as_i64().unwrap()
+                    >= e["arrivalTimestamp"].as_i64().unwrap()
+            );
+            assert!(
+                e["errorMessage"]
+                    .as_str()
+                    .unwrap()
+                    .contains("ProcessingFailed")
+            );
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(e["rawData"].as_str().unwrap())
+                .unwrap();
+            String::from_utf8(bytes).unwrap()
+        })
+        .collect();
+    raw.sort();
+    assert_eq!(
+        raw,
+        ["not json 0", "not json 1"],
+        "poison records kept as they were sent"
+    );
+
+    // A restart resumes after the checkpoints: nothing is read or written again.
+    let fh2 = run(host.clone());
+    let stats2 = fh2.stats();
+    fh2.run(tokio::time::sleep(Duration::from_secs(2)))
+        .await
+        .unwrap();
+    assert_eq!(stats2.snapshot(), (0, 0, 0, 0, 0));
+    assert_eq!(objects(&s3, &bucket).await.len(), objs.len());
+    host.shutdown().await;
+}
