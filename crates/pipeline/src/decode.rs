@@ -71,7 +71,7 @@ pub fn json_type_name(value: &Value) -> &'static str {
     }
 }
 
-fn json_error(e: &serde_json::Error) -> DecodeError {
+pub(crate) fn json_error(e: &serde_json::Error) -> DecodeError {
     // serde_json's Display appends " at line L column C"; keep the bare message and
     // report the position in our own fields.
     let full = e.to_string();

@@ -11,6 +11,7 @@
 //! - [`emf`]: CloudWatch embedded metric format documents, one per invocation.
 //! - [`template`]: Handlebars templates compiled once, values encoded for their JSON context.
 //! - [`flatten`]: nested JSON to `a.b.c` keys.
+//! - [`raw`]: records read as borrowed JSON text (the fast path of plain templates).
 //! - [`transform`]: the Firehose record transform (decode, flatten, filter, template,
 //!   validate, delimit, partition keys).
 //! - [`error`]: the crate's error types.
@@ -42,6 +43,7 @@ pub mod emf;
 pub mod error;
 pub mod flatten;
 pub mod outcome;
+pub mod raw;
 pub mod template;
 pub mod transform;
 

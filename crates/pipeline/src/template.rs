@@ -74,8 +74,10 @@ use handlebars::{
     RenderError, RenderErrorReason, ScopedJson,
 };
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::error::{TemplateError, TransformError};
+use crate::raw::{self, RawRecord};
 
 /// What a template produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -207,6 +209,38 @@ impl Templates {
             self.json.remove(name);
         }
         self.registry.register_template(name, template);
+        Ok(())
+    }
+
+    /// Whether template `name` is made only of text and field substitutions, so
+    /// [`render_raw`](Self::render_raw) can render it.
+    pub fn has_plan(&self, name: &str) -> bool {
+        self.plans.contains_key(name)
+    }
+
+    /// Renders template `name`, which must have a plan ([`has_plan`](Self::has_plan)),
+    /// from a record read as JSON text (no `Value` built); appends to `out`. JSON
+    /// templates come out validated and compact, as with [`render_to`](Self::render_to).
+    ///
+    /// # Errors
+    /// As [`render_to`](Self::render_to); [`TransformError::Render`] if `name` has no plan.
+    pub fn render_raw(
+        &self,
+        name: &str,
+        record: &RawRecord<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), TransformError> {
+        let start = out.len();
+        let plan = self.plans.get(name).ok_or_else(|| TransformError::Render {
+            template: name.to_owned(),
+            message: "template has no direct plan".to_owned(),
+        })?;
+        plan.render_raw(name, record, out)?;
+        if self.json.contains(name) && !plan.prevalidated {
+            let compact = compact_json(&out[start..])?;
+            out.truncate(start);
+            out.extend_from_slice(&compact);
+        }
         Ok(())
     }
 
@@ -831,6 +865,37 @@ impl Plan {
         Ok(())
     }
 
+    fn render_raw(
+        &self,
+        tname: &str,
+        record: &RawRecord<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), TransformError> {
+        for piece in &self.pieces {
+            match piece {
+                Piece::Text(text) => out.extend_from_slice(text.as_bytes()),
+                Piece::Field {
+                    path,
+                    raw,
+                    encoding,
+                } => {
+                    let value = record.get(path).ok_or_else(|| TransformError::Render {
+                        template: tname.to_owned(),
+                        message: format!("the record has no field `{raw}` (strict mode)"),
+                    })?;
+                    encode_raw(*encoding, value, out).map_err(|e| match e {
+                        TransformError::Render { message, .. } => TransformError::Render {
+                            template: tname.to_owned(),
+                            message,
+                        },
+                        other => other,
+                    })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn render(&self, tname: &str, data: &Value, out: &mut Vec<u8>) -> Result<(), TransformError> {
         for piece in &self.pieces {
             match piece {
@@ -908,6 +973,40 @@ pub fn compact_json(rendered: &[u8]) -> Result<Vec<u8>, TransformError> {
         }
     }
     Ok(out)
+}
+
+/// [`encode`] for a value given as JSON text: the same JSON, copied rather than rebuilt.
+fn encode_raw(
+    encoding: Encoding,
+    value: &RawValue,
+    out: &mut Vec<u8>,
+) -> Result<(), TransformError> {
+    let text = value.get();
+    match (encoding, raw::kind(value)) {
+        (Encoding::JsonValue, raw::Kind::Container) | (Encoding::Raw, raw::Kind::Container) => {
+            raw::compact_into(text.as_bytes(), out);
+        }
+        (Encoding::JsonValue, _) => out.extend_from_slice(text.as_bytes()),
+        // a JSON string's content is already escaped as string content
+        (Encoding::JsonString, raw::Kind::String) => {
+            out.extend_from_slice(&text.as_bytes()[1..text.len() - 1]);
+        }
+        (Encoding::JsonString | Encoding::Raw, raw::Kind::Null) => {}
+        (Encoding::JsonString, raw::Kind::Container) => {
+            let mut compact = Vec::with_capacity(text.len());
+            raw::compact_into(text.as_bytes(), &mut compact);
+            let compact = String::from_utf8(compact).map_err(|e| TransformError::Render {
+                template: String::new(),
+                message: e.to_string(),
+            })?;
+            write_escaped(&compact, out);
+        }
+        (Encoding::Raw, raw::Kind::String) => out.put(&raw::string_value(value)?),
+        (Encoding::JsonString | Encoding::Raw, raw::Kind::Other) => {
+            out.extend_from_slice(text.as_bytes());
+        }
+    }
+    Ok(())
 }
 
 /// Handlebars' path lookup: object members by name, array elements by index.

@@ -42,6 +42,7 @@ use serde_json::Value;
 use crate::decode::decode_json;
 use crate::error::{ConfigError, TemplateError, TransformError};
 use crate::flatten::{DEFAULT_SEPARATOR, flatten};
+use crate::raw::RawRecord;
 use crate::template::{OutputFormat, Templates};
 
 const TEMPLATE: &str = "TEMPLATE";
@@ -67,6 +68,9 @@ pub struct Transform {
     flatten: Option<String>,
     newline: bool,
     partition_keys: Vec<(String, String)>,
+    /// Every template has a direct plan and nothing needs a decoded `Value`: records are
+    /// read as JSON text ([`crate::raw`]).
+    direct: bool,
 }
 
 /// Builder for [`Transform`].
@@ -165,7 +169,13 @@ impl TransformBuilder {
             templates.add(&template_name, source, OutputFormat::Text)?;
             partition_keys.push((name.clone(), template_name));
         }
+        let direct = self.template.is_some()
+            && !self.flatten
+            && templates.has_plan(TEMPLATE)
+            && (self.filter.is_none() || templates.has_plan(FILTER))
+            && partition_keys.iter().all(|(_, t)| templates.has_plan(t));
         Ok(Transform {
+            direct,
             templates,
             has_template: self.template.is_some(),
             has_filter: self.filter.is_some(),
@@ -270,6 +280,12 @@ impl Transform {
         Ok(builder.build()?)
     }
 
+    /// Whether records are read as JSON text, without building a `Value` (every template
+    /// is text and field substitutions, no flattening).
+    pub fn is_direct(&self) -> bool {
+        self.direct
+    }
+
     /// The output format.
     pub fn output_format(&self) -> OutputFormat {
         self.output
@@ -280,6 +296,9 @@ impl Transform {
     /// # Errors
     /// [`TransformError`]: the record fails (`ProcessingFailed`).
     pub fn apply(&self, input: &[u8]) -> Result<Option<Transformed>, TransformError> {
+        if self.direct {
+            return self.apply_direct(input);
+        }
         let mut value = decode_json(input)?;
         if let Some(separator) = &self.flatten {
             value = flatten(value, separator)?;
@@ -324,14 +343,33 @@ impl Transform {
         for (name, template) in &self.partition_keys {
             let mut key = Vec::new();
             self.templates.render_to(template, &context, &mut key)?;
-            if key.is_empty() {
-                return Err(TransformError::EmptyPartitionKey { name: name.clone() });
+            partition_keys.push((name.clone(), partition_key(name, template, key)?));
+        }
+        Ok(Some(Transformed {
+            data,
+            partition_keys,
+        }))
+    }
+
+    /// [`apply`](Self::apply) for templates of text and field substitutions only: the
+    /// record is read as JSON text, no `Value` is built.
+    fn apply_direct(&self, input: &[u8]) -> Result<Option<Transformed>, TransformError> {
+        let record = RawRecord::parse(input)?;
+        if self.has_filter {
+            let mut verdict = Vec::new();
+            self.templates.render_raw(FILTER, &record, &mut verdict)?;
+            if !truthy(&verdict) {
+                return Ok(None);
             }
-            let key = String::from_utf8(key).map_err(|e| TransformError::Render {
-                template: template.clone(),
-                message: e.to_string(),
-            })?;
-            partition_keys.push((name.clone(), key));
+        }
+        let mut data = Vec::with_capacity(input.len() + 16);
+        self.templates.render_raw(TEMPLATE, &record, &mut data)?;
+        self.delimit(&mut data);
+        let mut partition_keys = Vec::with_capacity(self.partition_keys.len());
+        for (name, template) in &self.partition_keys {
+            let mut key = Vec::new();
+            self.templates.render_raw(template, &record, &mut key)?;
+            partition_keys.push((name.clone(), partition_key(name, template, key)?));
         }
         Ok(Some(Transformed {
             data,
@@ -344,6 +382,19 @@ impl Transform {
             data.push(b'\n');
         }
     }
+}
+
+/// A rendered partition key: non-empty UTF-8.
+fn partition_key(name: &str, template: &str, key: Vec<u8>) -> Result<String, TransformError> {
+    if key.is_empty() {
+        return Err(TransformError::EmptyPartitionKey {
+            name: name.to_owned(),
+        });
+    }
+    String::from_utf8(key).map_err(|e| TransformError::Render {
+        template: template.to_owned(),
+        message: e.to_string(),
+    })
 }
 
 fn parse_bool(var: &'static str, value: String) -> Result<bool, ConfigError> {
@@ -614,5 +665,55 @@ mod tests {
             .unwrap();
         let v: Value = serde_json::from_slice(&out.data).unwrap();
         assert_eq!(v, json!({"name": "Zoë \"Z\"\n", "quoted": "<Zoë \"Z\"\n>"}));
+    }
+
+    /// The direct path (records as JSON text) and the `Value` path (forced here by a
+    /// filter block the plan cannot take) give the same JSON and the same errors.
+    #[test]
+    fn direct_and_value_paths_agree() {
+        let templates = [
+            SEED_TEMPLATE,
+            r#"{"s": "<{{data}}>", "n": {{b}}, "o": {{o}}, "in": "{{o}}", "t": {{{data}}}}"#,
+        ];
+        let records: [&[u8]; 7] = [
+            SEED_INPUT.as_bytes(),
+            br#"{"reading date":"x","data":"q\"\\\n\u00e9\/","b":1e2,"c":-0.5,"o":{ "k" : [ 1 , "a b" ] }}"#,
+            br#"{"reading date":"x","data":"plain","b":true,"c":null,"o":null}"#,
+            br#"{"reading date":"x","data":"d","b":1,"c":2,"o":[ ]}"#,
+            br#"{"data":"no date","b":1,"c":2,"o":1}"#,
+            b"{\"reading date\": \"x\", \"data\": \"\xff\"}",
+            br#"{"reading date": "x""#,
+        ];
+        for template in templates {
+            let direct = Transform::builder()
+                .template(template)
+                .partition_key("k", "{{data}}")
+                .build()
+                .unwrap();
+            let interpreted = Transform::builder()
+                .template(template)
+                .partition_key("k", "{{data}}")
+                .filter("{{#if 1}}1{{/if}}")
+                .build()
+                .unwrap();
+            assert!(direct.is_direct() && !interpreted.is_direct());
+            for record in records {
+                let a = direct.apply(record);
+                let b = interpreted.apply(record);
+                match (&a, &b) {
+                    (Ok(Some(a)), Ok(Some(b))) => {
+                        let va: Value = serde_json::from_slice(&a.data).unwrap_or(Value::Null);
+                        let vb: Value = serde_json::from_slice(&b.data).unwrap_or(Value::Null);
+                        assert_eq!(va, vb, "{template} / {}", String::from_utf8_lossy(record));
+                        assert_eq!(a.partition_keys, b.partition_keys);
+                        assert!(
+                            a.data.ends_with(b"\n") && !a.data[..a.data.len() - 1].contains(&b'\n')
+                        );
+                    }
+                    (Err(a), Err(b)) => assert_eq!(a.kind(), b.kind(), "{a} / {b}"),
+                    _ => panic!("{template}: {a:?} vs {b:?}"),
+                }
+            }
+        }
     }
 }
