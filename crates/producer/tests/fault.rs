@@ -125,9 +125,11 @@ async fn only_throttled_entries_are_resent() {
         })
         .start()
         .await;
-    // No aggregation, so entries are user records and easy to follow.
+    // No aggregation, so entries are user records and easy to follow; a long linger, so the six
+    // records surely share the first request.
     let config = fast_config(STREAM)
         .aggregation_enabled(false)
+        .record_max_buffered_time(Duration::from_millis(300))
         .build()
         .unwrap();
     let producer = Producer::new(fake.client(), config).await.unwrap();
@@ -226,8 +228,10 @@ async fn timed_out_requests_are_retried() {
         })
         .start()
         .await;
+    // A long linger, so the thirty records surely share one aggregate.
     let config = fast_config(STREAM)
         .request_timeout(Duration::from_millis(300))
+        .record_max_buffered_time(Duration::from_millis(300))
         .build()
         .unwrap();
     let producer = Producer::new(fake.client(), config).await.unwrap();
