@@ -67,6 +67,10 @@ struct UpArgs {
     /// No live status line on stderr.
     #[arg(long)]
     no_status_line: bool,
+    /// Log format (AWS_LAMBDA_LOG_FORMAT) for functions whose logging config the emulator does
+    /// not report (moto keeps none); the pattern modules deploy JSON.
+    #[arg(long, value_parser = ["JSON", "Text"])]
+    log_format: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -249,6 +253,9 @@ async fn run_up(args: UpArgs) -> miette::Result<()> {
             poll_interval: Duration::from_millis(args.poll_interval_ms),
             ..RunnerOptions::default()
         });
+    if let Some(format) = &args.log_format {
+        builder = builder.default_log_format(format);
+    }
     if !args.no_api {
         builder = builder.api_addr(SocketAddr::new(
             IpAddr::V4(Ipv4Addr::LOCALHOST),

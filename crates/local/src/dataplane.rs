@@ -27,6 +27,7 @@ pub struct DataPlaneBuilder {
     function_env: BTreeMap<String, String>,
     aws_env: Option<AwsEnv>,
     api_addr: Option<SocketAddr>,
+    default_log_format: Option<String>,
 }
 
 impl Default for DataPlaneBuilder {
@@ -40,6 +41,7 @@ impl Default for DataPlaneBuilder {
             function_env: BTreeMap::new(),
             aws_env: None,
             api_addr: None,
+            default_log_format: None,
         }
     }
 }
@@ -87,6 +89,13 @@ impl DataPlaneBuilder {
         self
     }
 
+    /// `AWS_LAMBDA_LOG_FORMAT` (`JSON` or `Text`) for functions whose logging config the
+    /// emulator does not report (moto keeps none). By default unset: the runtime's default, text.
+    pub fn default_log_format(mut self, format: impl Into<String>) -> Self {
+        self.default_log_format = Some(format.into());
+        self
+    }
+
     /// Serve the deployed REST APIs (the [`apigw`](crate::apigw) executor) on this address
     /// (port 0 picks a free one). By default the APIs are not served.
     pub fn api_addr(mut self, addr: SocketAddr) -> Self {
@@ -118,6 +127,9 @@ impl DataPlaneBuilder {
                 Some(binary) => {
                     let mut spec = function.spec.clone();
                     spec.binary = binary;
+                    if spec.log_format.is_none() {
+                        spec.log_format.clone_from(&self.default_log_format);
+                    }
                     tracing::info!(function = %spec.name, binary = %spec.binary.display(), "function registered");
                     host.register(spec);
                 }
