@@ -179,7 +179,14 @@ if enc=$(awse s3api get-bucket-encryption --bucket "$bucket" 2>&1); then
 else
   fail "default encryption set" "$enc"
 fi
-if bp=$(awse s3api get-bucket-policy --bucket "$bucket" --query Policy --output text 2>&1); then
+if [ "$(var bucket_tls_only_policy)" = false ]; then
+  # Only for the emulator (plain HTTP): see var.bucket_tls_only_policy.
+  if awse s3api get-bucket-policy --bucket "$bucket" >/dev/null 2>&1; then
+    fail "no bucket policy (var.bucket_tls_only_policy = false)"
+  else
+    pass "no TLS-only bucket policy (var.bucket_tls_only_policy = false, emulator only)"
+  fi
+elif bp=$(awse s3api get-bucket-policy --bucket "$bucket" --query Policy --output text 2>&1); then
   check_json "bucket policy denies requests without TLS" "$bp" \
     "[.Statement[] | select(.Effect == \"Deny\" and .Condition.Bool[\"aws:SecureTransport\"] == \"false\" and (.Resource | index(\"$bucket_arn/*\") != null))] | length == 1"
 else

@@ -51,6 +51,7 @@ module "bucket" {
   versioning_enabled         = var.bucket_versioning
   enable_intelligent_tiering = true
   force_destroy              = var.force_destroy
+  tls_only_policy            = var.bucket_tls_only_policy
 }
 
 ################################################################################

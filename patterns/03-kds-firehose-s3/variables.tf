@@ -392,6 +392,17 @@ variable "force_destroy" {
   }
 }
 
+variable "bucket_tls_only_policy" {
+  description = "Whether the output bucket's policy denies requests without TLS. Default true; false only on a local emulator that serves plain HTTP and enforces the deny (moto then refuses every object write, so `kstream local` could not deliver)."
+  type        = bool
+  default     = true
+
+  validation {
+    condition     = var.bucket_tls_only_policy != null
+    error_message = "bucket_tls_only_policy must be true or false, not null."
+  }
+}
+
 variable "bucket_kms_key_arn" {
   description = "Customer managed KMS key for the output bucket (SSE-KMS with a Bucket Key). Default null: SSE-S3."
   type        = string

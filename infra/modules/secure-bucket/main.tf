@@ -20,6 +20,7 @@ locals {
   log_bucket_arn   = "arn:${local.partition}:s3:::${local.log_bucket_name}"
   sse_algorithm    = var.kms_key_arn == null ? "AES256" : "aws:kms"
   extra_statements = flatten([for d in var.policy_statements_json : jsondecode(d).Statement])
+  data_statements  = concat(var.tls_only_policy ? [local.tls_only_statement.data] : [], local.extra_statements)
 
   # Deny every request that does not use TLS (aws:SecureTransport is false for plain HTTP).
   tls_only_statement = {
@@ -113,10 +114,12 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 }
 
 resource "aws_s3_bucket_policy" "this" {
+  count = length(local.data_statements) > 0 ? 1 : 0
+
   bucket = aws_s3_bucket.this.id
   policy = jsonencode({
     Version   = "2012-10-17"
-    Statement = concat([local.tls_only_statement.data], local.extra_statements)
+    Statement = local.data_statements
   })
 
   # The public access block must exist first, or a broad extra statement could be applied unchecked.

@@ -18,8 +18,8 @@ output "kms_key_arn" {
 }
 
 output "policy_json" {
-  description = "The data bucket policy as applied (TLS-only deny plus the extra statements)."
-  value       = aws_s3_bucket_policy.this.policy
+  description = "The data bucket policy as applied (TLS-only deny plus the extra statements), or null when it has no statement."
+  value       = try(aws_s3_bucket_policy.this[0].policy, null)
 }
 
 ################################################################################

@@ -49,6 +49,17 @@ variable "versioning_enabled" {
   }
 }
 
+variable "tls_only_policy" {
+  description = "Whether the data bucket policy denies every request that does not use TLS (aws:SecureTransport = false). Default true; set false only for a local emulator that serves plain HTTP and evaluates the deny (moto then refuses every object write). The access-log bucket always keeps its TLS-only policy."
+  type        = bool
+  default     = true
+
+  validation {
+    condition     = var.tls_only_policy != null
+    error_message = "tls_only_policy must be true or false, not null."
+  }
+}
+
 variable "kms_key_arn" {
   description = "ARN of a customer managed KMS key for SSE-KMS default encryption of the data bucket (with an S3 Bucket Key to cut KMS request costs). Default null: SSE-S3 (AES256). The access-log bucket always uses SSE-S3, because S3 server access logging cannot deliver to an SSE-KMS bucket."
   type        = string

@@ -328,6 +328,20 @@ run "bucket_is_hardened_and_tiered" {
   }
 }
 
+run "emulator_may_leave_out_the_tls_policy" {
+  command = plan
+
+  variables {
+    bucket_tls_only_policy = false
+    force_destroy          = true
+  }
+
+  assert {
+    condition     = module.bucket.policy_json == null
+    error_message = "no data bucket policy when the TLS deny is switched off"
+  }
+}
+
 run "name_prefix_rules" {
   command = plan
   variables {

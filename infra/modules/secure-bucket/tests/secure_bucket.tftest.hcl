@@ -82,7 +82,7 @@ run "tls_only_policies" {
   command = plan
 
   assert {
-    condition = jsondecode(aws_s3_bucket_policy.this.policy).Statement[0] == {
+    condition = jsondecode(aws_s3_bucket_policy.this[0].policy).Statement[0] == {
       Sid       = "DenyInsecureTransport"
       Effect    = "Deny"
       Principal = "*"
@@ -93,7 +93,7 @@ run "tls_only_policies" {
     error_message = "the data bucket policy must deny aws:SecureTransport=false on the bucket and its objects"
   }
   assert {
-    condition     = length(jsondecode(aws_s3_bucket_policy.this.policy).Statement) == 1
+    condition     = length(jsondecode(aws_s3_bucket_policy.this[0].policy).Statement) == 1
     error_message = "no extra statements by default"
   }
   assert {
@@ -169,8 +169,25 @@ run "kms_versioning_tiering_and_extra_statements" {
     error_message = "force_destroy must pass through to both buckets"
   }
   assert {
-    condition     = length(jsondecode(aws_s3_bucket_policy.this.policy).Statement) == 2 && jsondecode(aws_s3_bucket_policy.this.policy).Statement[0].Sid == "DenyInsecureTransport" && jsondecode(aws_s3_bucket_policy.this.policy).Statement[1].Sid == "AllowReader"
+    condition     = length(jsondecode(aws_s3_bucket_policy.this[0].policy).Statement) == 2 && jsondecode(aws_s3_bucket_policy.this[0].policy).Statement[0].Sid == "DenyInsecureTransport" && jsondecode(aws_s3_bucket_policy.this[0].policy).Statement[1].Sid == "AllowReader"
     error_message = "extra statements must be merged after the TLS-only deny"
+  }
+}
+
+run "tls_policy_can_be_left_out_for_an_emulator" {
+  command = plan
+
+  variables {
+    tls_only_policy = false
+  }
+
+  assert {
+    condition     = length(aws_s3_bucket_policy.this) == 0
+    error_message = "without the TLS deny and extra statements there is no data bucket policy"
+  }
+  assert {
+    condition     = jsondecode(aws_s3_bucket_policy.access_logs.policy).Statement[1].Sid == "DenyInsecureTransport"
+    error_message = "the log bucket keeps its TLS-only policy"
   }
 }
 
