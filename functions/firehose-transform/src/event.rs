@@ -13,9 +13,10 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// A Firehose data-transformation invocation.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FirehoseEvent {
     /// The invocation's id.
@@ -36,7 +37,7 @@ pub struct FirehoseEvent {
 }
 
 /// One record to transform.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FirehoseRecord {
     /// The id the response must answer, once.
@@ -48,9 +49,10 @@ pub struct FirehoseRecord {
     /// The record's bytes, base64-encoded.
     #[serde(default)]
     pub data: String,
-    /// Source-stream metadata (KDS-sourced delivery streams only).
+    /// Source-stream metadata (KDS-sourced delivery streams only), kept as JSON text and
+    /// read on demand ([`FirehoseRecord::metadata`]): only failed records need it.
     #[serde(rename = "kinesisRecordMetadata", default)]
-    pub kinesis_record_metadata: Option<KinesisRecordMetadata>,
+    pub kinesis_record_metadata: Option<Box<RawValue>>,
 }
 
 /// Where a record came from in the source Kinesis stream.
@@ -84,16 +86,8 @@ fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Strin
 }
 
 impl FirehoseRecord {
-    /// The shard id from `kinesisRecordMetadata`, for logs.
-    pub fn shard_id(&self) -> Option<&str> {
-        self.kinesis_record_metadata.as_ref()?.shard_id.as_deref()
-    }
-
-    /// The sequence number from `kinesisRecordMetadata`, for logs.
-    pub fn sequence_number(&self) -> Option<&str> {
-        self.kinesis_record_metadata
-            .as_ref()?
-            .sequence_number
-            .as_deref()
+    /// `kinesisRecordMetadata`, read leniently (`None` when absent or not an object).
+    pub fn metadata(&self) -> Option<KinesisRecordMetadata> {
+        serde_json::from_str(self.kinesis_record_metadata.as_ref()?.get()).ok()
     }
 }

@@ -389,10 +389,11 @@ impl Transformer {
         match result {
             Ok(outcome) => Ok(outcome),
             Err(error) => {
+                let metadata = record.metadata().unwrap_or_default();
                 tracing::warn!(
                     record_id = record.record_id.as_deref().unwrap_or_default(),
-                    shard_id = record.shard_id().unwrap_or_default(),
-                    sequence_number = record.sequence_number().unwrap_or_default(),
+                    shard_id = metadata.shard_id.as_deref().unwrap_or_default(),
+                    sequence_number = metadata.sequence_number.as_deref().unwrap_or_default(),
                     error_kind = error.kind(),
                     error = %error,
                     "record failed: ProcessingFailed"

@@ -254,7 +254,24 @@ async fn fixtures_match_aws_lambda_events_shape() {
                 t.kinesis_firehose_record_metadata.is_some(),
                 o.kinesis_record_metadata.is_some()
             );
+            if let Some(tm) = &t.kinesis_firehose_record_metadata {
+                let om = o.metadata().unwrap();
+                assert_eq!(tm.shard_id, om.shard_id);
+                assert_eq!(tm.sequence_number, om.sequence_number);
+                assert_eq!(tm.partition_key, om.partition_key);
+            }
         }
+        // as lambda_runtime reads events: through serde_path_to_error
+        let through_runtime: FirehoseEvent =
+            serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(&text))
+                .unwrap();
+        assert_eq!(through_runtime.records.len(), ours.records.len());
+        assert_eq!(
+            through_runtime.records[0]
+                .metadata()
+                .map(|m| m.sequence_number),
+            ours.records[0].metadata().map(|m| m.sequence_number)
+        );
     }
     let text = fixture_text("kds_source_string_subsequence.json");
     assert!(
