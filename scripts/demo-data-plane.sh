@@ -42,9 +42,12 @@ if [ -f "$state_dir/status.json" ]; then
   fi
 fi
 
-log "starting kstream local up (log: ${state_dir#"$KSTREAM_ROOT"/}/up.log)"
+fn=$(out consumer_function_name)
+# This deployment only (its name prefix), whatever else the emulator holds.
+prefix=${fn%-consumer}-
+log "starting kstream local up for ${prefix}* (log: ${state_dir#"$KSTREAM_ROOT"/}/up.log)"
 "$bin/kstream" local up --state-dir "$state_dir" --functions-dir "$bin" --api-port "$port" --no-status-line \
-  >"$state_dir/up.log" 2>&1 &
+  --name-prefix "$prefix" >"$state_dir/up.log" 2>&1 &
 up_pid=$!
 stop_up() {
   if kill -0 "$up_pid" 2>/dev/null; then
@@ -60,7 +63,6 @@ for _ in $(seq 1 100); do
 done
 sed 's/^/    /' "$state_dir/up.log" | grep -v '^\s*$' | strip >&2
 
-fn=$(out consumer_function_name)
 queue_url=$(out failure_queue_url)
 base=http://127.0.0.1:$port/restapis/$(out rest_api_id)/$(out api_stage_name)/_user_request_
 pool=$(out user_pool_id)
@@ -134,4 +136,4 @@ printf '  full message: %s\n' "${messages[0]:-none}" | cut -c1-400 >&2
 "$bin/kstream" local status --state-dir "$state_dir" | tail -n 1 | sed 's/^/\n/' >&2
 stop_up
 trap - EXIT
-log "kstream local stopped; run it again with: $bin/kstream local up --functions-dir $bin   (Ctrl-C stops it)"
+log "kstream local stopped; run it again with: $bin/kstream local up --functions-dir $bin --name-prefix $prefix   (Ctrl-C stops it)"

@@ -79,6 +79,7 @@ out() { jq -r --arg k "$1" '.[$k].value // empty' <<<"$outputs"; }
 
 start_up() {
   "$bin/kstream" local up --state-dir "$state_dir" --functions-dir "$bin" --api-port 0 --no-status-line --log-format JSON \
+    --name-prefix "$prefix-" \
     >>"$work/up.log" 2>&1 &
   up_pid=$!
   local i

@@ -67,6 +67,10 @@ struct UpArgs {
     /// No live status line on stderr.
     #[arg(long)]
     no_status_line: bool,
+    /// Only run the functions, mappings and REST APIs whose names start with this prefix (one
+    /// deployment's name_prefix, in an emulator that holds others too).
+    #[arg(long)]
+    name_prefix: Option<String>,
     /// Log format (AWS_LAMBDA_LOG_FORMAT) for functions whose logging config the emulator does
     /// not report (moto keeps none); the pattern modules deploy JSON.
     #[arg(long, value_parser = ["JSON", "Text"])]
@@ -253,6 +257,9 @@ async fn run_up(args: UpArgs) -> miette::Result<()> {
             poll_interval: Duration::from_millis(args.poll_interval_ms),
             ..RunnerOptions::default()
         });
+    if let Some(prefix) = &args.name_prefix {
+        builder = builder.name_prefix(prefix);
+    }
     if let Some(format) = &args.log_format {
         builder = builder.default_log_format(format);
     }

@@ -28,6 +28,7 @@ pub struct DataPlaneBuilder {
     aws_env: Option<AwsEnv>,
     api_addr: Option<SocketAddr>,
     default_log_format: Option<String>,
+    name_prefix: Option<String>,
 }
 
 impl Default for DataPlaneBuilder {
@@ -42,6 +43,7 @@ impl Default for DataPlaneBuilder {
             aws_env: None,
             api_addr: None,
             default_log_format: None,
+            name_prefix: None,
         }
     }
 }
@@ -96,6 +98,13 @@ impl DataPlaneBuilder {
         self
     }
 
+    /// Only run functions (with their mappings) and REST APIs whose names start with this prefix
+    /// (one deployment's `name_prefix`, in an emulator shared with others). By default everything.
+    pub fn name_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.name_prefix = Some(prefix.into());
+        self
+    }
+
     /// Serve the deployed REST APIs (the [`apigw`](crate::apigw) executor) on this address
     /// (port 0 picks a free one). By default the APIs are not served.
     pub fn api_addr(mut self, addr: SocketAddr) -> Self {
@@ -111,7 +120,15 @@ impl DataPlaneBuilder {
             source,
         })?;
         let lambda = aws_sdk_lambda::Client::new(sdk);
-        let deployed = deployed::read(&lambda).await?;
+        let mut deployed = deployed::read(&lambda).await?;
+        if let Some(prefix) = &self.name_prefix {
+            deployed
+                .functions
+                .retain(|f| f.spec.name.starts_with(prefix.as_str()));
+            deployed
+                .mappings
+                .retain(|m| m.function_name.starts_with(prefix.as_str()));
+        }
         let mut host = FunctionHost::builder()
             .log_dir(self.state_dir.join("logs"))
             .console_logs(self.console_logs)
@@ -162,7 +179,12 @@ impl DataPlaneBuilder {
         }
         let (api, api_urls) = match self.api_addr {
             Some(addr) => {
-                let deployment = crate::apigw::load(sdk).await?;
+                let mut deployment = crate::apigw::load(sdk).await?;
+                if let Some(prefix) = &self.name_prefix {
+                    deployment
+                        .apis
+                        .retain(|a| a.name.starts_with(prefix.as_str()));
+                }
                 let executor = crate::apigw::Executor::builder(deployment.clone())
                     .backend(crate::apigw::AwsBackend::from_sdk_config(sdk).await?)
                     .invoker(Arc::new(host.clone()))
