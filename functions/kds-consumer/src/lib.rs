@@ -37,7 +37,7 @@
 //!
 //! # Poison records
 //! A record whose JSON has `"poison": true` always fails with
-//! [`ProcessError::Poison`](error::ProcessError::Poison): tests, the local data plane and
+//! [`ProcessError::Poison`]: tests, the local data plane and
 //! `make demo` use it to exercise the failure path deterministically.
 //!
 //! # Logs
@@ -73,7 +73,7 @@
 //! # Layout
 //! - [`event`]: the Kinesis event type (base64 kept as text; why is documented there).
 //! - [`processor`]: [`RecordProcessor`], [`UserRecord`] and the shipped [`ValidatingProcessor`].
-//! - [`error`]: [`RecordError`](error::RecordError) and [`ProcessError`](error::ProcessError).
+//! - [`error`]: [`RecordError`] and [`ProcessError`].
 
 pub mod error;
 pub mod event;
