@@ -124,6 +124,7 @@ pub struct FirehoseDeliveryBuilder {
     poll_interval: Duration,
     max_buffer_interval: Option<Duration>,
     only: Vec<String>,
+    name_prefix: Option<String>,
 }
 
 impl FirehoseDeliveryBuilder {
@@ -151,6 +152,13 @@ impl FirehoseDeliveryBuilder {
     /// Deliver only these delivery streams (by name). By default all that can be delivered.
     pub fn only(mut self, names: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.only = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Deliver only delivery streams whose name starts with `prefix` (one deployment's, in a
+    /// shared emulator). By default all.
+    pub fn name_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.name_prefix = Some(prefix.into());
         self
     }
 
@@ -188,6 +196,7 @@ impl FirehoseDelivery {
             poll_interval: Duration::from_secs(1),
             max_buffer_interval: None,
             only: Vec::new(),
+            name_prefix: None,
         }
     }
 
@@ -223,6 +232,11 @@ impl FirehoseDelivery {
         let mut skipped = Vec::new();
         for name in names {
             if !self.inner.only.is_empty() && !self.inner.only.contains(&name) {
+                continue;
+            }
+            if let Some(p) = &self.inner.name_prefix
+                && !name.starts_with(p.as_str())
+            {
                 continue;
             }
             let out = self
