@@ -75,7 +75,8 @@ async fn kinesis(records: &[Value], request_id: &str) -> Result<Value, Error> {
             .create(true)
             .append(true)
             .open(path)?;
-        writeln!(file, "{line}")?;
+        // One write per line: concurrent processes (parallelization) append to the same file.
+        file.write_all(format!("{line}\n").as_bytes())?;
     }
     for record in records {
         let (act, ms) = record_act(record);
