@@ -39,7 +39,7 @@ use crate::error::{Error, RecordFailure};
 use crate::limiter::ShardLimiter;
 use crate::metrics::Metrics;
 use crate::result::{Attempt, PutOutcome};
-use crate::shards;
+use crate::shards::{self, Shards};
 
 /// Error codes retrying cannot fix.
 const NON_RETRYABLE: &[&str] = &[
@@ -222,6 +222,8 @@ pub(crate) struct Pipeline {
     /// Predict shards (the stream routes by key).
     predict: bool,
     shard_map: Option<ShardMap>,
+    /// Hash key range of every listed shard, closed ones included.
+    all_ranges: HashMap<String, (u128, u128)>,
     generation: u64,
     aggregator_config: AggregatorConfig,
     buffers: HashMap<Option<ShardId>, ShardBuffer>,
@@ -240,8 +242,8 @@ pub(crate) struct Pipeline {
     in_flight: usize,
     completions_tx: mpsc::UnboundedSender<Completion>,
     completions_rx: mpsc::UnboundedReceiver<Completion>,
-    refresh_tx: mpsc::UnboundedSender<Result<ShardMap, Error>>,
-    refresh_rx: mpsc::UnboundedReceiver<Result<ShardMap, Error>>,
+    refresh_tx: mpsc::UnboundedSender<Result<Shards, Error>>,
+    refresh_rx: mpsc::UnboundedReceiver<Result<Shards, Error>>,
     refreshing: bool,
     last_refresh: Instant,
     refresh_wanted: bool,
@@ -255,8 +257,12 @@ impl Pipeline {
         metrics: Arc<Metrics>,
         max_record_size: usize,
         aggregate: bool,
-        shard_map: Option<ShardMap>,
+        shards: Option<Shards>,
     ) -> Result<Self, Error> {
+        let (shard_map, all_ranges) = match shards {
+            Some(Shards { open, all }) => (Some(open), all),
+            None => (None, HashMap::new()),
+        };
         // An aggregate must fit the record limit with its partition key ("a").
         let agg_max = config
             .aggregation_max_size
@@ -285,6 +291,7 @@ impl Pipeline {
             aggregate,
             predict,
             shard_map,
+            all_ranges,
             generation: 0,
             aggregator_config,
             buffers: HashMap::new(),
@@ -763,7 +770,8 @@ impl Pipeline {
                 && record
                     .shard
                     .as_ref()
-                    .is_some_and(|predicted| predicted.as_str() != shard_id);
+                    .is_some_and(|predicted| predicted.as_str() != shard_id)
+                && !self.owns_all(shard_id, &record);
             if wrong_shard {
                 warn!(
                     predicted = ?record.shard,
@@ -810,6 +818,20 @@ impl Pipeline {
                 let _ = member.tx.send(Ok(outcome));
             }
         }
+    }
+
+    /// Whether `shard` (by its listed hash key range, closed shards included) owns the hash key
+    /// of every user record in `record`: then no consumer drops any of them, whatever the
+    /// prediction was. An unknown shard owns nothing.
+    fn owns_all(&self, shard: &str, record: &KRecord) -> bool {
+        let Some(&(start, end)) = self.all_ranges.get(shard) else {
+            return false;
+        };
+        record.members.iter().all(|m| {
+            m.record
+                .hash_key()
+                .is_ok_and(|h| (start..=end).contains(&h))
+        })
     }
 
     /// Records a failed attempt of one Kinesis record and decides: fail now, or retry later.
@@ -998,14 +1020,17 @@ impl Pipeline {
         let stream = self.config.stream_name.clone();
         let tx = self.refresh_tx.clone();
         tokio::spawn(async move {
-            let _ = tx.send(shards::shard_map(&client, &stream).await);
+            let _ = tx.send(shards::list(&client, &stream).await);
         });
     }
 
-    fn install_shard_map(&mut self, refresh: Result<ShardMap, Error>) {
+    fn install_shard_map(&mut self, refresh: Result<Shards, Error>) {
         self.refreshing = false;
         let map = match refresh {
-            Ok(map) => map,
+            Ok(Shards { open, all }) => {
+                self.all_ranges = all;
+                open
+            }
             Err(e) => {
                 warn!(error = %e, "shard map refresh failed; keeping the previous map");
                 return;
@@ -1135,7 +1160,7 @@ mod tests {
             metrics.clone(),
             1024 * 1024,
             true,
-            Some(two_shards()),
+            Some(Shards::from_open(two_shards())),
         )
         .unwrap();
         let start = Instant::now();
@@ -1177,7 +1202,7 @@ mod tests {
             metrics.clone(),
             1024 * 1024,
             true,
-            Some(map),
+            Some(Shards::from_open(map)),
         )
         .unwrap();
         let start = Instant::now();

@@ -54,9 +54,9 @@ impl Producer {
         let shard_map = if auto {
             None
         } else {
-            Some(shards::shard_map(&client, &config.stream_name).await?)
+            Some(shards::list(&client, &config.stream_name).await?)
         };
-        let shard_count = shard_map.as_ref().map(kstream_kpl::ShardMap::len);
+        let shard_count = shard_map.as_ref().map(|s| s.open.len());
         let aggregating = config.aggregation_enabled && !auto;
         info!(
             stream = %config.stream_name,

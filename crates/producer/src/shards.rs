@@ -3,6 +3,8 @@
 
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::types::RecordDistributionStrategy;
+use std::collections::HashMap;
+
 use kstream_kpl::ShardMap;
 
 use crate::error::Error;
@@ -40,13 +42,40 @@ pub(crate) async fn describe(client: &Client, stream: &str) -> Result<StreamInfo
     })
 }
 
-/// Lists every shard (all pages) and maps the hash key ranges of the open ones.
-pub(crate) async fn shard_map(client: &Client, stream: &str) -> Result<ShardMap, Error> {
+/// The shards of a stream: the map of the open ones (for predictions) and the hash key range of
+/// every listed shard, closed ones included (to judge where a record landed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Shards {
+    pub(crate) open: ShardMap,
+    pub(crate) all: HashMap<String, (u128, u128)>,
+}
+
+impl Shards {
+    /// Shards known only from a map of open shards.
+    #[cfg(test)]
+    pub(crate) fn from_open(open: ShardMap) -> Self {
+        let all = open
+            .ranges()
+            .iter()
+            .map(|r| {
+                (
+                    r.shard_id.to_string(),
+                    (r.starting_hash_key, r.ending_hash_key),
+                )
+            })
+            .collect();
+        Self { open, all }
+    }
+}
+
+/// Lists every shard (all pages) and maps the hash key ranges.
+pub(crate) async fn list(client: &Client, stream: &str) -> Result<Shards, Error> {
     let describe_err = |message: String| Error::DescribeStream {
         stream: stream.to_owned(),
         message,
     };
     let mut ranges = Vec::new();
+    let mut all = HashMap::new();
     let mut next_token: Option<String> = None;
     loop {
         // ListShards rejects StreamName together with NextToken.
@@ -62,6 +91,14 @@ pub(crate) async fn shard_map(client: &Client, stream: &str) -> Result<ShardMap,
             let open = shard
                 .sequence_number_range()
                 .is_none_or(|r| r.ending_sequence_number().is_none());
+            if let Some(range) = shard.hash_key_range()
+                && let (Ok(start), Ok(end)) = (
+                    kstream_kpl::parse_hash_key(range.starting_hash_key()),
+                    kstream_kpl::parse_hash_key(range.ending_hash_key()),
+                )
+            {
+                all.insert(shard.shard_id().to_owned(), (start, end));
+            }
             if let (true, Some(range)) = (open, shard.hash_key_range()) {
                 ranges.push((
                     shard.shard_id().to_owned(),
@@ -75,5 +112,6 @@ pub(crate) async fn shard_map(client: &Client, stream: &str) -> Result<ShardMap,
             break;
         }
     }
-    ShardMap::from_decimal(ranges).map_err(|e| describe_err(e.to_string()))
+    let open = ShardMap::from_decimal(ranges).map_err(|e| describe_err(e.to_string()))?;
+    Ok(Shards { open, all })
 }

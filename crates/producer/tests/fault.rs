@@ -690,3 +690,30 @@ async fn metrics_are_published_with_put_metric_data() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_aggregate_on_a_shard_owning_all_its_records_is_not_resent() {
+    // After a split, moto keeps writing to the closed parent, whose range owns every hash key:
+    // no consumer drops those records, so they are not put again (the KPL would resend them
+    // until they expire, duplicating them each time).
+    let fake = FakeKinesis::builder(STREAM).shards(1).start().await;
+    fake.reshard(2);
+    fake.set_route_to_closed(true);
+    let config = fast_config(STREAM)
+        .record_ttl(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let producer = Producer::new(fake.client(), config).await.unwrap();
+    assert_eq!(producer.shard_count(), Some(2), "predicting the children");
+    let keys = keys(20);
+    let results = put_all(&producer, &keys, 10).await;
+    let metrics = producer.shutdown().await;
+    assert!(results.iter().all(Result::is_ok), "{metrics:?}");
+    let records = read_back(&fake);
+    assert_eq!(records.len(), 200, "no copies: {metrics:?}");
+    assert!(records.iter().all(|r| r.shard_id == "shardId-000000000000"));
+    assert!(
+        !metrics.errors_by_code.contains_key("WrongShard"),
+        "{metrics:?}"
+    );
+}

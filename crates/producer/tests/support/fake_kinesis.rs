@@ -94,6 +94,9 @@ struct State {
     throttled: u64,
     list_shards_calls: usize,
     fault: Option<Arc<FaultFn>>,
+    /// Route puts to the first listed shard owning the hash, closed or not (as moto 5.2.5 does
+    /// after a split), instead of to the open shard.
+    route_to_closed: bool,
 }
 
 /// The fake endpoint. Clone freely; all clones share state.
@@ -157,6 +160,11 @@ impl FakeKinesis {
     /// Entries refused by the shard limits so far.
     pub fn throttled(&self) -> u64 {
         self.state.lock().unwrap().throttled
+    }
+
+    /// Route puts like moto: to the first listed shard owning the hash, even a closed one.
+    pub fn set_route_to_closed(&self, on: bool) {
+        self.state.lock().unwrap().route_to_closed = on;
     }
 
     pub fn list_shards_calls(&self) -> usize {
@@ -237,6 +245,7 @@ impl FakeKinesisBuilder {
             throttled: 0,
             list_shards_calls: 0,
             fault: self.fault,
+            route_to_closed: false,
         }));
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
             .await
@@ -461,7 +470,17 @@ async fn put_records(state: &Mutex<State>, request: &Value) -> Response {
                 );
             }
         };
-        let shard_id = map.shard_for(hash).expect("complete map").to_string();
+        let shard_id = if state.route_to_closed {
+            state
+                .shards
+                .iter()
+                .find(|s| (s.start..=s.end).contains(&hash))
+                .expect("a shard owns every hash")
+                .id
+                .clone()
+        } else {
+            map.shard_for(hash).expect("complete map").to_string()
+        };
         let shard = state
             .shards
             .iter_mut()
