@@ -272,7 +272,7 @@ async fn run_up(args: UpArgs) -> miette::Result<()> {
     let plane = builder
         .start(&sdk)
         .await
-        .into_diagnostic()
+        .map_err(miette::Report::new)
         .wrap_err("could not start the local data plane")?;
     {
         let mut stderr = std::io::stderr().lock();
@@ -287,7 +287,7 @@ async fn run_up(args: UpArgs) -> miette::Result<()> {
     plane
         .run(shutdown_signal())
         .await
-        .into_diagnostic()
+        .map_err(miette::Report::new)
         .wrap_err("the local data plane failed")?;
     printer.abort();
     let mut stderr = std::io::stderr().lock();
@@ -302,7 +302,7 @@ async fn run_up(args: UpArgs) -> miette::Result<()> {
 
 fn run_status(args: &StatusArgs) -> miette::Result<()> {
     let report = StatusReport::read(&args.state_dir)
-        .into_diagnostic()
+        .map_err(miette::Report::new)
         .wrap_err("no status to show")?;
     let mut stdout = std::io::stdout().lock();
     if args.json {

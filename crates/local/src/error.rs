@@ -7,15 +7,23 @@ use std::path::PathBuf;
 /// A function that fails (returns an error, crashes, times out) is not an [`Error`]: that is
 /// an [`InvokeOutcome`](crate::runtime::InvokeOutcome) with a
 /// [`FunctionError`](crate::runtime::FunctionError), exactly as Lambda reports it.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[non_exhaustive]
 pub enum Error {
     /// No function of that name (or ARN) is registered with the host.
+    #[diagnostic(
+        code(kstream_local::unknown_function),
+        help("`kstream local status` lists the functions the host runs")
+    )]
     #[error(
         "function {0:?} is not known to the local runtime host; is it deployed, and was its binary found?"
     )]
     UnknownFunction(String),
     /// The function's bootstrap binary does not exist.
+    #[diagnostic(
+        code(kstream_local::missing_binary),
+        help("the functions directory is --functions-dir (default target/release)")
+    )]
     #[error(
         "the bootstrap for function {function:?} is missing at {path}: build it for this machine (`cargo build --release -p <package>`) or pass `--binary {function}=<path>`"
     )]
@@ -26,6 +34,12 @@ pub enum Error {
         path: PathBuf,
     },
     /// The function process could not be started.
+    #[diagnostic(
+        code(kstream_local::spawn),
+        help(
+            "the bootstrap must be an executable built for this machine (not the arm64 Lambda build)"
+        )
+    )]
     #[error("could not start the bootstrap of function {function:?} ({path}): {source}")]
     Spawn {
         /// Function name.
@@ -37,6 +51,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A file in the state directory could not be read or written.
+    #[diagnostic(code(kstream_local::io))]
     #[error("{what} at {path}")]
     Io {
         /// What was being done.
@@ -48,6 +63,12 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A state file holds something that is not what `kstream local` writes there.
+    #[diagnostic(
+        code(kstream_local::corrupt_state),
+        help(
+            "remove the file to start afresh (checkpoints: the mapping re-reads from its starting position)"
+        )
+    )]
     #[error("{path} is not a valid {what} file: {source}")]
     Corrupt {
         /// The kind of file.
@@ -59,6 +80,10 @@ pub enum Error {
         source: serde_json::Error,
     },
     /// A call to the emulator (or AWS) failed.
+    #[diagnostic(
+        code(kstream_local::aws),
+        help("is the emulator running? `scripts/emulator.sh status`; AWS_ENDPOINT_URL names it")
+    )]
     #[error("{operation} failed: {message}")]
     Aws {
         /// The API operation, e.g. `Kinesis.GetRecords`.
@@ -67,9 +92,16 @@ pub enum Error {
         message: String,
     },
     /// The deployed configuration holds a value the data plane cannot honour.
+    #[diagnostic(code(kstream_local::config))]
     #[error("invalid deployed configuration: {0}")]
     Config(String),
     /// A filter pattern of an event source mapping is not valid.
+    #[diagnostic(
+        code(kstream_local::filter_pattern),
+        help(
+            "supported: exact values, prefix, suffix, equals-ignore-case, numeric, exists, anything-but"
+        )
+    )]
     #[error("invalid filter pattern {pattern:?}: {reason}")]
     FilterPattern {
         /// The pattern as deployed.
@@ -78,6 +110,10 @@ pub enum Error {
         reason: String,
     },
     /// The Runtime API listener could not be bound.
+    #[diagnostic(
+        code(kstream_local::bind),
+        help("choose another port (--api-port, 0 for a free one)")
+    )]
     #[error("could not bind the Lambda Runtime API listener on {addr}")]
     Bind {
         /// The address.
@@ -87,9 +123,11 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The REST API executor could not load or serve the deployed APIs.
+    #[diagnostic(code(kstream_local::apigw))]
     #[error(transparent)]
     Apigw(#[from] crate::apigw::ApigwError),
     /// The host is shutting down and takes no new invocations.
+    #[diagnostic(code(kstream_local::shutting_down))]
     #[error("the local runtime host is shutting down")]
     ShuttingDown,
 }
