@@ -63,32 +63,44 @@ step_deploy() {
 out() { jq -r --arg k "$1" '.[$k].value // empty | if type == "string" then . else tojson end' <<<"$outputs"; }
 
 step_produce() {
-  local stream batch i
+  local stream batch
   stream=$(out stream_name)
   batch=$(jq -cn --argjson n "$records" --arg run "$(date -u +%Y-%m-%dT%H:%M:%SZ)" '
     [range(1; $n + 1) as $i | {
       Data: ({order_id: "order-\($i)", customer: "customer-\($i % 3 + 1)", amount: ($i * 1250 / 100),
               currency: "EUR", created_at: $run} | tojson),
-      PartitionKey: "customer-\($i % 3 + 1)"
+      PartitionKey: "order-\($i)"
     }]')
   log "putting $records JSON records into $stream (aws kinesis put-records)"
   put=$(awse kinesis put-records --stream-name "$stream" --records "$batch")
   [ "$(jq .FailedRecordCount <<<"$put")" = 0 ] || die "put-records: $(jq -c '[.Records[] | select(.ErrorCode)]' <<<"$put")"
-  # Read every record back from its shard, from TRIM_HORIZON, by sequence number.
-  landed=()
-  for i in $(seq 0 $((records - 1))); do
-    local shard seq key data it page got=""
-    shard=$(jq -r ".Records[$i].ShardId" <<<"$put")
-    seq=$(jq -r ".Records[$i].SequenceNumber" <<<"$put")
-    key=$(jq -r ".[$i].PartitionKey" <<<"$batch")
-    data=$(jq -r ".[$i].Data" <<<"$batch")
+  # Read the records back: per shard, from the first of ours (AT_SEQUENCE_NUMBER), until all are seen.
+  local joined shard first want page it got
+  joined=$(jq -c --argjson b "$batch" '[.Records | to_entries[] | {shard: .value.ShardId, seq: .value.SequenceNumber,
+    key: $b[.key].PartitionKey, data: $b[.key].Data}]' <<<"$put")
+  read_back='[]'
+  for shard in $(jq -r '[.[].shard] | unique[]' <<<"$joined"); do
+    # Sequence numbers are decimal strings of up to 128 bits: order by length, then text.
+    first=$(jq -r --arg s "$shard" '[.[] | select(.shard == $s) | .seq] | sort_by(length, .) | first' <<<"$joined")
+    want=$(jq --arg s "$shard" '[.[] | select(.shard == $s)] | length' <<<"$joined")
     it=$(awse kinesis get-shard-iterator --stream-name "$stream" --shard-id "$shard" \
-      --shard-iterator-type AT_SEQUENCE_NUMBER --starting-sequence-number "$seq" --query ShardIterator --output text)
-    page=$(awse kinesis get-records --shard-iterator "$it" --limit 1)
-    got=$(jq -r --arg s "$seq" '.Records[] | select(.SequenceNumber == $s) | .Data' <<<"$page" | base64 -d)
-    [ "$got" = "$data" ] || die "record $seq in $shard reads back as '$got', not '$data'"
-    landed+=("$shard"$'\t'"$seq"$'\t'"$key"$'\t'"$data")
+      --shard-iterator-type AT_SEQUENCE_NUMBER --starting-sequence-number "$first" --query ShardIterator --output text)
+    got='[]'
+    for _ in $(seq 1 10); do
+      page=$(awse kinesis get-records --shard-iterator "$it" --limit 1000)
+      got=$(jq -c --argjson g "$got" '$g + [.Records[] | {seq: .SequenceNumber, data: (.Data | @base64d)}]' <<<"$page")
+      [ "$(jq length <<<"$got")" -ge "$want" ] && break
+      it=$(jq -r '.NextShardIterator // empty' <<<"$page")
+      [ -n "$it" ] || break
+    done
+    read_back=$(jq -c --argjson g "$got" '. + $g' <<<"$read_back")
   done
+  # Every record put must read back byte for byte.
+  local mismatches
+  mismatches=$(jq -r --argjson r "$read_back" '.[] | . as $p | ($r | map(select(.seq == $p.seq)) | first) as $g
+    | select($g == null or $g.data != $p.data) | "\($p.shard) \($p.seq): put \($p.data), read \($g.data // "nothing")"' <<<"$joined")
+  [ -z "$mismatches" ] || die "records did not read back as put: $mismatches"
+  mapfile -t landed < <(jq -r '.[] | [.shard, .seq, .key, .data] | @tsv' <<<"$joined")
 }
 
 # The local data plane (issue: `kstream local`) moves data API -> stream -> function -> failure queue.
