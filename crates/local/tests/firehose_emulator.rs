@@ -67,6 +67,7 @@ async fn delivery_stream(
     stream_arn: &str,
     bucket: &str,
     function_arn: &str,
+    retries: &str,
 ) -> String {
     let name = format!("{}-delivery", emu.prefix);
     let role = "arn:aws:iam::123456789012:role/firehose";
@@ -78,6 +79,10 @@ async fn delivery_stream(
         ))
         .parameters(param(ProcessorParameterName::BufferSizeInMb, "0.2"))
         .parameters(param(ProcessorParameterName::BufferIntervalInSeconds, "60"))
+        .parameters(param(
+            ProcessorParameterName::LambdaNumberOfRetries,
+            retries,
+        ))
         .build()
         .unwrap();
     let dest = ExtendedS3DestinationConfiguration::builder()
@@ -162,7 +167,7 @@ async fn records_land_under_their_partitions_and_poison_under_the_error_prefix()
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let function = format!("{}-transform", emu.prefix);
     let function_arn = format!("arn:aws:lambda:us-east-1:123456789012:function:{function}");
-    let delivery = delivery_stream(&emu, &stream_arn, &bucket, &function_arn).await;
+    let delivery = delivery_stream(&emu, &stream_arn, &bucket, &function_arn, "3").await;
 
     // 20 plain records, 2 poison records, and one KPL aggregate of 3 user records: 25 in all.
     let mut expected: BTreeMap<String, usize> = BTreeMap::new();
@@ -334,5 +339,87 @@ async fn records_land_under_their_partitions_and_poison_under_the_error_prefix()
         .unwrap();
     assert_eq!(stats2.snapshot(), (0, 0, 0, 0, 0));
     assert_eq!(objects(&s3, &bucket).await.len(), objs.len());
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the emulator: run by scripts/test-e2e.sh"]
+async fn a_transform_that_cannot_start_sends_every_record_to_the_error_output() {
+    let emu = emulator().await;
+    let binary = transform_binary();
+    let (stream, stream_arn) = emu.stream(1).await;
+    let s3 = s3(&emu);
+    let bucket = format!("{}-out", emu.prefix);
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let function = format!("{}-transform", emu.prefix);
+    let function_arn = format!("arn:aws:lambda:us-east-1:123456789012:function:{function}");
+    let delivery = delivery_stream(&emu, &stream_arn, &bucket, &function_arn, "1").await;
+    for i in 0..5 {
+        emu.put(
+            &stream,
+            &format!("pk{i}"),
+            &format!(r#"{{"ticker":"AMZN","price":{i}}}"#),
+        )
+        .await;
+    }
+
+    // An unknown helper: the transform refuses to start (cold start fails), so every invocation fails.
+    let host = FunctionHost::builder().build();
+    let mut spec = FunctionSpec::new(&function, binary);
+    spec.timeout = Duration::from_secs(30);
+    spec.environment
+        .insert("TEMPLATE".into(), "{{no_such_helper ticker}}".into());
+    host.register(spec);
+    let fh = FirehoseDelivery::builder(&emu.sdk, host.clone())
+        .only([delivery])
+        .poll_interval(Duration::from_millis(200))
+        .max_buffer_interval(Duration::from_secs(1))
+        .build();
+    let stats = fh.stats();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn({
+        let fh = fh.clone();
+        async move {
+            fh.run(async {
+                let _ = stopped.await;
+            })
+            .await
+        }
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    while stats.records_failed.load(Ordering::Relaxed) < 5 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out: {:?}",
+            stats.snapshot()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+    let (read, delivered, dropped, failed, _) = stats.snapshot();
+    assert_eq!(
+        (read, delivered, dropped, failed),
+        (5, 0, 0, 5),
+        "none lost"
+    );
+    assert_eq!(
+        stats.invocations.load(Ordering::Relaxed),
+        2,
+        "one attempt and NumberOfRetries = 1 retry"
+    );
+    let objs = objects(&s3, &bucket).await;
+    let lines: Vec<Value> = objs
+        .values()
+        .flatten()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5);
+    for e in &lines {
+        assert_eq!(e["errorCode"], "Lambda.FunctionError", "{e}");
+        assert_eq!(e["attemptsMade"], 2);
+        assert_eq!(e["lambdaArn"], format!("{function_arn}:$LATEST"));
+    }
+    assert!(objs.keys().all(|k| k.contains("/processing-failed")));
     host.shutdown().await;
 }
