@@ -26,6 +26,7 @@ trap stop_emulator EXIT
 
 t0=$(date +%s)
 log "kstream-local emulator tests against $AWS_ENDPOINT_URL"
+cargo build -p firehose-transform # the Firehose delivery tests run the real transform binary
 cargo test -p kstream-local --test tests -- --ignored
 log "emulator tests passed in $(($(date +%s) - t0))s"
 
