@@ -85,10 +85,11 @@ kstream_require_terraform() {
     die "terraform is not installed (need >= 1.7): see https://developer.hashicorp.com/terraform/install"
 }
 
-# Use the on-disk provider mirror when this machine has one and the caller named none
-# (the same rule as .ci/run; the registry may be unreachable here).
+# Use the on-disk provider mirror when this machine has one and KSTREAM_TF_MIRROR is unset
+# (the same rule as .ci/run and the Makefile; the registry may be unreachable here).
+# KSTREAM_TF_MIRROR= (set, empty) forces the public registry.
 kstream_default_tf_mirror() {
-  if [ -z "${KSTREAM_TF_MIRROR:-}" ] && [ -d /opt/tf-plugins ]; then
+  if [ -z "${KSTREAM_TF_MIRROR+set}" ] && [ -d /opt/tf-plugins/registry.terraform.io ]; then
     export KSTREAM_TF_MIRROR=/opt/tf-plugins
   fi
 }
