@@ -352,3 +352,84 @@ fn run_status(args: &StatusArgs) -> miette::Result<()> {
     })();
     out.into_diagnostic()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    #[derive(Debug, clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    #[test]
+    fn binary_pairs_are_parsed_and_checked() {
+        assert_eq!(
+            parse_binary("demo-consumer=target/debug/kds-consumer").unwrap(),
+            (
+                "demo-consumer".to_owned(),
+                PathBuf::from("target/debug/kds-consumer")
+            )
+        );
+        for bad in ["nope", "=x", "x="] {
+            assert!(
+                parse_binary(bad).unwrap_err().contains("NAME=PATH"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn up_takes_its_documented_defaults_and_options() {
+        let cli = Cli::try_parse_from(["local", "up"]).unwrap();
+        let LocalCommand::Up(up) = cli.args.command else {
+            panic!("up");
+        };
+        assert_eq!(up.state_dir, PathBuf::from(".kstream/local"));
+        assert_eq!(up.functions_dir, PathBuf::from("target/release"));
+        assert_eq!(
+            (up.api_port, up.max_concurrency, up.poll_interval_ms),
+            (4567, 10, 250)
+        );
+        let cli = Cli::try_parse_from([
+            "local",
+            "up",
+            "--binary",
+            "f=/bin/f",
+            "--binary",
+            "g=/bin/g",
+            "--log-format",
+            "JSON",
+            "--name-prefix",
+            "demo-",
+            "--no-api",
+        ])
+        .unwrap();
+        let LocalCommand::Up(up) = cli.args.command else {
+            panic!("up");
+        };
+        assert_eq!(up.binaries.len(), 2);
+        assert_eq!(up.log_format.as_deref(), Some("JSON"));
+        assert!(up.no_api);
+        assert!(Cli::try_parse_from(["local", "up", "--log-format", "xml"]).is_err());
+    }
+
+    #[test]
+    fn the_status_line_sums_the_mappings() {
+        let mut report = StatusReport::default();
+        for (polled, inv, failed, msgs) in [(10, 3, 1, 1), (5, 2, 0, 0)] {
+            let mut m = kstream_local::status::MappingStatus::default();
+            m.records_polled = polled;
+            m.invocations = inv;
+            m.failed_invocations = failed;
+            m.failure_messages = msgs;
+            report.mappings.push(m);
+        }
+        assert_eq!(
+            status_line(&report),
+            "[kstream local] 2 mapping(s) · records polled 15 · invocations 5 · failed 1 · sent to failure queues 1"
+        );
+    }
+}
