@@ -14,6 +14,7 @@ use aws_sdk_firehose::types::{
     BufferingHints, CompressionFormat, DeliveryStreamType, DynamicPartitioningConfiguration,
     ExtendedS3DestinationConfiguration, KinesisStreamSourceConfiguration, ProcessingConfiguration,
     Processor, ProcessorParameter, ProcessorParameterName, ProcessorType, RetryOptions,
+    S3BackupMode, S3DestinationConfiguration,
 };
 use aws_sdk_kinesis::primitives::Blob;
 use base64::Engine as _;
@@ -68,6 +69,7 @@ async fn delivery_stream(
     bucket: &str,
     function_arn: &str,
     retries: &str,
+    backup: bool,
 ) -> String {
     let name = format!("{}-delivery", emu.prefix);
     let role = "arn:aws:iam::123456789012:role/firehose";
@@ -85,7 +87,7 @@ async fn delivery_stream(
         ))
         .build()
         .unwrap();
-    let dest = ExtendedS3DestinationConfiguration::builder()
+    let mut dest = ExtendedS3DestinationConfiguration::builder()
         .role_arn(role)
         .bucket_arn(format!("arn:aws:s3:::{bucket}"))
         .prefix("data/ticker=!{partitionKeyFromLambda:ticker}/year=!{timestamp:yyyy}/")
@@ -109,8 +111,23 @@ async fn delivery_stream(
                 .processors(lambda)
                 .build(),
         )
-        .build()
-        .unwrap();
+        .s3_backup_mode(if backup {
+            S3BackupMode::Enabled
+        } else {
+            S3BackupMode::Disabled
+        });
+    if backup {
+        dest = dest.s3_backup_configuration(
+            S3DestinationConfiguration::builder()
+                .role_arn(role)
+                .bucket_arn(format!("arn:aws:s3:::{bucket}"))
+                .prefix("source/")
+                .compression_format(CompressionFormat::Gzip)
+                .build()
+                .unwrap(),
+        );
+    }
+    let dest = dest.build().unwrap();
     aws_sdk_firehose::Client::new(&emu.sdk)
         .create_delivery_stream()
         .delivery_stream_name(&name)
@@ -167,7 +184,7 @@ async fn records_land_under_their_partitions_and_poison_under_the_error_prefix()
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let function = format!("{}-transform", emu.prefix);
     let function_arn = format!("arn:aws:lambda:us-east-1:123456789012:function:{function}");
-    let delivery = delivery_stream(&emu, &stream_arn, &bucket, &function_arn, "3").await;
+    let delivery = delivery_stream(&emu, &stream_arn, &bucket, &function_arn, "3", false).await;
 
     // 20 plain records, 2 poison records, and one KPL aggregate of 3 user records: 25 in all.
     let mut expected: BTreeMap<String, usize> = BTreeMap::new();
@@ -353,7 +370,7 @@ async fn a_transform_that_cannot_start_sends_every_record_to_the_error_output() 
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let function = format!("{}-transform", emu.prefix);
     let function_arn = format!("arn:aws:lambda:us-east-1:123456789012:function:{function}");
-    let delivery = delivery_stream(&emu, &stream_arn, &bucket, &function_arn, "1").await;
+    let delivery = delivery_stream(&emu, &stream_arn, &bucket, &function_arn, "1", true).await;
     for i in 0..5 {
         emu.put(
             &stream,
@@ -409,6 +426,30 @@ async fn a_transform_that_cannot_start_sends_every_record_to_the_error_output() 
         "one attempt and NumberOfRetries = 1 retry"
     );
     let objs = objects(&s3, &bucket).await;
+    // The S3 backup keeps every source record as it was sent, whatever the transform did.
+    // (Firehose writes the source records back to back, with no delimiter.)
+    let mut backed_up: Vec<Value> = objs
+        .iter()
+        .filter(|(k, _)| k.starts_with("source/"))
+        .flat_map(|(_, l)| {
+            serde_json::Deserializer::from_str(&l.concat())
+                .into_iter::<Value>()
+                .map(Result::unwrap)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    backed_up.sort_by_key(|v| v["price"].as_i64());
+    assert_eq!(stats.records_backed_up.load(Ordering::Relaxed), 5);
+    assert_eq!(
+        backed_up,
+        (0..5)
+            .map(|i| serde_json::json!({"ticker": "AMZN", "price": i}))
+            .collect::<Vec<_>>()
+    );
+    let objs: BTreeMap<String, Vec<String>> = objs
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("source/"))
+        .collect();
     let lines: Vec<Value> = objs
         .values()
         .flatten()

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use aws_sdk_firehose::types::{
     CompressionFormat, DeliveryStreamDescription, DeliveryStreamType, ProcessorParameterName,
-    ProcessorType,
+    ProcessorType, S3BackupMode, S3DestinationDescription,
 };
 use chrono::{DateTime, Utc};
 
@@ -46,6 +46,19 @@ pub struct LambdaProcessor {
     pub buffer_size_mb: f64,
 }
 
+/// Where the untransformed source records are kept (`S3BackupMode` `Enabled`).
+#[derive(Debug, Clone)]
+pub struct Backup {
+    /// Backup bucket name.
+    pub bucket: String,
+    /// Backup prefix.
+    pub prefix: Prefix,
+    /// Buffering hints of the backup.
+    pub hints: Hints,
+    /// Compression of backup objects.
+    pub compression: Compression,
+}
+
 /// Everything the local delivery needs to know about one delivery stream.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -82,6 +95,45 @@ pub struct DeliveryConfig {
     pub query: Option<Query>,
     /// `AppendDelimiterToRecord` (newline).
     pub append_newline: bool,
+    /// S3 backup of the source records, when enabled.
+    pub backup: Option<Backup>,
+}
+
+fn bucket_name(arn: &str) -> Option<String> {
+    arn.rsplit(":::")
+        .next()
+        .filter(|b| !b.is_empty())
+        .map(str::to_owned)
+}
+
+fn compression_of(format: &CompressionFormat) -> Result<Compression, String> {
+    match format {
+        CompressionFormat::Gzip => Ok(Compression::Gzip),
+        CompressionFormat::Uncompressed => Ok(Compression::None),
+        other => Err(format!(
+            "compression {} is not supported by kstream local (GZIP and UNCOMPRESSED are)",
+            other.as_str()
+        )),
+    }
+}
+
+fn hints_of(d: Option<&aws_sdk_firehose::types::BufferingHints>) -> Hints {
+    let size_mb = d.and_then(|h| h.size_in_mbs()).unwrap_or(5);
+    let interval = d.and_then(|h| h.interval_in_seconds()).unwrap_or(300);
+    Hints::from_mb(
+        f64::from(size_mb.max(1)),
+        u64::try_from(interval.max(0)).unwrap_or(300),
+    )
+}
+
+fn backup_of(d: &S3DestinationDescription) -> Result<Backup, String> {
+    Ok(Backup {
+        bucket: bucket_name(d.bucket_arn())
+            .ok_or_else(|| format!("backup bucket ARN {:?} has no bucket name", d.bucket_arn()))?,
+        prefix: Prefix::parse(d.prefix().unwrap_or(""), true).map_err(|e| e.to_string())?,
+        hints: hints_of(d.buffering_hints()),
+        compression: compression_of(d.compression_format())?,
+    })
 }
 
 impl DeliveryConfig {
@@ -122,15 +174,10 @@ impl DeliveryConfig {
                 ))
             })?
             .to_owned();
-        let compression = match dest.compression_format() {
-            CompressionFormat::Gzip => Compression::Gzip,
-            CompressionFormat::Uncompressed => Compression::None,
-            other => {
-                return Err(unsupported(format!(
-                    "compression {} is not supported by kstream local (GZIP and UNCOMPRESSED are)",
-                    other.as_str()
-                )));
-            }
+        let compression = compression_of(dest.compression_format()).map_err(unsupported)?;
+        let backup = match (dest.s3_backup_mode(), dest.s3_backup_description()) {
+            (Some(S3BackupMode::Enabled), Some(b)) => Some(backup_of(b).map_err(unsupported)?),
+            _ => None,
         };
         if dest
             .data_format_conversion_configuration()
@@ -152,18 +199,7 @@ impl DeliveryConfig {
             Some(p) if !p.is_empty() => Prefix::parse(p, false)?,
             _ => Prefix::default_error(),
         };
-        let size_mb = dest
-            .buffering_hints()
-            .and_then(|h| h.size_in_mbs())
-            .unwrap_or(5);
-        let interval = dest
-            .buffering_hints()
-            .and_then(|h| h.interval_in_seconds())
-            .unwrap_or(300);
-        let hints = Hints::from_mb(
-            f64::from(size_mb.max(1)),
-            u64::try_from(interval.max(0)).unwrap_or(300),
-        );
+        let hints = hints_of(dest.buffering_hints());
 
         let mut processor = None;
         let mut query = None;
@@ -256,6 +292,7 @@ impl DeliveryConfig {
             dynamic_partitioning,
             query,
             append_newline,
+            backup,
         })
     }
 }

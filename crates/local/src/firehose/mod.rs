@@ -26,8 +26,11 @@
 //! 7. checkpoints each shard (in the state directory) when everything read so far is written,
 //!    so a restart re-reads at most what was not yet in S3 (at-least-once, like Firehose).
 //!
+//! With `S3BackupMode` `Enabled`, every source record is also written, untransformed, under the
+//! backup prefix with the backup's hints and compression.
+//!
 //! Local differences: an object never spans two evaluated prefixes (Firehose names an object
-//! after its oldest record); S3 backup is not written (logged); intervals can be capped with
+//! after its oldest record); intervals can be capped with
 //! [`FirehoseDeliveryBuilder::max_buffer_interval`] for quick local runs (by default the
 //! deployed hints are honoured).
 //!
@@ -73,7 +76,7 @@ use crate::checkpoint::CheckpointStore;
 use crate::error::{Error, Result};
 use crate::runtime::{FunctionHost, InvokeResult};
 use buffer::{Buffer, Hints};
-pub use config::{Compression, DeliveryConfig, LambdaProcessor};
+pub use config::{Backup, Compression, DeliveryConfig, LambdaProcessor};
 use prefix::{PrefixError, PrefixValues};
 use processor::{Outcome, SourceRecord};
 
@@ -92,8 +95,10 @@ pub struct FirehoseStats {
     pub invocations: AtomicU64,
     /// Failed transform invocations (errors, crashes, timeouts, bad responses).
     pub invocation_errors: AtomicU64,
-    /// Objects written (data and error output).
+    /// Objects written (data, error output and backup).
     pub objects_written: AtomicU64,
+    /// Source records written to the S3 backup.
+    pub records_backed_up: AtomicU64,
 }
 
 impl FirehoseStats {
@@ -355,6 +360,8 @@ struct Worker {
     processor: Option<(LambdaProcessor, Buffer<SourceRecord>)>,
     data: BTreeMap<String, Pending<Delivered>>,
     errors: BTreeMap<String, Pending<String>>,
+    backup_hints: Option<Hints>,
+    backup: BTreeMap<String, Pending<Delivered>>,
     shards: Vec<ShardState>,
 }
 
@@ -388,6 +395,8 @@ impl Worker {
             processor,
             data: BTreeMap::new(),
             errors: BTreeMap::new(),
+            backup_hints: cfg.backup.as_ref().map(|b| b.hints.cap_interval(cap)),
+            backup: BTreeMap::new(),
             shards: Vec::new(),
             cfg,
         })
@@ -527,6 +536,27 @@ impl Worker {
     async fn accept(&mut self, record: SourceRecord) -> Result<()> {
         let now = Instant::now();
         let size = record.data.len();
+        if let (Some(backup), Some(hints)) = (&self.cfg.backup, self.backup_hints) {
+            let time = millis_to_time(record.arrival_ms);
+            let key = backup
+                .prefix
+                .group_key(time, &PrefixValues::default())
+                .unwrap_or_default();
+            let pending = self.backup.entry(key).or_insert_with(|| Pending {
+                buffer: Buffer::new(hints),
+                oldest: time,
+                lambda_keys: BTreeMap::new(),
+                query_keys: BTreeMap::new(),
+            });
+            pending.oldest = pending.oldest.min(time);
+            pending.buffer.push(
+                Delivered {
+                    data: record.data.to_vec(),
+                },
+                size,
+                now,
+            );
+        }
         let overflow = matches!(&self.processor, Some((_, b)) if b.would_overflow(size));
         if overflow {
             self.invoke_processor().await?;
@@ -797,7 +827,14 @@ impl Worker {
                     .prefix
                     .evaluate(pending.oldest, &values)
                     .map_err(|e| Error::Config(e.to_string()))?;
-                self.put(&prefix, pending.oldest, body).await?;
+                self.put(
+                    &self.cfg.bucket,
+                    self.cfg.compression,
+                    &prefix,
+                    pending.oldest,
+                    body,
+                )
+                .await?;
                 FirehoseStats::add(&self.stats.records_delivered, count);
             }
         }
@@ -822,23 +859,65 @@ impl Worker {
                     .error_prefix
                     .evaluate(pending.oldest, &values)
                     .unwrap_or_else(|_| format!("{kind}/"));
-                self.put(&prefix, pending.oldest, body).await?;
+                self.put(
+                    &self.cfg.bucket,
+                    self.cfg.compression,
+                    &prefix,
+                    pending.oldest,
+                    body,
+                )
+                .await?;
                 FirehoseStats::add(&self.stats.records_failed, count);
+            }
+        }
+        let due: Vec<String> = self
+            .backup
+            .iter()
+            .filter(|(_, p)| force || p.buffer.is_due(now))
+            .map(|(k, _)| k.clone())
+            .collect();
+        if let Some(backup) = self.cfg.backup.clone() {
+            for key in due {
+                if let Some(mut pending) = self.backup.remove(&key) {
+                    let items = pending.buffer.take();
+                    let count = items.len() as u64;
+                    let body: Vec<u8> = items.into_iter().flat_map(|d| d.data).collect();
+                    let prefix = backup
+                        .prefix
+                        .evaluate(pending.oldest, &PrefixValues::default())
+                        .unwrap_or_default();
+                    self.put(
+                        &backup.bucket,
+                        backup.compression,
+                        &prefix,
+                        pending.oldest,
+                        body,
+                    )
+                    .await?;
+                    FirehoseStats::add(&self.stats.records_backed_up, count);
+                }
             }
         }
         Ok(())
     }
 
     /// Compresses and writes one object, retrying S3 errors with backoff.
-    async fn put(&self, prefix: &str, oldest: DateTime<Utc>, body: Vec<u8>) -> Result<()> {
+    async fn put(
+        &self,
+        bucket: &str,
+        compression: Compression,
+        prefix: &str,
+        oldest: DateTime<Utc>,
+        body: Vec<u8>,
+    ) -> Result<()> {
         let key = prefix::object_key(
             prefix,
             &self.cfg.name,
             &self.cfg.version,
             oldest,
-            self.cfg.compression.extension(),
+            compression.extension(),
         );
-        let body = match self.cfg.compression {
+        let body = match compression {
             Compression::None => body,
             Compression::Gzip => {
                 let mut gz =
@@ -854,14 +933,14 @@ impl Worker {
             let res = self
                 .s3
                 .put_object()
-                .bucket(&self.cfg.bucket)
+                .bucket(bucket)
                 .key(&key)
                 .body(body.clone().into())
                 .send()
                 .await;
             match res {
                 Ok(_) => {
-                    tracing::debug!(delivery_stream = %self.cfg.name, bucket = %self.cfg.bucket, %key, bytes = body.len(), "object written");
+                    tracing::debug!(delivery_stream = %self.cfg.name, %bucket, %key, bytes = body.len(), "object written");
                     FirehoseStats::add(&self.stats.objects_written, 1);
                     return Ok(());
                 }
@@ -878,6 +957,7 @@ impl Worker {
     fn checkpoint_if_idle(&self) -> Result<()> {
         let idle = self.data.is_empty()
             && self.errors.is_empty()
+            && self.backup.is_empty()
             && self.processor.as_ref().is_none_or(|(_, b)| b.is_empty());
         if let (true, Some(store)) = (idle, &self.checkpoints) {
             for s in &self.shards {
