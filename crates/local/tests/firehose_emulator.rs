@@ -161,9 +161,13 @@ async fn objects(s3: &aws_sdk_s3::Client, bucket: &str) -> BTreeMap<String, Vec<
             .unwrap();
         let bytes = body.body.collect().await.unwrap().into_bytes();
         let mut text = String::new();
-        flate2::read::GzDecoder::new(&bytes[..])
-            .read_to_string(&mut text)
-            .unwrap();
+        if key.ends_with(".gz") {
+            flate2::read::GzDecoder::new(&bytes[..])
+                .read_to_string(&mut text)
+                .unwrap();
+        } else {
+            text = String::from_utf8(bytes.to_vec()).unwrap();
+        }
         out.insert(key, text.lines().map(str::to_owned).collect());
     }
     out
@@ -463,4 +467,157 @@ async fn a_transform_that_cannot_start_sends_every_record_to_the_error_output() 
     }
     assert!(objs.keys().all(|k| k.contains("/processing-failed")));
     host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the emulator: run by scripts/test-e2e.sh"]
+async fn jq_partition_keys_without_a_transform() {
+    let emu = emulator().await;
+    let (stream, stream_arn) = emu.stream(1).await;
+    let s3 = s3(&emu);
+    let bucket = format!("{}-out", emu.prefix);
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let name = format!("{}-delivery", emu.prefix);
+    let role = "arn:aws:iam::123456789012:role/firehose";
+    let processors = ProcessingConfiguration::builder()
+        .enabled(true)
+        .processors(
+            Processor::builder()
+                .r#type(ProcessorType::MetadataExtraction)
+                .parameters(param(
+                    ProcessorParameterName::MetadataExtractionQuery,
+                    "{ticker: .ticker}",
+                ))
+                .parameters(param(ProcessorParameterName::JsonParsingEngine, "JQ-1.6"))
+                .build()
+                .unwrap(),
+        )
+        .processors(
+            Processor::builder()
+                .r#type(ProcessorType::AppendDelimiterToRecord)
+                .parameters(param(ProcessorParameterName::Delimiter, "\\n"))
+                .build()
+                .unwrap(),
+        )
+        .build();
+    aws_sdk_firehose::Client::new(&emu.sdk)
+        .create_delivery_stream()
+        .delivery_stream_name(&name)
+        .delivery_stream_type(DeliveryStreamType::KinesisStreamAsSource)
+        .kinesis_stream_source_configuration(
+            KinesisStreamSourceConfiguration::builder()
+                .kinesis_stream_arn(&stream_arn)
+                .role_arn(role)
+                .build()
+                .unwrap(),
+        )
+        .extended_s3_destination_configuration(
+            ExtendedS3DestinationConfiguration::builder()
+                .role_arn(role)
+                .bucket_arn(format!("arn:aws:s3:::{bucket}"))
+                .prefix("q/ticker=!{partitionKeyFromQuery:ticker}/")
+                .error_output_prefix("errors/!{firehose:error-output-type}/")
+                .buffering_hints(
+                    BufferingHints::builder()
+                        .size_in_mbs(64)
+                        .interval_in_seconds(60)
+                        .build(),
+                )
+                .compression_format(CompressionFormat::Uncompressed)
+                .dynamic_partitioning_configuration(
+                    DynamicPartitioningConfiguration::builder()
+                        .enabled(true)
+                        .build(),
+                )
+                .processing_configuration(processors)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    for (i, t) in ["AMZN", "MSFT", "AMZN", "INTC"].iter().enumerate() {
+        emu.put(
+            &stream,
+            &format!("pk{i}"),
+            &format!(r#"{{"ticker":"{t}","n":{i}}}"#),
+        )
+        .await;
+    }
+    emu.put(&stream, "nokey", r#"{"n":99}"#).await;
+
+    let fh = FirehoseDelivery::builder(&emu.sdk, FunctionHost::builder().build())
+        .only([name.clone()])
+        .poll_interval(Duration::from_millis(200))
+        .max_buffer_interval(Duration::from_secs(1))
+        .build();
+    let stats = fh.stats();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn({
+        let fh = fh.clone();
+        async move {
+            fh.run(async {
+                let _ = stopped.await;
+            })
+            .await
+        }
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while stats.records_delivered.load(Ordering::Relaxed)
+        + stats.records_failed.load(Ordering::Relaxed)
+        < 5
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out: {:?}",
+            stats.snapshot()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+    let (read, delivered, dropped, failed, _) = stats.snapshot();
+    assert_eq!(
+        (read, delivered, dropped, failed),
+        (5, 4, 0, 1),
+        "none lost"
+    );
+    let objs = objects(&s3, &bucket).await;
+    let mut by_prefix: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (key, lines) in &objs {
+        assert!(
+            !key.ends_with(".gz"),
+            "UNCOMPRESSED objects have no extension: {key}"
+        );
+        let prefix = key.rsplit_once('/').unwrap().0.to_owned();
+        by_prefix
+            .entry(prefix)
+            .or_default()
+            .extend(lines.iter().cloned());
+    }
+    assert_eq!(
+        by_prefix.keys().collect::<Vec<_>>(),
+        [
+            "errors/partitioning-failed",
+            "q/ticker=AMZN",
+            "q/ticker=INTC",
+            "q/ticker=MSFT"
+        ]
+    );
+    assert_eq!(
+        by_prefix["q/ticker=AMZN"],
+        [r#"{"ticker":"AMZN","n":0}"#, r#"{"ticker":"AMZN","n":2}"#],
+        "one record per line (AppendDelimiterToRecord)"
+    );
+    let error: Value = serde_json::from_str(&by_prefix["errors/partitioning-failed"][0]).unwrap();
+    assert_eq!(
+        error["errorCode"],
+        "DynamicPartitioning.MetadataExtractionFailed"
+    );
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(error["rawData"].as_str().unwrap())
+            .unwrap(),
+        br#"{"n":99}"#
+    );
 }
