@@ -5,7 +5,8 @@
 #      mappings with the real test-function binary (crash mid-batch, retries exhausted into SQS,
 #      restart from checkpoints, bisect of a poison record in 100, ReportBatchItemFailures, timeouts,
 #      filters, parallelization, a changed retry count), and the REST API executor against moto;
-#   2. tests/e2e-*.sh: each pattern applied with Terraform and driven end to end (tests/e2e-01.sh:
+#   2. scripts/test-producer-emulator.sh: the producer (nothing lost, order per key) and the CLI;
+#   3. tests/e2e-*.sh: each pattern applied with Terraform and driven end to end (tests/e2e-01.sh:
 #      API -> stream -> kds-consumer -> failure queue, and a retry count changed in the variables).
 #
 # Starts the emulator if none answers (scripts/emulator.sh) and stops it at the end only if it started it.
@@ -29,6 +30,11 @@ log "kstream-local emulator tests against $AWS_ENDPOINT_URL"
 cargo build -p firehose-transform # the Firehose delivery tests run the real transform binary
 cargo test -p kstream-local --test tests -- --ignored
 log "emulator tests passed in $(($(date +%s) - t0))s"
+
+t0=$(date +%s)
+log "producer and CLI against $AWS_ENDPOINT_URL"
+scripts/test-producer-emulator.sh
+log "producer and CLI passed in $(($(date +%s) - t0))s"
 
 for script in tests/e2e-*.sh; do
   [ -x "$script" ] || continue

@@ -66,6 +66,9 @@ module "consumer_function" {
     },
     var.consumer_environment,
   )
+
+  # Names the cargo package that builds this function; `kstream local` runs that binary.
+  tags = { "kstream:package" = "kds-consumer" }
 }
 
 module "consumer" {
