@@ -69,6 +69,9 @@ module "transform" {
   timeout_seconds       = var.transform_timeout_seconds
   environment_variables = local.transform_environment
   application_log_level = var.transform_log_level
+
+  # Names the cargo package that builds this function; `kstream local` runs that binary.
+  tags = { "kstream:package" = "firehose-transform" }
 }
 
 ################################################################################

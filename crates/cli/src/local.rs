@@ -1,9 +1,10 @@
 //! `kstream local`: the AWS data plane on this machine, for whatever is deployed on the emulator.
 //!
-//! `kstream local up` reads the deployed functions, Kinesis event source mappings and REST APIs
-//! from the endpoint in `AWS_ENDPOINT_URL` (the emulator), runs the function binaries through a
-//! local Lambda Runtime API, polls the streams, and serves the APIs, until Ctrl-C (or SIGTERM):
-//! then in-flight invocations finish and checkpoints are saved. `kstream local status` reads
+//! `kstream local up` reads the deployed functions, Kinesis event source mappings, REST APIs and
+//! Firehose delivery streams from the endpoint in `AWS_ENDPOINT_URL` (the emulator), runs the
+//! function binaries through a local Lambda Runtime API, polls the streams, serves the APIs and
+//! delivers the Firehose streams to S3, until Ctrl-C (or SIGTERM): then in-flight invocations
+//! finish, Firehose buffers are flushed and checkpoints are saved. `kstream local status` reads
 //! the status file a running `up` rewrites every second.
 
 use std::io::{IsTerminal as _, Write as _};
@@ -26,7 +27,8 @@ pub(crate) struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum LocalCommand {
-    /// Run the data plane for everything deployed: functions, Kinesis mappings, REST APIs.
+    /// Run the data plane for everything deployed: functions, Kinesis mappings, REST APIs,
+    /// Firehose delivery streams.
     Up(UpArgs),
     /// Show what a running `kstream local up` is doing.
     Status(StatusArgs),
@@ -75,6 +77,10 @@ struct UpArgs {
     /// not report (moto keeps none); the pattern modules deploy JSON.
     #[arg(long, value_parser = ["JSON", "Text"])]
     log_format: Option<String>,
+    /// Cap the Firehose buffer intervals (transform and S3), in seconds, for quick local runs
+    /// (by default the deployed buffering hints are honoured: 60 s or more).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    firehose_max_buffer_interval: Option<u64>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -114,10 +120,17 @@ fn pid_alive(pid: u32) -> bool {
 
 fn status_line(report: &StatusReport) -> String {
     let (polled, invocations, failed, messages) = report.totals();
-    format!(
+    let mut line = format!(
         "[kstream local] {} mapping(s) · records polled {polled} · invocations {invocations} · failed {failed} · sent to failure queues {messages}",
         report.mappings.len()
-    )
+    );
+    if let Some(f) = &report.firehose {
+        line.push_str(&format!(
+            " · firehose read {} · delivered {} · error output {} · objects {}",
+            f.records_read, f.records_delivered, f.records_failed, f.objects_written
+        ));
+    }
+    line
 }
 
 async fn shutdown_signal() {
@@ -191,6 +204,30 @@ fn describe(plane: &DataPlane, state_dir: &std::path::Path) -> String {
     if plane.mappings().is_empty() {
         line("  no enabled Kinesis mapping with a runnable function".to_owned());
     }
+    for d in plane.delivery_streams() {
+        line(format!(
+            "  delivery stream {}: {} → {}s3://{}/{} (buffer {} s / {} MB, {:?})",
+            d.name,
+            d.source_stream_arn
+                .rsplit_once(":stream/")
+                .map_or(d.source_stream_arn.as_str(), |(_, n)| n),
+            d.processor
+                .as_ref()
+                .map(|p| format!(
+                    "{} → ",
+                    kstream_local::runtime::function_name_of(&p.function_arn)
+                ))
+                .unwrap_or_default(),
+            d.bucket,
+            d.prefix_text,
+            d.hints.interval.as_secs(),
+            d.hints.size_bytes / (1024 * 1024),
+            d.compression,
+        ));
+    }
+    for (name, reason) in plane.skipped_delivery_streams() {
+        line(format!("  delivery stream {name}: not delivered: {reason}"));
+    }
     for url in plane.api_urls() {
         line(format!("  REST API {url}"));
     }
@@ -263,6 +300,9 @@ async fn run_up(args: UpArgs) -> miette::Result<()> {
     if let Some(format) = &args.log_format {
         builder = builder.default_log_format(format);
     }
+    if let Some(secs) = args.firehose_max_buffer_interval {
+        builder = builder.firehose_max_buffer_interval(Duration::from_secs(secs));
+    }
     if !args.no_api {
         builder = builder.api_addr(SocketAddr::new(
             IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -279,7 +319,7 @@ async fn run_up(args: UpArgs) -> miette::Result<()> {
         let _ = write!(stderr, "{}", describe(&plane, &args.state_dir));
         let _ = writeln!(
             stderr,
-            "  Ctrl-C stops (in-flight invocations finish, checkpoints are saved)"
+            "  Ctrl-C stops (in-flight invocations finish, Firehose buffers are flushed, checkpoints are saved)"
         );
     }
     let printer = tokio::spawn(status_printer(plane.status(), !args.no_status_line));
@@ -348,6 +388,21 @@ fn run_status(args: &StatusArgs) -> miette::Result<()> {
                 m.failure_messages
             )?;
         }
+        if let Some(f) = &report.firehose {
+            writeln!(
+                stdout,
+                "  firehose {}: read {}, delivered {}, dropped {}, error output {}, transform invocations {} ({} failed), objects {}, backed up {}",
+                f.delivery_streams.join(", "),
+                f.records_read,
+                f.records_delivered,
+                f.records_dropped,
+                f.records_failed,
+                f.invocations,
+                f.invocation_errors,
+                f.objects_written,
+                f.records_backed_up
+            )?;
+        }
         writeln!(stdout, "{}", status_line(&report))
     })();
     out.into_diagnostic()
@@ -413,7 +468,17 @@ mod tests {
         assert_eq!(up.binaries.len(), 2);
         assert_eq!(up.log_format.as_deref(), Some("JSON"));
         assert!(up.no_api);
+        assert_eq!(up.firehose_max_buffer_interval, None);
         assert!(Cli::try_parse_from(["local", "up", "--log-format", "xml"]).is_err());
+        let cli =
+            Cli::try_parse_from(["local", "up", "--firehose-max-buffer-interval", "2"]).unwrap();
+        let LocalCommand::Up(up) = cli.args.command else {
+            panic!("up");
+        };
+        assert_eq!(up.firehose_max_buffer_interval, Some(2));
+        assert!(
+            Cli::try_parse_from(["local", "up", "--firehose-max-buffer-interval", "0"]).is_err()
+        );
     }
 
     #[test]
@@ -430,6 +495,16 @@ mod tests {
         assert_eq!(
             status_line(&report),
             "[kstream local] 2 mapping(s) · records polled 15 · invocations 5 · failed 1 · sent to failure queues 1"
+        );
+        let mut firehose = kstream_local::status::FirehoseStatus::default();
+        firehose.records_read = 12;
+        firehose.records_delivered = 9;
+        firehose.records_failed = 3;
+        firehose.objects_written = 2;
+        report.firehose = Some(firehose);
+        assert_eq!(
+            status_line(&report),
+            "[kstream local] 2 mapping(s) · records polled 15 · invocations 5 · failed 1 · sent to failure queues 1 · firehose read 12 · delivered 9 · error output 3 · objects 2"
         );
     }
 }

@@ -1,4 +1,5 @@
-//! The whole local data plane: functions, mappings, status, graceful shutdown.
+//! The whole local data plane: functions, mappings, REST APIs, Firehose delivery, status,
+//! graceful shutdown.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -12,9 +13,10 @@ use tokio::sync::watch;
 use crate::checkpoint::CheckpointStore;
 use crate::deployed::{self, BinaryResolver, Deployed};
 use crate::error::{Error, Result};
+use crate::firehose::{DeliveryConfig, FirehoseDelivery, FirehoseStats};
 use crate::mapping::{MappingRunner, MappingSpec, RunnerOptions};
 use crate::runtime::{AwsEnv, FunctionHost};
-use crate::status::{MappingStats, StatusReport};
+use crate::status::{FirehoseStatus, MappingStats, StatusReport};
 
 /// Builds a [`DataPlane`].
 #[derive(Debug, Clone)]
@@ -29,6 +31,7 @@ pub struct DataPlaneBuilder {
     api_addr: Option<SocketAddr>,
     default_log_format: Option<String>,
     name_prefix: Option<String>,
+    firehose_max_buffer_interval: Option<Duration>,
 }
 
 impl Default for DataPlaneBuilder {
@@ -44,6 +47,7 @@ impl Default for DataPlaneBuilder {
             api_addr: None,
             default_log_format: None,
             name_prefix: None,
+            firehose_max_buffer_interval: None,
         }
     }
 }
@@ -105,11 +109,71 @@ impl DataPlaneBuilder {
         self
     }
 
+    /// Caps the Firehose buffer intervals (transform and S3) for quick local runs (see
+    /// [`FirehoseDeliveryBuilder::max_buffer_interval`](crate::firehose::FirehoseDeliveryBuilder::max_buffer_interval)).
+    /// By default none: the deployed buffering hints are honoured.
+    pub fn firehose_max_buffer_interval(mut self, max: Duration) -> Self {
+        self.firehose_max_buffer_interval = Some(max);
+        self
+    }
+
     /// Serve the deployed REST APIs (the [`apigw`](crate::apigw) executor) on this address
     /// (port 0 picks a free one). By default the APIs are not served.
     pub fn api_addr(mut self, addr: SocketAddr) -> Self {
         self.api_addr = Some(addr);
         self
+    }
+
+    /// The Firehose delivery of this deployment's delivery streams (by the name prefix), run by
+    /// `host`; `None` when there is none, or when the Firehose API cannot be read (logged).
+    async fn firehose(&self, sdk: &aws_config::SdkConfig, host: &FunctionHost) -> Option<Firehose> {
+        let mut builder = FirehoseDelivery::builder(sdk, host.clone()).state_dir(&self.state_dir);
+        if let Some(prefix) = &self.name_prefix {
+            builder = builder.name_prefix(prefix);
+        }
+        if let Some(max) = self.firehose_max_buffer_interval {
+            builder = builder.max_buffer_interval(max);
+        }
+        let delivery = builder.build();
+        let (configs, skipped) = match delivery.discover().await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(error = %e, "the Firehose delivery streams could not be read; none is delivered");
+                return None;
+            }
+        };
+        let mut skipped: Vec<(String, String)> = skipped
+            .into_iter()
+            .map(|(name, e)| {
+                tracing::warn!(delivery_stream = %name, error = %e, "not delivered by kstream local");
+                (name, e.to_string())
+            })
+            .collect();
+        let mut deliverable = Vec::new();
+        for config in configs {
+            if let Some(p) = &config.processor
+                && host.function(&p.function_arn).is_none()
+            {
+                // Firehose would send every record to the error output; say why instead.
+                let reason = format!(
+                    "its transform {} cannot run here (see --functions-dir / --binary)",
+                    p.function_arn
+                );
+                tracing::warn!(delivery_stream = %config.name, %reason, "not delivered by kstream local");
+                skipped.push((config.name.clone(), reason));
+                continue;
+            }
+            deliverable.push(config);
+        }
+        if deliverable.is_empty() && skipped.is_empty() {
+            return None;
+        }
+        Some(Firehose {
+            stats: delivery.stats(),
+            delivery,
+            configs: deliverable,
+            skipped,
+        })
     }
 
     /// Reads the deployed configuration through `sdk` and prepares everything.
@@ -215,6 +279,7 @@ impl DataPlaneBuilder {
             }
             None => (None, Vec::new()),
         };
+        let firehose = self.firehose(sdk, &host).await;
         Ok(DataPlane {
             host,
             deployed,
@@ -224,9 +289,19 @@ impl DataPlaneBuilder {
             api: api.as_ref().map(|(_, _, bound)| bound.to_string()),
             api_urls,
             server: api.map(|(executor, listener, _)| (executor, listener)),
+            firehose,
             started_at: chrono::Utc::now().to_rfc3339(),
         })
     }
+}
+
+/// The Firehose delivery streams of a [`DataPlane`].
+#[derive(Debug)]
+struct Firehose {
+    delivery: FirehoseDelivery,
+    stats: Arc<FirehoseStats>,
+    configs: Vec<DeliveryConfig>,
+    skipped: Vec<(String, String)>,
 }
 
 /// The data plane for everything deployed.
@@ -258,6 +333,7 @@ pub struct DataPlane {
     api: Option<String>,
     api_urls: Vec<String>,
     server: Option<(crate::apigw::Executor, tokio::net::TcpListener)>,
+    firehose: Option<Firehose>,
     started_at: String,
 }
 
@@ -267,6 +343,7 @@ pub struct StatusHandle {
     mappings: Vec<(Arc<MappingSpec>, Arc<MappingStats>)>,
     functions: Vec<String>,
     api: Option<String>,
+    firehose: Option<(Vec<String>, Arc<FirehoseStats>)>,
     started_at: String,
 }
 
@@ -287,6 +364,10 @@ impl StatusHandle {
                     stats.snapshot(&spec.uuid, &spec.function_name, &spec.stream_arn)
                 })
                 .collect(),
+            firehose: self
+                .firehose
+                .as_ref()
+                .map(|(names, stats)| FirehoseStatus::snapshot(names, stats)),
         }
     }
 }
@@ -327,6 +408,16 @@ impl DataPlane {
         &self.api_urls
     }
 
+    /// The delivery streams that will be delivered to S3 (see [`firehose`](crate::firehose)).
+    pub fn delivery_streams(&self) -> &[DeliveryConfig] {
+        self.firehose.as_ref().map_or(&[], |f| &f.configs)
+    }
+
+    /// Delivery streams of this deployment that are not delivered here, with the reason.
+    pub fn skipped_delivery_streams(&self) -> &[(String, String)] {
+        self.firehose.as_ref().map_or(&[], |f| &f.skipped)
+    }
+
     /// A handle on the live counters.
     pub fn status(&self) -> StatusHandle {
         StatusHandle {
@@ -337,12 +428,24 @@ impl DataPlane {
                 .collect(),
             functions: self.host.functions().into_iter().map(|f| f.name).collect(),
             api: self.api.clone(),
+            firehose: self
+                .firehose
+                .as_ref()
+                .filter(|f| !f.configs.is_empty())
+                .map(|f| {
+                    (
+                        f.configs.iter().map(|c| c.name.clone()).collect(),
+                        Arc::clone(&f.stats),
+                    )
+                }),
             started_at: self.started_at.clone(),
         }
     }
 
-    /// Runs every mapping until `shutdown` completes; then lets in-flight invocations finish,
-    /// saves checkpoints, stops the function processes and writes the final status.
+    /// Runs every mapping, the REST API executor and the Firehose delivery until `shutdown`
+    /// completes; then lets in-flight invocations finish, flushes the Firehose buffers to S3
+    /// (invoking the transforms), saves checkpoints, stops the function processes and writes the
+    /// final status.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
         let status = self.status();
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -379,6 +482,20 @@ impl DataPlane {
                 }
             })
         });
+        let mut deliveries = tokio::task::JoinSet::new();
+        if let Some(firehose) = self.firehose {
+            for config in firehose.configs {
+                let delivery = firehose.delivery.clone();
+                let mut stop = stop_rx.clone();
+                deliveries.spawn(async move {
+                    let name = config.name.clone();
+                    let stopped = async move {
+                        let _ = stop.wait_for(|s| *s).await;
+                    };
+                    (name, delivery.run_one(config, stopped).await)
+                });
+            }
+        }
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -388,6 +505,11 @@ impl DataPlane {
                         tracing::error!(mapping = %uuid, error = %e, "mapping stopped");
                     }
                 }
+                joined = deliveries.join_next(), if !deliveries.is_empty() => {
+                    if let Some(Ok((name, Err(e)))) = joined {
+                        tracing::error!(delivery_stream = %name, error = %e, "firehose delivery stopped");
+                    }
+                }
             }
         }
         tracing::info!("stopping: finishing in-flight invocations");
@@ -395,6 +517,12 @@ impl DataPlane {
         while let Some(joined) = runners.join_next().await {
             if let Ok((uuid, Err(e))) = joined {
                 tracing::error!(mapping = %uuid, error = %e, "mapping stopped");
+            }
+        }
+        // Before the host stops: flushing invokes the transforms one last time.
+        while let Some(joined) = deliveries.join_next().await {
+            if let Ok((name, Err(e))) = joined {
+                tracing::error!(delivery_stream = %name, error = %e, "firehose delivery stopped");
             }
         }
         let _ = writer.await;

@@ -2,7 +2,9 @@
 //!
 //! `kstream local up` rewrites `<state dir>/status.json` every second (atomically) with a
 //! [`StatusReport`]: its pid, when it started and last wrote, the REST API address, and per
-//! mapping the counters below. `status` reads it and checks whether the pid is still alive.
+//! mapping the counters below, and the Firehose delivery's counters when delivery streams are
+//! delivered ([`FirehoseStatus`]; absent otherwise). `status` reads it and checks whether the pid
+//! is still alive.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::firehose::FirehoseStats;
 
 /// Counters of one event source mapping (all monotonic).
 #[derive(Debug, Default)]
@@ -105,6 +108,52 @@ pub struct StatusReport {
     pub functions: Vec<String>,
     /// The mappings.
     pub mappings: Vec<MappingStatus>,
+    /// The Firehose delivery, when there are delivery streams to deliver (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firehose: Option<FirehoseStatus>,
+}
+
+/// A snapshot of the [`FirehoseStats`] of the delivery streams being delivered.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct FirehoseStatus {
+    /// The delivery streams delivered, by name.
+    pub delivery_streams: Vec<String>,
+    /// See [`FirehoseStats::records_read`].
+    pub records_read: u64,
+    /// See [`FirehoseStats::records_delivered`].
+    pub records_delivered: u64,
+    /// See [`FirehoseStats::records_dropped`].
+    pub records_dropped: u64,
+    /// See [`FirehoseStats::records_failed`] (written to the error output).
+    pub records_failed: u64,
+    /// See [`FirehoseStats::invocations`].
+    pub invocations: u64,
+    /// See [`FirehoseStats::invocation_errors`].
+    pub invocation_errors: u64,
+    /// See [`FirehoseStats::objects_written`].
+    pub objects_written: u64,
+    /// See [`FirehoseStats::records_backed_up`].
+    pub records_backed_up: u64,
+}
+
+impl FirehoseStatus {
+    /// A snapshot of `stats` for these delivery streams.
+    pub fn snapshot(delivery_streams: &[String], stats: &FirehoseStats) -> Self {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        Self {
+            delivery_streams: delivery_streams.to_vec(),
+            records_read: get(&stats.records_read),
+            records_delivered: get(&stats.records_delivered),
+            records_dropped: get(&stats.records_dropped),
+            records_failed: get(&stats.records_failed),
+            invocations: get(&stats.invocations),
+            invocation_errors: get(&stats.invocation_errors),
+            objects_written: get(&stats.objects_written),
+            records_backed_up: get(&stats.records_backed_up),
+        }
+    }
 }
 
 impl StatusReport {
@@ -147,3 +196,47 @@ impl StatusReport {
 
 /// Shared counters of every mapping, by UUID.
 pub type SharedStats = Arc<MappingStats>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_firehose_section_is_absent_without_delivery_streams_and_round_trips_with_them() {
+        let report = StatusReport {
+            state: "running".to_owned(),
+            ..StatusReport::default()
+        };
+        let json = serde_json::to_value(&report).unwrap();
+        assert!(json.get("firehose").is_none(), "{json}");
+        let back: StatusReport = serde_json::from_value(json).unwrap();
+        assert_eq!(back, report);
+
+        let stats = FirehoseStats::default();
+        MappingStats::add(&stats.records_read, 7);
+        MappingStats::add(&stats.records_delivered, 5);
+        MappingStats::add(&stats.records_failed, 2);
+        MappingStats::add(&stats.objects_written, 2);
+        let firehose = FirehoseStatus::snapshot(&["p3-delivery".to_owned()], &stats);
+        assert_eq!(
+            (
+                firehose.records_read,
+                firehose.records_delivered,
+                firehose.records_failed,
+                firehose.objects_written
+            ),
+            (7, 5, 2, 2)
+        );
+        let report = StatusReport {
+            firehose: Some(firehose),
+            ..report
+        };
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["firehose"]["recordsDelivered"], 5);
+        assert_eq!(json["firehose"]["deliveryStreams"][0], "p3-delivery");
+        assert_eq!(
+            serde_json::from_value::<StatusReport>(json).unwrap(),
+            report
+        );
+    }
+}
