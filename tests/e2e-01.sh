@@ -205,7 +205,17 @@ check "the emulator's mapping now has MaximumRetryAttempts 3" test \
 start_up
 r=$(post /record '{"data":"{\"order_id\":\"o-5\",\"poison\":true}","partitionKey":"customer-5"}')
 poison2=$(sed 's/^200 //' <<<"$r" | jq -r .SequenceNumber)
-msg=$(wait_messages 1 | head -n 1)
+# The message for this record (a message of the first run that the emulator hands out again is skipped).
+msg=""
+for _ in 1 2 3; do
+  m=$(wait_messages 1 | head -n 1)
+  if jq -e --arg s "$poison2" '.KinesisBatchInfo.startSequenceNumber == $s' <<<"$m" >/dev/null 2>&1; then
+    msg=$m
+    break
+  fi
+  [ -z "$m" ] || printf '    skipped a message for another batch: %s\n' "$m"
+done
+printf '    %s\n' "$msg"
 check "after the change, the poison record is invoked 1 + 3 times before the queue" jqt --arg s "$poison2" \
   '.requestContext.approximateInvokeCount == 4 and .KinesisBatchInfo.startSequenceNumber == $s' <<<"$msg"
 sleep 1
