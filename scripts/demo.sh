@@ -88,7 +88,7 @@ step_produce() {
     got='[]'
     for _ in $(seq 1 10); do
       page=$(awse kinesis get-records --shard-iterator "$it" --limit 1000)
-      got=$(jq -c --argjson g "$got" '$g + [.Records[] | {seq: .SequenceNumber, data: (.Data | @base64d)}]' <<<"$page")
+      got=$(jq -c --argjson g "$got" --arg s "$shard" '$g + [.Records[] | {shard: $s, seq: .SequenceNumber, data: (.Data | @base64d)}]' <<<"$page")
       [ "$(jq length <<<"$got")" -ge "$want" ] && break
       it=$(jq -r '.NextShardIterator // empty' <<<"$page")
       [ -n "$it" ] || break
@@ -97,7 +97,7 @@ step_produce() {
   done
   # Every record put must read back byte for byte.
   local mismatches
-  mismatches=$(jq -r --argjson r "$read_back" '.[] | . as $p | ($r | map(select(.seq == $p.seq)) | first) as $g
+  mismatches=$(jq -r --argjson r "$read_back" '.[] | . as $p | ($r | map(select(.shard == $p.shard and .seq == $p.seq)) | first) as $g
     | select($g == null or $g.data != $p.data) | "\($p.shard) \($p.seq): put \($p.data), read \($g.data // "nothing")"' <<<"$joined")
   [ -z "$mismatches" ] || die "records did not read back as put: $mismatches"
   mapfile -t landed < <(jq -r '.[] | [.shard, .seq, .key, .data] | @tsv' <<<"$joined")
