@@ -1,5 +1,5 @@
 # A plain provider: credentials and endpoints come from the environment.
-# (The emulator is reached through a generated *_override.tf or tflocal, never from here.)
+# (scripts/local-apply.sh reaches the emulator by exporting AWS_ENDPOINT_URL; nothing here changes.)
 provider "aws" {
   region = var.region
 
