@@ -20,40 +20,9 @@ set -euo pipefail
 . "$(dirname "$0")/../scripts/lib/common.sh"
 cd "$KSTREAM_ROOT"
 
-kstream_require_venv
-kstream_require_terraform
-kstream_default_tf_mirror
-kstream_emulator_env
-export PATH="$KSTREAM_VENV/bin:$PATH"
-awse() { aws --endpoint-url "$AWS_ENDPOINT_URL" --output json "$@"; }
-
-pattern=03-kds-firehose-s3
-id=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
-export KSTREAM_LOCAL_STATE=e2e-$id
-prefix=kse3$id
-work=$KSTREAM_STATE_DIR/e2e-$id
-state_dir=$work/local
-mkdir -p "$work"
-failures=0
-up_pid=""
-
-pass() { printf 'ok    %s\n' "$*"; }
-fail() {
-  printf 'FAIL  %s\n' "$*"
-  failures=$((failures + 1))
-}
-check() { # check "<what>" <command...>: pass or fail on the command's status
-  local what=$1
-  shift
-  if "$@"; then pass "$what"; else fail "$what"; fi
-}
-
-cleanup() {
-  if [ -n "$up_pid" ] && kill -0 "$up_pid" 2>/dev/null; then kill -INT "$up_pid" 2>/dev/null || true; wait "$up_pid" 2>/dev/null || true; fi
-  scripts/local-apply.sh destroy "$pattern" >"$work/destroy.log" 2>&1 || warn "destroy failed (log: $work/destroy.log)"
-  rm -rf "$(scripts/local-apply.sh state-dir "$pattern")"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib/e2e.sh
+. scripts/lib/e2e.sh
+e2e_init 03-kds-firehose-s3 kse3
 
 # The deployed package: the real zip when `make build` made it, else an empty zip (the emulator does not
 # run it; the data plane runs the host binary of the same source).
