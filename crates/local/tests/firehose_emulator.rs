@@ -27,6 +27,38 @@ use crate::common::{Emulator, emulator};
 
 const ERROR_PREFIX: &str = "errors/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/!{firehose:error-output-type}";
 
+/// A delivery running in the background until [`Running::finish`] stops it.
+struct Running {
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<kstream_local::Result<()>>,
+}
+
+impl Running {
+    /// Runs `fh` in a task of its own.
+    fn start(fh: &FirehoseDelivery) -> Self {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let fh = fh.clone();
+        let task = tokio::spawn(async move {
+            fh.run(async {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        Self { stop, task }
+    }
+
+    /// Whether the delivery has stopped by itself.
+    fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+
+    /// Stops the delivery (it flushes and checkpoints) and checks it ended without an error.
+    async fn finish(self) {
+        self.stop.send(()).unwrap();
+        self.task.await.unwrap().unwrap();
+    }
+}
+
 /// The transform built for this machine.
 fn transform_binary() -> PathBuf {
     if let Ok(p) = std::env::var("KSTREAM_FIREHOSE_TRANSFORM") {
@@ -246,16 +278,7 @@ async fn records_land_under_their_partitions_and_poison_under_the_error_prefix()
     };
     let fh = run(host.clone());
     let stats = fh.stats();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn({
-        let fh = fh.clone();
-        async move {
-            fh.run(async {
-                let _ = stopped.await;
-            })
-            .await
-        }
-    });
+    let running = Running::start(&fh);
     let deadline = std::time::Instant::now() + Duration::from_secs(90);
     while !(stats.records_read.load(Ordering::Relaxed) >= 25
         && stats.records_delivered.load(Ordering::Relaxed)
@@ -263,7 +286,7 @@ async fn records_land_under_their_partitions_and_poison_under_the_error_prefix()
             >= 25)
     {
         assert!(
-            !task.is_finished(),
+            !running.is_finished(),
             "the delivery stopped early: {:?}",
             stats.snapshot()
         );
@@ -274,8 +297,7 @@ async fn records_land_under_their_partitions_and_poison_under_the_error_prefix()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    stop.send(()).unwrap();
-    task.await.unwrap().unwrap();
+    running.finish().await;
     let (read, delivered, dropped, failed, _) = stats.snapshot();
     let objs = objects(&s3, &bucket).await;
     let error_lines: Vec<&String> = objs
@@ -397,16 +419,7 @@ async fn a_transform_that_cannot_start_sends_every_record_to_the_error_output() 
         .max_buffer_interval(Duration::from_secs(1))
         .build();
     let stats = fh.stats();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn({
-        let fh = fh.clone();
-        async move {
-            fh.run(async {
-                let _ = stopped.await;
-            })
-            .await
-        }
-    });
+    let running = Running::start(&fh);
     let deadline = std::time::Instant::now() + Duration::from_secs(90);
     while stats.records_failed.load(Ordering::Relaxed) < 5 {
         assert!(
@@ -416,8 +429,7 @@ async fn a_transform_that_cannot_start_sends_every_record_to_the_error_output() 
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    stop.send(()).unwrap();
-    task.await.unwrap().unwrap();
+    running.finish().await;
     let (read, delivered, dropped, failed, _) = stats.snapshot();
     assert_eq!(
         (read, delivered, dropped, failed),
@@ -552,16 +564,7 @@ async fn jq_partition_keys_without_a_transform() {
         .max_buffer_interval(Duration::from_secs(1))
         .build();
     let stats = fh.stats();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn({
-        let fh = fh.clone();
-        async move {
-            fh.run(async {
-                let _ = stopped.await;
-            })
-            .await
-        }
-    });
+    let running = Running::start(&fh);
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while stats.records_delivered.load(Ordering::Relaxed)
         + stats.records_failed.load(Ordering::Relaxed)
@@ -574,8 +577,7 @@ async fn jq_partition_keys_without_a_transform() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    stop.send(()).unwrap();
-    task.await.unwrap().unwrap();
+    running.finish().await;
     let (read, delivered, dropped, failed, _) = stats.snapshot();
     assert_eq!(
         (read, delivered, dropped, failed),
