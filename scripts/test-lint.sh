@@ -6,3 +6,9 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 terraform fmt -check -recursive infra
 terraform fmt -check -recursive patterns
+# Shell scripts: warnings and errors (skipped, with a notice, where shellcheck is not installed).
+if command -v shellcheck >/dev/null; then
+  shellcheck -S warning scripts/*.sh scripts/lib/*.sh tests/*.sh bench/*/run.sh .ci/run
+else
+  echo "shellcheck not installed: shell scripts not linted" >&2
+fi

@@ -50,8 +50,7 @@ start_up() {
     --name-prefix "$prefix-" \
     >>"$work/up.log" 2>&1 &
   up_pid=$!
-  local i
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     if [ -f "$state_dir/status.json" ] && [ "$(jq -r '.pid' "$state_dir/status.json")" = "$up_pid" ]; then
       api=$(jq -r '.api' "$state_dir/status.json")
       base=http://$api/restapis/$api_id/$stage/_user_request_
@@ -103,7 +102,6 @@ post() { # post <path> <json> [auth header] -> prints "<status> <body>"
 # Good records.
 r=$(post /record '{"data":"{\"order_id\":\"o-1\",\"amount\":12.5}","partitionKey":"customer-1"}')
 check "POST /record puts a good record: $r" grep -q '^200 .*SequenceNumber' <<<"$r"
-good_seq=$(sed 's/^200 //' <<<"$r" | jq -r .SequenceNumber)
 r=$(post /records '{"records":[{"data":"{\"order_id\":\"o-2\"}","partitionKey":"customer-2"},{"data":"{\"order_id\":\"o-3\"}","partitionKey":"customer-3"}]}')
 check "POST /records puts two good records: $r" grep -q '^200 .*"FailedRecordCount":0' <<<"$r"
 

@@ -28,6 +28,8 @@ e2e_cleanup() {
   rm -rf "$(scripts/local-apply.sh state-dir "$pattern")"
 }
 
+# The variables set here (prefix, state_dir, work, ...) are the sourcing script's globals.
+# shellcheck disable=SC2034
 e2e_init() {
   kstream_require_venv
   kstream_require_terraform
