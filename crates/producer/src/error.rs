@@ -58,6 +58,12 @@ pub enum Error {
     /// The producer was shut down, or its background task ended.
     #[error("the producer is shut down")]
     Shutdown,
+    /// Publishing the metrics to CloudWatch (PutMetricData) failed.
+    #[error("could not publish the producer metrics to CloudWatch: {message}")]
+    PublishMetrics {
+        /// The SDK error, with its causes.
+        message: String,
+    },
 }
 
 /// Why one user record was not put. Returned by the record's [`PutHandle`](crate::PutHandle).

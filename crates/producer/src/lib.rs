@@ -19,7 +19,8 @@
 //! - **Backpressure**: at most `max_outstanding_records` records in flight; `put` waits.
 //! - **A result per user record** ([`PutHandle`] → [`PutOutcome`] with sequence number, shard
 //!   and attempts, or [`RecordFailure`]), and **KPL-named metrics** ([`MetricsSnapshot`]),
-//!   published to CloudWatch with the `cloudwatch` feature.
+//!   published to CloudWatch with the `cloudwatch` feature
+//!   ([`Producer::start_metrics_publisher`], `MetricsPublisher`).
 //!
 //! Records of one shard are never in two requests at once, so records of one partition key
 //! reach Kinesis in the order they were put unless a retry intervenes (the KPL gives no such
@@ -85,6 +86,8 @@ pub use config::{
 pub use error::{ConfigError, Error, RecordFailure};
 pub use kstream_kpl::UserRecord;
 pub use metrics::MetricsSnapshot;
+#[cfg(feature = "cloudwatch")]
+pub use metrics::cloudwatch::MetricsPublisher;
 pub use producer::Producer;
 pub use result::{Attempt, PutHandle, PutOutcome};
 

@@ -169,11 +169,15 @@ pub(crate) mod cloudwatch {
     //! Publishing to CloudWatch with PutMetricData.
 
     use std::sync::Arc;
+    use std::time::Duration;
 
     use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+    use tokio::sync::oneshot;
+    use tokio::task::JoinHandle;
 
     use super::{Metrics, MetricsSnapshot};
     use crate::config::MetricsLevel;
+    use crate::error::Error;
 
     /// The data of one upload: the deltas since `previous`, dimension `StreamName`.
     pub(crate) fn data(
@@ -286,30 +290,107 @@ pub(crate) mod cloudwatch {
         data
     }
 
-    /// Publishes every `delay` until the producer is dropped.
-    pub(crate) async fn publish_loop(
+    /// What [`MetricsPublisher::finish`] sends the loop: the last snapshot and where to answer.
+    type Finish = (MetricsSnapshot, oneshot::Sender<Result<(), String>>);
+
+    /// A running CloudWatch publisher, from `Producer::start_metrics_publisher`.
+    ///
+    /// It uploads every `metrics_upload_delay` until the producer is dropped. Call
+    /// [`finish`](Self::finish) with the snapshot returned by `Producer::shutdown` so the last
+    /// (possibly only) interval is uploaded too; dropping the handle leaves the periodic uploads
+    /// running until the producer is dropped, and [`abort`](Self::abort) stops them at once.
+    #[derive(Debug)]
+    pub struct MetricsPublisher {
+        finish: oneshot::Sender<Finish>,
+        task: JoinHandle<()>,
+    }
+
+    impl MetricsPublisher {
+        /// Uploads what `last` counts beyond the previous upload (PutMetricData), then stops.
+        ///
+        /// # Errors
+        /// [`Error::PublishMetrics`] if the upload fails (the periodic uploads only log).
+        pub async fn finish(self, last: MetricsSnapshot) -> Result<(), Error> {
+            let (reply, answer) = oneshot::channel();
+            let stopped = || Error::PublishMetrics {
+                message: "the metrics publisher stopped".to_owned(),
+            };
+            self.finish.send((last, reply)).map_err(|_| stopped())?;
+            let result = answer.await.map_err(|_| stopped())?;
+            let _ = self.task.await;
+            result.map_err(|message| Error::PublishMetrics { message })
+        }
+
+        /// Stops the periodic uploads without a final one.
+        pub fn abort(self) {
+            self.task.abort();
+        }
+    }
+
+    /// Starts [`publish_loop`] on the runtime.
+    pub(crate) fn start(
         client: aws_sdk_cloudwatch::Client,
         namespace: String,
         stream: String,
         level: MetricsLevel,
-        delay: std::time::Duration,
+        delay: Duration,
         metrics: std::sync::Weak<Metrics>,
         outstanding: Arc<dyn Fn() -> u64 + Send + Sync>,
+    ) -> MetricsPublisher {
+        let (finish, finished) = oneshot::channel();
+        let task = tokio::spawn(publish_loop(
+            client,
+            namespace,
+            stream,
+            level,
+            delay,
+            metrics,
+            outstanding,
+            finished,
+        ));
+        MetricsPublisher { finish, task }
+    }
+
+    /// Publishes every `delay` until the producer is dropped, or once more and stops when a
+    /// final snapshot arrives on `finished`.
+    #[allow(clippy::too_many_arguments)]
+    async fn publish_loop(
+        client: aws_sdk_cloudwatch::Client,
+        namespace: String,
+        stream: String,
+        level: MetricsLevel,
+        delay: Duration,
+        metrics: std::sync::Weak<Metrics>,
+        outstanding: Arc<dyn Fn() -> u64 + Send + Sync>,
+        mut finished: oneshot::Receiver<Finish>,
     ) {
         let mut previous = MetricsSnapshot::default();
         let mut interval = tokio::time::interval(delay);
         interval.tick().await;
+        let mut handle_alive = true;
         loop {
-            interval.tick().await;
-            let Some(metrics) = metrics.upgrade() else {
-                return;
-            };
-            let now = metrics.snapshot(outstanding());
-            drop(metrics);
-            if let Err(err) = publish(&client, &namespace, &stream, level, &now, &previous).await {
-                tracing::warn!(error = %err, "could not publish producer metrics to CloudWatch");
+            tokio::select! {
+                _ = interval.tick() => {
+                    let Some(metrics) = metrics.upgrade() else {
+                        return;
+                    };
+                    let now = metrics.snapshot(outstanding());
+                    drop(metrics);
+                    if let Err(err) = publish(&client, &namespace, &stream, level, &now, &previous).await {
+                        tracing::warn!(error = %err, "could not publish producer metrics to CloudWatch");
+                    }
+                    previous = now;
+                }
+                last = &mut finished, if handle_alive => match last {
+                    Ok((last, reply)) => {
+                        let result = publish(&client, &namespace, &stream, level, &last, &previous).await;
+                        let _ = reply.send(result);
+                        return;
+                    }
+                    // The handle was dropped: keep uploading until the producer is dropped.
+                    Err(_) => handle_alive = false,
+                },
             }
-            previous = now;
         }
     }
 

@@ -228,18 +228,33 @@ impl Producer {
 
     /// Publishes the metrics to CloudWatch (PutMetricData, namespace `metrics_namespace`,
     /// dimension `StreamName`) every `metrics_upload_delay`, at the configured `metrics_level`,
-    /// until the producer is dropped. Does nothing at `MetricsLevel::None`.
+    /// until the producer is dropped or the returned publisher is
+    /// [finished](crate::MetricsPublisher::finish) (which uploads the last interval). Does
+    /// nothing, and returns `None`, at `MetricsLevel::None`.
+    ///
+    /// ```no_run
+    /// # async fn run(producer: kstream_producer::Producer, sdk: aws_config::SdkConfig) {
+    /// let publisher = producer.start_metrics_publisher(aws_sdk_cloudwatch::Client::new(&sdk));
+    /// // ... put records ...
+    /// let last = producer.shutdown().await;
+    /// if let Some(publisher) = publisher {
+    ///     if let Err(e) = publisher.finish(last).await {
+    ///         eprintln!("{e}");
+    ///     }
+    /// }
+    /// # }
+    /// ```
     #[cfg(feature = "cloudwatch")]
     pub fn start_metrics_publisher(
         &self,
         client: aws_sdk_cloudwatch::Client,
-    ) -> Option<JoinHandle<()>> {
+    ) -> Option<crate::MetricsPublisher> {
         if self.config.metrics_level == crate::config::MetricsLevel::None {
             return None;
         }
         let permits = self.permits.clone();
         let config = self.config.clone();
-        Some(tokio::spawn(crate::metrics::cloudwatch::publish_loop(
+        Some(crate::metrics::cloudwatch::start(
             client,
             self.config.metrics_namespace.clone(),
             self.config.stream_name.clone(),
@@ -247,7 +262,7 @@ impl Producer {
             self.config.metrics_upload_delay,
             Arc::downgrade(&self.metrics),
             Arc::new(move || outstanding(&permits, &config)),
-        )))
+        ))
     }
 
     /// Publishes the metrics once, now (the deltas since `previous`), and returns the snapshot

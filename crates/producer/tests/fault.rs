@@ -599,39 +599,15 @@ async fn requests_respect_the_collection_limits() {
     assert_eq!(stored, expected, "every record once");
 }
 
-/// CloudWatch's current protocol (rpc-v2 CBOR, which moto 5.2.5 does not speak), answered by a
-/// local endpoint that keeps the request bodies.
+/// The CloudWatch publisher against a local rpc-v2-cbor endpoint (moto 5.2.5 does not speak
+/// CloudWatch's current protocol): a periodic upload, then the final one from `finish`, with
+/// deltas that add up to the totals.
 #[cfg(feature = "cloudwatch")]
 #[tokio::test]
 async fn metrics_are_published_with_put_metric_data() {
-    use std::sync::Mutex;
+    use crate::fake_cloudwatch::FakeCloudWatch;
 
-    use axum::routing::post;
-
-    type Requests = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
-    let bodies: Requests = Arc::default();
-    let seen = bodies.clone();
-    let app = axum::Router::new().route(
-        "/service/GraniteServiceVersion20100801/operation/{op}",
-        post(
-            move |axum::extract::Path(op): axum::extract::Path<String>, body: axum::body::Bytes| {
-                let seen = seen.clone();
-                async move {
-                    seen.lock().unwrap().push((op, body.to_vec()));
-                    (
-                        [
-                            ("content-type", "application/cbor"),
-                            ("smithy-protocol", "rpc-v2-cbor"),
-                        ],
-                        vec![0xa0u8], // an empty CBOR map
-                    )
-                }
-            },
-        ),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let endpoint = FakeCloudWatch::start().await;
     let cloudwatch = aws_sdk_cloudwatch::Client::from_conf(
         aws_sdk_cloudwatch::Config::builder()
             .behavior_version(aws_sdk_cloudwatch::config::BehaviorVersion::latest())
@@ -639,11 +615,19 @@ async fn metrics_are_published_with_put_metric_data() {
             .credentials_provider(aws_sdk_cloudwatch::config::Credentials::new(
                 "test", "test", None, None, "test",
             ))
-            .endpoint_url(url)
+            .endpoint_url(endpoint.url())
             .build(),
     );
 
     let fake = FakeKinesis::builder(STREAM).shards(2).start().await;
+    // The first request has its first entry throttled: one retry, one ErrorsByCode.
+    fake.set_fault(|n, _| {
+        if n == 0 {
+            Fault::Throttle([0].into_iter().collect())
+        } else {
+            Fault::None
+        }
+    });
     let config = fast_config(STREAM)
         .metrics_level(kstream_producer::MetricsLevel::Detailed)
         .metrics_namespace("kstream-test")
@@ -662,33 +646,54 @@ async fn metrics_are_published_with_put_metric_data() {
     }
     producer.flush_all().await.unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    publisher.abort();
-    let published = producer
-        .publish_metrics(&cloudwatch, &kstream_producer::MetricsSnapshot::default())
+    for i in 50..60 {
+        producer
+            .put(UserRecord::new(format!("k{}", i % 5), payload("k", i)))
+            .await
+            .unwrap();
+    }
+    let last = producer.shutdown().await;
+    assert_eq!(last.user_records_put, 60);
+    publisher
+        .finish(last.clone())
         .await
         .expect("PutMetricData succeeds");
-    assert_eq!(published.user_records_put, 50);
-    producer.shutdown().await;
-    let bodies = bodies.lock().unwrap();
-    assert!(bodies.len() >= 2, "the periodic upload and the final one");
-    let contains = |body: &[u8], needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
-    for (op, body) in bodies.iter() {
-        assert_eq!(op, "PutMetricData");
-        for needle in [
-            &b"kstream-test"[..],
-            b"StreamName",
-            STREAM.as_bytes(),
-            b"UserRecordsPut",
-            b"KinesisRecordsPut",
-            b"UserRecordsPerKinesisRecord",
-        ] {
-            assert!(
-                contains(body, needle),
-                "{} missing",
-                String::from_utf8_lossy(needle)
-            );
-        }
+
+    let requests = endpoint.requests();
+    assert!(requests.len() >= 2, "the periodic upload and the final one");
+    assert!(requests.iter().all(|r| r.operation == "PutMetricData"));
+    let data = endpoint.data();
+    for datum in &data {
+        assert_eq!(datum.namespace, "kstream-test");
+        assert_eq!(datum.dimensions["StreamName"], STREAM, "{datum:?}");
     }
+    assert_eq!(endpoint.sum("UserRecordsPut"), 60.0, "deltas add up");
+    assert_eq!(
+        endpoint.sum("KinesisRecordsPut"),
+        last.kinesis_records_put as f64
+    );
+    let names: std::collections::BTreeSet<&str> = data.iter().map(|d| d.name.as_str()).collect();
+    for name in [
+        "UserRecordsReceived",
+        "UserRecordsPut",
+        "UserRecordsDataPut",
+        "KinesisRecordsPut",
+        "KinesisRecordsDataPut",
+        "UserRecordsPerKinesisRecord",
+        "RetriesPerRecord",
+        "BufferingTime",
+        "AllErrors",
+        "ErrorsByCode",
+    ] {
+        assert!(names.contains(name), "{name} missing from {names:?}");
+    }
+    let errors: Vec<_> = data.iter().filter(|d| d.name == "ErrorsByCode").collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        errors[0].dimensions["ErrorCode"],
+        "ProvisionedThroughputExceededException"
+    );
+    assert_eq!(errors[0].value, 1.0);
 }
 
 #[tokio::test]
