@@ -2,34 +2,35 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use aws_sdk_firehose::types::{
-    CompressionFormat, DeliveryStreamDescription, DeliveryStreamType, ProcessorParameterName,
+    CompressionFormat, DataFormatConversionConfiguration, DeliveryStreamDescription,
+    DeliveryStreamType, ParquetCompression as ParquetCompressionFormat, ProcessorParameterName,
     ProcessorType, S3BackupMode, S3DestinationDescription,
 };
 use chrono::{DateTime, Utc};
 
 use super::buffer::Hints;
+use super::convert::Converter;
 use super::jq::Query;
 use super::prefix::Prefix;
 use crate::error::{Error, Result};
 
-/// How delivered objects are compressed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compression {
-    /// `UNCOMPRESSED`: no extension.
-    None,
-    /// `GZIP`: `.gz`.
-    Gzip,
-}
+pub use super::compress::Compression;
+use super::convert::{Deserializer, ParquetCompression, SchemaTable};
 
-impl Compression {
-    /// The object name extension Firehose adds.
-    pub fn extension(self) -> &'static str {
-        match self {
-            Self::None => "",
-            Self::Gzip => ".gz",
-        }
-    }
+/// Record format conversion as configured (`DataFormatConversionConfiguration` enabled, with a
+/// `ParquetSerDe` serializer). The columns come from the Glue table when the delivery is
+/// discovered ([`super::FirehoseDelivery::discover`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversion {
+    /// The JSON deserializer.
+    pub deserializer: Deserializer,
+    /// Compression inside the Parquet files.
+    pub compression: ParquetCompression,
+    /// The Glue table of the schema.
+    pub table: SchemaTable,
 }
 
 /// The transform Lambda of a delivery stream, with its processor parameters (Firehose's
@@ -97,6 +98,11 @@ pub struct DeliveryConfig {
     pub append_newline: bool,
     /// S3 backup of the source records, when enabled.
     pub backup: Option<Backup>,
+    /// Record format conversion to Parquet, when enabled.
+    pub conversion: Option<Conversion>,
+    /// The converter with the Glue table's columns, once loaded (by
+    /// [`super::FirehoseDelivery::discover`]).
+    pub converter: Option<Arc<Converter>>,
 }
 
 fn bucket_name(arn: &str) -> Option<String> {
@@ -107,14 +113,98 @@ fn bucket_name(arn: &str) -> Option<String> {
 }
 
 fn compression_of(format: &CompressionFormat) -> Result<Compression, String> {
-    match format {
-        CompressionFormat::Gzip => Ok(Compression::Gzip),
-        CompressionFormat::Uncompressed => Ok(Compression::None),
-        other => Err(format!(
-            "compression {} is not supported by kstream local (GZIP and UNCOMPRESSED are)",
-            other.as_str()
-        )),
+    Compression::from_format(format)
+}
+
+/// The conversion settings, or why kstream local cannot convert as configured.
+fn conversion_of(
+    c: &DataFormatConversionConfiguration,
+    region: &str,
+    account: &str,
+) -> Result<Conversion, String> {
+    let serializer = c
+        .output_format_configuration()
+        .and_then(|o| o.serializer())
+        .ok_or("record format conversion without an output serializer")?;
+    if serializer.orc_ser_de().is_some() {
+        return Err(
+            "record format conversion to ORC is not supported by kstream local (Parquet is)"
+                .to_owned(),
+        );
     }
+    let parquet = serializer
+        .parquet_ser_de()
+        .ok_or("record format conversion without a ParquetSerDe serializer")?;
+    let compression = match parquet.compression() {
+        None | Some(ParquetCompressionFormat::Snappy) => ParquetCompression::Snappy,
+        Some(ParquetCompressionFormat::Gzip) => ParquetCompression::Gzip,
+        Some(ParquetCompressionFormat::Uncompressed) => ParquetCompression::Uncompressed,
+        Some(other) => {
+            return Err(format!(
+                "Parquet compression {} is not supported by kstream local (SNAPPY, GZIP and UNCOMPRESSED are)",
+                other.as_str()
+            ));
+        }
+    };
+    let deserializer = match c
+        .input_format_configuration()
+        .and_then(|i| i.deserializer())
+    {
+        Some(d) if d.hive_json_ser_de().is_some() => Deserializer::Hive {
+            timestamp_formats: d
+                .hive_json_ser_de()
+                .map(|h| h.timestamp_formats().to_vec())
+                .unwrap_or_default(),
+        },
+        Some(d) => match d.open_x_json_ser_de() {
+            Some(o) => Deserializer::OpenX {
+                case_insensitive: o.case_insensitive().unwrap_or(true),
+                dots_to_underscores: o
+                    .convert_dots_in_json_keys_to_underscores()
+                    .unwrap_or(false),
+                key_mappings: o
+                    .column_to_json_key_mappings()
+                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default(),
+            },
+            None => Deserializer::default(),
+        },
+        None => Deserializer::default(),
+    };
+    let schema = c
+        .schema_configuration()
+        .ok_or("record format conversion without a SchemaConfiguration")?;
+    let database = schema
+        .database_name()
+        .filter(|s| !s.is_empty())
+        .ok_or("record format conversion without a Glue DatabaseName")?;
+    let table = schema
+        .table_name()
+        .filter(|s| !s.is_empty())
+        .ok_or("record format conversion without a Glue TableName")?;
+    Ok(Conversion {
+        deserializer,
+        compression,
+        table: SchemaTable {
+            catalog_id: schema
+                .catalog_id()
+                .filter(|s| !s.is_empty())
+                .unwrap_or(account)
+                .to_owned(),
+            database: database.to_owned(),
+            table: table.to_owned(),
+            region: schema
+                .region()
+                .filter(|s| !s.is_empty())
+                .unwrap_or(region)
+                .to_owned(),
+            version_id: schema
+                .version_id()
+                .filter(|s| !s.is_empty())
+                .unwrap_or("LATEST")
+                .to_owned(),
+        },
+    })
 }
 
 fn hints_of(d: Option<&aws_sdk_firehose::types::BufferingHints>) -> Hints {
@@ -141,7 +231,7 @@ impl DeliveryConfig {
     ///
     /// # Errors
     /// [`Error::Config`] for what kstream local cannot deliver (another source or destination,
-    /// ZIP/Snappy compression, Parquet conversion, unsupported prefix expressions or JQ).
+    /// ORC conversion, unsupported prefix expressions or JQ).
     pub fn from_description(d: &DeliveryStreamDescription) -> Result<Self> {
         let name = d.delivery_stream_name().to_owned();
         let unsupported = |what: String| Error::Config(format!("delivery stream {name}: {what}"));
@@ -179,15 +269,21 @@ impl DeliveryConfig {
             (Some(S3BackupMode::Enabled), Some(b)) => Some(backup_of(b).map_err(unsupported)?),
             _ => None,
         };
-        if dest
-            .data_format_conversion_configuration()
-            .and_then(|c| c.enabled())
-            .unwrap_or(false)
-        {
-            return Err(unsupported(
-                "record format conversion (Parquet/ORC) is not supported by kstream local"
-                    .to_owned(),
-            ));
+        let arn = d.delivery_stream_arn().to_owned();
+        let region = arn.split(':').nth(3).unwrap_or("us-east-1").to_owned();
+        let account = arn.split(':').nth(4).unwrap_or("").to_owned();
+        let conversion = match dest.data_format_conversion_configuration() {
+            // Enabled unless Enabled is false (the API's default is true).
+            Some(c) if c.enabled().unwrap_or(true) => {
+                Some(conversion_of(c, &region, &account).map_err(unsupported)?)
+            }
+            _ => None,
+        };
+        if conversion.is_some() && compression != Compression::None {
+            return Err(unsupported(format!(
+                "compression {} with record format conversion: Firehose requires UNCOMPRESSED (Parquet compresses inside the file)",
+                dest.compression_format().as_str()
+            )));
         }
         let dynamic_partitioning = dest
             .dynamic_partitioning_configuration()
@@ -270,8 +366,6 @@ impl DeliveryConfig {
                 }
             }
         }
-        let arn = d.delivery_stream_arn().to_owned();
-        let region = arn.split(':').nth(3).unwrap_or("us-east-1").to_owned();
         let created = d
             .create_timestamp()
             .and_then(|t| DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos()));
@@ -293,6 +387,8 @@ impl DeliveryConfig {
             query,
             append_newline,
             backup,
+            conversion,
+            converter: None,
         })
     }
 }

@@ -51,14 +51,16 @@
 //! ```
 
 pub mod buffer;
+pub mod compress;
 pub mod config;
+pub mod convert;
+mod glue;
 pub mod jq;
 pub mod prefix;
 pub mod processor;
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -76,7 +78,7 @@ use crate::checkpoint::CheckpointStore;
 use crate::error::{Error, Result};
 use crate::runtime::{FunctionHost, InvokeResult};
 use buffer::{Buffer, Hints};
-pub use config::{Backup, Compression, DeliveryConfig, LambdaProcessor};
+pub use config::{Backup, Compression, Conversion, DeliveryConfig, LambdaProcessor};
 use prefix::{PrefixError, PrefixValues};
 use processor::{Outcome, SourceRecord};
 
@@ -121,6 +123,7 @@ impl FirehoseStats {
 /// Builds a [`FirehoseDelivery`].
 #[derive(Debug)]
 pub struct FirehoseDeliveryBuilder {
+    sdk: aws_config::SdkConfig,
     kinesis: aws_sdk_kinesis::Client,
     firehose: aws_sdk_firehose::Client,
     s3: aws_sdk_s3::Client,
@@ -193,6 +196,7 @@ impl FirehoseDelivery {
                 .build(),
         );
         FirehoseDeliveryBuilder {
+            sdk: sdk.clone(),
             kinesis: aws_sdk_kinesis::Client::new(sdk),
             firehose: aws_sdk_firehose::Client::new(sdk),
             s3,
@@ -256,7 +260,21 @@ impl FirehoseDelivery {
                 .delivery_stream_description()
                 .map(DeliveryConfig::from_description)
             {
-                Some(Ok(c)) => ok.push(c),
+                Some(Ok(mut c)) => match &c.conversion {
+                    Some(conversion) => match glue::converter(&self.inner.sdk, conversion).await {
+                        Ok(converter) => {
+                            c.converter = Some(Arc::new(converter));
+                            ok.push(c);
+                        }
+                        Err(e) => skipped.push((
+                            name.clone(),
+                            Error::Config(format!(
+                                "delivery stream {name}: record format conversion: {e}"
+                            )),
+                        )),
+                    },
+                    None => ok.push(c),
+                },
                 Some(Err(e)) => skipped.push((name, e)),
                 None => skipped.push((
                     name.clone(),
@@ -325,10 +343,24 @@ impl FirehoseDelivery {
     }
 }
 
-/// A record ready for S3 (after the transform).
+/// A record ready for S3 (after the transform), with what an error record names.
 #[derive(Debug)]
 struct Delivered {
     data: Vec<u8>,
+    arrival_ms: i64,
+    sequence_number: String,
+    subsequence_number: u64,
+}
+
+impl Delivered {
+    fn of(data: Vec<u8>, record: &SourceRecord) -> Self {
+        Self {
+            data,
+            arrival_ms: record.arrival_ms,
+            sequence_number: record.sequence_number.clone(),
+            subsequence_number: record.subsequence_number,
+        }
+    }
 }
 
 /// Records waiting for one object.
@@ -549,13 +581,9 @@ impl Worker {
                 query_keys: BTreeMap::new(),
             });
             pending.oldest = pending.oldest.min(time);
-            pending.buffer.push(
-                Delivered {
-                    data: record.data.to_vec(),
-                },
-                size,
-                now,
-            );
+            pending
+                .buffer
+                .push(Delivered::of(record.data.to_vec(), &record), size, now);
         }
         let overflow = matches!(&self.processor, Some((_, b)) if b.would_overflow(size));
         if overflow {
@@ -565,13 +593,7 @@ impl Worker {
             Some((_, buffer)) => buffer.push(record, size, now),
             None => {
                 let time = millis_to_time(record.arrival_ms);
-                self.route(
-                    record.data.to_vec(),
-                    BTreeMap::new(),
-                    time,
-                    &record.data,
-                    record.arrival_ms,
-                );
+                self.route(record.data.to_vec(), BTreeMap::new(), time, &record);
             }
         }
         Ok(())
@@ -636,7 +658,7 @@ impl Worker {
                             partition_keys,
                         } => {
                             let time = millis_to_time(record.arrival_ms);
-                            self.route(data, partition_keys, time, &record.data, record.arrival_ms);
+                            self.route(data, partition_keys, time, record);
                         }
                         Outcome::Dropped => FirehoseStats::add(&self.stats.records_dropped, 1),
                         Outcome::Failed { code, message } => {
@@ -675,16 +697,14 @@ impl Worker {
         mut data: Vec<u8>,
         lambda_keys: BTreeMap<String, String>,
         time: DateTime<Utc>,
-        raw: &Bytes,
-        arrival_ms: i64,
+        record: &SourceRecord,
     ) {
         let query_keys = match &self.cfg.query {
             Some(q) => match q.extract(&data) {
                 Ok(k) => k,
                 Err(message) => {
-                    let r = self.raw_record(raw, arrival_ms);
                     self.fail(
-                        &r,
+                        record,
                         "partitioning-failed",
                         "DynamicPartitioning.MetadataExtractionFailed",
                         &message,
@@ -704,9 +724,8 @@ impl Worker {
         let key = match self.cfg.prefix.group_key(time, &values) {
             Ok(k) => k,
             Err(PrefixError::MissingKey(k)) => {
-                let r = self.raw_record(raw, arrival_ms);
                 self.fail(
-                    &r,
+                    record,
                     "partitioning-failed",
                     "DynamicPartitioning.MissingPartitionKey",
                     &format!(
@@ -719,7 +738,8 @@ impl Worker {
                 return;
             }
         };
-        if self.cfg.append_newline {
+        // With format conversion the records become Parquet rows: no delimiter.
+        if self.cfg.append_newline && self.cfg.converter.is_none() {
             data.push(b'\n');
         }
         let size = data.len();
@@ -733,19 +753,7 @@ impl Worker {
         pending.oldest = pending.oldest.min(time);
         pending
             .buffer
-            .push(Delivered { data }, size, Instant::now());
-    }
-
-    fn raw_record(&self, raw: &Bytes, arrival_ms: i64) -> SourceRecord {
-        SourceRecord {
-            record_id: String::new(),
-            data: raw.clone(),
-            arrival_ms,
-            shard_id: String::new(),
-            partition_key: String::new(),
-            sequence_number: String::new(),
-            subsequence_number: 0,
-        }
+            .push(Delivered::of(data, record), size, Instant::now());
     }
 
     /// A failed record, as Firehose writes it to the error output.
@@ -769,9 +777,13 @@ impl Worker {
         if let Some(arn) = lambda_arn {
             line["lambdaArn"] = json!(arn);
         }
+        self.fail_line(kind, millis_to_time(record.arrival_ms), &line);
+    }
+
+    /// One error-output document into the error buffer of its type and prefix.
+    fn fail_line(&mut self, kind: &str, time: DateTime<Utc>, line: &serde_json::Value) {
         let mut text = line.to_string();
         text.push('\n');
-        let time = millis_to_time(record.arrival_ms);
         let values = PrefixValues {
             error_output_type: Some(kind),
             ..Default::default()
@@ -815,8 +827,49 @@ impl Worker {
         for key in due {
             if let Some(mut pending) = self.data.remove(&key) {
                 let items = pending.buffer.take();
-                let count = items.len() as u64;
-                let body: Vec<u8> = items.into_iter().flat_map(|d| d.data).collect();
+                let (count, body, compression, extension) = match self.cfg.converter.clone() {
+                    None => {
+                        let count = items.len() as u64;
+                        let body: Vec<u8> = items.into_iter().flat_map(|d| d.data).collect();
+                        let c = self.cfg.compression;
+                        (count, body, c, c.extension())
+                    }
+                    Some(converter) => {
+                        let mut rows = Vec::new();
+                        let mut count = 0;
+                        for d in items {
+                            match converter.rows(&d.data) {
+                                Ok(r) => {
+                                    rows.extend(r);
+                                    count += 1;
+                                }
+                                Err(message) => {
+                                    tracing::debug!(delivery_stream = %self.cfg.name, %message, "record format conversion failed");
+                                    let line = converter.error_record(
+                                        &d.data,
+                                        &message,
+                                        d.arrival_ms,
+                                        &d.sequence_number,
+                                        d.subsequence_number,
+                                        self.cfg.arn.split(':').nth(1).unwrap_or("aws"),
+                                    );
+                                    self.fail_line(
+                                        convert::ERROR_OUTPUT_TYPE,
+                                        millis_to_time(d.arrival_ms),
+                                        &line,
+                                    );
+                                }
+                            }
+                        }
+                        if rows.is_empty() {
+                            continue;
+                        }
+                        let body = converter.write(&rows).map_err(|e| {
+                            Error::Config(format!("delivery stream {}: {e}", self.cfg.name))
+                        })?;
+                        (count, body, Compression::None, ".parquet")
+                    }
+                };
                 let values = PrefixValues {
                     error_output_type: None,
                     lambda_keys: Some(&pending.lambda_keys),
@@ -829,7 +882,8 @@ impl Worker {
                     .map_err(|e| Error::Config(e.to_string()))?;
                 self.put(
                     &self.cfg.bucket,
-                    self.cfg.compression,
+                    compression,
+                    extension,
                     &prefix,
                     pending.oldest,
                     body,
@@ -862,6 +916,7 @@ impl Worker {
                 self.put(
                     &self.cfg.bucket,
                     self.cfg.compression,
+                    self.cfg.compression.extension(),
                     &prefix,
                     pending.oldest,
                     body,
@@ -889,6 +944,7 @@ impl Worker {
                     self.put(
                         &backup.bucket,
                         backup.compression,
+                        backup.compression.extension(),
                         &prefix,
                         pending.oldest,
                         body,
@@ -906,27 +962,15 @@ impl Worker {
         &self,
         bucket: &str,
         compression: Compression,
+        extension: &str,
         prefix: &str,
         oldest: DateTime<Utc>,
         body: Vec<u8>,
     ) -> Result<()> {
-        let key = prefix::object_key(
-            prefix,
-            &self.cfg.name,
-            &self.cfg.version,
-            oldest,
-            compression.extension(),
-        );
-        let body = match compression {
-            Compression::None => body,
-            Compression::Gzip => {
-                let mut gz =
-                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-                gz.write_all(&body)
-                    .and_then(|()| gz.finish())
-                    .map_err(|e| Error::Config(format!("gzip failed: {e}")))?
-            }
-        };
+        let key = prefix::object_key(prefix, &self.cfg.name, &self.cfg.version, oldest, extension);
+        let body = compression
+            .compress(body)
+            .map_err(|e| Error::Config(format!("delivery stream {}: {e}", self.cfg.name)))?;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -935,6 +979,8 @@ impl Worker {
                 .put_object()
                 .bucket(bucket)
                 .key(&key)
+                .content_type("application/octet-stream")
+                .set_content_encoding(compression.content_encoding().map(str::to_owned))
                 .body(body.clone().into())
                 .send()
                 .await;
