@@ -62,6 +62,7 @@ mod aggregate;
 mod deaggregate;
 mod error;
 mod hash;
+pub mod md5x;
 mod proto;
 mod record;
 mod wire;
@@ -75,8 +76,8 @@ pub use aggregate::{
     MIN_MAX_SIZE, OVERHEAD, encode,
 };
 pub use deaggregate::{
-    Deaggregated, KeyTableKind, NotAggregatedReason, SubRecord, deaggregate, deaggregate_bytes,
-    deaggregate_record, has_magic,
+    Deaggregated, DeaggregatedRef, KeyTableKind, NotAggregatedReason, SubRecord, SubRecordRef,
+    TagRef, deaggregate, deaggregate_batch, deaggregate_bytes, deaggregate_record, has_magic,
 };
 pub use error::Error;
 pub use hash::{ShardId, ShardMap, ShardRange, effective_hash_key, hash_key, parse_hash_key};

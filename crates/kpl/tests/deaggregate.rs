@@ -2,8 +2,8 @@
 
 use bytes::Bytes;
 use kstream_kpl::{
-    Deaggregated, KeyTableKind, MAGIC, NotAggregatedReason, UserRecord, deaggregate,
-    deaggregate_bytes, deaggregate_record, encode,
+    Deaggregated, DeaggregatedRef, KeyTableKind, MAGIC, NotAggregatedReason, SubRecord, Tag,
+    UserRecord, deaggregate, deaggregate_batch, deaggregate_bytes, deaggregate_record, encode,
 };
 use proptest::prelude::*;
 
@@ -250,5 +250,119 @@ proptest! {
         let aggregated = matches!(got, Deaggregated::Aggregated(_));
         prop_assert!(!aggregated);
         prop_assert_eq!(got.is_corrupt(), at >= 4, "byte {}", at);
+    }
+}
+
+/// The owned result [`deaggregate`] gives, from the batch API's borrowed one.
+fn owned(result: &DeaggregatedRef<'_>) -> Deaggregated {
+    match result {
+        DeaggregatedRef::NotAggregated { reason } => Deaggregated::NotAggregated {
+            reason: reason.clone(),
+        },
+        DeaggregatedRef::Aggregated(subs) => Deaggregated::Aggregated(
+            subs.iter()
+                .map(|s| SubRecord {
+                    partition_key: s.partition_key.to_owned(),
+                    explicit_hash_key: s.explicit_hash_key.map(str::to_owned),
+                    data: Bytes::copy_from_slice(s.data),
+                    tags: s
+                        .tags
+                        .iter()
+                        .map(|t| Tag {
+                            key: t.key.to_owned(),
+                            value: t.value.map(str::to_owned),
+                        })
+                        .collect(),
+                    sequence_number: None,
+                    sub_sequence_number: s.sub_sequence_number,
+                    aggregated: true,
+                    not_aggregated: None,
+                })
+                .collect(),
+        ),
+    }
+}
+
+#[test]
+fn a_batch_keeps_order_and_every_pass_through_reason() {
+    let good = sample();
+    let mut bad_md5 = sample();
+    let last = bad_md5.len() - 1;
+    bad_md5[last] ^= 1;
+    let records: Vec<Vec<u8>> = vec![
+        good.clone(),
+        b"plain".to_vec(),
+        bad_md5,
+        MAGIC.to_vec(),
+        b"{}".to_vec(),
+        wrap(&[]),
+        wrap(&ld(1, b"k")),
+        good,
+    ];
+    let batch = deaggregate_batch(&records);
+    assert_eq!(batch.len(), records.len());
+    let reasons: Vec<Option<NotAggregatedReason>> = batch
+        .iter()
+        .map(|r| match r {
+            DeaggregatedRef::Aggregated(_) => None,
+            DeaggregatedRef::NotAggregated { reason } => Some(reason.clone()),
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            None,
+            Some(NotAggregatedReason::BadMagic),
+            Some(NotAggregatedReason::BadChecksum),
+            Some(NotAggregatedReason::Truncated { len: 4 }),
+            Some(NotAggregatedReason::TooShort { len: 2 }),
+            Some(NotAggregatedReason::Truncated { len: 20 }),
+            Some(NotAggregatedReason::NoRecords),
+            None,
+        ]
+    );
+    assert!(batch[2].is_corrupt() && !batch[1].is_corrupt());
+    let DeaggregatedRef::Aggregated(subs) = &batch[7] else {
+        unreachable!()
+    };
+    assert_eq!(subs[1].partition_key, "k2");
+    assert_eq!(subs[1].explicit_hash_key, Some("12345"));
+    assert_eq!(subs[1].data, b"beta");
+    assert_eq!(subs[1].sub_sequence_number, 1);
+    // Borrowed from the caller's buffer, not copied.
+    let range = records[7].as_ptr_range();
+    assert!(range.contains(&subs[1].data.as_ptr()));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn a_batch_deaggregates_as_one_record_at_a_time(
+        batch in prop::collection::vec(
+            (prop::collection::vec(arb_record(300), 1..40), any::<prop::sample::Index>(), 0u8..4),
+            0..40,
+        ),
+    ) {
+        // Aggregates, some corrupted (a flipped bit, a cut) and some plain.
+        let records: Vec<Vec<u8>> = batch
+            .into_iter()
+            .map(|(users, pick, kind)| {
+                let mut data = encode(&users);
+                let at = pick.index(data.len());
+                match kind {
+                    0 => data[at] ^= 0x10,
+                    1 => data.truncate(at),
+                    2 => data = users[0].data.to_vec(),
+                    _ => {}
+                }
+                data
+            })
+            .collect();
+        let batch = deaggregate_batch(&records);
+        prop_assert_eq!(batch.len(), records.len());
+        for (data, got) in records.iter().zip(&batch) {
+            prop_assert_eq!(owned(got), deaggregate(data));
+        }
     }
 }

@@ -4,4 +4,5 @@ mod aggregator;
 mod deaggregate;
 mod hash;
 mod interop;
+mod md5x;
 mod support;
