@@ -14,8 +14,9 @@ pub(crate) struct ConnectArgs {
 }
 
 impl ConnectArgs {
-    /// A Kinesis client for these flags.
-    pub(crate) async fn kinesis(&self) -> miette::Result<aws_sdk_kinesis::Client> {
+    /// The SDK configuration for these flags (shared by the Kinesis and CloudWatch clients, so
+    /// endpoints, profiles and credentials apply to both).
+    pub(crate) async fn sdk_config(&self) -> miette::Result<aws_config::SdkConfig> {
         let sdk =
             kstream_producer::sdk_config(self.endpoint_url.as_deref(), self.region.as_deref())
                 .await;
@@ -25,7 +26,12 @@ impl ConnectArgs {
                 "no AWS region configured"
             ));
         }
-        Ok(aws_sdk_kinesis::Client::new(&sdk))
+        Ok(sdk)
+    }
+
+    /// A Kinesis client for these flags.
+    pub(crate) async fn kinesis(&self) -> miette::Result<aws_sdk_kinesis::Client> {
+        Ok(aws_sdk_kinesis::Client::new(&self.sdk_config().await?))
     }
 }
 

@@ -38,7 +38,7 @@ pub(crate) struct Args {
     #[arg(long, value_enum, default_value_t = KeyChoice::Ticker)]
     partition_key: KeyChoice,
     #[command(flatten)]
-    producer: ProducerArgs,
+    pub(crate) producer: ProducerArgs,
     #[command(flatten)]
     connect: ConnectArgs,
 }
@@ -75,8 +75,8 @@ impl Ticker {
 
 /// Runs `kstream produce`.
 pub(crate) async fn run(args: Args) -> miette::Result<()> {
-    let client = args.connect.kinesis().await?;
-    let producer = args.producer.start(client, &args.stream).await?;
+    let session = args.producer.start(&args.connect, &args.stream).await?;
+    let producer = &session.producer;
     let bar = producing::progress(args.count, "records");
     bar.set_message(format!("→ {}", args.stream));
     let tracker = Tracker::new(bar.clone());
@@ -119,7 +119,7 @@ pub(crate) async fn run(args: Args) -> miette::Result<()> {
         sent += 1;
         tracker.track(format!("record {sent}"), handle);
     }
-    let (_, failed) = producing::finish(producer, tracker, bar, started).await;
+    let (_, failed) = producing::finish(session, tracker, bar, started).await;
     if failed > 0 {
         return Err(miette::miette!("{failed} of {sent} records were not put"));
     }

@@ -1,5 +1,5 @@
-//! What `produce`, `put` and `replay` share: producer flags, result tracking, Ctrl-C, progress
-//! and the closing summary.
+//! What `produce`, `put` and `replay` share: producer flags (CloudWatch metrics included),
+//! result tracking, Ctrl-C, progress and the closing summary.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,7 +13,8 @@ use miette::IntoDiagnostic;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::aws::parse_duration;
+use crate::aws::{ConnectArgs, parse_duration};
+use crate::metrics::{MetricsArgs, Publishing};
 
 /// Producer settings (KPL names; defaults as the KPL unless noted).
 #[derive(Debug, Clone, clap::Args)]
@@ -42,6 +43,15 @@ pub(crate) struct ProducerArgs {
     /// Fail throttled records at once instead of retrying them until their TTL.
     #[arg(long)]
     pub(crate) fail_if_throttled: bool,
+    #[command(flatten)]
+    pub(crate) metrics: MetricsArgs,
+}
+
+/// A started producer and, with `--metrics-level`, its CloudWatch publisher.
+#[derive(Debug)]
+pub(crate) struct Session {
+    pub(crate) producer: Producer,
+    publishing: Option<Publishing>,
 }
 
 impl ProducerArgs {
@@ -55,24 +65,35 @@ impl ProducerArgs {
             .record_ttl(self.record_ttl)
             .max_outstanding_records(self.max_outstanding)
             .collection_max_size(self.collection_max_size)
-            .fail_if_throttled(self.fail_if_throttled);
+            .fail_if_throttled(self.fail_if_throttled)
+            .metrics_level(self.metrics.metrics_level.into())
+            .metrics_namespace(self.metrics.metrics_namespace.clone())
+            .metrics_upload_delay(self.metrics.metrics_upload_delay);
         if let Some(size) = self.max_record_size {
             builder = builder.max_record_size(size);
         }
         builder.build().into_diagnostic()
     }
 
-    /// Starts a producer, with the stream name in any error.
+    /// Starts a producer (with the stream name in any error) and, with `--metrics-level`, its
+    /// CloudWatch publisher, both from one SDK configuration.
     pub(crate) async fn start(
         &self,
-        client: aws_sdk_kinesis::Client,
+        connect: &ConnectArgs,
         stream: &str,
-    ) -> miette::Result<Producer> {
-        Producer::new(client, self.config(stream)?)
+    ) -> miette::Result<Session> {
+        let sdk = connect.sdk_config().await?;
+        let client = aws_sdk_kinesis::Client::new(&sdk);
+        let producer = Producer::new(client, self.config(stream)?)
             .await
             .map_err(|e| {
                 miette::miette!(help = "check --stream, --endpoint-url and --region", "{e}")
-            })
+            })?;
+        let publishing = Publishing::start(&self.metrics, &sdk, &producer);
+        Ok(Session {
+            producer,
+            publishing,
+        })
     }
 }
 
@@ -173,25 +194,41 @@ pub(crate) fn progress(total: Option<u64>, what: &str) -> ProgressBar {
     bar
 }
 
-/// Shuts the producer down (flushing everything), waits for the results and prints the
-/// closing summary on stderr. Returns the number of failed records.
+/// Shuts the producer down (flushing everything), waits for the results, uploads the last
+/// metrics (with `--metrics-level`) and prints the closing summary on stderr. Returns the final
+/// metrics and the number of failed records.
 pub(crate) async fn finish(
-    producer: Producer,
+    session: Session,
     tracker: Tracker,
     bar: ProgressBar,
     started: Instant,
 ) -> (MetricsSnapshot, u64) {
     bar.set_message("flushing");
+    let Session {
+        producer,
+        publishing,
+    } = session;
     let metrics = producer.shutdown().await;
     let tally = tracker.finish().await;
+    let published = match publishing {
+        Some(publishing) => {
+            bar.set_message("publishing metrics");
+            Some(publishing.finish(metrics.clone()).await)
+        }
+        None => None,
+    };
     bar.finish_and_clear();
     let elapsed = started.elapsed();
     let failed = tally.failed.load(Ordering::Relaxed);
     eprintln!("{}", summary(&metrics, elapsed));
+    if let Some(published) = published {
+        eprintln!("{published}");
+    }
     (metrics, failed)
 }
 
-/// The closing summary.
+/// The closing summary: a sentence for people, then the KPL-named metrics, one `Name: value`
+/// per item (`ErrorsByCode` only when there were errors).
 pub(crate) fn summary(m: &MetricsSnapshot, elapsed: Duration) -> String {
     let secs = elapsed.as_secs_f64().max(1e-9);
     let mut text = format!(
@@ -211,13 +248,27 @@ pub(crate) fn summary(m: &MetricsSnapshot, elapsed: Duration) -> String {
     if m.user_record_expired > 0 {
         text.push_str(&format!(" ({} expired)", m.user_record_expired));
     }
+    text.push_str(&format!(
+        "\nKPL metrics: UserRecordsPut: {}, KinesisRecordsPut: {}, UserRecordsPerKinesisRecord: {:.2}, \
+         RetriesPerRecord: {:.3}, BufferingTime: {:.1} ms, RequestTime: {:.1} ms, \
+         KinesisRecordsPerPutRecordsRequest: {:.1}, UserRecordExpired: {}, AllErrors: {}",
+        m.user_records_put,
+        m.kinesis_records_put,
+        m.user_records_per_kinesis_record(),
+        m.retries_per_record(),
+        m.buffering_time().as_secs_f64() * 1000.0,
+        m.request_time().as_secs_f64() * 1000.0,
+        m.kinesis_records_per_request(),
+        m.user_record_expired,
+        m.all_errors(),
+    ));
     if !m.errors_by_code.is_empty() {
         let errors: Vec<String> = m
             .errors_by_code
             .iter()
-            .map(|(code, n)| format!("{code}: {n}"))
+            .map(|(code, n)| format!("{code} {n}"))
             .collect();
-        text.push_str(&format!("; errors by code: {}", errors.join(", ")));
+        text.push_str(&format!(", ErrorsByCode: {}", errors.join(", ")));
     }
     text
 }
@@ -260,6 +311,12 @@ mod tests {
             collection_max_size: 1024 * 1024,
             max_record_size: Some(2048),
             fail_if_throttled: true,
+            metrics: crate::metrics::MetricsArgs {
+                metrics_level: crate::metrics::Level::Summary,
+                metrics_namespace: "ns".into(),
+                metrics_upload_delay: Duration::from_secs(10),
+                cloudwatch_endpoint_url: None,
+            },
         };
         let config = args.config("s").unwrap();
         assert!(!config.aggregation_enabled());
@@ -267,5 +324,43 @@ mod tests {
         assert_eq!(config.max_record_size(), Some(2048));
         assert_eq!(config.max_outstanding_records(), 7);
         assert!(config.fail_if_throttled());
+        assert_eq!(
+            config.metrics_level(),
+            kstream_producer::MetricsLevel::Summary
+        );
+        assert_eq!(config.metrics_namespace(), "ns");
+        assert_eq!(config.metrics_upload_delay(), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn the_summary_carries_the_kpl_metrics() {
+        let mut m = MetricsSnapshot::default();
+        m.user_records_put = 1000;
+        m.kinesis_records_put = 10;
+        m.user_records_failed = 0;
+        m.retries = 50;
+        m.buffered_records = 1000;
+        m.buffering_time_total = Duration::from_secs(100);
+        let text = summary(&m, Duration::from_secs(2));
+        assert!(text.contains("UserRecordsPut: 1000"), "{text}");
+        assert!(text.contains("KinesisRecordsPut: 10"), "{text}");
+        assert!(
+            text.contains("UserRecordsPerKinesisRecord: 100.00"),
+            "{text}"
+        );
+        assert!(text.contains("RetriesPerRecord: 0.050"), "{text}");
+        assert!(text.contains("BufferingTime: 100.0 ms"), "{text}");
+        assert!(
+            !text.contains("ErrorsByCode"),
+            "only when there were errors: {text}"
+        );
+        m.errors_by_code
+            .insert("ProvisionedThroughputExceededException".into(), 3);
+        let text = summary(&m, Duration::from_secs(2));
+        assert!(
+            text.contains("ErrorsByCode: ProvisionedThroughputExceededException 3"),
+            "{text}"
+        );
+        assert!(text.contains("AllErrors: 3"), "{text}");
     }
 }

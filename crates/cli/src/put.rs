@@ -19,11 +19,12 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use handlebars::Handlebars;
-use kstream_producer::{Error as ProducerError, UserRecord};
+use kstream_producer::UserRecord;
 use md5::{Digest, Md5};
 use serde_json::Value;
 
 use crate::aws::ConnectArgs;
+use crate::feed::LineFeed;
 use crate::input;
 use crate::producing::{self, ProducerArgs, Tracker};
 
@@ -44,7 +45,7 @@ pub(crate) struct Args {
     #[arg(long)]
     newline: bool,
     #[command(flatten)]
-    producer: ProducerArgs,
+    pub(crate) producer: ProducerArgs,
     #[command(flatten)]
     connect: ConnectArgs,
 }
@@ -135,45 +136,25 @@ fn hex(bytes: &[u8]) -> String {
 /// Runs `kstream put`.
 pub(crate) async fn run(args: Args) -> miette::Result<()> {
     let keys = KeyMaker::new(&args.keys)?;
-    let mut lines = input::lines(args.file.clone())?;
-    let client = args.connect.kinesis().await?;
-    let producer = args.producer.start(client, &args.stream).await?;
+    let lines = input::lines(args.file.clone())?;
+    let session = args.producer.start(&args.connect, &args.stream).await?;
     let bar = producing::progress(None, "records");
     bar.set_message(format!("→ {}", args.stream));
     let tracker = Tracker::new(bar.clone());
-    let interrupted = producing::interrupt();
+    let mut feed = LineFeed::new(lines, producing::interrupt(), bar.clone());
     let started = Instant::now();
-    let (mut sent, mut rejected, mut read_error) = (0u64, 0u64, None);
-    loop {
-        let mut stop = interrupted.clone();
-        let line = tokio::select! {
-            line = lines.recv() => line,
-            _ = stop.changed() => break,
-        };
-        let Some(line) = line else { break };
-        let line = match line {
-            Ok(line) => line,
-            Err(e) => {
-                read_error = Some(e);
-                break;
-            }
-        };
-        if line.bytes.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
+    while let Some(line) = feed.next().await {
         let record: Value = match serde_json::from_slice(&line.bytes) {
             Ok(v) => v,
             Err(e) => {
-                rejected += 1;
-                bar.suspend(|| eprintln!("line {}: not JSON: {e}", line.number));
+                feed.reject(line.number, format_args!("not JSON: {e}"));
                 continue;
             }
         };
         let key = match keys.key(&line.bytes, &record) {
             Ok(key) => key,
             Err(e) => {
-                rejected += 1;
-                bar.suspend(|| eprintln!("line {}: {e}", line.number));
+                feed.reject(line.number, e);
                 continue;
             }
         };
@@ -181,27 +162,17 @@ pub(crate) async fn run(args: Args) -> miette::Result<()> {
         if args.newline {
             data.push(b'\n');
         }
-        let mut stop = interrupted.clone();
-        let put = tokio::select! {
-            put = producer.put(UserRecord::new(key, data)) => put,
-            _ = stop.changed() => break,
-        };
-        match put {
-            Ok(handle) => {
-                sent += 1;
-                tracker.track(format!("line {}", line.number), handle);
-            }
-            Err(e @ (ProducerError::RecordTooLarge { .. } | ProducerError::InvalidRecord(_))) => {
-                rejected += 1;
-                bar.suspend(|| eprintln!("line {}: rejected: {e}", line.number));
-            }
-            Err(e) => return Err(miette::miette!("{e}")),
+        let record = UserRecord::new(key, data);
+        if !feed
+            .send(&session.producer, &tracker, line.number, record)
+            .await?
+        {
+            break;
         }
     }
-    let (_, failed) = producing::finish(producer, tracker, bar, started).await;
-    if let Some(e) = read_error {
-        return Err(e);
-    }
+    let (_, failed) = producing::finish(session, tracker, bar, started).await;
+    let (sent, rejected) = (feed.sent, feed.rejected);
+    feed.into_result()?;
     if failed + rejected > 0 {
         return Err(miette::miette!(
             "{} line(s) not put: {rejected} rejected before sending, {failed} failed ({sent} sent)",

@@ -18,10 +18,11 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use kstream_producer::{Error as ProducerError, UserRecord};
+use kstream_producer::UserRecord;
 use serde_json::Value;
 
 use crate::aws::ConnectArgs;
+use crate::feed::LineFeed;
 use crate::input;
 use crate::producing::{self, ProducerArgs, Tracker};
 use crate::put::{KeyArgs, KeyMaker};
@@ -46,7 +47,7 @@ pub(crate) struct Args {
     #[command(flatten)]
     keys: KeyArgs,
     #[command(flatten)]
-    producer: ProducerArgs,
+    pub(crate) producer: ProducerArgs,
     #[command(flatten)]
     connect: ConnectArgs,
 }
@@ -87,34 +88,16 @@ pub(crate) async fn run(args: Args) -> miette::Result<()> {
         ));
     }
     let keys = KeyMaker::new(&args.keys)?;
-    let mut lines = input::lines(Some(args.file.clone()))?;
-    let client = args.connect.kinesis().await?;
-    let producer = args.producer.start(client, &args.stream).await?;
+    let lines = input::lines(Some(args.file.clone()))?;
+    let session = args.producer.start(&args.connect, &args.stream).await?;
     let bar = producing::progress(None, "events");
     let tracker = Tracker::new(bar.clone());
-    let interrupted = producing::interrupt();
+    let mut feed = LineFeed::new(lines, producing::interrupt(), bar.clone());
     let started = Instant::now();
     let mut first: Option<(DateTime<Utc>, tokio::time::Instant)> = None;
-    let (mut sent, mut skipped, mut out_of_order) = (0u64, 0u64, 0u64);
+    let mut out_of_order = 0u64;
     let mut last_time: Option<DateTime<Utc>> = None;
-    let mut read_error = None;
-    loop {
-        let mut stop = interrupted.clone();
-        let line = tokio::select! {
-            line = lines.recv() => line,
-            _ = stop.changed() => break,
-        };
-        let Some(line) = line else { break };
-        let line = match line {
-            Ok(line) => line,
-            Err(e) => {
-                read_error = Some(e);
-                break;
-            }
-        };
-        if line.bytes.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
+    while let Some(line) = feed.next().await {
         let parsed: Result<(Value, DateTime<Utc>), String> = serde_json::from_slice(&line.bytes)
             .map_err(|e| format!("not JSON: {e}"))
             .and_then(|record: Value| {
@@ -132,16 +115,14 @@ pub(crate) async fn run(args: Args) -> miette::Result<()> {
         let (record, time) = match parsed {
             Ok(p) => p,
             Err(e) => {
-                skipped += 1;
-                bar.suspend(|| eprintln!("line {}: skipped: {e}", line.number));
+                feed.reject(line.number, format_args!("skipped: {e}"));
                 continue;
             }
         };
         let key = match keys.key(&line.bytes, &record) {
             Ok(key) => key,
             Err(e) => {
-                skipped += 1;
-                bar.suspend(|| eprintln!("line {}: skipped: {e}", line.number));
+                feed.reject(line.number, format_args!("skipped: {e}"));
                 continue;
             }
         };
@@ -152,34 +133,21 @@ pub(crate) async fn run(args: Args) -> miette::Result<()> {
             last_time = Some(time);
         }
         let due = start + schedule(time - t0, args.speedup);
-        if due > tokio::time::Instant::now() {
-            let mut stop = interrupted.clone();
-            tokio::select! {
-                () = tokio::time::sleep_until(due) => {}
-                _ = stop.changed() => break,
-            }
+        if due > tokio::time::Instant::now() && !feed.sleep_until(due).await {
+            break;
         }
         let mut data = line.bytes;
         if !args.no_newline {
             data.push(b'\n');
         }
-        let mut stop = interrupted.clone();
-        let put = tokio::select! {
-            put = producer.put(UserRecord::new(key, data)) => put,
-            _ = stop.changed() => break,
-        };
-        match put {
-            Ok(handle) => {
-                sent += 1;
-                tracker.track(format!("line {}", line.number), handle);
-            }
-            Err(e @ (ProducerError::RecordTooLarge { .. } | ProducerError::InvalidRecord(_))) => {
-                skipped += 1;
-                bar.suspend(|| eprintln!("line {}: rejected: {e}", line.number));
-            }
-            Err(e) => return Err(miette::miette!("{e}")),
+        let record = UserRecord::new(key, data);
+        if !feed
+            .send(&session.producer, &tracker, line.number, record)
+            .await?
+        {
+            break;
         }
-        if sent % 500 == 1 {
+        if feed.sent % 500 == 1 {
             let behind = tokio::time::Instant::now().saturating_duration_since(due);
             bar.set_message(format!(
                 "event time {}, {:.1} s behind schedule",
@@ -188,15 +156,14 @@ pub(crate) async fn run(args: Args) -> miette::Result<()> {
             ));
         }
     }
-    let (_, failed) = producing::finish(producer, tracker, bar, started).await;
+    let (_, failed) = producing::finish(session, tracker, bar, started).await;
     if out_of_order > 0 {
         eprintln!(
             "{out_of_order} event(s) were earlier than the one before (input not sorted) and were sent at once"
         );
     }
-    if let Some(e) = read_error {
-        return Err(e);
-    }
+    let (sent, skipped) = (feed.sent, feed.rejected);
+    feed.into_result()?;
     if failed + skipped > 0 {
         return Err(miette::miette!(
             "{} line(s) not put: {skipped} skipped, {failed} failed ({sent} sent)",
