@@ -296,8 +296,30 @@ impl Transform {
     /// # Errors
     /// [`TransformError`]: the record fails (`ProcessingFailed`).
     pub fn apply(&self, input: &[u8]) -> Result<Option<Transformed>, TransformError> {
+        let mut data = Vec::with_capacity(input.len() + 16);
+        Ok(self
+            .apply_to(input, &mut data)?
+            .map(|partition_keys| Transformed {
+                data,
+                partition_keys,
+            }))
+    }
+
+    /// [`apply`](Self::apply) writing the output into `out`, so that one buffer serves a
+    /// whole batch: `Ok(Some(partition_keys))` with the output in `out`, `Ok(None)` when
+    /// the filter drops the record. `out` is cleared first; after `Ok(None)` or an error
+    /// its content means nothing.
+    ///
+    /// # Errors
+    /// As [`apply`](Self::apply).
+    pub fn apply_to(
+        &self,
+        input: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<Option<Vec<(String, String)>>, TransformError> {
+        out.clear();
         if self.direct {
-            return self.apply_direct(input);
+            return self.apply_direct(input, out);
         }
         let mut value = decode_json(input)?;
         if let Some(separator) = &self.flatten {
@@ -305,15 +327,12 @@ impl Transform {
         }
         let needs_context = self.has_template || self.has_filter || !self.partition_keys.is_empty();
         if !needs_context {
-            let mut data = serde_json::to_vec(&value).map_err(|e| TransformError::Render {
+            serde_json::to_writer(&mut *out, &value).map_err(|e| TransformError::Render {
                 template: TEMPLATE.to_owned(),
                 message: e.to_string(),
             })?;
-            self.delimit(&mut data);
-            return Ok(Some(Transformed {
-                data,
-                partition_keys: Vec::new(),
-            }));
+            self.delimit(out);
+            return Ok(Some(Vec::new()));
         }
         let context = Context::from(value);
 
@@ -325,19 +344,18 @@ impl Transform {
             }
         }
 
-        let mut data = Vec::with_capacity(input.len() + 16);
         if self.has_template {
             // JSON templates come out validated and compact.
-            self.templates.render_to(TEMPLATE, &context, &mut data)?;
+            self.templates.render_to(TEMPLATE, &context, out)?;
         } else {
-            serde_json::to_writer(&mut data, context.data()).map_err(|e| {
+            serde_json::to_writer(&mut *out, context.data()).map_err(|e| {
                 TransformError::Render {
                     template: TEMPLATE.to_owned(),
                     message: e.to_string(),
                 }
             })?;
         }
-        self.delimit(&mut data);
+        self.delimit(out);
 
         let mut partition_keys = Vec::with_capacity(self.partition_keys.len());
         for (name, template) in &self.partition_keys {
@@ -345,15 +363,16 @@ impl Transform {
             self.templates.render_to(template, &context, &mut key)?;
             partition_keys.push((name.clone(), partition_key(name, template, key)?));
         }
-        Ok(Some(Transformed {
-            data,
-            partition_keys,
-        }))
+        Ok(Some(partition_keys))
     }
 
-    /// [`apply`](Self::apply) for templates of text and field substitutions only: the
-    /// record is read as JSON text, no `Value` is built.
-    fn apply_direct(&self, input: &[u8]) -> Result<Option<Transformed>, TransformError> {
+    /// [`apply_to`](Self::apply_to) for templates of text and field substitutions only:
+    /// the record is read as JSON text, no `Value` is built.
+    fn apply_direct(
+        &self,
+        input: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<Option<Vec<(String, String)>>, TransformError> {
         let record = RawRecord::parse(input)?;
         if self.has_filter {
             let mut verdict = Vec::new();
@@ -362,19 +381,15 @@ impl Transform {
                 return Ok(None);
             }
         }
-        let mut data = Vec::with_capacity(input.len() + 16);
-        self.templates.render_raw(TEMPLATE, &record, &mut data)?;
-        self.delimit(&mut data);
+        self.templates.render_raw(TEMPLATE, &record, out)?;
+        self.delimit(out);
         let mut partition_keys = Vec::with_capacity(self.partition_keys.len());
         for (name, template) in &self.partition_keys {
             let mut key = Vec::new();
             self.templates.render_raw(template, &record, &mut key)?;
             partition_keys.push((name.clone(), partition_key(name, template, key)?));
         }
-        Ok(Some(Transformed {
-            data,
-            partition_keys,
-        }))
+        Ok(Some(partition_keys))
     }
 
     fn delimit(&self, data: &mut Vec<u8>) {

@@ -4,7 +4,8 @@
 //! `serde_json::to_vec`), and prints one JSON line with wall time and CPU time per
 //! invocation. The process is single-threaded, so the thread's CPU time
 //! (`/proc/thread-self/schedstat`) is the process's. Peak memory is measured from outside
-//! (`/usr/bin/time -v`).
+//! (`/usr/bin/time -v`). It uses the Lambda binary's global allocator (mimalloc, see
+//! `src/main.rs`).
 //!
 //! ```sh
 //! cargo run --release -p firehose-transform --example transform_bench -- EVENT.json TEMPLATE.hbs 50 5
@@ -19,6 +20,10 @@ use firehose_transform::{Transformer, handler};
 use kstream_pipeline::emf::{EmfSink, MetricsConfig};
 use kstream_pipeline::transform::Transform;
 use lambda_runtime::{Context, LambdaEvent};
+
+/// The Lambda binary's allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Discards metrics documents (they are one line per invocation; not what is measured).
 struct NullSink;

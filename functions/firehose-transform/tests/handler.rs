@@ -213,7 +213,7 @@ async fn filter_drops_and_partition_keys() {
     let bytes_in: usize = event
         .records
         .iter()
-        .map(|r| BASE64.decode(&r.data).unwrap().len())
+        .map(|r| r.data.decoded().unwrap().len())
         .sum();
     assert_eq!(doc["BytesIn"], bytes_in);
     assert_eq!(doc["invocationId"], "5b4e8a2d-6f3c-4a9e-9d1b-2c7f0e8a1b3c");
@@ -249,7 +249,7 @@ async fn fixtures_match_aws_lambda_events_shape() {
         assert_eq!(theirs.records.len(), ours.records.len());
         for (t, o) in theirs.records.iter().zip(&ours.records) {
             assert_eq!(t.record_id, o.record_id);
-            assert_eq!(&t.data[..], &BASE64.decode(&o.data).unwrap()[..]);
+            assert_eq!(&t.data[..], o.data.decoded().unwrap());
             assert_eq!(
                 t.kinesis_firehose_record_metadata.is_some(),
                 o.kinesis_record_metadata.is_some()
@@ -331,7 +331,7 @@ async fn three_megabyte_batch() {
     let input: usize = event
         .records
         .iter()
-        .map(|r| BASE64.decode(&r.data).unwrap().len())
+        .map(|r| r.data.decoded().unwrap().len())
         .sum();
     assert_eq!(input, 3 * 1024 * 1024);
     let (t, sink) =
@@ -426,4 +426,84 @@ fn template_errors_stop_the_cold_start() {
         let err = Transform::from_lookup(env(vars)).unwrap_err().to_string();
         assert!(err.starts_with(expected), "{err}");
     }
+}
+
+/// `data` that is not base64 (bad characters, a raw control character, a JSON escape
+/// that decodes to a non-base64 byte) fails its record alone; escaped base64 (`\/`) reads
+/// as the same bytes; the event still reads through serde_path_to_error as the runtime does.
+#[tokio::test]
+async fn bad_base64_fails_only_its_record() {
+    let good = BASE64.encode(br#"{"reading date":"1/4/22","data":"some string","b":10,"c":100}"#);
+    let slashed =
+        BASE64.encode(b"{\"reading date\":\"?\",\"data\":\"\xff\xfe\xfe\",\"b\":1,\"c\":2}");
+    assert!(slashed.contains('/'), "{slashed}");
+    let text = format!(
+        r#"{{"records":[
+            {{"recordId":"1","data":"{good}"}},
+            {{"recordId":"2","data":"not base64!"}},
+            {{"recordId":"3","data":"eyJ\u0001hIjoxfQ=="}},
+            {{"recordId":"4","data":"eyJ
+hIjoxfQ=="}},
+            {{"recordId":"5","data":"{}"}},
+            {{"recordId":"6","data":"{good}"}}
+        ]}}"#,
+        slashed.replace('/', "\\/")
+    );
+    let event: FirehoseEvent =
+        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(&text)).unwrap();
+    let (t, sink) =
+        transformer(Transform::from_lookup(env(&[("TEMPLATE", SEED_TEMPLATE)])).unwrap());
+    let response = invoke(event.clone(), &t).await;
+    assert_every_record_answered_once(&event, &response);
+    let a = answers(&response);
+    let results: Vec<&str> = a.iter().map(|x| x.1.as_str()).collect();
+    // 5 decodes (the escaped slashes are base64's own) but is not UTF-8
+    assert_eq!(
+        results,
+        [
+            "Ok",
+            "ProcessingFailed",
+            "ProcessingFailed",
+            "ProcessingFailed",
+            "ProcessingFailed",
+            "Ok"
+        ]
+    );
+    for (id, _, data, _) in &a[1..=3] {
+        let err: Value = serde_json::from_str(data).unwrap();
+        assert_eq!(err["errorCode"], "InvalidBase64", "record {id}");
+    }
+    let err: Value = serde_json::from_str(&a[4].2).unwrap();
+    assert_eq!(err["errorCode"], "InvalidUtf8");
+    assert_eq!(a[5].2, format!("{SEED_OUTPUT}\n"));
+    assert_eq!(sink.documents()[0]["RecordsFailed"], 4);
+    // the event serializes back as Firehose sent it (valid data re-encoded, bad data as it came)
+    let back = serde_json::to_value(&event).unwrap();
+    assert_eq!(back["records"][0]["data"], good);
+    assert_eq!(back["records"][1]["data"], "not base64!");
+    assert_eq!(back["records"][4]["data"], slashed);
+    // data that is not a string at all is not a Firehose event
+    assert!(serde_json::from_str::<FirehoseEvent>(r#"{"records":[{"data":1}]}"#).is_err());
+}
+
+/// The body serializes verbatim (as the runtime sends it), through serde_json's writer
+/// and its `Value`.
+#[tokio::test]
+async fn response_body_serializes_verbatim() {
+    let (t, _) = transformer(Transform::from_lookup(env(&[("TEMPLATE", SEED_TEMPLATE)])).unwrap());
+    let response = handler(
+        LambdaEvent::new(fixture("kds_source.json"), Context::default()),
+        &t,
+    )
+    .await
+    .unwrap();
+    assert_eq!(serde_json::to_string(&response).unwrap(), response.as_str());
+    assert_eq!(
+        serde_json::to_value(&response).unwrap(),
+        serde_json::from_str::<Value>(response.as_str()).unwrap()
+    );
+    assert_eq!(
+        serde_json::to_string(&[&response]).unwrap(),
+        format!("[{}]", response.as_str())
+    );
 }
