@@ -28,14 +28,14 @@ use crate::common::{Emulator, emulator};
 const ERROR_PREFIX: &str = "errors/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/!{firehose:error-output-type}";
 
 /// A delivery running in the background until [`Running::finish`] stops it.
-struct Running {
+pub(crate) struct Running {
     stop: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<kstream_local::Result<()>>,
 }
 
 impl Running {
     /// Runs `fh` in a task of its own.
-    fn start(fh: &FirehoseDelivery) -> Self {
+    pub(crate) fn start(fh: &FirehoseDelivery) -> Self {
         let (stop, stopped) = oneshot::channel::<()>();
         let fh = fh.clone();
         let task = tokio::spawn(async move {
@@ -48,12 +48,12 @@ impl Running {
     }
 
     /// Whether the delivery has stopped by itself.
-    fn is_finished(&self) -> bool {
+    pub(crate) fn is_finished(&self) -> bool {
         self.task.is_finished()
     }
 
     /// Stops the delivery (it flushes and checkpoints) and checks it ended without an error.
-    async fn finish(self) {
+    pub(crate) async fn finish(self) {
         self.stop.send(()).unwrap();
         self.task.await.unwrap().unwrap();
     }
@@ -78,7 +78,7 @@ fn transform_binary() -> PathBuf {
     );
 }
 
-fn s3(emu: &Emulator) -> aws_sdk_s3::Client {
+pub(crate) fn s3(emu: &Emulator) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&emu.sdk)
             .force_path_style(true)
@@ -86,7 +86,7 @@ fn s3(emu: &Emulator) -> aws_sdk_s3::Client {
     )
 }
 
-fn param(name: ProcessorParameterName, value: &str) -> ProcessorParameter {
+pub(crate) fn param(name: ProcessorParameterName, value: &str) -> ProcessorParameter {
     ProcessorParameter::builder()
         .parameter_name(name)
         .parameter_value(value)

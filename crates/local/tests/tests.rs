@@ -5,5 +5,6 @@ mod apigw_emulator;
 mod apigw_lambda;
 mod common;
 mod firehose_emulator;
+mod firehose_formats;
 mod mappings;
 mod runtime_host;
