@@ -273,8 +273,12 @@ impl DeliveryConfig {
         let region = arn.split(':').nth(3).unwrap_or("us-east-1").to_owned();
         let account = arn.split(':').nth(4).unwrap_or("").to_owned();
         let conversion = match dest.data_format_conversion_configuration() {
-            // Enabled unless Enabled is false (the API's default is true).
-            Some(c) if c.enabled().unwrap_or(true) => {
+            // Enabled unless Enabled is false (the API's default is true); an empty structure
+            // without Enabled or an output format is no configuration.
+            Some(c)
+                if c.enabled().unwrap_or(true)
+                    && (c.enabled().is_some() || c.output_format_configuration().is_some()) =>
+            {
                 Some(conversion_of(c, &region, &account).map_err(unsupported)?)
             }
             _ => None,
@@ -390,5 +394,143 @@ impl DeliveryConfig {
             conversion,
             converter: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_firehose::types::{
+        DataFormatConversionConfiguration as Dfc, DeliveryStreamStatus, DestinationDescription,
+        ExtendedS3DestinationDescription, KinesisStreamSourceDescription, OrcSerDe,
+        OutputFormatConfiguration, ParquetSerDe, SchemaConfiguration, Serializer,
+        SourceDescription,
+    };
+
+    fn description(compression: CompressionFormat, dfc: Option<Dfc>) -> DeliveryStreamDescription {
+        let dest = ExtendedS3DestinationDescription::builder()
+            .role_arn("arn:aws:iam::123456789012:role/r")
+            .bucket_arn("arn:aws:s3:::out")
+            .compression_format(compression)
+            .set_data_format_conversion_configuration(dfc)
+            .build()
+            .unwrap();
+        DeliveryStreamDescription::builder()
+            .delivery_stream_name("d")
+            .delivery_stream_arn("arn:aws:firehose:eu-west-1:123456789012:deliverystream/d")
+            .delivery_stream_status(DeliveryStreamStatus::Active)
+            .delivery_stream_type(DeliveryStreamType::KinesisStreamAsSource)
+            .version_id("1")
+            .source(
+                SourceDescription::builder()
+                    .kinesis_stream_source_description(
+                        KinesisStreamSourceDescription::builder()
+                            .kinesis_stream_arn("arn:aws:kinesis:eu-west-1:123456789012:stream/s")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .destinations(
+                DestinationDescription::builder()
+                    .destination_id("destinationId-000000000001")
+                    .extended_s3_destination_description(dest)
+                    .build()
+                    .unwrap(),
+            )
+            .has_more_destinations(false)
+            .build()
+            .unwrap()
+    }
+
+    fn dfc(serializer: Serializer) -> Dfc {
+        Dfc::builder()
+            .enabled(true)
+            .output_format_configuration(
+                OutputFormatConfiguration::builder()
+                    .serializer(serializer)
+                    .build(),
+            )
+            .schema_configuration(
+                SchemaConfiguration::builder()
+                    .database_name("db")
+                    .table_name("t")
+                    .build(),
+            )
+            .build()
+    }
+
+    #[test]
+    fn every_compression_format_is_delivered() {
+        for (format, c) in [
+            (CompressionFormat::Gzip, Compression::Gzip),
+            (CompressionFormat::Uncompressed, Compression::None),
+            (CompressionFormat::Zip, Compression::Zip),
+            (CompressionFormat::Snappy, Compression::Snappy),
+            (CompressionFormat::HadoopSnappy, Compression::HadoopSnappy),
+        ] {
+            let cfg = DeliveryConfig::from_description(&description(format, None)).unwrap();
+            assert_eq!(cfg.compression, c);
+            assert!(cfg.conversion.is_none());
+        }
+    }
+
+    #[test]
+    fn parquet_conversion_defaults_and_refusals() {
+        let parquet = Serializer::builder()
+            .parquet_ser_de(ParquetSerDe::builder().build())
+            .build();
+        let cfg = DeliveryConfig::from_description(&description(
+            CompressionFormat::Uncompressed,
+            Some(dfc(parquet.clone())),
+        ))
+        .unwrap();
+        let conversion = cfg.conversion.unwrap();
+        assert_eq!(
+            conversion.compression,
+            ParquetCompression::Snappy,
+            "SNAPPY by default"
+        );
+        assert_eq!(
+            conversion.deserializer,
+            Deserializer::default(),
+            "OpenX, case-insensitive"
+        );
+        assert_eq!(
+            conversion.table,
+            SchemaTable {
+                catalog_id: "123456789012".into(),
+                database: "db".into(),
+                table: "t".into(),
+                region: "eu-west-1".into(),
+                version_id: "LATEST".into(),
+            },
+            "catalog and region default to the delivery stream's account and region"
+        );
+
+        let err = DeliveryConfig::from_description(&description(
+            CompressionFormat::Gzip,
+            Some(dfc(parquet)),
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("UNCOMPRESSED"), "{err}");
+
+        let orc = Serializer::builder()
+            .orc_ser_de(OrcSerDe::builder().build())
+            .build();
+        let err = DeliveryConfig::from_description(&description(
+            CompressionFormat::Uncompressed,
+            Some(dfc(orc)),
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("ORC is not supported"), "{err}");
+
+        // Enabled = false: no conversion.
+        let off = Dfc::builder().enabled(false).build();
+        let cfg =
+            DeliveryConfig::from_description(&description(CompressionFormat::Gzip, Some(off)))
+                .unwrap();
+        assert!(cfg.conversion.is_none());
     }
 }

@@ -16,14 +16,36 @@
 //! 4. computes dynamic partition keys (`metadata.partitionKeys` from the transform, the
 //!    `MetadataExtraction` JQ query for simple paths), appends the newline delimiter;
 //! 5. buffers by the destination's hints (`SizeInMBs`, `IntervalInSeconds`) per prefix and
-//!    writes objects named `<prefix><stream>-<version>-<yyyy-MM-dd-HH-mm-ss>-<uuid>[.gz]`,
-//!    compressed as configured ([`Compression`]: GZIP or UNCOMPRESSED; ZIP, Snappy and Parquet
-//!    conversion are refused with a message);
-//! 6. writes failed records under the error prefix (`!{firehose:error-output-type}` =
-//!    `processing-failed` or `partitioning-failed`) as JSON lines in Firehose's error-record
-//!    format: `attemptsMade`, `arrivalTimestamp`, `errorCode`, `errorMessage`,
-//!    `attemptEndingTimestamp`, `rawData` (base64 of the original record), `lambdaArn`;
-//! 7. checkpoints each shard (in the state directory) when everything read so far is written,
+//!    writes objects named `<prefix><stream>-<version>-<yyyy-MM-dd-HH-mm-ss>-<uuid><extension>`
+//!    with `Content-Type: application/octet-stream`, compressed as configured ([`Compression`],
+//!    details and sources in [`compress`]):
+//!
+//!    | `CompressionFormat` | extension | `Content-Encoding` | body |
+//!    |---|---|---|---|
+//!    | `UNCOMPRESSED` | none | none | the records |
+//!    | `GZIP` | `.gz` | `gzip` | one gzip member |
+//!    | `ZIP` | `.zip` | `zip` | one deflated entry named by a random UUID |
+//!    | `Snappy` | `.snappy` | `snappy-java` | snappy-java's stream format (magic `0x82 "SNAPPY" 0`, version 1, compatible 1, then big-endian length + raw Snappy block per 32 KiB), not Google's framing format |
+//!    | `HADOOP_SNAPPY` | `.snappy` | `hadoop-snappy` | Hadoop's blocks: big-endian uncompressed length, big-endian compressed length, raw Snappy block, per 32 KiB |
+//!
+//!    (The object-name page of the Firehose guide tables `.hsnappy` for Hadoop Snappy; objects
+//!    the service delivered carried `.snappy`, which is what is written here.)
+//! 6. with record format conversion (`DataFormatConversionConfiguration` enabled, `ParquetSerDe`
+//!    output), reads the columns of the Glue table the configuration names from the emulator
+//!    when the delivery starts, converts each record (after the transform) with the OpenX (or
+//!    Hive) JSON SerDe rules and writes one Parquet file per object (`.parquet`, compressed inside
+//!    with `SNAPPY`, `GZIP` or `UNCOMPRESSED`); see [`convert`] for the type mapping. Records that
+//!    cannot be converted go to the error output as `format-conversion-failed`. A table with a
+//!    column type kstream local does not convert (`array`, `map`, `struct`, `binary`), ORC output
+//!    and an S3 compression other than `UNCOMPRESSED` with conversion are refused when the
+//!    delivery starts, with the reason;
+//! 7. writes failed records under the error prefix (`!{firehose:error-output-type}` =
+//!    `processing-failed`, `partitioning-failed` or `format-conversion-failed`) as JSON lines in
+//!    Firehose's error-record formats: `attemptsMade`, `arrivalTimestamp`, `errorCode`,
+//!    `errorMessage`, `attemptEndingTimestamp`, `rawData` (base64 of the record), `lambdaArn`;
+//!    for conversion failures `ErrorCode`, `ErrorMessage`, `sequenceNumber`, `subSequenceNumber`
+//!    and `dataCatalogTable` instead, as the format conversion guide documents;
+//! 8. checkpoints each shard (in the state directory) when everything read so far is written,
 //!    so a restart re-reads at most what was not yet in S3 (at-least-once, like Firehose).
 //!
 //! With `S3BackupMode` `Enabled`, every source record is also written, untransformed, under the
@@ -32,7 +54,10 @@
 //! Local differences: an object never spans two evaluated prefixes (Firehose names an object
 //! after its oldest record); intervals can be capped with
 //! [`FirehoseDeliveryBuilder::max_buffer_interval`] for quick local runs (by default the
-//! deployed hints are honoured).
+//! deployed hints are honoured). Snappy blocks and deflate streams are valid encodings of the
+//! same bytes but not byte-identical to the service's (different encoders); Parquet files hold
+//! one row group, with Hive's layout (timestamps as `INT96`); the Glue table is read once, when
+//! the delivery starts, over `http://` from the emulator (`AWS_ENDPOINT_URL`).
 //!
 //! # Example
 //!
