@@ -5,7 +5,9 @@
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct ConnectArgs {
     /// Kinesis endpoint, e.g. http://127.0.0.1:4566 for the local emulator (default:
-    /// AWS_ENDPOINT_URL, else the AWS endpoint of the region).
+    /// AWS_ENDPOINT_URL_KINESIS, else AWS_ENDPOINT_URL, else the AWS endpoint of the region).
+    /// It applies to every AWS call of the command, CloudWatch too unless
+    /// --cloudwatch-endpoint-url is given.
     #[arg(long, value_name = "URL")]
     pub(crate) endpoint_url: Option<String>,
     /// AWS region (default: AWS_REGION, else the profile's).

@@ -131,6 +131,11 @@ impl Publishing {
                 "metrics published to CloudWatch: namespace {}, dimension StreamName={}",
                 self.namespace, self.stream
             ),
+            Err(e) if e.to_string().contains("HTTP 404") => format!(
+                "warning: {e} (is the CloudWatch endpoint a CloudWatch one? The local emulator, \
+                 moto, does not serve the protocol of today's SDK: pass --cloudwatch-endpoint-url \
+                 or leave --metrics-level at none)"
+            ),
             Err(e) => format!("warning: {e}"),
         }
     }

@@ -394,6 +394,27 @@ pub(crate) mod cloudwatch {
         }
     }
 
+    /// `Code: message` for a CloudWatch error, `HTTP <status>: <error>` for an answer that is
+    /// not one (an endpoint that does not serve CloudWatch), else the error with its causes.
+    fn error_message(
+        err: &aws_sdk_cloudwatch::error::SdkError<
+            aws_sdk_cloudwatch::operation::put_metric_data::PutMetricDataError,
+            aws_sdk_cloudwatch::config::http::HttpResponse,
+        >,
+    ) -> String {
+        use aws_sdk_cloudwatch::error::{ProvideErrorMetadata, SdkError};
+        match err {
+            SdkError::ServiceError(service) if service.err().code().is_none() => {
+                format!(
+                    "HTTP {}: {}",
+                    service.raw().status().as_u16(),
+                    service.err()
+                )
+            }
+            _ => crate::sdk_error_message(err),
+        }
+    }
+
     /// One PutMetricData call (in chunks of 1000 data).
     pub(crate) async fn publish(
         client: &aws_sdk_cloudwatch::Client,
@@ -411,7 +432,7 @@ pub(crate) mod cloudwatch {
                 .set_metric_data(Some(chunk.to_vec()))
                 .send()
                 .await
-                .map_err(|e| aws_sdk_cloudwatch::error::DisplayErrorContext(e).to_string())?;
+                .map_err(|e| error_message(&e))?;
         }
         Ok(())
     }

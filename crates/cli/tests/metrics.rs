@@ -1,0 +1,288 @@
+//! The `kstream` binary's producing commands (`produce`, `put`, `replay`) against a local
+//! Kinesis endpoint (PutRecords with fault injection) and a local CloudWatch endpoint (the
+//! rpc-v2-cbor protocol of aws-sdk-cloudwatch, which moto 5.2.5 does not speak): the
+//! `--metrics-*` flags decide what PutMetricData calls arrive, with which names, namespace and
+//! dimensions, and the closing summary carries the KPL metrics.
+//!
+//! Both endpoints are the producer's test doubles (`crates/producer/tests/support`), shared
+//! through `#[path]` rather than copied.
+
+#[path = "../../producer/tests/support/fake_kinesis.rs"]
+mod fake_kinesis;
+
+#[path = "../../producer/tests/support/fake_cloudwatch.rs"]
+mod fake_cloudwatch;
+
+use std::collections::BTreeSet;
+use std::process::Output;
+
+use fake_cloudwatch::FakeCloudWatch;
+use fake_kinesis::{FakeKinesis, Fault};
+use kstream_kpl::{Deaggregated, deaggregate};
+
+const THROTTLED: &str = "ProvisionedThroughputExceededException";
+
+/// Runs `kstream` with a clean AWS environment plus `env`, and returns its output.
+async fn kstream(args: &[&str], env: &[(&str, String)]) -> Output {
+    let home = tempfile::tempdir().unwrap();
+    for file in ["config", "credentials"] {
+        std::fs::write(home.path().join(file), "").unwrap();
+    }
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_kstream"));
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("AWS_CONFIG_FILE", home.path().join("config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.path().join("credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("RUST_LOG", "warn");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = tokio::time::timeout(std::time::Duration::from_secs(120), command.output())
+        .await
+        .expect("kstream finishes within 2 minutes")
+        .expect("kstream runs");
+    eprintln!(
+        "kstream {}\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// User records stored by the fake, aggregates deaggregated.
+fn user_records_stored(fake: &FakeKinesis) -> usize {
+    fake.stored()
+        .iter()
+        .map(|s| match deaggregate(&s.entry.data) {
+            Deaggregated::Aggregated(subs) => subs.len(),
+            Deaggregated::NotAggregated { .. } => 1,
+        })
+        .sum()
+}
+
+fn names(cloudwatch: &FakeCloudWatch) -> BTreeSet<String> {
+    cloudwatch.data().into_iter().map(|d| d.name).collect()
+}
+
+fn json_lines(n: usize) -> tempfile::NamedTempFile {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let text: String = (0..n)
+        .map(|i| {
+            format!(
+                "{{\"ticker\":\"T{}\",\"price\":{i},\"dropoff_datetime\":\"2018-01-01T00:00:{:02}Z\"}}\n",
+                i % 7,
+                i % 60
+            )
+        })
+        .collect();
+    std::fs::write(file.path(), text).unwrap();
+    file
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn produce_publishes_detailed_kpl_metrics_through_the_shared_sdk_config() {
+    let kinesis = FakeKinesis::builder("ticks").shards(2).start().await;
+    // The first PutRecords request has its first entry throttled: one retry, one ErrorsByCode.
+    kinesis.set_fault(|n, _| {
+        if n == 0 {
+            Fault::Throttle([0].into_iter().collect())
+        } else {
+            Fault::None
+        }
+    });
+    let cloudwatch = FakeCloudWatch::start().await;
+    // No --endpoint-url: the service-specific variables reach both clients only if they are
+    // built from the SDK configuration that aws-config loads from the environment.
+    let output = kstream(
+        &[
+            "produce",
+            "--stream",
+            "ticks",
+            "--count",
+            "300",
+            "--rate",
+            "0",
+            "--max-buffered-time",
+            "20ms",
+            "--metrics-level",
+            "detailed",
+            "--metrics-namespace",
+            "kstream-cli-test",
+            "--metrics-upload-delay",
+            "1s",
+        ],
+        &[
+            ("AWS_ENDPOINT_URL_KINESIS", kinesis.url()),
+            ("AWS_ENDPOINT_URL_CLOUDWATCH", cloudwatch.url()),
+        ],
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(user_records_stored(&kinesis), 300);
+
+    // The closing summary.
+    assert!(
+        stderr.contains("KPL metrics: UserRecordsPut: 300,"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("UserRecordsPerKinesisRecord: "), "{stderr}");
+    assert!(stderr.contains("RetriesPerRecord: "), "{stderr}");
+    assert!(
+        stderr.contains(&format!("ErrorsByCode: {THROTTLED} 1")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "metrics published to CloudWatch: namespace kstream-cli-test, dimension StreamName=ticks"
+        ),
+        "{stderr}"
+    );
+
+    // What CloudWatch received.
+    let data = cloudwatch.data();
+    assert!(!data.is_empty());
+    for datum in &data {
+        assert_eq!(datum.namespace, "kstream-cli-test", "{datum:?}");
+        assert_eq!(datum.dimensions["StreamName"], "ticks", "{datum:?}");
+        let expected = if datum.name == "ErrorsByCode" { 2 } else { 1 };
+        assert_eq!(datum.dimensions.len(), expected, "{datum:?}");
+    }
+    let names = names(&cloudwatch);
+    for name in [
+        "UserRecordsReceived",
+        "UserRecordsPut",
+        "UserRecordsDataPut",
+        "KinesisRecordsPut",
+        "KinesisRecordsDataPut",
+        "UserRecordsPerKinesisRecord",
+        "RetriesPerRecord",
+        "BufferingTime",
+        "AllErrors",
+        "ErrorsByCode",
+    ] {
+        assert!(names.contains(name), "{name} missing from {names:?}");
+    }
+    assert_eq!(cloudwatch.sum("UserRecordsPut"), 300.0, "uploads add up");
+    let stored_kinesis_records = kinesis.stored().len() as f64;
+    assert_eq!(cloudwatch.sum("KinesisRecordsPut"), stored_kinesis_records);
+    let errors: Vec<_> = data.iter().filter(|d| d.name == "ErrorsByCode").collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].dimensions["ErrorCode"], THROTTLED);
+    assert_eq!(errors[0].value, 1.0);
+    assert_eq!(cloudwatch.sum("AllErrors"), 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn put_publishes_summary_metrics_to_the_cloudwatch_endpoint_flag() {
+    let kinesis = FakeKinesis::builder("lines").shards(1).start().await;
+    let cloudwatch = FakeCloudWatch::start().await;
+    let input = json_lines(120);
+    let kinesis_url = kinesis.url();
+    let cloudwatch_url = cloudwatch.url();
+    let output = kstream(
+        &[
+            "put",
+            "--stream",
+            "lines",
+            input.path().to_str().unwrap(),
+            "--partition-key-template",
+            "{{ticker}}",
+            "--endpoint-url",
+            &kinesis_url,
+            "--cloudwatch-endpoint-url",
+            &cloudwatch_url,
+            "--metrics-level",
+            "summary",
+        ],
+        &[],
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(user_records_stored(&kinesis), 120);
+    assert!(stderr.contains("UserRecordsPut: 120,"), "{stderr}");
+    assert!(!stderr.contains("ErrorsByCode"), "no errors: {stderr}");
+    let data = cloudwatch.data();
+    assert!(
+        data.iter().all(|d| d.namespace == "KinesisProducerLibrary"
+            && d.dimensions.len() == 1
+            && d.dimensions["StreamName"] == "lines"),
+        "{data:?}"
+    );
+    let names = names(&cloudwatch);
+    assert!(names.contains("UserRecordsPerKinesisRecord"), "{names:?}");
+    assert!(!names.contains("ErrorsByCode"), "summary level: {names:?}");
+    assert_eq!(cloudwatch.sum("UserRecordsPut"), 120.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_publishes_nothing_unless_asked() {
+    let kinesis = FakeKinesis::builder("trips").shards(1).start().await;
+    let cloudwatch = FakeCloudWatch::start().await;
+    let input = json_lines(50);
+    let output = kstream(
+        &[
+            "replay",
+            "--stream",
+            "trips",
+            input.path().to_str().unwrap(),
+            "--speedup",
+            "1000",
+        ],
+        &[
+            ("AWS_ENDPOINT_URL_KINESIS", kinesis.url()),
+            ("AWS_ENDPOINT_URL_CLOUDWATCH", cloudwatch.url()),
+        ],
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(user_records_stored(&kinesis), 50);
+    assert!(
+        stderr.contains("KPL metrics: UserRecordsPut: 50,"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("CloudWatch"), "{stderr}");
+    assert!(cloudwatch.requests().is_empty(), "the default is none");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_metrics_upload_is_a_warning_and_the_records_still_count() {
+    let kinesis = FakeKinesis::builder("ticks").shards(1).start().await;
+    // Kinesis' endpoint does not serve CloudWatch: PutMetricData fails.
+    let output = kstream(
+        &[
+            "produce",
+            "--stream",
+            "ticks",
+            "--count",
+            "20",
+            "--rate",
+            "0",
+            "--metrics-level",
+            "summary",
+            "--cloudwatch-endpoint-url",
+            &kinesis.url(),
+        ],
+        &[("AWS_ENDPOINT_URL_KINESIS", kinesis.url())],
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(user_records_stored(&kinesis), 20);
+    assert!(
+        stderr.contains("warning: could not publish the producer metrics to CloudWatch: HTTP 404"),
+        "{stderr}"
+    );
+}
