@@ -74,7 +74,6 @@ use handlebars::{
     RenderError, RenderErrorReason, ScopedJson,
 };
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 use crate::error::{TemplateError, TransformError};
 use crate::raw::{self, RawRecord};
@@ -975,14 +974,10 @@ pub fn compact_json(rendered: &[u8]) -> Result<Vec<u8>, TransformError> {
     Ok(out)
 }
 
-/// [`encode`] for a value given as JSON text: the same JSON, copied rather than rebuilt.
-fn encode_raw(
-    encoding: Encoding,
-    value: &RawValue,
-    out: &mut Vec<u8>,
-) -> Result<(), TransformError> {
-    let text = value.get();
-    match (encoding, raw::kind(value)) {
+/// [`encode`] for a value given as (valid) JSON text: the same JSON, copied rather than
+/// rebuilt.
+fn encode_raw(encoding: Encoding, text: &str, out: &mut Vec<u8>) -> Result<(), TransformError> {
+    match (encoding, raw::kind(text)) {
         (Encoding::JsonValue, raw::Kind::Container) | (Encoding::Raw, raw::Kind::Container) => {
             raw::compact_into(text.as_bytes(), out);
         }
@@ -1001,7 +996,7 @@ fn encode_raw(
             })?;
             write_escaped(&compact, out);
         }
-        (Encoding::Raw, raw::Kind::String) => out.put(&raw::string_value(value)?),
+        (Encoding::Raw, raw::Kind::String) => out.put(&raw::string_value(text)?),
         (Encoding::JsonString | Encoding::Raw, raw::Kind::Other) => {
             out.extend_from_slice(text.as_bytes());
         }
