@@ -15,13 +15,20 @@
 //!   aggregates, or are corrupt, pass through unchanged with a [`NotAggregatedReason`]; corrupt ones
 //!   (magic present, but bad MD5, truncated, bad protobuf, index out of range) are flagged by
 //!   `is_corrupt()` so a consumer can fail them instead.
+//! - [`deaggregate_batch`] does the same for many Kinesis records at once (a Lambda batch):
+//!   their MD5s are digested side by side in SIMD lanes ([`md5x`]), several times faster than
+//!   one after the other, and the user records ([`SubRecordRef`]) borrow from the input, with
+//!   no allocation per user record. The owned API above is built on the same decoder.
 //! - [`hash_key`], [`effective_hash_key`] and [`ShardMap`] predict the shard of a record, as
 //!   Kinesis does: MD5 of the partition key as a big-endian `u128`, or the explicit hash key.
 //!
 //! # Example
 //!
 //! ```
-//! use kstream_kpl::{deaggregate, AggregatorConfig, Aggregator, Deaggregated, UserRecord};
+//! use kstream_kpl::{
+//!     deaggregate, deaggregate_batch, AggregatorConfig, Aggregator, Deaggregated, DeaggregatedRef,
+//!     UserRecord,
+//! };
 //!
 //! let config = AggregatorConfig::builder().max_size(51_200).build()?;
 //! let mut aggregator = Aggregator::new(config);
@@ -43,6 +50,13 @@
 //!
 //! // Plain records pass through with the reason.
 //! assert!(matches!(deaggregate(b"{\"plain\":true}"), Deaggregated::NotAggregated { .. }));
+//!
+//! // A whole batch at once (MD5s in SIMD lanes), user records borrowed from the input.
+//! let batch = [record.data.to_vec(), b"plain".to_vec()];
+//! let results = deaggregate_batch(&batch);
+//! let DeaggregatedRef::Aggregated(subs) = &results[0] else { panic!("an aggregate") };
+//! assert_eq!((subs[1].partition_key, subs[1].data), ("AAPL", &b"price 1"[..]));
+//! assert!(matches!(results[1], DeaggregatedRef::NotAggregated { .. }));
 //! # Ok::<(), kstream_kpl::Error>(())
 //! ```
 //!
@@ -52,7 +66,11 @@
 //! - `aggregate.rs`: [`Aggregator`], [`AggregatorConfig`], [`AggregatedRecord`], [`encode`] and the
 //!   format constants.
 //! - `deaggregate.rs`: [`deaggregate`], [`deaggregate_bytes`], [`deaggregate_record`],
-//!   [`SubRecord`], [`NotAggregatedReason`].
+//!   [`deaggregate_batch`], [`SubRecord`], [`SubRecordRef`], [`NotAggregatedReason`].
+//! - `md5x.rs`: [`md5x::digest_many`], multi-buffer MD5. Hand-written (portable lane arrays
+//!   that LLVM vectorizes, compiled per instruction set by `multiversion`, so no `unsafe` here)
+//!   because no maintained crate digests messages of different lengths in SIMD lanes; its
+//!   module docs say more, and property tests check it against the `md-5` crate.
 //! - `hash.rs`: [`hash_key`], [`parse_hash_key`], [`effective_hash_key`], [`ShardMap`].
 //! - `proto.rs`: the protobuf messages, written for prost by hand (no protoc); `wire.rs`: the
 //!   small protobuf reader deaggregation uses.

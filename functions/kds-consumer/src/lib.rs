@@ -5,7 +5,9 @@
 //!    see [`event`]);
 //! 2. deaggregates KPL aggregates with `kstream_kpl` (a record that starts with the KPL
 //!    magic but is corrupt — bad MD5, bad protobuf, truncated — fails; it is not processed
-//!    as plain data);
+//!    as plain data). Steps 1 and 2 run for the whole batch before step 3:
+//!    `kstream_kpl::deaggregate_batch` checks the aggregates' MD5s side by side in SIMD lanes;
+//!    user records borrow from the decoded data (no copy, no allocation per user record);
 //! 3. decodes each user record (the plain record, or every sub-record of the aggregate) as
 //!    UTF-8 JSON, and runs the [`RecordProcessor`] on it ([`ValidatingProcessor`] by default);
 //! 4. answers with `batchItemFailures` naming the sequence number of every failed Kinesis
@@ -86,8 +88,7 @@ use std::sync::Arc;
 use aws_lambda_events::streams::KinesisEventResponse;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use bytes::Bytes;
-use kstream_kpl::Deaggregated;
+use kstream_kpl::DeaggregatedRef;
 use kstream_pipeline::BatchOutcome;
 use kstream_pipeline::decode::decode_json;
 use kstream_pipeline::emf::{EmfSink, Metrics, MetricsConfig, Stdout};
@@ -278,7 +279,22 @@ impl<P: RecordProcessor> Consumer<P> {
     /// plumbing): one span per record, failures logged at `warn`.
     pub async fn process_batch(&self, event: &KinesisEvent) -> BatchReport {
         let mut report = BatchReport::default();
-        for record in &event.records {
+        // The whole batch is decoded first (at most Lambda's 6 MB payload), so that its KPL
+        // aggregates are deaggregated together: `deaggregate_batch` digests their MD5s side by
+        // side in SIMD lanes, several times faster than one record after the other.
+        let decoded: Vec<Result<Vec<u8>, base64::DecodeError>> = event
+            .records
+            .iter()
+            .map(|record| decode_base64(&record.kinesis.data))
+            .collect();
+        // A record whose base64 is malformed takes part as an empty record (passed through as
+        // not aggregated, never looked at: it fails on its base64 error).
+        let data: Vec<&[u8]> = decoded
+            .iter()
+            .map(|data| data.as_deref().unwrap_or_default())
+            .collect();
+        let deaggregated = kstream_kpl::deaggregate_batch(&data);
+        for ((record, data), deaggregated) in event.records.iter().zip(&decoded).zip(deaggregated) {
             let kinesis = &record.kinesis;
             let span = tracing::info_span!(
                 "record",
@@ -286,7 +302,7 @@ impl<P: RecordProcessor> Consumer<P> {
                 partition_key = %kinesis.partition_key,
                 shard_id = record.shard_id().unwrap_or_default(),
             );
-            let result = process_record(record, self, &mut report.counters)
+            let result = process_record(record, data, deaggregated, self, &mut report.counters)
                 .instrument(span.clone())
                 .await;
             if let Err(error) = result {
@@ -305,6 +321,15 @@ impl<P: RecordProcessor> Consumer<P> {
         }
         report
     }
+}
+
+/// Decodes a record's base64 `data` (standard alphabet, padded), with base64-simd (AVX2, SSE4.1
+/// or NEON, chosen at run time: about 3 times the `base64` crate). On malformed input the
+/// `base64` crate decodes again, for its detailed error (and its verdict is the one kept).
+fn decode_base64(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    base64_simd::STANDARD
+        .decode_to_vec(text)
+        .or_else(|_| BASE64.decode(text))
 }
 
 /// Handles one batch: never fails the invocation; every problem is a batch item failure.
@@ -340,25 +365,29 @@ pub async fn handler<P: RecordProcessor>(
 
 async fn process_record<P: RecordProcessor>(
     record: &KinesisEventRecord,
+    data: &Result<Vec<u8>, base64::DecodeError>,
+    deaggregated: DeaggregatedRef<'_>,
     consumer: &Consumer<P>,
     counters: &mut Counters,
 ) -> Result<(), RecordError> {
     let kinesis = &record.kinesis;
     counters.records += 1;
-    let data = Bytes::from(BASE64.decode(kinesis.data.as_bytes())?);
+    let data = data
+        .as_deref()
+        .map_err(|e| RecordError::Base64(e.clone()))?;
     counters.bytes += data.len();
 
-    match kstream_kpl::deaggregate_bytes(data.clone()) {
-        Deaggregated::Aggregated(sub_records) => {
+    match deaggregated {
+        DeaggregatedRef::Aggregated(sub_records) => {
             counters.aggregated += 1;
             counters.sub_records += sub_records.len();
             tracing::debug!(sub_records = sub_records.len(), "KPL aggregate");
             for sub in &sub_records {
                 let user = UserInput {
                     sub_sequence_number: Some(sub.sub_sequence_number),
-                    partition_key: &sub.partition_key,
-                    explicit_hash_key: sub.explicit_hash_key.as_deref(),
-                    data: &sub.data,
+                    partition_key: sub.partition_key,
+                    explicit_hash_key: sub.explicit_hash_key,
+                    data: sub.data,
                 };
                 process_user_record(record, &user, consumer)
                     .instrument(tracing::debug_span!(
@@ -371,17 +400,17 @@ async fn process_record<P: RecordProcessor>(
             }
             Ok(())
         }
-        Deaggregated::NotAggregated { reason } if reason.is_corrupt() => {
+        DeaggregatedRef::NotAggregated { reason } if reason.is_corrupt() => {
             Err(RecordError::CorruptAggregate {
                 reason: reason.to_string(),
             })
         }
-        Deaggregated::NotAggregated { .. } => {
+        DeaggregatedRef::NotAggregated { .. } => {
             let user = UserInput {
                 sub_sequence_number: None,
                 partition_key: &kinesis.partition_key,
                 explicit_hash_key: None,
-                data: &data,
+                data,
             };
             process_user_record(record, &user, consumer).await?;
             counters.user_records += 1;

@@ -491,3 +491,44 @@ async fn record_without_sequence_number_fails_the_batch() {
     let (consumer, _) = test_consumer(ValidatingProcessor::default());
     assert_eq!(run(event, &consumer).await, [""]);
 }
+
+/// A Lambda-sized batch of aggregates of different sizes (more than the 16 MD5 lanes, so lanes
+/// are refilled), every fifth with a bad MD5 and one with malformed base64: exactly those fail,
+/// every other user record is processed in order.
+#[tokio::test]
+async fn a_large_batch_of_aggregates_fails_exactly_the_corrupt_ones() {
+    let mut records: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut want_failed = Vec::new();
+    let mut want_seen = Vec::new();
+    for i in 0..100u32 {
+        let seq = format!("{}", 1000 + i);
+        let users: Vec<(&str, Vec<u8>)> = (0..2 + i % 7 * 20)
+            .map(|j| ("AAPL", tick("AAPL", i * 1000 + j)))
+            .collect();
+        let mut data = aggregate(&users);
+        if i % 5 == 3 {
+            let at = 4 + (i as usize * 37) % (data.len() - 20);
+            data[at] ^= 0x40;
+            want_failed.push(seq.clone());
+        } else {
+            want_seen.extend(std::iter::repeat_n(seq.clone(), users.len()));
+        }
+        records.push((seq, data));
+    }
+    let borrowed: Vec<(&str, &str, Vec<u8>)> = records
+        .iter()
+        .map(|(seq, data)| (seq.as_str(), "a", data.clone()))
+        .collect();
+    let mut event = event(&borrowed);
+    event.records[50].kinesis.data = "not base64!".to_owned();
+    want_failed.push("1050".to_owned());
+    want_failed.sort();
+    want_seen.retain(|seq| seq != "1050");
+
+    let (consumer, sink) = test_consumer(Recording::default());
+    assert_eq!(run(event, &consumer).await, want_failed);
+    let seen = consumer.processor().seen.lock().unwrap().clone();
+    let seen: Vec<&str> = seen.iter().map(|s| s.sequence_number.as_str()).collect();
+    assert_eq!(seen, want_seen);
+    assert_eq!(sink.documents()[0]["UserRecords"], want_seen.len());
+}
