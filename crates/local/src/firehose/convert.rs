@@ -23,7 +23,10 @@
 //!   conversion);
 //! - a record that cannot be converted goes to the error output as `format-conversion-failed`
 //!   with the documented fields (`ErrorCode`, `ErrorMessage`, `sequenceNumber`,
-//!   `dataCatalogTable`, ...): [`Converter::error_record`].
+//!   `dataCatalogTable`, ...): [`Converter::error_record`]. (Older copies of that page name the
+//!   code and message `lastErrorCode`/`lastErrorMessage`; the current one, followed here, has
+//!   `ErrorCode`/`ErrorMessage`. The `ErrorCode` value, `DataFormatConversion.MalformedData`, is
+//!   kstream local's: the page gives none.)
 //!
 //! Types (Hive's `ParquetHiveSerDe` layout, every column optional): `string`, `varchar(n)`,
 //! `char(n)` → `BYTE_ARRAY` UTF8; `tinyint`/`smallint`/`int` → `INT32` (8/16/32-bit); `bigint` →
