@@ -271,7 +271,7 @@ fn parse_pattern(pattern: &str) -> Result<Vec<Token>> {
     Ok(tokens)
 }
 
-/// Formats `time` with a `DateTimeFormatter` pattern (the subset of [`parse_pattern`]).
+/// Formats `time` with a `DateTimeFormatter` pattern (the subset `parse_pattern` accepts).
 ///
 /// # Errors
 /// [`Error::Config`] for an unsupported pattern.
