@@ -367,11 +367,18 @@ pub(crate) mod cloudwatch {
         let mut previous = MetricsSnapshot::default();
         let mut interval = tokio::time::interval(delay);
         interval.tick().await;
-        let mut handle_alive = true;
+        // The periodic uploads stop when the producer is dropped; the loop ends then unless
+        // the handle may still send the final snapshot (`Producer::shutdown` drops the
+        // producer's counters before the caller can call `finish`).
+        let (mut producer_alive, mut handle_alive) = (true, true);
         loop {
             tokio::select! {
-                _ = interval.tick() => {
+                _ = interval.tick(), if producer_alive => {
                     let Some(metrics) = metrics.upgrade() else {
+                        producer_alive = false;
+                        if handle_alive {
+                            continue;
+                        }
                         return;
                     };
                     let now = metrics.snapshot(outstanding());
@@ -388,7 +395,8 @@ pub(crate) mod cloudwatch {
                         return;
                     }
                     // The handle was dropped: keep uploading until the producer is dropped.
-                    Err(_) => handle_alive = false,
+                    Err(_) if producer_alive => handle_alive = false,
+                    Err(_) => return,
                 },
             }
         }

@@ -654,6 +654,8 @@ async fn metrics_are_published_with_put_metric_data() {
     }
     let last = producer.shutdown().await;
     assert_eq!(last.user_records_put, 60);
+    // A periodic tick after the producer is gone must not end the publisher before `finish`.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     publisher
         .finish(last.clone())
         .await
