@@ -7,10 +7,11 @@
 #
 # Per side: wall time and CPU time per invocation (Rust: the thread's CPU time, the
 # process is single-threaded; Node: process.cpuUsage, garbage-collector threads
-# included), peak RSS from /usr/bin/time -v. Sides alternate for ROUNDS rounds and each
-# side's best round counts, so load from other processes on a shared machine skews the
-# ratio as little as possible. Goals: >= 5x Node's throughput, <= 1/4 of its peak memory.
-# Writes bench/results/firehose-transform.md.
+# included), peak RSS from /usr/bin/time -v. The Rust driver uses the Lambda binary's
+# global allocator (mimalloc v2, functions/firehose-transform/src/main.rs). Sides alternate
+# for ROUNDS rounds and each side's best round counts, so load from other processes on a
+# shared machine skews the ratio as little as possible. Goals: >= 5x Node's throughput,
+# <= 1/4 of its peak memory. Writes bench/results/firehose-transform.md.
 #
 # Env: ITERATIONS (default 30), WARMUP (default 3), ROUNDS (default 3), RECORDS (default
 # 3072 = 3 MiB).
@@ -98,7 +99,8 @@ lines = [
     "",
     "CPU time is the steadier measure on a shared machine (wall time includes waiting for a CPU); "
     "Node's CPU time includes its garbage-collector threads. Both sides parse the event, decode and "
-    "JSON-parse every record, render, base64-encode and serialize the response. Rust also encodes "
+    "JSON-parse every record, render, base64-encode and serialize the response; the Rust driver "
+    "runs the handler with the Lambda binary's allocator (mimalloc v2). Rust also encodes "
     "values for their JSON context and guarantees valid one-line JSON; Node's output for this "
     "template is not valid JSON (`\"a\": some string`).",
 ]

@@ -4,11 +4,12 @@ use firehose_transform::{Transformer, handler};
 use lambda_runtime::{Error, run, service_fn, tracing};
 
 /// mimalloc (its v2 line) keeps the memory a batch freed for the next one. With the system
-/// allocator a 3 MB batch (a 5 MB event, a 4.6 MB response written and then copied by the
-/// runtime) maps and zeroes fresh pages on every invocation, about a third of its CPU time;
-/// mimalloc v3 hands memory back after a second idle, so batches further apart than that
-/// pay it again (bench/firehose-transform; with 1.2 s between batches: 3.4 ms of CPU per
-/// batch with v2, 9-10 with v3, 11 with the system allocator).
+/// allocator the megabyte-sized buffers of a 3 MB batch (a 5 MB event, a 4.6 MB response
+/// written and then copied by the runtime) come back as fresh pages on every invocation,
+/// to fault in and zero: 8.5-10 ms of CPU per batch instead of 3 (bench/firehose-transform).
+/// mimalloc v3 hands idle memory back after a second, so batches further apart than that
+/// pay it again (with 1.2 s between batches: v3 about as slow as the system allocator, v2
+/// still 2-5x faster by wall time).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
