@@ -3,10 +3,12 @@
 /// `--endpoint-url` and `--region`; without them the SDK's usual sources apply
 /// (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_KINESIS`, `AWS_REGION`, profiles).
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "AWS connection")]
 pub(crate) struct ConnectArgs {
-    /// Kinesis endpoint, e.g. http://127.0.0.1:4566 for the local emulator (default:
-    /// AWS_ENDPOINT_URL_KINESIS, else AWS_ENDPOINT_URL, else the AWS endpoint of the region).
-    /// It applies to every AWS call of the command, CloudWatch too unless
+    /// Kinesis endpoint, e.g. http://127.0.0.1:4566 for the local emulator.
+    ///
+    /// Default: AWS_ENDPOINT_URL_KINESIS, else AWS_ENDPOINT_URL, else the AWS endpoint of the
+    /// region. It applies to every AWS call of the command, CloudWatch too unless
     /// --cloudwatch-endpoint-url is given.
     #[arg(long, value_name = "URL")]
     pub(crate) endpoint_url: Option<String>,

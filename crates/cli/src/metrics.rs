@@ -21,11 +21,12 @@ pub(crate) const DEFAULT_NAMESPACE: &str = "KinesisProducerLibrary";
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "CloudWatch metrics (KPL names)")]
 pub(crate) struct MetricsArgs {
-    /// Producer metrics to publish to CloudWatch (KPL MetricsLevel): none; summary, stream-level
-    /// metrics (UserRecordsPut, KinesisRecordsPut, UserRecordsPerKinesisRecord,
-    /// RetriesPerRecord, BufferingTime, ...; dimension StreamName); detailed, summary plus
-    /// ErrorsByCode (dimensions StreamName, ErrorCode). The KPL's default is detailed; the CLI
-    /// publishes nothing unless asked.
+    /// Producer metrics to publish to CloudWatch (KPL MetricsLevel; the CLI's default is none).
+    ///
+    /// summary: stream-level metrics (UserRecordsPut, KinesisRecordsPut,
+    /// UserRecordsPerKinesisRecord, RetriesPerRecord, BufferingTime, ...; dimension StreamName);
+    /// detailed: summary plus ErrorsByCode (dimensions StreamName, ErrorCode). The KPL's default
+    /// is detailed; the CLI publishes nothing unless asked.
     #[arg(long, value_enum, default_value_t = Level::None, value_name = "LEVEL")]
     pub(crate) metrics_level: Level,
     /// CloudWatch namespace of the metrics (KPL MetricsNamespace).
@@ -36,12 +37,15 @@ pub(crate) struct MetricsArgs {
         value_name = "NAMESPACE"
     )]
     pub(crate) metrics_namespace: String,
-    /// How often metrics are uploaded, 1s to 60s (KPL MetricsUploadDelay); what is counted
-    /// after the last upload is uploaded when the command ends.
+    /// How often metrics are uploaded, 1s to 60s (KPL MetricsUploadDelay).
+    ///
+    /// What is counted after the last periodic upload is uploaded when the command ends.
     #[arg(long, default_value = "60s", value_parser = parse_upload_delay, value_name = "DURATION")]
     pub(crate) metrics_upload_delay: Duration,
-    /// CloudWatch endpoint (KPL CloudwatchEndpoint). Default: AWS_ENDPOINT_URL_CLOUDWATCH,
-    /// else --endpoint-url or AWS_ENDPOINT_URL, else the AWS endpoint of the region.
+    /// CloudWatch endpoint (KPL CloudwatchEndpoint).
+    ///
+    /// Default: AWS_ENDPOINT_URL_CLOUDWATCH, else --endpoint-url or AWS_ENDPOINT_URL, else the
+    /// AWS endpoint of the region.
     #[arg(long, value_name = "URL")]
     pub(crate) cloudwatch_endpoint_url: Option<String>,
 }
