@@ -367,44 +367,25 @@ pub(crate) fn string_value(text: &str) -> Result<Cow<'_, str>, TransformError> {
         })
 }
 
-/// Appends valid JSON `text` without the whitespace outside its strings.
+/// Appends valid JSON `text` without the whitespace outside its strings (string contents
+/// skipped a chunk at a time, the rest copied in runs).
 pub(crate) fn compact_into(text: &[u8], out: &mut Vec<u8>) {
-    let mut rest = text;
-    let mut in_string = false;
-    while !rest.is_empty() {
-        if in_string {
-            let mut i = 0;
-            while i < rest.len() {
-                match rest[i] {
-                    b'\\' => i += 2,
-                    b'"' => break,
-                    _ => i += 1,
-                }
+    out.reserve(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < text.len() {
+        match text[i] {
+            b' ' | b'\n' | b'\r' | b'\t' => {
+                out.extend_from_slice(&text[copied..i]);
+                i += 1;
+                copied = i;
             }
-            let end = (i + 1).min(rest.len());
-            out.extend_from_slice(&rest[..end]);
-            rest = &rest[end..];
-            in_string = false;
-        } else {
-            match rest
-                .iter()
-                .position(|&b| matches!(b, b'"' | b' ' | b'\n' | b'\r' | b'\t'))
-            {
-                Some(i) => {
-                    out.extend_from_slice(&rest[..i]);
-                    if rest[i] == b'"' {
-                        out.push(b'"');
-                        in_string = true;
-                    }
-                    rest = &rest[i + 1..];
-                }
-                None => {
-                    out.extend_from_slice(rest);
-                    rest = &[];
-                }
-            }
+            // valid JSON: the string ends (the fallback keeps a malformed tail as it is)
+            b'"' => i = skip_string(text, i).unwrap_or(text.len()),
+            _ => i += 1,
         }
     }
+    out.extend_from_slice(&text[copied..]);
 }
 
 /// An object's members in order, keys borrowed when they have no escapes (serde_json's
@@ -625,5 +606,49 @@ mod tests {
             }
         }
         assert!(seen > 10_000 && accepted > 1_000, "{accepted} of {seen}");
+    }
+
+    /// The whitespace outside strings, removed one byte at a time (the reference).
+    fn compact_reference(text: &[u8]) -> Vec<u8> {
+        let (mut out, mut in_string, mut escaped) = (Vec::new(), false, false);
+        for &c in text {
+            if in_string {
+                in_string = escaped || c != b'"';
+                escaped = !escaped && c == b'\\';
+            } else if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+                continue;
+            } else {
+                in_string = c == b'"';
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    #[test]
+    fn compaction_matches_the_bytewise_reference() {
+        let pad = " x ".repeat(20);
+        let mut docs: Vec<String> = VALID.iter().map(|s| (*s).to_owned()).collect();
+        for cut in 25..40 {
+            // escapes and quotes on and around the 32-byte chunk boundaries
+            let head = &pad[..cut];
+            docs.push(format!(
+                r#"{{ "k" : "{head}\"{pad}\\" , "l" : [ "{pad}" , 1 ] }}"#
+            ));
+            docs.push(format!("[ \"{head}\\\\\" , \"\\\"{pad}\" ]"));
+        }
+        for doc in &docs {
+            assert!(
+                serde_json::from_str::<serde_json::Value>(doc).is_ok(),
+                "{doc}"
+            );
+            let mut out = Vec::new();
+            compact_into(doc.as_bytes(), &mut out);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                String::from_utf8(compact_reference(doc.as_bytes())).unwrap(),
+                "{doc}"
+            );
+        }
     }
 }

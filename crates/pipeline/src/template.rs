@@ -657,10 +657,29 @@ impl HelperDef for Encode {
         if param.is_value_missing() {
             return Err(RenderErrorReason::MissingVariable(param.relative_path().cloned()).into());
         }
-        let mut text = String::new();
-        encode(self.0, param.value(), &mut text);
-        out.write(&text)?;
-        Ok(())
+        let mut sink = OutputSink { out, error: None };
+        encode(self.0, param.value(), &mut sink);
+        match sink.error {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Writes straight to Handlebars' output (no string per expression), keeping the first
+/// error.
+struct OutputSink<'o> {
+    out: &'o mut dyn Output,
+    error: Option<std::io::Error>,
+}
+
+impl Sink for OutputSink<'_> {
+    fn put(&mut self, s: &str) {
+        if self.error.is_none()
+            && let Err(e) = self.out.write(s)
+        {
+            self.error = Some(e);
+        }
     }
 }
 
@@ -934,43 +953,7 @@ pub fn compact_json(rendered: &[u8]) -> Result<Vec<u8>, TransformError> {
         });
     }
     let mut out = Vec::with_capacity(rendered.len());
-    let mut rest = rendered;
-    let mut in_string = false;
-    while !rest.is_empty() {
-        if in_string {
-            // copy up to and including the closing quote, skipping escaped characters
-            let mut i = 0;
-            while i < rest.len() {
-                match rest[i] {
-                    b'\\' => i += 2,
-                    b'"' => break,
-                    _ => i += 1,
-                }
-            }
-            let end = (i + 1).min(rest.len());
-            out.extend_from_slice(&rest[..end]);
-            rest = &rest[end..];
-            in_string = false;
-        } else {
-            match rest
-                .iter()
-                .position(|&b| matches!(b, b'"' | b' ' | b'\n' | b'\r' | b'\t'))
-            {
-                Some(i) => {
-                    out.extend_from_slice(&rest[..i]);
-                    if rest[i] == b'"' {
-                        out.push(b'"');
-                        in_string = true;
-                    }
-                    rest = &rest[i + 1..];
-                }
-                None => {
-                    out.extend_from_slice(rest);
-                    rest = &[];
-                }
-            }
-        }
-    }
+    raw::compact_into(rendered, &mut out);
     Ok(out)
 }
 
