@@ -326,7 +326,7 @@ fn measure(d: &Dataset) -> Value {
         for batch in d.kinesis.chunks(BATCH) {
             let decoded: Vec<Vec<u8>> = batch.iter().map(|(_, _, b64)| b64_decode(b64)).collect();
             let results = deaggregate_batch(&decoded);
-            for ((pk, seq, _), result) in batch.iter().zip(&results) {
+            for ((pk, seq, _), result) in batch.iter().zip(results.iter()) {
                 match result {
                     DeaggregatedRef::Aggregated(subs) => {
                         for sub in subs {

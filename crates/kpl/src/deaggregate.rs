@@ -114,18 +114,18 @@ impl SubRecordRef<'_> {
 
 /// Result of [`deaggregate_batch`] for one Kinesis record: [`Deaggregated`] with borrowed
 /// user records.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DeaggregatedRef<'a> {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeaggregatedRef<'b, 'a> {
     /// A KPL aggregate and its user records in order (`sub_sequence_number` = index).
-    Aggregated(Vec<SubRecordRef<'a>>),
+    Aggregated(&'b [SubRecordRef<'a>]),
     /// Not a (valid) aggregate: use the bytes as they are.
     NotAggregated {
         /// Why.
-        reason: NotAggregatedReason,
+        reason: &'b NotAggregatedReason,
     },
 }
 
-impl DeaggregatedRef<'_> {
+impl DeaggregatedRef<'_, '_> {
     /// Whether the record started with the magic but could not be decoded (see
     /// [`NotAggregatedReason::is_corrupt`]).
     #[must_use]
@@ -137,37 +137,92 @@ impl DeaggregatedRef<'_> {
     }
 }
 
+/// The results of [`deaggregate_batch`], one per input record, in order. The user records of
+/// the whole batch live in one allocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeaggregatedBatch<'a> {
+    sub_records: Vec<SubRecordRef<'a>>,
+    outcomes: Vec<Result<Range<usize>, NotAggregatedReason>>,
+}
+
+impl<'a> DeaggregatedBatch<'a> {
+    /// Number of input records.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.outcomes.len()
+    }
+
+    /// Whether the batch had no records.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.outcomes.is_empty()
+    }
+
+    /// The result for input record `index`.
+    #[must_use]
+    pub fn get(&self, index: usize) -> Option<DeaggregatedRef<'_, 'a>> {
+        self.outcomes.get(index).map(|outcome| self.view(outcome))
+    }
+
+    /// The results in input order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = DeaggregatedRef<'_, 'a>> {
+        self.outcomes.iter().map(|outcome| self.view(outcome))
+    }
+
+    /// Every user record of the batch's aggregates, aggregate by aggregate (in the order their
+    /// MD5s were checked, not necessarily the input order; use [`iter`](Self::iter) for that).
+    #[must_use]
+    pub fn sub_records(&self) -> &[SubRecordRef<'a>] {
+        &self.sub_records
+    }
+
+    fn view<'b>(
+        &'b self,
+        outcome: &'b Result<Range<usize>, NotAggregatedReason>,
+    ) -> DeaggregatedRef<'b, 'a> {
+        match outcome {
+            Ok(range) => DeaggregatedRef::Aggregated(&self.sub_records[range.clone()]),
+            Err(reason) => DeaggregatedRef::NotAggregated { reason },
+        }
+    }
+}
+
 /// Deaggregates the data of many Kinesis records (a Lambda batch, say) at once, with the same
 /// rules and results as [`deaggregate`] on each, in order.
 ///
 /// The aggregates' MD5s are computed side by side in SIMD lanes ([`md5x`](crate::md5x)), which
-/// is several times faster than one after the other; user records borrow from `records`.
+/// is several times faster than one after the other; user records borrow from `records`, and
+/// all of them share one allocation.
 #[must_use]
-pub fn deaggregate_batch<T: AsRef<[u8]>>(records: &[T]) -> Vec<DeaggregatedRef<'_>> {
-    // The bodies that need an MD5: records that may be aggregates.
-    let mut bodies: Vec<&[u8]> = Vec::with_capacity(records.len());
-    for record in records {
+pub fn deaggregate_batch<T: AsRef<[u8]>>(records: &[T]) -> DeaggregatedBatch<'_> {
+    // Records that may be aggregates need their body's MD5; the others are settled here.
+    let mut outcomes: Vec<Result<Range<usize>, NotAggregatedReason>> = Vec::new();
+    let mut candidates: Vec<usize> = Vec::new();
+    let mut bodies: Vec<&[u8]> = Vec::new();
+    for (index, record) in records.iter().enumerate() {
         let data = record.as_ref();
-        if plain_reason(data).is_none() {
-            bodies.push(&data[MAGIC.len()..data.len() - DIGEST_LEN]);
+        match plain_reason(data) {
+            Some(reason) => outcomes.push(Err(reason)),
+            None => {
+                outcomes.push(Ok(0..0));
+                candidates.push(index);
+                bodies.push(&data[MAGIC.len()..data.len() - DIGEST_LEN]);
+            }
         }
     }
-    let digests = crate::md5x::digest_many(&bodies);
-    let mut digests = digests.iter();
-    records
-        .iter()
-        .map(|record| {
-            let data = record.as_ref();
-            let result = match plain_reason(data) {
-                Some(reason) => Err(reason),
-                None => check_and_decode(data, digests.next()),
-            };
-            match result {
-                Ok(records) => DeaggregatedRef::Aggregated(records),
-                Err(reason) => DeaggregatedRef::NotAggregated { reason },
-            }
-        })
-        .collect()
+    // Each aggregate is decoded as soon as its MD5 is known, while much of it is still in cache.
+    let mut sub_records = Vec::new();
+    crate::md5x::digest_many_with(&bodies, |k, digest| {
+        let index = candidates[k];
+        let start = sub_records.len();
+        outcomes[index] =
+            check_and_decode(records[index].as_ref(), Some(&digest), &mut sub_records)
+                .map(|()| start..sub_records.len());
+    });
+    DeaggregatedBatch {
+        sub_records,
+        outcomes,
+    }
 }
 
 /// Result of [`deaggregate`].
@@ -371,7 +426,8 @@ fn decode(
     data: Bytes,
     sequence_number: Option<&str>,
 ) -> Result<Vec<SubRecord>, NotAggregatedReason> {
-    let records = check_and_decode(&data, None)?;
+    let mut records = Vec::new();
+    check_and_decode(&data, None, &mut records)?;
     Ok(records
         .iter()
         .map(|r| r.to_owned_in(&data, sequence_number))
@@ -383,7 +439,8 @@ fn decode(
 fn check_and_decode<'a>(
     data: &'a [u8],
     digest: Option<&[u8; 16]>,
-) -> Result<Vec<SubRecordRef<'a>>, NotAggregatedReason> {
+    out: &mut Vec<SubRecordRef<'a>>,
+) -> Result<(), NotAggregatedReason> {
     if let Some(reason) = plain_reason(data) {
         return Err(reason);
     }
@@ -396,7 +453,7 @@ fn check_and_decode<'a>(
     if !matches {
         return Err(NotAggregatedReason::BadChecksum);
     }
-    decode_message_ref(body)
+    decode_message_into(body, out)
 }
 
 /// What went wrong in one user record.
@@ -433,7 +490,18 @@ fn decode_message(
 /// Decodes an `AggregatedRecord` message into user records borrowed from it. A malformed
 /// message anywhere is reported before a well-formed but invalid record (as a decoder of the
 /// whole message would).
+#[cfg(test)]
 fn decode_message_ref(body: &[u8]) -> Result<Vec<SubRecordRef<'_>>, NotAggregatedReason> {
+    let mut out = Vec::new();
+    decode_message_into(body, &mut out)?;
+    Ok(out)
+}
+
+/// [`decode_message_ref`], appending the user records to `out` (left as it was on error).
+fn decode_message_into<'a>(
+    body: &'a [u8],
+    out: &mut Vec<SubRecordRef<'a>>,
+) -> Result<(), NotAggregatedReason> {
     // Pass 1: the key tables, and where the records are (the tables may come in any order).
     let mut pks: Vec<&str> = Vec::new();
     let mut ehks: Vec<&str> = Vec::new();
@@ -456,12 +524,16 @@ fn decode_message_ref(body: &[u8]) -> Result<Vec<SubRecordRef<'_>>, NotAggregate
         return Err(NotAggregatedReason::NoRecords);
     }
     // Pass 2: each record straight into a SubRecordRef.
-    let mut out = Vec::with_capacity(records.len());
+    let start = out.len();
+    out.reserve(records.len());
     let mut invalid = None;
     for (i, range) in records.into_iter().enumerate() {
         match decode_record(&body[range], i, &pks, &ehks) {
             Ok(sub) => out.push(sub),
-            Err(RecordError::Wire(e)) => return Err(protobuf(e)),
+            Err(RecordError::Wire(e)) => {
+                out.truncate(start);
+                return Err(protobuf(e));
+            }
             // Keep checking the rest for malformed protobuf, which takes precedence.
             Err(RecordError::Invalid(reason)) => {
                 invalid.get_or_insert(reason);
@@ -469,8 +541,11 @@ fn decode_message_ref(body: &[u8]) -> Result<Vec<SubRecordRef<'_>>, NotAggregate
         }
     }
     match invalid {
-        Some(reason) => Err(reason),
-        None => Ok(out),
+        Some(reason) => {
+            out.truncate(start);
+            Err(reason)
+        }
+        None => Ok(()),
     }
 }
 
@@ -515,15 +590,18 @@ fn decode_record<'a>(
         None => None,
     };
     let data = data.ok_or_else(|| missing("data"))?;
-    let tags = tags
-        .into_iter()
-        .map(|(key, value)| {
-            Ok(TagRef {
-                key: key.ok_or_else(|| missing("tag key"))?,
-                value,
+    let tags = if tags.is_empty() {
+        Vec::new()
+    } else {
+        tags.into_iter()
+            .map(|(key, value)| {
+                Ok(TagRef {
+                    key: key.ok_or_else(|| missing("tag key"))?,
+                    value,
+                })
             })
-        })
-        .collect::<Result<Vec<_>, RecordError>>()?;
+            .collect::<Result<Vec<_>, RecordError>>()?
+    };
     Ok(SubRecordRef {
         partition_key,
         explicit_hash_key,

@@ -54,9 +54,9 @@
 //! // A whole batch at once (MD5s in SIMD lanes), user records borrowed from the input.
 //! let batch = [record.data.to_vec(), b"plain".to_vec()];
 //! let results = deaggregate_batch(&batch);
-//! let DeaggregatedRef::Aggregated(subs) = &results[0] else { panic!("an aggregate") };
+//! let Some(DeaggregatedRef::Aggregated(subs)) = results.get(0) else { panic!("an aggregate") };
 //! assert_eq!((subs[1].partition_key, subs[1].data), ("AAPL", &b"price 1"[..]));
-//! assert!(matches!(results[1], DeaggregatedRef::NotAggregated { .. }));
+//! assert!(matches!(results.get(1), Some(DeaggregatedRef::NotAggregated { .. })));
 //! # Ok::<(), kstream_kpl::Error>(())
 //! ```
 //!
@@ -94,8 +94,9 @@ pub use aggregate::{
     MIN_MAX_SIZE, OVERHEAD, encode,
 };
 pub use deaggregate::{
-    Deaggregated, DeaggregatedRef, KeyTableKind, NotAggregatedReason, SubRecord, SubRecordRef,
-    TagRef, deaggregate, deaggregate_batch, deaggregate_bytes, deaggregate_record, has_magic,
+    Deaggregated, DeaggregatedBatch, DeaggregatedRef, KeyTableKind, NotAggregatedReason, SubRecord,
+    SubRecordRef, TagRef, deaggregate, deaggregate_batch, deaggregate_bytes, deaggregate_record,
+    has_magic,
 };
 pub use error::Error;
 pub use hash::{ShardId, ShardMap, ShardRange, effective_hash_key, hash_key, parse_hash_key};

@@ -37,11 +37,19 @@ static IDLE: [u8; 64] = [0; 64];
 #[must_use]
 pub fn digest_many(messages: &[&[u8]]) -> Vec<[u8; 16]> {
     let mut out = vec![[0u8; 16]; messages.len()];
+    digest_many_with(messages, |index, digest| out[index] = digest);
+    out
+}
+
+/// Digests every message as [`digest_many`] does, calling `done(index, digest)` as soon as
+/// message `index` is digested (in no particular order): a caller that then reads the message
+/// finds much of it still in cache.
+pub fn digest_many_with(messages: &[&[u8]], mut done: impl FnMut(usize, [u8; 16])) {
     if messages.len() < MIN_BATCH {
-        for (digest, message) in out.iter_mut().zip(messages) {
-            *digest = Md5::digest(message).into();
+        for (index, message) in messages.iter().enumerate() {
+            done(index, Md5::digest(message).into());
         }
-        return out;
+        return;
     }
     let mut lanes: [Lane<'_>; LANES] = std::array::from_fn(|_| Lane::idle());
     let mut state: [V; 4] = [[0; LANES]; 4];
@@ -82,7 +90,7 @@ pub fn digest_many(messages: &[&[u8]]) -> Vec<[u8; 16]> {
         for (l, lane) in lanes.iter_mut().enumerate() {
             let Some(index) = lane.message else { continue };
             if lane.advance() {
-                out[index] = digest_of(&state, l);
+                done(index, digest_of(&state, l));
                 if next < messages.len() {
                     lane.start(next, messages[next]);
                     set_iv(&mut state, l);
@@ -93,7 +101,6 @@ pub fn digest_many(messages: &[&[u8]]) -> Vec<[u8; 16]> {
             }
         }
     }
-    out
 }
 
 /// One lane's message: the full blocks left, then the padded tail (one or two blocks).

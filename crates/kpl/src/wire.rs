@@ -69,11 +69,25 @@ impl<'a> Reader<'a> {
         Self { buf, pos: 0 }
     }
 
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.pos >= self.buf.len()
     }
 
+    #[inline]
     pub(crate) fn varint(&mut self) -> Result<u64, WireError> {
+        // Fast path: one byte (field keys, key indexes, short lengths).
+        if let Some(&byte) = self.buf.get(self.pos)
+            && byte < 0x80
+        {
+            self.pos += 1;
+            return Ok(u64::from(byte));
+        }
+        self.varint_slow()
+    }
+
+    #[cold]
+    fn varint_slow(&mut self) -> Result<u64, WireError> {
         let mut value = 0u64;
         for i in 0..10 {
             let byte = *self.buf.get(self.pos).ok_or(WireError::Truncated)?;
@@ -90,6 +104,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next field's number and wire type.
+    #[inline]
     pub(crate) fn key(&mut self) -> Result<(u32, u8), WireError> {
         let key = self.varint()?;
         let field = key >> 3;
@@ -100,6 +115,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The byte range of a length-delimited payload, within the reader's buffer.
+    #[inline]
     pub(crate) fn len_delimited(&mut self) -> Result<Range<usize>, WireError> {
         let len = self.varint()?;
         let start = self.pos;
@@ -113,6 +129,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A length-delimited UTF-8 string.
+    #[inline]
     pub(crate) fn string(&mut self) -> Result<&'a str, WireError> {
         let range = self.len_delimited()?;
         std::str::from_utf8(&self.buf[range]).map_err(|_| WireError::NotUtf8)

@@ -294,7 +294,9 @@ impl<P: RecordProcessor> Consumer<P> {
             .map(|data| data.as_deref().unwrap_or_default())
             .collect();
         let deaggregated = kstream_kpl::deaggregate_batch(&data);
-        for ((record, data), deaggregated) in event.records.iter().zip(&decoded).zip(deaggregated) {
+        for ((record, data), deaggregated) in
+            event.records.iter().zip(&decoded).zip(deaggregated.iter())
+        {
             let kinesis = &record.kinesis;
             let span = tracing::info_span!(
                 "record",
@@ -366,7 +368,7 @@ pub async fn handler<P: RecordProcessor>(
 async fn process_record<P: RecordProcessor>(
     record: &KinesisEventRecord,
     data: &Result<Vec<u8>, base64::DecodeError>,
-    deaggregated: DeaggregatedRef<'_>,
+    deaggregated: DeaggregatedRef<'_, '_>,
     consumer: &Consumer<P>,
     counters: &mut Counters,
 ) -> Result<(), RecordError> {
@@ -382,7 +384,7 @@ async fn process_record<P: RecordProcessor>(
             counters.aggregated += 1;
             counters.sub_records += sub_records.len();
             tracing::debug!(sub_records = sub_records.len(), "KPL aggregate");
-            for sub in &sub_records {
+            for sub in sub_records {
                 let user = UserInput {
                     sub_sequence_number: Some(sub.sub_sequence_number),
                     partition_key: sub.partition_key,
