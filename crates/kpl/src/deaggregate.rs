@@ -212,12 +212,17 @@ pub fn deaggregate_batch<T: AsRef<[u8]>>(records: &[T]) -> DeaggregatedBatch<'_>
     }
     // Each aggregate is decoded as soon as its MD5 is known, while much of it is still in cache.
     let mut sub_records = Vec::new();
+    let mut tables = Tables::default();
     crate::md5x::digest_many_with(&bodies, |k, digest| {
         let index = candidates[k];
         let start = sub_records.len();
-        outcomes[index] =
-            check_and_decode(records[index].as_ref(), Some(&digest), &mut sub_records)
-                .map(|()| start..sub_records.len());
+        outcomes[index] = check_and_decode(
+            records[index].as_ref(),
+            Some(&digest),
+            &mut sub_records,
+            &mut tables,
+        )
+        .map(|()| start..sub_records.len());
     });
     DeaggregatedBatch {
         sub_records,
@@ -427,7 +432,7 @@ fn decode(
     sequence_number: Option<&str>,
 ) -> Result<Vec<SubRecord>, NotAggregatedReason> {
     let mut records = Vec::new();
-    check_and_decode(&data, None, &mut records)?;
+    check_and_decode(&data, None, &mut records, &mut Tables::default())?;
     Ok(records
         .iter()
         .map(|r| r.to_owned_in(&data, sequence_number))
@@ -440,6 +445,7 @@ fn check_and_decode<'a>(
     data: &'a [u8],
     digest: Option<&[u8; 16]>,
     out: &mut Vec<SubRecordRef<'a>>,
+    tables: &mut Tables<'a>,
 ) -> Result<(), NotAggregatedReason> {
     if let Some(reason) = plain_reason(data) {
         return Err(reason);
@@ -453,7 +459,92 @@ fn check_and_decode<'a>(
     if !matches {
         return Err(NotAggregatedReason::BadChecksum);
     }
-    decode_message_into(body, out)
+    decode_message_into(body, out, tables)
+}
+
+/// The key tables of an aggregate, kept from one aggregate to the next (no allocation per
+/// aggregate).
+#[derive(Default)]
+struct Tables<'a> {
+    pks: Vec<&'a str>,
+    ehks: Vec<&'a str>,
+}
+
+/// Decodes an aggregate laid out as the KPL and the Python and Node libraries write it (the key
+/// tables before the records) in one pass, each record of the usual shape
+/// (`08 <pk> [10 <ehk>] 1a <len> <data>`) without the general record parser. `None` at
+/// anything else (a table after a record, any error, no records), having perhaps appended
+/// records that the caller removes before [`decode_general`] decides: what this accepts,
+/// that decodes to the same records.
+fn decode_common<'a>(
+    body: &'a [u8],
+    out: &mut Vec<SubRecordRef<'a>>,
+    tables: &mut Tables<'a>,
+) -> Option<()> {
+    let Tables { pks, ehks } = tables;
+    pks.clear();
+    ehks.clear();
+    let mut reader = Reader::new(body);
+    let mut i = 0;
+    while !reader.is_empty() {
+        let (field, wire_type) = reader.key().ok()?;
+        match (field, wire_type) {
+            // Tables complete before the first record: each record's lookups are final.
+            (1, wire::LEN) if i == 0 => pks.push(reader.string().ok()?),
+            (2, wire::LEN) if i == 0 => ehks.push(reader.string().ok()?),
+            (3, wire::LEN) => {
+                let record = &body[reader.len_delimited().ok()?];
+                let sub = match common_record(record, i, pks, ehks) {
+                    Some(sub) => sub,
+                    None => decode_record(record, i, pks, ehks).ok()?,
+                };
+                out.push(sub);
+                i += 1;
+            }
+            (1..=3, _) => return None,
+            _ => reader.skip(field, wire_type).ok()?,
+        }
+    }
+    (i > 0).then_some(())
+}
+
+/// A user record of the usual shape: `08 <pk> [10 <ehk>] 1a <len> <data>` with one-byte key
+/// indexes and a one- or two-byte length, the data ending the record, indexes in range.
+#[inline]
+fn common_record<'a>(
+    buf: &'a [u8],
+    i: usize,
+    pks: &[&'a str],
+    ehks: &[&'a str],
+) -> Option<SubRecordRef<'a>> {
+    let [0x08, pk, rest @ ..] = buf else {
+        return None;
+    };
+    if *pk >= 0x80 {
+        return None;
+    }
+    let (explicit_hash_key, rest) = match rest {
+        [0x10, ehk, rest @ ..] if *ehk < 0x80 => (Some(*ehks.get(usize::from(*ehk))?), rest),
+        _ => (None, rest),
+    };
+    let (len, data) = match rest {
+        [0x1a, len, data @ ..] if *len < 0x80 => (usize::from(*len), data),
+        [0x1a, low, high, data @ ..] if *low >= 0x80 && *high < 0x80 => (
+            usize::from(*low & 0x7f) | usize::from(*high) << 7,
+            data,
+        ),
+        _ => return None,
+    };
+    if data.len() != len {
+        return None;
+    }
+    Some(SubRecordRef {
+        partition_key: pks.get(usize::from(*pk))?,
+        explicit_hash_key,
+        data,
+        tags: Vec::new(),
+        sub_sequence_number: i as u64,
+    })
 }
 
 /// What went wrong in one user record.
@@ -493,12 +584,29 @@ fn decode_message(
 #[cfg(test)]
 fn decode_message_ref(body: &[u8]) -> Result<Vec<SubRecordRef<'_>>, NotAggregatedReason> {
     let mut out = Vec::new();
-    decode_message_into(body, &mut out)?;
+    decode_message_into(body, &mut out, &mut Tables::default())?;
     Ok(out)
 }
 
-/// [`decode_message_ref`], appending the user records to `out` (left as it was on error).
+/// [`decode_message_ref`], appending the user records to `out` (left as it was on error):
+/// the one-pass decoder of the usual layout, else the general one.
 fn decode_message_into<'a>(
+    body: &'a [u8],
+    out: &mut Vec<SubRecordRef<'a>>,
+    tables: &mut Tables<'a>,
+) -> Result<(), NotAggregatedReason> {
+    let start = out.len();
+    if decode_common(body, out, tables).is_some() {
+        return Ok(());
+    }
+    out.truncate(start);
+    decode_general(body, out)
+}
+
+/// Decodes any valid `AggregatedRecord` message (tables and records in any order), and finds
+/// what is wrong with an invalid one, appending the user records to `out` (left as it was on
+/// error).
+fn decode_general<'a>(
     body: &'a [u8],
     out: &mut Vec<SubRecordRef<'a>>,
 ) -> Result<(), NotAggregatedReason> {
@@ -733,10 +841,18 @@ mod tests {
     }
 
     fn arb_message() -> impl Strategy<Value = Vec<u8>> {
+        // Indexes and lengths of one and of several varint bytes (the one-pass decoder's
+        // common shape and its fallback).
         let record = (
-            prop::option::weighted(0.95, 0u64..4),
-            prop::option::weighted(0.3, 0u64..3),
-            prop::option::weighted(0.95, prop::collection::vec(any::<u8>(), 0..20)),
+            prop::option::weighted(0.95, prop_oneof![8 => 0u64..4, 1 => 127u64..130]),
+            prop::option::weighted(0.3, prop_oneof![8 => 0u64..3, 1 => 127u64..130]),
+            prop::option::weighted(
+                0.95,
+                prop_oneof![
+                    8 => prop::collection::vec(any::<u8>(), 0..20),
+                    1 => prop::collection::vec(any::<u8>(), 120..140),
+                ],
+            ),
             prop::collection::vec(
                 (
                     prop::option::weighted(0.9, "[a-z]{0,3}"),
@@ -790,8 +906,59 @@ mod tests {
         bytes
     }
 
+    /// Moves the message's key table entries after its records (same order within each
+    /// table): valid protobuf that the one-pass decoder leaves to the general one. `None` if
+    /// the message has no table entry or does not parse.
+    fn tables_last(body: &[u8]) -> Option<Vec<u8>> {
+        let (mut tables, mut rest) = (Vec::new(), Vec::new());
+        let mut reader = Reader::new(body);
+        while !reader.is_empty() {
+            let start = reader.pos();
+            let (field, wire_type) = reader.key().ok()?;
+            reader.skip(field, wire_type).ok()?;
+            let bytes = &body[start..reader.pos()];
+            if matches!(field, 1 | 2) {
+                tables.extend_from_slice(bytes);
+            } else {
+                rest.extend_from_slice(bytes);
+            }
+        }
+        (!tables.is_empty()).then(|| [rest, tables].concat())
+    }
+
+    #[test]
+    fn tables_after_the_records_are_decoded() {
+        let message = proto::AggregatedRecord {
+            partition_key_table: vec!["a".into(), "b".into()],
+            explicit_hash_key_table: vec!["7".into()],
+            records: (0..3)
+                .map(|i| proto::Record {
+                    partition_key_index: Some(i % 2),
+                    explicit_hash_key_index: (i == 1).then_some(0),
+                    data: Some(Bytes::from(vec![i as u8; 200])),
+                    tags: Vec::new(),
+                })
+                .collect(),
+        }
+        .encode_to_vec();
+        let want = decode_message(&Bytes::from(message.clone()), None).expect("valid");
+        let moved = Bytes::from(tables_last(&message).expect("a table first"));
+        assert_eq!(decode_message(&moved, None), Ok(want.clone()));
+        assert_eq!(decode_with_prost(&moved), Ok(want));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn hand_decoder_agrees_with_prost_with_tables_last(message in arb_message()) {
+            if let Some(moved) = tables_last(&message) {
+                let body = Bytes::from(moved);
+                let ours = decode_message(&body, None);
+                let reference = decode_with_prost(&body);
+                prop_assert!(same(&ours, &reference), "ours {:?}\nprost {:?}\nbody {:02x?}", ours, reference, &body[..]);
+            }
+        }
 
         #[test]
         fn hand_decoder_agrees_with_prost(message in arb_message(), edits in prop::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 0..3)) {

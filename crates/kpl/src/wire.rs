@@ -69,6 +69,12 @@ impl<'a> Reader<'a> {
         Self { buf, pos: 0 }
     }
 
+    /// Bytes read so far.
+    #[cfg(test)]
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.pos >= self.buf.len()
