@@ -64,8 +64,9 @@ def main():
     add("")
     add(f"- **kstream-kpl**: what the kds-consumer Lambda does, in batches of {batch} Kinesis records (the event "
         "source mapping's default BatchSize): every record's base64 decoded (base64-simd), then "
-        "`deaggregate_batch` on the batch (MD5s of its aggregates in 16 SIMD lanes, user records borrowed from the "
-        "decoded data), every user record visited with its outer sequence number.")
+        "`deaggregate_batch` on the batch (MD5s of its aggregates in 16 SIMD lanes, each aggregate parsed in one pass "
+        "as its MD5 completes, user records borrowed from the decoded data and kept compactly), every user record "
+        "made and visited with its outer sequence number.")
     add("- **Python** / **Node**: their standard deaggregation call, one record at a time, from the same base64 text "
         "(bench/kpl/bench.py, bench/kpl/bench.js).")
     add(f"- **bound**: base64-decoding and MD5-digesting the same bytes and nothing else, with the fastest base64 and "

@@ -317,9 +317,9 @@ fn measure(d: &Dataset) -> Value {
     let n_users = d.users.len();
 
     // Deaggregation as the kds-consumer Lambda does it: a batch of `BATCH` base64 records in,
-    // every record decoded, the batch deaggregated at once (MD5s in lanes), user records
-    // (borrowed: partition key, explicit hash key, data, subsequence number) handed on with
-    // the outer record's sequence number.
+    // every record decoded, the batch deaggregated at once (MD5s in lanes), each user record
+    // made (`SubRecordRef`, borrowed: partition key, explicit hash key, data, subsequence
+    // number) and handed on with the outer record's sequence number.
     let mut sub_records = 0;
     let mut deagg = || {
         sub_records = 0;

@@ -55,8 +55,9 @@ impl SubRecord {
     }
 }
 
-/// A user record borrowed from its Kinesis record's data: what [`deaggregate_batch`] gives,
-/// with no allocation per user record (beyond `tags` when the record has tags).
+/// A user record borrowed from its Kinesis record's data: what [`deaggregate_batch`] gives
+/// (through [`SubRecords`]), with no allocation per user record (beyond `tags` when the
+/// record has tags).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubRecordRef<'a> {
     /// Partition key, from the aggregate's table.
@@ -112,12 +113,187 @@ impl SubRecordRef<'_> {
     }
 }
 
+/// The user records of a batch, compactly: partition key and data of each (32 bytes, nothing
+/// to drop), the rarer explicit hash keys and tags in side tables by record index (sorted).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Records<'a> {
+    keys_and_data: Vec<(&'a str, &'a [u8])>,
+    explicit_hash_keys: Vec<(usize, &'a str)>,
+    tags: Vec<(usize, Vec<TagRef<'a>>)>,
+}
+
+impl<'a> Records<'a> {
+    fn len(&self) -> usize {
+        self.keys_and_data.len()
+    }
+
+    #[inline(always)]
+    fn push(
+        &mut self,
+        partition_key: &'a str,
+        explicit_hash_key: Option<&'a str>,
+        data: &'a [u8],
+        tags: Vec<TagRef<'a>>,
+    ) {
+        let index = self.keys_and_data.len();
+        if let Some(key) = explicit_hash_key {
+            self.explicit_hash_keys.push((index, key));
+        }
+        if !tags.is_empty() {
+            self.tags.push((index, tags));
+        }
+        self.keys_and_data.push((partition_key, data));
+    }
+
+    fn push_ref(&mut self, sub: SubRecordRef<'a>) {
+        self.push(sub.partition_key, sub.explicit_hash_key, sub.data, sub.tags);
+    }
+
+    /// Keeps the first `len` records.
+    fn truncate(&mut self, len: usize) {
+        self.keys_and_data.truncate(len);
+        while self
+            .explicit_hash_keys
+            .last()
+            .is_some_and(|(i, _)| *i >= len)
+        {
+            self.explicit_hash_keys.pop();
+        }
+        while self.tags.last().is_some_and(|(i, _)| *i >= len) {
+            self.tags.pop();
+        }
+    }
+
+    /// Record `index` of the batch, as record `sub_sequence_number` of its aggregate.
+    #[inline(always)]
+    fn get(&self, index: usize, sub_sequence_number: usize) -> SubRecordRef<'a> {
+        let (partition_key, data) = self.keys_and_data[index];
+        SubRecordRef {
+            partition_key,
+            explicit_hash_key: side(&self.explicit_hash_keys, index).copied(),
+            data,
+            tags: side(&self.tags, index).cloned().unwrap_or_default(),
+            sub_sequence_number: sub_sequence_number as u64,
+        }
+    }
+}
+
+/// The entry of a side table for record `index`.
+#[inline]
+fn side<T>(table: &[(usize, T)], index: usize) -> Option<&T> {
+    if table.is_empty() {
+        return None;
+    }
+    table
+        .binary_search_by_key(&index, |(i, _)| *i)
+        .ok()
+        .map(|k| &table[k].1)
+}
+
+/// The user records of one aggregate in a [`DeaggregatedBatch`], in order: a view that makes
+/// each [`SubRecordRef`] when asked (the batch keeps them compactly). Copy it freely.
+#[derive(Clone, Copy)]
+pub struct SubRecords<'b, 'a> {
+    records: &'b Records<'a>,
+    start: usize,
+    len: usize,
+}
+
+impl<'b, 'a> SubRecords<'b, 'a> {
+    /// Number of user records (at least one).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there is no user record (never, for an aggregate).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// User record `index` (its `sub_sequence_number`).
+    #[must_use]
+    #[inline]
+    pub fn get(&self, index: usize) -> Option<SubRecordRef<'a>> {
+        (index < self.len).then(|| self.records.get(self.start + index, index))
+    }
+
+    /// The user records in order.
+    #[must_use]
+    pub fn iter(&self) -> SubRecordsIter<'b, 'a> {
+        SubRecordsIter {
+            records: *self,
+            next: 0,
+        }
+    }
+}
+
+impl<'b, 'a> IntoIterator for SubRecords<'b, 'a> {
+    type Item = SubRecordRef<'a>;
+    type IntoIter = SubRecordsIter<'b, 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<'b, 'a> IntoIterator for &SubRecords<'b, 'a> {
+    type Item = SubRecordRef<'a>;
+    type IntoIter = SubRecordsIter<'b, 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl fmt::Debug for SubRecords<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for SubRecords<'_, '_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for SubRecords<'_, '_> {}
+
+/// Iterator over [`SubRecords`].
+#[derive(Debug, Clone)]
+pub struct SubRecordsIter<'b, 'a> {
+    records: SubRecords<'b, 'a>,
+    next: usize,
+}
+
+impl<'a> Iterator for SubRecordsIter<'_, 'a> {
+    type Item = SubRecordRef<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let sub = self.records.get(self.next)?;
+        self.next += 1;
+        Some(sub)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.records.len - self.next;
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for SubRecordsIter<'_, '_> {}
+
+impl std::iter::FusedIterator for SubRecordsIter<'_, '_> {}
+
 /// Result of [`deaggregate_batch`] for one Kinesis record: [`Deaggregated`] with borrowed
 /// user records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeaggregatedRef<'b, 'a> {
     /// A KPL aggregate and its user records in order (`sub_sequence_number` = index).
-    Aggregated(&'b [SubRecordRef<'a>]),
+    Aggregated(SubRecords<'b, 'a>),
     /// Not a (valid) aggregate: use the bytes as they are.
     NotAggregated {
         /// Why.
@@ -138,10 +314,11 @@ impl DeaggregatedRef<'_, '_> {
 }
 
 /// The results of [`deaggregate_batch`], one per input record, in order. The user records of
-/// the whole batch live in one allocation.
+/// the whole batch live in one allocation, compactly (32 bytes each; the explicit hash keys and
+/// tags that some have, aside): [`SubRecords`] makes each [`SubRecordRef`] when asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeaggregatedBatch<'a> {
-    sub_records: Vec<SubRecordRef<'a>>,
+    sub_records: Records<'a>,
     outcomes: Vec<Result<Range<usize>, NotAggregatedReason>>,
 }
 
@@ -169,11 +346,25 @@ impl<'a> DeaggregatedBatch<'a> {
         self.outcomes.iter().map(|outcome| self.view(outcome))
     }
 
-    /// Every user record of the batch's aggregates, aggregate by aggregate (in the order their
-    /// MD5s were checked, not necessarily the input order; use [`iter`](Self::iter) for that).
+    /// Every user record of the batch's aggregates, aggregate by aggregate in input order.
+    pub fn sub_records(&self) -> impl Iterator<Item = SubRecordRef<'a>> + '_ {
+        self.iter().flat_map(|result| match result {
+            DeaggregatedRef::Aggregated(subs) => subs.iter(),
+            DeaggregatedRef::NotAggregated { .. } => SubRecordsIter {
+                records: SubRecords {
+                    records: &self.sub_records,
+                    start: 0,
+                    len: 0,
+                },
+                next: 0,
+            },
+        })
+    }
+
+    /// Number of user records in the batch's aggregates.
     #[must_use]
-    pub fn sub_records(&self) -> &[SubRecordRef<'a>] {
-        &self.sub_records
+    pub fn sub_record_count(&self) -> usize {
+        self.sub_records.len()
     }
 
     fn view<'b>(
@@ -181,7 +372,11 @@ impl<'a> DeaggregatedBatch<'a> {
         outcome: &'b Result<Range<usize>, NotAggregatedReason>,
     ) -> DeaggregatedRef<'b, 'a> {
         match outcome {
-            Ok(range) => DeaggregatedRef::Aggregated(&self.sub_records[range.clone()]),
+            Ok(range) => DeaggregatedRef::Aggregated(SubRecords {
+                records: &self.sub_records,
+                start: range.start,
+                len: range.len(),
+            }),
             Err(reason) => DeaggregatedRef::NotAggregated { reason },
         }
     }
@@ -211,7 +406,7 @@ pub fn deaggregate_batch<T: AsRef<[u8]>>(records: &[T]) -> DeaggregatedBatch<'_>
         }
     }
     // Each aggregate is decoded as soon as its MD5 is known, while much of it is still in cache.
-    let mut sub_records = Vec::new();
+    let mut sub_records = Records::default();
     let mut tables = Tables::default();
     crate::md5x::digest_many_with(&bodies, |k, digest| {
         let index = candidates[k];
@@ -431,11 +626,10 @@ fn decode(
     data: Bytes,
     sequence_number: Option<&str>,
 ) -> Result<Vec<SubRecord>, NotAggregatedReason> {
-    let mut records = Vec::new();
+    let mut records = Records::default();
     check_and_decode(&data, None, &mut records, &mut Tables::default())?;
-    Ok(records
-        .iter()
-        .map(|r| r.to_owned_in(&data, sequence_number))
+    Ok((0..records.len())
+        .map(|i| records.get(i, i).to_owned_in(&data, sequence_number))
         .collect())
 }
 
@@ -444,7 +638,7 @@ fn decode(
 fn check_and_decode<'a>(
     data: &'a [u8],
     digest: Option<&[u8; 16]>,
-    out: &mut Vec<SubRecordRef<'a>>,
+    out: &mut Records<'a>,
     tables: &mut Tables<'a>,
 ) -> Result<(), NotAggregatedReason> {
     if let Some(reason) = plain_reason(data) {
@@ -476,11 +670,7 @@ struct Tables<'a> {
 /// anything else (a table after a record, any error, no records), having perhaps appended
 /// records that the caller removes before [`decode_general`] decides: what this accepts,
 /// that decodes to the same records.
-fn decode_common<'a>(
-    body: &'a [u8],
-    out: &mut Vec<SubRecordRef<'a>>,
-    tables: &mut Tables<'a>,
-) -> Option<()> {
+fn decode_common<'a>(body: &'a [u8], out: &mut Records<'a>, tables: &mut Tables<'a>) -> Option<()> {
     let Tables { pks, ehks } = tables;
     pks.clear();
     ehks.clear();
@@ -494,11 +684,10 @@ fn decode_common<'a>(
             (2, wire::LEN) if i == 0 => ehks.push(reader.string().ok()?),
             (3, wire::LEN) => {
                 let record = &body[reader.len_delimited().ok()?];
-                let sub = match common_record(record, i, pks, ehks) {
-                    Some(sub) => sub,
-                    None => decode_record(record, i, pks, ehks).ok()?,
-                };
-                out.push(sub);
+                match common_record(record, pks, ehks) {
+                    Some((pk, ehk, data)) => out.push(pk, ehk, data, Vec::new()),
+                    None => out.push_ref(decode_record(record, i, pks, ehks).ok()?),
+                }
                 i += 1;
             }
             (1..=3, _) => return None,
@@ -509,14 +698,14 @@ fn decode_common<'a>(
 }
 
 /// A user record of the usual shape: `08 <pk> [10 <ehk>] 1a <len> <data>` with one-byte key
-/// indexes and a one- or two-byte length, the data ending the record, indexes in range.
+/// indexes and a one- or two-byte length, the data ending the record, indexes in range: its
+/// partition key, explicit hash key and data.
 #[inline]
 fn common_record<'a>(
     buf: &'a [u8],
-    i: usize,
     pks: &[&'a str],
     ehks: &[&'a str],
-) -> Option<SubRecordRef<'a>> {
+) -> Option<(&'a str, Option<&'a str>, &'a [u8])> {
     let [0x08, pk, rest @ ..] = buf else {
         return None;
     };
@@ -529,22 +718,15 @@ fn common_record<'a>(
     };
     let (len, data) = match rest {
         [0x1a, len, data @ ..] if *len < 0x80 => (usize::from(*len), data),
-        [0x1a, low, high, data @ ..] if *low >= 0x80 && *high < 0x80 => (
-            usize::from(*low & 0x7f) | usize::from(*high) << 7,
-            data,
-        ),
+        [0x1a, low, high, data @ ..] if *low >= 0x80 && *high < 0x80 => {
+            (usize::from(*low & 0x7f) | usize::from(*high) << 7, data)
+        }
         _ => return None,
     };
     if data.len() != len {
         return None;
     }
-    Some(SubRecordRef {
-        partition_key: pks.get(usize::from(*pk))?,
-        explicit_hash_key,
-        data,
-        tags: Vec::new(),
-        sub_sequence_number: i as u64,
-    })
+    Some((pks.get(usize::from(*pk))?, explicit_hash_key, data))
 }
 
 /// What went wrong in one user record.
@@ -583,16 +765,16 @@ fn decode_message(
 /// whole message would).
 #[cfg(test)]
 fn decode_message_ref(body: &[u8]) -> Result<Vec<SubRecordRef<'_>>, NotAggregatedReason> {
-    let mut out = Vec::new();
+    let mut out = Records::default();
     decode_message_into(body, &mut out, &mut Tables::default())?;
-    Ok(out)
+    Ok((0..out.len()).map(|i| out.get(i, i)).collect())
 }
 
 /// [`decode_message_ref`], appending the user records to `out` (left as it was on error):
 /// the one-pass decoder of the usual layout, else the general one.
 fn decode_message_into<'a>(
     body: &'a [u8],
-    out: &mut Vec<SubRecordRef<'a>>,
+    out: &mut Records<'a>,
     tables: &mut Tables<'a>,
 ) -> Result<(), NotAggregatedReason> {
     let start = out.len();
@@ -606,10 +788,7 @@ fn decode_message_into<'a>(
 /// Decodes any valid `AggregatedRecord` message (tables and records in any order), and finds
 /// what is wrong with an invalid one, appending the user records to `out` (left as it was on
 /// error).
-fn decode_general<'a>(
-    body: &'a [u8],
-    out: &mut Vec<SubRecordRef<'a>>,
-) -> Result<(), NotAggregatedReason> {
+fn decode_general<'a>(body: &'a [u8], out: &mut Records<'a>) -> Result<(), NotAggregatedReason> {
     // Pass 1: the key tables, and where the records are (the tables may come in any order).
     let mut pks: Vec<&str> = Vec::new();
     let mut ehks: Vec<&str> = Vec::new();
@@ -633,11 +812,11 @@ fn decode_general<'a>(
     }
     // Pass 2: each record straight into a SubRecordRef.
     let start = out.len();
-    out.reserve(records.len());
+    out.keys_and_data.reserve(records.len());
     let mut invalid = None;
     for (i, range) in records.into_iter().enumerate() {
         match decode_record(&body[range], i, &pks, &ehks) {
-            Ok(sub) => out.push(sub),
+            Ok(sub) => out.push_ref(sub),
             Err(RecordError::Wire(e)) => {
                 out.truncate(start);
                 return Err(protobuf(e));

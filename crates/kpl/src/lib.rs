@@ -17,8 +17,9 @@
 //!   `is_corrupt()` so a consumer can fail them instead.
 //! - [`deaggregate_batch`] does the same for many Kinesis records at once (a Lambda batch):
 //!   their MD5s are digested side by side in SIMD lanes ([`md5x`]), several times faster than
-//!   one after the other, and the user records ([`SubRecordRef`]) borrow from the input, with
-//!   no allocation per user record. The owned API above is built on the same decoder.
+//!   one after the other, and the user records borrow from the input, with no allocation per
+//!   user record: the batch keeps them compactly, and [`SubRecords`] (an aggregate's records)
+//!   makes each [`SubRecordRef`] when asked. The owned API above is built on the same decoder.
 //! - [`hash_key`], [`effective_hash_key`] and [`ShardMap`] predict the shard of a record, as
 //!   Kinesis does: MD5 of the partition key as a big-endian `u128`, or the explicit hash key.
 //!
@@ -55,7 +56,9 @@
 //! let batch = [record.data.to_vec(), b"plain".to_vec()];
 //! let results = deaggregate_batch(&batch);
 //! let Some(DeaggregatedRef::Aggregated(subs)) = results.get(0) else { panic!("an aggregate") };
-//! assert_eq!((subs[1].partition_key, subs[1].data), ("AAPL", &b"price 1"[..]));
+//! let second = subs.get(1).expect("three user records");
+//! assert_eq!((second.partition_key, second.data), ("AAPL", &b"price 1"[..]));
+//! assert_eq!(subs.iter().map(|sub| sub.sub_sequence_number).collect::<Vec<_>>(), [0, 1, 2]);
 //! assert!(matches!(results.get(1), Some(DeaggregatedRef::NotAggregated { .. })));
 //! # Ok::<(), kstream_kpl::Error>(())
 //! ```
@@ -95,8 +98,8 @@ pub use aggregate::{
 };
 pub use deaggregate::{
     Deaggregated, DeaggregatedBatch, DeaggregatedRef, KeyTableKind, NotAggregatedReason, SubRecord,
-    SubRecordRef, TagRef, deaggregate, deaggregate_batch, deaggregate_bytes, deaggregate_record,
-    has_magic,
+    SubRecordRef, SubRecords, SubRecordsIter, TagRef, deaggregate, deaggregate_batch,
+    deaggregate_bytes, deaggregate_record, has_magic,
 };
 pub use error::Error;
 pub use hash::{ShardId, ShardMap, ShardRange, effective_hash_key, hash_key, parse_hash_key};
