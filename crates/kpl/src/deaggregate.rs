@@ -190,6 +190,11 @@ fn side<T>(table: &[(usize, T)], index: usize) -> Option<&T> {
         .map(|k| &table[k].1)
 }
 
+/// Where the entries of records `start..` begin in a side table.
+fn side_start<T>(table: &[(usize, T)], start: usize) -> usize {
+    table.partition_point(|(i, _)| *i < start)
+}
+
 /// The user records of one aggregate in a [`DeaggregatedBatch`], in order: a view that makes
 /// each [`SubRecordRef`] when asked (the batch keeps them compactly). Copy it freely.
 #[derive(Clone, Copy)]
@@ -225,6 +230,8 @@ impl<'b, 'a> SubRecords<'b, 'a> {
         SubRecordsIter {
             records: *self,
             next: 0,
+            explicit_hash_key: side_start(&self.records.explicit_hash_keys, self.start),
+            tags: side_start(&self.records.tags, self.start),
         }
     }
 }
@@ -266,6 +273,10 @@ impl Eq for SubRecords<'_, '_> {}
 pub struct SubRecordsIter<'b, 'a> {
     records: SubRecords<'b, 'a>,
     next: usize,
+    /// Where the next record's entries are, or would be, in the side tables (walked along
+    /// with the records, rather than searched for each).
+    explicit_hash_key: usize,
+    tags: usize,
 }
 
 impl<'a> Iterator for SubRecordsIter<'_, 'a> {
@@ -273,7 +284,33 @@ impl<'a> Iterator for SubRecordsIter<'_, 'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let sub = self.records.get(self.next)?;
+        if self.next >= self.records.len {
+            return None;
+        }
+        let records = self.records.records;
+        let index = self.records.start + self.next;
+        let (partition_key, data) = records.keys_and_data[index];
+        let explicit_hash_key = match records.explicit_hash_keys.get(self.explicit_hash_key) {
+            Some(&(i, key)) if i == index => {
+                self.explicit_hash_key += 1;
+                Some(key)
+            }
+            _ => None,
+        };
+        let tags = match records.tags.get(self.tags) {
+            Some((i, tags)) if *i == index => {
+                self.tags += 1;
+                tags.clone()
+            }
+            _ => Vec::new(),
+        };
+        let sub = SubRecordRef {
+            partition_key,
+            explicit_hash_key,
+            data,
+            tags,
+            sub_sequence_number: self.next as u64,
+        };
         self.next += 1;
         Some(sub)
     }
@@ -350,14 +387,12 @@ impl<'a> DeaggregatedBatch<'a> {
     pub fn sub_records(&self) -> impl Iterator<Item = SubRecordRef<'a>> + '_ {
         self.iter().flat_map(|result| match result {
             DeaggregatedRef::Aggregated(subs) => subs.iter(),
-            DeaggregatedRef::NotAggregated { .. } => SubRecordsIter {
-                records: SubRecords {
-                    records: &self.sub_records,
-                    start: 0,
-                    len: 0,
-                },
-                next: 0,
-            },
+            DeaggregatedRef::NotAggregated { .. } => SubRecords {
+                records: &self.sub_records,
+                start: 0,
+                len: 0,
+            }
+            .iter(),
         })
     }
 
