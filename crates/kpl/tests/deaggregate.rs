@@ -370,6 +370,14 @@ proptest! {
         prop_assert_eq!(batch.len(), records.len());
         for (data, got) in records.iter().zip(batch.iter()) {
             prop_assert_eq!(owned(got), deaggregate(data));
+            // Random access gives what the iterator gives.
+            if let DeaggregatedRef::Aggregated(subs) = got {
+                prop_assert_eq!(subs.iter().len(), subs.len());
+                for (i, sub) in subs.iter().enumerate() {
+                    prop_assert_eq!(subs.get(i), Some(sub));
+                }
+                prop_assert!(subs.get(subs.len()).is_none());
+            }
         }
     }
 }
