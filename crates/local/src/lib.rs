@@ -37,6 +37,7 @@ pub mod deployed;
 pub mod firehose;
 pub mod mapping;
 pub mod runtime;
+mod sigv4;
 pub mod status;
 
 mod error;

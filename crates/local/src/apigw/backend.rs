@@ -7,11 +7,9 @@
 //! (`integration.request.header.*`) are sent as mapped; the content type defaults to
 //! `application/x-amz-json-1.1`.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri};
 use http_body_util::{BodyExt, Full};
@@ -162,36 +160,8 @@ impl AwsBackend {
             header_value(&format!("{prefix}.{}", action.action))?,
         );
         if let Some(provider) = &self.credentials {
-            let creds = provider
-                .provide_credentials()
-                .await
-                .map_err(|e| format!("credentials: {e}"))?;
-            let identity = creds.into();
-            let params = v4::SigningParams::builder()
-                .identity(&identity)
-                .region(&action.region)
-                .name(&action.service)
-                .time(SystemTime::now())
-                .settings(SigningSettings::default())
-                .build()
-                .map_err(|e| format!("signing: {e}"))?
-                .into();
-            let pairs: Vec<(String, String)> = req
-                .headers()
-                .iter()
-                .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-                .collect();
-            let signable = SignableRequest::new(
-                "POST",
-                url.as_str(),
-                pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                SignableBody::Bytes(&body),
-            )
-            .map_err(|e| format!("signing: {e}"))?;
-            let (instructions, _) = sign(signable, &params)
-                .map_err(|e| format!("signing: {e}"))?
-                .into_parts();
-            instructions.apply_to_request_http1x(&mut req);
+            crate::sigv4::sign_post(&mut req, &body, provider, &action.region, &action.service)
+                .await?;
         }
         let response = tokio::time::timeout(timeout, self.client.request(req))
             .await

@@ -7,11 +7,8 @@
 //! a single read. Like the API Gateway executor's AWS integrations, it needs an `http://`
 //! endpoint (`AWS_ENDPOINT_URL`, the emulator), which is where `kstream local` runs.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use aws_credential_types::provider::ProvideCredentials as _;
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use http::{Method, Request, Uri};
 use http_body_util::{BodyExt as _, Full};
@@ -57,36 +54,7 @@ async fn call(
         .body(Full::new(body.clone()))
         .map_err(|e| e.to_string())?;
     if let Some(provider) = sdk.credentials_provider() {
-        let identity = provider
-            .provide_credentials()
-            .await
-            .map_err(|e| format!("credentials: {e}"))?
-            .into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(region)
-            .name("glue")
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| format!("signing: {e}"))?
-            .into();
-        let headers: Vec<(String, String)> = req
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-            .collect();
-        let signable = SignableRequest::new(
-            "POST",
-            url.as_str(),
-            headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            SignableBody::Bytes(&body),
-        )
-        .map_err(|e| format!("signing: {e}"))?;
-        let (instructions, _) = sign(signable, &params)
-            .map_err(|e| format!("signing: {e}"))?
-            .into_parts();
-        instructions.apply_to_request_http1x(&mut req);
+        crate::sigv4::sign_post(&mut req, &body, &provider, region, "glue").await?;
     }
     let mut connector = HttpConnector::new();
     connector.set_connect_timeout(Some(Duration::from_secs(5)));
