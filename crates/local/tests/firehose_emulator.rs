@@ -23,7 +23,7 @@ use kstream_local::runtime::{FunctionHost, FunctionSpec};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-use crate::common::{Emulator, emulator};
+use crate::common::{Emulator, emulator, s3_objects};
 
 const ERROR_PREFIX: &str = "errors/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/!{firehose:error-output-type}";
 
@@ -181,24 +181,14 @@ async fn delivery_stream(
 /// Every object in the bucket: key → decompressed lines.
 async fn objects(s3: &aws_sdk_s3::Client, bucket: &str) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();
-    let list = s3.list_objects_v2().bucket(bucket).send().await.unwrap();
-    for o in list.contents() {
-        let key = o.key().unwrap().to_owned();
-        let body = s3
-            .get_object()
-            .bucket(bucket)
-            .key(&key)
-            .send()
-            .await
-            .unwrap();
-        let bytes = body.body.collect().await.unwrap().into_bytes();
+    for (key, _, bytes) in s3_objects(s3, bucket).await {
         let mut text = String::new();
         if key.ends_with(".gz") {
             flate2::read::GzDecoder::new(&bytes[..])
                 .read_to_string(&mut text)
                 .unwrap();
         } else {
-            text = String::from_utf8(bytes.to_vec()).unwrap();
+            text = String::from_utf8(bytes).unwrap();
         }
         out.insert(key, text.lines().map(str::to_owned).collect());
     }

@@ -26,9 +26,8 @@ use kstream_local::runtime::FunctionHost;
 use parquet::file::reader::{FileReader as _, SerializedFileReader};
 use parquet::record::Field;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::common::{Emulator, emulator};
+use crate::common::{Emulator, emulator, s3_objects};
 use crate::firehose_emulator::{Running, param, s3};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/firehose";
@@ -88,26 +87,6 @@ print(json.dumps(out))
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).unwrap()
-}
-
-/// One object: (key, Content-Encoding, body).
-async fn get_all(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<(String, Option<String>, Vec<u8>)> {
-    let mut out = Vec::new();
-    let list = s3.list_objects_v2().bucket(bucket).send().await.unwrap();
-    for o in list.contents() {
-        let key = o.key().unwrap().to_owned();
-        let got = s3
-            .get_object()
-            .bucket(bucket)
-            .key(&key)
-            .send()
-            .await
-            .unwrap();
-        let encoding = got.content_encoding().map(str::to_owned);
-        let body = got.body.collect().await.unwrap().into_bytes().to_vec();
-        out.push((key, encoding, body));
-    }
-    out
 }
 
 fn unzip(body: &[u8]) -> String {
@@ -298,7 +277,7 @@ async fn zip_snappy_and_hadoop_snappy_objects_decode_to_the_records() {
     let dir = tempfile::tempdir().unwrap();
     let mut decoded: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut rust_text: BTreeMap<String, String> = BTreeMap::new();
-    for (key, encoding, body) in get_all(&s3, &bucket).await {
+    for (key, encoding, body) in s3_objects(&s3, &bucket).await {
         let folder = key.split('/').next().unwrap().to_owned();
         let (ext, want_encoding, text, local) = match folder.as_str() {
             "zip" => (".zip", "zip", unzip(&body), "zip"),
@@ -349,11 +328,25 @@ async fn zip_snappy_and_hadoop_snappy_objects_decode_to_the_records() {
         decoded.keys().collect::<Vec<_>>(),
         ["backup", "hadoop", "snappy", "zip"]
     );
+    // Records named by their ticker, so that a failure prints no 100 kB record.
+    let tickers = |v: &[String]| -> Vec<String> {
+        v.iter()
+            .map(|r| {
+                serde_json::from_str::<Value>(r).map_or_else(
+                    |_| format!("<not JSON: {} bytes>", r.len()),
+                    |v| v["ticker"].to_string(),
+                )
+            })
+            .collect()
+    };
     for (folder, records) in &decoded {
-        assert_eq!(
-            canonical(records),
-            expected,
-            "every record once in {folder}/"
+        let got = canonical(records);
+        assert!(
+            got == expected,
+            "every record once in {folder}/: got {:?}, want {:?}; delivery stats {:?}",
+            tickers(&got),
+            tickers(&expected),
+            stats.snapshot()
         );
     }
     // The same objects through Python's readers.
@@ -366,27 +359,13 @@ async fn zip_snappy_and_hadoop_snappy_objects_decode_to_the_records() {
 
 /// Calls the emulator's Glue JSON API (moto does not check signatures).
 async fn glue(emu: &Emulator, action: &str, body: &Value) {
-    let authority = emu
-        .endpoint
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
-    let body = body.to_string();
-    let request = format!(
-        "POST / HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/x-amz-json-1.1\r\n\
-         X-Amz-Target: AWSGlue.{action}\r\n\
-         Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/glue/aws4_request, SignedHeaders=host, Signature=0\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let mut stream = tokio::net::TcpStream::connect(&authority).await.unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    assert!(
-        response.starts_with("HTTP/1.1 200"),
-        "Glue {action}: {response}"
-    );
+    emu.raw_post(
+        "glue",
+        "application/x-amz-json-1.1",
+        &format!("X-Amz-Target: AWSGlue.{action}\r\n"),
+        &body.to_string(),
+    )
+    .await;
 }
 
 async fn glue_table(emu: &Emulator, database: &str, table: &str, columns: &[(&str, &str)]) {
@@ -559,7 +538,7 @@ async fn parquet_conversion_with_the_glue_schema_and_failed_records_in_the_error
     let mut rows: Vec<BTreeMap<String, Field>> = Vec::new();
     let mut errors: Vec<Value> = Vec::new();
     let mut files = 0;
-    for (key, encoding, body) in get_all(&s3, &bucket).await {
+    for (key, encoding, body) in s3_objects(&s3, &bucket).await {
         if let Some(rest) = key.strip_prefix("pq/") {
             assert!(rest.starts_with(&format!("year={year}/")), "{key}");
             assert!(key.ends_with(".parquet"), "{key}");

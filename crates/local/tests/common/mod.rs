@@ -54,6 +54,29 @@ pub async fn emulator() -> Emulator {
     }
 }
 
+/// Every object in `bucket`: (key, `Content-Encoding`, body).
+pub async fn s3_objects(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> Vec<(String, Option<String>, Vec<u8>)> {
+    let mut out = Vec::new();
+    let list = s3.list_objects_v2().bucket(bucket).send().await.unwrap();
+    for o in list.contents() {
+        let key = o.key().unwrap().to_owned();
+        let got = s3
+            .get_object()
+            .bucket(bucket)
+            .key(&key)
+            .send()
+            .await
+            .unwrap();
+        let encoding = got.content_encoding().map(str::to_owned);
+        let body = got.body.collect().await.unwrap().into_bytes().to_vec();
+        out.push((key, encoding, body));
+    }
+    out
+}
+
 fn form_encode(pairs: &[(&str, &str)]) -> String {
     let enc = |s: &str| {
         s.bytes()
@@ -73,6 +96,39 @@ fn form_encode(pairs: &[(&str, &str)]) -> String {
 }
 
 impl Emulator {
+    /// POSTs `body` to the emulator's root with a dummy SigV4 `Authorization` for `service`
+    /// (moto reads the service from it) and the extra `headers` (`Name: value` lines); returns
+    /// the whole HTTP response, which must be a 200. For the APIs whose SDK crates the tests
+    /// do without (IAM, Glue).
+    pub async fn raw_post(
+        &self,
+        service: &str,
+        content_type: &str,
+        headers: &str,
+        body: &str,
+    ) -> String {
+        let authority = self
+            .endpoint
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let request = format!(
+            "POST / HTTP/1.1\r\nHost: {authority}\r\nContent-Type: {content_type}\r\n{headers}\
+             Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let mut stream = tokio::net::TcpStream::connect(&authority).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        assert!(
+            response.starts_with("HTTP/1.1 200"),
+            "{service} call: {response}"
+        );
+        response
+    }
+
     /// Creates an IAM role Lambda may assume (a plain Query API call: no IAM SDK needed).
     pub async fn role(&self) -> String {
         let name = format!("{}-role", self.prefix);
@@ -83,25 +139,9 @@ impl Emulator {
             ("RoleName", &name),
             ("AssumeRolePolicyDocument", policy),
         ]);
-        let authority = self
-            .endpoint
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .to_owned();
-        let request = format!(
-            "POST / HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-             Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        let mut stream = tokio::net::TcpStream::connect(&authority).await.unwrap();
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await.unwrap();
-        assert!(
-            response.starts_with("HTTP/1.1 200"),
-            "CreateRole: {response}"
-        );
+        let response = self
+            .raw_post("iam", "application/x-www-form-urlencoded", "", &body)
+            .await;
         let arn = response
             .split("<Arn>")
             .nth(1)
