@@ -17,8 +17,8 @@ sysroot=/usr/aarch64-linux-gnu
 missing() { ! command -v qemu-aarch64-static >/dev/null || [ ! -e "$sysroot/lib/ld-linux-aarch64.so.1" ]; }
 if missing && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "==> installing qemu-user-static and libc6-arm64-cross (apt-get)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q qemu-user-static libc6-arm64-cross >/dev/null ||
-    { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q qemu-user-static libc6-arm64-cross >/dev/null; } || true
+  DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -q qemu-user-static libc6-arm64-cross >/dev/null ||
+    { timeout 300 apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -q qemu-user-static libc6-arm64-cross >/dev/null; } || true
 fi
 if missing; then
   msg="qemu-aarch64-static or the arm64 C library ($sysroot) is missing and could not be installed"
