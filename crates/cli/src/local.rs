@@ -206,7 +206,7 @@ fn describe(plane: &DataPlane, state_dir: &std::path::Path) -> String {
     }
     for d in plane.delivery_streams() {
         line(format!(
-            "  delivery stream {}: {} → {}s3://{}/{} (buffer {} s / {} MB, {:?})",
+            "  delivery stream {}: {} → {}s3://{}/{} (buffer {} s / {} MB, {})",
             d.name,
             d.source_stream_arn
                 .rsplit_once(":stream/")
@@ -222,7 +222,11 @@ fn describe(plane: &DataPlane, state_dir: &std::path::Path) -> String {
             d.prefix_text,
             d.hints.interval.as_secs(),
             d.hints.size_bytes / (1024 * 1024),
-            d.compression,
+            if d.conversion.is_some() {
+                "Parquet".to_owned()
+            } else {
+                d.compression.to_string()
+            },
         ));
     }
     for (name, reason) in plane.skipped_delivery_streams() {

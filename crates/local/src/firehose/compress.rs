@@ -58,6 +58,19 @@ pub enum Compression {
     HadoopSnappy,
 }
 
+impl std::fmt::Display for Compression {
+    /// The `CompressionFormat` name, as Firehose spells it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::None => "UNCOMPRESSED",
+            Self::Gzip => "GZIP",
+            Self::Zip => "ZIP",
+            Self::Snappy => "Snappy",
+            Self::HadoopSnappy => "HADOOP_SNAPPY",
+        })
+    }
+}
+
 impl Compression {
     /// The compression a `CompressionFormat` names.
     ///
@@ -214,6 +227,8 @@ mod tests {
             (CompressionFormat::HadoopSnappy, C::HadoopSnappy),
         ] {
             assert_eq!(Compression::from_format(&format), Ok(c));
+            // Displayed as the service spells the format.
+            assert_eq!(c.to_string(), format.as_str());
         }
         let err = Compression::from_format(&CompressionFormat::from("LZ4")).unwrap_err();
         assert!(err.contains("LZ4"), "{err}");
