@@ -23,17 +23,7 @@ cd "$KSTREAM_ROOT"
 . scripts/lib/e2e.sh
 e2e_init 01-apigw-kds-lambda kse
 
-# The deployed package: the real zip when `make build` made it, else an empty zip (the emulator does not
-# run it; the data plane runs the host binary of the same source).
-zip=target/lambda/kds-consumer/bootstrap.zip
-if [ ! -f "$zip" ]; then
-  zip=$work/empty.zip
-  printf 'PK\005\006\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' >"$zip"
-fi
-
-log "building kds-consumer and kstream for this machine"
-cargo build -q -p kds-consumer -p kstream-cli
-bin=target/debug
+e2e_build kds-consumer
 
 apply() {
   if ! scripts/local-apply.sh apply "$pattern" -var "name_prefix=$prefix" -var "consumer_package_path=$KSTREAM_ROOT/$zip" \

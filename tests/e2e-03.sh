@@ -24,17 +24,7 @@ cd "$KSTREAM_ROOT"
 . scripts/lib/e2e.sh
 e2e_init 03-kds-firehose-s3 kse3
 
-# The deployed package: the real zip when `make build` made it, else an empty zip (the emulator does not
-# run it; the data plane runs the host binary of the same source).
-zip=target/lambda/firehose-transform/bootstrap.zip
-if [ ! -f "$zip" ]; then
-  zip=$work/empty.zip
-  printf 'PK\005\006\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' >"$zip"
-fi
-
-log "building firehose-transform and kstream for this machine"
-cargo build -q -p firehose-transform -p kstream-cli
-bin=target/debug
+e2e_build firehose-transform
 
 log "applying patterns/$pattern (prefix $prefix)"
 if ! scripts/local-apply.sh apply "$pattern" -var "name_prefix=$prefix" -var "transform_package_path=$KSTREAM_ROOT/$zip" \

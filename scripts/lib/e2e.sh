@@ -48,3 +48,18 @@ e2e_init() {
   up_pid=""
   trap e2e_cleanup EXIT
 }
+
+# e2e_build <function package>: builds the function and kstream for this machine (bin: their
+# directory) and names the package to deploy (zip): the real zip when `make build` made it, else
+# an empty zip (the emulator does not run it; the data plane runs the host binary of the same source).
+# shellcheck disable=SC2034
+e2e_build() {
+  zip=target/lambda/$1/bootstrap.zip
+  if [ ! -f "$zip" ]; then
+    zip=$work/empty.zip
+    printf 'PK\005\006\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' >"$zip"
+  fi
+  log "building $1 and kstream for this machine"
+  cargo build -q -p "$1" -p kstream-cli
+  bin=target/debug
+}
