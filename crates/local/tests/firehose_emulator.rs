@@ -52,6 +52,31 @@ impl Running {
         self.task.is_finished()
     }
 
+    /// Waits up to `timeout` for `done`, failing with `stats` if the delivery stops by itself or
+    /// time runs out.
+    pub(crate) async fn wait(
+        &self,
+        what: &str,
+        timeout: Duration,
+        done: impl Fn() -> bool,
+        stats: impl Fn() -> String,
+    ) {
+        let deadline = std::time::Instant::now() + timeout;
+        while !done() {
+            assert!(
+                !self.is_finished(),
+                "the delivery stopped early: {}",
+                stats()
+            );
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}: {}",
+                stats()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Stops the delivery (it flushes and checkpoints) and checks it ended without an error.
     pub(crate) async fn finish(self) {
         self.stop.send(()).unwrap();
@@ -269,24 +294,24 @@ async fn records_land_under_their_partitions_and_poison_under_the_error_prefix()
     let fh = run(host.clone());
     let stats = fh.stats();
     let running = Running::start(&fh);
-    let deadline = std::time::Instant::now() + Duration::from_secs(90);
-    while !(stats.records_read.load(Ordering::Relaxed) >= 25
-        && stats.records_delivered.load(Ordering::Relaxed)
-            + stats.records_failed.load(Ordering::Relaxed)
-            >= 25)
-    {
-        assert!(
-            !running.is_finished(),
-            "the delivery stopped early: {:?}",
-            stats.snapshot()
-        );
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out: (read, delivered, dropped, failed, objects) = {:?}",
-            stats.snapshot()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    running
+        .wait(
+            "the records",
+            Duration::from_secs(90),
+            || {
+                stats.records_read.load(Ordering::Relaxed) >= 25
+                    && stats.records_delivered.load(Ordering::Relaxed)
+                        + stats.records_failed.load(Ordering::Relaxed)
+                        >= 25
+            },
+            || {
+                format!(
+                    "(read, delivered, dropped, failed, objects) = {:?}",
+                    stats.snapshot()
+                )
+            },
+        )
+        .await;
     running.finish().await;
     let (read, delivered, dropped, failed, _) = stats.snapshot();
     let objs = objects(&s3, &bucket).await;
@@ -410,15 +435,19 @@ async fn a_transform_that_cannot_start_sends_every_record_to_the_error_output() 
         .build();
     let stats = fh.stats();
     let running = Running::start(&fh);
-    let deadline = std::time::Instant::now() + Duration::from_secs(90);
-    while stats.records_failed.load(Ordering::Relaxed) < 5 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out: {:?}",
-            stats.snapshot()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    running
+        .wait(
+            "the records",
+            Duration::from_secs(90),
+            || stats.records_failed.load(Ordering::Relaxed) >= 5,
+            || {
+                format!(
+                    "(read, delivered, dropped, failed, objects) = {:?}",
+                    stats.snapshot()
+                )
+            },
+        )
+        .await;
     running.finish().await;
     let (read, delivered, dropped, failed, _) = stats.snapshot();
     assert_eq!(
@@ -555,18 +584,23 @@ async fn jq_partition_keys_without_a_transform() {
         .build();
     let stats = fh.stats();
     let running = Running::start(&fh);
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while stats.records_delivered.load(Ordering::Relaxed)
-        + stats.records_failed.load(Ordering::Relaxed)
-        < 5
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out: {:?}",
-            stats.snapshot()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    running
+        .wait(
+            "the records",
+            Duration::from_secs(60),
+            || {
+                stats.records_delivered.load(Ordering::Relaxed)
+                    + stats.records_failed.load(Ordering::Relaxed)
+                    >= 5
+            },
+            || {
+                format!(
+                    "(read, delivered, dropped, failed, objects) = {:?}",
+                    stats.snapshot()
+                )
+            },
+        )
+        .await;
     running.finish().await;
     let (read, delivered, dropped, failed, _) = stats.snapshot();
     assert_eq!(

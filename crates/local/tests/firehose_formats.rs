@@ -176,23 +176,6 @@ fn hints() -> BufferingHints {
         .build()
 }
 
-async fn wait(what: &str, running: &Running, done: impl Fn() -> bool, stats: impl Fn() -> String) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(90);
-    while !done() {
-        assert!(
-            !running.is_finished(),
-            "the delivery stopped early: {}",
-            stats()
-        );
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {what}: {}",
-            stats()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the emulator: run by scripts/test-e2e.sh"]
 async fn zip_snappy_and_hadoop_snappy_objects_decode_to_the_records() {
@@ -261,23 +244,29 @@ async fn zip_snappy_and_hadoop_snappy_objects_decode_to_the_records() {
         .build();
     let stats = fh.stats();
     let running = Running::start(&fh);
-    wait(
-        "13 records in each of 3 destinations and the backup",
-        &running,
-        || {
-            stats.records_delivered.load(Ordering::Relaxed) >= 39
-                && stats.records_backed_up.load(Ordering::Relaxed) >= 13
-        },
-        || format!("{:?}", stats.snapshot()),
-    )
-    .await;
+    running
+        .wait(
+            "13 records in each of 3 destinations and the backup",
+            Duration::from_secs(90),
+            || {
+                stats.records_delivered.load(Ordering::Relaxed) >= 39
+                    && stats.records_backed_up.load(Ordering::Relaxed) >= 13
+            },
+            || format!("{:?}", stats.snapshot()),
+        )
+        .await;
     running.finish().await;
     assert_eq!(stats.records_failed.load(Ordering::Relaxed), 0);
 
     let dir = tempfile::tempdir().unwrap();
     let mut decoded: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut rust_text: BTreeMap<String, String> = BTreeMap::new();
-    for (key, encoding, body) in s3_objects(&s3, &bucket).await {
+    let objects = s3_objects(&s3, &bucket).await;
+    let keys: Vec<(&str, usize)> = objects
+        .iter()
+        .map(|(k, _, b)| (k.as_str(), b.len()))
+        .collect();
+    for (key, encoding, body) in objects.clone() {
         let folder = key.split('/').next().unwrap().to_owned();
         let (ext, want_encoding, text, local) = match folder.as_str() {
             "zip" => (".zip", "zip", unzip(&body), "zip"),
@@ -343,7 +332,7 @@ async fn zip_snappy_and_hadoop_snappy_objects_decode_to_the_records() {
         let got = canonical(records);
         assert!(
             got == expected,
-            "every record once in {folder}/: got {:?}, want {:?}; delivery stats {:?}",
+            "every record once in {folder}/: got {:?}, want {:?}; delivery stats {:?}; objects {keys:?}",
             tickers(&got),
             tickers(&expected),
             stats.snapshot()
@@ -519,16 +508,17 @@ async fn parquet_conversion_with_the_glue_schema_and_failed_records_in_the_error
 
     let stats = fh.stats();
     let running = Running::start(&fh);
-    wait(
-        "3 records converted and 2 in the error output",
-        &running,
-        || {
-            stats.records_delivered.load(Ordering::Relaxed) >= 3
-                && stats.records_failed.load(Ordering::Relaxed) >= 2
-        },
-        || format!("{:?}", stats.snapshot()),
-    )
-    .await;
+    running
+        .wait(
+            "3 records converted and 2 in the error output",
+            Duration::from_secs(90),
+            || {
+                stats.records_delivered.load(Ordering::Relaxed) >= 3
+                    && stats.records_failed.load(Ordering::Relaxed) >= 2
+            },
+            || format!("{:?}", stats.snapshot()),
+        )
+        .await;
     running.finish().await;
     let (read, delivered, _, failed, _) = stats.snapshot();
     assert_eq!((read, delivered, failed), (5, 3, 2), "none lost");
