@@ -117,7 +117,10 @@ impl Case {
     }
 
     async fn start(&self) -> Running {
+        // Only this test's resources: unscoped, the plane would also run the Firehose delivery
+        // streams other tests create in the shared emulator, writing into their buckets.
         let plane = DataPlane::builder()
+            .name_prefix(format!("{}-", self.emu.prefix))
             .state_dir(self.dir.path().join("state"))
             .binaries(BinaryResolver::default().binary(&self.function, test_fn()))
             .runner_options(RunnerOptions {
