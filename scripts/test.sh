@@ -11,6 +11,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tiers=(lint rust arm64 terraform interop emulator e2e)
+# A test run builds each crate once and never edits it: incremental caches would only take disk
+# (about 4 GB). Set CARGO_INCREMENTAL=1 to keep them.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+# What the build takes on disk, printed after each tier: a full disk shows up as a linker crash.
+disk() { printf 'target/ %s, %s free' "$(du -sh target 2>/dev/null | cut -f1)" "$(df -h --output=avail . | tail -1 | tr -d ' ')"; }
 start=$(date +%s)
 for tier in "${tiers[@]}"; do
   script="scripts/test-$tier.sh"
@@ -18,6 +23,6 @@ for tier in "${tiers[@]}"; do
   t0=$(date +%s)
   echo "==> tier: $tier"
   "$script"
-  echo "==> tier $tier passed in $(( $(date +%s) - t0 ))s"
+  echo "==> tier $tier passed in $(( $(date +%s) - t0 ))s ($(disk))"
 done
 echo "==> all tiers passed in $(( $(date +%s) - start ))s"
