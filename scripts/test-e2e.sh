@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tier: whole patterns driven through the local data plane (`kstream local`) on the emulator.
 #
-#   1. the emulator tests of kstream-local (`cargo test -p kstream-local -- --ignored`): event source
+#   1. the emulator tests of kstream-local (its `tests` target with --ignored): event source
 #      mappings with the real test-function binary (crash mid-batch, retries exhausted into SQS,
 #      restart from checkpoints, bisect of a poison record in 100, ReportBatchItemFailures, timeouts,
 #      filters, parallelization, a changed retry count), and the REST API executor against moto;
@@ -27,8 +27,8 @@ trap stop_emulator EXIT
 
 t0=$(date +%s)
 log "kstream-local emulator tests against $AWS_ENDPOINT_URL"
-cargo build -p firehose-transform # the Firehose delivery tests run the real transform binary
-cargo test -p kstream-local --test tests -- --ignored
+# The Firehose delivery tests run the real transform binary, which this build makes too.
+kstream_tests crates/local tests -- --ignored
 log "emulator tests passed in $(($(date +%s) - t0))s"
 
 t0=$(date +%s)

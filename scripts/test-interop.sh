@@ -6,17 +6,20 @@
 #  2. those libraries deaggregate kstream-kpl's records (examples/interop_out.rs) to the records we put in.
 # Fails on any difference.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+cd "$KSTREAM_ROOT"
 make --no-print-directory venv
 if [ ! bench/node_modules/.package-lock.json -nt bench/package-lock.json ]; then
   npm ci --prefix bench --no-audit --no-fund --silent
 fi
 
 echo "==> interop 1/2: kstream-kpl reads the Python and Node vectors"
-cargo test -q -p kstream-kpl --test tests interop
+kstream_tests crates/kpl tests -- --quiet interop
 
 echo "==> interop 2/2: Python and Node read kstream-kpl's records"
 out=target/interop/kstream-kpl.json
-cargo run -q -p kstream-kpl --example interop_out -- tests/interop/cases.json "$out"
+mkdir -p "$(dirname "$out")"
+kstream_example crates/kpl interop_out tests/interop/cases.json "$out"
 .venv/bin/python tests/interop/check_python.py "$out"
 NODE_PATH=bench/node_modules node tests/interop/check_node.js "$out"

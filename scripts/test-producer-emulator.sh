@@ -6,14 +6,15 @@
 #  2. a CLI smoke: kstream produce, put (with a bad line) and replay (gzip) into one stream, then
 #     kstream tail reads every record back.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+cd "$KSTREAM_ROOT"
 export AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://127.0.0.1:4566}"
 export AWS_REGION="${AWS_REGION:-us-east-1}" AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
 export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
 
-cargo test -p kstream-producer --features cloudwatch -- --include-ignored
-
-cargo build --quiet -p kstream-cli
+# The workspace build has the cloudwatch feature on (kstream-cli enables it).
+kstream_tests crates/producer -- --include-ignored
 KSTREAM=target/debug/kstream
 AWS=.venv/bin/aws
 STREAM="kstream-cli-smoke-$$-$(date +%s)"

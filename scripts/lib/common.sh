@@ -101,3 +101,55 @@ kstream_require_emulator() {
   kstream_emulator_kind "$AWS_ENDPOINT_URL" >/dev/null ||
     die "no emulator answers at $AWS_ENDPOINT_URL: run 'scripts/emulator.sh start' (or 'make emulator')"
 }
+
+# One workspace build for every test step. Cargo resolves dependency features per invocation: a
+# `cargo build -p X` or `cargo test -p X` builds another copy of every dependency whose features
+# differ from the whole workspace's (there were four copies of the AWS SDK: minutes of build time
+# and gigabytes of disk). So the test scripts build once, as `cargo test --workspace` does, and run
+# what that build made:
+#   kstream_build                          builds every target (a no-op when fresh); the workspace's
+#                                          binaries (kstream, the functions) land in target/debug.
+#                                          The two below call it once per script.
+#   kstream_tests DIR [TARGET] [-- ARGS]   runs the test binaries of the package in DIR (or only its
+#                                          integration test TARGET) with the harness ARGS, as cargo
+#                                          test does: from the package directory
+#   kstream_example DIR NAME [ARGS]        runs the package's example NAME (from the current
+#                                          directory, as cargo run does)
+KSTREAM_ARTIFACTS=$KSTREAM_ROOT/target/kstream-artifacts.jsonl
+kstream_build() {
+  mkdir -p "$KSTREAM_ROOT/target"
+  (cd "$KSTREAM_ROOT" && cargo test --workspace --no-run --message-format=json-render-diagnostics) |
+    jq -c 'select(.reason == "compiler-artifact" and .executable != null)
+           | {dir: (.manifest_path | rtrimstr("/Cargo.toml")), kind: .target.kind[0],
+              name: .target.name, test: .profile.test, exe: .executable}' >"$KSTREAM_ARTIFACTS.tmp"
+  mv "$KSTREAM_ARTIFACTS.tmp" "$KSTREAM_ARTIFACTS"
+  _kstream_built=yes
+}
+_kstream_artifacts() { # dir filter(jq) -> executables
+  local dir
+  dir=$(cd "$KSTREAM_ROOT/$1" && pwd)
+  jq -r --arg dir "$dir" "select(.dir == \$dir) | select($2) | .exe" "$KSTREAM_ARTIFACTS"
+}
+kstream_tests() {
+  local dir=$1 target="" exe exes
+  shift
+  if [ $# -gt 0 ] && [ "$1" != -- ]; then target=$1; shift; fi
+  [ "${1:-}" != -- ] || shift
+  [ -n "${_kstream_built:-}" ] || kstream_build
+  local filter='.test'
+  [ -z "$target" ] || filter=".test and .kind == \"test\" and .name == \"$target\""
+  exes=$(_kstream_artifacts "$dir" "$filter")
+  [ -n "$exes" ] || die "no test binary ${target:+'$target' }in $dir (kstream_build)"
+  for exe in $exes; do
+    log "running ${exe#"$KSTREAM_ROOT"/} $*"
+    (cd "$KSTREAM_ROOT/$dir" && CARGO_MANIFEST_DIR=$PWD "$exe" "$@")
+  done
+}
+kstream_example() {
+  local dir=$1 name=$2 exe
+  shift 2
+  [ -n "${_kstream_built:-}" ] || kstream_build
+  exe=$(_kstream_artifacts "$dir" ".kind == \"example\" and .name == \"$name\"")
+  [ -n "$exe" ] || die "no example '$name' in $dir (kstream_build)"
+  "$exe" "$@"
+}

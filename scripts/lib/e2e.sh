@@ -59,7 +59,8 @@ e2e_build() {
     zip=$work/empty.zip
     printf 'PK\005\006\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' >"$zip"
   fi
-  log "building $1 and kstream for this machine"
-  cargo build -q -p "$1" -p kstream-cli
+  log "building $1 and kstream for this machine (the workspace build the tests share)"
+  kstream_build
+  [ -x "target/debug/$1" ] || die "kstream_build made no target/debug/$1"
   bin=target/debug
 }
