@@ -92,6 +92,8 @@ module "firehose" {
   compression_format         = var.compression_format
   prefix                     = var.data_prefix
   error_output_prefix        = var.error_output_prefix
+  file_extension             = var.file_extension
+  custom_time_zone           = var.custom_time_zone
 
   dynamic_partitioning_enabled       = var.dynamic_partitioning_enabled
   dynamic_partitioning_retry_seconds = var.dynamic_partitioning_retry_seconds

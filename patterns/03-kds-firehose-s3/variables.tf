@@ -153,6 +153,28 @@ variable "error_output_prefix" {
   }
 }
 
+variable "file_extension" {
+  description = "File extension of delivered objects (Firehose FileExtension), replacing the one Firehose derives from compression_format or Parquet (.gz, .zip, .snappy, .parquet, none), e.g. \".json.gz\". Default null: Firehose's own. A dot, then lowercase letters, digits and ! - _ . * ' ( ); 2 to 50 characters (the AWS provider's maximum; the API allows 128)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.file_extension == null || (length(coalesce(var.file_extension, ".")) <= 50 && can(regex("^\\.[0-9a-z!_.*'()-]+$", coalesce(var.file_extension, "."))))
+    error_message = "file_extension must be null or a dot followed by 1 to 49 characters from [0-9a-z!-_.*'()] (lowercase), e.g. \".json.gz\"; at most 50 characters in all."
+  }
+}
+
+variable "custom_time_zone" {
+  description = "Time zone of the timestamps in object keys (Firehose CustomTimeZone): the !{timestamp:...} expressions of data_prefix and error_output_prefix (so the year/month/day/hour partitions are local time), the default yyyy/MM/dd/HH/ prefix and the time in object names. Default \"UTC\". UTC or an IANA Area/Location name such as Asia/Tokyo or America/New_York (no 3-letter abbreviations); at most 50 characters."
+  type        = string
+  default     = "UTC"
+
+  validation {
+    condition     = var.custom_time_zone != null && length(coalesce(var.custom_time_zone, "x")) <= 50 && can(regex("^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$", coalesce(var.custom_time_zone, "x")))
+    error_message = "custom_time_zone must be UTC or an IANA time zone name such as Asia/Tokyo or America/New_York (Area/Location, at most 50 characters; abbreviations such as EST or CET are not accepted)."
+  }
+}
+
 variable "dynamic_partitioning_enabled" {
   description = "Dynamic partitioning: keys from the transform's metadata (!{partitionKeyFromLambda:<key>} in data_prefix, keys from transform_partition_keys) or from metadata_extraction_query (!{partitionKeyFromQuery:<key>}). Default false; needs buffering_size_mb 64 to 128."
   type        = bool

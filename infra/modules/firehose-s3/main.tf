@@ -116,6 +116,8 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
     compression_format  = var.compression_format
     prefix              = var.prefix
     error_output_prefix = var.error_output_prefix
+    file_extension      = var.file_extension
+    custom_time_zone    = var.custom_time_zone
     kms_key_arn         = var.bucket_kms_key_arn
     s3_backup_mode      = var.s3_backup_enabled ? "Enabled" : "Disabled"
 

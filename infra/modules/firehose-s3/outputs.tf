@@ -22,6 +22,16 @@ output "error_output_prefix" {
   value       = var.error_output_prefix
 }
 
+output "file_extension" {
+  description = "File extension of delivered objects as configured (FileExtension), or null when Firehose derives it from the compression or format conversion."
+  value       = aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].file_extension
+}
+
+output "custom_time_zone" {
+  description = "Time zone of the timestamps in object keys (CustomTimeZone): UTC or an IANA name."
+  value       = aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].custom_time_zone
+}
+
 output "processors" {
   description = "The record processors as configured, in order (type and parameters; parameters equal to Firehose's defaults are left out)."
   value       = local.processors

@@ -128,6 +128,28 @@ variable "error_output_prefix" {
   }
 }
 
+variable "file_extension" {
+  description = "File extension of the delivered objects (FileExtension), replacing the one Firehose derives from the compression or format conversion (.gz, .zip, .snappy, .parquet, none when UNCOMPRESSED), e.g. \".json.gz\" for gzipped JSON lines. Default null: Firehose's own extension. 2 to 50 characters: a dot, then lowercase letters, digits and ! - _ . * ' ( ) (the Firehose API pattern \\.[0-9a-z!\\-_.*'()]+; the API allows 128 characters, the AWS provider 5.x at most 50)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.file_extension == null || (length(coalesce(var.file_extension, ".")) <= 50 && can(regex("^\\.[0-9a-z!_.*'()-]+$", coalesce(var.file_extension, "."))))
+    error_message = "file_extension must be null or a dot followed by 1 to 49 characters from [0-9a-z!-_.*'()] (lowercase), e.g. \".json.gz\"; at most 50 characters in all."
+  }
+}
+
+variable "custom_time_zone" {
+  description = "Time zone of the timestamps in the S3 object keys (CustomTimeZone): the !{timestamp:...} expressions of prefix and error_output_prefix, the default yyyy/MM/dd/HH/ prefix and the time in the object name. Default \"UTC\". UTC or an IANA zone name of the form Area/Location (e.g. Asia/Tokyo, America/New_York, America/Argentina/Buenos_Aires); 3-letter abbreviations such as EST are not accepted (Firehose supports UTC and non-3-letter IANA names). At most 50 characters."
+  type        = string
+  default     = "UTC"
+
+  validation {
+    condition     = var.custom_time_zone != null && length(coalesce(var.custom_time_zone, "x")) <= 50 && can(regex("^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$", coalesce(var.custom_time_zone, "x")))
+    error_message = "custom_time_zone must be UTC or an IANA time zone name such as Asia/Tokyo or America/New_York (Area/Location, at most 50 characters; abbreviations such as EST or CET are not accepted)."
+  }
+}
+
 ################################################################################
 # Dynamic partitioning and record processing
 ################################################################################

@@ -349,3 +349,87 @@ run "name_prefix_rules" {
   }
   expect_failures = [var.name_prefix]
 }
+
+################################################################################
+# Object names: file extension and time zone reach the delivery stream
+################################################################################
+
+run "file_extension_and_time_zone_defaults" {
+  command = plan
+  assert {
+    condition     = module.firehose.file_extension == null && module.firehose.custom_time_zone == "UTC"
+    error_message = "by default Firehose names the extension (.gz) and the keys use UTC"
+  }
+}
+
+run "file_extension_and_time_zone_pass_through" {
+  command = apply
+  variables {
+    file_extension   = ".json.gz"
+    custom_time_zone = "Asia/Tokyo"
+  }
+  assert {
+    condition     = module.firehose.file_extension == ".json.gz" && module.firehose.custom_time_zone == "Asia/Tokyo"
+    error_message = "file_extension and custom_time_zone reach the extended S3 destination"
+  }
+}
+
+run "file_extension_upper_bound_accepted" {
+  command = plan
+  variables {
+    file_extension   = ".abcdefghijklmnopqrstuvwxyz0123456789!-_.*'()xxxxx"
+    custom_time_zone = "America/Argentina/Buenos_Aires"
+  }
+  assert {
+    condition     = length(module.firehose.file_extension) == 50 && module.firehose.custom_time_zone == "America/Argentina/Buenos_Aires"
+    error_message = "a 50-character extension and a three-part zone name are accepted"
+  }
+}
+
+run "file_extension_above_range" {
+  command = plan
+  variables {
+    file_extension = ".abcdefghijklmnopqrstuvwxyz0123456789!-_.*'()xxxxxy"
+  }
+  expect_failures = [var.file_extension]
+}
+
+run "file_extension_without_a_dot" {
+  command = plan
+  variables {
+    file_extension = "json.gz"
+  }
+  expect_failures = [var.file_extension]
+}
+
+run "file_extension_uppercase" {
+  command = plan
+  variables {
+    file_extension = ".JSON"
+  }
+  expect_failures = [var.file_extension]
+}
+
+run "custom_time_zone_abbreviation" {
+  command = plan
+  variables {
+    custom_time_zone = "JST"
+  }
+  expect_failures = [var.custom_time_zone]
+}
+
+run "custom_time_zone_above_range" {
+  command = plan
+  variables {
+    custom_time_zone = "America/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+  }
+  expect_failures = [var.custom_time_zone]
+}
+
+run "custom_time_zone_empty" {
+  command = plan
+  variables {
+    custom_time_zone = ""
+  }
+  expect_failures = [var.custom_time_zone]
+}

@@ -572,3 +572,159 @@ run "rejects_bad_log_retention" {
   }
   expect_failures = [var.log_retention_in_days]
 }
+
+################################################################################
+# Object names: file extension and time zone
+################################################################################
+
+run "file_extension_and_time_zone_defaults" {
+  command = plan
+
+  assert {
+    condition     = aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].file_extension == null
+    error_message = "no file_extension by default: Firehose derives it from the compression (.gz)"
+  }
+  assert {
+    condition     = aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].custom_time_zone == "UTC"
+    error_message = "custom_time_zone defaults to UTC"
+  }
+}
+
+run "file_extension_and_time_zone_pass_through" {
+  command = apply
+
+  variables {
+    file_extension   = ".json.gz"
+    custom_time_zone = "America/New_York"
+  }
+
+  assert {
+    condition     = aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].file_extension == ".json.gz"
+    error_message = "file_extension is written to the extended S3 destination"
+  }
+  assert {
+    condition     = aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].custom_time_zone == "America/New_York"
+    error_message = "custom_time_zone is written to the extended S3 destination"
+  }
+}
+
+run "file_extension_upper_bound_and_every_allowed_character" {
+  command = plan
+
+  variables {
+    # 50 characters, the AWS provider's maximum, with every character the API pattern allows.
+    file_extension   = ".abcdefghijklmnopqrstuvwxyz0123456789!-_.*'()xxxxx"
+    custom_time_zone = "America/Argentina/Buenos_Aires"
+  }
+
+  assert {
+    condition     = length(aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].file_extension) == 50
+    error_message = "a 50-character extension is accepted"
+  }
+  assert {
+    condition     = aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].custom_time_zone == "America/Argentina/Buenos_Aires"
+    error_message = "three-part IANA names are accepted"
+  }
+}
+
+run "file_extension_lower_bound_and_zone_with_digits" {
+  command = plan
+
+  variables {
+    file_extension   = ".j"
+    custom_time_zone = "Etc/GMT+5"
+  }
+
+  assert {
+    condition     = aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].file_extension == ".j" && aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].custom_time_zone == "Etc/GMT+5"
+    error_message = "a dot and one character, and Etc/GMT+5, are accepted"
+  }
+}
+
+run "file_extension_above_range" {
+  command = plan
+  variables {
+    file_extension = ".abcdefghijklmnopqrstuvwxyz0123456789!-_.*'()xxxxxy"
+  }
+  expect_failures = [var.file_extension]
+}
+
+run "file_extension_without_a_dot" {
+  command = plan
+  variables {
+    file_extension = "json"
+  }
+  expect_failures = [var.file_extension]
+}
+
+run "file_extension_only_a_dot" {
+  command = plan
+  variables {
+    file_extension = "."
+  }
+  expect_failures = [var.file_extension]
+}
+
+run "file_extension_uppercase" {
+  command = plan
+  variables {
+    file_extension = ".JSON"
+  }
+  expect_failures = [var.file_extension]
+}
+
+run "file_extension_not_starting_with_a_dot" {
+  command = plan
+  variables {
+    file_extension = "x.json"
+  }
+  expect_failures = [var.file_extension]
+}
+
+run "file_extension_with_a_slash" {
+  command = plan
+  variables {
+    file_extension = ".json/gz"
+  }
+  expect_failures = [var.file_extension]
+}
+
+run "custom_time_zone_abbreviation" {
+  command = plan
+  variables {
+    custom_time_zone = "EST"
+  }
+  expect_failures = [var.custom_time_zone]
+}
+
+run "custom_time_zone_lowercase_utc" {
+  command = plan
+  variables {
+    custom_time_zone = "utc"
+  }
+  expect_failures = [var.custom_time_zone]
+}
+
+run "custom_time_zone_empty" {
+  command = plan
+  variables {
+    custom_time_zone = ""
+  }
+  expect_failures = [var.custom_time_zone]
+}
+
+run "custom_time_zone_offset" {
+  command = plan
+  variables {
+    custom_time_zone = "+05:00"
+  }
+  expect_failures = [var.custom_time_zone]
+}
+
+run "custom_time_zone_above_range" {
+  command = plan
+  variables {
+    custom_time_zone = "America/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+  }
+  expect_failures = [var.custom_time_zone]
+}
