@@ -10,6 +10,7 @@ use aws_sdk_firehose::types::{
     ProcessorType, S3BackupMode, S3DestinationDescription,
 };
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 
 use super::buffer::Hints;
 use super::convert::Converter;
@@ -52,7 +53,8 @@ pub struct LambdaProcessor {
 pub struct Backup {
     /// Backup bucket name.
     pub bucket: String,
-    /// Backup prefix.
+    /// Backup prefix (timestamps in UTC: the backup's `S3DestinationConfiguration` has no
+    /// `CustomTimeZone`).
     pub prefix: Prefix,
     /// Buffering hints of the backup.
     pub hints: Hints,
@@ -80,10 +82,17 @@ pub struct DeliveryConfig {
     pub bucket: String,
     /// The data prefix as configured.
     pub prefix_text: String,
-    /// The data prefix.
+    /// The data prefix (in [`time_zone`](Self::time_zone)).
     pub prefix: Prefix,
-    /// The error output prefix.
+    /// The error output prefix (in [`time_zone`](Self::time_zone)).
     pub error_prefix: Prefix,
+    /// `FileExtension`: the extension of data objects, replacing the one the compression or
+    /// format conversion gives (`.gz`, `.parquet`, ...). `None` (absent or empty): Firehose's
+    /// own.
+    pub file_extension: Option<String>,
+    /// `CustomTimeZone` (UTC when absent or empty): the zone of the `!{timestamp:…}` values, of
+    /// the default `yyyy/MM/dd/HH/` prefixes and of the time in object names.
+    pub time_zone: Tz,
     /// S3 buffering hints.
     pub hints: Hints,
     /// Compression of objects.
@@ -207,6 +216,39 @@ fn conversion_of(
     })
 }
 
+/// `CustomTimeZone` as a zone: UTC when absent or empty, otherwise an IANA name.
+fn time_zone_of(zone: Option<&str>) -> Result<Tz, String> {
+    match zone {
+        None | Some("") => Ok(Tz::UTC),
+        Some(name) => name.parse::<Tz>().map_err(|_| {
+            format!(
+                "CustomTimeZone {name:?} is not a time zone of the IANA database kstream local knows (tz 2025b, e.g. UTC, Asia/Tokyo, America/New_York)"
+            )
+        }),
+    }
+}
+
+/// `FileExtension`, checked against the API's pattern (`\.[0-9a-z!\-_.*'()]+`, at most 128
+/// characters): `None` when absent or empty.
+fn file_extension_of(ext: Option<&str>) -> Result<Option<String>, String> {
+    match ext {
+        None | Some("") => Ok(None),
+        Some(e)
+            if e.len() >= 2
+                && e.len() <= 128
+                && e.starts_with('.')
+                && e.bytes().all(|b| {
+                    b.is_ascii_digit() || b.is_ascii_lowercase() || b"!-_.*'()".contains(&b)
+                }) =>
+        {
+            Ok(Some(e.to_owned()))
+        }
+        Some(e) => Err(format!(
+            "FileExtension {e:?} is not a file extension Firehose accepts (a dot, then characters from 0-9 a-z ! - _ . * ' ( ), at most 128 in all)"
+        )),
+    }
+}
+
 fn hints_of(d: Option<&aws_sdk_firehose::types::BufferingHints>) -> Hints {
     let size_mb = d.and_then(|h| h.size_in_mbs()).unwrap_or(5);
     let interval = d.and_then(|h| h.interval_in_seconds()).unwrap_or(300);
@@ -289,16 +331,19 @@ impl DeliveryConfig {
                 dest.compression_format().as_str()
             )));
         }
+        let time_zone = time_zone_of(dest.custom_time_zone()).map_err(unsupported)?;
+        let file_extension = file_extension_of(dest.file_extension()).map_err(unsupported)?;
         let dynamic_partitioning = dest
             .dynamic_partitioning_configuration()
             .and_then(|c| c.enabled())
             .unwrap_or(false);
         let prefix_text = dest.prefix().unwrap_or("").to_owned();
-        let prefix = Prefix::parse(&prefix_text, !dynamic_partitioning)?;
+        let prefix = Prefix::parse(&prefix_text, !dynamic_partitioning)?.in_time_zone(time_zone);
         let error_prefix = match dest.error_output_prefix() {
             Some(p) if !p.is_empty() => Prefix::parse(p, false)?,
             _ => Prefix::default_error(),
-        };
+        }
+        .in_time_zone(time_zone);
         let hints = hints_of(dest.buffering_hints());
 
         let mut processor = None;
@@ -384,6 +429,8 @@ impl DeliveryConfig {
             prefix_text,
             prefix,
             error_prefix,
+            file_extension,
+            time_zone,
             hints,
             compression,
             processor,
@@ -408,11 +455,22 @@ mod tests {
     };
 
     fn description(compression: CompressionFormat, dfc: Option<Dfc>) -> DeliveryStreamDescription {
+        description_with(compression, dfc, None, None)
+    }
+
+    fn description_with(
+        compression: CompressionFormat,
+        dfc: Option<Dfc>,
+        file_extension: Option<&str>,
+        time_zone: Option<&str>,
+    ) -> DeliveryStreamDescription {
         let dest = ExtendedS3DestinationDescription::builder()
             .role_arn("arn:aws:iam::123456789012:role/r")
             .bucket_arn("arn:aws:s3:::out")
             .compression_format(compression)
             .set_data_format_conversion_configuration(dfc)
+            .set_file_extension(file_extension.map(str::to_owned))
+            .set_custom_time_zone(time_zone.map(str::to_owned))
             .build()
             .unwrap();
         DeliveryStreamDescription::builder()
@@ -532,5 +590,100 @@ mod tests {
             DeliveryConfig::from_description(&description(CompressionFormat::Gzip, Some(off)))
                 .unwrap();
         assert!(cfg.conversion.is_none());
+    }
+
+    #[test]
+    fn file_extension_and_time_zone_default_to_firehose_s() {
+        for (ext, zone) in [(None, None), (Some(""), Some(""))] {
+            let cfg = DeliveryConfig::from_description(&description_with(
+                CompressionFormat::Gzip,
+                None,
+                ext,
+                zone,
+            ))
+            .unwrap();
+            assert_eq!(
+                cfg.file_extension, None,
+                "absent or empty: the compression's"
+            );
+            assert_eq!(cfg.time_zone, Tz::UTC, "absent or empty: UTC");
+            assert_eq!(cfg.prefix.time_zone(), Tz::UTC);
+        }
+    }
+
+    #[test]
+    fn file_extension_and_time_zone_are_read() {
+        let cfg = DeliveryConfig::from_description(&description_with(
+            CompressionFormat::Gzip,
+            None,
+            Some(".json.gz"),
+            Some("America/New_York"),
+        ))
+        .unwrap();
+        assert_eq!(cfg.file_extension.as_deref(), Some(".json.gz"));
+        assert_eq!(cfg.compression, Compression::Gzip, "the compression stays");
+        assert_eq!(cfg.time_zone, Tz::America__New_York);
+        assert_eq!(cfg.prefix.time_zone(), Tz::America__New_York);
+        assert_eq!(cfg.error_prefix.time_zone(), Tz::America__New_York);
+        // The default data prefix (empty Prefix) evaluates in the zone: 2026-01-01 03:00 UTC
+        // is 2025-12-31 22:00 in New York.
+        let t = DateTime::<Utc>::from_timestamp(1_767_236_400, 0).unwrap();
+        assert_eq!(
+            cfg.prefix
+                .evaluate(t, &super::super::prefix::PrefixValues::default())
+                .unwrap(),
+            "2025/12/31/22/"
+        );
+        let every_allowed = ".0123456789abcdefghijklmnopqrstuvwxyz!-_.*'()";
+        let cfg = DeliveryConfig::from_description(&description_with(
+            CompressionFormat::Uncompressed,
+            None,
+            Some(every_allowed),
+            Some("UTC"),
+        ))
+        .unwrap();
+        assert_eq!(cfg.file_extension.as_deref(), Some(every_allowed));
+        assert_eq!(cfg.time_zone, Tz::UTC);
+    }
+
+    #[test]
+    fn unknown_time_zone_and_bad_extension_name_the_stream_and_the_value() {
+        let err = DeliveryConfig::from_description(&description_with(
+            CompressionFormat::Gzip,
+            None,
+            None,
+            Some("Mars/Olympus_Mons"),
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("delivery stream d") && err.contains("\"Mars/Olympus_Mons\""),
+            "{err}"
+        );
+        for bad in ["json", ".JSON", ".", ".json/gz", "x.json"] {
+            let err = DeliveryConfig::from_description(&description_with(
+                CompressionFormat::Gzip,
+                None,
+                Some(bad),
+                None,
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(
+                err.contains("delivery stream d") && err.contains(&format!("{bad:?}")),
+                "{bad}: {err}"
+            );
+        }
+        let long = format!(".{}", "a".repeat(128));
+        assert!(
+            DeliveryConfig::from_description(&description_with(
+                CompressionFormat::Gzip,
+                None,
+                Some(&long),
+                None,
+            ))
+            .is_err(),
+            "129 characters is over the API's 128"
+        );
     }
 }

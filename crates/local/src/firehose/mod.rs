@@ -51,6 +51,16 @@
 //! With `S3BackupMode` `Enabled`, every source record is also written, untransformed, under the
 //! backup prefix with the backup's hints and compression.
 //!
+//! `FileExtension` replaces the extension of data objects (the table above, or `.parquet`), e.g.
+//! `.json.gz` on a `GZIP` stream; the compression is unchanged. `CustomTimeZone` (UTC by
+//! default) is the zone of the `!{timestamp:…}` values of the data and error prefixes, of the
+//! default `yyyy/MM/dd/HH/` prefixes and of the time in object names, as the object-name guide
+//! says of "time prefix and suffix" (see [`prefix`]); an unknown zone keeps the delivery stream
+//! from starting, with the stream and the zone named. Error output objects keep the
+//! compression's extension (they hold JSON error records, not the converted format), and
+//! backup objects keep theirs and UTC (the backup's `S3DestinationConfiguration` has neither
+//! setting): the guide does not say, this is kstream local's reading.
+//!
 //! Local differences: an object never spans two evaluated prefixes (Firehose names an object
 //! after its oldest record); intervals can be capped with
 //! [`FirehoseDeliveryBuilder::max_buffer_interval`] for quick local runs (by default the
@@ -857,7 +867,8 @@ impl Worker {
                         let count = items.len() as u64;
                         let body: Vec<u8> = items.into_iter().flat_map(|d| d.data).collect();
                         let c = self.cfg.compression;
-                        (count, body, c, c.extension())
+                        let ext = self.cfg.file_extension.as_deref().unwrap_or(c.extension());
+                        (count, body, c, ext)
                     }
                     Some(converter) => {
                         let mut rows = Vec::new();
@@ -892,7 +903,8 @@ impl Worker {
                         let body = converter.write(&rows).map_err(|e| {
                             Error::Config(format!("delivery stream {}: {e}", self.cfg.name))
                         })?;
-                        (count, body, Compression::None, ".parquet")
+                        let ext = self.cfg.file_extension.as_deref().unwrap_or(".parquet");
+                        (count, body, Compression::None, ext)
                     }
                 };
                 let values = PrefixValues {
@@ -911,6 +923,7 @@ impl Worker {
                     extension,
                     &prefix,
                     pending.oldest,
+                    self.cfg.time_zone,
                     body,
                 )
                 .await?;
@@ -944,6 +957,7 @@ impl Worker {
                     self.cfg.compression.extension(),
                     &prefix,
                     pending.oldest,
+                    self.cfg.time_zone,
                     body,
                 )
                 .await?;
@@ -972,6 +986,7 @@ impl Worker {
                         backup.compression.extension(),
                         &prefix,
                         pending.oldest,
+                        backup.prefix.time_zone(),
                         body,
                     )
                     .await?;
@@ -982,7 +997,9 @@ impl Worker {
         Ok(())
     }
 
-    /// Compresses and writes one object, retrying S3 errors with backoff.
+    /// Compresses and writes one object, retrying S3 errors with backoff. The name shows
+    /// `oldest` in `zone`.
+    #[allow(clippy::too_many_arguments)]
     async fn put(
         &self,
         bucket: &str,
@@ -990,9 +1007,17 @@ impl Worker {
         extension: &str,
         prefix: &str,
         oldest: DateTime<Utc>,
+        zone: chrono_tz::Tz,
         body: Vec<u8>,
     ) -> Result<()> {
-        let key = prefix::object_key(prefix, &self.cfg.name, &self.cfg.version, oldest, extension);
+        let key = prefix::object_key(
+            prefix,
+            &self.cfg.name,
+            &self.cfg.version,
+            oldest,
+            zone,
+            extension,
+        );
         let body = compression
             .compress(body)
             .map_err(|e| Error::Config(format!("delivery stream {}: {e}", self.cfg.name)))?;
