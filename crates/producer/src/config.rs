@@ -2,7 +2,26 @@
 //!
 //! The names mirror the KPL's configuration keys (`AggregationEnabled` → `aggregation_enabled`,
 //! `RecordMaxBufferedTime` → `record_max_buffered_time`, …) and so do the defaults, except where
-//! a note says otherwise.
+//! a note says otherwise:
+//!
+//! | KPL key | builder method | default |
+//! |---|---|---|
+//! | `AggregationEnabled` | [`aggregation_enabled`](ProducerConfigBuilder::aggregation_enabled) | `true` |
+//! | `AggregationMaxCount` | [`aggregation_max_count`](ProducerConfigBuilder::aggregation_max_count) | 4294967295 |
+//! | `AggregationMaxSize` | [`aggregation_max_size`](ProducerConfigBuilder::aggregation_max_size) | 51200 |
+//! | `CollectionMaxCount` | [`collection_max_count`](ProducerConfigBuilder::collection_max_count) | 500 |
+//! | `CollectionMaxSize` | [`collection_max_size`](ProducerConfigBuilder::collection_max_size) | 5242880 |
+//! | `RecordMaxBufferedTime` | [`record_max_buffered_time`](ProducerConfigBuilder::record_max_buffered_time) | 100 ms |
+//! | `RecordTtl` | [`record_ttl`](ProducerConfigBuilder::record_ttl) | 30 s |
+//! | `RateLimit` | [`rate_limit`](ProducerConfigBuilder::rate_limit) | 150 |
+//! | `FailIfThrottled` | [`fail_if_throttled`](ProducerConfigBuilder::fail_if_throttled) | `false` |
+//! | `MaxUserRecordSize` | [`max_record_size`](ProducerConfigBuilder::max_record_size) | the stream's, else 1 MiB |
+//! | `MaxConnections` | [`max_connections`](ProducerConfigBuilder::max_connections) | 24 |
+//! | `RequestTimeout` | [`request_timeout`](ProducerConfigBuilder::request_timeout) | 6 s |
+//! | `MetricsLevel` | [`metrics_level`](ProducerConfigBuilder::metrics_level) | [`MetricsLevel::None`] (the KPL's: `detailed`) |
+//! | `MetricsGranularity` | [`metrics_granularity`](ProducerConfigBuilder::metrics_granularity) | [`MetricsGranularity::Shard`] (as the KPL) |
+//! | `MetricsNamespace` | [`metrics_namespace`](ProducerConfigBuilder::metrics_namespace) | `KinesisProducerLibrary` |
+//! | `MetricsUploadDelay` | [`metrics_upload_delay`](ProducerConfigBuilder::metrics_upload_delay) | 60 s |
 
 use std::time::Duration;
 
@@ -28,10 +47,31 @@ pub enum MetricsLevel {
     /// Publish nothing (metrics are still counted and available from `Producer::metrics`).
     #[default]
     None,
-    /// Stream-level metrics only (dimension `StreamName`).
+    /// Every published metric but `ErrorsByCode`, at the configured [`MetricsGranularity`].
     Summary,
-    /// Stream-level metrics plus `ErrorsByCode` per error code (dimensions `StreamName`, `ErrorCode`).
+    /// [`Summary`](Self::Summary) plus `ErrorsByCode` per error code (dimension `ErrorCode`,
+    /// with `StreamName` and `ShardId` as the granularity adds them).
     Detailed,
+}
+
+/// At which granularities the published metrics are broken down (KPL `MetricsGranularity`).
+///
+/// Each level adds series to the coarser ones, as in the KPL: with [`Shard`](Self::Shard), a
+/// stream of two shards gives, for each per-shard metric, one series per shard (dimensions
+/// `StreamName`, `ShardId`), one for the stream (`StreamName`) and one overall (no dimension).
+/// `ErrorsByCode` keeps its `ErrorCode` dimension at every level. Which metrics are also
+/// reported per shard: [`SHARD_METRIC_NAMES`](crate::SHARD_METRIC_NAMES).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[non_exhaustive]
+pub enum MetricsGranularity {
+    /// Only the aggregate over all streams and shards: no `StreamName` dimension.
+    Global,
+    /// As [`Global`](Self::Global), plus every metric per stream (dimension `StreamName`).
+    Stream,
+    /// As [`Stream`](Self::Stream), plus the per-shard metrics per shard (dimensions
+    /// `StreamName`, `ShardId`). The KPL's default.
+    #[default]
+    Shard,
 }
 
 /// How the stream places records on shards.
@@ -72,6 +112,7 @@ pub struct ProducerConfig {
     pub(crate) shard_map_refresh_interval: Option<Duration>,
     pub(crate) record_distribution: RecordDistribution,
     pub(crate) metrics_level: MetricsLevel,
+    pub(crate) metrics_granularity: MetricsGranularity,
     pub(crate) metrics_namespace: String,
     pub(crate) metrics_upload_delay: Duration,
 }
@@ -142,6 +183,10 @@ impl ProducerConfig {
     pub fn metrics_level(&self) -> MetricsLevel {
         self.metrics_level
     }
+    /// The granularities the published metrics are broken down to.
+    pub fn metrics_granularity(&self) -> MetricsGranularity {
+        self.metrics_granularity
+    }
     /// The CloudWatch namespace of the published metrics.
     pub fn metrics_namespace(&self) -> &str {
         &self.metrics_namespace
@@ -187,6 +232,7 @@ impl Default for ProducerConfigBuilder {
                 shard_map_refresh_interval: Some(Duration::from_secs(60)),
                 record_distribution: RecordDistribution::Detect,
                 metrics_level: MetricsLevel::None,
+                metrics_granularity: MetricsGranularity::Shard,
                 metrics_namespace: "KinesisProducerLibrary".to_owned(),
                 metrics_upload_delay: Duration::from_secs(60),
             },
@@ -334,6 +380,16 @@ impl ProducerConfigBuilder {
         self
     }
 
+    /// At which granularities the published metrics are broken down (KPL `MetricsGranularity`):
+    /// [`Global`](MetricsGranularity::Global) (no `StreamName` dimension),
+    /// [`Stream`](MetricsGranularity::Stream) (plus `StreamName`) or
+    /// [`Shard`](MetricsGranularity::Shard) (plus `StreamName` and `ShardId` for the metrics the
+    /// KPL reports per shard). By default, [`MetricsGranularity::Shard`], as the KPL.
+    pub fn metrics_granularity(mut self, granularity: MetricsGranularity) -> Self {
+        self.config.metrics_granularity = granularity;
+        self
+    }
+
     /// The CloudWatch namespace (KPL `MetricsNamespace`). By default, `KinesisProducerLibrary`.
     pub fn metrics_namespace(mut self, namespace: impl Into<String>) -> Self {
         self.config.metrics_namespace = namespace.into();
@@ -466,6 +522,7 @@ mod tests {
         assert!(!config.fail_if_throttled());
         assert_eq!(config.request_timeout(), Duration::from_secs(6));
         assert_eq!(config.metrics_namespace(), "KinesisProducerLibrary");
+        assert_eq!(config.metrics_granularity(), MetricsGranularity::Shard);
     }
 
     #[test]

@@ -18,9 +18,11 @@
 //!   result ([`RecordFailure::Expired`]), never dropped silently.
 //! - **Backpressure**: at most `max_outstanding_records` records in flight; `put` waits.
 //! - **A result per user record** ([`PutHandle`] → [`PutOutcome`] with sequence number, shard
-//!   and attempts, or [`RecordFailure`]), and **KPL-named metrics** ([`MetricsSnapshot`]),
-//!   published to CloudWatch with the `cloudwatch` feature
-//!   ([`Producer::start_metrics_publisher`], `MetricsPublisher`).
+//!   and attempts, or [`RecordFailure`]), and **KPL-named metrics** ([`MetricsSnapshot`], per
+//!   shard in [`ShardMetrics`]; the names in [`METRIC_NAMES`]), published to CloudWatch with the
+//!   `cloudwatch` feature ([`Producer::start_metrics_publisher`], `MetricsPublisher`) at the
+//!   KPL's `MetricsLevel` and `MetricsGranularity` ([`MetricsGranularity`]: overall, per stream,
+//!   per shard; by default per shard, as the KPL).
 //!
 //! Records of one shard are never in two requests at once, so records of one partition key
 //! reach Kinesis in the order they were put unless a retry intervenes (the KPL gives no such
@@ -80,14 +82,14 @@ mod shards;
 
 pub use config::{
     DEFAULT_MAX_RECORD_SIZE, MAX_PUT_RECORDS_BYTES, MAX_PUT_RECORDS_ENTRIES, MAX_RECORD_SIZE_LIMIT,
-    MetricsLevel, ProducerConfig, ProducerConfigBuilder, RecordDistribution,
+    MetricsGranularity, MetricsLevel, ProducerConfig, ProducerConfigBuilder, RecordDistribution,
     SHARD_BYTES_PER_SECOND, SHARD_RECORDS_PER_SECOND,
 };
 pub use error::{ConfigError, Error, RecordFailure};
 pub use kstream_kpl::UserRecord;
-pub use metrics::MetricsSnapshot;
 #[cfg(feature = "cloudwatch")]
 pub use metrics::cloudwatch::MetricsPublisher;
+pub use metrics::{METRIC_NAMES, MetricsSnapshot, SHARD_METRIC_NAMES, ShardMetrics};
 pub use producer::Producer;
 pub use result::{Attempt, PutHandle, PutOutcome};
 

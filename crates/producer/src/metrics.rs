@@ -1,26 +1,87 @@
 //! KPL-named metrics, counted in process and optionally published to CloudWatch.
 //!
-//! | Metric | Meaning |
-//! |---|---|
-//! | `UserRecordsReceived` | user records accepted by `put` |
-//! | `UserRecordsPending` | user records accepted and not yet completed |
-//! | `UserRecordsPut` | user records Kinesis accepted |
-//! | `UserRecordsDataPut` | bytes of those user records' data |
-//! | `KinesisRecordsPut` | Kinesis records (aggregates or raw) accepted |
-//! | `KinesisRecordsDataPut` | bytes of those Kinesis records (data plus partition key) |
-//! | `UserRecordsPerKinesisRecord` | `UserRecordsPut / KinesisRecordsPut` |
-//! | `RetriesPerRecord` | retries per completed user record |
-//! | `ErrorsByCode` | errors per error code (per Kinesis record entry, or per request) |
-//! | `AllErrors` | sum of `ErrorsByCode` |
-//! | `UserRecordExpired` | user records whose time to live ran out |
-//! | `BufferingTime` | mean time from `put` to the first PutRecords request, in ms |
-//! | `RequestTime` | mean PutRecords request duration, in ms |
-//! | `KinesisRecordsPerPutRecordsRequest` | mean entries per request |
+//! | Metric | Meaning | Per shard |
+//! |---|---|---|
+//! | `UserRecordsReceived` | user records accepted by `put` | no |
+//! | `UserRecordsPending` | user records accepted and not yet completed | no |
+//! | `UserRecordsPut` | user records Kinesis accepted | yes |
+//! | `UserRecordsDataPut` | bytes of those user records' data | yes |
+//! | `KinesisRecordsPut` | Kinesis records (aggregates or raw) accepted | yes |
+//! | `KinesisRecordsDataPut` | bytes of those Kinesis records (data plus partition key) | yes |
+//! | `UserRecordsPerKinesisRecord` | `UserRecordsPut / KinesisRecordsPut` | yes |
+//! | `RetriesPerRecord` | retries per completed user record | yes |
+//! | `ErrorsByCode` | errors per error code (per Kinesis record entry, or per request) | yes |
+//! | `AllErrors` | sum of `ErrorsByCode` | yes |
+//! | `UserRecordExpired` | user records whose time to live ran out | yes |
+//! | `BufferingTime` | mean time from `put` to the first PutRecords request, in ms | yes |
+//! | `RequestTime` | mean PutRecords request duration, in ms (not published) | no |
+//! | `KinesisRecordsPerPutRecordsRequest` | mean entries per request (not published) | no |
+//!
+//! The CloudWatch publisher uploads the metrics of [`METRIC_NAMES`] at the configured
+//! [`MetricsGranularity`](crate::MetricsGranularity): overall (no dimension), per stream
+//! (`StreamName`) and, for [`SHARD_METRIC_NAMES`], per shard (`StreamName`, `ShardId`).
+//!
+//! Which metrics carry the shard level follows the KPL's own code
+//! (awslabs/amazon-kinesis-producer): `aws/kinesis/core/retrier.cc` puts `UserRecordsPut`,
+//! `UserRecordsDataPut`, `UserRecordExpired`, `BufferingTime` and `RetriesPerRecord` per user
+//! record, and `KinesisRecordsPut`, `KinesisRecordsDataPut`, `UserRecordsPerKinesisRecord` and
+//! the per-entry `ErrorsByCode`/`AllErrors` per Kinesis record, with `set_shard`; whole-request
+//! errors, `RequestTime` and the per-request ratios only with `set_stream`.
+//! `aws/kinesis/core/pipeline.h` (`UserRecordsReceived`) and `kinesis_producer.cc`
+//! (`UserRecordsPending`) stop at the stream too. `aws/metrics/metrics_index.cc` makes every
+//! prefix of a metric's dimensions a series of its own (so a per-shard metric also counts in its
+//! stream's and the overall series), and `aws/metrics/metrics_constants.cc` (`filter`) uploads
+//! a series only if its finest dimension is within `MetricsGranularity` (`global` < `stream` <
+//! `shard`; default `shard`: `java/amazon-kinesis-producer-sample/default_config.properties`).
+//! The user guide says the same ("Monitor the Kinesis Producer Library with Amazon CloudWatch",
+//! <https://docs.aws.amazon.com/streams/latest/dev/monitoring-with-kpl.html>: "2 streams with 2
+//! shards (each) will produce 7 CloudWatch metrics"). The KPL also uploads `ErrorsByCode` with no
+//! `ErrorCode` (the prefix `MetricName` alone), whose sums are `AllErrors`'; it is left out here.
+//!
+//! The shard of a count: for a Kinesis record Kinesis accepted, and its user records, the shard
+//! Kinesis reported (the one in [`PutOutcome`](crate::PutOutcome)); for buffering time, errors
+//! of an entry and user records that failed, the predicted shard. Counts without a shard (no
+//! shard map: streams that place records themselves) are in the stream and overall series only.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+/// Every metric the CloudWatch publisher uploads, by its KPL name (`ErrorsByCode` only at
+/// [`MetricsLevel::Detailed`](crate::MetricsLevel::Detailed) and when there were errors;
+/// `UserRecordsPerKinesisRecord`, `RetriesPerRecord` and `BufferingTime` only for intervals
+/// with something to divide by).
+pub const METRIC_NAMES: [&str; 12] = [
+    "UserRecordsReceived",
+    "UserRecordsPending",
+    "UserRecordsPut",
+    "UserRecordsDataPut",
+    "KinesisRecordsPut",
+    "KinesisRecordsDataPut",
+    "UserRecordsPerKinesisRecord",
+    "RetriesPerRecord",
+    "BufferingTime",
+    "UserRecordExpired",
+    "AllErrors",
+    "ErrorsByCode",
+];
+
+/// The metrics of [`METRIC_NAMES`] that are also uploaded per shard (dimensions `StreamName`,
+/// `ShardId`) at [`MetricsGranularity::Shard`](crate::MetricsGranularity::Shard), as the KPL
+/// does; the others (`UserRecordsReceived`, `UserRecordsPending`) stop at the stream.
+pub const SHARD_METRIC_NAMES: [&str; 10] = [
+    "UserRecordsPut",
+    "UserRecordsDataPut",
+    "KinesisRecordsPut",
+    "KinesisRecordsDataPut",
+    "UserRecordsPerKinesisRecord",
+    "RetriesPerRecord",
+    "BufferingTime",
+    "UserRecordExpired",
+    "AllErrors",
+    "ErrorsByCode",
+];
 
 /// Counters shared by the producer's tasks.
 #[derive(Debug, Default)]
@@ -40,6 +101,7 @@ pub(crate) struct Metrics {
     pub(crate) buffered_records: AtomicU64,
     pub(crate) shard_map_refreshes: AtomicU64,
     pub(crate) errors_by_code: Mutex<BTreeMap<String, u64>>,
+    pub(crate) shards: Mutex<BTreeMap<String, ShardMetrics>>,
 }
 
 impl Metrics {
@@ -55,10 +117,27 @@ impl Metrics {
         *errors.entry(code.to_owned()).or_default() += n;
     }
 
+    /// Updates the counters of one shard.
+    pub(crate) fn shard(&self, shard: &str, update: impl FnOnce(&mut ShardMetrics)) {
+        let mut shards = self
+            .shards
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match shards.get_mut(shard) {
+            Some(counters) => update(counters),
+            None => update(shards.entry(shard.to_owned()).or_default()),
+        }
+    }
+
     pub(crate) fn snapshot(&self, outstanding: u64) -> MetricsSnapshot {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let errors_by_code = self
             .errors_by_code
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        let shards = self
+            .shards
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone();
@@ -79,6 +158,117 @@ impl Metrics {
             buffered_records: get(&self.buffered_records),
             shard_map_refreshes: get(&self.shard_map_refreshes),
             errors_by_code,
+            shards,
+        }
+    }
+}
+
+/// The counters of one shard (the metrics the KPL reports per shard, see
+/// [`SHARD_METRIC_NAMES`]), totals since the start. What has no shard (whole-request errors,
+/// records of streams that place records themselves until Kinesis names their shard) is only
+/// in the [`MetricsSnapshot`] totals.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct ShardMetrics {
+    /// `UserRecordsPut`: user records Kinesis accepted on this shard.
+    pub user_records_put: u64,
+    /// `UserRecordsDataPut`: bytes of data of those user records.
+    pub user_records_data_put: u64,
+    /// User records predicted for this shard that failed (expired or rejected).
+    pub user_records_failed: u64,
+    /// `UserRecordExpired`: of those, the ones whose time to live ran out.
+    pub user_record_expired: u64,
+    /// `KinesisRecordsPut`: Kinesis records accepted on this shard.
+    pub kinesis_records_put: u64,
+    /// `KinesisRecordsDataPut`: bytes of those Kinesis records (data plus partition key).
+    pub kinesis_records_data_put: u64,
+    /// Retries of the completed user records counted here.
+    pub retries: u64,
+    /// Sum over user records sent to this (predicted) shard of the time from `put` to their
+    /// first request.
+    pub buffering_time_total: Duration,
+    /// User records counted in `buffering_time_total`.
+    pub buffered_records: u64,
+    /// `ErrorsByCode`: errors of entries predicted for this shard, per code.
+    pub errors_by_code: BTreeMap<String, u64>,
+}
+
+impl ShardMetrics {
+    /// `UserRecordsPerKinesisRecord`.
+    pub fn user_records_per_kinesis_record(&self) -> f64 {
+        ratio(self.user_records_put, self.kinesis_records_put)
+    }
+    /// `RetriesPerRecord`, over completed user records.
+    pub fn retries_per_record(&self) -> f64 {
+        ratio(
+            self.retries,
+            self.user_records_put + self.user_records_failed,
+        )
+    }
+    /// `AllErrors`.
+    pub fn all_errors(&self) -> u64 {
+        self.errors_by_code.values().sum()
+    }
+    /// `BufferingTime`: mean time from `put` to the first request.
+    pub fn buffering_time(&self) -> Duration {
+        mean(self.buffering_time_total, self.buffered_records)
+    }
+
+    /// What `self` counts beyond `previous` (an earlier copy of the same counters).
+    #[cfg_attr(not(feature = "cloudwatch"), allow(dead_code))]
+    pub(crate) fn since(&self, previous: &Self) -> Self {
+        let errors_by_code = self
+            .errors_by_code
+            .iter()
+            .filter_map(|(code, count)| {
+                let before = previous.errors_by_code.get(code).copied().unwrap_or(0);
+                (*count > before).then(|| (code.clone(), count - before))
+            })
+            .collect();
+        Self {
+            user_records_put: self
+                .user_records_put
+                .saturating_sub(previous.user_records_put),
+            user_records_data_put: self
+                .user_records_data_put
+                .saturating_sub(previous.user_records_data_put),
+            user_records_failed: self
+                .user_records_failed
+                .saturating_sub(previous.user_records_failed),
+            user_record_expired: self
+                .user_record_expired
+                .saturating_sub(previous.user_record_expired),
+            kinesis_records_put: self
+                .kinesis_records_put
+                .saturating_sub(previous.kinesis_records_put),
+            kinesis_records_data_put: self
+                .kinesis_records_data_put
+                .saturating_sub(previous.kinesis_records_data_put),
+            retries: self.retries.saturating_sub(previous.retries),
+            buffering_time_total: self
+                .buffering_time_total
+                .saturating_sub(previous.buffering_time_total),
+            buffered_records: self
+                .buffered_records
+                .saturating_sub(previous.buffered_records),
+            errors_by_code,
+        }
+    }
+
+    /// Adds `other`'s counts to `self` (the overall series of several streams).
+    #[cfg_attr(not(feature = "cloudwatch"), allow(dead_code))]
+    pub(crate) fn add(&mut self, other: &Self) {
+        self.user_records_put += other.user_records_put;
+        self.user_records_data_put += other.user_records_data_put;
+        self.user_records_failed += other.user_records_failed;
+        self.user_record_expired += other.user_record_expired;
+        self.kinesis_records_put += other.kinesis_records_put;
+        self.kinesis_records_data_put += other.kinesis_records_data_put;
+        self.retries += other.retries;
+        self.buffering_time_total += other.buffering_time_total;
+        self.buffered_records += other.buffered_records;
+        for (code, count) in &other.errors_by_code {
+            *self.errors_by_code.entry(code.clone()).or_default() += count;
         }
     }
 }
@@ -120,6 +310,8 @@ pub struct MetricsSnapshot {
     pub shard_map_refreshes: u64,
     /// `ErrorsByCode`: errors per code.
     pub errors_by_code: BTreeMap<String, u64>,
+    /// The per-shard counters, by shard id (every shard that counted something).
+    pub shards: BTreeMap<String, ShardMetrics>,
 }
 
 impl MetricsSnapshot {
@@ -140,28 +332,45 @@ impl MetricsSnapshot {
     }
     /// `BufferingTime`: mean time from `put` to the first request.
     pub fn buffering_time(&self) -> Duration {
-        if self.buffered_records == 0 {
-            Duration::ZERO
-        } else {
-            self.buffering_time_total / u32::try_from(self.buffered_records).unwrap_or(u32::MAX)
-        }
+        mean(self.buffering_time_total, self.buffered_records)
     }
     /// `RequestTime`: mean PutRecords duration.
     pub fn request_time(&self) -> Duration {
-        if self.put_records_requests == 0 {
-            Duration::ZERO
-        } else {
-            self.request_time_total / u32::try_from(self.put_records_requests).unwrap_or(u32::MAX)
-        }
+        mean(self.request_time_total, self.put_records_requests)
     }
     /// `KinesisRecordsPerPutRecordsRequest`.
     pub fn kinesis_records_per_request(&self) -> f64 {
         ratio(self.put_records_entries, self.put_records_requests)
     }
+
+    /// The counters the KPL also reports per shard, over every shard and none.
+    #[cfg_attr(not(feature = "cloudwatch"), allow(dead_code))]
+    pub(crate) fn totals(&self) -> ShardMetrics {
+        ShardMetrics {
+            user_records_put: self.user_records_put,
+            user_records_data_put: self.user_records_data_put,
+            user_records_failed: self.user_records_failed,
+            user_record_expired: self.user_record_expired,
+            kinesis_records_put: self.kinesis_records_put,
+            kinesis_records_data_put: self.kinesis_records_data_put,
+            retries: self.retries,
+            buffering_time_total: self.buffering_time_total,
+            buffered_records: self.buffered_records,
+            errors_by_code: self.errors_by_code.clone(),
+        }
+    }
 }
 
 fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+fn mean(total: Duration, n: u64) -> Duration {
+    if n == 0 {
+        Duration::ZERO
+    } else {
+        total / u32::try_from(n).unwrap_or(u32::MAX)
+    }
 }
 
 #[cfg(feature = "cloudwatch")]
@@ -175,121 +384,217 @@ pub(crate) mod cloudwatch {
     use tokio::sync::oneshot;
     use tokio::task::JoinHandle;
 
-    use super::{Metrics, MetricsSnapshot};
-    use crate::config::MetricsLevel;
+    use super::{Metrics, MetricsSnapshot, ShardMetrics};
+    use crate::config::{MetricsGranularity, MetricsLevel};
     use crate::error::Error;
 
-    /// The data of one upload: the deltas since `previous`, dimension `StreamName`.
-    pub(crate) fn data(
-        stream: &str,
+    /// What to publish, and where.
+    #[derive(Debug, Clone)]
+    pub(crate) struct Settings {
+        pub(crate) namespace: String,
+        pub(crate) stream: String,
+        pub(crate) level: MetricsLevel,
+        pub(crate) granularity: MetricsGranularity,
+    }
+
+    /// One stream's counters now and at the previous upload.
+    #[derive(Debug, Clone, Copy)]
+    pub(crate) struct StreamCounts<'a> {
+        pub(crate) stream: &'a str,
+        pub(crate) now: &'a MetricsSnapshot,
+        pub(crate) previous: &'a MetricsSnapshot,
+    }
+
+    fn dimension(name: &str, value: &str) -> Dimension {
+        Dimension::builder().name(name).value(value).build()
+    }
+
+    fn datum(name: &str, dimensions: &[Dimension], value: f64, unit: StandardUnit) -> MetricDatum {
+        MetricDatum::builder()
+            .metric_name(name)
+            .set_dimensions((!dimensions.is_empty()).then(|| dimensions.to_vec()))
+            .value(value)
+            .unit(unit)
+            .build()
+    }
+
+    /// The metrics of [`SHARD_METRIC_NAMES`](super::SHARD_METRIC_NAMES) for one series
+    /// (overall, one stream or one shard): the counters of the interval `counts`, with
+    /// `dimensions`. `ErrorsByCode` (detailed level) puts its `ErrorCode` first, as the KPL.
+    fn per_shard_data(
+        data: &mut Vec<MetricDatum>,
         level: MetricsLevel,
-        now: &MetricsSnapshot,
-        previous: &MetricsSnapshot,
-    ) -> Vec<MetricDatum> {
-        let stream_dim = Dimension::builder()
-            .name("StreamName")
-            .value(stream)
-            .build();
-        let datum = |name: &str, value: f64, unit: StandardUnit| {
-            MetricDatum::builder()
-                .metric_name(name)
-                .dimensions(stream_dim.clone())
-                .value(value)
-                .unit(unit)
-                .build()
-        };
-        let delta = |a: u64, b: u64| a.saturating_sub(b) as f64;
-        let put = now.user_records_put - previous.user_records_put.min(now.user_records_put);
-        let kinesis =
-            now.kinesis_records_put - previous.kinesis_records_put.min(now.kinesis_records_put);
-        let completed = put
-            + now
-                .user_records_failed
-                .saturating_sub(previous.user_records_failed);
-        let retries = delta(now.retries, previous.retries);
-        let buffered = now
-            .buffered_records
-            .saturating_sub(previous.buffered_records);
-        let buffering = now
-            .buffering_time_total
-            .saturating_sub(previous.buffering_time_total);
-        let mut data = vec![
+        dimensions: &[Dimension],
+        counts: &ShardMetrics,
+    ) {
+        let count = |n: u64| n as f64;
+        data.extend([
             datum(
-                "UserRecordsReceived",
-                delta(now.user_records_received, previous.user_records_received),
+                "UserRecordsPut",
+                dimensions,
+                count(counts.user_records_put),
                 StandardUnit::Count,
             ),
-            datum(
-                "UserRecordsPending",
-                now.user_records_pending as f64,
-                StandardUnit::Count,
-            ),
-            datum("UserRecordsPut", put as f64, StandardUnit::Count),
             datum(
                 "UserRecordsDataPut",
-                delta(now.user_records_data_put, previous.user_records_data_put),
+                dimensions,
+                count(counts.user_records_data_put),
                 StandardUnit::Bytes,
             ),
-            datum("KinesisRecordsPut", kinesis as f64, StandardUnit::Count),
+            datum(
+                "KinesisRecordsPut",
+                dimensions,
+                count(counts.kinesis_records_put),
+                StandardUnit::Count,
+            ),
             datum(
                 "KinesisRecordsDataPut",
-                delta(
-                    now.kinesis_records_data_put,
-                    previous.kinesis_records_data_put,
-                ),
+                dimensions,
+                count(counts.kinesis_records_data_put),
                 StandardUnit::Bytes,
             ),
             datum(
                 "UserRecordExpired",
-                delta(now.user_record_expired, previous.user_record_expired),
+                dimensions,
+                count(counts.user_record_expired),
                 StandardUnit::Count,
             ),
             datum(
                 "AllErrors",
-                delta(now.all_errors(), previous.all_errors()),
+                dimensions,
+                count(counts.all_errors()),
                 StandardUnit::Count,
             ),
-        ];
-        if kinesis > 0 {
+        ]);
+        if counts.kinesis_records_put > 0 {
             data.push(datum(
                 "UserRecordsPerKinesisRecord",
-                put as f64 / kinesis as f64,
+                dimensions,
+                counts.user_records_per_kinesis_record(),
                 StandardUnit::Count,
             ));
         }
-        if completed > 0 {
+        if counts.user_records_put + counts.user_records_failed > 0 {
             data.push(datum(
                 "RetriesPerRecord",
-                retries / completed as f64,
+                dimensions,
+                counts.retries_per_record(),
                 StandardUnit::Count,
             ));
         }
-        if buffered > 0 {
+        if counts.buffered_records > 0 {
             data.push(datum(
                 "BufferingTime",
-                buffering.as_secs_f64() * 1000.0 / buffered as f64,
+                dimensions,
+                counts.buffering_time().as_secs_f64() * 1000.0,
                 StandardUnit::Milliseconds,
             ));
         }
         if level == MetricsLevel::Detailed {
-            for (code, count) in &now.errors_by_code {
-                let before = previous.errors_by_code.get(code).copied().unwrap_or(0);
-                if *count > before {
-                    data.push(
-                        MetricDatum::builder()
-                            .metric_name("ErrorsByCode")
-                            .dimensions(stream_dim.clone())
-                            .dimensions(Dimension::builder().name("ErrorCode").value(code).build())
-                            .value((count - before) as f64)
-                            .unit(StandardUnit::Count)
-                            .build(),
-                    );
+            for (code, n) in &counts.errors_by_code {
+                let mut with_code = Vec::with_capacity(dimensions.len() + 1);
+                with_code.push(dimension("ErrorCode", code));
+                with_code.extend_from_slice(dimensions);
+                data.push(datum(
+                    "ErrorsByCode",
+                    &with_code,
+                    count(*n),
+                    StandardUnit::Count,
+                ));
+            }
+        }
+    }
+
+    /// The metrics that stop at the stream (`UserRecordsReceived`, `UserRecordsPending`).
+    fn stream_only_data(
+        data: &mut Vec<MetricDatum>,
+        dimensions: &[Dimension],
+        received: u64,
+        pending: u64,
+    ) {
+        data.push(datum(
+            "UserRecordsReceived",
+            dimensions,
+            received as f64,
+            StandardUnit::Count,
+        ));
+        data.push(datum(
+            "UserRecordsPending",
+            dimensions,
+            pending as f64,
+            StandardUnit::Count,
+        ));
+    }
+
+    /// The data of one upload: for each stream, what `now` counts beyond `previous`, broken down
+    /// to `granularity` as the KPL does (see the [module docs](super)): the overall series
+    /// (no dimension, summed over the streams), then with [`MetricsGranularity::Stream`] and
+    /// finer one series per stream (`StreamName`), then with [`MetricsGranularity::Shard`] one
+    /// series per shard that counted something in the interval (`StreamName`, `ShardId`) for
+    /// the per-shard metrics. A producer has one stream; the overall series of several are the
+    /// sums of theirs.
+    pub(crate) fn data(
+        level: MetricsLevel,
+        granularity: MetricsGranularity,
+        streams: &[StreamCounts<'_>],
+    ) -> Vec<MetricDatum> {
+        let mut data = Vec::new();
+        if level == MetricsLevel::None {
+            return data;
+        }
+        let deltas: Vec<ShardMetrics> = streams
+            .iter()
+            .map(|s| s.now.totals().since(&s.previous.totals()))
+            .collect();
+        let received = |s: &StreamCounts<'_>| {
+            s.now
+                .user_records_received
+                .saturating_sub(s.previous.user_records_received)
+        };
+
+        let mut overall = ShardMetrics::default();
+        for delta in &deltas {
+            overall.add(delta);
+        }
+        stream_only_data(
+            &mut data,
+            &[],
+            streams.iter().map(received).sum(),
+            streams.iter().map(|s| s.now.user_records_pending).sum(),
+        );
+        per_shard_data(&mut data, level, &[], &overall);
+        if granularity < MetricsGranularity::Stream {
+            return data;
+        }
+        for (stream, delta) in streams.iter().zip(&deltas) {
+            let dimensions = [dimension("StreamName", stream.stream)];
+            stream_only_data(
+                &mut data,
+                &dimensions,
+                received(stream),
+                stream.now.user_records_pending,
+            );
+            per_shard_data(&mut data, level, &dimensions, delta);
+        }
+        if granularity < MetricsGranularity::Shard {
+            return data;
+        }
+        let none = ShardMetrics::default();
+        for stream in streams {
+            for (shard, now) in &stream.now.shards {
+                let delta = now.since(stream.previous.shards.get(shard).unwrap_or(&none));
+                if delta == none {
+                    continue;
                 }
+                let dimensions = [
+                    dimension("StreamName", stream.stream),
+                    dimension("ShardId", shard),
+                ];
+                per_shard_data(&mut data, level, &dimensions, &delta);
             }
         }
         data
     }
-
     /// What [`MetricsPublisher::finish`] sends the loop: the last snapshot and where to answer.
     type Finish = (MetricsSnapshot, oneshot::Sender<Result<(), String>>);
 
@@ -330,9 +635,7 @@ pub(crate) mod cloudwatch {
     /// Starts [`publish_loop`] on the runtime.
     pub(crate) fn start(
         client: aws_sdk_cloudwatch::Client,
-        namespace: String,
-        stream: String,
-        level: MetricsLevel,
+        settings: Settings,
         delay: Duration,
         metrics: std::sync::Weak<Metrics>,
         outstanding: Arc<dyn Fn() -> u64 + Send + Sync>,
@@ -340,9 +643,7 @@ pub(crate) mod cloudwatch {
         let (finish, finished) = oneshot::channel();
         let task = tokio::spawn(publish_loop(
             client,
-            namespace,
-            stream,
-            level,
+            settings,
             delay,
             metrics,
             outstanding,
@@ -353,12 +654,9 @@ pub(crate) mod cloudwatch {
 
     /// Publishes every `delay` until the producer is dropped, or once more and stops when a
     /// final snapshot arrives on `finished`.
-    #[allow(clippy::too_many_arguments)]
     async fn publish_loop(
         client: aws_sdk_cloudwatch::Client,
-        namespace: String,
-        stream: String,
-        level: MetricsLevel,
+        settings: Settings,
         delay: Duration,
         metrics: std::sync::Weak<Metrics>,
         outstanding: Arc<dyn Fn() -> u64 + Send + Sync>,
@@ -383,14 +681,14 @@ pub(crate) mod cloudwatch {
                     };
                     let now = metrics.snapshot(outstanding());
                     drop(metrics);
-                    if let Err(err) = publish(&client, &namespace, &stream, level, &now, &previous).await {
+                    if let Err(err) = publish(&client, &settings, &now, &previous).await {
                         tracing::warn!(error = %err, "could not publish producer metrics to CloudWatch");
                     }
                     previous = now;
                 }
                 last = &mut finished, if handle_alive => match last {
                     Ok((last, reply)) => {
-                        let result = publish(&client, &namespace, &stream, level, &last, &previous).await;
+                        let result = publish(&client, &settings, &last, &previous).await;
                         let _ = reply.send(result);
                         return;
                     }
@@ -426,17 +724,23 @@ pub(crate) mod cloudwatch {
     /// One PutMetricData call (in chunks of 1000 data).
     pub(crate) async fn publish(
         client: &aws_sdk_cloudwatch::Client,
-        namespace: &str,
-        stream: &str,
-        level: MetricsLevel,
+        settings: &Settings,
         now: &MetricsSnapshot,
         previous: &MetricsSnapshot,
     ) -> Result<(), String> {
-        let data = data(stream, level, now, previous);
+        let data = data(
+            settings.level,
+            settings.granularity,
+            &[StreamCounts {
+                stream: &settings.stream,
+                now,
+                previous,
+            }],
+        );
         for chunk in data.chunks(1000) {
             client
                 .put_metric_data()
-                .namespace(namespace)
+                .namespace(&settings.namespace)
                 .set_metric_data(Some(chunk.to_vec()))
                 .send()
                 .await
@@ -448,51 +752,260 @@ pub(crate) mod cloudwatch {
 
 #[cfg(all(test, feature = "cloudwatch"))]
 mod tests {
+    use std::collections::BTreeSet;
+
+    use aws_sdk_cloudwatch::types::MetricDatum;
+
+    use super::cloudwatch::{StreamCounts, data};
     use super::*;
-    use crate::config::MetricsLevel;
+    use crate::config::{MetricsGranularity, MetricsLevel};
+
+    const THROTTLED: &str = "ProvisionedThroughputExceededException";
+
+    /// A snapshot whose totals are the sums of `shards`: (shard, user records put, Kinesis
+    /// records put, throttled entries).
+    fn snapshot(shards: &[(&str, u64, u64, u64)]) -> MetricsSnapshot {
+        let mut snapshot = MetricsSnapshot {
+            user_records_received: 0,
+            user_records_pending: 7,
+            ..MetricsSnapshot::default()
+        };
+        for &(shard, put, kinesis, throttled) in shards {
+            let mut counts = ShardMetrics {
+                user_records_put: put,
+                user_records_data_put: put * 10,
+                kinesis_records_put: kinesis,
+                kinesis_records_data_put: kinesis * 100,
+                retries: throttled,
+                buffering_time_total: Duration::from_millis(5 * put),
+                buffered_records: put,
+                ..ShardMetrics::default()
+            };
+            if throttled > 0 {
+                counts
+                    .errors_by_code
+                    .insert(THROTTLED.to_owned(), throttled);
+            }
+            let totals = snapshot.totals();
+            let mut sum = totals.clone();
+            sum.add(&counts);
+            snapshot.user_records_received += put;
+            snapshot.user_records_put = sum.user_records_put;
+            snapshot.user_records_data_put = sum.user_records_data_put;
+            snapshot.kinesis_records_put = sum.kinesis_records_put;
+            snapshot.kinesis_records_data_put = sum.kinesis_records_data_put;
+            snapshot.retries = sum.retries;
+            snapshot.buffering_time_total = sum.buffering_time_total;
+            snapshot.buffered_records = sum.buffered_records;
+            snapshot.errors_by_code = sum.errors_by_code;
+            snapshot.shards.insert(shard.to_owned(), counts);
+        }
+        snapshot
+    }
+
+    /// Each datum of metric `name` as its dimensions (`Name=value`, sorted) and value.
+    fn series(data: &[MetricDatum], name: &str) -> Vec<(BTreeSet<String>, f64)> {
+        data.iter()
+            .filter(|d| d.metric_name() == Some(name))
+            .map(|d| {
+                let dims = d
+                    .dimensions()
+                    .iter()
+                    .map(|x| format!("{}={}", x.name().unwrap(), x.value().unwrap()))
+                    .collect();
+                (dims, d.value().unwrap())
+            })
+            .collect()
+    }
+
+    fn dims(list: &[&str]) -> BTreeSet<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn two_streams_of_two_shards() -> (MetricsSnapshot, MetricsSnapshot) {
+        (
+            snapshot(&[("shardId-0", 100, 2, 1), ("shardId-1", 50, 1, 0)]),
+            snapshot(&[("shardId-0", 30, 1, 0), ("shardId-1", 20, 1, 2)]),
+        )
+    }
+
+    fn upload(
+        level: MetricsLevel,
+        granularity: MetricsGranularity,
+        a: &MetricsSnapshot,
+        b: &MetricsSnapshot,
+    ) -> Vec<MetricDatum> {
+        let none = MetricsSnapshot::default();
+        data(
+            level,
+            granularity,
+            &[
+                StreamCounts {
+                    stream: "a",
+                    now: a,
+                    previous: &none,
+                },
+                StreamCounts {
+                    stream: "b",
+                    now: b,
+                    previous: &none,
+                },
+            ],
+        )
+    }
 
     #[test]
-    fn uploads_carry_deltas_with_kpl_names_and_the_stream_dimension() {
-        let previous = MetricsSnapshot {
-            user_records_put: 100,
-            kinesis_records_put: 10,
-            ..MetricsSnapshot::default()
-        };
-        let mut errors = BTreeMap::new();
-        errors.insert("ProvisionedThroughputExceededException".to_owned(), 3);
-        let now = MetricsSnapshot {
-            user_records_received: 400,
-            user_records_put: 400,
-            user_records_data_put: 40_000,
-            kinesis_records_put: 20,
-            retries: 30,
-            buffered_records: 300,
-            buffering_time_total: Duration::from_millis(30_000),
-            errors_by_code: errors,
-            ..MetricsSnapshot::default()
-        };
-        let data = cloudwatch::data("ticks", MetricsLevel::Detailed, &now, &previous);
-        let value = |name: &str| {
-            data.iter()
-                .find(|d| d.metric_name() == Some(name))
-                .and_then(|d| d.value())
-                .unwrap_or_else(|| panic!("{name} missing"))
-        };
-        assert_eq!(value("UserRecordsPut"), 300.0);
-        assert_eq!(value("KinesisRecordsPut"), 10.0);
-        assert_eq!(value("UserRecordsPerKinesisRecord"), 30.0);
-        assert_eq!(value("RetriesPerRecord"), 0.1);
-        assert_eq!(value("BufferingTime"), 100.0);
-        assert_eq!(value("ErrorsByCode"), 3.0);
-        for datum in &data {
-            assert_eq!(datum.dimensions()[0].name(), Some("StreamName"));
-            assert_eq!(datum.dimensions()[0].value(), Some("ticks"));
+    fn shard_granularity_gives_one_series_per_shard_per_stream_and_overall() {
+        let (a, b) = two_streams_of_two_shards();
+        let data = upload(MetricsLevel::Detailed, MetricsGranularity::Shard, &a, &b);
+        for name in SHARD_METRIC_NAMES {
+            if name == "ErrorsByCode" {
+                continue;
+            }
+            assert_eq!(series(&data, name).len(), 7, "{name}");
         }
-        let summary = cloudwatch::data("ticks", MetricsLevel::Summary, &now, &previous);
+        let put = series(&data, "UserRecordsPut");
+        let expected = [
+            (dims(&[]), 200.0),
+            (dims(&["StreamName=a"]), 150.0),
+            (dims(&["StreamName=b"]), 50.0),
+            (dims(&["StreamName=a", "ShardId=shardId-0"]), 100.0),
+            (dims(&["StreamName=a", "ShardId=shardId-1"]), 50.0),
+            (dims(&["StreamName=b", "ShardId=shardId-0"]), 30.0),
+            (dims(&["StreamName=b", "ShardId=shardId-1"]), 20.0),
+        ];
+        assert_eq!(put, expected);
+        // The stream-only metrics: overall and per stream, never per shard.
+        for name in ["UserRecordsReceived", "UserRecordsPending"] {
+            let found: Vec<_> = series(&data, name).into_iter().map(|(d, _)| d).collect();
+            assert_eq!(
+                found,
+                [dims(&[]), dims(&["StreamName=a"]), dims(&["StreamName=b"])],
+                "{name}"
+            );
+        }
+        assert_eq!(series(&data, "UserRecordsPending")[0].1, 14.0, "summed");
+        // ErrorsByCode keeps ErrorCode at every level; only the shards with errors have one.
+        let errors = series(&data, "ErrorsByCode");
+        let code = format!("ErrorCode={THROTTLED}");
+        assert_eq!(
+            errors,
+            [
+                (dims(&[&code]), 3.0),
+                (dims(&[&code, "StreamName=a"]), 1.0),
+                (dims(&[&code, "StreamName=b"]), 2.0),
+                (dims(&[&code, "StreamName=a", "ShardId=shardId-0"]), 1.0),
+                (dims(&[&code, "StreamName=b", "ShardId=shardId-1"]), 2.0),
+            ]
+        );
+        let ratio = series(&data, "UserRecordsPerKinesisRecord");
+        assert!(ratio.contains(&(dims(&[]), 40.0)), "{ratio:?}");
+        assert!(
+            ratio.contains(&(dims(&["StreamName=b", "ShardId=shardId-0"]), 30.0)),
+            "{ratio:?}"
+        );
+        let names: BTreeSet<&str> = data.iter().filter_map(|d| d.metric_name()).collect();
+        assert_eq!(names, METRIC_NAMES.into_iter().collect(), "every name");
+    }
+
+    #[test]
+    fn stream_granularity_has_no_shard_series() {
+        let (a, b) = two_streams_of_two_shards();
+        let data = upload(MetricsLevel::Detailed, MetricsGranularity::Stream, &a, &b);
+        for name in METRIC_NAMES {
+            let found = series(&data, name);
+            if name != "ErrorsByCode" {
+                assert_eq!(found.len(), 3, "{name}: {found:?}");
+            }
+            assert!(
+                found
+                    .iter()
+                    .all(|(d, _)| !d.iter().any(|x| x.starts_with("ShardId="))),
+                "{name}: {found:?}"
+            );
+        }
+        assert_eq!(
+            series(&data, "KinesisRecordsPut"),
+            [
+                (dims(&[]), 5.0),
+                (dims(&["StreamName=a"]), 3.0),
+                (dims(&["StreamName=b"]), 2.0)
+            ]
+        );
+    }
+
+    #[test]
+    fn global_granularity_has_no_stream_name() {
+        let (a, b) = two_streams_of_two_shards();
+        let data = upload(MetricsLevel::Detailed, MetricsGranularity::Global, &a, &b);
+        assert_eq!(data.len(), METRIC_NAMES.len(), "one series per metric");
+        for datum in &data {
+            let expected = usize::from(datum.metric_name() == Some("ErrorsByCode"));
+            assert_eq!(datum.dimensions().len(), expected, "{datum:?}");
+        }
+        assert_eq!(series(&data, "UserRecordsPut"), [(dims(&[]), 200.0)]);
+        assert_eq!(series(&data, "BufferingTime"), [(dims(&[]), 5.0)]);
+        assert_eq!(series(&data, "RetriesPerRecord"), [(dims(&[]), 0.015)]);
+    }
+
+    #[test]
+    fn uploads_carry_deltas_and_idle_shards_are_left_out() {
+        let previous = snapshot(&[("shardId-0", 100, 10, 0), ("shardId-1", 40, 4, 0)]);
+        let now = snapshot(&[("shardId-0", 400, 20, 3), ("shardId-1", 40, 4, 0)]);
+        let data = data(
+            MetricsLevel::Detailed,
+            MetricsGranularity::Shard,
+            &[StreamCounts {
+                stream: "ticks",
+                now: &now,
+                previous: &previous,
+            }],
+        );
+        assert_eq!(
+            series(&data, "UserRecordsPut"),
+            [
+                (dims(&[]), 300.0),
+                (dims(&["StreamName=ticks"]), 300.0),
+                (dims(&["StreamName=ticks", "ShardId=shardId-0"]), 300.0),
+            ],
+            "shardId-1 counted nothing since the previous upload"
+        );
+        let shard0 = dims(&["StreamName=ticks", "ShardId=shardId-0"]);
+        for (name, value) in [
+            ("KinesisRecordsPut", 10.0),
+            ("UserRecordsPerKinesisRecord", 30.0),
+            ("RetriesPerRecord", 0.01),
+            ("BufferingTime", 5.0),
+            ("AllErrors", 3.0),
+        ] {
+            assert!(
+                series(&data, name).contains(&(shard0.clone(), value)),
+                "{name}: {:?}",
+                series(&data, name)
+            );
+        }
+        let summary = data_at(MetricsLevel::Summary, &now, &previous);
         assert!(
             summary
                 .iter()
                 .all(|d| d.metric_name() != Some("ErrorsByCode"))
         );
+        assert!(data_at(MetricsLevel::None, &now, &previous).is_empty());
+    }
+
+    fn data_at(
+        level: MetricsLevel,
+        now: &MetricsSnapshot,
+        previous: &MetricsSnapshot,
+    ) -> Vec<MetricDatum> {
+        data(
+            level,
+            MetricsGranularity::Shard,
+            &[StreamCounts {
+                stream: "ticks",
+                now,
+                previous,
+            }],
+        )
     }
 }

@@ -483,6 +483,7 @@ impl Pipeline {
                 Err(e) => {
                     self.fail(
                         pending,
+                        None,
                         RecordFailure::Rejected {
                             code: "InvalidRecord".into(),
                             message: e.to_string(),
@@ -530,6 +531,7 @@ impl Pipeline {
             }
             Err(e) => self.fail(
                 pending,
+                shard.as_ref(),
                 RecordFailure::Rejected {
                     code: "InvalidRecord".into(),
                     message: e.to_string(),
@@ -661,13 +663,25 @@ impl Pipeline {
             if let Some(shard) = &record.shard {
                 self.busy.insert(shard.clone());
             }
-            for member in &mut record.members {
+            let (mut buffered, mut buffering) = (0u64, Duration::ZERO);
+            for member in &record.members {
                 if member.attempts.is_empty() {
-                    Metrics::add(
-                        &self.metrics.buffering_time_us,
-                        now.saturating_duration_since(member.arrival).as_micros() as u64,
-                    );
-                    Metrics::add(&self.metrics.buffered_records, 1);
+                    buffered += 1;
+                    buffering += now.saturating_duration_since(member.arrival);
+                }
+            }
+            if buffered > 0 {
+                Metrics::add(
+                    &self.metrics.buffering_time_us,
+                    buffering.as_micros() as u64,
+                );
+                Metrics::add(&self.metrics.buffered_records, buffered);
+                // Per predicted shard: the actual one is not known before the answer.
+                if let Some(shard) = &record.shard {
+                    self.metrics.shard(shard.as_str(), |m| {
+                        m.buffering_time_total += buffering;
+                        m.buffered_records += buffered;
+                    });
                 }
             }
             let entry = PutRecordsRequestEntry::builder()
@@ -743,6 +757,7 @@ impl Pipeline {
                 );
                 warn!("{message}");
                 for record in batch {
+                    self.metrics.error("ResponseMismatch", 1);
                     self.failed(record, started, ended, jitter, "ResponseMismatch", &message);
                 }
                 return;
@@ -750,6 +765,8 @@ impl Pipeline {
             Err((code, message)) => {
                 debug!(code, message, entries = batch.len(), "PutRecords failed");
                 for record in batch {
+                    // A failure of the whole request has no shard (as in the KPL's retrier).
+                    self.metrics.error(&code, 1);
                     self.failed(record, started, ended, jitter, &code, &message);
                 }
                 return;
@@ -758,6 +775,7 @@ impl Pipeline {
         for (record, entry) in batch.into_iter().zip(output.records()) {
             if let Some(code) = entry.error_code() {
                 let message = entry.error_message().unwrap_or_default();
+                self.entry_error(&record, code);
                 self.failed(record, started, ended, jitter, code, message);
                 continue;
             }
@@ -783,6 +801,7 @@ impl Pipeline {
                     "aggregate predicted for {} went to {shard_id}",
                     record.shard.as_ref().map_or("?", |s| s.as_str())
                 );
+                self.entry_error(&record, WRONG_SHARD);
                 self.failed(record, started, ended, jitter, WRONG_SHARD, &message);
                 continue;
             }
@@ -795,6 +814,22 @@ impl Pipeline {
             }
             Metrics::add(&self.metrics.kinesis_records_put, 1);
             Metrics::add(&self.metrics.kinesis_records_data_put, record.size() as u64);
+            // Per shard Kinesis reported: the Kinesis record and its user records, once.
+            let data_put: u64 = record
+                .members
+                .iter()
+                .map(|m| m.record.data.len() as u64)
+                .sum();
+            // The failed attempts before this one: the retries of each member.
+            let retries: u64 = record.members.iter().map(|m| m.attempts.len() as u64).sum();
+            let (members, size) = (record.members.len() as u64, record.size() as u64);
+            self.metrics.shard(shard_id, |m| {
+                m.kinesis_records_put += 1;
+                m.kinesis_records_data_put += size;
+                m.user_records_put += members;
+                m.user_records_data_put += data_put;
+                m.retries += retries;
+            });
             let aggregated = record.aggregated();
             for mut member in record.members {
                 member.attempts.push(Attempt {
@@ -834,7 +869,19 @@ impl Pipeline {
         })
     }
 
+    /// Counts an error Kinesis reported for one entry (`ErrorsByCode`), overall and on the
+    /// predicted shard (as the KPL's retrier).
+    fn entry_error(&self, record: &KRecord, code: &str) {
+        self.metrics.error(code, 1);
+        if let Some(shard) = &record.shard {
+            self.metrics.shard(shard.as_str(), |m| {
+                *m.errors_by_code.entry(code.to_owned()).or_default() += 1;
+            });
+        }
+    }
+
     /// Records a failed attempt of one Kinesis record and decides: fail now, or retry later.
+    /// The caller has counted the error.
     fn failed(
         &mut self,
         mut record: KRecord,
@@ -844,7 +891,6 @@ impl Pipeline {
         code: &str,
         message: &str,
     ) {
-        self.metrics.error(code, 1);
         for member in &mut record.members {
             member.attempts.push(Attempt {
                 delay: started.saturating_duration_since(member.wait_start),
@@ -861,6 +907,7 @@ impl Pipeline {
                 let attempts = member.attempts.clone();
                 self.fail(
                     member,
+                    record.shard.as_ref(),
                     RecordFailure::Rejected {
                         code: code.to_owned(),
                         message: message.to_owned(),
@@ -921,7 +968,7 @@ impl Pipeline {
             record.members.drain(..).partition(|m| m.deadline <= now);
         let whole = expired.is_empty();
         for member in expired {
-            self.expire(member);
+            self.expire(member, record.shard.as_ref());
         }
         if alive.is_empty() {
             return;
@@ -970,18 +1017,24 @@ impl Pipeline {
         let (expired, alive): (Vec<Pending>, Vec<Pending>) =
             record.members.drain(..).partition(|m| m.deadline <= now);
         for member in expired {
-            self.expire(member);
+            self.expire(member, record.shard.as_ref());
         }
         for member in alive {
             self.route(member, now);
         }
     }
 
-    fn expire(&mut self, member: Pending) {
+    /// Fails a user record whose time to live ran out; `shard` is its predicted shard.
+    fn expire(&mut self, member: Pending, shard: Option<&ShardId>) {
         Metrics::add(&self.metrics.user_records_expired, 1);
+        if let Some(shard) = shard {
+            self.metrics
+                .shard(shard.as_str(), |m| m.user_record_expired += 1);
+        }
         let attempts = member.attempts.clone();
         self.fail(
             member,
+            shard,
             RecordFailure::Expired {
                 ttl: self.config.record_ttl,
                 attempts,
@@ -989,12 +1042,17 @@ impl Pipeline {
         );
     }
 
-    fn fail(&mut self, member: Pending, failure: RecordFailure) {
+    /// Completes a user record with `failure`; `shard` is its predicted shard, if any.
+    fn fail(&mut self, member: Pending, shard: Option<&ShardId>, failure: RecordFailure) {
+        let retries = member.attempts.len().saturating_sub(1) as u64;
         Metrics::add(&self.metrics.user_records_failed, 1);
-        Metrics::add(
-            &self.metrics.retries,
-            member.attempts.len().saturating_sub(1) as u64,
-        );
+        Metrics::add(&self.metrics.retries, retries);
+        if let Some(shard) = shard {
+            self.metrics.shard(shard.as_str(), |m| {
+                m.user_records_failed += 1;
+                m.retries += retries;
+            });
+        }
         debug!(partition_key = %member.record.partition_key, %failure, "user record failed");
         let _ = member.tx.send(Err(failure));
     }
@@ -1182,6 +1240,16 @@ mod tests {
         assert_eq!(snapshot.put_records_entries, 2, "one aggregate per shard");
         assert_eq!(snapshot.buffered_records, 40);
         assert_eq!(snapshot.buffering_time(), Duration::from_millis(100));
+        // Per predicted shard too: both shards, the 40 records between them.
+        assert_eq!(snapshot.shards.len(), 2, "{:?}", snapshot.shards);
+        let per_shard: u64 = snapshot.shards.values().map(|m| m.buffered_records).sum();
+        assert_eq!(per_shard, 40);
+        assert!(
+            snapshot
+                .shards
+                .values()
+                .all(|m| m.buffering_time() == Duration::from_millis(100))
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -226,8 +226,9 @@ impl Producer {
         &self.config
     }
 
-    /// Publishes the metrics to CloudWatch (PutMetricData, namespace `metrics_namespace`,
-    /// dimension `StreamName`) every `metrics_upload_delay`, at the configured `metrics_level`,
+    /// Publishes the metrics to CloudWatch (PutMetricData, namespace `metrics_namespace`)
+    /// every `metrics_upload_delay`, at the configured `metrics_level` and
+    /// `metrics_granularity` (overall, per stream with `StreamName`, per shard with `ShardId`),
     /// until the producer is dropped or the returned publisher is
     /// [finished](crate::MetricsPublisher::finish) (which uploads the last interval). Does
     /// nothing, and returns `None`, at `MetricsLevel::None`.
@@ -256,9 +257,7 @@ impl Producer {
         let config = self.config.clone();
         Some(crate::metrics::cloudwatch::start(
             client,
-            self.config.metrics_namespace.clone(),
-            self.config.stream_name.clone(),
-            self.config.metrics_level,
+            self.metrics_settings(self.config.metrics_level),
             self.config.metrics_upload_delay,
             Arc::downgrade(&self.metrics),
             Arc::new(move || outstanding(&permits, &config)),
@@ -277,20 +276,27 @@ impl Producer {
         previous: &MetricsSnapshot,
     ) -> Result<MetricsSnapshot, String> {
         let now = self.metrics();
-        crate::metrics::cloudwatch::publish(
-            client,
-            &self.config.metrics_namespace,
-            &self.config.stream_name,
-            if self.config.metrics_level == crate::config::MetricsLevel::None {
-                crate::config::MetricsLevel::Summary
-            } else {
-                self.config.metrics_level
-            },
-            &now,
-            previous,
-        )
-        .await?;
+        let level = if self.config.metrics_level == crate::config::MetricsLevel::None {
+            crate::config::MetricsLevel::Summary
+        } else {
+            self.config.metrics_level
+        };
+        crate::metrics::cloudwatch::publish(client, &self.metrics_settings(level), &now, previous)
+            .await?;
         Ok(now)
+    }
+
+    #[cfg(feature = "cloudwatch")]
+    fn metrics_settings(
+        &self,
+        level: crate::config::MetricsLevel,
+    ) -> crate::metrics::cloudwatch::Settings {
+        crate::metrics::cloudwatch::Settings {
+            namespace: self.config.metrics_namespace.clone(),
+            stream: self.config.stream_name.clone(),
+            level,
+            granularity: self.config.metrics_granularity,
+        }
     }
 }
 

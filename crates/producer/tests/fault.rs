@@ -665,37 +665,145 @@ async fn metrics_are_published_with_put_metric_data() {
     assert!(requests.len() >= 2, "the periodic upload and the final one");
     assert!(requests.iter().all(|r| r.operation == "PutMetricData"));
     let data = endpoint.data();
+    // Shard granularity, the default (as the KPL): every metric overall (no dimension) and for
+    // the stream, the per-shard ones also per shard; ErrorsByCode adds ErrorCode at each level.
+    let shards: std::collections::BTreeSet<String> =
+        fake.stored().into_iter().map(|s| s.shard_id).collect();
+    assert_eq!(shards.len(), 2, "both shards received records");
     for datum in &data {
         assert_eq!(datum.namespace, "kstream-test");
-        assert_eq!(datum.dimensions["StreamName"], STREAM, "{datum:?}");
+        if let Some(stream) = datum.dimensions.get("StreamName") {
+            assert_eq!(stream, STREAM, "{datum:?}");
+        }
+        if let Some(shard) = datum.dimensions.get("ShardId") {
+            assert!(shards.contains(shard), "{datum:?}");
+            assert!(
+                kstream_producer::SHARD_METRIC_NAMES.contains(&datum.name.as_str()),
+                "{} is not reported per shard: {datum:?}",
+                datum.name
+            );
+        }
+        let levels: Vec<&str> = datum
+            .dimensions
+            .keys()
+            .map(String::as_str)
+            .filter(|d| *d != "ErrorCode")
+            .collect();
+        assert!(
+            [&[][..], &["StreamName"], &["ShardId", "StreamName"]].contains(&levels.as_slice()),
+            "{datum:?}"
+        );
+        assert_eq!(
+            datum.dimensions.contains_key("ErrorCode"),
+            datum.name == "ErrorsByCode",
+            "{datum:?}"
+        );
     }
-    assert_eq!(endpoint.sum("UserRecordsPut"), 60.0, "deltas add up");
-    assert_eq!(
-        endpoint.sum("KinesisRecordsPut"),
-        last.kinesis_records_put as f64
-    );
+    // Each level adds up to the totals; the shard level per shard to what the shard stored.
+    let sum = |name: &str, level: &[&str]| -> f64 {
+        data.iter()
+            .filter(|d| {
+                d.name == name
+                    && d.dimensions
+                        .keys()
+                        .filter(|k| *k != "ErrorCode")
+                        .eq(level.iter().copied())
+            })
+            .map(|d| d.value)
+            .sum()
+    };
+    for level in [&[][..], &["StreamName"], &["ShardId", "StreamName"]] {
+        assert_eq!(
+            sum("UserRecordsPut", level),
+            60.0,
+            "deltas add up: {level:?}"
+        );
+        assert_eq!(
+            sum("KinesisRecordsPut", level),
+            last.kinesis_records_put as f64,
+            "{level:?}"
+        );
+    }
+    for shard in &shards {
+        let stored = fake
+            .stored()
+            .iter()
+            .filter(|s| &s.shard_id == shard)
+            .count();
+        let on_shard: f64 = data
+            .iter()
+            .filter(|d| d.name == "KinesisRecordsPut" && d.dimensions.get("ShardId") == Some(shard))
+            .map(|d| d.value)
+            .sum();
+        assert_eq!(on_shard, stored as f64, "{shard}");
+    }
     let names: std::collections::BTreeSet<&str> = data.iter().map(|d| d.name.as_str()).collect();
-    for name in [
-        "UserRecordsReceived",
-        "UserRecordsPut",
-        "UserRecordsDataPut",
-        "KinesisRecordsPut",
-        "KinesisRecordsDataPut",
-        "UserRecordsPerKinesisRecord",
-        "RetriesPerRecord",
-        "BufferingTime",
-        "AllErrors",
-        "ErrorsByCode",
-    ] {
+    for name in kstream_producer::METRIC_NAMES {
         assert!(names.contains(name), "{name} missing from {names:?}");
     }
     let errors: Vec<_> = data.iter().filter(|d| d.name == "ErrorsByCode").collect();
-    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors.len(), 3, "overall, stream, shard: {errors:?}");
+    for error in &errors {
+        assert_eq!(
+            error.dimensions["ErrorCode"],
+            "ProvisionedThroughputExceededException"
+        );
+        assert_eq!(error.value, 1.0);
+    }
+}
+
+/// The per-shard counters follow the records: accepted ones on the shard Kinesis reported,
+/// throttled entries on their predicted shard.
+#[tokio::test]
+async fn per_shard_counters_match_the_outcomes() {
+    let fake = FakeKinesis::builder(STREAM).shards(3).start().await;
+    // The first request has its first two entries throttled.
+    fake.set_fault(|n, _| {
+        if n == 0 {
+            Fault::Throttle([0, 1].into_iter().collect())
+        } else {
+            Fault::None
+        }
+    });
+    let producer = Producer::new(fake.client(), fast_config(STREAM).build().unwrap())
+        .await
+        .unwrap();
+    let results = put_all(&producer, &keys(30), 4).await;
+    let metrics = producer.shutdown().await;
+    let mut put_per_shard = std::collections::BTreeMap::<String, u64>::new();
+    for outcome in results.iter().map(|r| r.as_ref().expect("put")) {
+        *put_per_shard.entry(outcome.shard_id.clone()).or_default() += 1;
+    }
+    assert_eq!(put_per_shard.len(), 3, "{put_per_shard:?}");
+    let counted: std::collections::BTreeMap<String, u64> = metrics
+        .shards
+        .iter()
+        .map(|(shard, m)| (shard.clone(), m.user_records_put))
+        .collect();
+    assert_eq!(counted, put_per_shard);
+    for (shard, m) in &metrics.shards {
+        let stored = fake
+            .stored()
+            .iter()
+            .filter(|s| &s.shard_id == shard)
+            .count();
+        assert_eq!(m.kinesis_records_put, stored as u64, "{shard}");
+    }
+    let sum = |f: fn(&kstream_producer::ShardMetrics) -> u64| -> u64 {
+        metrics.shards.values().map(f).sum()
+    };
     assert_eq!(
-        errors[0].dimensions["ErrorCode"],
-        "ProvisionedThroughputExceededException"
+        sum(|m| m.user_records_data_put),
+        metrics.user_records_data_put
     );
-    assert_eq!(errors[0].value, 1.0);
+    assert_eq!(
+        sum(|m| m.kinesis_records_data_put),
+        metrics.kinesis_records_data_put
+    );
+    assert_eq!(sum(|m| m.buffered_records), 120);
+    assert_eq!(sum(|m| m.all_errors()), 2, "{metrics:?}");
+    assert_eq!(sum(|m| m.retries), metrics.retries);
+    assert!(metrics.retries > 0);
 }
 
 #[tokio::test]
