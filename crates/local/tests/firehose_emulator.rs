@@ -647,3 +647,219 @@ async fn jq_partition_keys_without_a_transform() {
         br#"{"n":99}"#
     );
 }
+
+/// `FileExtension` and `CustomTimeZone` as the delivery stream declares them: the data objects
+/// end in the extension given (GZIP still), every timestamp in the keys (the prefix expressions,
+/// the error prefix and the time in the object names) is Tokyo time, and error output objects
+/// keep the compression's `.gz`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the emulator: run by scripts/test-e2e.sh"]
+async fn file_extension_and_custom_time_zone_name_the_objects() {
+    use chrono::{DateTime, NaiveDateTime, TimeZone as _, Utc};
+    use chrono_tz::Tz;
+
+    let emu = emulator().await;
+    let (stream, stream_arn) = emu.stream(1).await;
+    let s3 = s3(&emu);
+    let bucket = format!("{}-out", emu.prefix);
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let name = format!("{}-delivery", emu.prefix);
+    let role = "arn:aws:iam::123456789012:role/firehose";
+    let processors = ProcessingConfiguration::builder()
+        .enabled(true)
+        .processors(
+            Processor::builder()
+                .r#type(ProcessorType::MetadataExtraction)
+                .parameters(param(
+                    ProcessorParameterName::MetadataExtractionQuery,
+                    "{ticker: .ticker}",
+                ))
+                .parameters(param(ProcessorParameterName::JsonParsingEngine, "JQ-1.6"))
+                .build()
+                .unwrap(),
+        )
+        .processors(
+            Processor::builder()
+                .r#type(ProcessorType::AppendDelimiterToRecord)
+                .parameters(param(ProcessorParameterName::Delimiter, "\\n"))
+                .build()
+                .unwrap(),
+        )
+        .build();
+    let firehose = aws_sdk_firehose::Client::new(&emu.sdk);
+    firehose
+        .create_delivery_stream()
+        .delivery_stream_name(&name)
+        .delivery_stream_type(DeliveryStreamType::KinesisStreamAsSource)
+        .kinesis_stream_source_configuration(
+            KinesisStreamSourceConfiguration::builder()
+                .kinesis_stream_arn(&stream_arn)
+                .role_arn(role)
+                .build()
+                .unwrap(),
+        )
+        .extended_s3_destination_configuration(
+            ExtendedS3DestinationConfiguration::builder()
+                .role_arn(role)
+                .bucket_arn(format!("arn:aws:s3:::{bucket}"))
+                .prefix("tz/ticker=!{partitionKeyFromQuery:ticker}/!{timestamp:yyyy-MM-dd-HH}/")
+                .error_output_prefix(
+                    "tz-errors/!{firehose:error-output-type}/!{timestamp:yyyy-MM-dd-HH}/",
+                )
+                .buffering_hints(
+                    BufferingHints::builder()
+                        .size_in_mbs(64)
+                        .interval_in_seconds(60)
+                        .build(),
+                )
+                .compression_format(CompressionFormat::Gzip)
+                .file_extension(".json.gz")
+                .custom_time_zone("Asia/Tokyo")
+                .dynamic_partitioning_configuration(
+                    DynamicPartitioningConfiguration::builder()
+                        .enabled(true)
+                        .build(),
+                )
+                .processing_configuration(processors)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // The emulator keeps both settings, so kstream local reads them as it reads a deployment.
+    let described = firehose
+        .describe_delivery_stream()
+        .delivery_stream_name(&name)
+        .send()
+        .await
+        .unwrap();
+    let dest = described
+        .delivery_stream_description()
+        .unwrap()
+        .destinations()[0]
+        .extended_s3_destination_description()
+        .unwrap();
+    assert_eq!(
+        (dest.file_extension(), dest.custom_time_zone()),
+        (Some(".json.gz"), Some("Asia/Tokyo")),
+        "DescribeDeliveryStream returns FileExtension and CustomTimeZone"
+    );
+
+    let before = Utc::now() - chrono::Duration::seconds(1);
+    for (i, t) in ["AMZN", "MSFT", "AMZN"].iter().enumerate() {
+        emu.put(
+            &stream,
+            &format!("pk{i}"),
+            &format!(r#"{{"ticker":"{t}","n":{i}}}"#),
+        )
+        .await;
+    }
+    emu.put(&stream, "nokey", r#"{"n":99}"#).await;
+    let after = Utc::now() + chrono::Duration::seconds(1);
+
+    let fh = FirehoseDelivery::builder(&emu.sdk, FunctionHost::builder().build())
+        .only([name.clone()])
+        .poll_interval(Duration::from_millis(200))
+        .max_buffer_interval(Duration::from_secs(1))
+        .build();
+    let stats = fh.stats();
+    let running = Running::start(&fh);
+    running
+        .wait(
+            "the records",
+            Duration::from_secs(60),
+            || {
+                stats.records_delivered.load(Ordering::Relaxed)
+                    + stats.records_failed.load(Ordering::Relaxed)
+                    >= 4
+            },
+            || {
+                format!(
+                    "(read, delivered, dropped, failed, objects) = {:?}",
+                    stats.snapshot()
+                )
+            },
+        )
+        .await;
+    running.finish().await;
+    let (read, delivered, dropped, failed, _) = stats.snapshot();
+    assert_eq!(
+        (read, delivered, dropped, failed),
+        (4, 3, 0, 1),
+        "none lost"
+    );
+
+    // The hours the records can have arrived in, in Tokyo (UTC+9, no daylight saving time);
+    // the same hours in UTC never match (9 hours apart).
+    let tokyo = |t: DateTime<Utc>| t.with_timezone(&Tz::Asia__Tokyo);
+    let hours: Vec<String> = [before, after]
+        .iter()
+        .map(|t| tokyo(*t).format("%Y-%m-%d-%H").to_string())
+        .collect();
+    let objs = objects(&s3, &bucket).await;
+    let keys: Vec<&String> = objs.keys().collect();
+    assert_eq!(objs.len(), 3, "AMZN, MSFT and the error output: {keys:?}");
+    let name_re = regex::Regex::new(&format!(
+        r"^(?P<prefix>.*/){}-(?P<version>[^-]+)-(?P<time>\d{{4}}-\d{{2}}-\d{{2}}-\d{{2}}-\d{{2}}-\d{{2}})-[0-9a-f-]{{36}}(?P<ext>\..+)$",
+        regex::escape(&name)
+    ))
+    .unwrap();
+    let mut seen = BTreeMap::new();
+    for (key, lines) in &objs {
+        let c = name_re
+            .captures(key)
+            .unwrap_or_else(|| panic!("not a Firehose object name: {key}"));
+        let prefix = &c["prefix"];
+        let (kind, hour) = prefix
+            .trim_end_matches('/')
+            .rsplit_once('/')
+            .unwrap_or_else(|| panic!("{key}"));
+        assert!(
+            hours.iter().any(|h| h == hour),
+            "the prefix's hour {hour} of {key} is not Tokyo time ({hours:?})"
+        );
+        // The time in the name is Tokyo time too: read back as Tokyo it is the arrival time.
+        let local = NaiveDateTime::parse_from_str(&c["time"], "%Y-%m-%d-%H-%M-%S").unwrap();
+        let at = Tz::Asia__Tokyo
+            .from_local_datetime(&local)
+            .single()
+            .unwrap()
+            .with_timezone(&Utc);
+        assert!(
+            at >= before - chrono::Duration::seconds(1) && at <= after,
+            "the time in {key} is not the arrival time in Tokyo ({at} not in {before}..{after})"
+        );
+        seen.insert(kind.to_owned(), (c["ext"].to_owned(), lines.clone()));
+    }
+    assert_eq!(
+        seen.keys().collect::<Vec<_>>(),
+        [
+            "tz-errors/partitioning-failed",
+            "tz/ticker=AMZN",
+            "tz/ticker=MSFT"
+        ],
+        "{keys:?}"
+    );
+    assert_eq!(
+        seen["tz/ticker=AMZN"],
+        (
+            ".json.gz".to_owned(),
+            vec![
+                r#"{"ticker":"AMZN","n":0}"#.to_owned(),
+                r#"{"ticker":"AMZN","n":2}"#.to_owned()
+            ]
+        ),
+        "data objects end in FileExtension and are still gzip (objects() gunzips .gz names)"
+    );
+    assert_eq!(seen["tz/ticker=MSFT"].0, ".json.gz");
+    assert_eq!(
+        seen["tz-errors/partitioning-failed"].0, ".gz",
+        "error output objects keep the compression's extension"
+    );
+    let error: Value = serde_json::from_str(&seen["tz-errors/partitioning-failed"].1[0]).unwrap();
+    assert_eq!(
+        error["errorCode"],
+        "DynamicPartitioning.MetadataExtractionFailed"
+    );
+}
