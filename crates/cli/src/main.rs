@@ -66,7 +66,7 @@ mod tests {
     use std::time::Duration;
 
     use clap::CommandFactory;
-    use kstream_producer::MetricsLevel;
+    use kstream_producer::{MetricsGranularity, MetricsLevel};
 
     use super::*;
     use crate::producing::ProducerArgs;
@@ -100,6 +100,7 @@ mod tests {
             assert_eq!(args.metrics.cloudwatch_endpoint_url, None);
             let config = args.config("s").unwrap();
             assert_eq!(config.metrics_level(), MetricsLevel::None, "{argv:?}");
+            assert_eq!(config.metrics_granularity(), MetricsGranularity::Shard);
             assert_eq!(config.metrics_namespace(), "KinesisProducerLibrary");
             assert_eq!(config.metrics_upload_delay(), Duration::from_secs(60));
         }
@@ -135,6 +136,16 @@ mod tests {
                 assert_eq!(config.metrics_namespace(), "kstream/test");
                 assert_eq!(config.metrics_upload_delay(), Duration::from_secs(5));
             }
+            for (granularity, expected) in [
+                ("global", MetricsGranularity::Global),
+                ("stream", MetricsGranularity::Stream),
+                ("shard", MetricsGranularity::Shard),
+            ] {
+                let mut argv = argv.to_vec();
+                argv.extend(["--metrics-granularity", granularity]);
+                let config = producer_args(&argv).config("s").unwrap();
+                assert_eq!(config.metrics_granularity(), expected, "{argv:?}");
+            }
         }
     }
 
@@ -145,6 +156,11 @@ mod tests {
                 "--metrics-level",
                 "verbose",
                 "possible values: none, summary, detailed",
+            ),
+            (
+                "--metrics-granularity",
+                "host",
+                "possible values: global, stream, shard",
             ),
             ("--metrics-upload-delay", "500ms", "1s to 60s"),
             ("--metrics-upload-delay", "2m", "1s to 60s"),

@@ -1,16 +1,18 @@
 //! `--metrics-*`: the producer's KPL-named metrics published to CloudWatch, for `produce`,
 //! `put` and `replay` (flattened into [`ProducerArgs`](crate::producing::ProducerArgs)).
 //!
-//! The names are the KPL's configuration keys (`MetricsLevel`, `MetricsNamespace`,
-//! `MetricsUploadDelay`, `CloudwatchEndpoint`) and so are the defaults, except the level: the
-//! KPL publishes `detailed` metrics unless told otherwise, the CLI publishes nothing unless
-//! asked (a command-line tool should not write to CloudWatch, and bill for it, by surprise).
-//! The producer library has one granularity, the stream (dimension `StreamName`), so there is
-//! no `--metrics-granularity`.
+//! The names are the KPL's configuration keys (`MetricsLevel`, `MetricsGranularity`,
+//! `MetricsNamespace`, `MetricsUploadDelay`, `CloudwatchEndpoint`) and so are the defaults,
+//! except the level: the KPL publishes `detailed` metrics unless told otherwise, the CLI
+//! publishes nothing unless asked (a command-line tool should not write to CloudWatch, and bill
+//! for it, by surprise). The granularity is the KPL's default, `shard`: every metric overall and
+//! per stream, and the per-shard ones (`kstream_producer::SHARD_METRIC_NAMES`) per shard.
 
 use std::time::Duration;
 
-use kstream_producer::{MetricsLevel, MetricsPublisher, MetricsSnapshot, Producer};
+use kstream_producer::{
+    MetricsGranularity, MetricsLevel, MetricsPublisher, MetricsSnapshot, Producer,
+};
 
 use crate::aws::parse_duration;
 
@@ -23,12 +25,20 @@ pub(crate) const DEFAULT_NAMESPACE: &str = "KinesisProducerLibrary";
 pub(crate) struct MetricsArgs {
     /// Producer metrics to publish to CloudWatch (KPL MetricsLevel; the CLI's default is none).
     ///
-    /// summary: stream-level metrics (UserRecordsPut, KinesisRecordsPut,
-    /// UserRecordsPerKinesisRecord, RetriesPerRecord, BufferingTime, ...; dimension StreamName);
-    /// detailed: summary plus ErrorsByCode (dimensions StreamName, ErrorCode). The KPL's default
-    /// is detailed; the CLI publishes nothing unless asked.
+    /// summary: UserRecordsPut, KinesisRecordsPut, UserRecordsPerKinesisRecord,
+    /// RetriesPerRecord, BufferingTime, ... (at --metrics-granularity); detailed: summary plus
+    /// ErrorsByCode (dimension ErrorCode). The KPL's default is detailed; the CLI publishes
+    /// nothing unless asked.
     #[arg(long, value_enum, default_value_t = Level::None, value_name = "LEVEL")]
     pub(crate) metrics_level: Level,
+    /// Breakdown of the published metrics (KPL MetricsGranularity; default shard, as the KPL).
+    ///
+    /// global: one series per metric, over every stream and shard (no StreamName dimension);
+    /// stream: global plus one series per stream (dimension StreamName); shard: stream plus one
+    /// series per shard (dimensions StreamName, ShardId) for the metrics the KPL reports per
+    /// shard (all but UserRecordsReceived and UserRecordsPending).
+    #[arg(long, value_enum, default_value_t = Granularity::Shard, value_name = "GRANULARITY")]
+    pub(crate) metrics_granularity: Granularity,
     /// CloudWatch namespace of the metrics (KPL MetricsNamespace).
     #[arg(
         long,
@@ -71,6 +81,27 @@ impl From<Level> for MetricsLevel {
     }
 }
 
+/// `--metrics-granularity` values (the KPL's `global`, `stream`, `shard`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Granularity {
+    /// Overall only (no StreamName dimension).
+    Global,
+    /// Overall and per stream (StreamName).
+    Stream,
+    /// Overall, per stream and per shard (StreamName, ShardId).
+    Shard,
+}
+
+impl From<Granularity> for MetricsGranularity {
+    fn from(granularity: Granularity) -> Self {
+        match granularity {
+            Granularity::Global => MetricsGranularity::Global,
+            Granularity::Stream => MetricsGranularity::Stream,
+            Granularity::Shard => MetricsGranularity::Shard,
+        }
+    }
+}
+
 /// Accepts what the producer accepts for `MetricsUploadDelay`: 1 s to 60 s.
 fn parse_upload_delay(text: &str) -> Result<Duration, String> {
     let delay = parse_duration(text)?;
@@ -106,6 +137,7 @@ pub(crate) struct Publishing {
     publisher: MetricsPublisher,
     namespace: String,
     stream: String,
+    granularity: MetricsGranularity,
 }
 
 impl Publishing {
@@ -123,6 +155,7 @@ impl Publishing {
             publisher,
             namespace: producer.config().metrics_namespace().to_owned(),
             stream: producer.config().stream_name().to_owned(),
+            granularity: producer.config().metrics_granularity(),
         })
     }
 
@@ -132,8 +165,9 @@ impl Publishing {
     pub(crate) async fn finish(self, last: MetricsSnapshot) -> String {
         match self.publisher.finish(last).await {
             Ok(()) => format!(
-                "metrics published to CloudWatch: namespace {}, dimension StreamName={}",
-                self.namespace, self.stream
+                "metrics published to CloudWatch: namespace {}, {}",
+                self.namespace,
+                series(self.granularity, &self.stream)
             ),
             Err(e) if e.to_string().contains("HTTP 404") => format!(
                 "warning: {e} (is the CloudWatch endpoint a CloudWatch one? The local emulator, \
@@ -141,6 +175,47 @@ impl Publishing {
                  or leave --metrics-level at none)"
             ),
             Err(e) => format!("warning: {e}"),
+        }
+    }
+}
+
+/// The series a granularity publishes, for the closing summary.
+fn series(granularity: MetricsGranularity, stream: &str) -> String {
+    match granularity {
+        MetricsGranularity::Global => "overall only (no dimension)".to_owned(),
+        MetricsGranularity::Stream => format!("overall and per stream (StreamName={stream})"),
+        _ => format!("overall, per stream (StreamName={stream}) and per shard (ShardId)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_line_names_the_series_of_each_granularity() {
+        assert_eq!(
+            series(MetricsGranularity::Global, "s"),
+            "overall only (no dimension)"
+        );
+        assert_eq!(
+            series(MetricsGranularity::Stream, "s"),
+            "overall and per stream (StreamName=s)"
+        );
+        assert_eq!(
+            series(MetricsGranularity::Shard, "s"),
+            "overall, per stream (StreamName=s) and per shard (ShardId)"
+        );
+    }
+
+    #[test]
+    fn granularities_map_to_the_kpl_ones() {
+        for (flag, kpl) in [
+            (Granularity::Global, MetricsGranularity::Global),
+            (Granularity::Stream, MetricsGranularity::Stream),
+            (Granularity::Shard, MetricsGranularity::Shard),
+        ] {
+            assert_eq!(MetricsGranularity::from(flag), kpl);
         }
     }
 }

@@ -67,6 +67,7 @@ impl ProducerArgs {
             .collection_max_size(self.collection_max_size)
             .fail_if_throttled(self.fail_if_throttled)
             .metrics_level(self.metrics.metrics_level.into())
+            .metrics_granularity(self.metrics.metrics_granularity.into())
             .metrics_namespace(self.metrics.metrics_namespace.clone())
             .metrics_upload_delay(self.metrics.metrics_upload_delay);
         if let Some(size) = self.max_record_size {
@@ -313,6 +314,7 @@ mod tests {
             fail_if_throttled: true,
             metrics: crate::metrics::MetricsArgs {
                 metrics_level: crate::metrics::Level::Summary,
+                metrics_granularity: crate::metrics::Granularity::Global,
                 metrics_namespace: "ns".into(),
                 metrics_upload_delay: Duration::from_secs(10),
                 cloudwatch_endpoint_url: None,
@@ -327,6 +329,10 @@ mod tests {
         assert_eq!(
             config.metrics_level(),
             kstream_producer::MetricsLevel::Summary
+        );
+        assert_eq!(
+            config.metrics_granularity(),
+            kstream_producer::MetricsGranularity::Global
         );
         assert_eq!(config.metrics_namespace(), "ns");
         assert_eq!(config.metrics_upload_delay(), Duration::from_secs(10));

@@ -16,9 +16,10 @@ mod fake_cloudwatch;
 use std::collections::BTreeSet;
 use std::process::Output;
 
-use fake_cloudwatch::FakeCloudWatch;
+use fake_cloudwatch::{Datum, FakeCloudWatch};
 use fake_kinesis::{FakeKinesis, Fault};
 use kstream_kpl::{Deaggregated, deaggregate};
+use kstream_producer::{METRIC_NAMES, SHARD_METRIC_NAMES};
 
 const THROTTLED: &str = "ProvisionedThroughputExceededException";
 
@@ -72,6 +73,29 @@ fn user_records_stored(fake: &FakeKinesis) -> usize {
 
 fn names(cloudwatch: &FakeCloudWatch) -> BTreeSet<String> {
     cloudwatch.data().into_iter().map(|d| d.name).collect()
+}
+
+/// The series levels of the KPL's granularities, as sorted dimension names (`ErrorCode` aside).
+const OVERALL: &[&str] = &[];
+const STREAM: &[&str] = &["StreamName"];
+const SHARD: &[&str] = &["ShardId", "StreamName"];
+
+/// The level of a datum: its dimension names but `ErrorCode`, sorted.
+fn level(datum: &Datum) -> Vec<&str> {
+    datum
+        .dimensions
+        .keys()
+        .map(String::as_str)
+        .filter(|name| *name != "ErrorCode")
+        .collect()
+}
+
+/// The sum of metric `name` over the uploads of the series at `at`.
+fn sum_at(data: &[Datum], name: &str, at: &[&str]) -> f64 {
+    data.iter()
+        .filter(|d| d.name == name && level(d) == at)
+        .map(|d| d.value)
+        .sum()
 }
 
 fn json_lines(n: usize) -> tempfile::NamedTempFile {
@@ -144,43 +168,81 @@ async fn produce_publishes_detailed_kpl_metrics_through_the_shared_sdk_config() 
     );
     assert!(
         stderr.contains(
-            "metrics published to CloudWatch: namespace kstream-cli-test, dimension StreamName=ticks"
+            "metrics published to CloudWatch: namespace kstream-cli-test, overall, per stream \
+             (StreamName=ticks) and per shard (ShardId)"
         ),
         "{stderr}"
     );
 
-    // What CloudWatch received.
+    // What CloudWatch received, at the default granularity, shard (as the KPL): every metric
+    // overall and for the stream, the per-shard ones also per shard, ErrorsByCode with its
+    // ErrorCode at each level.
     let data = cloudwatch.data();
-    assert!(!data.is_empty());
+    let stored = kinesis.stored();
+    let shards: BTreeSet<&str> = stored.iter().map(|s| s.shard_id.as_str()).collect();
+    assert_eq!(shards.len(), 2, "both shards received records");
     for datum in &data {
         assert_eq!(datum.namespace, "kstream-cli-test", "{datum:?}");
-        assert_eq!(datum.dimensions["StreamName"], "ticks", "{datum:?}");
-        let expected = if datum.name == "ErrorsByCode" { 2 } else { 1 };
-        assert_eq!(datum.dimensions.len(), expected, "{datum:?}");
+        assert!(
+            [OVERALL, STREAM, SHARD].contains(&level(datum).as_slice()),
+            "{datum:?}"
+        );
+        assert_eq!(
+            datum.dimensions.contains_key("ErrorCode"),
+            datum.name == "ErrorsByCode",
+            "{datum:?}"
+        );
+        if let Some(stream) = datum.dimensions.get("StreamName") {
+            assert_eq!(stream, "ticks", "{datum:?}");
+        }
+        if let Some(shard) = datum.dimensions.get("ShardId") {
+            assert!(shards.contains(shard.as_str()), "{datum:?}");
+            assert!(
+                SHARD_METRIC_NAMES.contains(&datum.name.as_str()),
+                "{datum:?}"
+            );
+        }
     }
     let names = names(&cloudwatch);
-    for name in [
-        "UserRecordsReceived",
-        "UserRecordsPut",
-        "UserRecordsDataPut",
-        "KinesisRecordsPut",
-        "KinesisRecordsDataPut",
-        "UserRecordsPerKinesisRecord",
-        "RetriesPerRecord",
-        "BufferingTime",
-        "AllErrors",
-        "ErrorsByCode",
-    ] {
+    for name in METRIC_NAMES {
         assert!(names.contains(name), "{name} missing from {names:?}");
     }
-    assert_eq!(cloudwatch.sum("UserRecordsPut"), 300.0, "uploads add up");
-    let stored_kinesis_records = kinesis.stored().len() as f64;
-    assert_eq!(cloudwatch.sum("KinesisRecordsPut"), stored_kinesis_records);
+    for name in SHARD_METRIC_NAMES
+        .into_iter()
+        .filter(|n| *n != "ErrorsByCode")
+    {
+        assert!(
+            data.iter().any(|d| d.name == name && level(d) == SHARD),
+            "{name} has no shard series"
+        );
+    }
+    for at in [OVERALL, STREAM, SHARD] {
+        assert_eq!(sum_at(&data, "UserRecordsPut", at), 300.0, "{at:?}");
+        assert_eq!(
+            sum_at(&data, "KinesisRecordsPut", at),
+            stored.len() as f64,
+            "{at:?}"
+        );
+        assert_eq!(sum_at(&data, "AllErrors", at), 1.0, "{at:?}");
+    }
+    for shard in &shards {
+        let on_shard: f64 = data
+            .iter()
+            .filter(|d| {
+                d.name == "KinesisRecordsPut"
+                    && d.dimensions.get("ShardId").map(String::as_str) == Some(*shard)
+            })
+            .map(|d| d.value)
+            .sum();
+        let stored_on_shard = stored.iter().filter(|s| s.shard_id == *shard).count();
+        assert_eq!(on_shard, stored_on_shard as f64, "{shard}");
+    }
     let errors: Vec<_> = data.iter().filter(|d| d.name == "ErrorsByCode").collect();
-    assert_eq!(errors.len(), 1, "{errors:?}");
-    assert_eq!(errors[0].dimensions["ErrorCode"], THROTTLED);
-    assert_eq!(errors[0].value, 1.0);
-    assert_eq!(cloudwatch.sum("AllErrors"), 1.0);
+    assert_eq!(errors.len(), 3, "overall, stream, shard: {errors:?}");
+    for error in errors {
+        assert_eq!(error.dimensions["ErrorCode"], THROTTLED);
+        assert_eq!(error.value, 1.0);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -204,6 +266,8 @@ async fn put_publishes_summary_metrics_to_the_cloudwatch_endpoint_flag() {
             &cloudwatch_url,
             "--metrics-level",
             "summary",
+            "--metrics-granularity",
+            "stream",
         ],
         &[],
     )
@@ -213,17 +277,65 @@ async fn put_publishes_summary_metrics_to_the_cloudwatch_endpoint_flag() {
     assert_eq!(user_records_stored(&kinesis), 120);
     assert!(stderr.contains("UserRecordsPut: 120,"), "{stderr}");
     assert!(!stderr.contains("ErrorsByCode"), "no errors: {stderr}");
+    assert!(
+        stderr.contains("overall and per stream (StreamName=lines)"),
+        "{stderr}"
+    );
     let data = cloudwatch.data();
+    // Stream granularity: overall (no dimension) and per stream, never per shard.
     assert!(
         data.iter().all(|d| d.namespace == "KinesisProducerLibrary"
-            && d.dimensions.len() == 1
-            && d.dimensions["StreamName"] == "lines"),
+            && (d.dimensions.is_empty()
+                || (d.dimensions.len() == 1 && d.dimensions["StreamName"] == "lines"))),
         "{data:?}"
     );
     let names = names(&cloudwatch);
     assert!(names.contains("UserRecordsPerKinesisRecord"), "{names:?}");
     assert!(!names.contains("ErrorsByCode"), "summary level: {names:?}");
-    assert_eq!(cloudwatch.sum("UserRecordsPut"), 120.0);
+    for at in [OVERALL, STREAM] {
+        assert_eq!(sum_at(&data, "UserRecordsPut", at), 120.0, "{at:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn global_granularity_sends_no_stream_name() {
+    let kinesis = FakeKinesis::builder("ticks").shards(2).start().await;
+    let cloudwatch = FakeCloudWatch::start().await;
+    let output = kstream(
+        &[
+            "produce",
+            "--stream",
+            "ticks",
+            "--count",
+            "40",
+            "--rate",
+            "0",
+            "--metrics-level",
+            "detailed",
+            "--metrics-granularity",
+            "global",
+        ],
+        &[
+            ("AWS_ENDPOINT_URL_KINESIS", kinesis.url()),
+            ("AWS_ENDPOINT_URL_CLOUDWATCH", cloudwatch.url()),
+        ],
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(user_records_stored(&kinesis), 40);
+    assert!(stderr.contains("overall only (no dimension)"), "{stderr}");
+    let data = cloudwatch.data();
+    assert!(!data.is_empty());
+    assert!(
+        data.iter().all(|d| d.dimensions.is_empty()),
+        "no StreamName, no ShardId: {data:?}"
+    );
+    assert_eq!(cloudwatch.sum("UserRecordsPut"), 40.0);
+    assert_eq!(
+        cloudwatch.sum("KinesisRecordsPut"),
+        kinesis.stored().len() as f64
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
