@@ -206,7 +206,7 @@ fn describe(plane: &DataPlane, state_dir: &std::path::Path) -> String {
     }
     for d in plane.delivery_streams() {
         line(format!(
-            "  delivery stream {}: {} → {}s3://{}/{} (buffer {} s / {} MB, {})",
+            "  delivery stream {}: {} → {}s3://{}/{} (buffer {} s / {} MB, {}{}{})",
             d.name,
             d.source_stream_arn
                 .rsplit_once(":stream/")
@@ -226,6 +226,14 @@ fn describe(plane: &DataPlane, state_dir: &std::path::Path) -> String {
                 "Parquet".to_owned()
             } else {
                 d.compression.to_string()
+            },
+            d.file_extension
+                .as_ref()
+                .map(|e| format!(", objects *{e}"))
+                .unwrap_or_default(),
+            match d.time_zone.to_string() {
+                zone if zone == "UTC" => String::new(),
+                zone => format!(", times in {zone}"),
             },
         ));
     }

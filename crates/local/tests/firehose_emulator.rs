@@ -92,15 +92,15 @@ fn transform_binary() -> PathBuf {
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    for profile in ["release", "debug"] {
-        let p = target.join(profile).join("firehose-transform");
-        if p.exists() {
-            return p;
-        }
-    }
-    panic!(
-        "the firehose-transform binary is not built: run `cargo build -p firehose-transform` (or set KSTREAM_FIREHOSE_TRANSFORM)"
+    // The debug build only: the workspace build every test tier shares makes it from the current
+    // source (a release binary may be left from an older tree).
+    let p = target.join("debug").join("firehose-transform");
+    assert!(
+        p.exists(),
+        "{} is not built: run `cargo test --workspace --no-run` (or set KSTREAM_FIREHOSE_TRANSFORM)",
+        p.display()
     );
+    p
 }
 
 pub(crate) fn s3(emu: &Emulator) -> aws_sdk_s3::Client {
