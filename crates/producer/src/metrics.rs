@@ -32,11 +32,13 @@
 //! prefix of a metric's dimensions a series of its own (so a per-shard metric also counts in its
 //! stream's and the overall series), and `aws/metrics/metrics_constants.cc` (`filter`) uploads
 //! a series only if its finest dimension is within `MetricsGranularity` (`global` < `stream` <
-//! `shard`; default `shard`: `java/amazon-kinesis-producer-sample/default_config.properties`).
-//! The user guide says the same ("Monitor the Kinesis Producer Library with Amazon CloudWatch",
-//! <https://docs.aws.amazon.com/streams/latest/dev/monitoring-with-kpl.html>: "2 streams with 2
-//! shards (each) will produce 7 CloudWatch metrics"). The KPL also uploads `ErrorsByCode` with no
-//! `ErrorCode` (the prefix `MetricName` alone), whose sums are `AllErrors`'; it is left out here.
+//! `shard`). `java/amazon-kinesis-producer-sample/default_config.properties` documents the
+//! default, `shard`, and the count: "2 streams with 2 shards (each) will produce 7 CloudWatch
+//! metrics, one for each shard, one for each stream, and one overall"; so does the user guide,
+//! "Monitor the Kinesis Producer Library with Amazon CloudWatch"
+//! (<https://docs.aws.amazon.com/streams/latest/dev/monitoring-with-kpl.html>, "Metric level and
+//! granularity"). The KPL also uploads `ErrorsByCode` with no `ErrorCode` (the prefix
+//! `MetricName` alone), whose sums are `AllErrors`'; it is left out here.
 //!
 //! The shard of a count: for a Kinesis record Kinesis accepted, and its user records, the shard
 //! Kinesis reported (the one in [`PutOutcome`](crate::PutOutcome)); for buffering time, errors
