@@ -18,7 +18,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use md5::{Digest as _, Md5};
-use multiversion::multiversion;
+use multiversion::{multiversion, target::target_cfg_f};
 
 /// Messages digested at once: one 512-bit vector of `u32` (two AVX2 vectors, four NEON ones).
 pub const LANES: usize = 16;
@@ -177,27 +177,71 @@ fn digest_of(state: &[V; 4], lane: usize) -> [u8; 16] {
     out
 }
 
-/// Digests `blocks` blocks in every lane: lane `l` reads block `b` at `sources[l][b * strides[l]..]`
-/// (stride 64 walks a message, 0 repeats one block).
-#[multiversion(targets("x86_64+avx512f+avx512vl+avx512bw", "x86_64+avx2", "aarch64+neon"))]
-fn compress_run(
-    state: &mut [V; 4],
-    sources: &[&[u8]; LANES],
-    strides: &[usize; LANES],
-    blocks: usize,
-) {
-    let mut m: [V; 16] = [[0; LANES]; 16];
-    for b in 0..blocks {
-        for l in 0..LANES {
-            let at = b * strides[l];
-            let block: &[u8; 64] = sources[l][at..at + 64]
-                .try_into()
-                .expect("a lane's source holds its blocks");
-            for (w, word) in block.chunks_exact(4).enumerate() {
-                m[w][l] = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
-            }
+/// Compiles a kernel once per instruction set (AVX-512 and AVX2 on x86_64, chosen at run time;
+/// NEON on aarch64) beside the portable build.
+///
+/// Built with `--cfg kstream_md5x_static`, the choice is made when compiling, from the target
+/// features enabled then (`-C target-feature=+avx2`, or none for the portable build): that is how
+/// the test tier `scripts/test-arch.sh` runs the kernels this machine's CPU would not be given.
+macro_rules! lane_kernel {
+    ($kernel:item) => {
+        #[cfg_attr(
+            not(kstream_md5x_static),
+            multiversion(targets("x86_64+avx512f+avx512vl+avx512bw", "x86_64+avx2", "aarch64+neon"))
+        )]
+        #[cfg_attr(
+            kstream_md5x_static,
+            multiversion(
+                targets("x86_64+avx512f+avx512vl+avx512bw", "x86_64+avx2", "aarch64+neon"),
+                dispatcher = "static"
+            )
+        )]
+        $kernel
+    };
+}
+
+/// The instruction set [`digest_many`] runs with on this machine: `avx512`, `avx2`, `neon` or
+/// `portable`.
+pub fn kernel() -> &'static str {
+    kernel_name()
+}
+
+lane_kernel! {
+    fn kernel_name() -> &'static str {
+        if target_cfg_f!(all(target_arch = "x86_64", target_feature = "avx512bw")) {
+            "avx512"
+        } else if target_cfg_f!(all(target_arch = "x86_64", target_feature = "avx2")) {
+            "avx2"
+        } else if target_cfg_f!(all(target_arch = "aarch64", target_feature = "neon")) {
+            "neon"
+        } else {
+            "portable"
         }
-        compress(state, &m);
+    }
+}
+
+lane_kernel! {
+    /// Digests `blocks` blocks in every lane: lane `l` reads block `b` at `sources[l][b * strides[l]..]`
+    /// (stride 64 walks a message, 0 repeats one block).
+    fn compress_run(
+        state: &mut [V; 4],
+        sources: &[&[u8]; LANES],
+        strides: &[usize; LANES],
+        blocks: usize,
+    ) {
+        let mut m: [V; 16] = [[0; LANES]; 16];
+        for b in 0..blocks {
+            for l in 0..LANES {
+                let at = b * strides[l];
+                let block: &[u8; 64] = sources[l][at..at + 64]
+                    .try_into()
+                    .expect("a lane's source holds its blocks");
+                for (w, word) in block.chunks_exact(4).enumerate() {
+                    m[w][l] = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
+                }
+            }
+            compress(state, &m);
+        }
     }
 }
 

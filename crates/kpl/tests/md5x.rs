@@ -91,3 +91,14 @@ proptest! {
         prop_assert_eq!(lanes(&messages), reference(&messages));
     }
 }
+
+/// `scripts/test-arch.sh` builds this crate once per x86_64 kernel, choosing it when compiling
+/// (`--cfg kstream_md5x_static`), and names the one it asked for in `KSTREAM_MD5X_KERNEL`.
+#[test]
+fn the_kernel_is_the_one_the_build_chose() {
+    let kernel = kstream_kpl::md5x::kernel();
+    match std::env::var("KSTREAM_MD5X_KERNEL") {
+        Ok(want) => assert_eq!(kernel, want),
+        Err(_) => assert!(["avx512", "avx2", "neon", "portable"].contains(&kernel), "{kernel}"),
+    }
+}

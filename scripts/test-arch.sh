@@ -1,17 +1,31 @@
 #!/usr/bin/env bash
-# Tier: the crates with architecture-dependent code paths, tested on arm64 (the Lambda
-# architecture) under qemu user-mode emulation: kstream-kpl (the 16-lane MD5, compiled for NEON
-# there and for AVX-512/AVX2 here) and kstream-pipeline (the chunked JSON scanner). Release
-# builds, so the auto-vectorized code is what runs. Linked with the zig that cargo-lambda brings;
-# qemu-user-static and the arm64 C library (libc6-arm64-cross) come from the Debian archive and
-# are installed when missing and apt-get can (root). Where they cannot be had, the tier says so
-# loudly and is skipped; set KSTREAM_REQUIRE_ARM64=1 to make that an error instead.
+# Tier: the code paths that depend on the instruction set, each one run.
+#  1. x86_64: kstream-kpl's lane MD5 has AVX-512, AVX2 and portable kernels, chosen at run time;
+#     a CPU runs only one of them. Here each is built with the choice made when compiling
+#     (--cfg kstream_md5x_static, -C target-feature) and the crate's tests run against it.
+#  2. arm64 (the Lambda architecture), under qemu user-mode emulation: kstream-kpl (the lane MD5,
+#     NEON there) and kstream-pipeline (the chunked JSON scanner). Release builds, so the
+#     auto-vectorized code is what runs. Linked with the zig that cargo-lambda brings;
+#     qemu-user-static and the arm64 C library (libc6-arm64-cross) come from the Debian archive
+#     and are installed when missing and apt-get can (root). Where they cannot be had, this part
+#     says so loudly and is skipped; set KSTREAM_REQUIRE_ARM64=1 to make that an error instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=lib/common.sh
 source scripts/lib/common.sh
 make --no-print-directory venv
 kstream_require_venv
+
+if [ "$(uname -m)" = x86_64 ]; then
+  # Release builds (the vectorized code), one target dir per kernel so a re-run rebuilds nothing.
+  for kernel in portable avx2; do
+    flags="--cfg kstream_md5x_static"
+    [ "$kernel" = portable ] || flags+=" -C target-feature=+$kernel"
+    log "kstream-kpl with the $kernel lane MD5 kernel"
+    CARGO_TARGET_DIR=$PWD/target/md5x-$kernel RUSTFLAGS=$flags KSTREAM_MD5X_KERNEL=$kernel \
+      cargo test -q --release -p kstream-kpl --test tests
+  done
+fi
 
 sysroot=/usr/aarch64-linux-gnu
 missing() { ! command -v qemu-aarch64-static >/dev/null || [ ! -e "$sysroot/lib/ld-linux-aarch64.so.1" ]; }
@@ -46,4 +60,4 @@ export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=$linker
 # C code in the dependency tree (built by cc-rs) goes through zig too.
 export CC_aarch64_unknown_linux_gnu=$linker AR_aarch64_unknown_linux_gnu=${linker%/*}/zig-ar
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64-static -L $sysroot"
-cargo test -q --release --target aarch64-unknown-linux-gnu -p kstream-kpl -p kstream-pipeline
+KSTREAM_MD5X_KERNEL=neon cargo test -q --release --target aarch64-unknown-linux-gnu -p kstream-kpl -p kstream-pipeline
