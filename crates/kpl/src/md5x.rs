@@ -207,6 +207,8 @@ pub fn kernel() -> &'static str {
 }
 
 lane_kernel! {
+    // In each clone the conditions are constants (the clone's own target features).
+    #[allow(clippy::ifs_same_cond)]
     fn kernel_name() -> &'static str {
         if target_cfg_f!(all(target_arch = "x86_64", target_feature = "avx512bw")) {
             "avx512"
