@@ -48,7 +48,7 @@ def main():
     add(f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores "
         f"({platform.machine()}), load average at the end {os.getloadavg()[0]:.1f}; `make bench` / bench/kpl/run.sh.")
     add("")
-    add(f"- kstream-kpl (Rust, release build; {rust['clock']})")
+    add(f"- kstream-kpl (Rust, release build, {rust.get('md5x_kernel', '?')} lane-MD5 kernel; {rust['clock']})")
     add(f"- {py['implementation']} ({py['clock']})")
     add(f"- {node['implementation']} ({node['clock']})")
     add("")

@@ -299,6 +299,7 @@ fn run(dir: &Path) -> Result<(), Box<dyn Error>> {
     let doc = json!({
         "implementation": "kstream-kpl (Rust)",
         "clock": Clock::kind(),
+        "md5x_kernel": md5x::kernel(),
         "throughput": results,
         "wire_efficiency": wire_efficiency(),
     });
