@@ -18,7 +18,7 @@ use aws_sdk_firehose::types::{
 };
 use aws_sdk_kinesis::primitives::Blob;
 use base64::Engine as _;
-use kstream_local::firehose::FirehoseDelivery;
+use kstream_local::firehose::{FirehoseDelivery, FirehoseDeliveryBuilder};
 use kstream_local::runtime::{FunctionHost, FunctionSpec};
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -119,6 +119,49 @@ pub(crate) fn param(name: ProcessorParameterName, value: &str) -> ProcessorParam
         .unwrap()
 }
 
+/// The role every test delivery stream names (moto does not check it).
+pub(crate) const ROLE: &str = "arn:aws:iam::123456789012:role/firehose";
+
+/// Buffering hints the tests never reach: objects are written by the flush at 1 s
+/// ([`fast_delivery`]) or at the end.
+pub(crate) fn hints() -> BufferingHints {
+    BufferingHints::builder()
+        .size_in_mbs(64)
+        .interval_in_seconds(60)
+        .build()
+}
+
+/// Creates delivery stream `name` reading `stream_arn` into `dest`.
+pub(crate) async fn create_delivery(
+    emu: &Emulator,
+    name: &str,
+    stream_arn: &str,
+    dest: ExtendedS3DestinationConfiguration,
+) {
+    aws_sdk_firehose::Client::new(&emu.sdk)
+        .create_delivery_stream()
+        .delivery_stream_name(name)
+        .delivery_stream_type(DeliveryStreamType::KinesisStreamAsSource)
+        .kinesis_stream_source_configuration(
+            KinesisStreamSourceConfiguration::builder()
+                .kinesis_stream_arn(stream_arn)
+                .role_arn(ROLE)
+                .build()
+                .unwrap(),
+        )
+        .extended_s3_destination_configuration(dest)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The local delivery with no functions, polling every 200 ms and writing buffers after 1 s.
+pub(crate) fn fast_delivery(emu: &Emulator) -> FirehoseDeliveryBuilder {
+    FirehoseDelivery::builder(&emu.sdk, FunctionHost::builder().build())
+        .poll_interval(Duration::from_millis(200))
+        .max_buffer_interval(Duration::from_secs(1))
+}
+
 /// A delivery stream like pattern 3's with dynamic partitioning by ticker from the transform.
 async fn delivery_stream(
     emu: &Emulator,
@@ -129,7 +172,6 @@ async fn delivery_stream(
     backup: bool,
 ) -> String {
     let name = format!("{}-delivery", emu.prefix);
-    let role = "arn:aws:iam::123456789012:role/firehose";
     let lambda = Processor::builder()
         .r#type(ProcessorType::Lambda)
         .parameters(param(
@@ -145,16 +187,11 @@ async fn delivery_stream(
         .build()
         .unwrap();
     let mut dest = ExtendedS3DestinationConfiguration::builder()
-        .role_arn(role)
+        .role_arn(ROLE)
         .bucket_arn(format!("arn:aws:s3:::{bucket}"))
         .prefix("data/ticker=!{partitionKeyFromLambda:ticker}/year=!{timestamp:yyyy}/")
         .error_output_prefix(ERROR_PREFIX)
-        .buffering_hints(
-            BufferingHints::builder()
-                .size_in_mbs(64)
-                .interval_in_seconds(60)
-                .build(),
-        )
+        .buffering_hints(hints())
         .compression_format(CompressionFormat::Gzip)
         .dynamic_partitioning_configuration(
             DynamicPartitioningConfiguration::builder()
@@ -176,7 +213,7 @@ async fn delivery_stream(
     if backup {
         dest = dest.s3_backup_configuration(
             S3DestinationConfiguration::builder()
-                .role_arn(role)
+                .role_arn(ROLE)
                 .bucket_arn(format!("arn:aws:s3:::{bucket}"))
                 .prefix("source/")
                 .compression_format(CompressionFormat::Gzip)
@@ -184,23 +221,91 @@ async fn delivery_stream(
                 .unwrap(),
         );
     }
-    let dest = dest.build().unwrap();
-    aws_sdk_firehose::Client::new(&emu.sdk)
-        .create_delivery_stream()
-        .delivery_stream_name(&name)
-        .delivery_stream_type(DeliveryStreamType::KinesisStreamAsSource)
-        .kinesis_stream_source_configuration(
-            KinesisStreamSourceConfiguration::builder()
-                .kinesis_stream_arn(stream_arn)
-                .role_arn(role)
+    create_delivery(emu, &name, stream_arn, dest.build().unwrap()).await;
+    name
+}
+
+/// A destination with no transform: partition keys from the JQ query `{ticker: .ticker}` (a
+/// record without a ticker fails), one record per line.
+fn jq_ticker_destination(
+    bucket: &str,
+    prefix: &str,
+    error_prefix: &str,
+) -> aws_sdk_firehose::types::builders::ExtendedS3DestinationConfigurationBuilder {
+    let processors = ProcessingConfiguration::builder()
+        .enabled(true)
+        .processors(
+            Processor::builder()
+                .r#type(ProcessorType::MetadataExtraction)
+                .parameters(param(
+                    ProcessorParameterName::MetadataExtractionQuery,
+                    "{ticker: .ticker}",
+                ))
+                .parameters(param(ProcessorParameterName::JsonParsingEngine, "JQ-1.6"))
                 .build()
                 .unwrap(),
         )
-        .extended_s3_destination_configuration(dest)
-        .send()
-        .await
-        .unwrap();
-    name
+        .processors(
+            Processor::builder()
+                .r#type(ProcessorType::AppendDelimiterToRecord)
+                .parameters(param(ProcessorParameterName::Delimiter, "\\n"))
+                .build()
+                .unwrap(),
+        )
+        .build();
+    ExtendedS3DestinationConfiguration::builder()
+        .role_arn(ROLE)
+        .bucket_arn(format!("arn:aws:s3:::{bucket}"))
+        .prefix(prefix)
+        .error_output_prefix(error_prefix)
+        .buffering_hints(hints())
+        .dynamic_partitioning_configuration(
+            DynamicPartitioningConfiguration::builder()
+                .enabled(true)
+                .build(),
+        )
+        .processing_configuration(processors)
+}
+
+/// Puts one record per ticker (partition keys pk0, pk1, …) and one without a ticker.
+async fn put_tickers(emu: &Emulator, stream: &str, tickers: &[&str]) {
+    for (i, t) in tickers.iter().enumerate() {
+        emu.put(
+            stream,
+            &format!("pk{i}"),
+            &format!(r#"{{"ticker":"{t}","n":{i}}}"#),
+        )
+        .await;
+    }
+    emu.put(stream, "nokey", r#"{"n":99}"#).await;
+}
+
+/// Runs the local delivery of `name` alone until `records` are delivered or failed; returns
+/// (read, delivered, dropped, failed).
+async fn deliver(emu: &Emulator, name: &str, records: u64) -> (u64, u64, u64, u64) {
+    let fh = fast_delivery(emu).only([name.to_owned()]).build();
+    let stats = fh.stats();
+    let running = Running::start(&fh);
+    running
+        .wait(
+            "the records",
+            Duration::from_secs(60),
+            || {
+                stats.records_delivered.load(Ordering::Relaxed)
+                    + stats.records_failed.load(Ordering::Relaxed)
+                    >= records
+            },
+            || {
+                format!(
+                    "(read, delivered, dropped, failed, objects) = {:?}",
+                    stats.snapshot()
+                )
+            },
+        )
+        .await;
+    running.finish().await;
+    let (read, delivered, dropped, failed, _) = stats.snapshot();
+    (read, delivered, dropped, failed)
 }
 
 /// Every object in the bucket: key → decompressed lines.
@@ -509,105 +614,16 @@ async fn jq_partition_keys_without_a_transform() {
     let bucket = format!("{}-out", emu.prefix);
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let name = format!("{}-delivery", emu.prefix);
-    let role = "arn:aws:iam::123456789012:role/firehose";
-    let processors = ProcessingConfiguration::builder()
-        .enabled(true)
-        .processors(
-            Processor::builder()
-                .r#type(ProcessorType::MetadataExtraction)
-                .parameters(param(
-                    ProcessorParameterName::MetadataExtractionQuery,
-                    "{ticker: .ticker}",
-                ))
-                .parameters(param(ProcessorParameterName::JsonParsingEngine, "JQ-1.6"))
-                .build()
-                .unwrap(),
-        )
-        .processors(
-            Processor::builder()
-                .r#type(ProcessorType::AppendDelimiterToRecord)
-                .parameters(param(ProcessorParameterName::Delimiter, "\\n"))
-                .build()
-                .unwrap(),
-        )
-        .build();
-    aws_sdk_firehose::Client::new(&emu.sdk)
-        .create_delivery_stream()
-        .delivery_stream_name(&name)
-        .delivery_stream_type(DeliveryStreamType::KinesisStreamAsSource)
-        .kinesis_stream_source_configuration(
-            KinesisStreamSourceConfiguration::builder()
-                .kinesis_stream_arn(&stream_arn)
-                .role_arn(role)
-                .build()
-                .unwrap(),
-        )
-        .extended_s3_destination_configuration(
-            ExtendedS3DestinationConfiguration::builder()
-                .role_arn(role)
-                .bucket_arn(format!("arn:aws:s3:::{bucket}"))
-                .prefix("q/ticker=!{partitionKeyFromQuery:ticker}/")
-                .error_output_prefix("errors/!{firehose:error-output-type}/")
-                .buffering_hints(
-                    BufferingHints::builder()
-                        .size_in_mbs(64)
-                        .interval_in_seconds(60)
-                        .build(),
-                )
-                .compression_format(CompressionFormat::Uncompressed)
-                .dynamic_partitioning_configuration(
-                    DynamicPartitioningConfiguration::builder()
-                        .enabled(true)
-                        .build(),
-                )
-                .processing_configuration(processors)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    for (i, t) in ["AMZN", "MSFT", "AMZN", "INTC"].iter().enumerate() {
-        emu.put(
-            &stream,
-            &format!("pk{i}"),
-            &format!(r#"{{"ticker":"{t}","n":{i}}}"#),
-        )
-        .await;
-    }
-    emu.put(&stream, "nokey", r#"{"n":99}"#).await;
+    let dest = jq_ticker_destination(
+        &bucket,
+        "q/ticker=!{partitionKeyFromQuery:ticker}/",
+        "errors/!{firehose:error-output-type}/",
+    )
+    .compression_format(CompressionFormat::Uncompressed);
+    create_delivery(&emu, &name, &stream_arn, dest.build().unwrap()).await;
+    put_tickers(&emu, &stream, &["AMZN", "MSFT", "AMZN", "INTC"]).await;
 
-    let fh = FirehoseDelivery::builder(&emu.sdk, FunctionHost::builder().build())
-        .only([name.clone()])
-        .poll_interval(Duration::from_millis(200))
-        .max_buffer_interval(Duration::from_secs(1))
-        .build();
-    let stats = fh.stats();
-    let running = Running::start(&fh);
-    running
-        .wait(
-            "the records",
-            Duration::from_secs(60),
-            || {
-                stats.records_delivered.load(Ordering::Relaxed)
-                    + stats.records_failed.load(Ordering::Relaxed)
-                    >= 5
-            },
-            || {
-                format!(
-                    "(read, delivered, dropped, failed, objects) = {:?}",
-                    stats.snapshot()
-                )
-            },
-        )
-        .await;
-    running.finish().await;
-    let (read, delivered, dropped, failed, _) = stats.snapshot();
-    assert_eq!(
-        (read, delivered, dropped, failed),
-        (5, 4, 0, 1),
-        "none lost"
-    );
+    assert_eq!(deliver(&emu, &name, 5).await, (5, 4, 0, 1), "none lost");
     let objs = objects(&s3, &bucket).await;
     let mut by_prefix: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (key, lines) in &objs {
@@ -664,71 +680,17 @@ async fn file_extension_and_custom_time_zone_name_the_objects() {
     let bucket = format!("{}-out", emu.prefix);
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let name = format!("{}-delivery", emu.prefix);
-    let role = "arn:aws:iam::123456789012:role/firehose";
-    let processors = ProcessingConfiguration::builder()
-        .enabled(true)
-        .processors(
-            Processor::builder()
-                .r#type(ProcessorType::MetadataExtraction)
-                .parameters(param(
-                    ProcessorParameterName::MetadataExtractionQuery,
-                    "{ticker: .ticker}",
-                ))
-                .parameters(param(ProcessorParameterName::JsonParsingEngine, "JQ-1.6"))
-                .build()
-                .unwrap(),
-        )
-        .processors(
-            Processor::builder()
-                .r#type(ProcessorType::AppendDelimiterToRecord)
-                .parameters(param(ProcessorParameterName::Delimiter, "\\n"))
-                .build()
-                .unwrap(),
-        )
-        .build();
-    let firehose = aws_sdk_firehose::Client::new(&emu.sdk);
-    firehose
-        .create_delivery_stream()
-        .delivery_stream_name(&name)
-        .delivery_stream_type(DeliveryStreamType::KinesisStreamAsSource)
-        .kinesis_stream_source_configuration(
-            KinesisStreamSourceConfiguration::builder()
-                .kinesis_stream_arn(&stream_arn)
-                .role_arn(role)
-                .build()
-                .unwrap(),
-        )
-        .extended_s3_destination_configuration(
-            ExtendedS3DestinationConfiguration::builder()
-                .role_arn(role)
-                .bucket_arn(format!("arn:aws:s3:::{bucket}"))
-                .prefix("tz/ticker=!{partitionKeyFromQuery:ticker}/!{timestamp:yyyy-MM-dd-HH}/")
-                .error_output_prefix(
-                    "tz-errors/!{firehose:error-output-type}/!{timestamp:yyyy-MM-dd-HH}/",
-                )
-                .buffering_hints(
-                    BufferingHints::builder()
-                        .size_in_mbs(64)
-                        .interval_in_seconds(60)
-                        .build(),
-                )
-                .compression_format(CompressionFormat::Gzip)
-                .file_extension(".json.gz")
-                .custom_time_zone("Asia/Tokyo")
-                .dynamic_partitioning_configuration(
-                    DynamicPartitioningConfiguration::builder()
-                        .enabled(true)
-                        .build(),
-                )
-                .processing_configuration(processors)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let dest = jq_ticker_destination(
+        &bucket,
+        "tz/ticker=!{partitionKeyFromQuery:ticker}/!{timestamp:yyyy-MM-dd-HH}/",
+        "tz-errors/!{firehose:error-output-type}/!{timestamp:yyyy-MM-dd-HH}/",
+    )
+    .compression_format(CompressionFormat::Gzip)
+    .file_extension(".json.gz")
+    .custom_time_zone("Asia/Tokyo");
+    create_delivery(&emu, &name, &stream_arn, dest.build().unwrap()).await;
     // The emulator keeps both settings, so kstream local reads them as it reads a deployment.
-    let described = firehose
+    let described = aws_sdk_firehose::Client::new(&emu.sdk)
         .describe_delivery_stream()
         .delivery_stream_name(&name)
         .send()
@@ -747,48 +709,10 @@ async fn file_extension_and_custom_time_zone_name_the_objects() {
     );
 
     let before = Utc::now() - chrono::Duration::seconds(1);
-    for (i, t) in ["AMZN", "MSFT", "AMZN"].iter().enumerate() {
-        emu.put(
-            &stream,
-            &format!("pk{i}"),
-            &format!(r#"{{"ticker":"{t}","n":{i}}}"#),
-        )
-        .await;
-    }
-    emu.put(&stream, "nokey", r#"{"n":99}"#).await;
+    put_tickers(&emu, &stream, &["AMZN", "MSFT", "AMZN"]).await;
     let after = Utc::now() + chrono::Duration::seconds(1);
 
-    let fh = FirehoseDelivery::builder(&emu.sdk, FunctionHost::builder().build())
-        .only([name.clone()])
-        .poll_interval(Duration::from_millis(200))
-        .max_buffer_interval(Duration::from_secs(1))
-        .build();
-    let stats = fh.stats();
-    let running = Running::start(&fh);
-    running
-        .wait(
-            "the records",
-            Duration::from_secs(60),
-            || {
-                stats.records_delivered.load(Ordering::Relaxed)
-                    + stats.records_failed.load(Ordering::Relaxed)
-                    >= 4
-            },
-            || {
-                format!(
-                    "(read, delivered, dropped, failed, objects) = {:?}",
-                    stats.snapshot()
-                )
-            },
-        )
-        .await;
-    running.finish().await;
-    let (read, delivered, dropped, failed, _) = stats.snapshot();
-    assert_eq!(
-        (read, delivered, dropped, failed),
-        (4, 3, 0, 1),
-        "none lost"
-    );
+    assert_eq!(deliver(&emu, &name, 4).await, (4, 3, 0, 1), "none lost");
 
     // The hours the records can have arrived in, in Tokyo (UTC+9, no daylight saving time);
     // the same hours in UTC never match (9 hours apart).

@@ -14,23 +14,19 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use aws_sdk_firehose::types::{
-    BufferingHints, CompressionFormat, DataFormatConversionConfiguration, DeliveryStreamType,
-    Deserializer, ExtendedS3DestinationConfiguration, InputFormatConfiguration,
-    KinesisStreamSourceConfiguration, OpenXJsonSerDe, OutputFormatConfiguration,
-    ParquetCompression, ParquetSerDe, ProcessingConfiguration, Processor, ProcessorParameterName,
-    ProcessorType, S3BackupMode, S3DestinationConfiguration, SchemaConfiguration, Serializer,
+    CompressionFormat, DataFormatConversionConfiguration, Deserializer,
+    ExtendedS3DestinationConfiguration, InputFormatConfiguration, OpenXJsonSerDe,
+    OutputFormatConfiguration, ParquetCompression, ParquetSerDe, ProcessingConfiguration,
+    Processor, ProcessorParameterName, ProcessorType, S3BackupMode, S3DestinationConfiguration,
+    SchemaConfiguration, Serializer,
 };
 use base64::Engine as _;
-use kstream_local::firehose::FirehoseDelivery;
-use kstream_local::runtime::FunctionHost;
 use parquet::file::reader::{FileReader as _, SerializedFileReader};
 use parquet::record::Field;
 use serde_json::{Value, json};
 
 use crate::common::{Emulator, emulator, s3_objects};
-use crate::firehose_emulator::{Running, param, s3};
-
-const ROLE: &str = "arn:aws:iam::123456789012:role/firehose";
+use crate::firehose_emulator::{ROLE, Running, create_delivery, fast_delivery, hints, param, s3};
 
 /// The Python of the project's virtualenv (pyarrow, python-snappy).
 fn python() -> PathBuf {
@@ -146,36 +142,6 @@ fn unsnappy_hadoop(body: &[u8]) -> String {
     String::from_utf8(out).unwrap()
 }
 
-async fn create_delivery(
-    emu: &Emulator,
-    name: &str,
-    stream_arn: &str,
-    dest: ExtendedS3DestinationConfiguration,
-) {
-    aws_sdk_firehose::Client::new(&emu.sdk)
-        .create_delivery_stream()
-        .delivery_stream_name(name)
-        .delivery_stream_type(DeliveryStreamType::KinesisStreamAsSource)
-        .kinesis_stream_source_configuration(
-            KinesisStreamSourceConfiguration::builder()
-                .kinesis_stream_arn(stream_arn)
-                .role_arn(ROLE)
-                .build()
-                .unwrap(),
-        )
-        .extended_s3_destination_configuration(dest)
-        .send()
-        .await
-        .unwrap();
-}
-
-fn hints() -> BufferingHints {
-    BufferingHints::builder()
-        .size_in_mbs(64)
-        .interval_in_seconds(60)
-        .build()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the emulator: run by scripts/test-e2e.sh"]
 async fn zip_snappy_and_hadoop_snappy_objects_decode_to_the_records() {
@@ -237,11 +203,7 @@ async fn zip_snappy_and_hadoop_snappy_objects_decode_to_the_records() {
     }
     sent.sort();
 
-    let fh = FirehoseDelivery::builder(&emu.sdk, FunctionHost::builder().build())
-        .name_prefix(emu.prefix.clone())
-        .poll_interval(Duration::from_millis(200))
-        .max_buffer_interval(Duration::from_secs(1))
-        .build();
+    let fh = fast_delivery(&emu).name_prefix(emu.prefix.clone()).build();
     let stats = fh.stats();
     let running = Running::start(&fh);
     running
@@ -488,11 +450,7 @@ async fn parquet_conversion_with_the_glue_schema_and_failed_records_in_the_error
         emu.put(&stream, &format!("pk{i}"), r).await;
     }
 
-    let fh = FirehoseDelivery::builder(&emu.sdk, FunctionHost::builder().build())
-        .name_prefix(emu.prefix.clone())
-        .poll_interval(Duration::from_millis(200))
-        .max_buffer_interval(Duration::from_secs(1))
-        .build();
+    let fh = fast_delivery(&emu).name_prefix(emu.prefix.clone()).build();
     // The table with an array column is refused when the delivery starts, with the column named.
     let (configs, skipped) = fh.discover().await.unwrap();
     assert_eq!(
