@@ -122,6 +122,14 @@ pub(crate) fn param(name: ProcessorParameterName, value: &str) -> ProcessorParam
 /// The role every test delivery stream names (moto does not check it).
 pub(crate) const ROLE: &str = "arn:aws:iam::123456789012:role/firehose";
 
+/// The test's output bucket, created: the S3 client (path style) and the bucket's name.
+pub(crate) async fn out_bucket(emu: &Emulator) -> (aws_sdk_s3::Client, String) {
+    let s3 = s3(emu);
+    let bucket = format!("{}-out", emu.prefix);
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    (s3, bucket)
+}
+
 /// Buffering hints the tests never reach: objects are written by the flush at 1 s
 /// ([`fast_delivery`]) or at the end.
 pub(crate) fn hints() -> BufferingHints {
@@ -335,9 +343,7 @@ async fn records_land_under_their_partitions_and_poison_under_the_error_prefix()
     let emu = emulator().await;
     let binary = transform_binary();
     let (stream, stream_arn) = emu.stream(2).await;
-    let s3 = s3(&emu);
-    let bucket = format!("{}-out", emu.prefix);
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let (s3, bucket) = out_bucket(&emu).await;
     let function = format!("{}-transform", emu.prefix);
     let function_arn = format!("arn:aws:lambda:us-east-1:123456789012:function:{function}");
     let delivery = delivery_stream(&emu, &stream_arn, &bucket, &function_arn, "3", false).await;
@@ -511,9 +517,7 @@ async fn a_transform_that_cannot_start_sends_every_record_to_the_error_output() 
     let emu = emulator().await;
     let binary = transform_binary();
     let (stream, stream_arn) = emu.stream(1).await;
-    let s3 = s3(&emu);
-    let bucket = format!("{}-out", emu.prefix);
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let (s3, bucket) = out_bucket(&emu).await;
     let function = format!("{}-transform", emu.prefix);
     let function_arn = format!("arn:aws:lambda:us-east-1:123456789012:function:{function}");
     let delivery = delivery_stream(&emu, &stream_arn, &bucket, &function_arn, "1", true).await;
@@ -610,9 +614,7 @@ async fn a_transform_that_cannot_start_sends_every_record_to_the_error_output() 
 async fn jq_partition_keys_without_a_transform() {
     let emu = emulator().await;
     let (stream, stream_arn) = emu.stream(1).await;
-    let s3 = s3(&emu);
-    let bucket = format!("{}-out", emu.prefix);
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let (s3, bucket) = out_bucket(&emu).await;
     let name = format!("{}-delivery", emu.prefix);
     let dest = jq_ticker_destination(
         &bucket,
@@ -676,9 +678,7 @@ async fn file_extension_and_custom_time_zone_name_the_objects() {
 
     let emu = emulator().await;
     let (stream, stream_arn) = emu.stream(1).await;
-    let s3 = s3(&emu);
-    let bucket = format!("{}-out", emu.prefix);
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let (s3, bucket) = out_bucket(&emu).await;
     let name = format!("{}-delivery", emu.prefix);
     let dest = jq_ticker_destination(
         &bucket,

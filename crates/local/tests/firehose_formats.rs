@@ -26,7 +26,9 @@ use parquet::record::Field;
 use serde_json::{Value, json};
 
 use crate::common::{Emulator, emulator, s3_objects};
-use crate::firehose_emulator::{ROLE, Running, create_delivery, fast_delivery, hints, param, s3};
+use crate::firehose_emulator::{
+    ROLE, Running, create_delivery, fast_delivery, hints, out_bucket, param,
+};
 
 /// The Python of the project's virtualenv (pyarrow, python-snappy).
 fn python() -> PathBuf {
@@ -147,9 +149,7 @@ fn unsnappy_hadoop(body: &[u8]) -> String {
 async fn zip_snappy_and_hadoop_snappy_objects_decode_to_the_records() {
     let emu = emulator().await;
     let (stream, stream_arn) = emu.stream(1).await;
-    let s3 = s3(&emu);
-    let bucket = format!("{}-out", emu.prefix);
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let (s3, bucket) = out_bucket(&emu).await;
     let newline = ProcessingConfiguration::builder()
         .enabled(true)
         .processors(
@@ -386,9 +386,7 @@ fn conversion(
 async fn parquet_conversion_with_the_glue_schema_and_failed_records_in_the_error_output() {
     let emu = emulator().await;
     let (stream, stream_arn) = emu.stream(1).await;
-    let s3 = s3(&emu);
-    let bucket = format!("{}-out", emu.prefix);
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let (s3, bucket) = out_bucket(&emu).await;
     let database = emu.prefix.replace('-', "_");
     glue(
         &emu,
