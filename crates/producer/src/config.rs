@@ -47,10 +47,15 @@ pub enum MetricsLevel {
     /// Publish nothing (metrics are still counted and available from `Producer::metrics`).
     #[default]
     None,
-    /// Every published metric but `ErrorsByCode`, at the configured [`MetricsGranularity`].
+    /// The KPL's `summary` metrics ([`SUMMARY_METRIC_NAMES`](crate::SUMMARY_METRIC_NAMES)):
+    /// `UserRecordsPut`, `KinesisRecordsPut`, `ErrorsByCode`, `AllErrors`, `UserRecordExpired`
+    /// and `BufferingTime`, at the configured [`MetricsGranularity`].
     Summary,
-    /// [`Summary`](Self::Summary) plus `ErrorsByCode` per error code (dimension `ErrorCode`,
-    /// with `StreamName` and `ShardId` as the granularity adds them).
+    /// Every metric ([`METRIC_NAMES`](crate::METRIC_NAMES)): [`Summary`](Self::Summary) plus
+    /// `UserRecordsReceived`, `UserRecordsPending`, `UserRecordsDataPut`,
+    /// `KinesisRecordsDataPut`, `UserRecordsPerKinesisRecord`, `RetriesPerRecord`,
+    /// `RequestTime`, `KinesisRecordsPerPutRecordsRequest` and `UserRecordsPerPutRecordsRequest`,
+    /// as the KPL's table in `aws/metrics/metrics_constants.cc`.
     Detailed,
 }
 
@@ -372,9 +377,12 @@ impl ProducerConfigBuilder {
         self
     }
 
-    /// The metrics published to CloudWatch (KPL `MetricsLevel`). By default,
-    /// [`MetricsLevel::None`] (the KPL's default is `detailed`; publishing needs the `cloudwatch`
-    /// cargo feature and `Producer::start_metrics_publisher`).
+    /// The metrics published to CloudWatch (KPL `MetricsLevel`): [`MetricsLevel::None`],
+    /// [`MetricsLevel::Summary`] (the KPL's six summary metrics,
+    /// [`SUMMARY_METRIC_NAMES`](crate::SUMMARY_METRIC_NAMES)) or [`MetricsLevel::Detailed`]
+    /// (every metric, [`METRIC_NAMES`](crate::METRIC_NAMES)). By default, [`MetricsLevel::None`]
+    /// (the KPL's default is `detailed`; publishing needs the `cloudwatch` cargo feature and
+    /// `Producer::start_metrics_publisher`).
     pub fn metrics_level(mut self, level: MetricsLevel) -> Self {
         self.config.metrics_level = level;
         self

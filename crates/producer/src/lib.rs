@@ -89,7 +89,9 @@ pub use error::{ConfigError, Error, RecordFailure};
 pub use kstream_kpl::UserRecord;
 #[cfg(feature = "cloudwatch")]
 pub use metrics::cloudwatch::MetricsPublisher;
-pub use metrics::{METRIC_NAMES, MetricsSnapshot, SHARD_METRIC_NAMES, ShardMetrics};
+pub use metrics::{
+    METRIC_NAMES, MetricsSnapshot, SHARD_METRIC_NAMES, SUMMARY_METRIC_NAMES, ShardMetrics,
+};
 pub use producer::Producer;
 pub use result::{Attempt, PutHandle, PutOutcome};
 

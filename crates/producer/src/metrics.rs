@@ -1,25 +1,29 @@
 //! KPL-named metrics, counted in process and optionally published to CloudWatch.
 //!
-//! | Metric | Meaning | Per shard |
-//! |---|---|---|
-//! | `UserRecordsReceived` | user records accepted by `put` | no |
-//! | `UserRecordsPending` | user records accepted and not yet completed | no |
-//! | `UserRecordsPut` | user records Kinesis accepted | yes |
-//! | `UserRecordsDataPut` | bytes of those user records' data | yes |
-//! | `KinesisRecordsPut` | Kinesis records (aggregates or raw) accepted | yes |
-//! | `KinesisRecordsDataPut` | bytes of those Kinesis records (data plus partition key) | yes |
-//! | `UserRecordsPerKinesisRecord` | `UserRecordsPut / KinesisRecordsPut` | yes |
-//! | `RetriesPerRecord` | retries per completed user record | yes |
-//! | `ErrorsByCode` | errors per error code (per Kinesis record entry, or per request) | yes |
-//! | `AllErrors` | sum of `ErrorsByCode` | yes |
-//! | `UserRecordExpired` | user records whose time to live ran out | yes |
-//! | `BufferingTime` | mean time from `put` to the first PutRecords request, in ms | yes |
-//! | `RequestTime` | mean PutRecords request duration, in ms (not published) | no |
-//! | `KinesisRecordsPerPutRecordsRequest` | mean entries per request (not published) | no |
+//! | Metric | Meaning | Level | Per shard |
+//! |---|---|---|---|
+//! | `UserRecordsReceived` | user records accepted by `put` | detailed | no |
+//! | `UserRecordsPending` | user records accepted and not yet completed | detailed | no |
+//! | `UserRecordsPut` | user records Kinesis accepted | summary | yes |
+//! | `UserRecordsDataPut` | bytes of those user records' data | detailed | yes |
+//! | `KinesisRecordsPut` | Kinesis records (aggregates or raw) accepted | summary | yes |
+//! | `KinesisRecordsDataPut` | bytes of those Kinesis records (data plus partition key) | detailed | yes |
+//! | `UserRecordsPerKinesisRecord` | `UserRecordsPut / KinesisRecordsPut` | detailed | yes |
+//! | `RetriesPerRecord` | retries per completed user record | detailed | yes |
+//! | `ErrorsByCode` | errors per error code: one per failed entry (on its predicted shard), one per failed request (no shard) | summary | yes |
+//! | `AllErrors` | sum of `ErrorsByCode` | summary | yes |
+//! | `UserRecordExpired` | user records whose time to live ran out | summary | yes |
+//! | `BufferingTime` | mean time from `put` to the first PutRecords request, in ms | summary | yes |
+//! | `RequestTime` | mean PutRecords request duration (answered, failed or timed out), in ms | detailed | no |
+//! | `KinesisRecordsPerPutRecordsRequest` | mean entries per PutRecords request | detailed | no |
+//! | `UserRecordsPerPutRecordsRequest` | mean user records per PutRecords request | detailed | no |
 //!
 //! The CloudWatch publisher uploads the metrics of [`METRIC_NAMES`] at the configured
 //! [`MetricsGranularity`](crate::MetricsGranularity): overall (no dimension), per stream
 //! (`StreamName`) and, for [`SHARD_METRIC_NAMES`], per shard (`StreamName`, `ShardId`).
+//! [`MetricsLevel::Summary`](crate::MetricsLevel::Summary) uploads only
+//! [`SUMMARY_METRIC_NAMES`], [`MetricsLevel::Detailed`](crate::MetricsLevel::Detailed) all of
+//! them: the level column is the KPL's table (`level_map` in `aws/metrics/metrics_constants.cc`).
 //!
 //! Which metrics carry the shard level follows the KPL's own code
 //! (awslabs/amazon-kinesis-producer): `aws/kinesis/core/retrier.cc` puts `UserRecordsPut`,
@@ -27,6 +31,12 @@
 //! record, and `KinesisRecordsPut`, `KinesisRecordsDataPut`, `UserRecordsPerKinesisRecord` and
 //! the per-entry `ErrorsByCode`/`AllErrors` per Kinesis record, with `set_shard`; whole-request
 //! errors, `RequestTime` and the per-request ratios only with `set_stream`.
+//! A PutRecords call that fails as a whole (an error answer, a timeout) is one error of its
+//! exception name per request, whatever it held (`Retrier::emit_metrics` of the
+//! `PutRecordsContext`), not one per entry. An answer with a different number of entries than
+//! sent is counted the same way here, once per request as `ResponseMismatch` (the KPL counts no
+//! error there: it fails those records at once with "Record Count Mismatch", where this
+//! producer retries them, so the count keeps the retries visible).
 //! `aws/kinesis/core/pipeline.h` (`UserRecordsReceived`) and `kinesis_producer.cc`
 //! (`UserRecordsPending`) stop at the stream too. `aws/metrics/metrics_index.cc` makes every
 //! prefix of a metric's dimensions a series of its own (so a per-shard metric also counts in its
@@ -50,11 +60,12 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// Every metric the CloudWatch publisher uploads, by its KPL name (`ErrorsByCode` only at
-/// [`MetricsLevel::Detailed`](crate::MetricsLevel::Detailed) and when there were errors;
-/// `UserRecordsPerKinesisRecord`, `RetriesPerRecord` and `BufferingTime` only for intervals
-/// with something to divide by).
-pub const METRIC_NAMES: [&str; 12] = [
+/// Every metric the CloudWatch publisher uploads at
+/// [`MetricsLevel::Detailed`](crate::MetricsLevel::Detailed), by its KPL name (`ErrorsByCode`
+/// only when there were errors; the means, `UserRecordsPerKinesisRecord`, `RetriesPerRecord`,
+/// `BufferingTime`, `RequestTime`, `KinesisRecordsPerPutRecordsRequest` and
+/// `UserRecordsPerPutRecordsRequest`, only for intervals with something to divide by).
+pub const METRIC_NAMES: [&str; 15] = [
     "UserRecordsReceived",
     "UserRecordsPending",
     "UserRecordsPut",
@@ -67,11 +78,27 @@ pub const METRIC_NAMES: [&str; 12] = [
     "UserRecordExpired",
     "AllErrors",
     "ErrorsByCode",
+    "RequestTime",
+    "KinesisRecordsPerPutRecordsRequest",
+    "UserRecordsPerPutRecordsRequest",
+];
+
+/// The metrics of [`METRIC_NAMES`] uploaded at
+/// [`MetricsLevel::Summary`](crate::MetricsLevel::Summary): the ones the KPL's table
+/// (`aws/metrics/metrics_constants.cc`) sets to `Summary`; every other metric is `Detailed`.
+pub const SUMMARY_METRIC_NAMES: [&str; 6] = [
+    "UserRecordsPut",
+    "KinesisRecordsPut",
+    "ErrorsByCode",
+    "AllErrors",
+    "UserRecordExpired",
+    "BufferingTime",
 ];
 
 /// The metrics of [`METRIC_NAMES`] that are also uploaded per shard (dimensions `StreamName`,
 /// `ShardId`) at [`MetricsGranularity::Shard`](crate::MetricsGranularity::Shard), as the KPL
-/// does; the others (`UserRecordsReceived`, `UserRecordsPending`) stop at the stream.
+/// does; the others (`UserRecordsReceived`, `UserRecordsPending`, `RequestTime`,
+/// `KinesisRecordsPerPutRecordsRequest`, `UserRecordsPerPutRecordsRequest`) stop at the stream.
 pub const SHARD_METRIC_NAMES: [&str; 10] = [
     "UserRecordsPut",
     "UserRecordsDataPut",
@@ -98,6 +125,8 @@ pub(crate) struct Metrics {
     pub(crate) retries: AtomicU64,
     pub(crate) put_records_requests: AtomicU64,
     pub(crate) put_records_entries: AtomicU64,
+    pub(crate) put_records_user_records: AtomicU64,
+    pub(crate) put_records_completed: AtomicU64,
     pub(crate) request_time_us: AtomicU64,
     pub(crate) buffering_time_us: AtomicU64,
     pub(crate) buffered_records: AtomicU64,
@@ -155,6 +184,8 @@ impl Metrics {
             retries: get(&self.retries),
             put_records_requests: get(&self.put_records_requests),
             put_records_entries: get(&self.put_records_entries),
+            put_records_user_records: get(&self.put_records_user_records),
+            put_records_completed: get(&self.put_records_completed),
             request_time_total: Duration::from_micros(get(&self.request_time_us)),
             buffering_time_total: Duration::from_micros(get(&self.buffering_time_us)),
             buffered_records: get(&self.buffered_records),
@@ -302,7 +333,12 @@ pub struct MetricsSnapshot {
     pub put_records_requests: u64,
     /// Entries sent in those requests, retries included.
     pub put_records_entries: u64,
-    /// Sum of the PutRecords request durations.
+    /// User records in those entries, retries included.
+    pub put_records_user_records: u64,
+    /// PutRecords requests that ended (answered, failed or timed out): the ones in
+    /// `request_time_total`.
+    pub put_records_completed: u64,
+    /// Sum of the durations of the PutRecords requests that ended.
     pub request_time_total: Duration,
     /// Sum over sent user records of the time from `put` to their first request.
     pub buffering_time_total: Duration,
@@ -338,11 +374,15 @@ impl MetricsSnapshot {
     }
     /// `RequestTime`: mean PutRecords duration.
     pub fn request_time(&self) -> Duration {
-        mean(self.request_time_total, self.put_records_requests)
+        mean(self.request_time_total, self.put_records_completed)
     }
     /// `KinesisRecordsPerPutRecordsRequest`.
     pub fn kinesis_records_per_request(&self) -> f64 {
         ratio(self.put_records_entries, self.put_records_requests)
+    }
+    /// `UserRecordsPerPutRecordsRequest`.
+    pub fn user_records_per_request(&self) -> f64 {
+        ratio(self.put_records_user_records, self.put_records_requests)
     }
 
     /// The counters the KPL also reports per shard, over every shard and none.
@@ -422,10 +462,9 @@ pub(crate) mod cloudwatch {
 
     /// The metrics of [`SHARD_METRIC_NAMES`](super::SHARD_METRIC_NAMES) for one series
     /// (overall, one stream or one shard): the counters of the interval `counts`, with
-    /// `dimensions`. `ErrorsByCode` (detailed level) puts its `ErrorCode` first, as the KPL.
+    /// `dimensions`. `ErrorsByCode` puts its `ErrorCode` first, as the KPL.
     fn per_shard_data(
         data: &mut Vec<MetricDatum>,
-        level: MetricsLevel,
         dimensions: &[Dimension],
         counts: &ShardMetrics,
     ) {
@@ -492,40 +531,113 @@ pub(crate) mod cloudwatch {
                 StandardUnit::Milliseconds,
             ));
         }
-        if level == MetricsLevel::Detailed {
-            for (code, n) in &counts.errors_by_code {
-                let mut with_code = Vec::with_capacity(dimensions.len() + 1);
-                with_code.push(dimension("ErrorCode", code));
-                with_code.extend_from_slice(dimensions);
-                data.push(datum(
-                    "ErrorsByCode",
-                    &with_code,
-                    count(*n),
-                    StandardUnit::Count,
-                ));
-            }
+        for (code, n) in &counts.errors_by_code {
+            let mut with_code = Vec::with_capacity(dimensions.len() + 1);
+            with_code.push(dimension("ErrorCode", code));
+            with_code.extend_from_slice(dimensions);
+            data.push(datum(
+                "ErrorsByCode",
+                &with_code,
+                count(*n),
+                StandardUnit::Count,
+            ));
         }
     }
 
-    /// The metrics that stop at the stream (`UserRecordsReceived`, `UserRecordsPending`).
+    /// The counters of one interval behind the metrics that stop at the stream.
+    #[derive(Debug, Clone, Copy, Default)]
+    struct StreamOnly {
+        received: u64,
+        pending: u64,
+        requests: u64,
+        entries: u64,
+        user_records: u64,
+        completed: u64,
+        request_time: Duration,
+    }
+
+    impl StreamOnly {
+        /// What `now` counts beyond `previous` (`pending` as it is now).
+        fn since(now: &MetricsSnapshot, previous: &MetricsSnapshot) -> Self {
+            let delta = |f: fn(&MetricsSnapshot) -> u64| f(now).saturating_sub(f(previous));
+            Self {
+                received: delta(|s| s.user_records_received),
+                pending: now.user_records_pending,
+                requests: delta(|s| s.put_records_requests),
+                entries: delta(|s| s.put_records_entries),
+                user_records: delta(|s| s.put_records_user_records),
+                completed: delta(|s| s.put_records_completed),
+                request_time: now
+                    .request_time_total
+                    .saturating_sub(previous.request_time_total),
+            }
+        }
+
+        fn add(&mut self, other: &Self) {
+            self.received += other.received;
+            self.pending += other.pending;
+            self.requests += other.requests;
+            self.entries += other.entries;
+            self.user_records += other.user_records;
+            self.completed += other.completed;
+            self.request_time += other.request_time;
+        }
+    }
+
+    /// The metrics that stop at the stream, as in the KPL: `UserRecordsReceived`,
+    /// `UserRecordsPending` and the per-request ones, `RequestTime` (ms, over the requests that
+    /// ended in the interval), `KinesisRecordsPerPutRecordsRequest` and
+    /// `UserRecordsPerPutRecordsRequest` (over the requests sent in the interval).
     fn stream_only_data(
         data: &mut Vec<MetricDatum>,
         dimensions: &[Dimension],
-        received: u64,
-        pending: u64,
+        counts: &StreamOnly,
     ) {
         data.push(datum(
             "UserRecordsReceived",
             dimensions,
-            received as f64,
+            counts.received as f64,
             StandardUnit::Count,
         ));
         data.push(datum(
             "UserRecordsPending",
             dimensions,
-            pending as f64,
+            counts.pending as f64,
             StandardUnit::Count,
         ));
+        if counts.completed > 0 {
+            data.push(datum(
+                "RequestTime",
+                dimensions,
+                super::mean(counts.request_time, counts.completed).as_secs_f64() * 1000.0,
+                StandardUnit::Milliseconds,
+            ));
+        }
+        if counts.requests > 0 {
+            data.push(datum(
+                "KinesisRecordsPerPutRecordsRequest",
+                dimensions,
+                super::ratio(counts.entries, counts.requests),
+                StandardUnit::Count,
+            ));
+            data.push(datum(
+                "UserRecordsPerPutRecordsRequest",
+                dimensions,
+                super::ratio(counts.user_records, counts.requests),
+                StandardUnit::Count,
+            ));
+        }
+    }
+
+    /// Whether the KPL uploads metric `name` at `level` (its table in
+    /// `aws/metrics/metrics_constants.cc`: [`SUMMARY_METRIC_NAMES`](super::SUMMARY_METRIC_NAMES)
+    /// from `summary` on, everything else only at `detailed`).
+    pub(crate) fn published_at(level: MetricsLevel, name: &str) -> bool {
+        match level {
+            MetricsLevel::None => false,
+            MetricsLevel::Summary => super::SUMMARY_METRIC_NAMES.contains(&name),
+            MetricsLevel::Detailed => true,
+        }
     }
 
     /// The data of one upload: for each stream, what `now` counts beyond `previous`, broken down
@@ -534,49 +646,44 @@ pub(crate) mod cloudwatch {
     /// finer one series per stream (`StreamName`), then with [`MetricsGranularity::Shard`] one
     /// series per shard that counted something in the interval (`StreamName`, `ShardId`) for
     /// the per-shard metrics. A producer has one stream; the overall series of several are the
-    /// sums of theirs.
+    /// sums of theirs. Only the metrics the KPL uploads at `level` are kept ([`published_at`]).
     pub(crate) fn data(
         level: MetricsLevel,
         granularity: MetricsGranularity,
         streams: &[StreamCounts<'_>],
     ) -> Vec<MetricDatum> {
-        let mut data = Vec::new();
-        if level == MetricsLevel::None {
-            return data;
-        }
-        let deltas: Vec<ShardMetrics> = streams
-            .iter()
-            .map(|s| s.now.totals().since(&s.previous.totals()))
-            .collect();
-        let received = |s: &StreamCounts<'_>| {
-            s.now
-                .user_records_received
-                .saturating_sub(s.previous.user_records_received)
-        };
+        let mut data = all_data(granularity, streams);
+        data.retain(|d| published_at(level, d.metric_name().unwrap_or_default()));
+        data
+    }
 
-        let mut overall = ShardMetrics::default();
-        for delta in &deltas {
+    /// [`data`] at [`MetricsLevel::Detailed`]: every metric.
+    fn all_data(granularity: MetricsGranularity, streams: &[StreamCounts<'_>]) -> Vec<MetricDatum> {
+        let mut data = Vec::new();
+        let deltas: Vec<(ShardMetrics, StreamOnly)> = streams
+            .iter()
+            .map(|s| {
+                (
+                    s.now.totals().since(&s.previous.totals()),
+                    StreamOnly::since(s.now, s.previous),
+                )
+            })
+            .collect();
+
+        let (mut overall, mut overall_only) = (ShardMetrics::default(), StreamOnly::default());
+        for (delta, only) in &deltas {
             overall.add(delta);
+            overall_only.add(only);
         }
-        stream_only_data(
-            &mut data,
-            &[],
-            streams.iter().map(received).sum(),
-            streams.iter().map(|s| s.now.user_records_pending).sum(),
-        );
-        per_shard_data(&mut data, level, &[], &overall);
+        stream_only_data(&mut data, &[], &overall_only);
+        per_shard_data(&mut data, &[], &overall);
         if granularity < MetricsGranularity::Stream {
             return data;
         }
-        for (stream, delta) in streams.iter().zip(&deltas) {
+        for (stream, (delta, only)) in streams.iter().zip(&deltas) {
             let dimensions = [dimension("StreamName", stream.stream)];
-            stream_only_data(
-                &mut data,
-                &dimensions,
-                received(stream),
-                stream.now.user_records_pending,
-            );
-            per_shard_data(&mut data, level, &dimensions, delta);
+            stream_only_data(&mut data, &dimensions, only);
+            per_shard_data(&mut data, &dimensions, delta);
         }
         if granularity < MetricsGranularity::Shard {
             return data;
@@ -592,7 +699,7 @@ pub(crate) mod cloudwatch {
                     dimension("StreamName", stream.stream),
                     dimension("ShardId", shard),
                 ];
-                per_shard_data(&mut data, level, &dimensions, &delta);
+                per_shard_data(&mut data, &dimensions, &delta);
             }
         }
         data
@@ -788,6 +895,12 @@ mod tests {
                     .errors_by_code
                     .insert(THROTTLED.to_owned(), throttled);
             }
+            // One request per Kinesis record, of 20 ms each.
+            snapshot.put_records_requests += kinesis;
+            snapshot.put_records_entries += kinesis;
+            snapshot.put_records_user_records += put;
+            snapshot.put_records_completed += kinesis;
+            snapshot.request_time_total += Duration::from_millis(20 * kinesis);
             let totals = snapshot.totals();
             let mut sum = totals.clone();
             sum.add(&counts);
@@ -986,13 +1099,105 @@ mod tests {
                 series(&data, name)
             );
         }
-        let summary = data_at(MetricsLevel::Summary, &now, &previous);
-        assert!(
-            summary
-                .iter()
-                .all(|d| d.metric_name() != Some("ErrorsByCode"))
-        );
         assert!(data_at(MetricsLevel::None, &now, &previous).is_empty());
+    }
+
+    /// The KPL's table (`metrics_constants.cc`): `summary` is exactly `UserRecordsPut`,
+    /// `KinesisRecordsPut`, `ErrorsByCode`, `AllErrors`, `UserRecordExpired` and
+    /// `BufferingTime`, at every granularity; `detailed` is everything.
+    #[test]
+    fn summary_level_uploads_only_the_kpls_summary_metrics() {
+        let (mut a, b) = two_streams_of_two_shards();
+        a.user_record_expired = 1;
+        a.user_records_failed = 1;
+        a.shards.get_mut("shardId-0").unwrap().user_record_expired = 1;
+        a.shards.get_mut("shardId-0").unwrap().user_records_failed = 1;
+        let summary: BTreeSet<&str> = SUMMARY_METRIC_NAMES.into_iter().collect();
+        assert_eq!(summary.len(), 6);
+        assert!(summary.iter().all(|n| METRIC_NAMES.contains(n)));
+        for granularity in [
+            MetricsGranularity::Global,
+            MetricsGranularity::Stream,
+            MetricsGranularity::Shard,
+        ] {
+            let data = upload(MetricsLevel::Summary, granularity, &a, &b);
+            let names: BTreeSet<&str> = data.iter().filter_map(|d| d.metric_name()).collect();
+            assert_eq!(names, summary, "{granularity:?}");
+            let detailed = upload(MetricsLevel::Detailed, granularity, &a, &b);
+            let names: BTreeSet<&str> = detailed.iter().filter_map(|d| d.metric_name()).collect();
+            assert_eq!(names, METRIC_NAMES.into_iter().collect(), "{granularity:?}");
+            // Summary keeps every series of its metrics, ErrorsByCode's included.
+            for name in SUMMARY_METRIC_NAMES {
+                assert_eq!(
+                    series(&data, name),
+                    series(&detailed, name),
+                    "{name} at {granularity:?}"
+                );
+            }
+        }
+        let data = upload(MetricsLevel::Summary, MetricsGranularity::Shard, &a, &b);
+        let code = format!("ErrorCode={THROTTLED}");
+        assert!(
+            series(&data, "ErrorsByCode")
+                .contains(&(dims(&[&code, "StreamName=a", "ShardId=shardId-0"]), 1.0)),
+            "{data:?}"
+        );
+        assert!(
+            series(&data, "UserRecordExpired")
+                .contains(&(dims(&["StreamName=a", "ShardId=shardId-0"]), 1.0)),
+            "{data:?}"
+        );
+    }
+
+    /// `RequestTime` (ms), `KinesisRecordsPerPutRecordsRequest` and
+    /// `UserRecordsPerPutRecordsRequest`: per stream and overall at `detailed`, never per shard
+    /// (the KPL's retrier puts them with the stream only).
+    #[test]
+    fn request_metrics_are_uploaded_per_stream_in_milliseconds() {
+        let with_requests = |requests, entries, user_records, millis| MetricsSnapshot {
+            put_records_requests: requests,
+            put_records_entries: entries,
+            put_records_user_records: user_records,
+            put_records_completed: requests,
+            request_time_total: Duration::from_millis(millis),
+            ..snapshot(&[("shardId-0", user_records, entries, 0)])
+        };
+        let a = with_requests(3, 6, 300, 60);
+        let b = with_requests(1, 1, 10, 100);
+        let data = upload(MetricsLevel::Detailed, MetricsGranularity::Shard, &a, &b);
+        for (name, expected) in [
+            ("RequestTime", [40.0, 20.0, 100.0]),
+            ("KinesisRecordsPerPutRecordsRequest", [1.75, 2.0, 1.0]),
+            ("UserRecordsPerPutRecordsRequest", [77.5, 100.0, 10.0]),
+        ] {
+            assert_eq!(
+                series(&data, name),
+                [
+                    (dims(&[]), expected[0]),
+                    (dims(&["StreamName=a"]), expected[1]),
+                    (dims(&["StreamName=b"]), expected[2]),
+                ],
+                "{name}"
+            );
+            assert!(!SHARD_METRIC_NAMES.contains(&name));
+        }
+        let units: BTreeSet<_> = data
+            .iter()
+            .filter(|d| d.metric_name() == Some("RequestTime"))
+            .map(|d| d.unit().cloned())
+            .collect();
+        assert_eq!(
+            units,
+            [Some(aws_sdk_cloudwatch::types::StandardUnit::Milliseconds)]
+                .into_iter()
+                .collect()
+        );
+        // An interval without requests has nothing to divide by: no series.
+        let data = data_at(MetricsLevel::Detailed, &a, &a);
+        assert!(series(&data, "RequestTime").is_empty(), "{data:?}");
+        // Detailed only.
+        let summary = upload(MetricsLevel::Summary, MetricsGranularity::Shard, &a, &b);
+        assert!(series(&summary, "RequestTime").is_empty());
     }
 
     fn data_at(

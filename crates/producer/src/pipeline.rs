@@ -694,6 +694,8 @@ impl Pipeline {
         }
         Metrics::add(&self.metrics.put_records_requests, 1);
         Metrics::add(&self.metrics.put_records_entries, batch.len() as u64);
+        let user_records: usize = batch.iter().map(|r| r.members.len()).sum();
+        Metrics::add(&self.metrics.put_records_user_records, user_records as u64);
         trace!(entries = entries.len(), "PutRecords");
         let client = self.client.clone();
         let stream = self.config.stream_name.clone();
@@ -745,6 +747,7 @@ impl Pipeline {
         }
         let duration = ended.saturating_duration_since(started);
         Metrics::add(&self.metrics.request_time_us, duration.as_micros() as u64);
+        Metrics::add(&self.metrics.put_records_completed, 1);
         // One jitter per response, so the entries that failed together are retried together.
         let jitter: f64 = rand::rng().random_range(0.5..=1.0);
         let output = match result {
@@ -756,17 +759,19 @@ impl Pipeline {
                     batch.len()
                 );
                 warn!("{message}");
+                // One error per request, with no shard (see the metrics module docs).
+                self.metrics.error("ResponseMismatch", 1);
                 for record in batch {
-                    self.metrics.error("ResponseMismatch", 1);
                     self.failed(record, started, ended, jitter, "ResponseMismatch", &message);
                 }
                 return;
             }
             Err((code, message)) => {
                 debug!(code, message, entries = batch.len(), "PutRecords failed");
+                // A failure of the whole request is one error, with no shard, however many
+                // entries it held (as the KPL's `Retrier::emit_metrics`).
+                self.metrics.error(&code, 1);
                 for record in batch {
-                    // A failure of the whole request has no shard (as in the KPL's retrier).
-                    self.metrics.error(&code, 1);
                     self.failed(record, started, ended, jitter, &code, &message);
                 }
                 return;
@@ -1167,6 +1172,7 @@ mod tests {
     use tokio::sync::Semaphore;
 
     use super::*;
+    use crate::metrics::ShardMetrics;
 
     fn client() -> Client {
         let config = aws_sdk_kinesis::Config::builder()
@@ -1289,6 +1295,96 @@ mod tests {
         // At 100 ms one more token arrived and the batch was due: 11 entries went out.
         assert_eq!(metrics.snapshot(0).put_records_entries, 11);
         assert_eq!(p.in_flight, 1);
+    }
+
+    /// A PutRecords call that failed as a whole counts one error for the request, with no
+    /// shard, however many entries it held (the KPL's `Retrier::emit_metrics`); an error Kinesis
+    /// reports for an entry counts once per entry, on its predicted shard.
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_request_is_one_error_and_a_failed_entry_one_each() {
+        let config = ProducerConfig::builder()
+            .stream_name("s")
+            .aggregation_enabled(false)
+            .build()
+            .unwrap();
+        let metrics = Arc::new(Metrics::default());
+        let mut p = Pipeline::new(
+            config.clone(),
+            client(),
+            metrics.clone(),
+            1024 * 1024,
+            true,
+            Some(Shards::from_open(two_shards())),
+        )
+        .unwrap();
+        let batch = |n: usize| -> Vec<KRecord> {
+            (0..n)
+                .map(|i| {
+                    let shard = ShardId::new(format!("shardId-00000000000{}", i % 2));
+                    KRecord::raw(pending(&config, &format!("k{i}"), "data"), Some(shard), 0)
+                })
+                .collect()
+        };
+        let started = Instant::now();
+        let mut complete = |batch: Vec<KRecord>, result| {
+            p.in_flight += 1;
+            p.complete(Completion {
+                batch,
+                started,
+                ended: started + Duration::from_millis(30),
+                result,
+            });
+        };
+        let errors = || metrics.snapshot(0).errors_by_code;
+
+        complete(
+            batch(5),
+            Err(("InternalFailure".to_owned(), "boom".to_owned())),
+        );
+        assert_eq!(errors(), [("InternalFailure".to_owned(), 1)].into());
+        complete(batch(4), Err(("Timeout".to_owned(), "slow".to_owned())));
+        assert_eq!(errors()["Timeout"], 1, "{:?}", errors());
+
+        let entry = |error: Option<&str>| {
+            let b = aws_sdk_kinesis::types::PutRecordsResultEntry::builder();
+            match error {
+                Some(code) => b.error_code(code).error_message("slow down"),
+                None => b.sequence_number("1").shard_id("shardId-000000000000"),
+            }
+            .build()
+        };
+        let answer = |entries: Vec<_>| {
+            PutRecordsOutput::builder()
+                .set_records(Some(entries))
+                .build()
+                .unwrap()
+        };
+        complete(batch(3), Ok(answer(vec![entry(None)])));
+        assert_eq!(errors()["ResponseMismatch"], 1, "{:?}", errors());
+
+        let throttled = entry(Some(THROTTLED));
+        complete(
+            batch(4),
+            Ok(answer(vec![
+                throttled.clone(),
+                entry(None),
+                throttled,
+                entry(None),
+            ])),
+        );
+        assert_eq!(errors()[THROTTLED], 2, "{:?}", errors());
+        let snapshot = metrics.snapshot(0);
+        assert_eq!(snapshot.all_errors(), 5, "{snapshot:?}");
+        // Only the entries' errors have a shard: both throttled entries were predicted for
+        // shard 0 (the even ones).
+        let on_shards: u64 = snapshot.shards.values().map(ShardMetrics::all_errors).sum();
+        assert_eq!(on_shards, 2, "{:?}", snapshot.shards);
+        assert_eq!(
+            snapshot.shards["shardId-000000000000"].errors_by_code[THROTTLED],
+            2
+        );
+        assert_eq!(snapshot.put_records_completed, 4);
+        assert_eq!(snapshot.request_time(), Duration::from_millis(30));
     }
 
     #[test]
