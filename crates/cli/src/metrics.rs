@@ -25,10 +25,13 @@ pub(crate) const DEFAULT_NAMESPACE: &str = "KinesisProducerLibrary";
 pub(crate) struct MetricsArgs {
     /// Producer metrics to publish to CloudWatch (KPL MetricsLevel; the CLI's default is none).
     ///
-    /// summary: UserRecordsPut, KinesisRecordsPut, UserRecordsPerKinesisRecord,
-    /// RetriesPerRecord, BufferingTime, ... (at --metrics-granularity); detailed: summary plus
-    /// ErrorsByCode (dimension ErrorCode). The KPL's default is detailed; the CLI publishes
-    /// nothing unless asked.
+    /// summary: the KPL's summary metrics, UserRecordsPut, KinesisRecordsPut, ErrorsByCode
+    /// (dimension ErrorCode), AllErrors, UserRecordExpired, BufferingTime (at
+    /// --metrics-granularity); detailed: every metric, summary plus UserRecordsReceived,
+    /// UserRecordsPending, UserRecordsDataPut, KinesisRecordsDataPut,
+    /// UserRecordsPerKinesisRecord, RetriesPerRecord, RequestTime,
+    /// KinesisRecordsPerPutRecordsRequest, UserRecordsPerPutRecordsRequest. The KPL's default is
+    /// detailed; the CLI publishes nothing unless asked.
     #[arg(long, value_enum, default_value_t = Level::None, value_name = "LEVEL")]
     pub(crate) metrics_level: Level,
     /// Breakdown of the published metrics (KPL MetricsGranularity; default shard, as the KPL).
@@ -36,7 +39,8 @@ pub(crate) struct MetricsArgs {
     /// global: one series per metric, over every stream and shard (no StreamName dimension);
     /// stream: global plus one series per stream (dimension StreamName); shard: stream plus one
     /// series per shard (dimensions StreamName, ShardId) for the metrics the KPL reports per
-    /// shard (all but UserRecordsReceived and UserRecordsPending).
+    /// shard (all but UserRecordsReceived, UserRecordsPending and the per-request RequestTime,
+    /// KinesisRecordsPerPutRecordsRequest, UserRecordsPerPutRecordsRequest).
     #[arg(long, value_enum, default_value_t = Granularity::Shard, value_name = "GRANULARITY")]
     pub(crate) metrics_granularity: Granularity,
     /// CloudWatch namespace of the metrics (KPL MetricsNamespace).
@@ -65,9 +69,9 @@ pub(crate) struct MetricsArgs {
 pub(crate) enum Level {
     /// Publish nothing.
     None,
-    /// Stream-level metrics.
+    /// The KPL's summary metrics (kstream_producer::SUMMARY_METRIC_NAMES).
     Summary,
-    /// Stream-level metrics plus ErrorsByCode per error code.
+    /// Every metric (kstream_producer::METRIC_NAMES).
     Detailed,
 }
 

@@ -252,7 +252,8 @@ pub(crate) fn summary(m: &MetricsSnapshot, elapsed: Duration) -> String {
     text.push_str(&format!(
         "\nKPL metrics: UserRecordsPut: {}, KinesisRecordsPut: {}, UserRecordsPerKinesisRecord: {:.2}, \
          RetriesPerRecord: {:.3}, BufferingTime: {:.1} ms, RequestTime: {:.1} ms, \
-         KinesisRecordsPerPutRecordsRequest: {:.1}, UserRecordExpired: {}, AllErrors: {}",
+         KinesisRecordsPerPutRecordsRequest: {:.1}, UserRecordsPerPutRecordsRequest: {:.1}, \
+         UserRecordExpired: {}, AllErrors: {}",
         m.user_records_put,
         m.kinesis_records_put,
         m.user_records_per_kinesis_record(),
@@ -260,6 +261,7 @@ pub(crate) fn summary(m: &MetricsSnapshot, elapsed: Duration) -> String {
         m.buffering_time().as_secs_f64() * 1000.0,
         m.request_time().as_secs_f64() * 1000.0,
         m.kinesis_records_per_request(),
+        m.user_records_per_request(),
         m.user_record_expired,
         m.all_errors(),
     ));
@@ -347,6 +349,11 @@ mod tests {
         m.retries = 50;
         m.buffered_records = 1000;
         m.buffering_time_total = Duration::from_secs(100);
+        m.put_records_requests = 4;
+        m.put_records_entries = 10;
+        m.put_records_user_records = 1000;
+        m.put_records_completed = 4;
+        m.request_time_total = Duration::from_millis(50);
         let text = summary(&m, Duration::from_secs(2));
         assert!(text.contains("UserRecordsPut: 1000"), "{text}");
         assert!(text.contains("KinesisRecordsPut: 10"), "{text}");
@@ -356,6 +363,15 @@ mod tests {
         );
         assert!(text.contains("RetriesPerRecord: 0.050"), "{text}");
         assert!(text.contains("BufferingTime: 100.0 ms"), "{text}");
+        assert!(text.contains("RequestTime: 12.5 ms"), "{text}");
+        assert!(
+            text.contains("KinesisRecordsPerPutRecordsRequest: 2.5"),
+            "{text}"
+        );
+        assert!(
+            text.contains("UserRecordsPerPutRecordsRequest: 250.0"),
+            "{text}"
+        );
         assert!(
             !text.contains("ErrorsByCode"),
             "only when there were errors: {text}"

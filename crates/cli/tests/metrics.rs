@@ -19,7 +19,7 @@ use std::process::Output;
 use fake_cloudwatch::{Datum, FakeCloudWatch};
 use fake_kinesis::{FakeKinesis, Fault};
 use kstream_kpl::{Deaggregated, deaggregate};
-use kstream_producer::{METRIC_NAMES, SHARD_METRIC_NAMES};
+use kstream_producer::{METRIC_NAMES, SHARD_METRIC_NAMES, SUMMARY_METRIC_NAMES};
 
 const THROTTLED: &str = "ProvisionedThroughputExceededException";
 
@@ -225,6 +225,27 @@ async fn produce_publishes_detailed_kpl_metrics_through_the_shared_sdk_config() 
         );
         assert_eq!(sum_at(&data, "AllErrors", at), 1.0, "{at:?}");
     }
+    // The per-request metrics, as the KPL: overall and per stream, never per shard; RequestTime
+    // in milliseconds.
+    for name in [
+        "RequestTime",
+        "KinesisRecordsPerPutRecordsRequest",
+        "UserRecordsPerPutRecordsRequest",
+    ] {
+        let levels: BTreeSet<Vec<&str>> =
+            data.iter().filter(|d| d.name == name).map(level).collect();
+        assert_eq!(
+            levels,
+            [OVERALL.to_vec(), STREAM.to_vec()].into_iter().collect(),
+            "{name}"
+        );
+    }
+    assert!(
+        data.iter()
+            .filter(|d| d.name == "RequestTime")
+            .all(|d| d.unit.as_deref() == Some("Milliseconds") && d.value >= 0.0),
+        "{data:?}"
+    );
     for shard in &shards {
         let on_shard: f64 = data
             .iter()
@@ -289,9 +310,14 @@ async fn put_publishes_summary_metrics_to_the_cloudwatch_endpoint_flag() {
                 || (d.dimensions.len() == 1 && d.dimensions["StreamName"] == "lines"))),
         "{data:?}"
     );
+    // Summary level: the KPL's summary metrics only (ErrorsByCode too, had there been errors).
     let names = names(&cloudwatch);
-    assert!(names.contains("UserRecordsPerKinesisRecord"), "{names:?}");
-    assert!(!names.contains("ErrorsByCode"), "summary level: {names:?}");
+    let expected: BTreeSet<String> = SUMMARY_METRIC_NAMES
+        .into_iter()
+        .filter(|n| *n != "ErrorsByCode")
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(names, expected, "summary level");
     for at in [OVERALL, STREAM] {
         assert_eq!(sum_at(&data, "UserRecordsPut", at), 120.0, "{at:?}");
     }
