@@ -6,7 +6,12 @@
 # checks the tools, points every client at the emulator, and sets the globals the scripts use:
 # pattern, id, prefix (<stem><id>), work (.kstream/e2e-<id>), state_dir (kstream local's state),
 # failures and up_pid. It destroys the pattern's deployment on exit (after a Ctrl-C to a running
-# `kstream local up`). Checks print "ok"/"FAIL" lines through check/pass/fail.
+# `kstream local up`) unless e2e_destroy did. Checks print "ok"/"FAIL" lines through check/pass/fail.
+#
+#   e2e_destroy
+#
+# destroys the deployment during the run and checks that nothing is left: the Terraform state holds
+# no resource and the emulator has nothing whose name holds the prefix (e2e_leftovers).
 
 awse() { aws --endpoint-url "$AWS_ENDPOINT_URL" --output json "$@"; }
 
@@ -24,7 +29,8 @@ check() { # check "<what>" <command...>: pass or fail on the command's status
 
 e2e_cleanup() {
   if [ -n "$up_pid" ] && kill -0 "$up_pid" 2>/dev/null; then kill -INT "$up_pid" 2>/dev/null || true; wait "$up_pid" 2>/dev/null || true; fi
-  scripts/local-apply.sh destroy "$pattern" >"$work/destroy.log" 2>&1 || warn "destroy failed (log: $work/destroy.log)"
+  [ -n "$destroyed" ] ||
+    scripts/local-apply.sh destroy "$pattern" >"$work/destroy.log" 2>&1 || warn "destroy failed (log: $work/destroy.log)"
   rm -rf "$(scripts/local-apply.sh state-dir "$pattern")"
 }
 
@@ -46,6 +52,7 @@ e2e_init() {
   mkdir -p "$work"
   failures=0
   up_pid=""
+  destroyed=""
   trap e2e_cleanup EXIT
 }
 
@@ -63,4 +70,80 @@ e2e_build() {
   kstream_build
   [ -x "target/debug/$1" ] || die "kstream_build made no target/debug/$1"
   bin=target/debug
+}
+
+# e2e_leftovers <prefix>: every resource on the emulator whose name or ARN holds <prefix> ('-' and
+# '_' alike), one "<service>: <name>" line each, for the services the patterns use. KMS keys cannot
+# be deleted at once: a key is left when its alias is, or when it is not pending deletion. A
+# listing the emulator refuses is printed too (so it fails the caller's check).
+e2e_leftovers() {
+  "$KSTREAM_VENV/bin/python3" - "$1" <<'PY'
+import sys, boto3
+
+prefix = sys.argv[1].lower().replace("_", "-")
+named = lambda s: prefix in str(s).lower().replace("_", "-")
+
+def items(service, op, key, field=None, **kw):
+    client = boto3.client(service)
+    pages = client.get_paginator(op).paginate(**kw) if client.can_paginate(op) else [getattr(client, op)(**kw)]
+    for page in pages:
+        for it in page.get(key, []):
+            yield it if field is None else it.get(field)
+
+listings = [
+    ("kinesis", "list_streams", "StreamNames", None, {}),
+    ("firehose", "list_delivery_streams", "DeliveryStreamNames", None, {}),
+    ("s3", "list_buckets", "Buckets", "Name", {}),
+    ("lambda", "list_functions", "Functions", "FunctionName", {}),
+    ("lambda", "list_event_source_mappings", "EventSourceMappings", "FunctionArn", {}),
+    ("glue", "get_databases", "DatabaseList", "Name", {}),
+    ("iam", "list_roles", "Roles", "RoleName", {}),
+    ("iam", "list_policies", "Policies", "PolicyName", {"Scope": "Local"}),
+    ("logs", "describe_log_groups", "logGroups", "logGroupName", {}),
+    ("cloudwatch", "describe_alarms", "MetricAlarms", "AlarmName", {}),
+    ("cloudwatch", "list_dashboards", "DashboardEntries", "DashboardName", {}),
+    ("sns", "list_topics", "Topics", "TopicArn", {}),
+    ("sqs", "list_queues", "QueueUrls", None, {}),
+    ("apigateway", "get_rest_apis", "items", "name", {}),
+    ("cognito-idp", "list_user_pools", "UserPools", "Name", {"MaxResults": 60}),
+    ("kms", "list_aliases", "Aliases", "AliasName", {}),
+]
+for service, op, key, field, kw in listings:
+    try:
+        for name in items(service, op, key, field, **kw):
+            if named(name):
+                print(f"{service}: {name}")
+    except Exception as e:  # an emulator without the listing: say so, never pass silently
+        print(f"{service}: cannot list ({op}): {e}")
+try:
+    kms = boto3.client("kms")
+    for key in items("kms", "list_keys", "Keys", "KeyId"):
+        meta = kms.describe_key(KeyId=key)["KeyMetadata"]
+        if named(meta.get("Description", "")) and meta["KeyState"] != "PendingDeletion":
+            print(f"kms: key {key} ({meta['Description']}) is {meta['KeyState']}")
+except Exception as e:
+    print(f"kms: cannot list keys: {e}")
+PY
+}
+
+# e2e_destroy: stops `kstream local up` if it runs, destroys the deployment now and checks that
+# nothing is left (the exit trap then has nothing to do).
+e2e_destroy() {
+  if [ -n "$up_pid" ] && kill -0 "$up_pid" 2>/dev/null; then kill -INT "$up_pid" 2>/dev/null || true; wait "$up_pid" 2>/dev/null || true; fi
+  up_pid=""
+  log "destroying patterns/$pattern (prefix $prefix)"
+  if scripts/local-apply.sh destroy "$pattern" >"$work/destroy.log" 2>&1; then
+    destroyed=yes
+    pass "terraform destroy"
+  else
+    tail -n 30 "$work/destroy.log" >&2
+    fail "terraform destroy (log: $work/destroy.log)"
+    return
+  fi
+  local state left
+  state=$(scripts/local-apply.sh state-dir "$pattern")/terraform.tfstate
+  check "the Terraform state holds no resource" jqt '(.resources // []) | length == 0' "$state"
+  left=$(e2e_leftovers "$prefix")
+  [ -z "$left" ] || printf '%s\n' "$left" | sed 's/^/    /'
+  check "the emulator holds nothing named $prefix" test -z "$left"
 }
