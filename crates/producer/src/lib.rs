@@ -21,8 +21,9 @@
 //!   and attempts, or [`RecordFailure`]), and **KPL-named metrics** ([`MetricsSnapshot`], per
 //!   shard in [`ShardMetrics`]; the names in [`METRIC_NAMES`]), published to CloudWatch with the
 //!   `cloudwatch` feature ([`Producer::start_metrics_publisher`], `MetricsPublisher`) at the
-//!   KPL's `MetricsLevel` and `MetricsGranularity` ([`MetricsGranularity`]: overall, per stream,
-//!   per shard; by default per shard, as the KPL).
+//!   KPL's `MetricsLevel` ([`MetricsLevel`]: `summary` publishes the KPL's six summary metrics,
+//!   [`SUMMARY_METRIC_NAMES`], `detailed` all) and `MetricsGranularity`
+//!   ([`MetricsGranularity`]: overall, per stream, per shard; by default per shard, as the KPL).
 //!
 //! Records of one shard are never in two requests at once, so records of one partition key
 //! reach Kinesis in the order they were put unless a retry intervenes (the KPL gives no such
