@@ -187,7 +187,11 @@ macro_rules! lane_kernel {
     ($kernel:item) => {
         #[cfg_attr(
             not(kstream_md5x_static),
-            multiversion(targets("x86_64+avx512f+avx512vl+avx512bw", "x86_64+avx2", "aarch64+neon"))
+            multiversion(targets(
+                "x86_64+avx512f+avx512vl+avx512bw",
+                "x86_64+avx2",
+                "aarch64+neon"
+            ))
         )]
         #[cfg_attr(
             kstream_md5x_static,

@@ -99,6 +99,9 @@ fn the_kernel_is_the_one_the_build_chose() {
     let kernel = kstream_kpl::md5x::kernel();
     match std::env::var("KSTREAM_MD5X_KERNEL") {
         Ok(want) => assert_eq!(kernel, want),
-        Err(_) => assert!(["avx512", "avx2", "neon", "portable"].contains(&kernel), "{kernel}"),
+        Err(_) => assert!(
+            ["avx512", "avx2", "neon", "portable"].contains(&kernel),
+            "{kernel}"
+        ),
     }
 }
