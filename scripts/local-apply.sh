@@ -136,7 +136,10 @@ init() {
 # written against another emulator process is set aside rather than trusted.
 emulator_identity() {
   local pid_file=$KSTREAM_EMULATOR_PID_FILE
-  if [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
+  # The pid file belongs to the emulator at KSTREAM_EMULATOR_HOST:PORT (scripts/emulator.sh); an
+  # endpoint elsewhere (another port, a LocalStack) is known by its URL alone.
+  if [ "${AWS_ENDPOINT_URL%/}" = "$(kstream_emulator_url)" ] && [ -f "$pid_file" ] &&
+    kill -0 "$(cat "$pid_file")" 2>/dev/null; then
     echo "$AWS_ENDPOINT_URL pid=$(cat "$pid_file") started=$(stat -c %Y "$pid_file")"
   else
     echo "$AWS_ENDPOINT_URL"
