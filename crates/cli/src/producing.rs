@@ -232,41 +232,42 @@ pub(crate) async fn finish(
 /// per item (`ErrorsByCode` only when there were errors).
 pub(crate) fn summary(m: &MetricsSnapshot, elapsed: Duration) -> String {
     let secs = elapsed.as_secs_f64().max(1e-9);
+    let totals = &m.totals;
     let mut text = format!(
         "{} user records in {} Kinesis records ({:.1} per record), {} of user data ({} sent) in {:.1} s: \
          {:.0} records/s, {}/s; {} retries, {} failures",
-        m.user_records_put,
-        m.kinesis_records_put,
-        m.user_records_per_kinesis_record(),
-        bytes(m.user_records_data_put),
-        bytes(m.kinesis_records_data_put),
+        totals.user_records_put,
+        totals.kinesis_records_put,
+        totals.user_records_per_kinesis_record(),
+        bytes(totals.user_records_data_put),
+        bytes(totals.kinesis_records_data_put),
         secs,
-        m.user_records_put as f64 / secs,
-        bytes((m.user_records_data_put as f64 / secs) as u64),
-        m.retries,
-        m.user_records_failed,
+        totals.user_records_put as f64 / secs,
+        bytes((totals.user_records_data_put as f64 / secs) as u64),
+        totals.retries,
+        totals.user_records_failed,
     );
-    if m.user_record_expired > 0 {
-        text.push_str(&format!(" ({} expired)", m.user_record_expired));
+    if totals.user_record_expired > 0 {
+        text.push_str(&format!(" ({} expired)", totals.user_record_expired));
     }
     text.push_str(&format!(
         "\nKPL metrics: UserRecordsPut: {}, KinesisRecordsPut: {}, UserRecordsPerKinesisRecord: {:.2}, \
          RetriesPerRecord: {:.3}, BufferingTime: {:.1} ms, RequestTime: {:.1} ms, \
          KinesisRecordsPerPutRecordsRequest: {:.1}, UserRecordsPerPutRecordsRequest: {:.1}, \
          UserRecordExpired: {}, AllErrors: {}",
-        m.user_records_put,
-        m.kinesis_records_put,
-        m.user_records_per_kinesis_record(),
-        m.retries_per_record(),
-        m.buffering_time().as_secs_f64() * 1000.0,
+        totals.user_records_put,
+        totals.kinesis_records_put,
+        totals.user_records_per_kinesis_record(),
+        totals.retries_per_record(),
+        totals.buffering_time().as_secs_f64() * 1000.0,
         m.request_time().as_secs_f64() * 1000.0,
         m.kinesis_records_per_request(),
         m.user_records_per_request(),
-        m.user_record_expired,
-        m.all_errors(),
+        totals.user_record_expired,
+        totals.all_errors(),
     ));
-    if !m.errors_by_code.is_empty() {
-        let errors: Vec<String> = m
+    if !totals.errors_by_code.is_empty() {
+        let errors: Vec<String> = totals
             .errors_by_code
             .iter()
             .map(|(code, n)| format!("{code} {n}"))
@@ -343,12 +344,12 @@ mod tests {
     #[test]
     fn the_summary_carries_the_kpl_metrics() {
         let mut m = MetricsSnapshot::default();
-        m.user_records_put = 1000;
-        m.kinesis_records_put = 10;
-        m.user_records_failed = 0;
-        m.retries = 50;
-        m.buffered_records = 1000;
-        m.buffering_time_total = Duration::from_secs(100);
+        m.totals.user_records_put = 1000;
+        m.totals.kinesis_records_put = 10;
+        m.totals.user_records_failed = 0;
+        m.totals.retries = 50;
+        m.totals.buffered_records = 1000;
+        m.totals.buffering_time_total = Duration::from_secs(100);
         m.put_records_requests = 4;
         m.put_records_entries = 10;
         m.put_records_user_records = 1000;
@@ -376,7 +377,8 @@ mod tests {
             !text.contains("ErrorsByCode"),
             "only when there were errors: {text}"
         );
-        m.errors_by_code
+        m.totals
+            .errors_by_code
             .insert("ProvisionedThroughputExceededException".into(), 3);
         let text = summary(&m, Duration::from_secs(2));
         assert!(

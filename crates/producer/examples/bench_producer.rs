@@ -173,14 +173,19 @@ async fn run(
     let cpu = cpu_seconds() - cpu_before;
     feeder.abort();
     let shards = o.shards as f64;
-    let records = (after.user_records_put - before.user_records_put) as f64 / elapsed / shards;
-    let bytes =
-        (after.user_records_data_put - before.user_records_data_put) as f64 / elapsed / shards;
-    let kinesis_bytes = (after.kinesis_records_data_put - before.kinesis_records_data_put) as f64
+    let records =
+        (after.totals.user_records_put - before.totals.user_records_put) as f64 / elapsed / shards;
+    let bytes = (after.totals.user_records_data_put - before.totals.user_records_data_put) as f64
         / elapsed
         / shards;
-    let kinesis_records =
-        (after.kinesis_records_put - before.kinesis_records_put) as f64 / elapsed / shards;
+    let kinesis_bytes = (after.totals.kinesis_records_data_put
+        - before.totals.kinesis_records_data_put) as f64
+        / elapsed
+        / shards;
+    let kinesis_records = (after.totals.kinesis_records_put - before.totals.kinesis_records_put)
+        as f64
+        / elapsed
+        / shards;
     let line = serde_json::json!({
         "impl": "rust kstream-producer",
         "mode": o.mode,
@@ -197,8 +202,8 @@ async fn run(
             .map(|(f, before)| (f.throttled() - before) as f64 / elapsed),
         "cpu_seconds": cpu,
         "cpu_ms_per_10k_records": cpu * 1000.0 / (records * shards * elapsed / 10_000.0),
-        "retries": after.retries - before.retries,
-        "failed": after.user_records_failed,
+        "retries": after.totals.retries - before.totals.retries,
+        "failed": after.totals.user_records_failed,
     });
     println!("{line}");
     Ok(())

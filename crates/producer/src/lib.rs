@@ -18,8 +18,8 @@
 //!   result ([`RecordFailure::Expired`]), never dropped silently.
 //! - **Backpressure**: at most `max_outstanding_records` records in flight; `put` waits.
 //! - **A result per user record** ([`PutHandle`] → [`PutOutcome`] with sequence number, shard
-//!   and attempts, or [`RecordFailure`]), and **KPL-named metrics** ([`MetricsSnapshot`], per
-//!   shard in [`ShardMetrics`]; the names in [`METRIC_NAMES`]), published to CloudWatch with the
+//!   and attempts, or [`RecordFailure`]), and **KPL-named metrics** ([`MetricsSnapshot`]: the
+//!   per-record ones in [`RecordMetrics`], overall and per shard; the names in [`METRIC_NAMES`]), published to CloudWatch with the
 //!   `cloudwatch` feature ([`Producer::start_metrics_publisher`], `MetricsPublisher`) at the
 //!   KPL's `MetricsLevel` ([`MetricsLevel`]: `summary` publishes the KPL's six summary metrics,
 //!   [`SUMMARY_METRIC_NAMES`], `detailed` all) and `MetricsGranularity`
@@ -56,7 +56,7 @@
 //! }
 //! let metrics = producer.shutdown().await;
 //! println!("{} user records in {} Kinesis records",
-//!     metrics.user_records_put, metrics.kinesis_records_put);
+//!     metrics.totals.user_records_put, metrics.totals.kinesis_records_put);
 //! # Ok(())
 //! # }
 //! ```
@@ -91,7 +91,7 @@ pub use kstream_kpl::UserRecord;
 #[cfg(feature = "cloudwatch")]
 pub use metrics::cloudwatch::MetricsPublisher;
 pub use metrics::{
-    METRIC_NAMES, MetricsSnapshot, SHARD_METRIC_NAMES, SUMMARY_METRIC_NAMES, ShardMetrics,
+    METRIC_NAMES, MetricsSnapshot, RecordMetrics, SHARD_METRIC_NAMES, SUMMARY_METRIC_NAMES,
 };
 pub use producer::Producer;
 pub use result::{Attempt, PutHandle, PutOutcome};

@@ -116,23 +116,22 @@ pub const SHARD_METRIC_NAMES: [&str; 10] = [
 #[derive(Debug, Default)]
 pub(crate) struct Metrics {
     pub(crate) user_records_received: AtomicU64,
-    pub(crate) user_records_put: AtomicU64,
-    pub(crate) user_records_data_put: AtomicU64,
-    pub(crate) user_records_failed: AtomicU64,
-    pub(crate) user_records_expired: AtomicU64,
-    pub(crate) kinesis_records_put: AtomicU64,
-    pub(crate) kinesis_records_data_put: AtomicU64,
-    pub(crate) retries: AtomicU64,
     pub(crate) put_records_requests: AtomicU64,
     pub(crate) put_records_entries: AtomicU64,
     pub(crate) put_records_user_records: AtomicU64,
     pub(crate) put_records_completed: AtomicU64,
     pub(crate) request_time_us: AtomicU64,
-    pub(crate) buffering_time_us: AtomicU64,
-    pub(crate) buffered_records: AtomicU64,
     pub(crate) shard_map_refreshes: AtomicU64,
-    pub(crate) errors_by_code: Mutex<BTreeMap<String, u64>>,
-    pub(crate) shards: Mutex<BTreeMap<String, ShardMetrics>>,
+    /// The per-record counters, overall and per shard, under one lock so a snapshot's shards
+    /// always add up to its totals.
+    records: Mutex<Records>,
+}
+
+/// The per-record counters: overall, and per shard.
+#[derive(Debug, Clone, Default)]
+struct Records {
+    totals: RecordMetrics,
+    shards: BTreeMap<String, RecordMetrics>,
 }
 
 impl Metrics {
@@ -140,103 +139,81 @@ impl Metrics {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
-    pub(crate) fn error(&self, code: &str, n: u64) {
-        let mut errors = self
-            .errors_by_code
+    /// Counts per-record metrics: applies `update` to the totals and, when the count has a
+    /// shard, to that shard's counters.
+    pub(crate) fn record(&self, shard: Option<&str>, update: impl Fn(&mut RecordMetrics)) {
+        let mut records = self
+            .records
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *errors.entry(code.to_owned()).or_default() += n;
-    }
-
-    /// Updates the counters of one shard.
-    pub(crate) fn shard(&self, shard: &str, update: impl FnOnce(&mut ShardMetrics)) {
-        let mut shards = self
-            .shards
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        match shards.get_mut(shard) {
-            Some(counters) => update(counters),
-            None => update(shards.entry(shard.to_owned()).or_default()),
+        update(&mut records.totals);
+        if let Some(shard) = shard {
+            match records.shards.get_mut(shard) {
+                Some(counters) => update(counters),
+                None => update(records.shards.entry(shard.to_owned()).or_default()),
+            }
         }
     }
 
     pub(crate) fn snapshot(&self, outstanding: u64) -> MetricsSnapshot {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        let errors_by_code = self
-            .errors_by_code
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone();
-        let shards = self
-            .shards
+        let Records { totals, shards } = self
+            .records
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone();
         MetricsSnapshot {
             user_records_received: get(&self.user_records_received),
             user_records_pending: outstanding,
-            user_records_put: get(&self.user_records_put),
-            user_records_data_put: get(&self.user_records_data_put),
-            user_records_failed: get(&self.user_records_failed),
-            user_record_expired: get(&self.user_records_expired),
-            kinesis_records_put: get(&self.kinesis_records_put),
-            kinesis_records_data_put: get(&self.kinesis_records_data_put),
-            retries: get(&self.retries),
+            totals,
             put_records_requests: get(&self.put_records_requests),
             put_records_entries: get(&self.put_records_entries),
             put_records_user_records: get(&self.put_records_user_records),
             put_records_completed: get(&self.put_records_completed),
             request_time_total: Duration::from_micros(get(&self.request_time_us)),
-            buffering_time_total: Duration::from_micros(get(&self.buffering_time_us)),
-            buffered_records: get(&self.buffered_records),
             shard_map_refreshes: get(&self.shard_map_refreshes),
-            errors_by_code,
             shards,
         }
     }
 }
 
-/// The counters of one shard (the metrics the KPL reports per shard, see
-/// [`SHARD_METRIC_NAMES`]), totals since the start. What has no shard (whole-request errors,
-/// records of streams that place records themselves until Kinesis names their shard) is only
-/// in the [`MetricsSnapshot`] totals.
+/// The per-record counters and the metrics derived from them (the metrics the KPL also
+/// reports per shard, see [`SHARD_METRIC_NAMES`]), totals since the start: overall in
+/// [`MetricsSnapshot::totals`], per shard in [`MetricsSnapshot::shards`].
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
-pub struct ShardMetrics {
-    /// `UserRecordsPut`: user records Kinesis accepted on this shard.
+pub struct RecordMetrics {
+    /// `UserRecordsPut`: user records Kinesis accepted.
     pub user_records_put: u64,
     /// `UserRecordsDataPut`: bytes of data of those user records.
     pub user_records_data_put: u64,
-    /// User records predicted for this shard that failed (expired or rejected).
+    /// User records that failed (expired or rejected).
     pub user_records_failed: u64,
-    /// `UserRecordExpired`: of those, the ones whose time to live ran out.
+    /// `UserRecordExpired`: user records whose time to live ran out (included in
+    /// `user_records_failed`).
     pub user_record_expired: u64,
-    /// `KinesisRecordsPut`: Kinesis records accepted on this shard.
+    /// `KinesisRecordsPut`: Kinesis records (aggregates or raw) accepted.
     pub kinesis_records_put: u64,
     /// `KinesisRecordsDataPut`: bytes of those Kinesis records (data plus partition key).
     pub kinesis_records_data_put: u64,
-    /// Retries of the completed user records counted here.
+    /// Retries of the completed user records (`RetriesPerRecord` × completed records).
     pub retries: u64,
-    /// Sum over user records sent to this (predicted) shard of the time from `put` to their
-    /// first request.
+    /// Sum over sent user records of the time from `put` to their first request.
     pub buffering_time_total: Duration,
     /// User records counted in `buffering_time_total`.
     pub buffered_records: u64,
-    /// `ErrorsByCode`: errors of entries predicted for this shard, per code.
+    /// `ErrorsByCode`: errors per code.
     pub errors_by_code: BTreeMap<String, u64>,
 }
 
-impl ShardMetrics {
+impl RecordMetrics {
     /// `UserRecordsPerKinesisRecord`.
     pub fn user_records_per_kinesis_record(&self) -> f64 {
         ratio(self.user_records_put, self.kinesis_records_put)
     }
     /// `RetriesPerRecord`, over completed user records.
     pub fn retries_per_record(&self) -> f64 {
-        ratio(
-            self.retries,
-            self.user_records_put + self.user_records_failed,
-        )
+        ratio(self.retries, self.completed())
     }
     /// `AllErrors`.
     pub fn all_errors(&self) -> u64 {
@@ -245,6 +222,16 @@ impl ShardMetrics {
     /// `BufferingTime`: mean time from `put` to the first request.
     pub fn buffering_time(&self) -> Duration {
         mean(self.buffering_time_total, self.buffered_records)
+    }
+
+    /// Completed user records (put or failed): what `RetriesPerRecord` divides by.
+    fn completed(&self) -> u64 {
+        self.user_records_put + self.user_records_failed
+    }
+
+    /// Counts one error of `code` (`ErrorsByCode`).
+    pub(crate) fn error(&mut self, code: &str) {
+        *self.errors_by_code.entry(code.to_owned()).or_default() += 1;
     }
 
     /// What `self` counts beyond `previous` (an earlier copy of the same counters).
@@ -258,37 +245,24 @@ impl ShardMetrics {
                 (*count > before).then(|| (code.clone(), count - before))
             })
             .collect();
+        let delta = |f: fn(&Self) -> u64| f(self).saturating_sub(f(previous));
         Self {
-            user_records_put: self
-                .user_records_put
-                .saturating_sub(previous.user_records_put),
-            user_records_data_put: self
-                .user_records_data_put
-                .saturating_sub(previous.user_records_data_put),
-            user_records_failed: self
-                .user_records_failed
-                .saturating_sub(previous.user_records_failed),
-            user_record_expired: self
-                .user_record_expired
-                .saturating_sub(previous.user_record_expired),
-            kinesis_records_put: self
-                .kinesis_records_put
-                .saturating_sub(previous.kinesis_records_put),
-            kinesis_records_data_put: self
-                .kinesis_records_data_put
-                .saturating_sub(previous.kinesis_records_data_put),
-            retries: self.retries.saturating_sub(previous.retries),
+            user_records_put: delta(|m| m.user_records_put),
+            user_records_data_put: delta(|m| m.user_records_data_put),
+            user_records_failed: delta(|m| m.user_records_failed),
+            user_record_expired: delta(|m| m.user_record_expired),
+            kinesis_records_put: delta(|m| m.kinesis_records_put),
+            kinesis_records_data_put: delta(|m| m.kinesis_records_data_put),
+            retries: delta(|m| m.retries),
             buffering_time_total: self
                 .buffering_time_total
                 .saturating_sub(previous.buffering_time_total),
-            buffered_records: self
-                .buffered_records
-                .saturating_sub(previous.buffered_records),
+            buffered_records: delta(|m| m.buffered_records),
             errors_by_code,
         }
     }
 
-    /// Adds `other`'s counts to `self` (the overall series of several streams).
+    /// Adds `other`'s counts to `self`.
     #[cfg_attr(not(feature = "cloudwatch"), allow(dead_code))]
     pub(crate) fn add(&mut self, other: &Self) {
         self.user_records_put += other.user_records_put;
@@ -307,6 +281,10 @@ impl ShardMetrics {
 }
 
 /// A copy of the producer's counters at one moment. Counters are totals since the start.
+///
+/// The per-record metrics are in [`totals`](Self::totals) (overall) and
+/// [`shards`](Self::shards) (per shard); the ones that stop at the stream (records received and
+/// pending, the per-request metrics) are fields and methods of the snapshot.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct MetricsSnapshot {
@@ -314,21 +292,10 @@ pub struct MetricsSnapshot {
     pub user_records_received: u64,
     /// `UserRecordsPending`: user records accepted and not yet completed.
     pub user_records_pending: u64,
-    /// `UserRecordsPut`: user records Kinesis accepted.
-    pub user_records_put: u64,
-    /// `UserRecordsDataPut`: bytes of data of those user records.
-    pub user_records_data_put: u64,
-    /// User records that failed (expired or rejected).
-    pub user_records_failed: u64,
-    /// `UserRecordExpired`: user records whose time to live ran out (included in
-    /// `user_records_failed`).
-    pub user_record_expired: u64,
-    /// `KinesisRecordsPut`: Kinesis records (aggregates or raw) accepted.
-    pub kinesis_records_put: u64,
-    /// `KinesisRecordsDataPut`: bytes of those Kinesis records (data plus partition key).
-    pub kinesis_records_data_put: u64,
-    /// Retries over every completed user record (`RetriesPerRecord` × completed records).
-    pub retries: u64,
+    /// The per-record counters over every shard and none (`UserRecordsPut`,
+    /// `KinesisRecordsPut`, `ErrorsByCode`, …, see [`RecordMetrics`]): whole-request errors and
+    /// the records of streams that place records themselves count here but on no shard.
+    pub totals: RecordMetrics,
     /// PutRecords requests sent.
     pub put_records_requests: u64,
     /// Entries sent in those requests, retries included.
@@ -340,38 +307,15 @@ pub struct MetricsSnapshot {
     pub put_records_completed: u64,
     /// Sum of the durations of the PutRecords requests that ended.
     pub request_time_total: Duration,
-    /// Sum over sent user records of the time from `put` to their first request.
-    pub buffering_time_total: Duration,
-    /// User records counted in `buffering_time_total`.
-    pub buffered_records: u64,
     /// Shard map refreshes after the first.
     pub shard_map_refreshes: u64,
-    /// `ErrorsByCode`: errors per code.
-    pub errors_by_code: BTreeMap<String, u64>,
-    /// The per-shard counters, by shard id (every shard that counted something).
-    pub shards: BTreeMap<String, ShardMetrics>,
+    /// The per-shard counters, by shard id (every shard that counted something): for a Kinesis
+    /// record Kinesis accepted and its user records, the shard Kinesis reported; for buffering
+    /// time, errors of an entry and user records that failed, the predicted shard.
+    pub shards: BTreeMap<String, RecordMetrics>,
 }
 
 impl MetricsSnapshot {
-    /// `UserRecordsPerKinesisRecord`.
-    pub fn user_records_per_kinesis_record(&self) -> f64 {
-        ratio(self.user_records_put, self.kinesis_records_put)
-    }
-    /// `RetriesPerRecord`, over completed user records.
-    pub fn retries_per_record(&self) -> f64 {
-        ratio(
-            self.retries,
-            self.user_records_put + self.user_records_failed,
-        )
-    }
-    /// `AllErrors`.
-    pub fn all_errors(&self) -> u64 {
-        self.errors_by_code.values().sum()
-    }
-    /// `BufferingTime`: mean time from `put` to the first request.
-    pub fn buffering_time(&self) -> Duration {
-        mean(self.buffering_time_total, self.buffered_records)
-    }
     /// `RequestTime`: mean PutRecords duration.
     pub fn request_time(&self) -> Duration {
         mean(self.request_time_total, self.put_records_completed)
@@ -385,21 +329,50 @@ impl MetricsSnapshot {
         ratio(self.put_records_user_records, self.put_records_requests)
     }
 
-    /// The counters the KPL also reports per shard, over every shard and none.
+    /// What `self` counts beyond `previous` (an earlier snapshot of the same producer):
+    /// `user_records_pending` as it is now, and only the shards that counted something since.
     #[cfg_attr(not(feature = "cloudwatch"), allow(dead_code))]
-    pub(crate) fn totals(&self) -> ShardMetrics {
-        ShardMetrics {
-            user_records_put: self.user_records_put,
-            user_records_data_put: self.user_records_data_put,
-            user_records_failed: self.user_records_failed,
-            user_record_expired: self.user_record_expired,
-            kinesis_records_put: self.kinesis_records_put,
-            kinesis_records_data_put: self.kinesis_records_data_put,
-            retries: self.retries,
-            buffering_time_total: self.buffering_time_total,
-            buffered_records: self.buffered_records,
-            errors_by_code: self.errors_by_code.clone(),
+    pub(crate) fn since(&self, previous: &Self) -> Self {
+        let delta = |f: fn(&Self) -> u64| f(self).saturating_sub(f(previous));
+        let none = RecordMetrics::default();
+        let shards = self
+            .shards
+            .iter()
+            .map(|(shard, now)| {
+                let delta = now.since(previous.shards.get(shard).unwrap_or(&none));
+                (shard.clone(), delta)
+            })
+            .filter(|(_, delta)| *delta != none)
+            .collect();
+        Self {
+            user_records_received: delta(|s| s.user_records_received),
+            user_records_pending: self.user_records_pending,
+            totals: self.totals.since(&previous.totals),
+            put_records_requests: delta(|s| s.put_records_requests),
+            put_records_entries: delta(|s| s.put_records_entries),
+            put_records_user_records: delta(|s| s.put_records_user_records),
+            put_records_completed: delta(|s| s.put_records_completed),
+            request_time_total: self
+                .request_time_total
+                .saturating_sub(previous.request_time_total),
+            shard_map_refreshes: delta(|s| s.shard_map_refreshes),
+            shards,
         }
+    }
+
+    /// Adds `other`'s counters to `self`, all but its shards (shard ids are per stream): the
+    /// overall series of several streams.
+    #[cfg_attr(not(feature = "cloudwatch"), allow(dead_code))]
+    pub(crate) fn add_without_shards(&mut self, other: &Self) {
+        self.user_records_received += other.user_records_received;
+        self.user_records_pending += other.user_records_pending;
+        self.totals.add(&other.totals);
+        self.put_records_requests += other.put_records_requests;
+        self.put_records_entries += other.put_records_entries;
+        self.put_records_user_records += other.put_records_user_records;
+        self.put_records_completed += other.put_records_completed;
+        self.request_time_total += other.request_time_total;
+        self.shard_map_refreshes += other.shard_map_refreshes;
     }
 }
 
@@ -426,7 +399,7 @@ pub(crate) mod cloudwatch {
     use tokio::sync::oneshot;
     use tokio::task::JoinHandle;
 
-    use super::{Metrics, MetricsSnapshot, ShardMetrics};
+    use super::{Metrics, MetricsSnapshot, RecordMetrics};
     use crate::config::{MetricsGranularity, MetricsLevel};
     use crate::error::Error;
 
@@ -466,7 +439,7 @@ pub(crate) mod cloudwatch {
     fn per_shard_data(
         data: &mut Vec<MetricDatum>,
         dimensions: &[Dimension],
-        counts: &ShardMetrics,
+        counts: &RecordMetrics,
     ) {
         let count = |n: u64| n as f64;
         data.extend([
@@ -515,7 +488,7 @@ pub(crate) mod cloudwatch {
                 StandardUnit::Count,
             ));
         }
-        if counts.user_records_put + counts.user_records_failed > 0 {
+        if counts.completed() > 0 {
             data.push(datum(
                 "RetriesPerRecord",
                 dimensions,
@@ -544,86 +517,47 @@ pub(crate) mod cloudwatch {
         }
     }
 
-    /// The counters of one interval behind the metrics that stop at the stream.
-    #[derive(Debug, Clone, Copy, Default)]
-    struct StreamOnly {
-        received: u64,
-        pending: u64,
-        requests: u64,
-        entries: u64,
-        user_records: u64,
-        completed: u64,
-        request_time: Duration,
-    }
-
-    impl StreamOnly {
-        /// What `now` counts beyond `previous` (`pending` as it is now).
-        fn since(now: &MetricsSnapshot, previous: &MetricsSnapshot) -> Self {
-            let delta = |f: fn(&MetricsSnapshot) -> u64| f(now).saturating_sub(f(previous));
-            Self {
-                received: delta(|s| s.user_records_received),
-                pending: now.user_records_pending,
-                requests: delta(|s| s.put_records_requests),
-                entries: delta(|s| s.put_records_entries),
-                user_records: delta(|s| s.put_records_user_records),
-                completed: delta(|s| s.put_records_completed),
-                request_time: now
-                    .request_time_total
-                    .saturating_sub(previous.request_time_total),
-            }
-        }
-
-        fn add(&mut self, other: &Self) {
-            self.received += other.received;
-            self.pending += other.pending;
-            self.requests += other.requests;
-            self.entries += other.entries;
-            self.user_records += other.user_records;
-            self.completed += other.completed;
-            self.request_time += other.request_time;
-        }
-    }
-
-    /// The metrics that stop at the stream, as in the KPL: `UserRecordsReceived`,
-    /// `UserRecordsPending` and the per-request ones, `RequestTime` (ms, over the requests that
-    /// ended in the interval), `KinesisRecordsPerPutRecordsRequest` and
-    /// `UserRecordsPerPutRecordsRequest` (over the requests sent in the interval).
+    /// The metrics that stop at the stream, as in the KPL, for one series (overall or one
+    /// stream) of the interval `counts`: `UserRecordsReceived`, `UserRecordsPending` and the
+    /// per-request ones, `RequestTime` (ms, over the requests that ended in the interval),
+    /// `KinesisRecordsPerPutRecordsRequest` and `UserRecordsPerPutRecordsRequest` (over the
+    /// requests sent in the interval).
     fn stream_only_data(
         data: &mut Vec<MetricDatum>,
         dimensions: &[Dimension],
-        counts: &StreamOnly,
+        counts: &MetricsSnapshot,
     ) {
         data.push(datum(
             "UserRecordsReceived",
             dimensions,
-            counts.received as f64,
+            counts.user_records_received as f64,
             StandardUnit::Count,
         ));
         data.push(datum(
             "UserRecordsPending",
             dimensions,
-            counts.pending as f64,
+            counts.user_records_pending as f64,
             StandardUnit::Count,
         ));
-        if counts.completed > 0 {
+        if counts.put_records_completed > 0 {
             data.push(datum(
                 "RequestTime",
                 dimensions,
-                super::mean(counts.request_time, counts.completed).as_secs_f64() * 1000.0,
+                counts.request_time().as_secs_f64() * 1000.0,
                 StandardUnit::Milliseconds,
             ));
         }
-        if counts.requests > 0 {
+        if counts.put_records_requests > 0 {
             data.push(datum(
                 "KinesisRecordsPerPutRecordsRequest",
                 dimensions,
-                super::ratio(counts.entries, counts.requests),
+                counts.kinesis_records_per_request(),
                 StandardUnit::Count,
             ));
             data.push(datum(
                 "UserRecordsPerPutRecordsRequest",
                 dimensions,
-                super::ratio(counts.user_records, counts.requests),
+                counts.user_records_per_request(),
                 StandardUnit::Count,
             ));
         }
@@ -660,46 +594,32 @@ pub(crate) mod cloudwatch {
     /// [`data`] at [`MetricsLevel::Detailed`]: every metric.
     fn all_data(granularity: MetricsGranularity, streams: &[StreamCounts<'_>]) -> Vec<MetricDatum> {
         let mut data = Vec::new();
-        let deltas: Vec<(ShardMetrics, StreamOnly)> = streams
-            .iter()
-            .map(|s| {
-                (
-                    s.now.totals().since(&s.previous.totals()),
-                    StreamOnly::since(s.now, s.previous),
-                )
-            })
-            .collect();
-
-        let (mut overall, mut overall_only) = (ShardMetrics::default(), StreamOnly::default());
-        for (delta, only) in &deltas {
-            overall.add(delta);
-            overall_only.add(only);
+        let deltas: Vec<MetricsSnapshot> =
+            streams.iter().map(|s| s.now.since(s.previous)).collect();
+        let mut overall = MetricsSnapshot::default();
+        for delta in &deltas {
+            overall.add_without_shards(delta);
         }
-        stream_only_data(&mut data, &[], &overall_only);
-        per_shard_data(&mut data, &[], &overall);
+        stream_only_data(&mut data, &[], &overall);
+        per_shard_data(&mut data, &[], &overall.totals);
         if granularity < MetricsGranularity::Stream {
             return data;
         }
-        for (stream, (delta, only)) in streams.iter().zip(&deltas) {
+        for (stream, delta) in streams.iter().zip(&deltas) {
             let dimensions = [dimension("StreamName", stream.stream)];
-            stream_only_data(&mut data, &dimensions, only);
-            per_shard_data(&mut data, &dimensions, delta);
+            stream_only_data(&mut data, &dimensions, delta);
+            per_shard_data(&mut data, &dimensions, &delta.totals);
         }
         if granularity < MetricsGranularity::Shard {
             return data;
         }
-        let none = ShardMetrics::default();
-        for stream in streams {
-            for (shard, now) in &stream.now.shards {
-                let delta = now.since(stream.previous.shards.get(shard).unwrap_or(&none));
-                if delta == none {
-                    continue;
-                }
+        for (stream, delta) in streams.iter().zip(&deltas) {
+            for (shard, counts) in &delta.shards {
                 let dimensions = [
                     dimension("StreamName", stream.stream),
                     dimension("ShardId", shard),
                 ];
-                per_shard_data(&mut data, &dimensions, &delta);
+                per_shard_data(&mut data, &dimensions, counts);
             }
         }
         data
@@ -880,7 +800,7 @@ mod tests {
             ..MetricsSnapshot::default()
         };
         for &(shard, put, kinesis, throttled) in shards {
-            let mut counts = ShardMetrics {
+            let mut counts = RecordMetrics {
                 user_records_put: put,
                 user_records_data_put: put * 10,
                 kinesis_records_put: kinesis,
@@ -888,7 +808,7 @@ mod tests {
                 retries: throttled,
                 buffering_time_total: Duration::from_millis(5 * put),
                 buffered_records: put,
-                ..ShardMetrics::default()
+                ..RecordMetrics::default()
             };
             if throttled > 0 {
                 counts
@@ -901,18 +821,8 @@ mod tests {
             snapshot.put_records_user_records += put;
             snapshot.put_records_completed += kinesis;
             snapshot.request_time_total += Duration::from_millis(20 * kinesis);
-            let totals = snapshot.totals();
-            let mut sum = totals.clone();
-            sum.add(&counts);
             snapshot.user_records_received += put;
-            snapshot.user_records_put = sum.user_records_put;
-            snapshot.user_records_data_put = sum.user_records_data_put;
-            snapshot.kinesis_records_put = sum.kinesis_records_put;
-            snapshot.kinesis_records_data_put = sum.kinesis_records_data_put;
-            snapshot.retries = sum.retries;
-            snapshot.buffering_time_total = sum.buffering_time_total;
-            snapshot.buffered_records = sum.buffered_records;
-            snapshot.errors_by_code = sum.errors_by_code;
+            snapshot.totals.add(&counts);
             snapshot.shards.insert(shard.to_owned(), counts);
         }
         snapshot
@@ -1108,8 +1018,8 @@ mod tests {
     #[test]
     fn summary_level_uploads_only_the_kpls_summary_metrics() {
         let (mut a, b) = two_streams_of_two_shards();
-        a.user_record_expired = 1;
-        a.user_records_failed = 1;
+        a.totals.user_record_expired = 1;
+        a.totals.user_records_failed = 1;
         a.shards.get_mut("shardId-0").unwrap().user_record_expired = 1;
         a.shards.get_mut("shardId-0").unwrap().user_records_failed = 1;
         let summary: BTreeSet<&str> = SUMMARY_METRIC_NAMES.into_iter().collect();

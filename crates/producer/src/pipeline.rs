@@ -671,18 +671,12 @@ impl Pipeline {
                 }
             }
             if buffered > 0 {
-                Metrics::add(
-                    &self.metrics.buffering_time_us,
-                    buffering.as_micros() as u64,
-                );
-                Metrics::add(&self.metrics.buffered_records, buffered);
                 // Per predicted shard: the actual one is not known before the answer.
-                if let Some(shard) = &record.shard {
-                    self.metrics.shard(shard.as_str(), |m| {
+                self.metrics
+                    .record(record.shard.as_ref().map(ShardId::as_str), |m| {
                         m.buffering_time_total += buffering;
                         m.buffered_records += buffered;
                     });
-                }
             }
             let entry = PutRecordsRequestEntry::builder()
                 .data(Blob::new(record.data.to_vec()))
@@ -760,7 +754,7 @@ impl Pipeline {
                 );
                 warn!("{message}");
                 // One error per request, with no shard (see the metrics module docs).
-                self.metrics.error("ResponseMismatch", 1);
+                self.metrics.record(None, |m| m.error("ResponseMismatch"));
                 for record in batch {
                     self.failed(record, started, ended, jitter, "ResponseMismatch", &message);
                 }
@@ -770,7 +764,7 @@ impl Pipeline {
                 debug!(code, message, entries = batch.len(), "PutRecords failed");
                 // A failure of the whole request is one error, with no shard, however many
                 // entries it held (as the KPL's `Retrier::emit_metrics`).
-                self.metrics.error(&code, 1);
+                self.metrics.record(None, |m| m.error(&code));
                 for record in batch {
                     self.failed(record, started, ended, jitter, &code, &message);
                 }
@@ -817,8 +811,6 @@ impl Pipeline {
             {
                 self.refresh_wanted = true;
             }
-            Metrics::add(&self.metrics.kinesis_records_put, 1);
-            Metrics::add(&self.metrics.kinesis_records_data_put, record.size() as u64);
             // Per shard Kinesis reported: the Kinesis record and its user records, once.
             let data_put: u64 = record
                 .members
@@ -828,7 +820,7 @@ impl Pipeline {
             // The failed attempts before this one: the retries of each member.
             let retries: u64 = record.members.iter().map(|m| m.attempts.len() as u64).sum();
             let (members, size) = (record.members.len() as u64, record.size() as u64);
-            self.metrics.shard(shard_id, |m| {
+            self.metrics.record(Some(shard_id), |m| {
                 m.kinesis_records_put += 1;
                 m.kinesis_records_data_put += size;
                 m.user_records_put += members;
@@ -843,12 +835,6 @@ impl Pipeline {
                     error_code: None,
                     error_message: None,
                 });
-                Metrics::add(&self.metrics.user_records_put, 1);
-                Metrics::add(
-                    &self.metrics.user_records_data_put,
-                    member.record.data.len() as u64,
-                );
-                Metrics::add(&self.metrics.retries, member.attempts.len() as u64 - 1);
                 let outcome = PutOutcome {
                     sequence_number: sequence_number.to_owned(),
                     shard_id: shard_id.to_owned(),
@@ -877,12 +863,10 @@ impl Pipeline {
     /// Counts an error Kinesis reported for one entry (`ErrorsByCode`), overall and on the
     /// predicted shard (as the KPL's retrier).
     fn entry_error(&self, record: &KRecord, code: &str) {
-        self.metrics.error(code, 1);
-        if let Some(shard) = &record.shard {
-            self.metrics.shard(shard.as_str(), |m| {
-                *m.errors_by_code.entry(code.to_owned()).or_default() += 1;
+        self.metrics
+            .record(record.shard.as_ref().map(ShardId::as_str), |m| {
+                m.error(code)
             });
-        }
     }
 
     /// Records a failed attempt of one Kinesis record and decides: fail now, or retry later.
@@ -1031,11 +1015,8 @@ impl Pipeline {
 
     /// Fails a user record whose time to live ran out; `shard` is its predicted shard.
     fn expire(&mut self, member: Pending, shard: Option<&ShardId>) {
-        Metrics::add(&self.metrics.user_records_expired, 1);
-        if let Some(shard) = shard {
-            self.metrics
-                .shard(shard.as_str(), |m| m.user_record_expired += 1);
-        }
+        self.metrics
+            .record(shard.map(ShardId::as_str), |m| m.user_record_expired += 1);
         let attempts = member.attempts.clone();
         self.fail(
             member,
@@ -1050,14 +1031,10 @@ impl Pipeline {
     /// Completes a user record with `failure`; `shard` is its predicted shard, if any.
     fn fail(&mut self, member: Pending, shard: Option<&ShardId>, failure: RecordFailure) {
         let retries = member.attempts.len().saturating_sub(1) as u64;
-        Metrics::add(&self.metrics.user_records_failed, 1);
-        Metrics::add(&self.metrics.retries, retries);
-        if let Some(shard) = shard {
-            self.metrics.shard(shard.as_str(), |m| {
-                m.user_records_failed += 1;
-                m.retries += retries;
-            });
-        }
+        self.metrics.record(shard.map(ShardId::as_str), |m| {
+            m.user_records_failed += 1;
+            m.retries += retries;
+        });
         debug!(partition_key = %member.record.partition_key, %failure, "user record failed");
         let _ = member.tx.send(Err(failure));
     }
@@ -1172,7 +1149,7 @@ mod tests {
     use tokio::sync::Semaphore;
 
     use super::*;
-    use crate::metrics::ShardMetrics;
+    use crate::metrics::RecordMetrics;
 
     fn client() -> Client {
         let config = aws_sdk_kinesis::Config::builder()
@@ -1199,6 +1176,21 @@ mod tests {
         .unwrap()
     }
 
+    /// A pipeline of `config` that predicts shards with `map`, and its counters.
+    fn pipeline(config: &ProducerConfig, map: ShardMap) -> (Pipeline, Arc<Metrics>) {
+        let metrics = Arc::new(Metrics::default());
+        let pipeline = Pipeline::new(
+            config.clone(),
+            client(),
+            metrics.clone(),
+            1024 * 1024,
+            true,
+            Some(Shards::from_open(map)),
+        )
+        .unwrap();
+        (pipeline, metrics)
+    }
+
     fn pending(config: &ProducerConfig, key: &str, data: &str) -> Pending {
         let permits = Arc::new(Semaphore::new(1));
         let (tx, _rx) = oneshot::channel();
@@ -1217,16 +1209,7 @@ mod tests {
             .record_max_buffered_time(Duration::from_millis(100))
             .build()
             .unwrap();
-        let metrics = Arc::new(Metrics::default());
-        let mut p = Pipeline::new(
-            config.clone(),
-            client(),
-            metrics.clone(),
-            1024 * 1024,
-            true,
-            Some(Shards::from_open(two_shards())),
-        )
-        .unwrap();
+        let (mut p, metrics) = pipeline(&config, two_shards());
         let start = Instant::now();
         for i in 0..40 {
             p.route(pending(&config, &format!("key-{i}"), "data"), start);
@@ -1244,8 +1227,8 @@ mod tests {
         assert_eq!(p.busy.len(), 2, "holding both shards");
         let snapshot = metrics.snapshot(0);
         assert_eq!(snapshot.put_records_entries, 2, "one aggregate per shard");
-        assert_eq!(snapshot.buffered_records, 40);
-        assert_eq!(snapshot.buffering_time(), Duration::from_millis(100));
+        assert_eq!(snapshot.totals.buffered_records, 40);
+        assert_eq!(snapshot.totals.buffering_time(), Duration::from_millis(100));
         // Per predicted shard too: both shards, the 40 records between them.
         assert_eq!(snapshot.shards.len(), 2, "{:?}", snapshot.shards);
         let per_shard: u64 = snapshot.shards.values().map(|m| m.buffered_records).sum();
@@ -1267,18 +1250,9 @@ mod tests {
             .rate_limit(1)
             .build()
             .unwrap();
-        let metrics = Arc::new(Metrics::default());
         let map =
             ShardMap::from_decimal([("shardId-000000000000", "0", u128::MAX.to_string())]).unwrap();
-        let mut p = Pipeline::new(
-            config.clone(),
-            client(),
-            metrics.clone(),
-            1024 * 1024,
-            true,
-            Some(Shards::from_open(map)),
-        )
-        .unwrap();
+        let (mut p, metrics) = pipeline(&config, map);
         let start = Instant::now();
         for i in 0..25 {
             p.route(pending(&config, "k", &format!("{i}")), start);
@@ -1307,16 +1281,7 @@ mod tests {
             .aggregation_enabled(false)
             .build()
             .unwrap();
-        let metrics = Arc::new(Metrics::default());
-        let mut p = Pipeline::new(
-            config.clone(),
-            client(),
-            metrics.clone(),
-            1024 * 1024,
-            true,
-            Some(Shards::from_open(two_shards())),
-        )
-        .unwrap();
+        let (mut p, metrics) = pipeline(&config, two_shards());
         let batch = |n: usize| -> Vec<KRecord> {
             (0..n)
                 .map(|i| {
@@ -1335,7 +1300,7 @@ mod tests {
                 result,
             });
         };
-        let errors = || metrics.snapshot(0).errors_by_code;
+        let errors = || metrics.snapshot(0).totals.errors_by_code;
 
         complete(
             batch(5),
@@ -1374,10 +1339,14 @@ mod tests {
         );
         assert_eq!(errors()[THROTTLED], 2, "{:?}", errors());
         let snapshot = metrics.snapshot(0);
-        assert_eq!(snapshot.all_errors(), 5, "{snapshot:?}");
+        assert_eq!(snapshot.totals.all_errors(), 5, "{snapshot:?}");
         // Only the entries' errors have a shard: both throttled entries were predicted for
         // shard 0 (the even ones).
-        let on_shards: u64 = snapshot.shards.values().map(ShardMetrics::all_errors).sum();
+        let on_shards: u64 = snapshot
+            .shards
+            .values()
+            .map(RecordMetrics::all_errors)
+            .sum();
         assert_eq!(on_shards, 2, "{:?}", snapshot.shards);
         assert_eq!(
             snapshot.shards["shardId-000000000000"].errors_by_code[THROTTLED],

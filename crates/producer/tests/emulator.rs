@@ -139,9 +139,9 @@ async fn every_record_is_read_back_in_order_per_key() {
         h.await.expect("every record put");
     }
     let metrics = producer.shutdown().await;
-    assert_eq!(metrics.user_records_put, 2000);
+    assert_eq!(metrics.totals.user_records_put, 2000);
     assert!(
-        metrics.user_records_per_kinesis_record() > 5.0,
+        metrics.totals.user_records_per_kinesis_record() > 5.0,
         "{metrics:?}"
     );
 

@@ -73,13 +73,16 @@ async fn every_record_arrives_aggregated_on_its_shard_in_order() {
     let records = read_back(&fake);
     assert_eq!(records.len(), 2000, "no duplicates without faults");
     assert_eq!(check_read_back(&records, &keys, 50, &fake.shard_map()), 0);
-    assert_eq!(metrics.user_records_put, 2000);
-    assert_eq!(metrics.user_records_failed, 0);
+    assert_eq!(metrics.totals.user_records_put, 2000);
+    assert_eq!(metrics.totals.user_records_failed, 0);
     assert!(
-        metrics.user_records_per_kinesis_record() > 10.0,
+        metrics.totals.user_records_per_kinesis_record() > 10.0,
         "aggregated: {metrics:?}"
     );
-    assert_eq!(metrics.kinesis_records_put as usize, fake.stored().len());
+    assert_eq!(
+        metrics.totals.kinesis_records_put as usize,
+        fake.stored().len()
+    );
     // Every aggregate holds records of one shard only (else consumers drop some).
     for stored in fake.stored() {
         if let kstream_kpl::Deaggregated::Aggregated(subs) =
@@ -203,7 +206,7 @@ async fn server_errors_are_retried_and_nothing_is_lost() {
     // One error per failed request, however many entries it held, as the KPL's retrier (the
     // fake answers both statuses as InternalFailure).
     assert_eq!(
-        metrics.errors_by_code,
+        metrics.totals.errors_by_code,
         [("InternalFailure".to_owned(), 3)].into(),
         "{metrics:?}"
     );
@@ -213,7 +216,7 @@ async fn server_errors_are_retried_and_nothing_is_lost() {
     let requests = fake.requests();
     assert!(requests.len() >= 4);
     assert_eq!(
-        metrics.retries as usize, retried,
+        metrics.totals.retries as usize, retried,
         "RetriesPerRecord counts every retry"
     );
 }
@@ -302,9 +305,9 @@ async fn expiry_is_reported_when_the_ttl_runs_out() {
         }
     }
     let metrics = producer.shutdown().await;
-    assert_eq!(metrics.user_record_expired, 20);
-    assert_eq!(metrics.user_records_failed, 20);
-    assert_eq!(metrics.user_records_put, 0);
+    assert_eq!(metrics.totals.user_record_expired, 20);
+    assert_eq!(metrics.totals.user_records_failed, 20);
+    assert_eq!(metrics.totals.user_records_put, 0);
     assert!(fake.stored().is_empty());
     assert!(throttled.load(Ordering::SeqCst) >= 2);
 }
@@ -415,7 +418,7 @@ async fn resharding_refreshes_the_shard_map() {
     let metrics = producer.shutdown().await;
     assert!(fake.list_shards_calls() >= 2, "shard map refreshed");
     assert!(
-        metrics.errors_by_code.contains_key("WrongShard"),
+        metrics.totals.errors_by_code.contains_key("WrongShard"),
         "{metrics:?}"
     );
     assert!(metrics.shard_map_refreshes >= 1);
@@ -656,7 +659,7 @@ async fn metrics_are_published_with_put_metric_data() {
             .unwrap();
     }
     let last = producer.shutdown().await;
-    assert_eq!(last.user_records_put, 60);
+    assert_eq!(last.totals.user_records_put, 60);
     // A periodic tick after the producer is gone must not end the publisher before `finish`.
     tokio::time::sleep(Duration::from_millis(1200)).await;
     publisher
@@ -723,7 +726,7 @@ async fn metrics_are_published_with_put_metric_data() {
         );
         assert_eq!(
             sum("KinesisRecordsPut", level),
-            last.kinesis_records_put as f64,
+            last.totals.kinesis_records_put as f64,
             "{level:?}"
         );
     }
@@ -792,23 +795,27 @@ async fn per_shard_counters_match_the_outcomes() {
             .count();
         assert_eq!(m.kinesis_records_put, stored as u64, "{shard}");
     }
-    let sum = |f: fn(&kstream_producer::ShardMetrics) -> u64| -> u64 {
+    let sum = |f: fn(&kstream_producer::RecordMetrics) -> u64| -> u64 {
         metrics.shards.values().map(f).sum()
     };
     assert_eq!(
         sum(|m| m.user_records_data_put),
-        metrics.user_records_data_put
+        metrics.totals.user_records_data_put
     );
     assert_eq!(
         sum(|m| m.kinesis_records_data_put),
-        metrics.kinesis_records_data_put
+        metrics.totals.kinesis_records_data_put
     );
     assert_eq!(sum(|m| m.buffered_records), 120);
     // Every throttled entry had a predicted shard (one or two, as the first request held them).
-    assert!(metrics.all_errors() >= 1, "{metrics:?}");
-    assert_eq!(sum(|m| m.all_errors()), metrics.all_errors(), "{metrics:?}");
-    assert_eq!(sum(|m| m.retries), metrics.retries);
-    assert!(metrics.retries > 0);
+    assert!(metrics.totals.all_errors() >= 1, "{metrics:?}");
+    assert_eq!(
+        sum(|m| m.all_errors()),
+        metrics.totals.all_errors(),
+        "{metrics:?}"
+    );
+    assert_eq!(sum(|m| m.retries), metrics.totals.retries);
+    assert!(metrics.totals.retries > 0);
 }
 
 #[tokio::test]
@@ -833,7 +840,7 @@ async fn an_aggregate_on_a_shard_owning_all_its_records_is_not_resent() {
     assert_eq!(records.len(), 200, "no copies: {metrics:?}");
     assert!(records.iter().all(|r| r.shard_id == "shardId-000000000000"));
     assert!(
-        !metrics.errors_by_code.contains_key("WrongShard"),
+        !metrics.totals.errors_by_code.contains_key("WrongShard"),
         "{metrics:?}"
     );
 }
