@@ -71,6 +71,41 @@ fn user_records_stored(fake: &FakeKinesis) -> usize {
         .sum()
 }
 
+/// Checks that `kstream` succeeded and that `kinesis` stored `records` user records; returns
+/// its stderr.
+fn succeeded(output: &Output, kinesis: &FakeKinesis, records: usize) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(user_records_stored(kinesis), records);
+    stderr
+}
+
+/// Runs `kstream produce --stream <stream> --count <records> --rate 0 <flags>` with `env`
+/// and checks it as [`succeeded`]: its stderr.
+async fn produce(
+    kinesis: &FakeKinesis,
+    stream: &str,
+    records: usize,
+    flags: &[&str],
+    env: &[(&str, String)],
+) -> String {
+    let count = records.to_string();
+    let mut args = vec![
+        "produce", "--stream", stream, "--count", &count, "--rate", "0",
+    ];
+    args.extend_from_slice(flags);
+    succeeded(&kstream(&args, env).await, kinesis, records)
+}
+
+/// The service-specific endpoint variables that send the SDK's Kinesis and CloudWatch clients
+/// to the fakes.
+fn endpoints(kinesis: &FakeKinesis, cloudwatch: &FakeCloudWatch) -> [(&'static str, String); 2] {
+    [
+        ("AWS_ENDPOINT_URL_KINESIS", kinesis.url()),
+        ("AWS_ENDPOINT_URL_CLOUDWATCH", cloudwatch.url()),
+    ]
+}
+
 fn names(cloudwatch: &FakeCloudWatch) -> BTreeSet<String> {
     cloudwatch.data().into_iter().map(|d| d.name).collect()
 }
@@ -127,15 +162,11 @@ async fn produce_publishes_detailed_kpl_metrics_through_the_shared_sdk_config() 
     let cloudwatch = FakeCloudWatch::start().await;
     // No --endpoint-url: the service-specific variables reach both clients only if they are
     // built from the SDK configuration that aws-config loads from the environment.
-    let output = kstream(
+    let stderr = produce(
+        &kinesis,
+        "ticks",
+        300,
         &[
-            "produce",
-            "--stream",
-            "ticks",
-            "--count",
-            "300",
-            "--rate",
-            "0",
             "--max-buffered-time",
             "20ms",
             "--metrics-level",
@@ -145,15 +176,9 @@ async fn produce_publishes_detailed_kpl_metrics_through_the_shared_sdk_config() 
             "--metrics-upload-delay",
             "1s",
         ],
-        &[
-            ("AWS_ENDPOINT_URL_KINESIS", kinesis.url()),
-            ("AWS_ENDPOINT_URL_CLOUDWATCH", cloudwatch.url()),
-        ],
+        &endpoints(&kinesis, &cloudwatch),
     )
     .await;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
-    assert_eq!(user_records_stored(&kinesis), 300);
 
     // The closing summary.
     assert!(
@@ -293,9 +318,7 @@ async fn put_publishes_summary_metrics_to_the_cloudwatch_endpoint_flag() {
         &[],
     )
     .await;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
-    assert_eq!(user_records_stored(&kinesis), 120);
+    let stderr = succeeded(&output, &kinesis, 120);
     assert!(stderr.contains("UserRecordsPut: 120,"), "{stderr}");
     assert!(!stderr.contains("ErrorsByCode"), "no errors: {stderr}");
     assert!(
@@ -327,29 +350,19 @@ async fn put_publishes_summary_metrics_to_the_cloudwatch_endpoint_flag() {
 async fn global_granularity_sends_no_stream_name() {
     let kinesis = FakeKinesis::builder("ticks").shards(2).start().await;
     let cloudwatch = FakeCloudWatch::start().await;
-    let output = kstream(
+    let stderr = produce(
+        &kinesis,
+        "ticks",
+        40,
         &[
-            "produce",
-            "--stream",
-            "ticks",
-            "--count",
-            "40",
-            "--rate",
-            "0",
             "--metrics-level",
             "detailed",
             "--metrics-granularity",
             "global",
         ],
-        &[
-            ("AWS_ENDPOINT_URL_KINESIS", kinesis.url()),
-            ("AWS_ENDPOINT_URL_CLOUDWATCH", cloudwatch.url()),
-        ],
+        &endpoints(&kinesis, &cloudwatch),
     )
     .await;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
-    assert_eq!(user_records_stored(&kinesis), 40);
     assert!(stderr.contains("overall only (no dimension)"), "{stderr}");
     let data = cloudwatch.data();
     assert!(!data.is_empty());
@@ -378,15 +391,10 @@ async fn replay_publishes_nothing_unless_asked() {
             "--speedup",
             "1000",
         ],
-        &[
-            ("AWS_ENDPOINT_URL_KINESIS", kinesis.url()),
-            ("AWS_ENDPOINT_URL_CLOUDWATCH", cloudwatch.url()),
-        ],
+        &endpoints(&kinesis, &cloudwatch),
     )
     .await;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
-    assert_eq!(user_records_stored(&kinesis), 50);
+    let stderr = succeeded(&output, &kinesis, 50);
     assert!(
         stderr.contains("KPL metrics: UserRecordsPut: 50,"),
         "{stderr}"
@@ -399,15 +407,11 @@ async fn replay_publishes_nothing_unless_asked() {
 async fn a_failed_metrics_upload_is_a_warning_and_the_records_still_count() {
     let kinesis = FakeKinesis::builder("ticks").shards(1).start().await;
     // Kinesis' endpoint does not serve CloudWatch: PutMetricData fails.
-    let output = kstream(
+    let stderr = produce(
+        &kinesis,
+        "ticks",
+        20,
         &[
-            "produce",
-            "--stream",
-            "ticks",
-            "--count",
-            "20",
-            "--rate",
-            "0",
             "--metrics-level",
             "summary",
             "--cloudwatch-endpoint-url",
@@ -416,9 +420,6 @@ async fn a_failed_metrics_upload_is_a_warning_and_the_records_still_count() {
         &[("AWS_ENDPOINT_URL_KINESIS", kinesis.url())],
     )
     .await;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
-    assert_eq!(user_records_stored(&kinesis), 20);
     assert!(
         stderr.contains("warning: could not publish the producer metrics to CloudWatch: HTTP 404"),
         "{stderr}"
