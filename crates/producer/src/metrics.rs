@@ -234,48 +234,27 @@ impl RecordMetrics {
         *self.errors_by_code.entry(code.to_owned()).or_default() += 1;
     }
 
-    /// What `self` counts beyond `previous` (an earlier copy of the same counters).
+    /// Adds to `self` what `now` counts beyond `previous` (an earlier copy of the same
+    /// counters): the counts of one interval, summed over the series it is called for.
     #[cfg_attr(not(feature = "cloudwatch"), allow(dead_code))]
-    pub(crate) fn since(&self, previous: &Self) -> Self {
-        let errors_by_code = self
-            .errors_by_code
-            .iter()
-            .filter_map(|(code, count)| {
-                let before = previous.errors_by_code.get(code).copied().unwrap_or(0);
-                (*count > before).then(|| (code.clone(), count - before))
-            })
-            .collect();
-        let delta = |f: fn(&Self) -> u64| f(self).saturating_sub(f(previous));
-        Self {
-            user_records_put: delta(|m| m.user_records_put),
-            user_records_data_put: delta(|m| m.user_records_data_put),
-            user_records_failed: delta(|m| m.user_records_failed),
-            user_record_expired: delta(|m| m.user_record_expired),
-            kinesis_records_put: delta(|m| m.kinesis_records_put),
-            kinesis_records_data_put: delta(|m| m.kinesis_records_data_put),
-            retries: delta(|m| m.retries),
-            buffering_time_total: self
-                .buffering_time_total
-                .saturating_sub(previous.buffering_time_total),
-            buffered_records: delta(|m| m.buffered_records),
-            errors_by_code,
-        }
-    }
-
-    /// Adds `other`'s counts to `self`.
-    #[cfg_attr(not(feature = "cloudwatch"), allow(dead_code))]
-    pub(crate) fn add(&mut self, other: &Self) {
-        self.user_records_put += other.user_records_put;
-        self.user_records_data_put += other.user_records_data_put;
-        self.user_records_failed += other.user_records_failed;
-        self.user_record_expired += other.user_record_expired;
-        self.kinesis_records_put += other.kinesis_records_put;
-        self.kinesis_records_data_put += other.kinesis_records_data_put;
-        self.retries += other.retries;
-        self.buffering_time_total += other.buffering_time_total;
-        self.buffered_records += other.buffered_records;
-        for (code, count) in &other.errors_by_code {
-            *self.errors_by_code.entry(code.clone()).or_default() += count;
+    pub(crate) fn add_since(&mut self, now: &Self, previous: &Self) {
+        let delta = |f: fn(&Self) -> u64| f(now).saturating_sub(f(previous));
+        self.user_records_put += delta(|m| m.user_records_put);
+        self.user_records_data_put += delta(|m| m.user_records_data_put);
+        self.user_records_failed += delta(|m| m.user_records_failed);
+        self.user_record_expired += delta(|m| m.user_record_expired);
+        self.kinesis_records_put += delta(|m| m.kinesis_records_put);
+        self.kinesis_records_data_put += delta(|m| m.kinesis_records_data_put);
+        self.retries += delta(|m| m.retries);
+        self.buffering_time_total += now
+            .buffering_time_total
+            .saturating_sub(previous.buffering_time_total);
+        self.buffered_records += delta(|m| m.buffered_records);
+        for (code, count) in &now.errors_by_code {
+            let before = previous.errors_by_code.get(code).copied().unwrap_or(0);
+            if *count > before {
+                *self.errors_by_code.entry(code.clone()).or_default() += count - before;
+            }
         }
     }
 }
@@ -329,50 +308,23 @@ impl MetricsSnapshot {
         ratio(self.put_records_user_records, self.put_records_requests)
     }
 
-    /// What `self` counts beyond `previous` (an earlier snapshot of the same producer):
-    /// `user_records_pending` as it is now, and only the shards that counted something since.
+    /// Adds to `self` what `now` counts beyond `previous` (an earlier snapshot of the same
+    /// producer), `user_records_pending` as it is now: the counts of one interval, summed over
+    /// the streams it is called for. The shards are left out (their ids are per stream).
     #[cfg_attr(not(feature = "cloudwatch"), allow(dead_code))]
-    pub(crate) fn since(&self, previous: &Self) -> Self {
-        let delta = |f: fn(&Self) -> u64| f(self).saturating_sub(f(previous));
-        let none = RecordMetrics::default();
-        let shards = self
-            .shards
-            .iter()
-            .map(|(shard, now)| {
-                let delta = now.since(previous.shards.get(shard).unwrap_or(&none));
-                (shard.clone(), delta)
-            })
-            .filter(|(_, delta)| *delta != none)
-            .collect();
-        Self {
-            user_records_received: delta(|s| s.user_records_received),
-            user_records_pending: self.user_records_pending,
-            totals: self.totals.since(&previous.totals),
-            put_records_requests: delta(|s| s.put_records_requests),
-            put_records_entries: delta(|s| s.put_records_entries),
-            put_records_user_records: delta(|s| s.put_records_user_records),
-            put_records_completed: delta(|s| s.put_records_completed),
-            request_time_total: self
-                .request_time_total
-                .saturating_sub(previous.request_time_total),
-            shard_map_refreshes: delta(|s| s.shard_map_refreshes),
-            shards,
-        }
-    }
-
-    /// Adds `other`'s counters to `self`, all but its shards (shard ids are per stream): the
-    /// overall series of several streams.
-    #[cfg_attr(not(feature = "cloudwatch"), allow(dead_code))]
-    pub(crate) fn add_without_shards(&mut self, other: &Self) {
-        self.user_records_received += other.user_records_received;
-        self.user_records_pending += other.user_records_pending;
-        self.totals.add(&other.totals);
-        self.put_records_requests += other.put_records_requests;
-        self.put_records_entries += other.put_records_entries;
-        self.put_records_user_records += other.put_records_user_records;
-        self.put_records_completed += other.put_records_completed;
-        self.request_time_total += other.request_time_total;
-        self.shard_map_refreshes += other.shard_map_refreshes;
+    pub(crate) fn add_since(&mut self, now: &Self, previous: &Self) {
+        let delta = |f: fn(&Self) -> u64| f(now).saturating_sub(f(previous));
+        self.user_records_received += delta(|s| s.user_records_received);
+        self.user_records_pending += now.user_records_pending;
+        self.totals.add_since(&now.totals, &previous.totals);
+        self.put_records_requests += delta(|s| s.put_records_requests);
+        self.put_records_entries += delta(|s| s.put_records_entries);
+        self.put_records_user_records += delta(|s| s.put_records_user_records);
+        self.put_records_completed += delta(|s| s.put_records_completed);
+        self.request_time_total += now
+            .request_time_total
+            .saturating_sub(previous.request_time_total);
+        self.shard_map_refreshes += delta(|s| s.shard_map_refreshes);
     }
 }
 
@@ -594,11 +546,13 @@ pub(crate) mod cloudwatch {
     /// [`data`] at [`MetricsLevel::Detailed`]: every metric.
     fn all_data(granularity: MetricsGranularity, streams: &[StreamCounts<'_>]) -> Vec<MetricDatum> {
         let mut data = Vec::new();
-        let deltas: Vec<MetricsSnapshot> =
-            streams.iter().map(|s| s.now.since(s.previous)).collect();
         let mut overall = MetricsSnapshot::default();
-        for delta in &deltas {
-            overall.add_without_shards(delta);
+        let mut deltas = Vec::with_capacity(streams.len());
+        for stream in streams {
+            overall.add_since(stream.now, stream.previous);
+            let mut delta = MetricsSnapshot::default();
+            delta.add_since(stream.now, stream.previous);
+            deltas.push(delta);
         }
         stream_only_data(&mut data, &[], &overall);
         per_shard_data(&mut data, &[], &overall.totals);
@@ -613,17 +567,25 @@ pub(crate) mod cloudwatch {
         if granularity < MetricsGranularity::Shard {
             return data;
         }
-        for (stream, delta) in streams.iter().zip(&deltas) {
-            for (shard, counts) in &delta.shards {
+        let none = RecordMetrics::default();
+        for stream in streams {
+            for (shard, now) in &stream.now.shards {
+                let mut delta = RecordMetrics::default();
+                delta.add_since(now, stream.previous.shards.get(shard).unwrap_or(&none));
+                // A shard that counted nothing in the interval has no series.
+                if delta == none {
+                    continue;
+                }
                 let dimensions = [
                     dimension("StreamName", stream.stream),
                     dimension("ShardId", shard),
                 ];
-                per_shard_data(&mut data, &dimensions, counts);
+                per_shard_data(&mut data, &dimensions, &delta);
             }
         }
         data
     }
+
     /// What [`MetricsPublisher::finish`] sends the loop: the last snapshot and where to answer.
     type Finish = (MetricsSnapshot, oneshot::Sender<Result<(), String>>);
 
@@ -822,7 +784,9 @@ mod tests {
             snapshot.put_records_completed += kinesis;
             snapshot.request_time_total += Duration::from_millis(20 * kinesis);
             snapshot.user_records_received += put;
-            snapshot.totals.add(&counts);
+            snapshot
+                .totals
+                .add_since(&counts, &RecordMetrics::default());
             snapshot.shards.insert(shard.to_owned(), counts);
         }
         snapshot
