@@ -76,20 +76,27 @@ async fn invoke(event: FirehoseEvent, t: &Transformer) -> Value {
     serde_json::from_slice(&bytes).unwrap()
 }
 
-fn assert_every_record_answered_once(event: &FirehoseEvent, response: &Value) {
+/// Checks that every record of `event` is answered once, in order, with one of the three
+/// results; returns the answers.
+fn assert_every_record_answered_once(
+    event: &FirehoseEvent,
+    response: &Value,
+) -> Vec<(String, String, String, Value)> {
     let asked: Vec<&str> = event
         .records
         .iter()
         .map(|r| r.record_id.as_deref().unwrap())
         .collect();
-    let answered: Vec<String> = answers(response).into_iter().map(|a| a.0).collect();
+    let answers = answers(response);
+    let answered: Vec<&str> = answers.iter().map(|a| a.0.as_str()).collect();
     assert_eq!(answered, asked, "every recordId once, in order");
-    for (_, result, _, _) in answers(response) {
+    for (_, result, _, _) in &answers {
         assert!(
             ["Ok", "Dropped", "ProcessingFailed"].contains(&result.as_str()),
             "{result}"
         );
     }
+    answers
 }
 
 #[tokio::test]
@@ -98,8 +105,7 @@ async fn seed_example_verbatim() {
     let (t, _) = transformer(transform);
     let event = fixture("kds_source.json");
     let response = invoke(event.clone(), &t).await;
-    assert_every_record_answered_once(&event, &response);
-    let a = answers(&response);
+    let a = assert_every_record_answered_once(&event, &response);
     assert_eq!(
         (a[0].1.as_str(), a[0].2.as_str()),
         ("Ok", &*format!("{SEED_OUTPUT}\n"))
@@ -179,8 +185,7 @@ async fn filter_drops_and_partition_keys() {
     let (t, sink) = transformer(transform);
     let event = fixture("kds_source.json");
     let response = invoke(event.clone(), &t).await;
-    assert_every_record_answered_once(&event, &response);
-    let a = answers(&response);
+    let a = assert_every_record_answered_once(&event, &response);
     let results: Vec<&str> = a.iter().map(|x| x.1.as_str()).collect();
     // 1: b=10 kept; 2: b=1.5 dropped; 3: not JSON; 4: b=1 dropped (the filter runs before
     // the partition key, so its missing date does not matter); 5: b=-3 dropped; 6: not UTF-8
@@ -342,8 +347,7 @@ async fn three_megabyte_batch() {
     let json = serde_json::to_vec(&response).unwrap();
     assert!(json.len() <= firehose_transform::DEFAULT_RESPONSE_LIMIT);
     let value: Value = serde_json::from_slice(&json).unwrap();
-    assert_every_record_answered_once(&event, &value);
-    let a = answers(&value);
+    let a = assert_every_record_answered_once(&event, &value);
     assert!(a.iter().all(|x| x.1 == "Ok"));
     let out: Value = serde_json::from_str(&a[3071].2).unwrap();
     assert_eq!(out["b"], 3071);
@@ -371,8 +375,7 @@ async fn response_limit_fails_overflowing_records_not_the_invocation() {
         json.len()
     );
     let value: Value = serde_json::from_slice(&json).unwrap();
-    assert_every_record_answered_once(&event, &value);
-    let a = answers(&value);
+    let a = assert_every_record_answered_once(&event, &value);
     let first_failed = a
         .iter()
         .position(|x| x.1 != "Ok")
@@ -454,8 +457,7 @@ hIjoxfQ=="}},
     let (t, sink) =
         transformer(Transform::from_lookup(env(&[("TEMPLATE", SEED_TEMPLATE)])).unwrap());
     let response = invoke(event.clone(), &t).await;
-    assert_every_record_answered_once(&event, &response);
-    let a = answers(&response);
+    let a = assert_every_record_answered_once(&event, &response);
     let results: Vec<&str> = a.iter().map(|x| x.1.as_str()).collect();
     // 5 decodes (the escaped slashes are base64's own) but is not UTF-8
     assert_eq!(
