@@ -36,28 +36,9 @@ apply() {
 out() { jq -r --arg k "$1" '.[$k].value // empty' <<<"$outputs"; }
 
 start_up() {
-  "$bin/kstream" local up --state-dir "$state_dir" --functions-dir "$bin" --api-port 0 --no-status-line --log-format JSON \
-    --name-prefix "$prefix-" \
-    >>"$work/up.log" 2>&1 &
-  up_pid=$!
-  for _ in $(seq 1 100); do
-    if [ -f "$state_dir/status.json" ] && [ "$(jq -r '.pid' "$state_dir/status.json")" = "$up_pid" ]; then
-      api=$(jq -r '.api' "$state_dir/status.json")
-      base=http://$api/restapis/$api_id/$stage/_user_request_
-      return 0
-    fi
-    kill -0 "$up_pid" 2>/dev/null || { cat "$work/up.log" >&2; die "kstream local up exited"; }
-    sleep 0.2
-  done
-  die "kstream local up did not start (log: $work/up.log)"
-}
-
-stop_up() {
-  kill -INT "$up_pid"
-  local status=0
-  wait "$up_pid" || status=$?
-  up_pid=""
-  return $status
+  e2e_up --api-port 0
+  api=$(jq -r '.api' "$state_dir/status.json")
+  base=http://$api/restapis/$api_id/$stage/_user_request_
 }
 
 log "applying patterns/$pattern (prefix $prefix, maximum_retry_attempts=1)"
@@ -150,7 +131,7 @@ uuid=$(out event_source_mapping_uuid)
 polled() { jq --arg u "$uuid" '.mappings[] | select(.uuid == $u) | .recordsPolled' "$state_dir/status.json"; }
 polled_before=$(polled)
 
-check "Ctrl-C stops kstream local up cleanly" stop_up
+check "Ctrl-C stops kstream local up cleanly" e2e_down
 check "the status file says stopped" test "$(jq -r .state "$state_dir/status.json")" = stopped
 
 # The retry count, changed in the Terraform variables, is observed.
@@ -177,7 +158,7 @@ check "after the change, the poison record is invoked 1 + 3 times before the que
 sleep 1
 polled_after=$(polled)
 check "the restart read only the new record (checkpoints kept: polled $polled_after after $polled_before)" test "$polled_after" = 1
-check "Ctrl-C stops it again" stop_up
+check "Ctrl-C stops it again" e2e_down
 
 if [ "$failures" -gt 0 ]; then
   printf '%d check(s) failed; logs in %s\n' "$failures" "${work#"$KSTREAM_ROOT"/}"

@@ -59,29 +59,7 @@ apply() {
 }
 out() { jq -r --arg k "$1" '.[$k].value // empty' <<<"$outputs"; }
 
-start_up() {
-  "$bin/kstream" local up --state-dir "$state_dir" --functions-dir "$bin" --no-api --no-status-line --log-format JSON \
-    --name-prefix "$prefix-" --firehose-max-buffer-interval 2 \
-    >>"$work/up.log" 2>&1 &
-  up_pid=$!
-  local i
-  for i in $(seq 1 100); do
-    if [ -f "$state_dir/status.json" ] && [ "$(jq -r '.pid' "$state_dir/status.json")" = "$up_pid" ]; then
-      return 0
-    fi
-    kill -0 "$up_pid" 2>/dev/null || { cat "$work/up.log" >&2; die "kstream local up exited"; }
-    sleep 0.2
-  done
-  die "kstream local up did not start (log: $work/up.log)"
-}
-
-stop_up() {
-  kill -INT "$up_pid"
-  local status=0
-  wait "$up_pid" || status=$?
-  up_pid=""
-  return $status
-}
+start_up() { e2e_up --no-api --firehose-max-buffer-interval 2; }
 
 fh() { jq -r ".firehose$1 // empty" "$state_dir/status.json"; }
 
@@ -207,7 +185,7 @@ check_processing_failed "$error_lines" "${poison[@]}"
 check "none lost: $total records in, ${#good[@]} data + ${#poison[@]} error lines out" \
   test "$(($(count_lines "$data_lines") + $(count_lines "$error_lines")))" = "$total"
 
-check "Ctrl-C stops kstream local up cleanly" stop_up
+check "Ctrl-C stops kstream local up cleanly" e2e_down
 check "the status file says stopped" test "$(jq -r .state "$state_dir/status.json")" = stopped
 check "the delivery stream's shard checkpoint is saved" test -s "$state_dir/checkpoints/firehose-$delivery.json"
 
@@ -216,7 +194,7 @@ start_up
 sleep 3
 check "the restart read nothing twice (records read $(fh .recordsRead), objects $(fh .objectsWritten))" \
   test "$(fh .recordsRead)/$(fh .objectsWritten)" = 0/0
-check "Ctrl-C stops it again" stop_up
+check "Ctrl-C stops it again" e2e_down
 end_phase
 
 ################################################################################
@@ -288,7 +266,7 @@ check "its error record has Firehose's fields (ErrorCode, ErrorMessage naming th
        .dataCatalogTable.versionId == "LATEST" and (.dataCatalogTable.catalogId | length) > 0)')" = true
 check "none lost: $total records in, ${#good[@]} rows + $((${#poison[@]} + 1)) error lines out" \
   test "$(($(count_lines "$rows") + $(count_lines "$error_lines")))" = "$total"
-check "Ctrl-C stops kstream local up cleanly" stop_up
+check "Ctrl-C stops kstream local up cleanly" e2e_down
 
 e2e_destroy
 

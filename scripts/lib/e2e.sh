@@ -28,7 +28,7 @@ check() { # check "<what>" <command...>: pass or fail on the command's status
 }
 
 e2e_cleanup() {
-  if [ -n "$up_pid" ] && kill -0 "$up_pid" 2>/dev/null; then kill -INT "$up_pid" 2>/dev/null || true; wait "$up_pid" 2>/dev/null || true; fi
+  [ -z "$up_pid" ] || e2e_down 2>/dev/null || true
   [ -n "$destroyed" ] ||
     scripts/local-apply.sh destroy "$pattern" >"$work/destroy.log" 2>&1 || warn "destroy failed (log: $work/destroy.log)"
   rm -rf "$(scripts/local-apply.sh state-dir "$pattern")"
@@ -70,6 +70,35 @@ e2e_build() {
   kstream_build
   [ -x "target/debug/$1" ] || die "kstream_build made no target/debug/$1"
   bin=target/debug
+}
+
+# e2e_up [kstream local up options]: starts `kstream local up` in the background (pid: up_pid) on
+# the run's state dir, the host binaries and the run's prefix, JSON logs appended to $work/up.log,
+# and waits until it reports itself running in its status file.
+e2e_up() {
+  "$bin/kstream" local up --state-dir "$state_dir" --functions-dir "$bin" --no-status-line --log-format JSON \
+    --name-prefix "$prefix-" "$@" >>"$work/up.log" 2>&1 &
+  up_pid=$!
+  local _
+  for _ in $(seq 1 100); do
+    if [ -f "$state_dir/status.json" ] && [ "$(jq -r '.pid' "$state_dir/status.json")" = "$up_pid" ]; then
+      return 0
+    fi
+    kill -0 "$up_pid" 2>/dev/null || { cat "$work/up.log" >&2; die "kstream local up exited"; }
+    sleep 0.2
+  done
+  die "kstream local up did not start (log: $work/up.log)"
+}
+
+# e2e_down: stops it with SIGINT (in-flight invocations finish, checkpoints are saved); returns its
+# exit status, and fails when none was started.
+e2e_down() {
+  [ -n "$up_pid" ] || { warn "kstream local up is not running"; return 1; }
+  kill -INT "$up_pid" || true
+  local status=0
+  wait "$up_pid" || status=$?
+  up_pid=""
+  return $status
 }
 
 # e2e_leftovers <prefix>: every resource on the emulator whose name or ARN holds <prefix> ('-' and
@@ -129,8 +158,7 @@ PY
 # e2e_destroy: stops `kstream local up` if it runs, destroys the deployment now and checks that
 # nothing is left (the exit trap then has nothing to do).
 e2e_destroy() {
-  if [ -n "$up_pid" ] && kill -0 "$up_pid" 2>/dev/null; then kill -INT "$up_pid" 2>/dev/null || true; wait "$up_pid" 2>/dev/null || true; fi
-  up_pid=""
+  [ -z "$up_pid" ] || e2e_down 2>/dev/null || true
   log "destroying patterns/$pattern (prefix $prefix)"
   if scripts/local-apply.sh destroy "$pattern" >"$work/destroy.log" 2>&1; then
     destroyed=yes
