@@ -1,14 +1,17 @@
 //! `kstream produce`: the stock-ticker records of pattern 2, at a steady rate.
 //!
 //! Each record is `{"event_time":"2026-11-22T05:00:00.123Z","ticker":"AAPL","price":42.17}`:
-//! `event_time` is the send time in UTC, RFC 3339 with milliseconds (what pattern 2's analytics
-//! parse, and Flink's `TIMESTAMP(3)` in ISO-8601 mode); `ticker` is one of AAPL, AMZN, MSFT,
-//! INTC, TBV; `price` is uniform in [0, 100) with two decimals. The partition key is the ticker
-//! (`--partition-key random` spreads records over every shard instead).
+//! `event_time` is the send time in UTC with milliseconds, RFC 3339 by default (Flink's
+//! `TIMESTAMP(3)` in ISO-8601 mode) or, with `--event-time-format sql`, the reference producer's
+//! `yyyy-MM-dd HH:mm:ss.SSS` (`2026-11-22 05:00:00.123`: `java.sql.Timestamp`'s text, which the
+//! reference's Flink table `stock_table` reads with the JSON format's default SQL timestamp
+//! standard); `ticker` is one of AAPL, AMZN, MSFT, INTC, TBV; `price` is uniform in [0, 100) with
+//! two decimals. The partition key is the ticker (`--partition-key random` spreads records over
+//! every shard instead).
 
 use std::time::{Duration, Instant};
 
-use chrono::{SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use kstream_producer::UserRecord;
 use rand::Rng;
 use serde::Serialize;
@@ -37,6 +40,10 @@ pub(crate) struct Args {
     /// Partition key of each record: the ticker, or a random key per record.
     #[arg(long, value_enum, default_value_t = KeyChoice::Ticker)]
     partition_key: KeyChoice,
+    /// How `event_time` is written: RFC 3339 (`2026-11-22T05:00:00.123Z`) or the reference
+    /// producer's SQL timestamp (`2026-11-22 05:00:00.123`, UTC).
+    #[arg(long, value_enum, default_value_t = EventTimeFormat::Rfc3339)]
+    event_time_format: EventTimeFormat,
     #[command(flatten)]
     pub(crate) producer: ProducerArgs,
     #[command(flatten)]
@@ -52,6 +59,26 @@ pub(crate) enum KeyChoice {
     Random,
 }
 
+/// How `produce` writes `event_time` (always UTC, always milliseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum EventTimeFormat {
+    /// RFC 3339: `2026-11-22T05:00:00.123Z`.
+    Rfc3339,
+    /// `yyyy-MM-dd HH:mm:ss.SSS`, as the reference's Java KPL demo writes a `java.sql.Timestamp`
+    /// and Flink SQL's JSON format reads `TIMESTAMP(3)` by default: `2026-11-22 05:00:00.123`.
+    Sql,
+}
+
+impl EventTimeFormat {
+    /// `time` in this format.
+    pub(crate) fn format(self, time: DateTime<Utc>) -> String {
+        match self {
+            Self::Rfc3339 => time.to_rfc3339_opts(SecondsFormat::Millis, true),
+            Self::Sql => time.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
+        }
+    }
+}
+
 /// One stock-ticker record.
 #[derive(Debug, Serialize)]
 pub(crate) struct Ticker {
@@ -61,12 +88,12 @@ pub(crate) struct Ticker {
 }
 
 impl Ticker {
-    /// A record stamped now.
-    pub(crate) fn random(rng: &mut impl Rng) -> Self {
+    /// A record stamped now, `event_time` written in `format`.
+    pub(crate) fn random(rng: &mut impl Rng, format: EventTimeFormat) -> Self {
         let ticker = TICKERS[rng.random_range(0..TICKERS.len())];
         let price = (rng.random_range(0.0..100.0f64) * 100.0).floor() / 100.0;
         Self {
-            event_time: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+            event_time: format.format(Utc::now()),
             ticker,
             price,
         }
@@ -105,7 +132,7 @@ pub(crate) async fn run(args: Args) -> miette::Result<()> {
         } else if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
             break;
         }
-        let record = Ticker::random(&mut rng);
+        let record = Ticker::random(&mut rng, args.event_time_format);
         let key = match args.partition_key {
             KeyChoice::Ticker => record.ticker.to_owned(),
             KeyChoice::Random => rng.random::<u128>().to_string(),
@@ -141,7 +168,7 @@ mod tests {
     fn ticker_records_have_the_pattern_2_shape() {
         let mut rng = rand::rng();
         for _ in 0..100 {
-            let record = Ticker::random(&mut rng);
+            let record = Ticker::random(&mut rng, EventTimeFormat::Rfc3339);
             let json: serde_json::Value = serde_json::to_value(&record).unwrap();
             let time = json["event_time"].as_str().unwrap();
             let parsed = chrono::DateTime::parse_from_rfc3339(time).unwrap();
@@ -155,5 +182,27 @@ mod tests {
             let price = json["price"].as_f64().unwrap();
             assert!((0.0..100.0).contains(&price));
         }
+    }
+
+    #[test]
+    fn sql_event_time_is_the_reference_producers_timestamp_text() {
+        let time = chrono::DateTime::parse_from_rfc3339("2026-11-22T05:00:00.007Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(EventTimeFormat::Sql.format(time), "2026-11-22 05:00:00.007");
+        assert_eq!(
+            EventTimeFormat::Rfc3339.format(time),
+            "2026-11-22T05:00:00.007Z"
+        );
+        let mut rng = rand::rng();
+        let record = Ticker::random(&mut rng, EventTimeFormat::Sql);
+        let json = serde_json::to_value(&record).unwrap();
+        let text = json["event_time"].as_str().unwrap();
+        let parsed = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.3f").unwrap();
+        assert_eq!(text.len(), "2026-11-22 05:00:00.123".len());
+        assert!(
+            (Utc::now().naive_utc() - parsed).num_seconds().abs() < 5,
+            "stamped now, in UTC"
+        );
     }
 }
