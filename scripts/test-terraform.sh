@@ -7,6 +7,9 @@
 #   scripts/test-terraform.sh <dir>...   only these directories
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/common.sh
+. scripts/lib/common.sh
+kstream_default_tf_mirror
 
 if [ $# -gt 0 ]; then
   dirs=("$@")

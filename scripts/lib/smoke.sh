@@ -7,7 +7,7 @@
 #   check_json "<what>" <json> <jq filter>      PASS when the filter yields true for the JSON
 #   pass/fail  "<what>" [detail]
 #   smoke_summary                               prints totals; returns 1 if anything failed
-#   awse <aws args...>                          the aws CLI against $AWS_ENDPOINT_URL, JSON output
+#   (awse, the aws CLI against the emulator, comes from scripts/lib/common.sh)
 
 SMOKE_PASSED=0
 SMOKE_FAILED=0
@@ -52,9 +52,6 @@ check_json() {
     fail "$what" "${detail:+$detail; }not true: $filter"
   fi
 }
-
-# The aws CLI against the emulator. --endpoint-url is explicit so the intent is visible in every call.
-awse() { aws --endpoint-url "$AWS_ENDPOINT_URL" --output json "$@"; }
 
 smoke_summary() {
   local name=$1
