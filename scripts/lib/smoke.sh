@@ -6,6 +6,7 @@
 #   check_true "<what>" <command...>            PASS when the command succeeds
 #   check_json "<what>" <json> <jq filter>      PASS when the filter yields true for the JSON
 #   pass/fail  "<what>" [detail]
+#   check_topic_encrypted <topic arn>           PASS when the SNS topic exists with a KMS key
 #   smoke_summary                               prints totals; returns 1 if anything failed
 #   (awse, the aws CLI against the emulator, comes from scripts/lib/common.sh)
 
@@ -50,6 +51,16 @@ check_json() {
     pass "$what" "$detail"
   else
     fail "$what" "${detail:+$detail; }not true: $filter"
+  fi
+}
+
+# The alarm topic exists and is encrypted with a KMS key (every pattern's default topic).
+check_topic_encrypted() {
+  local topic=$1 attrs
+  if attrs=$(awse sns get-topic-attributes --topic-arn "$topic" 2>&1); then
+    check_json "alarm topic exists and is KMS-encrypted" "$attrs" '.Attributes.KmsMasterKeyId // "" | length > 0'
+  else
+    fail "alarm topic $topic exists" "$attrs"
   fi
 }
 
