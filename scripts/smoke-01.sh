@@ -221,7 +221,7 @@ fi
 # ---------------------------------------------------------------------------------------------------
 section "Alarms"
 queue_name=${queue_arn##*:}
-topic_arn=$(out alarm_topic_arn sns_topic_arn alarm_sns_topic_arn || true)
+topic_arn=$(out alarm_topic_arn || true)
 alarms=$(awse cloudwatch describe-alarms --max-records 100)
 # This deployment's alarms: those whose dimensions name one of its resources.
 mine=$(jq --arg s "$stream_name" --arg f "$function_name" --arg q "$queue_name" --arg a "$api_name" '
