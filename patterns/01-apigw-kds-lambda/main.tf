@@ -23,6 +23,12 @@ module "stream" {
   enhanced_monitoring    = var.enhanced_monitoring
 }
 
+# Deployments made before stream_arn existed keep their stream.
+moved {
+  from = module.stream
+  to   = module.stream[0]
+}
+
 ################################################################################
 # REST API: POST /record and POST /records -> the stream
 ################################################################################

@@ -45,6 +45,12 @@ module "stream" {
   enhanced_monitoring    = var.enhanced_monitoring
 }
 
+# Deployments made before stream_arn existed keep their stream.
+moved {
+  from = module.stream
+  to   = module.stream[0]
+}
+
 ################################################################################
 # Output bucket (and its access-log bucket)
 ################################################################################

@@ -330,18 +330,9 @@ variable "glue_columns" {
 }
 
 variable "glue_partition_keys" {
-  description = "Partition keys of the Glue table in data_prefix folder order, with their projection; by default those of the default data_prefix (glue-table: partition_keys)."
-  type = list(object({
-    name       = string
-    type       = optional(string, "string")
-    projection = map(string)
-  }))
-  default = [
-    { name = "year", projection = { type = "integer", range = "2024,2099" } },
-    { name = "month", projection = { type = "integer", range = "1,12", digits = "2" } },
-    { name = "day", projection = { type = "integer", range = "1,31", digits = "2" } },
-    { name = "hour", projection = { type = "integer", range = "0,23", digits = "2" } },
-  ]
+  description = "Partition keys of the Glue table in data_prefix folder order, with their projection; null (the default): the module's year/month/day/hour keys, those of the default data_prefix (glue-table: partition_keys)."
+  type        = any
+  default     = null
 }
 
 variable "data_freshness_threshold_seconds" {
