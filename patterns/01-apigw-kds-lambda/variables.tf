@@ -36,8 +36,12 @@ variable "tags" {
   default     = {}
 
   validation {
-    condition     = length(var.tags) <= 30 && alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")])
-    error_message = "tags: at most 30 entries (AWS allows 50 a resource, the pattern and its modules set some), keys 1 to 128 characters not starting with aws:, values up to 256."
+    condition     = length(var.tags) <= 30
+    error_message = "tags: at most 30 entries (AWS allows 50 a resource; the pattern and its modules set some)."
+  }
+  validation {
+    condition     = alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")])
+    error_message = "tags: keys must be 1 to 128 characters and not start with aws:, values at most 256 characters."
   }
 }
 
