@@ -103,7 +103,7 @@ fmt: ## format Rust and Terraform (whole tree)
 	cargo fmt --all
 	terraform fmt -recursive infra patterns
 
-lint: ## rustfmt check, clippy -D warnings, terraform fmt check
+lint: ## rustfmt check, clippy -D warnings, terraform fmt check, pattern skeleton, shellcheck
 	scripts/test-lint.sh
 
 clean: ## stop the emulator and remove local state (.kstream/); keeps .venv and target/
