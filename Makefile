@@ -15,14 +15,10 @@ FUNCTIONS := $(notdir $(patsubst %/Cargo.toml,%,$(wildcard functions/*/Cargo.tom
 LAMBDA_TARGET := aarch64-unknown-linux-gnu
 RUST_VERSION := $(shell sed -n 's/^rust-version *= *"\(.*\)"/\1/p' Cargo.toml)
 
-# Terraform providers come from an on-disk mirror when KSTREAM_TF_MIRROR names one (scripts/tf.sh).
-# A machine with a mirror at /opt/tf-plugins (like the CI machine) uses it without being told;
+# Terraform providers come from an on-disk mirror when KSTREAM_TF_MIRROR names one. A machine with a
+# mirror at /opt/tf-plugins (like the CI machine) uses it without being told: scripts/tf.sh, which
+# runs every `terraform init`, decides (kstream_default_tf_mirror in scripts/lib/common.sh);
 # set KSTREAM_TF_MIRROR= (empty) to force the public registry.
-ifeq ($(origin KSTREAM_TF_MIRROR),undefined)
-ifneq ($(wildcard /opt/tf-plugins/registry.terraform.io),)
-export KSTREAM_TF_MIRROR := /opt/tf-plugins
-endif
-endif
 
 .PHONY: help venv check-tools check-rust check-terraform rust-target emulator emulator-stop emulator-status \
 	emulator-apply emulator-destroy aws-preflight build build-host demo test bench deploy destroy fmt lint clean
@@ -107,7 +103,7 @@ fmt: ## format Rust and Terraform (whole tree)
 	cargo fmt --all
 	terraform fmt -recursive infra patterns
 
-lint: ## rustfmt check, clippy -D warnings, terraform fmt check
+lint: ## rustfmt check, clippy -D warnings, terraform fmt check, pattern skeleton, shellcheck
 	scripts/test-lint.sh
 
 clean: ## stop the emulator and remove local state (.kstream/); keeps .venv and target/

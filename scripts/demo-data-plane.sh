@@ -19,7 +19,6 @@ cd "$KSTREAM_ROOT"
 kstream_require_venv
 kstream_emulator_env
 export PATH="$KSTREAM_VENV/bin:$PATH"
-awse() { aws --endpoint-url "$AWS_ENDPOINT_URL" --output json "$@"; }
 outputs=${KSTREAM_DEMO_OUTPUTS:?scripts/demo.sh passes the pattern outputs in KSTREAM_DEMO_OUTPUTS}
 out() { jq -r --arg k "$1" '.[$k].value // empty | if type == "string" then . else tojson end' <<<"$outputs"; }
 strip() { sed 's/\x1b\[[0-9;]*m//g'; }

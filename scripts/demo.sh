@@ -28,7 +28,6 @@ kstream_require_venv
 kstream_require_terraform
 kstream_default_tf_mirror
 kstream_emulator_env
-awse() { aws --endpoint-url "$AWS_ENDPOINT_URL" --output json "$@"; }
 mkdir -p "$KSTREAM_STATE_DIR"
 
 demo_start=$(date +%s)

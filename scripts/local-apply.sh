@@ -23,7 +23,7 @@
 # <state> is $KSTREAM_LOCAL_STATE (default "default"): independent deployments of one pattern side by side
 # (give each its own name prefix variable so resource names do not collide in the shared emulator).
 # Providers come from the mirror when KSTREAM_TF_MIRROR is set (scripts/tf.sh); on a machine with
-# /opt/tf-plugins it is set automatically, as in .ci/run.
+# /opt/tf-plugins it is set automatically (kstream_default_tf_mirror in scripts/lib/common.sh).
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -73,8 +73,7 @@ var_args_file=$state_dir/var-args
 # are symlinked from the mirror, or from a shared plugin cache when they come from the registry.
 export TF_DATA_DIR=$state_dir/data
 export TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
-# A TF_CLI_CONFIG_FILE naming a missing file only adds a warning to every run.
-if [ -n "${TF_CLI_CONFIG_FILE:-}" ] && [ ! -f "$TF_CLI_CONFIG_FILE" ]; then unset TF_CLI_CONFIG_FILE; fi
+kstream_tf_cli_config_guard
 kstream_default_tf_mirror
 if [ -z "${KSTREAM_TF_MIRROR:-}" ] && [ -z "${TF_PLUGIN_CACHE_DIR:-}" ]; then
   export TF_PLUGIN_CACHE_DIR=$KSTREAM_STATE_DIR/terraform-plugin-cache

@@ -221,7 +221,7 @@ fi
 # ---------------------------------------------------------------------------------------------------
 section "Alarms"
 queue_name=${queue_arn##*:}
-topic_arn=$(out alarm_topic_arn sns_topic_arn alarm_sns_topic_arn || true)
+topic_arn=$(out alarm_topic_arn || true)
 alarms=$(awse cloudwatch describe-alarms --max-records 100)
 # This deployment's alarms: those whose dimensions name one of its resources.
 mine=$(jq --arg s "$stream_name" --arg f "$function_name" --arg q "$queue_name" --arg a "$api_name" '
@@ -258,7 +258,7 @@ check_json "an alarm on the consumer function" "$mine" '[.[] | select(.Namespace
 check_json "an alarm on the REST API" "$mine" '[.[] | select(.Namespace == "AWS/ApiGateway")] | length > 0'
 if [ -n "$topic_arn" ]; then
   check_json "every alarm notifies $topic_arn" "$mine" "all(.[]; .AlarmActions | index(\"$topic_arn\") != null)"
-  if awse sns get-topic-attributes --topic-arn "$topic_arn" >/dev/null 2>&1; then pass "alarm topic exists"; else fail "alarm topic $topic_arn exists"; fi
+  check_topic_encrypted "$topic_arn"
 elif [ "$(var create_alarm_topic)" = true ] || [ -n "$(var alarm_topic_arn)" ]; then
   fail "alarm topic output set" "create_alarm_topic/alarm_topic_arn given but output alarm_topic_arn is empty"
 else

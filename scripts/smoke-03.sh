@@ -261,11 +261,14 @@ check_json "stream alarms use StreamName = $stream_name" "$mine" \
   "[.[] | select(.Namespace == \"AWS/Kinesis\")] | length >= 6 and all(.Dimensions == [{\"Name\": \"StreamName\", \"Value\": \"$stream_name\"}])"
 check_eq "alarms in the emulator are those named by output alarm_names" \
   "$(out alarm_names | jq -r '[.[]] | sort | join(" ")')" "$(jq -r '[.[].AlarmName] | sort | join(" ")' <<<"$mine")"
-topic=$(out sns_topic_arn)
+topic=$(out alarm_topic_arn)
 if [ -n "$topic" ]; then
   check_json "every alarm notifies $topic" "$mine" "all(.[]; .AlarmActions | index(\"$topic\") != null)"
+  check_topic_encrypted "$topic"
+elif [ "$(var create_alarm_topic)" = true ] || [ -n "$(var alarm_topic_arn)" ]; then
+  fail "alarm topic output set" "create_alarm_topic/alarm_topic_arn given but output alarm_topic_arn is empty"
 else
-  check_json "no alarm actions without a topic" "$mine" 'all(.[]; (.AlarmActions | length) == 0)'
+  check_json "no alarm actions without a topic (create_alarm_topic=false, no alarm_topic_arn)" "$mine" 'all(.[]; (.AlarmActions | length) == 0)'
 fi
 
 # ---------------------------------------------------------------------------------------------------

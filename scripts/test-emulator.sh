@@ -95,7 +95,6 @@ leftovers() {
     tr '\t' '\n' | sed '/^$/d; /^None$/d; s/^/alarm /'
   return 0
 }
-awse() { aws --endpoint-url "$AWS_ENDPOINT_URL" --output json "$@"; }
 
 # One pattern: apply, smoke, destroy, check. Prints its report; returns 1 on any failure.
 run_pattern() {

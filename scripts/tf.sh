@@ -10,8 +10,10 @@
 # providers are installed from it and nothing is downloaded; otherwise from the
 # public registry. The mirror is declared in a temporary CLI configuration that
 # TF_CLI_CONFIG_FILE points at for the one terraform run, so the user's own
-# ~/.terraformrc is not touched.
+# ~/.terraformrc is not touched. Unset, it is /opt/tf-plugins where that exists.
 set -euo pipefail
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
 
 usage() {
   sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -27,11 +29,8 @@ if [ ! -d "$dir" ] && [ -d "$(dirname "$0")/../patterns/$dir" ]; then
 fi
 [ -d "$dir" ] || { echo "tf.sh: no such directory: $dir" >&2; exit 2; }
 
-# A TF_CLI_CONFIG_FILE that names a missing file only produces a warning on every
-# run; drop it.
-if [ -n "${TF_CLI_CONFIG_FILE:-}" ] && [ ! -f "$TF_CLI_CONFIG_FILE" ]; then
-  unset TF_CLI_CONFIG_FILE
-fi
+kstream_tf_cli_config_guard
+kstream_default_tf_mirror
 
 if [ -n "${KSTREAM_TF_MIRROR:-}" ]; then
   if [ ! -d "$KSTREAM_TF_MIRROR/registry.terraform.io" ]; then

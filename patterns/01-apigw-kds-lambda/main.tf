@@ -1,14 +1,19 @@
 locals {
-  repo_root    = "${path.module}/../.."
-  package_path = startswith(var.consumer_package_path, "/") ? var.consumer_package_path : "${local.repo_root}/${var.consumer_package_path}"
+  # The function package: relative to the repository root, or absolute.
+  package_path = startswith(var.consumer_package_path, "/") ? var.consumer_package_path : "${path.module}/../../${var.consumer_package_path}"
+
+  # The stream: the one created below, or the existing one named by var.stream_arn.
+  stream_arn  = var.stream_arn == null ? one(module.stream[*].arn) : var.stream_arn
+  stream_name = var.stream_arn == null ? one(module.stream[*].name) : regex("[^/]+$", var.stream_arn)
 }
 
 ################################################################################
-# Kinesis data stream
+# Kinesis data stream (unless var.stream_arn names an existing one)
 ################################################################################
 
 module "stream" {
   source = "../../infra/modules/kinesis-stream"
+  count  = var.stream_arn == null ? 1 : 0
 
   name                   = "${var.name_prefix}-stream"
   stream_mode            = var.stream_mode
@@ -16,6 +21,12 @@ module "stream" {
   retention_period_hours = var.retention_period_hours
   kms_key_arn            = var.stream_kms_key_arn
   enhanced_monitoring    = var.enhanced_monitoring
+}
+
+# Deployments made before stream_arn existed keep their stream.
+moved {
+  from = module.stream
+  to   = module.stream[0]
 }
 
 ################################################################################
@@ -26,9 +37,9 @@ module "api" {
   source = "../../infra/modules/apigw-kinesis-proxy"
 
   name               = "${var.name_prefix}-api"
-  stream_name        = module.stream.name
-  stream_arn         = module.stream.arn
-  stream_kms_key_arn = module.stream.kms_key_arn
+  stream_name        = local.stream_name
+  stream_arn         = local.stream_arn
+  stream_kms_key_arn = var.stream_kms_key_arn
 
   authorization                  = var.authorization
   cognito_advanced_security_mode = var.cognito_advanced_security_mode
@@ -50,7 +61,7 @@ module "consumer_function" {
   source = "../../infra/modules/lambda-function"
 
   function_name   = "${var.name_prefix}-consumer"
-  description     = "Reads ${module.stream.name}: deaggregates KPL records, decodes JSON, reports failed sequence numbers"
+  description     = "Reads ${local.stream_name}: deaggregates KPL records, decodes JSON, reports failed sequence numbers"
   package_path    = local.package_path
   timeout_seconds = var.consumer_timeout_seconds
   memory_size_mb  = var.consumer_memory_size_mb
@@ -77,8 +88,8 @@ module "consumer" {
   name               = var.name_prefix
   function_name      = module.consumer_function.function_name
   function_role_name = module.consumer_function.role_name
-  stream_arn         = module.stream.arn
-  stream_kms_key_arn = module.stream.kms_key_arn
+  stream_arn         = local.stream_arn
+  stream_kms_key_arn = var.stream_kms_key_arn
 
   batch_size                         = var.batch_size
   parallelization_factor             = var.parallelization_factor
@@ -94,7 +105,7 @@ module "consumer" {
 }
 
 ################################################################################
-# Alarms and dashboard
+# Alarms (the dashboard is in dashboard.tf)
 ################################################################################
 
 module "alarms" {
@@ -105,26 +116,10 @@ module "alarms" {
   sns_topic_arn    = var.alarm_topic_arn
   alarm_email      = var.alarm_email
 
-  kinesis_stream_name = module.stream.name
+  kinesis_stream_name = local.stream_name
   lambda_functions = {
     consumer = { function_name = module.consumer_function.function_name, kinesis_consumer = true }
   }
   api    = { name = module.api.rest_api_name, stage = module.api.stage_name }
   queues = { failures = module.consumer.failure_queue_name }
-}
-
-resource "aws_cloudwatch_dashboard" "this" {
-  dashboard_name = var.name_prefix
-  dashboard_body = templatefile("${local.repo_root}/dashboards/01-apigw-kds-lambda.json.tftpl", {
-    name              = var.name_prefix
-    region            = var.region
-    stream_name       = module.stream.name
-    function_name     = module.consumer_function.function_name
-    api_name          = module.api.rest_api_name
-    stage_name        = module.api.stage_name
-    queue_name        = module.consumer.failure_queue_name
-    metrics_namespace = var.metrics_namespace
-    thresholds        = module.alarms.thresholds
-    alarm_arns        = values(module.alarms.alarm_arns)
-  })
 }

@@ -42,13 +42,13 @@ output "user_pool_client_id" {
 ################################################################################
 
 output "stream_name" {
-  description = "Name of the Kinesis data stream."
-  value       = module.stream.name
+  description = "Name of the Kinesis data stream (created, or the existing one of var.stream_arn)."
+  value       = local.stream_name
 }
 
 output "stream_arn" {
   description = "ARN of the Kinesis data stream."
-  value       = module.stream.arn
+  value       = local.stream_arn
 }
 
 output "consumer_function_name" {
@@ -107,5 +107,5 @@ output "alarm_topic_arn" {
 
 output "region" {
   description = "Region of the deployment."
-  value       = var.region
+  value       = data.aws_region.current.name
 }

@@ -1,4 +1,5 @@
-# A plain provider: credentials and endpoints come from the environment.
+# A plain provider: credentials and endpoints come from the environment, the region too unless
+# var.region is set.
 # (scripts/local-apply.sh reaches the emulator by exporting AWS_ENDPOINT_URL; nothing here changes.)
 provider "aws" {
   region = var.region

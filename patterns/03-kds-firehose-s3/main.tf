@@ -2,7 +2,12 @@
 # with a Glue table over the output, alarms and one dashboard.
 
 locals {
-  package_path = coalesce(var.transform_package_path, "${path.module}/../../target/lambda/firehose-transform/bootstrap.zip")
+  # The function package: relative to the repository root, or absolute.
+  package_path = startswith(var.transform_package_path, "/") ? var.transform_package_path : "${path.module}/../../${var.transform_package_path}"
+
+  # The stream: the one created below, or the existing one named by var.stream_arn.
+  stream_arn  = var.stream_arn == null ? one(module.stream[*].arn) : var.stream_arn
+  stream_name = var.stream_arn == null ? one(module.stream[*].name) : regex("[^/]+$", var.stream_arn)
 
   # The static start of the data prefix (before the first !{...}, cut at its last /) is where the
   # Glue table's partition folders begin: "data/year=!{timestamp:yyyy}/..." → "data/".
@@ -10,7 +15,7 @@ locals {
   data_prefix_segments = split("/", local.data_prefix_static)
   glue_location_prefix = length(local.data_prefix_segments) > 1 ? "${join("/", slice(local.data_prefix_segments, 0, length(local.data_prefix_segments) - 1))}/" : ""
 
-  # Configuration of functions/firehose-transform (kstream_pipeline::transform::Transform::from_env),
+  # Configuration of functions/firehose-transform (the transform engine in crates/transform reads it),
   # read once per cold start.
   transform_environment = merge(
     {
@@ -25,11 +30,12 @@ locals {
 }
 
 ################################################################################
-# Source stream
+# Source stream (unless var.stream_arn names an existing one)
 ################################################################################
 
 module "stream" {
   source = "../../infra/modules/kinesis-stream"
+  count  = var.stream_arn == null ? 1 : 0
 
   name                   = "${var.name_prefix}-stream"
   stream_mode            = var.stream_mode
@@ -37,6 +43,12 @@ module "stream" {
   retention_period_hours = var.retention_period_hours
   kms_key_arn            = var.stream_kms_key_arn
   enhanced_monitoring    = var.enhanced_monitoring
+}
+
+# Deployments made before stream_arn existed keep their stream.
+moved {
+  from = module.stream
+  to   = module.stream[0]
 }
 
 ################################################################################
@@ -82,8 +94,8 @@ module "firehose" {
   source = "../../infra/modules/firehose-s3"
 
   name_prefix                = var.name_prefix
-  kinesis_stream_arn         = module.stream.arn
-  kinesis_stream_kms_key_arn = module.stream.kms_key_arn
+  kinesis_stream_arn         = local.stream_arn
+  kinesis_stream_kms_key_arn = var.stream_kms_key_arn
 
   bucket_arn                 = module.bucket.bucket_arn
   bucket_kms_key_arn         = module.bucket.kms_key_arn
@@ -137,10 +149,10 @@ module "alarms" {
   source = "../../infra/modules/alarms"
 
   name_prefix         = var.name_prefix
-  create_sns_topic    = var.create_sns_topic
-  sns_topic_arn       = var.sns_topic_arn
+  create_sns_topic    = var.create_alarm_topic
+  sns_topic_arn       = var.alarm_topic_arn
   alarm_email         = var.alarm_email
-  kinesis_stream_name = module.stream.name
+  kinesis_stream_name = local.stream_name
 }
 
 module "firehose_alarms" {

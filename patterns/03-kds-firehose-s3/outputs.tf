@@ -3,13 +3,13 @@
 ################################################################################
 
 output "stream_name" {
-  description = "Name of the source Kinesis data stream (put records here)."
-  value       = module.stream.name
+  description = "Name of the source Kinesis data stream, created or the existing one of var.stream_arn (put records here)."
+  value       = local.stream_name
 }
 
 output "stream_arn" {
   description = "ARN of the source Kinesis data stream."
-  value       = module.stream.arn
+  value       = local.stream_arn
 }
 
 output "delivery_stream_name" {
@@ -70,7 +70,12 @@ output "alarm_names" {
   value       = merge(module.alarms.alarm_names, module.firehose_alarms.alarm_names)
 }
 
-output "sns_topic_arn" {
-  description = "SNS topic the alarms notify, or null."
+output "alarm_topic_arn" {
+  description = "SNS topic the alarms notify (null when none)."
   value       = module.alarms.sns_topic_arn
+}
+
+output "region" {
+  description = "Region of the deployment."
+  value       = data.aws_region.current.name
 }

@@ -1,6 +1,23 @@
+# The pattern skeleton (patterns/README.md): the shared names first (region, name_prefix, tags,
+# stream_arn, the function package, the alarm topic), then this pattern's knobs.
+# A variable that only hands a value to a module says which (module: variable) and has no
+# validation of its own: the module's description documents the value and its validation rejects a
+# bad one (tests/rejected/ proves it for this pattern). Only the pattern's own values are checked here.
+
 ################################################################################
 # General
 ################################################################################
+
+variable "region" {
+  description = "AWS region to deploy to, e.g. eu-west-1. null (the default): the provider's environment (AWS_REGION, AWS_DEFAULT_REGION or the profile's region)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.region == null || can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]+$", coalesce(var.region, "us-east-1")))
+    error_message = "region must be null or an AWS region name such as us-east-1."
+  }
+}
 
 variable "name_prefix" {
   description = "Prefix of every resource name (stream <prefix>-stream, delivery stream <prefix>-delivery, function <prefix>-transform, bucket <prefix>-<account>-<region>, ...). 3 to 24 characters: lowercase letters, digits and '-', starting with a letter and ending with a letter or digit (it also names the S3 buckets)."
@@ -13,291 +30,176 @@ variable "name_prefix" {
   }
 }
 
-variable "aws_region" {
-  description = "AWS region to deploy to, e.g. eu-west-1. Default null: the provider's environment (AWS_REGION or the profile's region)."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.aws_region == null || can(regex("^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$", coalesce(var.aws_region, "us-east-1")))
-    error_message = "aws_region must be null or a region name such as us-east-1."
-  }
-}
-
 variable "tags" {
-  description = "Extra tags for every resource (added to Project and Pattern). At most 30 entries."
+  description = "Tags added to every resource through the provider's default_tags (Project, Pattern and Name are set already). At most 30 entries, keys 1 to 128 and values up to 256 characters."
   type        = map(string)
   default     = {}
 
   validation {
     condition     = length(var.tags) <= 30
-    error_message = "tags may hold at most 30 entries."
+    error_message = "tags: at most 30 entries (AWS allows 50 a resource; the pattern and its modules set some)."
+  }
+  validation {
+    condition     = alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")])
+    error_message = "tags: keys must be 1 to 128 characters and not start with aws:, values at most 256 characters."
   }
 }
 
 ################################################################################
-# Kinesis data stream
+# Stream: created (kinesis-stream module) unless stream_arn names an existing one
 ################################################################################
 
+variable "stream_arn" {
+  description = "ARN of an existing Kinesis data stream to read instead of creating one. null (the default): the pattern creates <prefix>-stream. With an existing stream the stream_* settings below are not used, except stream_kms_key_arn (its customer-managed key, if any)."
+  type        = string
+  default     = null
+}
+
 variable "stream_mode" {
-  description = "Capacity mode of the source stream: PROVISIONED (shard_count shards) or ON_DEMAND."
+  description = "Capacity mode of the created stream (kinesis-stream: stream_mode)."
   type        = string
   default     = "PROVISIONED"
-
-  validation {
-    condition     = contains(["PROVISIONED", "ON_DEMAND"], var.stream_mode)
-    error_message = "stream_mode must be PROVISIONED or ON_DEMAND."
-  }
 }
 
 variable "shard_count" {
-  description = "Shards of the source stream when PROVISIONED (1 MiB/s or 1000 records/s in per shard). Default 2. An integer from 1 to 200."
+  description = "Shards of the created stream when PROVISIONED (kinesis-stream: shard_count)."
   type        = number
   default     = 2
-
-  validation {
-    condition     = var.shard_count >= 1 && var.shard_count <= 200 && floor(var.shard_count) == var.shard_count
-    error_message = "shard_count must be an integer from 1 to 200."
-  }
 }
 
 variable "retention_period_hours" {
-  description = "Retention of the source stream, in hours. Default 24. An integer from 24 to 8760."
+  description = "Retention of the created stream (kinesis-stream: retention_period_hours)."
   type        = number
   default     = 24
-
-  validation {
-    condition     = var.retention_period_hours >= 24 && var.retention_period_hours <= 8760 && floor(var.retention_period_hours) == var.retention_period_hours
-    error_message = "retention_period_hours must be an integer from 24 to 8760."
-  }
 }
 
 variable "stream_kms_key_arn" {
-  description = "Customer managed KMS key for the source stream. Default null: the AWS-managed key alias/aws/kinesis."
+  description = "Customer-managed KMS key of the stream, created or existing; null: alias/aws/kinesis (kinesis-stream: kms_key_arn; firehose-s3: kinesis_stream_kms_key_arn, which grants Firehose its use)."
   type        = string
   default     = null
-
-  validation {
-    condition     = var.stream_kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", coalesce(var.stream_kms_key_arn, "arn:aws:kms:us-east-1:123456789012:key/x")))
-    error_message = "stream_kms_key_arn must be null or a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)."
-  }
 }
 
 variable "enhanced_monitoring" {
-  description = "Enable enhanced shard-level metrics on the source stream (billed per shard and metric). Default false."
+  description = "Shard-level metrics on the created stream (kinesis-stream: enhanced_monitoring)."
   type        = bool
   default     = false
-
-  validation {
-    condition     = var.enhanced_monitoring != null
-    error_message = "enhanced_monitoring must be true or false, not null."
-  }
 }
 
 ################################################################################
-# Firehose: S3 destination
+# Firehose: S3 destination (firehose-s3 module; same variable names unless noted)
 ################################################################################
 
 variable "buffering_size_mb" {
-  description = "Firehose S3 buffer size hint, in MiB. Default 5. An integer from 1 to 128; 64 to 128 with dynamic partitioning or Parquet."
+  description = "S3 buffer size hint of the delivery stream (firehose-s3: buffering_size_mb)."
   type        = number
   default     = 5
-
-  validation {
-    condition     = var.buffering_size_mb >= 1 && var.buffering_size_mb <= 128 && floor(var.buffering_size_mb) == var.buffering_size_mb
-    error_message = "buffering_size_mb must be a whole number of MiB from 1 to 128 (64 to 128 with dynamic partitioning or Parquet conversion)."
-  }
 }
 
 variable "buffering_interval_seconds" {
-  description = "Firehose S3 buffer interval hint, in seconds. Default 300. An integer from 60 to 900."
+  description = "S3 buffer interval hint of the delivery stream (firehose-s3: buffering_interval_seconds)."
   type        = number
   default     = 300
-
-  validation {
-    condition     = var.buffering_interval_seconds >= 60 && var.buffering_interval_seconds <= 900 && floor(var.buffering_interval_seconds) == var.buffering_interval_seconds
-    error_message = "buffering_interval_seconds must be a whole number of seconds from 60 to 900."
-  }
 }
 
 variable "compression_format" {
-  description = "Compression of delivered objects: GZIP (default), UNCOMPRESSED, ZIP, Snappy or HADOOP_SNAPPY (UNCOMPRESSED with Parquet)."
+  description = "Compression of delivered objects (firehose-s3: compression_format)."
   type        = string
   default     = "GZIP"
-
-  validation {
-    condition     = contains(["GZIP", "UNCOMPRESSED", "ZIP", "Snappy", "HADOOP_SNAPPY"], var.compression_format)
-    error_message = "compression_format must be one of GZIP, UNCOMPRESSED, ZIP, Snappy, HADOOP_SNAPPY (case-sensitive)."
-  }
 }
 
 variable "data_prefix" {
-  description = "S3 key prefix of delivered objects (Firehose expressions). Default: data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/ (the Glue table's partition projection follows it; change glue_partition_keys with it). 1 to 1024 characters."
+  description = "S3 key prefix of delivered objects; the Glue table's partition projection follows it, so change glue_partition_keys with it (firehose-s3: prefix)."
   type        = string
   default     = "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
-
-  validation {
-    condition     = length(var.data_prefix) >= 1 && length(var.data_prefix) <= 1024
-    error_message = "data_prefix must be 1 to 1024 characters."
-  }
 }
 
 variable "error_output_prefix" {
-  description = "S3 key prefix of failed records; must contain !{firehose:error-output-type}. Default: errors/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/!{firehose:error-output-type}. 1 to 1024 characters."
+  description = "S3 key prefix of failed records (firehose-s3: error_output_prefix)."
   type        = string
   default     = "errors/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/!{firehose:error-output-type}"
-
-  validation {
-    condition     = length(var.error_output_prefix) >= 1 && length(var.error_output_prefix) <= 1024 && strcontains(var.error_output_prefix, "!{firehose:error-output-type}")
-    error_message = "error_output_prefix must be 1 to 1024 characters and contain !{firehose:error-output-type}."
-  }
 }
 
 variable "file_extension" {
-  description = "File extension of delivered objects (Firehose FileExtension), replacing the one Firehose derives from compression_format or Parquet (.gz, .zip, .snappy, .parquet, none), e.g. \".json.gz\". Default null: Firehose's own. A dot, then lowercase letters, digits and ! - _ . * ' ( ); 2 to 50 characters (the AWS provider's maximum; the API allows 128)."
+  description = "File extension of delivered objects; null: Firehose's own (firehose-s3: file_extension)."
   type        = string
   default     = null
-
-  validation {
-    condition     = var.file_extension == null || (length(coalesce(var.file_extension, ".")) <= 50 && can(regex("^\\.[0-9a-z!_.*'()-]+$", coalesce(var.file_extension, "."))))
-    error_message = "file_extension must be null or a dot followed by 1 to 49 characters from [0-9a-z!-_.*'()] (lowercase), e.g. \".json.gz\"; at most 50 characters in all."
-  }
 }
 
 variable "custom_time_zone" {
-  description = "Time zone of the timestamps in object keys (Firehose CustomTimeZone): the !{timestamp:...} expressions of data_prefix and error_output_prefix (so the year/month/day/hour partitions are local time), the default yyyy/MM/dd/HH/ prefix and the time in object names. Default \"UTC\". UTC or an IANA Area/Location name such as Asia/Tokyo or America/New_York (no 3-letter abbreviations); at most 50 characters."
+  description = "Time zone of the timestamps in object keys (firehose-s3: custom_time_zone)."
   type        = string
   default     = "UTC"
-
-  validation {
-    condition     = var.custom_time_zone != null && length(coalesce(var.custom_time_zone, "x")) <= 50 && can(regex("^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$", coalesce(var.custom_time_zone, "x")))
-    error_message = "custom_time_zone must be UTC or an IANA time zone name such as Asia/Tokyo or America/New_York (Area/Location, at most 50 characters; abbreviations such as EST or CET are not accepted)."
-  }
 }
 
 variable "dynamic_partitioning_enabled" {
-  description = "Dynamic partitioning: keys from the transform's metadata (!{partitionKeyFromLambda:<key>} in data_prefix, keys from transform_partition_keys) or from metadata_extraction_query (!{partitionKeyFromQuery:<key>}). Default false; needs buffering_size_mb 64 to 128."
+  description = "Dynamic partitioning, with keys from the transform (transform_partition_keys) or from metadata_extraction_query (firehose-s3: dynamic_partitioning_enabled)."
   type        = bool
   default     = false
-
-  validation {
-    condition     = var.dynamic_partitioning_enabled != null
-    error_message = "dynamic_partitioning_enabled must be true or false, not null."
-  }
 }
 
 variable "dynamic_partitioning_retry_seconds" {
-  description = "Dynamic partitioning S3 retry duration, in seconds. Default 300. An integer from 0 to 7200."
+  description = "S3 retry duration with dynamic partitioning (firehose-s3: dynamic_partitioning_retry_seconds)."
   type        = number
   default     = 300
-
-  validation {
-    condition     = var.dynamic_partitioning_retry_seconds >= 0 && var.dynamic_partitioning_retry_seconds <= 7200 && floor(var.dynamic_partitioning_retry_seconds) == var.dynamic_partitioning_retry_seconds
-    error_message = "dynamic_partitioning_retry_seconds must be a whole number of seconds from 0 to 7200."
-  }
 }
 
 variable "metadata_extraction_query" {
-  description = "JQ 1.6 query for dynamic partition keys, e.g. \"{ticker: .ticker}\". Default null. At most 4096 characters."
+  description = "JQ query for dynamic partition keys (firehose-s3: metadata_extraction_query)."
   type        = string
   default     = null
-
-  validation {
-    condition     = var.metadata_extraction_query == null || length(coalesce(var.metadata_extraction_query, " ")) <= 4096
-    error_message = "metadata_extraction_query must be null or at most 4096 characters."
-  }
 }
 
 variable "append_newline_delimiter" {
-  description = "Whether Firehose appends a newline to every record (AppendDelimiterToRecord). Default false: the transform already ends every record with a newline (transform_newline)."
+  description = "Firehose appends a newline to every record; false by default because the transform ends every record with one (transform_newline) (firehose-s3: append_newline_delimiter)."
   type        = bool
   default     = false
-
-  validation {
-    condition     = var.append_newline_delimiter != null
-    error_message = "append_newline_delimiter must be true or false, not null."
-  }
 }
 
 variable "s3_backup_enabled" {
-  description = "Whether every source record is also kept untransformed under source/ in the bucket. Default false."
+  description = "Keep every source record untransformed under source/ too (firehose-s3: s3_backup_enabled)."
   type        = bool
   default     = false
-
-  validation {
-    condition     = var.s3_backup_enabled != null
-    error_message = "s3_backup_enabled must be true or false, not null."
-  }
 }
 
 variable "parquet_conversion_enabled" {
-  description = "Whether Firehose converts records to Parquet with the Glue table's schema (glue_columns). Default false; needs buffering_size_mb 64 to 128 and compression_format UNCOMPRESSED."
+  description = "Convert records to Parquet with the Glue table's schema, glue_columns (firehose-s3: parquet_conversion_enabled)."
   type        = bool
   default     = false
-
-  validation {
-    condition     = var.parquet_conversion_enabled != null
-    error_message = "parquet_conversion_enabled must be true or false, not null."
-  }
 }
 
 variable "error_log_retention_days" {
-  description = "Retention of the Firehose error log group, in days. Default 30. One of the CloudWatch Logs retention values (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ...)."
+  description = "Retention of the delivery stream's error log group (firehose-s3: log_retention_in_days)."
   type        = number
   default     = 30
-
-  validation {
-    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.error_log_retention_days)
-    error_message = "error_log_retention_days must be one of 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
-  }
 }
 
 ################################################################################
-# Transform Lambda (functions/firehose-transform)
+# Transform Lambda: the Firehose processor (firehose-s3 module), the function (lambda-function
+# module) and its configuration (code: functions/firehose-transform)
 ################################################################################
 
 variable "buffer_size_mb" {
-  description = "The buffered record size for one invocation of the transform Lambda (Firehose processor BufferSizeInMBs), in MB. Default 1. Must be between 0.2 and 3 (decimals allowed)."
+  description = "Records buffered for one transform invocation, in MB (firehose-s3: lambda_buffer_size_mb)."
   type        = number
   default     = 1
-
-  validation {
-    condition     = var.buffer_size_mb >= 0.2 && var.buffer_size_mb <= 3
-    error_message = "buffer_size_mb (the buffered record size for the transform Lambda, in MB) must be between 0.2 and 3."
-  }
 }
 
 variable "buffer_interval_seconds" {
-  description = "The buffered record time before the transform Lambda is invoked (Firehose processor BufferIntervalInSeconds), in seconds. Default 60. Must be between 60 and 900."
+  description = "Time records are buffered before the transform is invoked (firehose-s3: lambda_buffer_interval_seconds)."
   type        = number
   default     = 60
-
-  validation {
-    condition     = var.buffer_interval_seconds >= 60 && var.buffer_interval_seconds <= 900 && floor(var.buffer_interval_seconds) == var.buffer_interval_seconds
-    error_message = "buffer_interval_seconds (the buffered record time for the transform Lambda, in seconds) must be a whole number between 60 and 900."
-  }
 }
 
 variable "transform_number_of_retries" {
-  description = "Retries of a failed transform invocation before its records go to the error output (processor NumberOfRetries). Default 3. An integer from 0 to 300."
+  description = "Retries of a failed transform invocation before its records go to the error output (firehose-s3: lambda_number_of_retries)."
   type        = number
   default     = 3
-
-  validation {
-    condition     = var.transform_number_of_retries >= 0 && var.transform_number_of_retries <= 300 && floor(var.transform_number_of_retries) == var.transform_number_of_retries
-    error_message = "transform_number_of_retries must be a whole number from 0 to 300."
-  }
 }
 
 variable "transform_package_path" {
-  description = "Deployment zip of the transform (cargo lambda build --release --arm64 --output-format zip -p firehose-transform). Default: target/lambda/firehose-transform/bootstrap.zip in this repository."
+  description = "Deployment zip of the transform, relative to the repository root or absolute; the default is what `make build` writes (lambda-function: package_path)."
   type        = string
-  default     = null
-
-  validation {
-    condition     = var.transform_package_path == null || endswith(coalesce(var.transform_package_path, "x.zip"), ".zip")
-    error_message = "transform_package_path must be null or the path of a .zip file."
-  }
+  default     = "target/lambda/firehose-transform/bootstrap.zip"
 }
 
 variable "transform_template" {
@@ -367,18 +269,13 @@ variable "transform_newline" {
 }
 
 variable "transform_memory_mb" {
-  description = "Memory of the transform Lambda, in MB. Default 256. An integer from 128 to 10240."
+  description = "Memory of the transform (lambda-function: memory_size_mb)."
   type        = number
   default     = 256
-
-  validation {
-    condition     = var.transform_memory_mb >= 128 && var.transform_memory_mb <= 10240 && floor(var.transform_memory_mb) == var.transform_memory_mb
-    error_message = "transform_memory_mb must be an integer from 128 to 10240."
-  }
 }
 
 variable "transform_timeout_seconds" {
-  description = "Timeout of one transform invocation, in seconds. Default 60. An integer from 1 to 300 (Firehose waits at most 5 minutes for a processor)."
+  description = "Timeout of one transform invocation, in seconds: an integer from 1 to 300, since Firehose waits at most 5 minutes for a processor (checked here; the lambda-function module allows Lambda's 900)."
   type        = number
   default     = 60
 
@@ -389,66 +286,41 @@ variable "transform_timeout_seconds" {
 }
 
 variable "transform_log_level" {
-  description = "Lowest level of the transform's own log lines kept: TRACE, DEBUG, INFO (default), WARN, ERROR or FATAL."
+  description = "Lowest level of the transform's own log lines kept (lambda-function: application_log_level)."
   type        = string
   default     = "INFO"
-
-  validation {
-    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.transform_log_level)
-    error_message = "transform_log_level must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL."
-  }
 }
 
 ################################################################################
-# Output bucket and Glue table
+# Output bucket (secure-bucket module) and Glue table (glue-table module)
 ################################################################################
 
 variable "force_destroy" {
-  description = "Whether destroy deletes the buckets with their objects. Default false; true only for throwaway environments (the emulator tests pass -var force_destroy=true)."
+  description = "Destroy deletes the buckets with their objects; true only for throwaway environments, as the emulator tests pass (secure-bucket: force_destroy)."
   type        = bool
   default     = false
-
-  validation {
-    condition     = var.force_destroy != null
-    error_message = "force_destroy must be true or false, not null."
-  }
 }
 
 variable "bucket_tls_only_policy" {
-  description = "Whether the output bucket's policy denies requests without TLS. Default true; false only on a local emulator that serves plain HTTP and enforces the deny (moto then refuses every object write, so `kstream local` could not deliver)."
+  description = "The output bucket's policy denies requests without TLS; false only on a local emulator that serves plain HTTP, where moto would refuse every object write (secure-bucket: tls_only_policy)."
   type        = bool
   default     = true
-
-  validation {
-    condition     = var.bucket_tls_only_policy != null
-    error_message = "bucket_tls_only_policy must be true or false, not null."
-  }
 }
 
 variable "bucket_kms_key_arn" {
-  description = "Customer managed KMS key for the output bucket (SSE-KMS with a Bucket Key). Default null: SSE-S3."
+  description = "Customer-managed KMS key of the output bucket; null: SSE-S3 (secure-bucket: kms_key_arn)."
   type        = string
   default     = null
-
-  validation {
-    condition     = var.bucket_kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", coalesce(var.bucket_kms_key_arn, "arn:aws:kms:us-east-1:123456789012:key/x")))
-    error_message = "bucket_kms_key_arn must be null or a KMS key ARN."
-  }
 }
 
 variable "bucket_versioning" {
-  description = "Whether the output bucket keeps object versions. Default false."
+  description = "The output bucket keeps object versions (secure-bucket: versioning_enabled)."
   type        = bool
   default     = false
-
-  validation {
-    condition     = var.bucket_versioning != null
-    error_message = "bucket_versioning must be true or false, not null."
-  }
 }
 
 variable "glue_columns" {
-  description = "Columns of the Glue table over the output (the transform's output fields): name and Athena type. Default: ticker string, price double, event_time string. 1 to 1000 columns."
+  description = "Columns of the Glue table over the output, the transform's output fields; by default those of transform_template (glue-table: columns)."
   type = list(object({
     name    = string
     type    = string
@@ -459,77 +331,38 @@ variable "glue_columns" {
     { name = "price", type = "double" },
     { name = "event_time", type = "string" },
   ]
-
-  validation {
-    condition     = length(var.glue_columns) >= 1 && length(var.glue_columns) <= 1000
-    error_message = "glue_columns must hold 1 to 1000 columns."
-  }
 }
 
 variable "glue_partition_keys" {
-  description = "Partition keys of the Glue table in data_prefix folder order, with their projection settings. Default: year/month/day/hour integer projections matching the default data_prefix. 1 to 10 keys."
-  type = list(object({
-    name       = string
-    type       = optional(string, "string")
-    projection = map(string)
-  }))
-  default = [
-    { name = "year", projection = { type = "integer", range = "2024,2099" } },
-    { name = "month", projection = { type = "integer", range = "1,12", digits = "2" } },
-    { name = "day", projection = { type = "integer", range = "1,31", digits = "2" } },
-    { name = "hour", projection = { type = "integer", range = "0,23", digits = "2" } },
-  ]
-
-  validation {
-    condition     = length(var.glue_partition_keys) >= 1 && length(var.glue_partition_keys) <= 10
-    error_message = "glue_partition_keys must hold 1 to 10 keys."
-  }
-}
-
-################################################################################
-# Alarms
-################################################################################
-
-variable "create_sns_topic" {
-  description = "Create an encrypted SNS topic that every alarm notifies. Default false. Mutually exclusive with sns_topic_arn."
-  type        = bool
-  default     = false
-
-  validation {
-    condition     = var.create_sns_topic != null
-    error_message = "create_sns_topic must be true or false, not null."
-  }
-}
-
-variable "sns_topic_arn" {
-  description = "Existing SNS topic every alarm notifies. Default null (with create_sns_topic false: alarms have no actions)."
-  type        = string
+  description = "Partition keys of the Glue table in data_prefix folder order, with their projection; null (the default): the module's year/month/day/hour keys, those of the default data_prefix (glue-table: partition_keys)."
+  type        = any
   default     = null
-
-  validation {
-    condition     = var.sns_topic_arn == null || can(regex("^arn:aws[a-zA-Z-]*:sns:", coalesce(var.sns_topic_arn, "arn:aws:sns:")))
-    error_message = "sns_topic_arn must be null or an SNS topic ARN."
-  }
-}
-
-variable "alarm_email" {
-  description = "Email subscribed to the created topic (must confirm). Default null."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.alarm_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", coalesce(var.alarm_email, "a@b.c")))
-    error_message = "alarm_email must be null or an email address."
-  }
 }
 
 variable "data_freshness_threshold_seconds" {
-  description = "Firehose DeliveryToS3.DataFreshness alarm threshold, in seconds. Default 900 (the reference's). An integer from 60 to 86400; keep it above buffering_interval_seconds + buffer_interval_seconds."
+  description = "Threshold of the DeliveryToS3.DataFreshness alarm; keep it above buffering_interval_seconds + buffer_interval_seconds (firehose-alarms: data_freshness_threshold_seconds)."
   type        = number
   default     = 900
+}
 
-  validation {
-    condition     = var.data_freshness_threshold_seconds >= 60 && var.data_freshness_threshold_seconds <= 86400 && floor(var.data_freshness_threshold_seconds) == var.data_freshness_threshold_seconds
-    error_message = "data_freshness_threshold_seconds must be a whole number of seconds from 60 to 86400."
-  }
+################################################################################
+# Alarm notifications (alarms module)
+################################################################################
+
+variable "create_alarm_topic" {
+  description = "Create the KMS-encrypted SNS topic every alarm notifies (the default; about 1 USD a month for its key). false: give alarm_topic_arn, or the alarms notify nobody (alarms: create_sns_topic)."
+  type        = bool
+  default     = true
+}
+
+variable "alarm_topic_arn" {
+  description = "An existing SNS topic for the alarms, with create_alarm_topic = false (alarms: sns_topic_arn)."
+  type        = string
+  default     = null
+}
+
+variable "alarm_email" {
+  description = "Email address subscribed to the created topic; the recipient confirms by email (alarms: alarm_email)."
+  type        = string
+  default     = null
 }

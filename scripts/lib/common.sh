@@ -85,14 +85,25 @@ kstream_require_terraform() {
     die "terraform is not installed (need >= 1.7): see https://developer.hashicorp.com/terraform/install"
 }
 
-# Use the on-disk provider mirror when this machine has one and KSTREAM_TF_MIRROR is unset
-# (the same rule as .ci/run and the Makefile; the registry may be unreachable here).
+# Use the on-disk provider mirror when this machine has one and KSTREAM_TF_MIRROR is unset (the
+# registry may be unreachable here). The one place this rule lives: scripts/tf.sh (every
+# `terraform init` of the project), scripts/local-apply.sh and scripts/test-terraform.sh call it.
 # KSTREAM_TF_MIRROR= (set, empty) forces the public registry.
 kstream_default_tf_mirror() {
   if [ -z "${KSTREAM_TF_MIRROR+set}" ] && [ -d /opt/tf-plugins/registry.terraform.io ]; then
     export KSTREAM_TF_MIRROR=/opt/tf-plugins
   fi
 }
+
+# A TF_CLI_CONFIG_FILE naming a missing file only adds a warning to every terraform run: drop it.
+kstream_tf_cli_config_guard() {
+  if [ -n "${TF_CLI_CONFIG_FILE:-}" ] && [ ! -f "$TF_CLI_CONFIG_FILE" ]; then
+    unset TF_CLI_CONFIG_FILE
+  fi
+}
+
+# The aws CLI against the emulator (AWS_ENDPOINT_URL, from kstream_emulator_env), JSON output.
+awse() { aws --endpoint-url "$AWS_ENDPOINT_URL" --output json "$@"; }
 
 # Fail unless an emulator answers at AWS_ENDPOINT_URL (call after kstream_emulator_env):
 # guards every command that would otherwise act on whatever the endpoint is.

@@ -13,8 +13,6 @@
 # destroys the deployment during the run and checks that nothing is left: the Terraform state holds
 # no resource and the emulator has nothing whose name holds the prefix (e2e_leftovers).
 
-awse() { aws --endpoint-url "$AWS_ENDPOINT_URL" --output json "$@"; }
-
 pass() { printf 'ok    %s\n' "$*"; }
 fail() {
   printf 'FAIL  %s\n' "$*"

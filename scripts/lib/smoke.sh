@@ -6,8 +6,9 @@
 #   check_true "<what>" <command...>            PASS when the command succeeds
 #   check_json "<what>" <json> <jq filter>      PASS when the filter yields true for the JSON
 #   pass/fail  "<what>" [detail]
+#   check_topic_encrypted <topic arn>           PASS when the SNS topic exists with a KMS key
 #   smoke_summary                               prints totals; returns 1 if anything failed
-#   awse <aws args...>                          the aws CLI against $AWS_ENDPOINT_URL, JSON output
+#   (awse, the aws CLI against the emulator, comes from scripts/lib/common.sh)
 
 SMOKE_PASSED=0
 SMOKE_FAILED=0
@@ -53,8 +54,15 @@ check_json() {
   fi
 }
 
-# The aws CLI against the emulator. --endpoint-url is explicit so the intent is visible in every call.
-awse() { aws --endpoint-url "$AWS_ENDPOINT_URL" --output json "$@"; }
+# The alarm topic exists and is encrypted with a KMS key (every pattern's default topic).
+check_topic_encrypted() {
+  local topic=$1 attrs
+  if attrs=$(awse sns get-topic-attributes --topic-arn "$topic" 2>&1); then
+    check_json "alarm topic exists and is KMS-encrypted" "$attrs" '.Attributes.KmsMasterKeyId // "" | length > 0'
+  else
+    fail "alarm topic $topic exists" "$attrs"
+  fi
+}
 
 smoke_summary() {
   local name=$1

@@ -12,6 +12,11 @@ output "delivery_stream_arn" {
   value       = aws_kinesis_firehose_delivery_stream.this.arn
 }
 
+output "source_stream_arn" {
+  description = "ARN of the Kinesis data stream the delivery stream reads."
+  value       = one(aws_kinesis_firehose_delivery_stream.this.kinesis_source_configuration).kinesis_stream_arn
+}
+
 output "prefix" {
   description = "S3 key prefix of delivered objects."
   value       = var.prefix

@@ -97,6 +97,8 @@ variable "partition_keys" {
     { name = "day", projection = { type = "integer", range = "1,31", digits = "2" } },
     { name = "hour", projection = { type = "integer", range = "0,23", digits = "2" } },
   ]
+  # null (a caller passing its own optional setting through) means the default.
+  nullable = false
 
   validation {
     condition     = length(var.partition_keys) >= 1 && length(var.partition_keys) <= 10 && alltrue([for k in var.partition_keys : can(regex("^[a-z0-9_]{1,255}$", k.name)) && contains(["integer", "enum", "date", "injected"], lookup(k.projection, "type", ""))])

@@ -1,68 +1,9 @@
-# The whole pattern with a mocked provider: wiring between modules, names from the
-# prefix, the dashboard, and the pattern's own variable validation.
+# The whole pattern with a mocked provider (tests/mocks): wiring between modules, names from the
+# prefix, the dashboard, a created or an existing stream, and the pattern's own variable
+# validation. A value the pattern only hands to a module is rejected by that module's
+# validation: tests/rejected/ (run by scripts/test-terraform.sh, which expects each to fail).
 mock_provider "aws" {
-  mock_resource "aws_kinesis_stream" {
-    defaults = {
-      arn = "arn:aws:kinesis:us-east-1:123456789012:stream/kstream-p1-stream"
-    }
-  }
-  mock_resource "aws_sqs_queue" {
-    defaults = {
-      arn = "arn:aws:sqs:us-east-1:123456789012:kstream-p1-failures"
-      id  = "https://sqs.us-east-1.amazonaws.com/123456789012/kstream-p1-failures"
-      url = "https://sqs.us-east-1.amazonaws.com/123456789012/kstream-p1-failures"
-    }
-  }
-  mock_resource "aws_cloudwatch_metric_alarm" {
-    defaults = {
-      arn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:kstream-p1-mock"
-    }
-  }
-  mock_resource "aws_api_gateway_stage" {
-    defaults = {
-      invoke_url = "https://abc123.execute-api.us-east-1.amazonaws.com/prod"
-    }
-  }
-  mock_resource "aws_iam_role" {
-    defaults = {
-      arn = "arn:aws:iam::123456789012:role/kstream-p1-mock-role"
-    }
-  }
-  mock_resource "aws_cognito_user_pool" {
-    defaults = {
-      arn = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_mock"
-    }
-  }
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = {
-      arn = "arn:aws:logs:us-east-1:123456789012:log-group:mock"
-    }
-  }
-  mock_resource "aws_kms_key" {
-    defaults = {
-      arn = "arn:aws:kms:us-east-1:123456789012:key/mock"
-    }
-  }
-  mock_resource "aws_sns_topic" {
-    defaults = {
-      arn = "arn:aws:sns:us-east-1:123456789012:kstream-p1-alarms"
-    }
-  }
-  mock_resource "aws_lambda_function" {
-    defaults = {
-      arn = "arn:aws:lambda:us-east-1:123456789012:function:kstream-p1-consumer"
-    }
-  }
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-    }
-  }
-  mock_data "aws_partition" {
-    defaults = {
-      partition = "aws"
-    }
-  }
+  source = "./tests/mocks"
 }
 
 run "names_come_from_the_prefix" {
@@ -110,8 +51,12 @@ run "deploys_with_defaults" {
     error_message = "Cognito is the default authorization"
   }
   assert {
-    condition     = output.stream_arn == "arn:aws:kinesis:us-east-1:123456789012:stream/kstream-p1-stream"
-    error_message = "stream ARN output"
+    condition     = length(module.stream) == 1 && output.stream_arn == "arn:aws:kinesis:us-east-1:123456789012:stream/kstream-p1-stream"
+    error_message = "without stream_arn the pattern creates its stream (stream ARN output)"
+  }
+  assert {
+    condition     = output.region == "us-east-1"
+    error_message = "the region output is the provider's region"
   }
   assert {
     condition     = output.failure_queue_url == "https://sqs.us-east-1.amazonaws.com/123456789012/kstream-p1-failures"
@@ -273,82 +218,36 @@ run "iam_auth_and_existing_topic" {
   }
 }
 
-run "rejects_shard_count_0" {
-  command = plan
-  variables { shard_count = 0 }
-  expect_failures = [var.shard_count]
-}
+run "uses_an_existing_stream" {
+  command = apply
 
-run "rejects_shard_count_201" {
-  command = plan
-  variables { shard_count = 201 }
-  expect_failures = [var.shard_count]
-}
+  variables {
+    stream_arn         = "arn:aws:kinesis:us-east-1:123456789012:stream/orders"
+    stream_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/orders"
+  }
 
-run "rejects_retention_23" {
-  command = plan
-  variables { retention_period_hours = 23 }
-  expect_failures = [var.retention_period_hours]
-}
-
-run "rejects_retention_8761" {
-  command = plan
-  variables { retention_period_hours = 8761 }
-  expect_failures = [var.retention_period_hours]
-}
-
-run "rejects_batch_size_0" {
-  command = plan
-  variables { batch_size = 0 }
-  expect_failures = [var.batch_size]
-}
-
-run "rejects_batch_size_10001" {
-  command = plan
-  variables { batch_size = 10001 }
-  expect_failures = [var.batch_size]
-}
-
-run "rejects_parallelization_0" {
-  command = plan
-  variables { parallelization_factor = 0 }
-  expect_failures = [var.parallelization_factor]
-}
-
-run "rejects_parallelization_11" {
-  command = plan
-  variables { parallelization_factor = 11 }
-  expect_failures = [var.parallelization_factor]
-}
-
-run "rejects_retries_10001" {
-  command = plan
-  variables { maximum_retry_attempts = 10001 }
-  expect_failures = [var.maximum_retry_attempts]
-}
-
-run "rejects_rate_0" {
-  command = plan
-  variables { throttling_rate_limit = 0 }
-  expect_failures = [var.throttling_rate_limit]
-}
-
-run "rejects_rate_10001" {
-  command = plan
-  variables { throttling_rate_limit = 10001 }
-  expect_failures = [var.throttling_rate_limit]
-}
-
-run "rejects_burst_minus_1" {
-  command = plan
-  variables { throttling_burst_limit = -1 }
-  expect_failures = [var.throttling_burst_limit]
-}
-
-run "rejects_burst_5001" {
-  command = plan
-  variables { throttling_burst_limit = 5001 }
-  expect_failures = [var.throttling_burst_limit]
+  assert {
+    condition     = length(module.stream) == 0 && output.stream_name == "orders" && output.stream_arn == "arn:aws:kinesis:us-east-1:123456789012:stream/orders"
+    error_message = "with stream_arn no stream is created and the outputs name the existing one"
+  }
+  assert {
+    condition     = module.consumer.settings.event_source_arn == "arn:aws:kinesis:us-east-1:123456789012:stream/orders"
+    error_message = "the mapping must read the existing stream"
+  }
+  assert {
+    condition = alltrue([
+      for k, a in module.alarms.alarms : a.dimensions == tomap({ StreamName = "orders" }) if startswith(k, "kinesis-")
+    ])
+    error_message = "stream alarms must watch the existing stream"
+  }
+  assert {
+    condition = alltrue(flatten([
+      for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : [
+        for m in w.properties.metrics : m[3] == "orders" if m[0] == "AWS/Kinesis"
+      ] if w.type == "metric"
+    ]))
+    error_message = "the dashboard's stream widgets must show the existing stream"
+  }
 }
 
 run "rejects_uppercase_prefix" {
@@ -361,16 +260,4 @@ run "rejects_long_prefix" {
   command = plan
   variables { name_prefix = "a-prefix-that-is-far-too-long" }
   expect_failures = [var.name_prefix]
-}
-
-run "rejects_unsupported_log_retention" {
-  command = plan
-  variables { log_retention_in_days = 2 }
-  expect_failures = [var.log_retention_in_days]
-}
-
-run "rejects_bad_starting_position" {
-  command = plan
-  variables { starting_position = "EARLIEST" }
-  expect_failures = [var.starting_position]
 }

@@ -1,54 +1,9 @@
+# The whole pattern with a mocked provider (tests/mocks): wiring between modules, names from the
+# prefix, the dashboard, a created or an existing stream, and the pattern's own variable
+# validation. A value the pattern only hands to a module is rejected by that module's
+# validation: tests/rejected/ (run by scripts/test-terraform.sh, which expects each to fail).
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-    }
-  }
-  mock_data "aws_region" {
-    defaults = {
-      name = "us-east-1"
-    }
-  }
-  mock_data "aws_partition" {
-    defaults = {
-      partition = "aws"
-    }
-  }
-  mock_resource "aws_kinesis_stream" {
-    defaults = {
-      arn = "arn:aws:kinesis:us-east-1:123456789012:stream/kstream-p3-stream"
-    }
-  }
-  mock_resource "aws_lambda_function" {
-    defaults = {
-      arn = "arn:aws:lambda:us-east-1:123456789012:function:kstream-p3-transform"
-    }
-  }
-  mock_resource "aws_iam_role" {
-    defaults = {
-      arn = "arn:aws:iam::123456789012:role/kstream-p3-role"
-    }
-  }
-  mock_resource "aws_kinesis_firehose_delivery_stream" {
-    defaults = {
-      arn = "arn:aws:firehose:us-east-1:123456789012:deliverystream/kstream-p3-delivery"
-    }
-  }
-  mock_resource "aws_sns_topic" {
-    defaults = {
-      arn = "arn:aws:sns:us-east-1:123456789012:kstream-p3-alarms"
-    }
-  }
-  mock_resource "aws_kms_key" {
-    defaults = {
-      arn = "arn:aws:kms:us-east-1:123456789012:key/mock"
-    }
-  }
-  mock_resource "aws_cloudwatch_metric_alarm" {
-    defaults = {
-      arn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:mock"
-    }
-  }
+  source = "./tests/mocks"
 }
 
 # Processor parameters are a set in the provider schema; the assertions turn them into a
@@ -60,6 +15,10 @@ run "defaults" {
   assert {
     condition     = output.stream_name == "kstream-p3-stream" && output.delivery_stream_name == "kstream-p3-delivery" && output.function_name == "kstream-p3-transform"
     error_message = "names come from name_prefix"
+  }
+  assert {
+    condition     = length(module.stream) == 1 && output.stream_arn == "arn:aws:kinesis:us-east-1:123456789012:stream/kstream-p3-stream" && module.firehose.source_stream_arn == output.stream_arn
+    error_message = "without stream_arn the pattern creates its stream and the delivery stream reads it"
   }
   assert {
     condition     = output.bucket_name == "kstream-p3-123456789012-us-east-1"
@@ -157,70 +116,6 @@ run "seed_buffer_size_upper_bound_accepted" {
   }
 }
 
-run "seed_buffer_size_below_range" {
-  command = plan
-  variables {
-    buffer_size_mb = 0.19
-  }
-  expect_failures = [var.buffer_size_mb]
-}
-
-run "seed_buffer_size_above_range" {
-  command = plan
-  variables {
-    buffer_size_mb = 3.01
-  }
-  expect_failures = [var.buffer_size_mb]
-}
-
-run "seed_buffer_interval_below_range" {
-  command = plan
-  variables {
-    buffer_interval_seconds = 59
-  }
-  expect_failures = [var.buffer_interval_seconds]
-}
-
-run "seed_buffer_interval_above_range" {
-  command = plan
-  variables {
-    buffer_interval_seconds = 901
-  }
-  expect_failures = [var.buffer_interval_seconds]
-}
-
-run "buffering_size_out_of_range" {
-  command = plan
-  variables {
-    buffering_size_mb = 129
-  }
-  expect_failures = [var.buffering_size_mb]
-}
-
-run "buffering_interval_out_of_range" {
-  command = plan
-  variables {
-    buffering_interval_seconds = 901
-  }
-  expect_failures = [var.buffering_interval_seconds]
-}
-
-run "retry_duration_out_of_range" {
-  command = plan
-  variables {
-    dynamic_partitioning_retry_seconds = 7201
-  }
-  expect_failures = [var.dynamic_partitioning_retry_seconds]
-}
-
-run "compression_enum" {
-  command = plan
-  variables {
-    compression_format = "BZIP2"
-  }
-  expect_failures = [var.compression_format]
-}
-
 run "transform_timeout_over_firehose_limit" {
   command = plan
   variables {
@@ -264,13 +159,9 @@ run "dynamic_partitioning_by_ticker_from_the_transform" {
 run "alarms_notify_the_created_topic_and_use_names" {
   command = apply
 
-  variables {
-    create_sns_topic = true
-  }
-
   assert {
-    condition     = module.alarms.sns_topic_arn == "arn:aws:sns:us-east-1:123456789012:kstream-p3-alarms"
-    error_message = "a topic is created"
+    condition     = output.alarm_topic_arn == "arn:aws:sns:us-east-1:123456789012:kstream-p3-alarms" && module.alarms.sns_kms_key_arn != null
+    error_message = "by default a KMS-encrypted topic is created"
   }
   assert {
     condition     = toset(keys(module.firehose_alarms.alarm_names)) == toset(["firehose-data-freshness", "firehose-delivery-success", "firehose-throttled-get-records", "firehose-processing-success", "transform-errors", "transform-throttles"])
@@ -279,6 +170,52 @@ run "alarms_notify_the_created_topic_and_use_names" {
   assert {
     condition     = contains(keys(output.alarm_names), "kinesis-iterator-age") && contains(keys(output.alarm_names), "firehose-data-freshness")
     error_message = "the stream's alarms are part of the pattern"
+  }
+}
+
+run "existing_topic_and_no_topic" {
+  command = plan
+
+  variables {
+    create_alarm_topic = false
+    alarm_topic_arn    = "arn:aws:sns:us-east-1:123456789012:ops"
+  }
+
+  assert {
+    condition     = output.alarm_topic_arn == "arn:aws:sns:us-east-1:123456789012:ops"
+    error_message = "alarms must notify the given topic"
+  }
+}
+
+run "uses_an_existing_stream" {
+  command = apply
+
+  variables {
+    stream_arn         = "arn:aws:kinesis:us-east-1:123456789012:stream/orders"
+    stream_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/orders"
+  }
+
+  assert {
+    condition     = length(module.stream) == 0 && output.stream_name == "orders" && output.stream_arn == "arn:aws:kinesis:us-east-1:123456789012:stream/orders"
+    error_message = "with stream_arn no stream is created and the outputs name the existing one"
+  }
+  assert {
+    condition     = module.firehose.source_stream_arn == "arn:aws:kinesis:us-east-1:123456789012:stream/orders"
+    error_message = "the delivery stream must read the existing stream"
+  }
+  assert {
+    condition = alltrue([
+      for k, a in module.alarms.alarms : a.dimensions == tomap({ StreamName = "orders" }) if startswith(k, "kinesis-")
+    ])
+    error_message = "stream alarms must watch the existing stream"
+  }
+  assert {
+    condition = alltrue(flatten([
+      for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : [
+        for m in try(w.properties.metrics, []) : m[3] == "orders" if length(m) > 3 && m[0] == "AWS/Kinesis"
+      ]
+    ]))
+    error_message = "the dashboard's stream widgets must show the existing stream"
   }
 }
 
@@ -386,50 +323,3 @@ run "file_extension_upper_bound_accepted" {
   }
 }
 
-run "file_extension_above_range" {
-  command = plan
-  variables {
-    file_extension = ".abcdefghijklmnopqrstuvwxyz0123456789!-_.*'()xxxxxy"
-  }
-  expect_failures = [var.file_extension]
-}
-
-run "file_extension_without_a_dot" {
-  command = plan
-  variables {
-    file_extension = "json.gz"
-  }
-  expect_failures = [var.file_extension]
-}
-
-run "file_extension_uppercase" {
-  command = plan
-  variables {
-    file_extension = ".JSON"
-  }
-  expect_failures = [var.file_extension]
-}
-
-run "custom_time_zone_abbreviation" {
-  command = plan
-  variables {
-    custom_time_zone = "JST"
-  }
-  expect_failures = [var.custom_time_zone]
-}
-
-run "custom_time_zone_above_range" {
-  command = plan
-  variables {
-    custom_time_zone = "America/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-  }
-  expect_failures = [var.custom_time_zone]
-}
-
-run "custom_time_zone_empty" {
-  command = plan
-  variables {
-    custom_time_zone = ""
-  }
-  expect_failures = [var.custom_time_zone]
-}
