@@ -9,12 +9,10 @@
 //! - [`outcome`]: [`BatchOutcome`], the failed records of a batch, each once, in
 //!   batch order (turned into `batchItemFailures` by the function).
 //! - [`emf`]: CloudWatch embedded metric format documents, one per invocation.
-//! - [`template`]: Handlebars templates compiled once, values encoded for their JSON context.
-//! - [`flatten`]: nested JSON to `a.b.c` keys.
-//! - [`raw`]: records read as borrowed JSON text (the fast path of plain templates).
-//! - [`transform`]: the Firehose record transform (decode, flatten, filter, template,
-//!   validate, delimit, partition keys).
 //! - [`error`]: the crate's error types.
+//!
+//! The record transform (templates, flattening, filters, partition keys) is its own crate,
+//! `kstream-transform`, used by the Firehose processor and `kstream put`.
 //!
 //! # Example
 //! ```
@@ -41,11 +39,7 @@
 pub mod decode;
 pub mod emf;
 pub mod error;
-pub mod flatten;
 pub mod outcome;
-pub mod raw;
-pub mod template;
-pub mod transform;
 
-pub use error::{ConfigError, DecodeError, EmfError, TemplateError, TransformError};
+pub use error::{DecodeError, EmfError};
 pub use outcome::BatchOutcome;

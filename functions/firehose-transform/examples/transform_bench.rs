@@ -18,7 +18,7 @@ use std::time::Instant;
 use firehose_transform::event::FirehoseEvent;
 use firehose_transform::{Transformer, handler};
 use kstream_pipeline::emf::{EmfSink, MetricsConfig};
-use kstream_pipeline::transform::Transform;
+use kstream_transform::Transform;
 use lambda_runtime::{Context, LambdaEvent};
 
 /// The Lambda binary's allocator.

@@ -36,7 +36,8 @@
 //! # Example
 //! ```
 //! use firehose_transform::{Transformer, event::FirehoseEvent, handler};
-//! use kstream_pipeline::{emf::MemorySink, transform::Transform};
+//! use kstream_pipeline::emf::MemorySink;
+//! use kstream_transform::Transform;
 //! use lambda_runtime::{Context, LambdaEvent};
 //! use std::sync::Arc;
 //!
@@ -62,8 +63,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::firehose::KinesisFirehoseResponse;
 use kstream_pipeline::emf::{EmfSink, Metrics, MetricsConfig, Stdout};
-use kstream_pipeline::transform::Transform;
-use kstream_pipeline::{ConfigError, TransformError};
+use kstream_transform::{ConfigError, Transform, TransformError};
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 

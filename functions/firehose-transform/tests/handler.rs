@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use firehose_transform::event::FirehoseEvent;
 use firehose_transform::{Transformer, handler};
 use kstream_pipeline::emf::{MemorySink, MetricsConfig};
-use kstream_pipeline::transform::Transform;
+use kstream_transform::Transform;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 

@@ -49,7 +49,7 @@
 //!
 //! # Example
 //! ```
-//! use kstream_pipeline::template::{OutputFormat, Templates};
+//! use kstream_transform::template::{OutputFormat, Templates};
 //! use serde_json::json;
 //!
 //! let mut templates = Templates::new();
@@ -1083,7 +1083,7 @@ fn parse_instant(value: &Value, input: Option<&str>) -> Result<DateTime<Utc>, St
         }
         other => Err(format!(
             "a {} is not a timestamp",
-            crate::decode::json_type_name(other)
+            kstream_pipeline::decode::json_type_name(other)
         )),
     }
 }

@@ -20,7 +20,7 @@
 //!
 //! # Example: the seed's template
 //! ```
-//! use kstream_pipeline::transform::{Transform, Transformed};
+//! use kstream_transform::transform::{Transform, Transformed};
 //!
 //! let transform = Transform::builder()
 //!     .template(r#"{ "reading date":  "{{'reading date'}}", "a": {{data}}, "b": {{b}}, "c": {{c}} }"#)
@@ -37,9 +37,9 @@
 //! ```
 
 use handlebars::Context;
+use kstream_pipeline::decode::decode_json;
 use serde_json::Value;
 
-use crate::decode::decode_json;
 use crate::error::{ConfigError, TemplateError, TransformError};
 use crate::flatten::{DEFAULT_SEPARATOR, flatten};
 use crate::raw::RawRecord;
