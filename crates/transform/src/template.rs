@@ -74,6 +74,7 @@ mod encoding;
 mod plan;
 mod quoted;
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
 use handlebars::template::{HelperTemplate, Parameter, Subexpression, Template, TemplateElement};
@@ -275,13 +276,25 @@ impl Templates {
         ctx: &Context,
         out: &mut Vec<u8>,
     ) -> Result<(), TransformError> {
+        self.render_with(name, ctx.data(), || Cow::Borrowed(ctx), out)
+    }
+
+    /// [`render_to`](Self::render_to) from `data`; `context` is called only when the
+    /// interpreter renders (templates with a plan read `data` in place).
+    fn render_with<'c>(
+        &self,
+        name: &str,
+        data: &Value,
+        context: impl FnOnce() -> Cow<'c, Context>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), TransformError> {
         let start = out.len();
         let plan = self.plans.get(name);
         if let Some(plan) = plan {
-            plan.render(name, ctx.data(), out)?;
+            plan.render(name, data, out)?;
         } else {
             self.registry
-                .render_with_context_to_write(name, ctx, &mut *out)
+                .render_with_context_to_write(name, &context(), &mut *out)
                 .map_err(|e| render_error(name, &e))?;
         }
         if self.json.contains(name) && !plan.is_some_and(|p| p.prevalidated) {
@@ -292,14 +305,15 @@ impl Templates {
         Ok(())
     }
 
-    /// Renders template `name` with `data` (convenience for tests and tools).
+    /// Renders template `name` with `data` (`kstream put`'s partition keys, tests, tools);
+    /// templates with a plan read `data` in place, others render from a copy.
     ///
     /// # Errors
     /// As [`render_to`](Self::render_to).
     pub fn render(&self, name: &str, data: &Value) -> Result<String, TransformError> {
-        let ctx = Context::from(data.clone());
         let mut out = Vec::new();
-        self.render_to(name, &ctx, &mut out)?;
+        let context = || Cow::Owned(Context::from(data.clone()));
+        self.render_with(name, data, context, &mut out)?;
         String::from_utf8(out).map_err(|e| TransformError::Render {
             template: name.to_owned(),
             message: e.to_string(),
