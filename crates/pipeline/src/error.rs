@@ -62,3 +62,20 @@ pub enum EmfError {
     #[error("could not write the EMF document")]
     Io(#[from] std::io::Error),
 }
+
+/// A function setting read from the environment that cannot be used (see
+/// [`Env`](crate::config::Env)); it stops the cold start with this message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnvError {
+    /// A variable has a value that cannot be used.
+    #[error("{var}={value:?}: {expected}")]
+    Invalid {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+        /// What was expected.
+        expected: &'static str,
+    },
+}

@@ -1,7 +1,7 @@
 //! Errors of the transform crate: settings found wrong when the transform is built
 //! ([`TemplateError`], [`ConfigError`]) and records it fails ([`TransformError`]).
 
-use kstream_pipeline::DecodeError;
+use kstream_pipeline::{DecodeError, EnvError};
 
 /// A template or transform setting that cannot work, found when the transform is built
 /// (once per cold start), before any record is touched.
@@ -87,15 +87,8 @@ pub enum ConfigError {
     #[error(transparent)]
     Template(#[from] TemplateError),
     /// A variable has a value that cannot be used.
-    #[error("{var}={value:?}: {expected}")]
-    InvalidVar {
-        /// The variable.
-        var: &'static str,
-        /// Its value.
-        value: String,
-        /// What was expected.
-        expected: &'static str,
-    },
+    #[error(transparent)]
+    Env(#[from] EnvError),
     /// Both `TEMPLATE` and `TEMPLATE_FILE` are set.
     #[error("set TEMPLATE or TEMPLATE_FILE, not both")]
     TwoTemplateSources,
