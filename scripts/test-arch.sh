@@ -4,7 +4,7 @@
 #     a CPU runs only one of them. Here each is built with the choice made when compiling
 #     (--cfg kstream_md5x_static, -C target-feature) and the crate's tests run against it.
 #  2. arm64 (the Lambda architecture), under qemu user-mode emulation: kstream-kpl (the lane MD5,
-#     NEON there) and kstream-pipeline (the chunked JSON scanner). Release builds, so the
+#     NEON there) and kstream-transform (the chunked JSON scanner). Release builds, so the
 #     auto-vectorized code is what runs. Linked with the zig that cargo-lambda brings;
 #     qemu-user-static and the arm64 C library (libc6-arm64-cross) come from the Debian archive
 #     and are installed when missing and apt-get can (root). Where they cannot be had, this part
@@ -60,4 +60,4 @@ export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=$linker
 # C code in the dependency tree (built by cc-rs) goes through zig too.
 export CC_aarch64_unknown_linux_gnu=$linker AR_aarch64_unknown_linux_gnu=${linker%/*}/zig-ar
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64-static -L $sysroot"
-KSTREAM_MD5X_KERNEL=neon cargo test -q --release --target aarch64-unknown-linux-gnu -p kstream-kpl -p kstream-pipeline
+KSTREAM_MD5X_KERNEL=neon cargo test -q --release --target aarch64-unknown-linux-gnu -p kstream-kpl -p kstream-transform

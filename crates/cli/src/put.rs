@@ -1,9 +1,12 @@
 //! `kstream put`: JSON lines from a file or stdin into a stream, one record per line.
 //!
 //! Partition keys, in order of precedence:
-//! 1. `--partition-key-template`: a Handlebars template rendered over the record (strict: a
-//!    missing field is an error for that line; no HTML escaping), e.g. `'{{ticker}}'` or
-//!    `'{{region}}-{{customer.id}}'`;
+//! 1. `--partition-key-template`: a Handlebars template rendered over the record by
+//!    `kstream-transform`, the engine of the Firehose processor (text output: strings as they
+//!    are, other values as JSON text, `null` as nothing; strict: a missing field is an error
+//!    for that line; no HTML escaping; the built-in helpers and `format_date`; a malformed
+//!    template or an unknown helper is rejected before anything is sent), e.g. `'{{ticker}}'`
+//!    or `'{{region}}-{{customer.id}}'`;
 //! 2. `--partition-key-field`: the value of one top-level field (strings as they are, other
 //!    values as JSON text);
 //! 3. otherwise the hex MD5 of the line, so identical lines share a shard and distinct lines
@@ -18,8 +21,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use handlebars::Handlebars;
 use kstream_producer::UserRecord;
+use kstream_transform::{OutputFormat, Templates};
 use md5::{Digest, Md5};
 use serde_json::Value;
 
@@ -53,7 +56,8 @@ pub(crate) struct Args {
 /// How partition keys are made from JSON records (shared with `replay`).
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct KeyArgs {
-    /// Handlebars template over the record giving its partition key, e.g. '{{ticker}}'.
+    /// Handlebars template over the record giving its partition key, e.g. '{{ticker}}' (strict:
+    /// a missing field fails the line; helpers as in the Firehose transform, e.g. format_date).
     #[arg(long, value_name = "TEMPLATE", conflicts_with = "partition_key_field")]
     pub(crate) partition_key_template: Option<String>,
     /// Top-level field whose value is the partition key (default: the MD5 of the line).
@@ -67,28 +71,28 @@ pub(crate) struct KeyMaker {
 }
 
 enum KeyKind {
-    Template(Box<Handlebars<'static>>),
+    Template(Box<Templates>),
     Field(String),
     Hash,
 }
 
-const TEMPLATE: &str = "partition-key";
+/// The template's name in its error messages.
+const TEMPLATE: &str = "--partition-key-template";
 
 impl KeyMaker {
     /// Compiles the template, if any.
     pub(crate) fn new(args: &KeyArgs) -> miette::Result<Self> {
         let kind = if let Some(template) = &args.partition_key_template {
-            let mut hb = Handlebars::new();
-            hb.set_strict_mode(true);
-            hb.register_escape_fn(handlebars::no_escape);
-            hb.register_template_string(TEMPLATE, template)
+            let mut templates = Templates::new();
+            templates
+                .add(TEMPLATE, template, OutputFormat::Text)
                 .map_err(|e| {
                     miette::miette!(
                         help = "templates look like '{{ticker}}' or '{{region}}-{{customer.id}}'",
-                        "invalid --partition-key-template {template:?}: {e}"
+                        "invalid template {template:?}: {e}"
                     )
                 })?;
-            KeyKind::Template(Box::new(hb))
+            KeyKind::Template(Box::new(templates))
         } else if let Some(field) = &args.partition_key_field {
             KeyKind::Field(field.clone())
         } else {
@@ -101,9 +105,9 @@ impl KeyMaker {
     /// characters.
     pub(crate) fn key(&self, line: &[u8], record: &Value) -> Result<String, String> {
         let key = match &self.kind {
-            KeyKind::Template(hb) => hb
+            KeyKind::Template(templates) => templates
                 .render(TEMPLATE, record)
-                .map_err(|e| format!("partition key template: {}", e.reason()))?,
+                .map_err(|e| e.to_string())?,
             KeyKind::Field(field) => match record.get(field) {
                 Some(Value::String(s)) => s.clone(),
                 Some(Value::Null) | None => {
@@ -208,6 +212,90 @@ mod tests {
         assert!(err.contains("venue"), "{err}");
     }
 
+    /// The Handlebars set-up `put` had before it used kstream-transform's engine.
+    fn plain_handlebars(template: &str) -> handlebars::Handlebars<'static> {
+        let mut hb = handlebars::Handlebars::new();
+        hb.set_strict_mode(true);
+        hb.register_escape_fn(handlebars::no_escape);
+        hb.register_template_string("t", template).unwrap();
+        hb
+    }
+
+    /// For scalar values, built-in helpers and blocks, keys are what the plain Handlebars
+    /// set-up rendered, and a missing field fails in both.
+    #[test]
+    fn templates_render_as_plain_handlebars_did() {
+        let record = json!({
+            "ticker": "AAPL", "html": "<a href=\"x\">&amp;'</a>", "unicode": "Zoë \u{1}\n",
+            "n": 42, "neg": -1.5, "big": 12345678901234567890_u64, "yes": true, "no": false,
+            "none": null, "venue": {"name": "NYSE", "id": 7}, "tags": ["a", 2, true],
+            "reading date": "1/4/22",
+        });
+        let templates = [
+            "{{ticker}}",
+            "{{{ticker}}}",
+            "{{html}}|{{{html}}}",
+            "{{unicode}}",
+            "{{n}}-{{neg}}-{{big}}-{{yes}}-{{no}}",
+            "[{{none}}]",
+            "{{venue.name}}/{{venue.id}}/{{tags.1}}/{{tags.[2]}}",
+            "{{[reading date]}}",
+            "  {{~ticker~}}  ",
+            "{{#if yes}}{{ticker}}{{else}}none{{/if}}",
+            "{{#unless no}}{{n}}{{/unless}}",
+            "{{#each tags}}{{@index}}={{this}};{{/each}}",
+            "{{#with venue}}{{name}}-{{id}}{{/with}}",
+            "{{eq ticker \"AAPL\"}} {{gt n 10}} {{and yes no}} {{not no}} {{len tags}}",
+            "{{lookup venue \"name\"}}",
+            "{{#if (eq ticker \"AAPL\")}}a{{/if}}",
+            "\\{{ticker}}",
+            "{{! a comment }}{{ticker}}",
+        ];
+        for template in templates {
+            let expected = plain_handlebars(template).render("t", &record).unwrap();
+            let key = maker(Some(template), None).key(b"", &record).unwrap();
+            assert_eq!(key, expected, "{template}");
+        }
+        for template in [
+            "{{missing}}",
+            "{{venue.missing}}",
+            "{{#with nothing}}x{{/with}}",
+        ] {
+            assert!(plain_handlebars(template).render("t", &record).is_err());
+            let err = maker(Some(template), None).key(b"", &record).unwrap_err();
+            assert!(err.starts_with("--partition-key-template: "), "{err}");
+        }
+    }
+
+    /// Where the engine differs from plain Handlebars, on purpose: objects and arrays are
+    /// their JSON text (as with --partition-key-field), a quoted literal alone is a field
+    /// lookup, unknown helpers fail before anything is sent, and format_date exists.
+    #[test]
+    fn engine_additions_over_plain_handlebars() {
+        let record = json!({"venue": {"name": "NYSE"}, "tags": ["a", 1], "reading date": "1/4/22",
+            "ts": "2026-11-22T04:05:06Z"});
+        let key = |template: &str| maker(Some(template), None).key(b"", &record).unwrap();
+        assert_eq!(key("{{venue}}|{{tags}}"), r#"{"name":"NYSE"}|["a",1]"#);
+        assert_eq!(key("{{'reading date'}}"), "1/4/22");
+        assert_eq!(key(r#"{{format_date ts "%Y-%m-%d"}}"#), "2026-11-22");
+        for bad in [
+            "{{upper venue.name}}",
+            r#"{{format_date ts "%Q"}}"#,
+            "{{> partial}}",
+        ] {
+            let err = KeyMaker::new(&KeyArgs {
+                partition_key_template: Some(bad.into()),
+                partition_key_field: None,
+            })
+            .err()
+            .unwrap();
+            assert!(
+                err.to_string().contains("--partition-key-template"),
+                "{err}"
+            );
+        }
+    }
+
     #[test]
     fn bad_templates_are_rejected_up_front() {
         let err = KeyMaker::new(&KeyArgs {
@@ -220,6 +308,21 @@ mod tests {
             err.to_string().contains("--partition-key-template"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn empty_and_long_template_keys() {
+        let keys = maker(Some("{{a}}"), None);
+        assert_eq!(
+            keys.key(b"", &json!({"a": ""})).unwrap_err(),
+            "the partition key is empty"
+        );
+        assert_eq!(
+            keys.key(b"", &json!({"a": null})).unwrap_err(),
+            "the partition key is empty"
+        );
+        let key = keys.key(b"", &json!({"a": "é".repeat(300)})).unwrap();
+        assert_eq!(key.chars().count(), 256);
     }
 
     #[test]

@@ -71,7 +71,9 @@ pub fn json_type_name(value: &Value) -> &'static str {
     }
 }
 
-pub(crate) fn json_error(e: &serde_json::Error) -> DecodeError {
+/// serde_json's error as a [`DecodeError::Json`]: its message without the position
+/// serde_json appends, and the line and column in their own fields.
+pub fn json_error(e: &serde_json::Error) -> DecodeError {
     // serde_json's Display appends " at line L column C"; keep the bare message and
     // report the position in our own fields.
     let full = e.to_string();

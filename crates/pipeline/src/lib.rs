@@ -9,12 +9,21 @@
 //! - [`outcome`]: [`BatchOutcome`], the failed records of a batch, each once, in
 //!   batch order (turned into `batchItemFailures` by the function).
 //! - [`emf`]: CloudWatch embedded metric format documents, one per invocation.
-//! - [`template`]: Handlebars templates compiled once, values encoded for their JSON context.
-//! - [`flatten`]: nested JSON to `a.b.c` keys.
-//! - [`raw`]: records read as borrowed JSON text (the fast path of plain templates).
-//! - [`transform`]: the Firehose record transform (decode, flatten, filter, template,
-//!   validate, delimit, partition keys).
+//! - [`telemetry`]: [`Telemetry`], a function's EMF configuration and sink, and the
+//!   document of each invocation (started with the request id, flushed at its end).
+//! - [`config`]: [`FunctionConfig`], a function's configuration read from an [`Env`]
+//!   once per cold start, and [`config::configure`] for `main.rs`.
 //! - [`error`]: the crate's error types.
+//!
+//! # Function skeleton
+//! Every function is `main.rs` (wiring: `config::configure()` then the runtime loop),
+//! `lib.rs` (the state built once per cold start, which implements [`FunctionConfig`]
+//! and holds a [`Telemetry`], and the handler: `telemetry.start(request_id)`, the
+//! batch, `telemetry.finish(&metrics)`), and `error.rs`. The crate's README has the
+//! details; `kds-consumer` and `firehose-transform` are the references.
+//!
+//! The record transform (templates, flattening, filters, partition keys) is its own crate,
+//! `kstream-transform`, used by the Firehose processor and `kstream put`.
 //!
 //! # Example
 //! ```
@@ -38,14 +47,14 @@
 //! assert_eq!(sink.documents()[0]["FailedRecords"], 1);
 //! ```
 
+pub mod config;
 pub mod decode;
 pub mod emf;
 pub mod error;
-pub mod flatten;
 pub mod outcome;
-pub mod raw;
-pub mod template;
-pub mod transform;
+pub mod telemetry;
 
-pub use error::{ConfigError, DecodeError, EmfError, TemplateError, TransformError};
+pub use config::{Env, FunctionConfig};
+pub use error::{DecodeError, EmfError, EnvError};
 pub use outcome::BatchOutcome;
+pub use telemetry::Telemetry;

@@ -17,8 +17,9 @@ use std::time::Instant;
 
 use firehose_transform::event::FirehoseEvent;
 use firehose_transform::{Transformer, handler};
+use kstream_pipeline::Telemetry;
 use kstream_pipeline::emf::{EmfSink, MetricsConfig};
-use kstream_pipeline::transform::Transform;
+use kstream_transform::Transform;
 use lambda_runtime::{Context, LambdaEvent};
 
 /// The Lambda binary's allocator.
@@ -54,8 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let transform = Transform::builder().template(template.trim_end()).build()?;
     let transformer = Transformer::builder(transform)
-        .metrics_config(MetricsConfig::builder().build())
-        .metrics_sink(Arc::new(NullSink))
+        .telemetry(Telemetry::new(MetricsConfig::builder().build()).with_sink(Arc::new(NullSink)))
         .build();
 
     let mut times = Vec::with_capacity(iterations);

@@ -18,7 +18,8 @@
 //! computed exactly as the response serializes, with room reserved for every later
 //! record's failure answer.
 //!
-//! Configuration is read once per cold start ([`Transform::from_env`]): `TEMPLATE` or
+//! Configuration is read once per cold start ([`Transformer`]'s
+//! [`FunctionConfig`], through [`Transform::from_env_with`]): `TEMPLATE` or
 //! `TEMPLATE_FILE`, `OUTPUT_FORMAT`, `FLATTEN`, `FLATTEN_SEPARATOR`, `FILTER`,
 //! `PARTITION_KEYS`, `NEWLINE_DELIMITER`; a malformed template or an unknown helper stops
 //! the cold start with a message naming the variable. Metrics as `kds-consumer`:
@@ -36,13 +37,15 @@
 //! # Example
 //! ```
 //! use firehose_transform::{Transformer, event::FirehoseEvent, handler};
-//! use kstream_pipeline::{emf::MemorySink, transform::Transform};
+//! use kstream_pipeline::{Telemetry, emf::MemorySink};
+//! use kstream_transform::Transform;
 //! use lambda_runtime::{Context, LambdaEvent};
 //! use std::sync::Arc;
 //!
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let transform = Transform::builder().template(r#"{"t": {{ticker}}}"#).build().unwrap();
-//! let transformer = Transformer::builder(transform).metrics_sink(Arc::new(MemorySink::default())).build();
+//! let telemetry = Telemetry::from_env(firehose_transform::FUNCTION_NAME).with_sink(Arc::new(MemorySink::default()));
+//! let transformer = Transformer::builder(transform).telemetry(telemetry).build();
 //! let event: FirehoseEvent = serde_json::from_value(serde_json::json!({"records": [
 //!     {"recordId": "1", "approximateArrivalTimestamp": 1732246800000_u64, "data": "eyJ0aWNrZXIiOiJBTVpOIn0="},
 //!     {"recordId": "2", "approximateArrivalTimestamp": 1732246800000_u64, "data": "e30="},
@@ -54,19 +57,20 @@
 //! # });
 //! ```
 
+pub mod error;
 pub mod event;
 
 use std::convert::Infallible;
-use std::fmt;
-use std::sync::Arc;
 
 use aws_lambda_events::firehose::KinesisFirehoseResponse;
-use kstream_pipeline::emf::{EmfSink, Metrics, MetricsConfig, Stdout};
-use kstream_pipeline::transform::Transform;
-use kstream_pipeline::{ConfigError, TransformError};
+use kstream_pipeline::Telemetry;
+use kstream_pipeline::config::{Env, FunctionConfig};
+use kstream_pipeline::emf::Metrics;
+use kstream_transform::{Transform, TransformError};
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 
+pub use error::{ConfigError, RecordError};
 use event::{FirehoseEvent, FirehoseRecord, RecordData};
 
 /// The `FunctionName` dimension outside Lambda.
@@ -101,64 +105,40 @@ impl RecordResult {
     }
 }
 
-/// Why a record failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RecordError {
-    /// `data` is not base64 (Firehose always sends base64; kept for safety).
-    #[error("record data is not valid base64: {0}")]
-    Base64(String),
-    /// The transform failed.
-    #[error(transparent)]
-    Transform(TransformError),
-}
-
-impl RecordError {
-    /// A stable name (logged as `error_kind`, written as `errorCode`).
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Base64(_) => "InvalidBase64",
-            Self::Transform(e) => e.kind(),
-        }
-    }
-}
-
 /// Everything the handler needs, built once per cold start.
+#[derive(Debug)]
 pub struct Transformer {
     transform: Transform,
-    metrics: MetricsConfig,
-    sink: Arc<dyn EmfSink>,
+    telemetry: Telemetry,
     response_limit: usize,
 }
 
-impl fmt::Debug for Transformer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Transformer")
-            .field("transform", &self.transform)
-            .field("metrics", &self.metrics)
-            .field("response_limit", &self.response_limit)
-            .finish_non_exhaustive()
+/// The transformer Lambda runs (`main.rs`: `kstream_pipeline::config::configure()`): the
+/// transform from the environment, metrics configured from it, EMF to stdout.
+impl FunctionConfig for Transformer {
+    const NAME: &'static str = FUNCTION_NAME;
+    type Error = ConfigError;
+
+    fn from_env_with(env: &Env<'_>) -> Result<Self, ConfigError> {
+        Ok(Self::builder(Transform::from_env_with(env)?)
+            .telemetry(Telemetry::from_env_with(env, FUNCTION_NAME))
+            .build())
     }
 }
 
 /// Builder for [`Transformer`].
 pub struct TransformerBuilder {
     transform: Transform,
-    metrics: Option<MetricsConfig>,
-    sink: Option<Arc<dyn EmfSink>>,
+    telemetry: Option<Telemetry>,
     response_limit: usize,
 }
 
 impl TransformerBuilder {
-    /// Metrics namespace and dimensions. By default, `MetricsConfig::from_env("firehose-transform")`.
-    pub fn metrics_config(mut self, config: MetricsConfig) -> Self {
-        self.metrics = Some(config);
-        self
-    }
-
-    /// Where EMF documents go. By default, stdout.
-    pub fn metrics_sink(mut self, sink: Arc<dyn EmfSink>) -> Self {
-        self.sink = Some(sink);
+    /// Metrics namespace, dimensions and sink. By default,
+    /// `Telemetry::from_env("firehose-transform")`: configured from the environment, EMF
+    /// to stdout.
+    pub fn telemetry(mut self, telemetry: Telemetry) -> Self {
+        self.telemetry = Some(telemetry);
         self
     }
 
@@ -172,10 +152,9 @@ impl TransformerBuilder {
     pub fn build(self) -> Transformer {
         Transformer {
             transform: self.transform,
-            metrics: self
-                .metrics
-                .unwrap_or_else(|| MetricsConfig::from_env(FUNCTION_NAME)),
-            sink: self.sink.unwrap_or_else(|| Arc::new(Stdout)),
+            telemetry: self
+                .telemetry
+                .unwrap_or_else(|| Telemetry::from_env(FUNCTION_NAME)),
             response_limit: self.response_limit,
         }
     }
@@ -263,18 +242,9 @@ impl Transformer {
     pub fn builder(transform: Transform) -> TransformerBuilder {
         TransformerBuilder {
             transform,
-            metrics: None,
-            sink: None,
+            telemetry: None,
             response_limit: DEFAULT_RESPONSE_LIMIT,
         }
-    }
-
-    /// The transformer Lambda runs: the transform from the environment, metrics to stdout.
-    ///
-    /// # Errors
-    /// [`ConfigError`] naming the variable at fault.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Ok(Self::builder(Transform::from_env()?).build())
     }
 
     /// Transforms every record of `event` (the handler without the Lambda plumbing).
@@ -425,9 +395,8 @@ impl Transformer {
         }
     }
 
-    /// The EMF document of a batch.
-    pub fn metrics<'c>(&'c self, counters: &Counters) -> Metrics<'c> {
-        let mut m = Metrics::new(&self.metrics);
+    /// Adds a batch's counters to the invocation's EMF document.
+    pub fn add_metrics(&self, counters: &Counters, m: &mut Metrics<'_>) {
         m.count("RecordsIn", counters.records_in);
         m.count("RecordsOk", counters.ok);
         m.count("RecordsDropped", counters.dropped);
@@ -435,7 +404,6 @@ impl Transformer {
         m.count("ResponseLimitFailures", counters.response_limit_failures);
         m.bytes("BytesIn", counters.bytes_in);
         m.bytes("BytesOut", counters.bytes_out);
-        m
     }
 }
 
@@ -448,18 +416,13 @@ pub async fn handler(
     transformer: &Transformer,
 ) -> Result<ResponseBody, Infallible> {
     let (event, context) = event.into_parts();
-    let invocation_id = event.invocation_id.clone();
-    let report = transformer.transform_batch(event);
-    let mut metrics = transformer.metrics(&report.counters);
-    if !context.request_id.is_empty() {
-        metrics.property("requestId", context.request_id.as_str());
-    }
-    if let Some(id) = &invocation_id {
+    let mut metrics = transformer.telemetry.start(&context.request_id);
+    if let Some(id) = &event.invocation_id {
         metrics.property("invocationId", id.as_str());
     }
-    if let Err(error) = metrics.flush(transformer.sink.as_ref()) {
-        tracing::warn!(error = %error, "could not write the EMF metrics document");
-    }
+    let report = transformer.transform_batch(event);
+    transformer.add_metrics(&report.counters, &mut metrics);
+    transformer.telemetry.finish(&metrics);
     let c = &report.counters;
     tracing::info!(
         records = c.records_in,

@@ -1,6 +1,7 @@
 //! Lambda entry point: wiring only (logging, the transform compiled once, the runtime loop).
 
 use firehose_transform::{Transformer, handler};
+use kstream_pipeline::config::configure;
 use lambda_runtime::{Error, run, service_fn, tracing};
 
 /// mimalloc (its v2 line) keeps the memory a batch freed for the next one. With the system
@@ -17,9 +18,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), Error> {
     // JSON when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL, then RUST_LOG, then INFO.
     tracing::init_default_subscriber();
-    let transformer = Transformer::from_env().inspect_err(|error| {
-        tracing::error!(error = %error, "invalid transform configuration; fix the environment");
-    })?;
-    tracing::info!(config = ?transformer, "firehose-transform configured");
+    let transformer: Transformer = configure()?;
     run(service_fn(|event| handler(event, &transformer))).await
 }

@@ -8,8 +8,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use firehose_transform::event::FirehoseEvent;
 use firehose_transform::{Transformer, handler};
+use kstream_pipeline::Telemetry;
 use kstream_pipeline::emf::{MemorySink, MetricsConfig};
-use kstream_pipeline::transform::Transform;
+use kstream_transform::Transform;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 
@@ -35,13 +36,15 @@ fn env(pairs: &[(&'static str, &str)]) -> impl Fn(&str) -> Option<String> {
 fn transformer(transform: Transform) -> (Transformer, Arc<MemorySink>) {
     let sink = Arc::new(MemorySink::default());
     let t = Transformer::builder(transform)
-        .metrics_config(
-            MetricsConfig::builder()
-                .namespace("kstream-test")
-                .dimension("FunctionName", "firehose-transform-test")
-                .build(),
+        .telemetry(
+            Telemetry::new(
+                MetricsConfig::builder()
+                    .namespace("kstream-test")
+                    .dimension("FunctionName", "firehose-transform-test")
+                    .build(),
+            )
+            .with_sink(sink.clone()),
         )
-        .metrics_sink(sink.clone())
         .build();
     (t, sink)
 }
@@ -395,7 +398,10 @@ async fn response_limit_fails_overflowing_records_not_the_invocation() {
     // and with a small configured limit, exactly
     let small = Transformer::builder(Transform::builder().build().unwrap())
         .response_limit(20_000)
-        .metrics_sink(Arc::new(MemorySink::default()))
+        .telemetry(
+            Telemetry::from_env(firehose_transform::FUNCTION_NAME)
+                .with_sink(Arc::new(MemorySink::default())),
+        )
         .build();
     let event = batch((0..40).map(kilobyte_record));
     let response = handler(LambdaEvent::new(event, Context::default()), &small)

@@ -49,8 +49,8 @@
 //!
 //! # Example
 //! ```
-//! use kds_consumer::{Consumer, ValidatingProcessor, event::KinesisEvent, handler};
-//! use kstream_pipeline::emf::MemorySink;
+//! use kds_consumer::{Consumer, FUNCTION_NAME, ValidatingProcessor, event::KinesisEvent, handler};
+//! use kstream_pipeline::{Telemetry, emf::MemorySink};
 //! use lambda_runtime::{Context, LambdaEvent};
 //! use std::sync::Arc;
 //!
@@ -62,7 +62,7 @@
 //! let sink = Arc::new(MemorySink::default());
 //! let consumer = Consumer::builder()
 //!     .processor(ValidatingProcessor::default())
-//!     .metrics_sink(sink.clone())
+//!     .telemetry(Telemetry::from_env(FUNCTION_NAME).with_sink(sink.clone()))
 //!     .build();
 //! let response = handler(LambdaEvent::new(event, Context::default()), &consumer).await.unwrap();
 //! let failed: Vec<_> = response.batch_item_failures.iter()
@@ -82,16 +82,15 @@ pub mod event;
 pub mod processor;
 
 use std::convert::Infallible;
-use std::fmt;
-use std::sync::Arc;
 
 use aws_lambda_events::streams::KinesisEventResponse;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use kstream_kpl::DeaggregatedRef;
-use kstream_pipeline::BatchOutcome;
+use kstream_pipeline::config::{Env, FunctionConfig};
 use kstream_pipeline::decode::decode_json;
-use kstream_pipeline::emf::{EmfSink, Metrics, MetricsConfig, Stdout};
+use kstream_pipeline::emf::Metrics;
+use kstream_pipeline::{BatchOutcome, EnvError, Telemetry};
 use lambda_runtime::LambdaEvent;
 use tracing::Instrument as _;
 
@@ -103,19 +102,10 @@ pub use processor::{RecordProcessor, UserRecord, ValidatingProcessor};
 pub const FUNCTION_NAME: &str = "kds-consumer";
 
 /// Everything the handler needs, built once per cold start.
+#[derive(Debug)]
 pub struct Consumer<P = ValidatingProcessor> {
     processor: P,
-    metrics: MetricsConfig,
-    sink: Arc<dyn EmfSink>,
-}
-
-impl<P: fmt::Debug> fmt::Debug for Consumer<P> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Consumer")
-            .field("processor", &self.processor)
-            .field("metrics", &self.metrics)
-            .finish_non_exhaustive()
-    }
+    telemetry: Telemetry,
 }
 
 impl Consumer<ValidatingProcessor> {
@@ -123,17 +113,23 @@ impl Consumer<ValidatingProcessor> {
     pub fn builder() -> ConsumerBuilder<ValidatingProcessor> {
         ConsumerBuilder {
             processor: None,
-            metrics: None,
-            sink: None,
+            telemetry: None,
         }
     }
+}
 
-    /// The consumer Lambda runs: [`ValidatingProcessor::from_env`], metrics configured
-    /// from the environment, EMF to stdout.
-    pub fn from_env() -> Self {
-        Self::builder()
-            .processor(ValidatingProcessor::from_env())
-            .build()
+/// The consumer Lambda runs (`main.rs`: `kstream_pipeline::config::configure()`):
+/// [`ValidatingProcessor`] with `REQUIRED_FIELDS`, metrics configured from the environment,
+/// EMF to stdout.
+impl FunctionConfig for Consumer<ValidatingProcessor> {
+    const NAME: &'static str = FUNCTION_NAME;
+    type Error = EnvError;
+
+    fn from_env_with(env: &Env<'_>) -> Result<Self, EnvError> {
+        Ok(Self::builder()
+            .processor(ValidatingProcessor::from_env_with(env))
+            .telemetry(Telemetry::from_env_with(env, FUNCTION_NAME))
+            .build())
     }
 }
 
@@ -147,8 +143,7 @@ impl<P> Consumer<P> {
 /// Builder for [`Consumer`].
 pub struct ConsumerBuilder<P> {
     processor: Option<P>,
-    metrics: Option<MetricsConfig>,
-    sink: Option<Arc<dyn EmfSink>>,
+    telemetry: Option<Telemetry>,
 }
 
 impl<P> ConsumerBuilder<P> {
@@ -157,21 +152,15 @@ impl<P> ConsumerBuilder<P> {
     pub fn processor<Q: RecordProcessor>(self, processor: Q) -> ConsumerBuilder<Q> {
         ConsumerBuilder {
             processor: Some(processor),
-            metrics: self.metrics,
-            sink: self.sink,
+            telemetry: self.telemetry,
         }
     }
 
-    /// Metrics namespace and dimensions. By default,
-    /// `MetricsConfig::from_env("kds-consumer")` (see `kstream_pipeline::emf`).
-    pub fn metrics_config(mut self, config: MetricsConfig) -> Self {
-        self.metrics = Some(config);
-        self
-    }
-
-    /// Where EMF documents go. By default, stdout ([`Stdout`]), which is what Lambda needs.
-    pub fn metrics_sink(mut self, sink: Arc<dyn EmfSink>) -> Self {
-        self.sink = Some(sink);
+    /// Metrics namespace, dimensions and sink. By default,
+    /// `Telemetry::from_env("kds-consumer")`: configured from the environment, EMF to
+    /// stdout, which is what Lambda needs.
+    pub fn telemetry(mut self, telemetry: Telemetry) -> Self {
+        self.telemetry = Some(telemetry);
         self
     }
 }
@@ -181,10 +170,9 @@ impl<P: RecordProcessor + Default> ConsumerBuilder<P> {
     pub fn build(self) -> Consumer<P> {
         Consumer {
             processor: self.processor.unwrap_or_default(),
-            metrics: self
-                .metrics
-                .unwrap_or_else(|| MetricsConfig::from_env(FUNCTION_NAME)),
-            sink: self.sink.unwrap_or_else(|| Arc::new(Stdout)),
+            telemetry: self
+                .telemetry
+                .unwrap_or_else(|| Telemetry::from_env(FUNCTION_NAME)),
         }
     }
 }
@@ -201,10 +189,9 @@ impl<P: RecordProcessor> ConsumerBuilder<P> {
         };
         Ok(Consumer {
             processor,
-            metrics: self
-                .metrics
-                .unwrap_or_else(|| MetricsConfig::from_env(FUNCTION_NAME)),
-            sink: self.sink.unwrap_or_else(|| Arc::new(Stdout)),
+            telemetry: self
+                .telemetry
+                .unwrap_or_else(|| Telemetry::from_env(FUNCTION_NAME)),
         })
     }
 }
@@ -260,17 +247,15 @@ impl BatchReport {
         response
     }
 
-    /// The EMF metrics document of this batch.
-    pub fn metrics<'c>(&self, config: &'c MetricsConfig) -> Metrics<'c> {
+    /// Adds this batch's counters to the invocation's EMF document.
+    pub fn add_metrics(&self, metrics: &mut Metrics<'_>) {
         let c = &self.counters;
-        let mut metrics = Metrics::new(config);
         metrics.count("Records", c.records);
         metrics.bytes("Bytes", c.bytes);
         metrics.count("AggregatedRecords", c.aggregated);
         metrics.count("SubRecords", c.sub_records);
         metrics.count("UserRecords", c.user_records);
         metrics.count("FailedRecords", self.response().batch_item_failures.len());
-        metrics
     }
 }
 
@@ -343,17 +328,11 @@ pub async fn handler<P: RecordProcessor>(
     consumer: &Consumer<P>,
 ) -> Result<KinesisEventResponse, Infallible> {
     let (event, context) = event.into_parts();
+    let mut metrics = consumer.telemetry.start(&context.request_id);
     let report = consumer.process_batch(&event).await;
     let response = report.response();
-
-    let mut metrics = report.metrics(&consumer.metrics);
-    if !context.request_id.is_empty() {
-        metrics.property("requestId", context.request_id.as_str());
-    }
-    if let Err(error) = metrics.flush(consumer.sink.as_ref()) {
-        // Metrics must not fail the batch: the records were processed.
-        tracing::warn!(error = %error, "could not write the EMF metrics document");
-    }
+    report.add_metrics(&mut metrics);
+    consumer.telemetry.finish(&metrics);
     let c = &report.counters;
     tracing::info!(
         records = c.records,

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 
+use kstream_pipeline::config::Env;
 use serde_json::Value;
 
 use crate::error::ProcessError;
@@ -127,12 +128,12 @@ impl ValidatingProcessor {
 
     /// A processor configured from `REQUIRED_FIELDS` (unset or empty: no required fields).
     pub fn from_env() -> Self {
-        Self::new(
-            std::env::var(REQUIRED_FIELDS_ENV)
-                .unwrap_or_default()
-                .split(',')
-                .map(str::to_owned),
-        )
+        Self::from_env_with(&Env::process())
+    }
+
+    /// As [`from_env`](Self::from_env), reading `REQUIRED_FIELDS` from `env`.
+    pub fn from_env_with(env: &Env<'_>) -> Self {
+        Self::new(env.list(REQUIRED_FIELDS_ENV))
     }
 
     /// The required fields.

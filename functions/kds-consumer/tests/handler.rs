@@ -12,6 +12,7 @@ use kds_consumer::{
     Consumer, ProcessError, RecordProcessor, UserRecord, ValidatingProcessor, handler,
 };
 use kstream_kpl::{Aggregator, AggregatorConfig, UserRecord as KplRecord};
+use kstream_pipeline::Telemetry;
 use kstream_pipeline::emf::{MemorySink, MetricsConfig};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
@@ -51,13 +52,15 @@ fn test_consumer<P: RecordProcessor>(processor: P) -> (Consumer<P>, Arc<MemorySi
     let sink = Arc::new(MemorySink::default());
     let consumer = Consumer::builder()
         .processor(processor)
-        .metrics_config(
-            MetricsConfig::builder()
-                .namespace("kstream-test")
-                .dimension("FunctionName", "kds-consumer-test")
-                .build(),
+        .telemetry(
+            Telemetry::new(
+                MetricsConfig::builder()
+                    .namespace("kstream-test")
+                    .dimension("FunctionName", "kds-consumer-test")
+                    .build(),
+            )
+            .with_sink(sink.clone()),
         )
-        .metrics_sink(sink.clone())
         .try_build()
         .unwrap_or_else(|_| unreachable!("processor set"));
     (consumer, sink)

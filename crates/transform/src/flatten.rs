@@ -18,7 +18,7 @@
 //!
 //! # Example
 //! ```
-//! use kstream_pipeline::flatten::flatten;
+//! use kstream_transform::flatten::flatten;
 //! use serde_json::json;
 //!
 //! let flat = flatten(json!({"a": {"b": {"c": 1}}, "tags": ["x", {"k": true}], "e": {}}), ".").unwrap();

@@ -49,7 +49,7 @@
 //!
 //! # Example
 //! ```
-//! use kstream_pipeline::template::{OutputFormat, Templates};
+//! use kstream_transform::template::{OutputFormat, Templates};
 //! use serde_json::json;
 //!
 //! let mut templates = Templates::new();
@@ -61,22 +61,32 @@
 //!     .unwrap();
 //! assert_eq!(out, r#"{"reading date":"1/4/22","a":"some string","b":10,"c":100}"#);
 //! ```
+//!
+//! # Layout
+//! This file holds [`Templates`]: adding (checks, rewriting each expression into its
+//! encoder) and rendering. Beside it, in `template/`: `encoding.rs` (the encodings of the
+//! table above and the JSON context scan), `plan.rs` (the fast path for templates of text
+//! and field substitutions), `date.rs` (the `format_date` helper), `quoted.rs` (quoted
+//! keys).
+
+mod date;
+mod encoding;
+mod plan;
+mod quoted;
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
-use std::fmt::Write as _;
 
-use chrono::format::{Item, StrftimeItems};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone as _, Utc};
 use handlebars::template::{HelperTemplate, Parameter, Subexpression, Template, TemplateElement};
-use handlebars::{
-    Context, Handlebars, Helper, HelperDef, HelperResult, Output, Path, PathSeg, RenderContext,
-    RenderError, RenderErrorReason, ScopedJson,
-};
+use handlebars::{Context, Handlebars, RenderError, RenderErrorReason};
 use serde_json::Value;
 
 use crate::error::{TemplateError, TransformError};
 use crate::raw::{self, RawRecord};
+use date::{FORMAT_DATE, FormatDate};
+use encoding::{Encode, Encoding, JsonState};
+use plan::Plan;
+use quoted::quote_keys;
 
 /// What a template produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -91,7 +101,6 @@ pub enum OutputFormat {
 const JSON_VALUE: &str = "__kstream_json_value";
 const JSON_STRING: &str = "__kstream_json_string";
 const RAW: &str = "__kstream_raw";
-const FORMAT_DATE: &str = "format_date";
 
 /// Helpers every template can use (the built-ins and kstream's).
 const HELPERS: &[&str] = &[
@@ -267,13 +276,25 @@ impl Templates {
         ctx: &Context,
         out: &mut Vec<u8>,
     ) -> Result<(), TransformError> {
+        self.render_with(name, ctx.data(), || Cow::Borrowed(ctx), out)
+    }
+
+    /// [`render_to`](Self::render_to) from `data`; `context` is called only when the
+    /// interpreter renders (templates with a plan read `data` in place).
+    fn render_with<'c>(
+        &self,
+        name: &str,
+        data: &Value,
+        context: impl FnOnce() -> Cow<'c, Context>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), TransformError> {
         let start = out.len();
         let plan = self.plans.get(name);
         if let Some(plan) = plan {
-            plan.render(name, ctx.data(), out)?;
+            plan.render(name, data, out)?;
         } else {
             self.registry
-                .render_with_context_to_write(name, ctx, &mut *out)
+                .render_with_context_to_write(name, &context(), &mut *out)
                 .map_err(|e| render_error(name, &e))?;
         }
         if self.json.contains(name) && !plan.is_some_and(|p| p.prevalidated) {
@@ -284,14 +305,15 @@ impl Templates {
         Ok(())
     }
 
-    /// Renders template `name` with `data` (convenience for tests and tools).
+    /// Renders template `name` with `data` (`kstream put`'s partition keys, tests, tools);
+    /// templates with a plan read `data` in place, others render from a copy.
     ///
     /// # Errors
     /// As [`render_to`](Self::render_to).
     pub fn render(&self, name: &str, data: &Value) -> Result<String, TransformError> {
-        let ctx = Context::from(data.clone());
         let mut out = Vec::new();
-        self.render_to(name, &ctx, &mut out)?;
+        let context = || Cow::Owned(Context::from(data.clone()));
+        self.render_with(name, data, context, &mut out)?;
         String::from_utf8(out).map_err(|e| TransformError::Render {
             template: name.to_owned(),
             message: e.to_string(),
@@ -348,17 +370,7 @@ impl Templates {
             });
         }
         if name == FORMAT_DATE {
-            let formats = ht.params.get(1).into_iter().chain(ht.hash.get("input"));
-            for format in formats {
-                if let Parameter::Literal(Value::String(format)) = format
-                    && StrftimeItems::new(format).any(|i| matches!(i, Item::Error))
-                {
-                    return Err(TemplateError::DateFormat {
-                        template: tname.to_owned(),
-                        format: format.clone(),
-                    });
-                }
-            }
+            date::check_formats(tname, ht)?;
         }
         if let Parameter::Subexpression(s) = &ht.name {
             self.check_param_subexpression(tname, s)?;
@@ -476,137 +488,6 @@ impl Templates {
     }
 }
 
-/// Where the scan of a JSON template's literal text stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum JsonState {
-    Outside,
-    InString,
-    Escape,
-}
-
-impl JsonState {
-    fn advance(mut self, text: &str) -> Self {
-        for ch in text.chars() {
-            self = self.advance_char(ch);
-        }
-        self
-    }
-
-    fn advance_char(self, ch: char) -> Self {
-        match (self, ch) {
-            (Self::Outside, '"') => Self::InString,
-            (Self::Outside, _) => Self::Outside,
-            (Self::InString, '"') => Self::Outside,
-            (Self::InString, '\\') => Self::Escape,
-            (Self::InString, _) | (Self::Escape, _) => Self::InString,
-        }
-    }
-
-    fn describe(self) -> &'static str {
-        match self {
-            Self::Outside => "outside",
-            Self::InString | Self::Escape => "inside",
-        }
-    }
-}
-
-/// Rewrites `{{'key'}}` / `{{"key"}}` (a quoted literal as the whole expression) to the
-/// path `{{[key]}}`, the Handlebars.js reading of a literal in path position.
-fn quote_keys<'a>(tname: &str, source: &'a str) -> Result<Cow<'a, str>, TemplateError> {
-    let bytes = source.as_bytes();
-    let mut out = String::new();
-    let mut copied = 0;
-    let mut i = 0;
-    while let Some(found) = source[i..].find("{{") {
-        let start = i + found;
-        i = start + 2;
-        if start > 0 && bytes[start - 1] == b'\\' {
-            continue; // an escaped mustache is text
-        }
-        if source[start..].starts_with("{{{{") {
-            // raw block: skip to its end tag untouched
-            match source[start + 4..].find("{{{{/") {
-                Some(end) => i = start + 4 + end + 5,
-                None => i = bytes.len(),
-            }
-            continue;
-        }
-        let mut j = i;
-        if bytes.get(j) == Some(&b'~') {
-            j += 1;
-        }
-        let opener = bytes.get(j).copied();
-        let triple = opener == Some(b'{');
-        if triple || opener == Some(b'&') {
-            j += 1;
-        }
-        while bytes.get(j).is_some_and(u8::is_ascii_whitespace) {
-            j += 1;
-        }
-        let quote = match bytes.get(j) {
-            Some(&q @ (b'\'' | b'"')) => q,
-            _ => continue,
-        };
-        let body_start = j + 1;
-        let mut k = body_start;
-        let mut key = String::new();
-        let mut closed = false;
-        while k < bytes.len() {
-            match bytes[k] {
-                b'\\' if k + 1 < bytes.len() => {
-                    key.push(char::from(bytes[k + 1]));
-                    k += 2;
-                }
-                b if b == quote => {
-                    closed = true;
-                    break;
-                }
-                _ => {
-                    let ch = source[k..].chars().next().unwrap_or_default();
-                    key.push(ch);
-                    k += ch.len_utf8();
-                }
-            }
-        }
-        if !closed {
-            continue; // let the parser report it
-        }
-        let mut m = k + 1;
-        while bytes.get(m).is_some_and(u8::is_ascii_whitespace) {
-            m += 1;
-        }
-        if triple {
-            if bytes.get(m) != Some(&b'}') {
-                continue;
-            }
-            m += 1;
-        }
-        if bytes.get(m) == Some(&b'~') {
-            m += 1;
-        }
-        if !source[m..].starts_with("}}") {
-            continue; // a literal followed by more: not a bare quoted key
-        }
-        if key.contains(']') {
-            return Err(TemplateError::QuotedKey {
-                template: tname.to_owned(),
-                key,
-            });
-        }
-        out.push_str(&source[copied..j]);
-        out.push('[');
-        out.push_str(&key);
-        out.push(']');
-        copied = k + 1;
-        i = m + 2;
-    }
-    if copied == 0 {
-        return Ok(Cow::Borrowed(source));
-    }
-    out.push_str(&source[copied..]);
-    Ok(Cow::Owned(out))
-}
-
 fn syntax_message(e: &handlebars::TemplateError) -> String {
     let reason = e.reason().to_string();
     match e.pos() {
@@ -632,309 +513,6 @@ fn render_error(name: &str, e: &RenderError) -> TransformError {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Encoding {
-    JsonValue,
-    JsonString,
-    Raw,
-}
-
-/// The encoders the rewritten expressions call.
-struct Encode(Encoding);
-
-impl HelperDef for Encode {
-    fn call<'reg: 'rc, 'rc>(
-        &self,
-        h: &Helper<'rc>,
-        _: &'reg Handlebars<'reg>,
-        _: &'rc Context,
-        _: &mut RenderContext<'reg, 'rc>,
-        out: &mut dyn Output,
-    ) -> HelperResult {
-        let param = h
-            .param(0)
-            .ok_or(RenderErrorReason::ParamNotFoundForIndex("encode", 0))?;
-        if param.is_value_missing() {
-            return Err(RenderErrorReason::MissingVariable(param.relative_path().cloned()).into());
-        }
-        let mut sink = OutputSink { out, error: None };
-        encode(self.0, param.value(), &mut sink);
-        match sink.error {
-            Some(e) => Err(e.into()),
-            None => Ok(()),
-        }
-    }
-}
-
-/// Writes straight to Handlebars' output (no string per expression), keeping the first
-/// error.
-struct OutputSink<'o> {
-    out: &'o mut dyn Output,
-    error: Option<std::io::Error>,
-}
-
-impl Sink for OutputSink<'_> {
-    fn put(&mut self, s: &str) {
-        if self.error.is_none()
-            && let Err(e) = self.out.write(s)
-        {
-            self.error = Some(e);
-        }
-    }
-}
-
-/// Where encoded text goes: a byte buffer (fast path) or a `String` (helpers).
-trait Sink {
-    fn put(&mut self, s: &str);
-}
-
-impl Sink for Vec<u8> {
-    fn put(&mut self, s: &str) {
-        self.extend_from_slice(s.as_bytes());
-    }
-}
-
-impl Sink for String {
-    fn put(&mut self, s: &str) {
-        self.push_str(s);
-    }
-}
-
-/// Writes `value` encoded as `encoding` (the table in the module docs).
-fn encode(encoding: Encoding, value: &Value, out: &mut impl Sink) {
-    match (encoding, value) {
-        (Encoding::JsonValue, Value::String(s)) => {
-            out.put("\"");
-            write_escaped(s, out);
-            out.put("\"");
-        }
-        (Encoding::JsonString, Value::String(s)) => write_escaped(s, out),
-        (Encoding::Raw, Value::String(s)) => out.put(s),
-        (Encoding::JsonString | Encoding::Raw, Value::Null) => {}
-        (Encoding::JsonString, v @ (Value::Object(_) | Value::Array(_))) => {
-            write_escaped(&v.to_string(), out);
-        }
-        (_, v) => out.put(&v.to_string()),
-    }
-}
-
-#[inline]
-fn needs_escape(b: u8) -> bool {
-    b < 0x20 || b == b'"' || b == b'\\'
-}
-
-/// Writes `s` escaped as JSON string content (no quotes), as serde_json escapes.
-fn write_escaped(s: &str, out: &mut impl Sink) {
-    let bytes = s.as_bytes();
-    // Branch-free scan (vectorizes): most values need no escaping at all.
-    if !bytes.iter().fold(false, |acc, &b| acc | needs_escape(b)) {
-        out.put(s);
-        return;
-    }
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if !needs_escape(b) {
-            continue;
-        }
-        if start < i {
-            out.put(&s[start..i]);
-        }
-        match b {
-            b'"' => out.put("\\\""),
-            b'\\' => out.put("\\\\"),
-            b'\n' => out.put("\\n"),
-            b'\r' => out.put("\\r"),
-            b'\t' => out.put("\\t"),
-            0x08 => out.put("\\b"),
-            0x0c => out.put("\\f"),
-            _ => out.put(&format!("\\u{b:04x}")),
-        }
-        start = i + 1;
-    }
-    if start < bytes.len() {
-        out.put(&s[start..]);
-    }
-}
-
-/// A template made only of text and field substitutions, rendered without the
-/// Handlebars interpreter (same output, same errors; checked by the tests).
-#[derive(Debug)]
-struct Plan {
-    pieces: Vec<Piece>,
-    /// Output is always valid compact JSON (see [`Templates::is_prevalidated`]).
-    prevalidated: bool,
-}
-
-#[derive(Debug)]
-enum Piece {
-    Text(String),
-    Field {
-        path: Vec<String>,
-        raw: String,
-        encoding: Encoding,
-    },
-}
-
-impl Plan {
-    /// The plan of a rewritten template, if it has only text, comments and wrapped
-    /// plain field paths (no blocks, helpers, `this`, `..`, `@` variables).
-    fn build(elements: &[TemplateElement]) -> Option<Self> {
-        let mut pieces = Vec::with_capacity(elements.len());
-        for element in elements {
-            match element {
-                TemplateElement::RawString(text) => pieces.push(Piece::Text(text.clone())),
-                TemplateElement::Comment(_) => {}
-                TemplateElement::HtmlExpression(ht) => {
-                    let encoding = match ht.name.as_name()? {
-                        JSON_VALUE => Encoding::JsonValue,
-                        JSON_STRING => Encoding::JsonString,
-                        RAW => Encoding::Raw,
-                        _ => return None,
-                    };
-                    let [Parameter::Path(Path::Relative((segs, raw)))] = ht.params.as_slice()
-                    else {
-                        return None;
-                    };
-                    let mut path = Vec::with_capacity(segs.len());
-                    for seg in segs {
-                        match seg {
-                            PathSeg::Named(n) if n != "this" && !n.starts_with('@') => {
-                                path.push(n.clone());
-                            }
-                            _ => return None,
-                        }
-                    }
-                    if path.is_empty() {
-                        return None;
-                    }
-                    pieces.push(Piece::Field {
-                        path,
-                        raw: raw.clone(),
-                        encoding,
-                    });
-                }
-                _ => return None,
-            }
-        }
-        Some(Self {
-            pieces,
-            prevalidated: false,
-        })
-    }
-
-    /// For a JSON template without triple-stash: proves every output valid by checking
-    /// the skeleton (each bare value replaced by `null`, each in-string value by nothing:
-    /// JSON has no token that `null` could merge with, and escaped content cannot end a
-    /// string), then compacts the text pieces so outputs need no per-record pass.
-    ///
-    /// # Errors
-    /// [`TemplateError::InvalidJson`] when the template can never render valid JSON.
-    fn prepare_json(&mut self, tname: &str) -> Result<(), TemplateError> {
-        let raw_slot = self.pieces.iter().any(|p| {
-            matches!(
-                p,
-                Piece::Field {
-                    encoding: Encoding::Raw,
-                    ..
-                }
-            )
-        });
-        if raw_slot {
-            return Ok(());
-        }
-        let mut skeleton = Vec::new();
-        for piece in &self.pieces {
-            match piece {
-                Piece::Text(t) => skeleton.extend_from_slice(t.as_bytes()),
-                Piece::Field {
-                    encoding: Encoding::JsonValue,
-                    ..
-                } => skeleton.extend_from_slice(b"null"),
-                Piece::Field { .. } => {}
-            }
-        }
-        if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&skeleton) {
-            return Err(TemplateError::InvalidJson {
-                template: tname.to_owned(),
-                message: e.to_string(),
-            });
-        }
-        let mut state = JsonState::Outside;
-        for piece in &mut self.pieces {
-            if let Piece::Text(text) = piece {
-                let mut compact = String::with_capacity(text.len());
-                for ch in text.chars() {
-                    let next = state.advance_char(ch);
-                    if state == JsonState::Outside
-                        && next == JsonState::Outside
-                        && matches!(ch, ' ' | '\n' | '\r' | '\t')
-                    {
-                        continue;
-                    }
-                    compact.push(ch);
-                    state = next;
-                }
-                *text = compact;
-            }
-        }
-        self.pieces
-            .retain(|p| !matches!(p, Piece::Text(t) if t.is_empty()));
-        self.prevalidated = true;
-        Ok(())
-    }
-
-    fn render_raw(
-        &self,
-        tname: &str,
-        record: &RawRecord<'_>,
-        out: &mut Vec<u8>,
-    ) -> Result<(), TransformError> {
-        for piece in &self.pieces {
-            match piece {
-                Piece::Text(text) => out.extend_from_slice(text.as_bytes()),
-                Piece::Field {
-                    path,
-                    raw,
-                    encoding,
-                } => {
-                    let value = record.get(path).ok_or_else(|| TransformError::Render {
-                        template: tname.to_owned(),
-                        message: format!("the record has no field `{raw}` (strict mode)"),
-                    })?;
-                    encode_raw(*encoding, value, out).map_err(|e| match e {
-                        TransformError::Render { message, .. } => TransformError::Render {
-                            template: tname.to_owned(),
-                            message,
-                        },
-                        other => other,
-                    })?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn render(&self, tname: &str, data: &Value, out: &mut Vec<u8>) -> Result<(), TransformError> {
-        for piece in &self.pieces {
-            match piece {
-                Piece::Text(text) => out.extend_from_slice(text.as_bytes()),
-                Piece::Field {
-                    path,
-                    raw,
-                    encoding,
-                } => {
-                    let value = lookup(data, path).ok_or_else(|| TransformError::Render {
-                        template: tname.to_owned(),
-                        message: format!("the record has no field `{raw}` (strict mode)"),
-                    })?;
-                    encode(*encoding, value, out);
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
 /// Validates `rendered` as one JSON document and removes whitespace outside strings.
 ///
 /// # Errors
@@ -955,137 +533,6 @@ pub fn compact_json(rendered: &[u8]) -> Result<Vec<u8>, TransformError> {
     let mut out = Vec::with_capacity(rendered.len());
     raw::compact_into(rendered, &mut out);
     Ok(out)
-}
-
-/// [`encode`] for a value given as (valid) JSON text: the same JSON, copied rather than
-/// rebuilt.
-fn encode_raw(encoding: Encoding, text: &str, out: &mut Vec<u8>) -> Result<(), TransformError> {
-    match (encoding, raw::kind(text)) {
-        (Encoding::JsonValue, raw::Kind::Container) | (Encoding::Raw, raw::Kind::Container) => {
-            raw::compact_into(text.as_bytes(), out);
-        }
-        (Encoding::JsonValue, _) => out.extend_from_slice(text.as_bytes()),
-        // a JSON string's content is already escaped as string content
-        (Encoding::JsonString, raw::Kind::String) => {
-            out.extend_from_slice(&text.as_bytes()[1..text.len() - 1]);
-        }
-        (Encoding::JsonString | Encoding::Raw, raw::Kind::Null) => {}
-        (Encoding::JsonString, raw::Kind::Container) => {
-            let mut compact = Vec::with_capacity(text.len());
-            raw::compact_into(text.as_bytes(), &mut compact);
-            let compact = String::from_utf8(compact).map_err(|e| TransformError::Render {
-                template: String::new(),
-                message: e.to_string(),
-            })?;
-            write_escaped(&compact, out);
-        }
-        (Encoding::Raw, raw::Kind::String) => out.put(&raw::string_value(text)?),
-        (Encoding::JsonString | Encoding::Raw, raw::Kind::Other) => {
-            out.extend_from_slice(text.as_bytes());
-        }
-    }
-    Ok(())
-}
-
-/// Handlebars' path lookup: object members by name, array elements by index.
-fn lookup<'a>(mut value: &'a Value, path: &[String]) -> Option<&'a Value> {
-    for seg in path {
-        value = match value {
-            Value::Object(map) => map.get(seg)?,
-            Value::Array(items) => items.get(seg.parse::<usize>().ok()?)?,
-            _ => return None,
-        };
-    }
-    Some(value)
-}
-
-/// `format_date value "format" [input="format"]`.
-struct FormatDate;
-
-impl HelperDef for FormatDate {
-    fn call_inner<'reg: 'rc, 'rc>(
-        &self,
-        h: &Helper<'rc>,
-        _: &'reg Handlebars<'reg>,
-        _: &'rc Context,
-        _: &mut RenderContext<'reg, 'rc>,
-    ) -> Result<ScopedJson<'rc>, RenderError> {
-        let value = h
-            .param(0)
-            .ok_or(RenderErrorReason::ParamNotFoundForIndex(FORMAT_DATE, 0))?;
-        if value.is_value_missing() {
-            return Err(RenderErrorReason::MissingVariable(value.relative_path().cloned()).into());
-        }
-        let format = h
-            .param(1)
-            .and_then(|p| p.value().as_str())
-            .ok_or(RenderErrorReason::ParamNotFoundForIndex(FORMAT_DATE, 1))?;
-        let input = h.hash_get("input").and_then(|p| p.value().as_str());
-        let instant = parse_instant(value.value(), input).map_err(|why| {
-            RenderErrorReason::Other(format!(
-                "format_date: cannot read {} as a timestamp: {why}",
-                value.value()
-            ))
-        })?;
-        let mut text = String::new();
-        write!(text, "{}", instant.format(format)).map_err(|_| {
-            RenderErrorReason::Other(format!("format_date: invalid format {format:?}"))
-        })?;
-        Ok(ScopedJson::Derived(Value::String(text)))
-    }
-}
-
-/// Seconds-or-milliseconds threshold: numbers at or above it are milliseconds.
-const MILLIS_THRESHOLD: f64 = 100_000_000_000.0;
-
-fn parse_instant(value: &Value, input: Option<&str>) -> Result<DateTime<Utc>, String> {
-    match value {
-        Value::Number(n) => {
-            let n = n.as_f64().ok_or("not a finite number")?;
-            let millis = if n.abs() >= MILLIS_THRESHOLD {
-                n
-            } else {
-                n * 1000.0
-            };
-            Utc.timestamp_millis_opt(millis.round() as i64)
-                .single()
-                .ok_or_else(|| "out of range".to_owned())
-        }
-        Value::String(s) => {
-            let s = s.trim();
-            if let Some(format) = input {
-                return NaiveDateTime::parse_from_str(s, format)
-                    .or_else(|_| {
-                        NaiveDate::parse_from_str(s, format).map(|d| d.and_time(Default::default()))
-                    })
-                    .map(|t| t.and_utc())
-                    .map_err(|e| format!("{e} (input format {format:?})"));
-            }
-            if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-                return Ok(t.with_timezone(&Utc));
-            }
-            for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
-                if let Ok(t) = NaiveDateTime::parse_from_str(s, format) {
-                    return Ok(t.and_utc());
-                }
-            }
-            if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-                return Ok(d.and_time(Default::default()).and_utc());
-            }
-            if let Ok(n) = s.parse::<f64>() {
-                return parse_instant(&serde_json::json!(n), None);
-            }
-            Err(
-                "expected RFC 3339, YYYY-MM-DD[ HH:MM:SS] or epoch seconds/milliseconds; \
-                 give input=\"<strftime format>\" for other layouts"
-                    .to_owned(),
-            )
-        }
-        other => Err(format!(
-            "a {} is not a timestamp",
-            crate::decode::json_type_name(other)
-        )),
-    }
 }
 
 #[cfg(test)]
@@ -1380,45 +827,6 @@ mod tests {
             )
             .unwrap(),
             r#"<a&b>|1|{"k":1}||<a&b>"#
-        );
-    }
-
-    #[test]
-    fn format_date_inputs() {
-        let t = one(r#"{{format_date ts "%Y-%m-%d/%H"}}"#, OutputFormat::Text);
-        for (ts, expected) in [
-            (json!("2026-11-22T04:05:06Z"), "2026-11-22/04"),
-            (json!("2026-11-22T04:05:06+02:00"), "2026-11-22/02"),
-            (json!("2026-11-22 04:05:06"), "2026-11-22/04"),
-            (json!("2026-11-22"), "2026-11-22/00"),
-            (json!(1_795_320_306), "2026-11-22/04"),
-            (json!(1_795_320_306_000_u64), "2026-11-22/04"),
-            (json!("1795320306"), "2026-11-22/04"),
-        ] {
-            assert_eq!(
-                t.render("T", &json!({ "ts": ts })).unwrap(),
-                expected,
-                "{ts}"
-            );
-        }
-        let err = t.render("T", &json!({"ts": "yesterday"})).unwrap_err();
-        assert!(err.to_string().contains("cannot read"), "{err}");
-        let err = t.render("T", &json!({"ts": true})).unwrap_err();
-        assert!(err.to_string().contains("boolean"), "{err}");
-
-        let t = one(
-            r#"{{format_date 'reading date' "%Y-%m" input="%m/%d/%y"}}"#,
-            OutputFormat::Text,
-        );
-        // a quoted literal as an argument is a string, not a lookup
-        assert!(t.render("T", &json!({"reading date": "1/4/22"})).is_err());
-        let t = one(
-            r#"{{format_date [reading date] "%Y-%m" input="%m/%d/%y"}}"#,
-            OutputFormat::Text,
-        );
-        assert_eq!(
-            t.render("T", &json!({"reading date": "1/4/22"})).unwrap(),
-            "2022-01"
         );
     }
 }

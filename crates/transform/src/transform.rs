@@ -20,7 +20,7 @@
 //!
 //! # Example: the seed's template
 //! ```
-//! use kstream_pipeline::transform::{Transform, Transformed};
+//! use kstream_transform::transform::{Transform, Transformed};
 //!
 //! let transform = Transform::builder()
 //!     .template(r#"{ "reading date":  "{{'reading date'}}", "a": {{data}}, "b": {{b}}, "c": {{c}} }"#)
@@ -37,9 +37,11 @@
 //! ```
 
 use handlebars::Context;
+use kstream_pipeline::EnvError;
+use kstream_pipeline::config::Env;
+use kstream_pipeline::decode::decode_json;
 use serde_json::Value;
 
-use crate::decode::decode_json;
 use crate::error::{ConfigError, TemplateError, TransformError};
 use crate::flatten::{DEFAULT_SEPARATOR, flatten};
 use crate::raw::RawRecord;
@@ -211,7 +213,7 @@ impl Transform {
     /// # Errors
     /// [`ConfigError`] naming the variable at fault.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|k| std::env::var(k).ok())
+        Self::from_env_with(&Env::process())
     }
 
     /// As [`from_env`](Self::from_env), reading variables through `lookup`.
@@ -219,7 +221,16 @@ impl Transform {
     /// # Errors
     /// As [`from_env`](Self::from_env).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |k: &str| lookup(k).filter(|v| !v.is_empty());
+        Self::from_env_with(&Env::from_lookup(lookup))
+    }
+
+    /// As [`from_env`](Self::from_env), reading variables from `env` (a function's
+    /// [`FunctionConfig`](kstream_pipeline::FunctionConfig) passes its own).
+    ///
+    /// # Errors
+    /// As [`from_env`](Self::from_env).
+    pub fn from_env_with(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let get = |k: &str| env.get(k);
         let mut builder = Self::builder();
         match (get("TEMPLATE"), get("TEMPLATE_FILE")) {
             (Some(_), Some(_)) => return Err(ConfigError::TwoTemplateSources),
@@ -236,32 +247,34 @@ impl Transform {
                 "json" => OutputFormat::Json,
                 "text" => OutputFormat::Text,
                 _ => {
-                    return Err(ConfigError::InvalidVar {
+                    return Err(EnvError::Invalid {
                         var: "OUTPUT_FORMAT",
                         value: v,
                         expected: "json or text",
-                    });
+                    }
+                    .into());
                 }
             });
         }
-        if let Some(v) = get("FLATTEN") {
-            builder = builder.flatten(parse_bool("FLATTEN", v)?);
+        if let Some(on) = env.bool("FLATTEN")? {
+            builder = builder.flatten(on);
         }
-        if let Some(v) = lookup("FLATTEN_SEPARATOR") {
+        if let Some(v) = env.get_raw("FLATTEN_SEPARATOR") {
             if v.is_empty() {
-                return Err(ConfigError::InvalidVar {
+                return Err(EnvError::Invalid {
                     var: "FLATTEN_SEPARATOR",
                     value: v,
                     expected: "a non-empty separator",
-                });
+                }
+                .into());
             }
             builder = builder.flatten_separator(v);
         }
         if let Some(v) = get("FILTER") {
             builder = builder.filter(v);
         }
-        if let Some(v) = get("NEWLINE_DELIMITER") {
-            builder = builder.newline_delimited(parse_bool("NEWLINE_DELIMITER", v)?);
+        if let Some(on) = env.bool("NEWLINE_DELIMITER")? {
+            builder = builder.newline_delimited(on);
         }
         if let Some(v) = get("PARTITION_KEYS") {
             let keys: serde_json::Map<String, Value> =
@@ -410,18 +423,6 @@ fn partition_key(name: &str, template: &str, key: Vec<u8>) -> Result<String, Tra
         template: template.to_owned(),
         message: e.to_string(),
     })
-}
-
-fn parse_bool(var: &'static str, value: String) -> Result<bool, ConfigError> {
-    match value.to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Ok(true),
-        "false" | "0" | "no" | "off" => Ok(false),
-        _ => Err(ConfigError::InvalidVar {
-            var,
-            value,
-            expected: "true or false",
-        }),
-    }
 }
 
 /// A filter's verdict: falsy when the trimmed output is empty, `false`, `0` or `null`.

@@ -17,12 +17,13 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use kstream_pipeline::DecodeError;
+use kstream_pipeline::decode::{decode_utf8, json_error};
 use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::decode::decode_utf8;
-use crate::error::{DecodeError, TransformError};
+use crate::error::TransformError;
 
 /// A record whose top level is located once; nested levels are located on demand.
 #[derive(Debug)]
@@ -42,13 +43,13 @@ impl<'a> RawRecord<'a> {
     /// in one pass.
     ///
     /// # Errors
-    /// The same [`DecodeError`]s as [`crate::decode::decode_json`].
+    /// The same [`DecodeError`]s as [`kstream_pipeline::decode::decode_json`].
     pub fn parse(bytes: &'a [u8]) -> Result<Self, DecodeError> {
         let text = decode_utf8(bytes)?;
         if let Some(top) = scan_document(text) {
             return Ok(Self { top });
         }
-        let json_error = |e: serde_json::Error| crate::decode::json_error(&e);
+        let json_error = |e: serde_json::Error| json_error(&e);
         let top = match text.trim_start().as_bytes().first() {
             Some(b'{') => Node::Object(
                 serde_json::from_str::<Fields<'_>>(text)
@@ -466,7 +467,7 @@ mod tests {
         for input in [&b""[..], b"\xff", b"{\"a\":", b"{} x"] {
             assert_eq!(
                 RawRecord::parse(input).unwrap_err(),
-                crate::decode::decode_json(input).unwrap_err(),
+                kstream_pipeline::decode::decode_json(input).unwrap_err(),
                 "{input:?}"
             );
         }
