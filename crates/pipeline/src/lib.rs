@@ -8,6 +8,8 @@
 //! - [`decode`]: bytes → UTF-8 → JSON object, with a specific [`DecodeError`] per step.
 //! - [`outcome`]: [`BatchOutcome`], the failed records of a batch, each once, in
 //!   batch order (turned into `batchItemFailures` by the function).
+//! - [`kinesis`]: the Kinesis event every consumer function reads (record `data` kept as
+//!   base64 text, decoded per record, so one bad record fails alone).
 //! - [`emf`]: CloudWatch embedded metric format documents, one per invocation.
 //! - [`telemetry`]: [`Telemetry`], a function's EMF configuration and sink, and the
 //!   document of each invocation (started with the request id, flushed at its end).
@@ -51,6 +53,7 @@ pub mod config;
 pub mod decode;
 pub mod emf;
 pub mod error;
+pub mod kinesis;
 pub mod outcome;
 pub mod telemetry;
 

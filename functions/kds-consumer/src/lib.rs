@@ -73,12 +73,13 @@
 //! ```
 //!
 //! # Layout
-//! - [`event`]: the Kinesis event type (base64 kept as text; why is documented there).
+//! - [`event`]: the Kinesis event type, `kstream_pipeline::kinesis` (base64 kept as text; why is
+//!   documented there).
 //! - [`processor`]: [`RecordProcessor`], [`UserRecord`] and the shipped [`ValidatingProcessor`].
 //! - [`error`]: [`RecordError`] and [`ProcessError`].
 
 pub mod error;
-pub mod event;
+pub use kstream_pipeline::kinesis as event;
 pub mod processor;
 
 use std::convert::Infallible;

@@ -1,4 +1,6 @@
-//! The Kinesis event Lambda sends, with each record's `data` kept as the base64 text.
+//! The Kinesis event Lambda sends, with each record's `data` kept as the base64 text: the
+//! record type every Kinesis consumer function shares (kds-consumer, and the windowed event of
+//! the analytics function).
 //!
 //! # Why not `aws_lambda_events::kinesis::KinesisEvent`
 //! That type decodes `data` (`Base64Data`) while the event is deserialized. One
@@ -7,11 +9,11 @@
 //! retries the whole batch (or bisects it), and the good records around the bad one
 //! are held back until the bad one ages out. Keeping `data` as text and decoding it per
 //! record turns malformed base64 into one batch item failure naming that record's
-//! sequence number, like any other bad record. (`tests/handler.rs` checks both
-//! behaviours.)
+//! sequence number, like any other bad record. (`functions/kds-consumer/tests/handler.rs`
+//! checks both behaviours.)
 //!
 //! The JSON shape is exactly AWS's (and that of `aws_lambda_events`): every fixture in
-//! `tests/fixtures/` also deserializes as `aws_lambda_events::kinesis::KinesisEvent`
+//! `functions/kds-consumer/tests/fixtures/` also deserializes as `aws_lambda_events::kinesis::KinesisEvent`
 //! unless it carries malformed base64 on purpose. Unknown fields are ignored, and
 //! every field is optional (defaulted), so a change in the event shape cannot fail an
 //! invocation.
