@@ -68,10 +68,12 @@
 //! - `pipeline.rs`: the background task (aggregation, limiter, collection, retries, expiry).
 //! - `limiter.rs`: token buckets.
 //! - `shards.rs`: DescribeStreamSummary and ListShards.
-//! - `result.rs`: [`PutHandle`], [`PutOutcome`], [`Attempt`].
+//! - `result.rs`: [`PutHandle`], [`PutOutcome`].
+//! - `attempt.rs`: [`Attempt`], one try of a record (in its outcome or its failure).
 //! - `metrics.rs`: [`MetricsSnapshot`] and the CloudWatch publisher.
 //! - `error.rs`: [`Error`], [`ConfigError`], [`RecordFailure`].
 
+mod attempt;
 mod config;
 mod error;
 mod limiter;
@@ -81,6 +83,7 @@ mod producer;
 mod result;
 mod shards;
 
+pub use attempt::Attempt;
 pub use config::{
     DEFAULT_MAX_RECORD_SIZE, MAX_PUT_RECORDS_BYTES, MAX_PUT_RECORDS_ENTRIES, MAX_RECORD_SIZE_LIMIT,
     MetricsGranularity, MetricsLevel, ProducerConfig, ProducerConfigBuilder, RecordDistribution,
@@ -94,7 +97,7 @@ pub use metrics::{
     METRIC_NAMES, MetricsSnapshot, RecordMetrics, SHARD_METRIC_NAMES, SUMMARY_METRIC_NAMES,
 };
 pub use producer::Producer;
-pub use result::{Attempt, PutHandle, PutOutcome};
+pub use result::{PutHandle, PutOutcome};
 
 /// A short description of an SDK error: `Code: message` for service errors, else the error
 /// with its causes.

@@ -34,11 +34,12 @@ use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::{debug, trace, warn};
 
+use crate::attempt::Attempt;
 use crate::config::ProducerConfig;
 use crate::error::{Error, RecordFailure};
 use crate::limiter::ShardLimiter;
 use crate::metrics::Metrics;
-use crate::result::{Attempt, PutOutcome};
+use crate::result::PutOutcome;
 use crate::shards::{self, Shards};
 
 /// Error codes retrying cannot fix.
