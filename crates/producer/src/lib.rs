@@ -66,7 +66,7 @@
 //! - `config.rs`: [`ProducerConfig`] and its builder, with the KPL's names and defaults.
 //! - `producer.rs`: [`Producer`], the handle (`put`, `flush`, `flush_all`, `shutdown`).
 //! - `pipeline.rs`: the background task (aggregation, limiter, collection, retries, expiry).
-//! - `limiter.rs`: token buckets.
+//! - `limiter.rs`: the per-shard limits, two `kstream_throttle` token buckets.
 //! - `shards.rs`: DescribeStreamSummary and ListShards.
 //! - `result.rs`: [`PutHandle`], [`PutOutcome`].
 //! - `attempt.rs`: [`Attempt`], one try of a record (in its outcome or its failure).
