@@ -70,7 +70,8 @@
 //! - `shards.rs`: DescribeStreamSummary and ListShards.
 //! - `result.rs`: [`PutHandle`], [`PutOutcome`].
 //! - `attempt.rs`: [`Attempt`], one try of a record (in its outcome or its failure).
-//! - `metrics.rs`: [`MetricsSnapshot`] and the CloudWatch publisher.
+//! - `metrics/`: [`MetricsSnapshot`] (`counters.rs`), the CloudWatch upload's data
+//!   (`series.rs`) and the CloudWatch publisher (`publisher.rs`).
 //! - `error.rs`: [`Error`], [`ConfigError`], [`RecordFailure`].
 
 mod attempt;
@@ -92,7 +93,7 @@ pub use config::{
 pub use error::{ConfigError, Error, RecordFailure};
 pub use kstream_kpl::UserRecord;
 #[cfg(feature = "cloudwatch")]
-pub use metrics::cloudwatch::MetricsPublisher;
+pub use metrics::MetricsPublisher;
 pub use metrics::{
     METRIC_NAMES, MetricsSnapshot, RecordMetrics, SHARD_METRIC_NAMES, SUMMARY_METRIC_NAMES,
 };
