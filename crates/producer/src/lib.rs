@@ -65,7 +65,9 @@
 //!
 //! - `config.rs`: [`ProducerConfig`] and its builder, with the KPL's names and defaults.
 //! - `producer.rs`: [`Producer`], the handle (`put`, `flush`, `flush_all`, `shutdown`).
-//! - `pipeline.rs`: the background task (aggregation, limiter, collection, retries, expiry).
+//! - `pipeline/`: the background task: its loop (`mod.rs`), the records on their way
+//!   (`records.rs`), aggregation, the limiter queues and collection, completion (retries,
+//!   expiry).
 //! - `limiter.rs`: the per-shard limits, two `kstream_throttle` token buckets.
 //! - `shards.rs`: DescribeStreamSummary and ListShards.
 //! - `result.rs`: [`PutHandle`], [`PutOutcome`].
