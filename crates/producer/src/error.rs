@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::result::Attempt;
+use crate::attempt::Attempt;
 
 /// A configuration value out of its range.
 #[derive(Debug, thiserror::Error)]

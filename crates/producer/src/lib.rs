@@ -65,13 +65,18 @@
 //!
 //! - `config.rs`: [`ProducerConfig`] and its builder, with the KPL's names and defaults.
 //! - `producer.rs`: [`Producer`], the handle (`put`, `flush`, `flush_all`, `shutdown`).
-//! - `pipeline.rs`: the background task (aggregation, limiter, collection, retries, expiry).
-//! - `limiter.rs`: token buckets.
+//! - `pipeline/`: the background task: its loop (`mod.rs`), the records on their way
+//!   (`records.rs`), aggregation, the limiter queues and collection, completion (retries,
+//!   expiry).
+//! - `limiter.rs`: the per-shard limits, two `kstream_throttle` token buckets.
 //! - `shards.rs`: DescribeStreamSummary and ListShards.
-//! - `result.rs`: [`PutHandle`], [`PutOutcome`], [`Attempt`].
-//! - `metrics.rs`: [`MetricsSnapshot`] and the CloudWatch publisher.
+//! - `result.rs`: [`PutHandle`], [`PutOutcome`].
+//! - `attempt.rs`: [`Attempt`], one try of a record (in its outcome or its failure).
+//! - `metrics/`: [`MetricsSnapshot`] (`counters.rs`), the CloudWatch upload's data
+//!   (`series.rs`) and the CloudWatch publisher (`publisher.rs`).
 //! - `error.rs`: [`Error`], [`ConfigError`], [`RecordFailure`].
 
+mod attempt;
 mod config;
 mod error;
 mod limiter;
@@ -81,6 +86,7 @@ mod producer;
 mod result;
 mod shards;
 
+pub use attempt::Attempt;
 pub use config::{
     DEFAULT_MAX_RECORD_SIZE, MAX_PUT_RECORDS_BYTES, MAX_PUT_RECORDS_ENTRIES, MAX_RECORD_SIZE_LIMIT,
     MetricsGranularity, MetricsLevel, ProducerConfig, ProducerConfigBuilder, RecordDistribution,
@@ -89,12 +95,12 @@ pub use config::{
 pub use error::{ConfigError, Error, RecordFailure};
 pub use kstream_kpl::UserRecord;
 #[cfg(feature = "cloudwatch")]
-pub use metrics::cloudwatch::MetricsPublisher;
+pub use metrics::MetricsPublisher;
 pub use metrics::{
     METRIC_NAMES, MetricsSnapshot, RecordMetrics, SHARD_METRIC_NAMES, SUMMARY_METRIC_NAMES,
 };
 pub use producer::Producer;
-pub use result::{Attempt, PutHandle, PutOutcome};
+pub use result::{PutHandle, PutOutcome};
 
 /// A short description of an SDK error: `Code: message` for service errors, else the error
 /// with its causes.

@@ -255,7 +255,7 @@ impl Producer {
         }
         let permits = self.permits.clone();
         let config = self.config.clone();
-        Some(crate::metrics::cloudwatch::start(
+        Some(crate::metrics::publisher::start(
             client,
             self.metrics_settings(self.config.metrics_level),
             self.config.metrics_upload_delay,
@@ -281,7 +281,7 @@ impl Producer {
         } else {
             self.config.metrics_level
         };
-        crate::metrics::cloudwatch::publish(client, &self.metrics_settings(level), &now, previous)
+        crate::metrics::publisher::publish(client, &self.metrics_settings(level), &now, previous)
             .await?;
         Ok(now)
     }
@@ -290,8 +290,8 @@ impl Producer {
     fn metrics_settings(
         &self,
         level: crate::config::MetricsLevel,
-    ) -> crate::metrics::cloudwatch::Settings {
-        crate::metrics::cloudwatch::Settings {
+    ) -> crate::metrics::publisher::Settings {
+        crate::metrics::publisher::Settings {
             namespace: self.config.metrics_namespace.clone(),
             stream: self.config.stream_name.clone(),
             level,

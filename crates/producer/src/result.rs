@@ -1,36 +1,14 @@
 //! The result of one user record: [`PutHandle`] resolves to a [`PutOutcome`] or a
-//! [`RecordFailure`].
+//! [`RecordFailure`]; both carry the record's [`Attempt`]s.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+use crate::attempt::Attempt;
 use crate::error::RecordFailure;
-
-/// One attempt to put a user record (inside a Kinesis record, inside a PutRecords request).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attempt {
-    /// Time from the record's arrival (first attempt) or the previous attempt's end to this
-    /// attempt's request.
-    pub delay: Duration,
-    /// Duration of the PutRecords request.
-    pub duration: Duration,
-    /// The error code (`None` on success), e.g. `ProvisionedThroughputExceededException`, or
-    /// `Timeout`, `ServiceError`, `Http500` for failures of the whole request.
-    pub error_code: Option<String>,
-    /// The error message (`None` on success).
-    pub error_message: Option<String>,
-}
-
-impl Attempt {
-    /// Whether this attempt succeeded.
-    pub fn is_success(&self) -> bool {
-        self.error_code.is_none()
-    }
-}
 
 /// A user record Kinesis accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
