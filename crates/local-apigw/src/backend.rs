@@ -122,27 +122,29 @@ impl AwsBackend {
         headers: &[(String, String)],
         body: Bytes,
         timeout: Duration,
-    ) -> Result<BackendResponse, String> {
+    ) -> Result<BackendResponse, BackendError> {
         let (_, prefix, default_ct) = JSON_TARGETS
             .iter()
             .find(|(s, p, _)| *s == action.service && !p.is_empty())
             .ok_or_else(|| {
-                format!(
+                BackendError::Unsupported(format!(
                     "the local executor does not support AWS integrations with service {:?} (JSON-protocol services: kinesis, firehose, dynamodb, sqs, states, events, logs)",
                     action.service
-                )
+                ))
             })?;
         let url = format!("{}/", self.endpoint);
-        let uri: Uri = url.parse().map_err(|e| format!("endpoint {url}: {e}"))?;
+        let uri: Uri = url
+            .parse()
+            .map_err(|e| BackendError::Request(format!("endpoint {url}: {e}")))?;
         let host = uri
             .authority()
             .map(|a| a.to_string())
-            .ok_or_else(|| format!("endpoint {url} has no host"))?;
+            .ok_or_else(|| BackendError::Request(format!("endpoint {url} has no host")))?;
         let mut req = Request::builder()
             .method(Method::POST)
             .uri(uri.clone())
             .body(Full::new(body.clone()))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| BackendError::Request(e.to_string()))?;
         let h = req.headers_mut();
         h.insert(http::header::HOST, header_value(&host)?);
         h.insert(
@@ -150,7 +152,8 @@ impl AwsBackend {
             HeaderValue::from_static(default_ct),
         );
         for (name, value) in headers {
-            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| e.to_string())?;
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| BackendError::Request(e.to_string()))?;
             h.insert(name, header_value(value)?);
         }
         h.insert(
@@ -165,18 +168,21 @@ impl AwsBackend {
                 &action.region,
                 &action.service,
             )
-            .await?;
+            .await
+            .map_err(BackendError::Request)?;
         }
         let response = tokio::time::timeout(timeout, self.client.request(req))
             .await
-            .map_err(|_| "timeout".to_owned())?
-            .map_err(|e| format!("{} unreachable: {e}", self.endpoint))?;
+            .map_err(|_| BackendError::Timeout)?
+            .map_err(|e| {
+                BackendError::Unreachable(format!("{} unreachable: {e}", self.endpoint))
+            })?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = tokio::time::timeout(timeout, response.into_body().collect())
             .await
-            .map_err(|_| "timeout".to_owned())?
-            .map_err(|e| format!("reading the response: {e}"))?
+            .map_err(|_| BackendError::Timeout)?
+            .map_err(|e| BackendError::Response(format!("reading the response: {e}")))?
             .to_bytes();
         Ok(BackendResponse {
             status,
@@ -207,7 +213,7 @@ const HOP_BY_HOP: &[&str] = &[
     "content-length",
 ];
 
-/// Sends an `HTTP`/`HTTP_PROXY` integration request. `Err("timeout")` on timeout.
+/// Sends an `HTTP`/`HTTP_PROXY` integration request.
 pub(crate) async fn send_http(
     client: &Client<HttpConnector, Full<Bytes>>,
     method: &str,
@@ -215,32 +221,34 @@ pub(crate) async fn send_http(
     headers: &[(String, String)],
     body: Bytes,
     timeout: Duration,
-) -> Result<BackendResponse, String> {
+) -> Result<BackendResponse, BackendError> {
     let uri: Uri = url
         .parse()
-        .map_err(|e| format!("integration URL {url}: {e}"))?;
+        .map_err(|e| BackendError::Request(format!("integration URL {url}: {e}")))?;
     if uri.scheme_str() != Some("http") {
-        return Err(format!(
+        return Err(BackendError::Unsupported(format!(
             "only http:// integration URLs are supported locally, not {url}"
-        ));
+        )));
     }
-    let method = Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+    let method =
+        Method::from_bytes(method.as_bytes()).map_err(|e| BackendError::Request(e.to_string()))?;
     let mut req = Request::builder()
         .method(method)
         .uri(uri)
         .body(Full::new(body))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| BackendError::Request(e.to_string()))?;
     for (name, value) in headers {
         if HOP_BY_HOP.contains(&name.to_ascii_lowercase().as_str()) {
             continue;
         }
-        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| e.to_string())?;
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|e| BackendError::Request(e.to_string()))?;
         req.headers_mut().append(name, header_value(value)?);
     }
     let response = tokio::time::timeout(timeout, client.request(req))
         .await
-        .map_err(|_| "timeout".to_owned())?
-        .map_err(|e| format!("{url} unreachable: {e}"))?;
+        .map_err(|_| BackendError::Timeout)?
+        .map_err(|e| BackendError::Unreachable(format!("{url} unreachable: {e}")))?;
     let status = response.status().as_u16();
     let mut headers = response.headers().clone();
     for h in HOP_BY_HOP {
@@ -248,8 +256,8 @@ pub(crate) async fn send_http(
     }
     let body = tokio::time::timeout(timeout, response.into_body().collect())
         .await
-        .map_err(|_| "timeout".to_owned())?
-        .map_err(|e| format!("reading the response: {e}"))?
+        .map_err(|_| BackendError::Timeout)?
+        .map_err(|e| BackendError::Response(format!("reading the response: {e}")))?
         .to_bytes();
     Ok(BackendResponse {
         status,
@@ -258,8 +266,28 @@ pub(crate) async fn send_http(
     })
 }
 
-fn header_value(v: &str) -> Result<HeaderValue, String> {
-    HeaderValue::from_str(v).map_err(|e| format!("header value {v:?}: {e}"))
+fn header_value(v: &str) -> Result<HeaderValue, BackendError> {
+    HeaderValue::from_str(v).map_err(|e| BackendError::Request(format!("header value {v:?}: {e}")))
+}
+
+/// Why an integration backend (an AWS service or an `http://` URL) gave no answer.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum BackendError {
+    /// No answer within the integration's timeout: API Gateway answers 504.
+    #[error("the integration timed out")]
+    Timeout,
+    /// The integration is not one the local executor can call.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The request could not be built or signed.
+    #[error("{0}")]
+    Request(String),
+    /// The backend could not be reached.
+    #[error("{0}")]
+    Unreachable(String),
+    /// The backend's response could not be read.
+    #[error("{0}")]
+    Response(String),
 }
 
 #[cfg(test)]

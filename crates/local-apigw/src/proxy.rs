@@ -92,7 +92,7 @@ pub(crate) fn event(req: &ProxyRequest<'_>) -> Value {
 
 /// `content-type` → `Content-Type`, as API Gateway presents header names it received in the
 /// common capitalisation (HTTP/1.1 clients send them so; hyper lower-cases them).
-fn canonical_header_name(name: &str) -> String {
+pub(crate) fn canonical_header_name(name: &str) -> String {
     name.split('-')
         .map(|part| {
             let mut c = part.chars();
