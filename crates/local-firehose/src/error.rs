@@ -39,5 +39,43 @@ impl Error {
     }
 }
 
+/// Why a record, or a Glue table, cannot be converted to Parquet (record format conversion,
+/// [`convert`](crate::convert)).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConvertError {
+    /// A Glue column type kstream local does not convert, or a malformed one.
+    #[error("{0}")]
+    Type(String),
+    /// A column of the table whose type cannot be converted.
+    #[error("column {column}: {source}")]
+    Column {
+        /// The column.
+        column: String,
+        /// What is wrong with its type.
+        #[source]
+        source: Box<ConvertError>,
+    },
+    /// The table's schema cannot be a Parquet schema (no columns, or the writer refuses it).
+    #[error("{0}")]
+    Schema(String),
+    /// The record is not one or more JSON objects.
+    #[error("{0}")]
+    Record(String),
+    /// A value of the record does not fit its column.
+    #[error("column {column} ({column_type}): {message}")]
+    Value {
+        /// The column.
+        column: String,
+        /// Its Glue type.
+        column_type: String,
+        /// Why the value does not fit.
+        message: String,
+    },
+    /// The Parquet writer failed.
+    #[error("Parquet writer: {0}")]
+    Parquet(String),
+}
+
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

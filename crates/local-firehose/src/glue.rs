@@ -103,6 +103,7 @@ fn columns_of(table: &Value) -> Result<Vec<Column>, String> {
                 c["Name"].as_str().unwrap_or_default(),
                 c["Type"].as_str().unwrap_or_default(),
             )
+            .map_err(|e| e.to_string())
         })
         .collect()
 }
@@ -149,6 +150,7 @@ pub(crate) async fn converter(
         conversion.compression,
         conversion.table.clone(),
     )
+    .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -112,7 +112,7 @@ use tokio::sync::watch;
 
 use buffer::{Buffer, Hints};
 pub use config::{Backup, Compression, Conversion, DeliveryConfig, LambdaProcessor};
-pub use error::{Error, Result};
+pub use error::{ConvertError, Error, Result};
 use kstream_local_lambda::checkpoint::CheckpointStore;
 use kstream_local_lambda::runtime::{FunctionHost, InvokeResult};
 use prefix::{PrefixError, PrefixValues};
@@ -847,7 +847,7 @@ impl Worker {
                                     tracing::debug!(delivery_stream = %self.cfg.name, %message, "record format conversion failed");
                                     let line = converter.error_record(
                                         &d.data,
-                                        &message,
+                                        &message.to_string(),
                                         d.arrival_ms,
                                         &d.sequence_number,
                                         d.subsequence_number,
