@@ -11,7 +11,7 @@
 # stream and reads it back. Expected values come from `terraform output` and from the pattern's variables
 # as Terraform evaluates them (`scripts/local-apply.sh vars`), so a -var given to the apply is what is
 # checked. The emulator stores the delivery stream but does not move data: delivery to S3 is
-# `kstream local up`'s job (crates/local/src/firehose), checked by the end-to-end tests.
+# `kstream local up`'s job (crates/local-firehose), checked by the end-to-end tests.
 # Prints one PASS/FAIL line per check; exits 1 if any failed.
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh

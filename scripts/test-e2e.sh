@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Tier: whole patterns driven through the local data plane (`kstream local`) on the emulator.
 #
-#   1. the emulator tests of kstream-local (its `tests` target with --ignored): event source
-#      mappings with the real test-function binary (crash mid-batch, retries exhausted into SQS,
+#   1. the emulator tests of the kstream-local crates (their `tests` targets with --ignored): event
+#      source mappings with the real test-function binary (crash mid-batch, retries exhausted into SQS,
 #      restart from checkpoints, bisect of a poison record in 100, ReportBatchItemFailures, timeouts,
 #      filters, parallelization, a changed retry count), and the REST API executor against moto;
 #   2. scripts/test-producer-emulator.sh: the producer (nothing lost, order per key) and the CLI;
@@ -26,8 +26,10 @@ stop_emulator() { [ -z "$started" ] || scripts/emulator.sh stop; }
 trap stop_emulator EXIT
 
 t0=$(date +%s)
-log "kstream-local emulator tests against $AWS_ENDPOINT_URL"
+log "kstream-local* emulator tests against $AWS_ENDPOINT_URL"
 # The Firehose delivery tests run the real transform binary, which this build makes too.
+kstream_tests crates/local-apigw tests -- --ignored
+kstream_tests crates/local-firehose tests -- --ignored
 kstream_tests crates/local tests -- --ignored
 log "emulator tests passed in $(($(date +%s) - t0))s"
 

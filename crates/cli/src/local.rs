@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use kstream_local::dataplane::{DataPlane, StatusHandle};
-use kstream_local::deployed::BinaryResolver;
-use kstream_local::mapping::{RunnerOptions, StartingPosition};
+use kstream_local::lambda::deployed::BinaryResolver;
+use kstream_local::lambda::mapping::{RunnerOptions, StartingPosition};
 use kstream_local::status::StatusReport;
 use miette::{Context as _, IntoDiagnostic as _};
 
@@ -215,7 +215,7 @@ fn describe(plane: &DataPlane, state_dir: &std::path::Path) -> String {
                 .as_ref()
                 .map(|p| format!(
                     "{} → ",
-                    kstream_local::runtime::function_name_of(&p.function_arn)
+                    kstream_local::lambda::runtime::function_name_of(&p.function_arn)
                 ))
                 .unwrap_or_default(),
             d.bucket,

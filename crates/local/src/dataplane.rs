@@ -10,13 +10,15 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::checkpoint::CheckpointStore;
-use crate::deployed::{self, BinaryResolver, Deployed};
-use crate::error::{Error, Result};
-use crate::firehose::{DeliveryConfig, FirehoseDelivery, FirehoseStats};
-use crate::mapping::{MappingRunner, MappingSpec, RunnerOptions};
-use crate::runtime::{AwsEnv, FunctionHost};
-use crate::status::{FirehoseStatus, MappingStats, StatusReport};
+use kstream_local_firehose::{DeliveryConfig, FirehoseDelivery, FirehoseStats, FirehoseStatus};
+use kstream_local_lambda::Error as LambdaError;
+use kstream_local_lambda::checkpoint::CheckpointStore;
+use kstream_local_lambda::deployed::{self, BinaryResolver, Deployed};
+use kstream_local_lambda::mapping::{MappingRunner, MappingSpec, MappingStats, RunnerOptions};
+use kstream_local_lambda::runtime::{AwsEnv, FunctionHost};
+
+use crate::error::Result;
+use crate::status::StatusReport;
 
 /// Builds a [`DataPlane`].
 #[derive(Debug, Clone)]
@@ -110,14 +112,14 @@ impl DataPlaneBuilder {
     }
 
     /// Caps the Firehose buffer intervals (transform and S3) for quick local runs (see
-    /// [`FirehoseDeliveryBuilder::max_buffer_interval`](crate::firehose::FirehoseDeliveryBuilder::max_buffer_interval)).
+    /// [`FirehoseDeliveryBuilder::max_buffer_interval`](kstream_local_firehose::FirehoseDeliveryBuilder::max_buffer_interval)).
     /// By default none: the deployed buffering hints are honoured.
     pub fn firehose_max_buffer_interval(mut self, max: Duration) -> Self {
         self.firehose_max_buffer_interval = Some(max);
         self
     }
 
-    /// Serve the deployed REST APIs (the [`apigw`](crate::apigw) executor) on this address
+    /// Serve the deployed REST APIs (the [`apigw`](kstream_local_apigw) executor) on this address
     /// (port 0 picks a free one). By default the APIs are not served.
     pub fn api_addr(mut self, addr: SocketAddr) -> Self {
         self.api_addr = Some(addr);
@@ -178,7 +180,7 @@ impl DataPlaneBuilder {
 
     /// Reads the deployed configuration through `sdk` and prepares everything.
     pub async fn start(self, sdk: &aws_config::SdkConfig) -> Result<DataPlane> {
-        std::fs::create_dir_all(&self.state_dir).map_err(|source| Error::Io {
+        std::fs::create_dir_all(&self.state_dir).map_err(|source| LambdaError::Io {
             what: "creating the state directory",
             path: self.state_dir.clone(),
             source,
@@ -243,23 +245,23 @@ impl DataPlaneBuilder {
         }
         let (api, api_urls) = match self.api_addr {
             Some(addr) => {
-                let mut deployment = crate::apigw::load(sdk).await?;
+                let mut deployment = kstream_local_apigw::load(sdk).await?;
                 if let Some(prefix) = &self.name_prefix {
                     deployment
                         .apis
                         .retain(|a| a.name.starts_with(prefix.as_str()));
                 }
-                let executor = crate::apigw::Executor::builder(deployment.clone())
-                    .backend(crate::apigw::AwsBackend::from_sdk_config(sdk).await?)
+                let executor = kstream_local_apigw::Executor::builder(deployment.clone())
+                    .backend(kstream_local_apigw::AwsBackend::from_sdk_config(sdk).await?)
                     .invoker(Arc::new(host.clone()))
                     .build();
                 let listener = tokio::net::TcpListener::bind(addr)
                     .await
-                    .map_err(|source| Error::Bind {
+                    .map_err(|source| LambdaError::Bind {
                         addr: addr.to_string(),
                         source,
                     })?;
-                let bound = listener.local_addr().map_err(|source| Error::Bind {
+                let bound = listener.local_addr().map_err(|source| LambdaError::Bind {
                     addr: addr.to_string(),
                     source,
                 })?;
@@ -311,7 +313,7 @@ struct Firehose {
 /// ```no_run
 /// # async fn example() -> kstream_local::Result<()> {
 /// use kstream_local::dataplane::DataPlane;
-/// use kstream_local::deployed::BinaryResolver;
+/// use kstream_local::lambda::deployed::BinaryResolver;
 ///
 /// let sdk = aws_config::load_from_env().await;
 /// let plane = DataPlane::builder()
@@ -332,7 +334,7 @@ pub struct DataPlane {
     state_dir: PathBuf,
     api: Option<String>,
     api_urls: Vec<String>,
-    server: Option<(crate::apigw::Executor, tokio::net::TcpListener)>,
+    server: Option<(kstream_local_apigw::Executor, tokio::net::TcpListener)>,
     firehose: Option<Firehose>,
     started_at: String,
 }
@@ -395,7 +397,7 @@ impl DataPlane {
 
     /// The mappings that will be polled.
     pub fn mappings(&self) -> Vec<MappingSpec> {
-        self.mappings.iter().map(|m| (*m.spec).clone()).collect()
+        self.mappings.iter().map(|m| (**m.spec()).clone()).collect()
     }
 
     /// The address the REST API executor listens on, when it serves.
@@ -408,7 +410,7 @@ impl DataPlane {
         &self.api_urls
     }
 
-    /// The delivery streams that will be delivered to S3 (see [`firehose`](crate::firehose)).
+    /// The delivery streams that will be delivered to S3 (see [`firehose`](kstream_local_firehose)).
     pub fn delivery_streams(&self) -> &[DeliveryConfig] {
         self.firehose.as_ref().map_or(&[], |f| &f.configs)
     }
@@ -424,7 +426,7 @@ impl DataPlane {
             mappings: self
                 .mappings
                 .iter()
-                .map(|m| (m.spec.clone(), m.stats.clone()))
+                .map(|m| (m.spec().clone(), m.stats().clone()))
                 .collect(),
             functions: self.host.functions().into_iter().map(|f| f.name).collect(),
             api: self.api.clone(),
@@ -453,7 +455,7 @@ impl DataPlane {
         for runner in self.mappings {
             let stop = stop_rx.clone();
             runners.spawn(async move {
-                let uuid = runner.spec.uuid.clone();
+                let uuid = runner.spec().uuid.clone();
                 (uuid, runner.run(stop).await)
             });
         }
@@ -477,7 +479,7 @@ impl DataPlane {
                 let stopped = async move {
                     let _ = stop.wait_for(|s| *s).await;
                 };
-                if let Err(e) = crate::apigw::serve(executor, listener, stopped).await {
+                if let Err(e) = kstream_local_apigw::serve(executor, listener, stopped).await {
                     tracing::error!(error = %e, "the REST API executor stopped");
                 }
             })

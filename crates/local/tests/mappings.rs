@@ -9,13 +9,13 @@ use aws_sdk_lambda::types::{
     DestinationConfig, EventSourcePosition, FunctionResponseType, OnFailure,
 };
 use kstream_local::dataplane::{DataPlane, StatusHandle};
-use kstream_local::deployed::BinaryResolver;
-use kstream_local::mapping::RunnerOptions;
+use kstream_local::lambda::deployed::BinaryResolver;
+use kstream_local::lambda::mapping::RunnerOptions;
 use kstream_local::status::MappingStatus;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-use crate::common::{Emulator, Seen, emulator, seen, test_fn, wait_for};
+use kstream_local_testkit::{Emulator, Seen, emulator, seen, test_fn, wait_for};
 
 const WAIT: Duration = Duration::from_secs(60);
 

@@ -1,10 +1,5 @@
-//! Integration tests of kstream-local: the Runtime API host with real function binaries, and
-//! (with the emulator, `#[ignore]`d here and run by scripts/test-e2e.sh) the event source mappings.
+//! Integration tests of kstream-local: the data plane with the real test function binary and
+//! (with the emulator, `#[ignore]`d here and run by scripts/test-e2e.sh) the event source
+//! mappings it runs.
 
-mod apigw_emulator;
-mod apigw_lambda;
-mod common;
-mod firehose_emulator;
-mod firehose_formats;
 mod mappings;
-mod runtime_host;

@@ -1,0 +1,486 @@
+//! One shard: the reader, its lanes (parallelization factor) and its checkpoint.
+
+use std::collections::BTreeMap;
+use std::hash::{Hash as _, Hasher as _};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use aws_sdk_kinesis::types::ShardIteratorType;
+use bytes::Bytes;
+use tokio::sync::{mpsc, watch};
+
+use super::MappingRunner;
+use super::StartingPosition;
+use super::batch::{self, Attempt, AttemptResult, BatchDriver, GiveUp};
+use super::event::{self, EventContext, FailureContext, SequenceNumber, StreamRecord};
+use crate::error::{Error, Result};
+use crate::mapping::MappingStats;
+use crate::runtime::new_request_id;
+
+/// A batch's payload stays under Lambda's 6 MB synchronous request limit.
+const MAX_BATCH_BYTES: usize = 5 * 1024 * 1024;
+
+/// Which records of a shard are done; the checkpoint is the end of the done prefix.
+#[derive(Debug, Default)]
+struct Tracker {
+    pending: BTreeMap<SequenceNumber, bool>,
+}
+
+impl Tracker {
+    fn add(&mut self, seq: &str) {
+        self.pending.insert(SequenceNumber(seq.to_owned()), false);
+    }
+
+    /// Marks records done; returns the new checkpoint when it moved.
+    fn complete<'a>(&mut self, seqs: impl IntoIterator<Item = &'a str>) -> Option<String> {
+        for seq in seqs {
+            if let Some(done) = self.pending.get_mut(&SequenceNumber(seq.to_owned())) {
+                *done = true;
+            }
+        }
+        let mut checkpoint = None;
+        while let Some(entry) = self.pending.first_entry() {
+            if !*entry.get() {
+                break;
+            }
+            checkpoint = Some(entry.remove_entry().0.0);
+        }
+        checkpoint
+    }
+}
+
+fn lane_of(partition_key: &str, lanes: usize) -> usize {
+    if lanes <= 1 {
+        return 0;
+    }
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    partition_key.hash(&mut hasher);
+    usize::try_from(hasher.finish() % lanes as u64).unwrap_or(0)
+}
+
+fn now_epoch() -> f64 {
+    let now = chrono::Utc::now();
+    now.timestamp() as f64 + f64::from(now.timestamp_subsec_millis()) / 1000.0
+}
+
+struct Driver {
+    runner: MappingRunner,
+    ctx: EventContext,
+    shutdown: watch::Receiver<bool>,
+    queue_url: Option<String>,
+}
+
+impl Driver {
+    async fn queue_url(&mut self, arn: &str) -> Result<String> {
+        if let Some(url) = &self.queue_url {
+            return Ok(url.clone());
+        }
+        // arn:aws:sqs:<region>:<account>:<name>
+        let mut parts = arn.split(':');
+        let account = parts.nth(4).unwrap_or_default().to_owned();
+        let name = parts.next().unwrap_or_default().to_owned();
+        let mut request = self.runner.sqs.get_queue_url().queue_name(name);
+        if !account.is_empty() {
+            request = request.queue_owner_aws_account_id(account);
+        }
+        let out = request
+            .send()
+            .await
+            .map_err(|e| Error::aws("SQS.GetQueueUrl", e))?;
+        let url = out
+            .queue_url()
+            .ok_or_else(|| Error::Config(format!("no queue URL for {arn}")))?
+            .to_owned();
+        self.queue_url = Some(url.clone());
+        Ok(url)
+    }
+
+    async fn send_failure(&mut self, arn: &str, body: String) -> Result<()> {
+        let url = self.queue_url(arn).await?;
+        self.runner
+            .sqs
+            .send_message()
+            .queue_url(url)
+            .message_body(body)
+            .send()
+            .await
+            .map_err(|e| Error::aws("SQS.SendMessage", e))?;
+        Ok(())
+    }
+}
+
+impl BatchDriver for Driver {
+    async fn invoke(&mut self, records: &[StreamRecord]) -> AttemptResult {
+        let spec = &self.runner.spec;
+        let payload = event::kinesis_event(records, &self.ctx).to_string();
+        let stats = &self.runner.stats;
+        match self.runner.host.invoke(&spec.function_name, payload).await {
+            Ok(outcome) => {
+                MappingStats::add(&stats.invocations, 1);
+                let attempt = batch::classify(
+                    &outcome.result,
+                    records,
+                    spec.policy.report_batch_item_failures,
+                );
+                if attempt != Attempt::Success {
+                    MappingStats::add(&stats.failed_invocations, 1);
+                    tracing::info!(
+                        mapping = %spec.uuid,
+                        shard = %records[0].shard_id,
+                        request_id = %outcome.request_id,
+                        records = records.len(),
+                        result = ?attempt,
+                        error = ?outcome.error().map(|e| &e.error_type),
+                        "batch failed"
+                    );
+                }
+                AttemptResult {
+                    request_id: outcome.request_id,
+                    attempt,
+                }
+            }
+            Err(e) => {
+                tracing::warn!(mapping = %spec.uuid, error = %e, "could not invoke the function; retrying");
+                AttemptResult {
+                    request_id: String::new(),
+                    attempt: Attempt::NotInvoked,
+                }
+            }
+        }
+    }
+
+    async fn give_up(&mut self, records: &[StreamRecord], give_up: &GiveUp) {
+        let spec = self.runner.spec.clone();
+        MappingStats::add(&self.runner.stats.records_given_up, records.len() as u64);
+        let failure = FailureContext {
+            condition: give_up.condition,
+            invoke_count: give_up.invoke_count,
+            request_id: give_up
+                .request_id
+                .clone()
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(new_request_id),
+            function_error: give_up.function_error,
+        };
+        let message = event::on_failure_message(
+            records,
+            &spec.function_arn,
+            &spec.stream_arn,
+            &failure,
+            now_epoch(),
+        );
+        tracing::warn!(
+            mapping = %spec.uuid,
+            condition = failure.condition.as_str(),
+            start = %records.first().map(|r| r.sequence_number.as_str()).unwrap_or_default(),
+            end = %records.last().map(|r| r.sequence_number.as_str()).unwrap_or_default(),
+            records = records.len(),
+            "batch given up"
+        );
+        let Some(destination) = spec.on_failure.clone() else {
+            return;
+        };
+        if !destination.starts_with("arn:aws:sqs:") {
+            tracing::error!(%destination, "only SQS on-failure destinations are supported locally; the failure record is dropped");
+            return;
+        }
+        for attempt in 1..=5u32 {
+            match self.send_failure(&destination, message.to_string()).await {
+                Ok(()) => {
+                    MappingStats::add(&self.runner.stats.failure_messages, 1);
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(%destination, attempt, error = %e, "could not send the on-failure record");
+                    tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+                }
+            }
+        }
+        tracing::error!(%destination, record = %message, "on-failure record lost after 5 attempts");
+    }
+
+    fn stopping(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    fn now(&self) -> f64 {
+        now_epoch()
+    }
+
+    async fn backoff(&mut self, retry: u32) {
+        let ms = (50u64 << retry.min(6)).min(2000);
+        let mut shutdown = self.shutdown.clone();
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(ms)) => {}
+            _ = shutdown.wait_for(|s| *s) => {}
+        }
+    }
+}
+
+async fn lane(
+    runner: MappingRunner,
+    shard_id: String,
+    mut rx: mpsc::Receiver<Vec<StreamRecord>>,
+    tracker: Arc<Mutex<Tracker>>,
+    shutdown: watch::Receiver<bool>,
+) {
+    let ctx = EventContext {
+        stream_arn: runner.spec.stream_arn.clone(),
+        region: runner.spec.region.clone(),
+        role_arn: runner.role_arn.clone(),
+    };
+    let mut driver = Driver {
+        runner: runner.clone(),
+        ctx,
+        shutdown,
+        queue_url: None,
+    };
+    while let Some(records) = rx.recv().await {
+        let report = batch::process(&records, &runner.spec.policy, &mut driver).await;
+        let done = &records[..report.done];
+        MappingStats::add(&runner.stats.records_done, done.len() as u64);
+        let checkpoint = tracker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .complete(done.iter().map(|r| r.sequence_number.as_str()));
+        if let Some(seq) = checkpoint
+            && let Err(e) = runner.checkpoints.set(&shard_id, &seq)
+        {
+            tracing::error!(error = %e, "could not save the checkpoint");
+        }
+        if report.done < records.len() {
+            // Stopping: the rest is read again on the next start.
+            break;
+        }
+    }
+}
+
+fn convert(shard_id: &str, record: &aws_sdk_kinesis::types::Record) -> StreamRecord {
+    let arrival = record
+        .approximate_arrival_timestamp()
+        .map(|t| t.secs() as f64 + f64::from(t.subsec_nanos() / 1_000_000) / 1000.0)
+        .unwrap_or_else(now_epoch);
+    StreamRecord {
+        shard_id: shard_id.to_owned(),
+        sequence_number: record.sequence_number().to_owned(),
+        partition_key: record.partition_key().unwrap_or_default().to_owned(),
+        data: Bytes::copy_from_slice(record.data().as_ref()),
+        arrival,
+    }
+}
+
+async fn iterator(
+    runner: &MappingRunner,
+    shard_id: &str,
+    after: Option<&str>,
+) -> Result<Option<String>> {
+    let mut request = runner
+        .kinesis
+        .get_shard_iterator()
+        .stream_name(&runner.spec.stream_name)
+        .shard_id(shard_id);
+    request = match (after, &runner.spec.starting_position) {
+        (Some(seq), _) => request
+            .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+            .starting_sequence_number(seq),
+        (None, StartingPosition::TrimHorizon) => {
+            request.shard_iterator_type(ShardIteratorType::TrimHorizon)
+        }
+        (None, StartingPosition::Latest(None)) => {
+            request.shard_iterator_type(ShardIteratorType::Latest)
+        }
+        (None, StartingPosition::Latest(Some(t)) | StartingPosition::AtTimestamp(t)) => request
+            .shard_iterator_type(ShardIteratorType::AtTimestamp)
+            .timestamp(aws_smithy_types::DateTime::from_secs_f64(*t)),
+    };
+    let out = request
+        .send()
+        .await
+        .map_err(|e| Error::aws("Kinesis.GetShardIterator", e))?;
+    Ok(out.shard_iterator().map(str::to_owned))
+}
+
+struct LaneBuffer {
+    records: Vec<StreamRecord>,
+    bytes: usize,
+    since: Option<Instant>,
+}
+
+impl LaneBuffer {
+    fn take(&mut self, n: usize) -> Vec<StreamRecord> {
+        let n = n.min(self.records.len());
+        let batch: Vec<StreamRecord> = self.records.drain(..n).collect();
+        self.bytes = self.records.iter().map(|r| r.data.len()).sum();
+        self.since = if self.records.is_empty() {
+            None
+        } else {
+            Some(Instant::now())
+        };
+        batch
+    }
+
+    /// Records that fit one batch: at most `batch_size`, and under the payload limit.
+    fn batch_len(&self, batch_size: usize) -> usize {
+        let mut bytes = 0;
+        let mut n = 0;
+        for r in self.records.iter().take(batch_size) {
+            // base64 grows data by 4/3; the envelope adds about 500 bytes per record.
+            let size = r.data.len() * 4 / 3 + 500;
+            if n > 0 && bytes + size > MAX_BATCH_BYTES {
+                break;
+            }
+            bytes += size;
+            n += 1;
+        }
+        n
+    }
+}
+
+/// Reads one shard until shutdown (or until the shard is closed and drained).
+pub(super) async fn run_shard(
+    runner: MappingRunner,
+    shard_id: String,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<()> {
+    let spec = runner.spec.clone();
+    let lanes_n = spec.parallelization_factor.max(1);
+    let tracker = Arc::new(Mutex::new(Tracker::default()));
+    let mut senders = Vec::with_capacity(lanes_n);
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..lanes_n {
+        let (tx, rx) = mpsc::channel(1);
+        senders.push(tx);
+        workers.spawn(lane(
+            runner.clone(),
+            shard_id.clone(),
+            rx,
+            tracker.clone(),
+            shutdown.clone(),
+        ));
+    }
+    let mut buffers: Vec<LaneBuffer> = (0..lanes_n)
+        .map(|_| LaneBuffer {
+            records: Vec::new(),
+            bytes: 0,
+            since: None,
+        })
+        .collect();
+
+    let checkpoint = runner.checkpoints.get(&shard_id);
+    let mut last_read = checkpoint.clone();
+    let mut shard_iterator = iterator(&runner, &shard_id, checkpoint.as_deref()).await?;
+    tracing::debug!(mapping = %spec.uuid, shard = %shard_id, checkpoint = ?checkpoint, "shard poller started");
+
+    while let Some(current) = shard_iterator.clone() {
+        if *shutdown.borrow() {
+            break;
+        }
+        let out = match runner
+            .kinesis
+            .get_records()
+            .shard_iterator(&current)
+            .limit(runner.options.get_records_limit)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) => {
+                let expired = e
+                    .as_service_error()
+                    .is_some_and(|s| s.is_expired_iterator_exception());
+                let e = Error::aws("Kinesis.GetRecords", e);
+                tracing::warn!(mapping = %spec.uuid, shard = %shard_id, error = %e, "GetRecords failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if expired {
+                    shard_iterator = iterator(&runner, &shard_id, last_read.as_deref()).await?;
+                }
+                continue;
+            }
+        };
+        let got = out.records().len();
+        let mut filtered = Vec::new();
+        {
+            let mut tracker = tracker.lock().unwrap_or_else(PoisonError::into_inner);
+            for raw in out.records() {
+                let record = convert(&shard_id, raw);
+                MappingStats::add(&runner.stats.records_polled, 1);
+                tracker.add(&record.sequence_number);
+                last_read = Some(record.sequence_number.clone());
+                if !spec.filters.matches(&event::filter_view(&record)) {
+                    MappingStats::add(&runner.stats.records_filtered, 1);
+                    filtered.push(record.sequence_number);
+                    continue;
+                }
+                let buffer = &mut buffers[lane_of(&record.partition_key, lanes_n)];
+                buffer.bytes += record.data.len();
+                buffer.since.get_or_insert_with(Instant::now);
+                buffer.records.push(record);
+            }
+            if let Some(seq) = tracker.complete(filtered.iter().map(String::as_str)) {
+                runner.checkpoints.set(&shard_id, &seq)?;
+            }
+        }
+        shard_iterator = out.next_shard_iterator().map(str::to_owned);
+        let closed = shard_iterator.is_none();
+
+        for (i, buffer) in buffers.iter_mut().enumerate() {
+            loop {
+                let n = buffer.batch_len(spec.batch_size);
+                if n == 0 {
+                    break;
+                }
+                let full = n < buffer.records.len() || n >= spec.batch_size;
+                let window_over = buffer
+                    .since
+                    .is_none_or(|since| since.elapsed() >= spec.batching_window);
+                if !(full || window_over || closed) {
+                    break;
+                }
+                let batch = buffer.take(n);
+                if senders[i].send(batch).await.is_err() {
+                    // The lane stopped (shutdown); its records are read again next time.
+                    break;
+                }
+            }
+        }
+        if got == 0 && !closed {
+            tokio::select! {
+                () = tokio::time::sleep(runner.options.poll_interval) => {}
+                _ = shutdown.wait_for(|s| *s) => {}
+            }
+        }
+    }
+    drop(senders);
+    while workers.join_next().await.is_some() {}
+    tracing::debug!(mapping = %spec.uuid, shard = %shard_id, checkpoint = ?runner.checkpoints.get(&shard_id), "shard poller stopped");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_checkpoint_moves_only_past_a_done_prefix() {
+        let mut t = Tracker::default();
+        for s in ["1", "2", "3", "10"] {
+            t.add(s);
+        }
+        assert_eq!(t.complete(["2", "3"]), None, "1 is not done");
+        assert_eq!(t.complete(["1"]), Some("3".to_owned()));
+        assert_eq!(t.complete(["10"]), Some("10".to_owned()));
+        assert_eq!(t.complete(["10"]), None);
+    }
+
+    #[test]
+    fn lanes_are_stable_per_partition_key() {
+        for pk in ["a", "b", "device-17"] {
+            assert_eq!(lane_of(pk, 4), lane_of(pk, 4));
+            assert!(lane_of(pk, 4) < 4);
+            assert_eq!(lane_of(pk, 1), 0);
+        }
+        let used: std::collections::BTreeSet<usize> =
+            (0..100).map(|i| lane_of(&format!("pk-{i}"), 4)).collect();
+        assert_eq!(used.len(), 4, "keys spread over every lane");
+    }
+}

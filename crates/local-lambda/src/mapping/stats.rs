@@ -1,0 +1,83 @@
+//! Counters of one event source mapping, and their snapshot in the status file.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+/// Counters of one event source mapping (all monotonic).
+#[derive(Debug, Default)]
+pub struct MappingStats {
+    /// Shards being polled (set when the mapping starts).
+    pub shards: AtomicU64,
+    /// Records read from the stream.
+    pub records_polled: AtomicU64,
+    /// Records dropped by the filter criteria.
+    pub records_filtered: AtomicU64,
+    /// Records done (processed or given up) and checkpointed.
+    pub records_done: AtomicU64,
+    /// Function invocations.
+    pub invocations: AtomicU64,
+    /// Invocations that failed (function error, crash, timeout, or reported item failures).
+    pub failed_invocations: AtomicU64,
+    /// Records given up (sent to the on-failure destination, or dropped without one).
+    pub records_given_up: AtomicU64,
+    /// On-failure messages sent to the destination.
+    pub failure_messages: AtomicU64,
+}
+
+/// A snapshot of [`MappingStats`] with the mapping's identity.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct MappingStatus {
+    /// Mapping UUID.
+    pub uuid: String,
+    /// Function name.
+    pub function: String,
+    /// Stream ARN.
+    pub stream_arn: String,
+    /// Shards polled.
+    pub shards: u64,
+    /// See [`MappingStats::records_polled`].
+    pub records_polled: u64,
+    /// See [`MappingStats::records_filtered`].
+    pub records_filtered: u64,
+    /// See [`MappingStats::records_done`].
+    pub records_done: u64,
+    /// See [`MappingStats::invocations`].
+    pub invocations: u64,
+    /// See [`MappingStats::failed_invocations`].
+    pub failed_invocations: u64,
+    /// See [`MappingStats::records_given_up`].
+    pub records_given_up: u64,
+    /// See [`MappingStats::failure_messages`].
+    pub failure_messages: u64,
+}
+
+impl MappingStats {
+    /// A snapshot.
+    pub fn snapshot(&self, uuid: &str, function: &str, stream_arn: &str) -> MappingStatus {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        MappingStatus {
+            uuid: uuid.to_owned(),
+            function: function.to_owned(),
+            stream_arn: stream_arn.to_owned(),
+            shards: get(&self.shards),
+            records_polled: get(&self.records_polled),
+            records_filtered: get(&self.records_filtered),
+            records_done: get(&self.records_done),
+            invocations: get(&self.invocations),
+            failed_invocations: get(&self.failed_invocations),
+            records_given_up: get(&self.records_given_up),
+            failure_messages: get(&self.failure_messages),
+        }
+    }
+
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// Shared counters of every mapping, by UUID.
+pub type SharedStats = Arc<MappingStats>;
