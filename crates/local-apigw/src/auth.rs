@@ -15,42 +15,10 @@ use std::time::Instant;
 
 use base64::Engine;
 use chrono::{Datelike, Utc};
+use kstream_throttle::TokenBucket;
 use serde_json::{Map, Value};
 
 use super::model::{ApiKey, Authorizer, Deployment, Throttle, UsagePlan};
-
-/// A token bucket: `burst` tokens of capacity refilled at `rate` per second.
-#[derive(Debug, Clone)]
-pub(crate) struct TokenBucket {
-    rate: f64,
-    capacity: f64,
-    tokens: f64,
-    last: Instant,
-}
-
-impl TokenBucket {
-    pub(crate) fn new(rate: f64, burst: f64, now: Instant) -> Self {
-        Self {
-            rate: rate.max(0.0),
-            capacity: burst.max(0.0),
-            tokens: burst.max(0.0),
-            last: now,
-        }
-    }
-
-    /// Takes one token if there is one.
-    pub(crate) fn try_take(&mut self, now: Instant) -> bool {
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.last = now;
-        self.tokens = (self.tokens + elapsed * self.rate).min(self.capacity);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
 
 /// Throttle and quota state shared by every request.
 #[derive(Debug, Default)]
@@ -79,7 +47,7 @@ impl Limiter {
             let bucket = buckets
                 .entry(key.clone())
                 .or_insert_with(|| TokenBucket::new(rate, burst, now));
-            if !bucket.try_take(now) {
+            if !bucket.try_take(1.0, now) {
                 return Err(Limited::Throttled);
             }
         }
@@ -298,34 +266,10 @@ pub(crate) fn check_cognito(
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use serde_json::json;
 
     use super::*;
     use crate::model::{Quota, UsagePlanStage};
-
-    #[test]
-    fn token_bucket_allows_burst_then_rate() {
-        let t0 = Instant::now();
-        let mut b = TokenBucket::new(2.0, 3.0, t0);
-        assert!(b.try_take(t0) && b.try_take(t0) && b.try_take(t0));
-        assert!(!b.try_take(t0), "burst exhausted");
-        assert!(!b.try_take(t0 + Duration::from_millis(400)), "0.8 tokens");
-        assert!(b.try_take(t0 + Duration::from_millis(500)), "refilled to 1");
-        assert!(b.try_take(t0 + Duration::from_secs(10)));
-        assert!(b.try_take(t0 + Duration::from_secs(10)));
-        assert!(b.try_take(t0 + Duration::from_secs(10)));
-        assert!(
-            !b.try_take(t0 + Duration::from_secs(10)),
-            "capped at the burst"
-        );
-        let mut zero = TokenBucket::new(100.0, 0.0, t0);
-        assert!(
-            !zero.try_take(t0 + Duration::from_secs(1)),
-            "burst 0 admits nothing"
-        );
-    }
 
     #[test]
     fn limiter_checks_every_bucket() {

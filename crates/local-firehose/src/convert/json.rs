@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use kstream_pipeline::decode::json_type_name;
 use serde_json::{Map, Value};
 
 use super::schema::type_name;
@@ -23,7 +24,7 @@ impl Converter {
             let Value::Object(object) = doc else {
                 return Err(ConvertError::Record(format!(
                     "expected a JSON object, found {} (an array of objects is not accepted)",
-                    kind_of(&doc)
+                    json_type_name(&doc)
                 )));
             };
             rows.push(self.row(object)?);
@@ -88,7 +89,7 @@ impl Converter {
             Value::Number(n) => Some(n.to_string()),
             _ => None,
         };
-        let bad = || format!("cannot convert {} {v} to this type", kind_of(v));
+        let bad = || format!("cannot convert {} {v} to this type", json_type_name(v));
         let int = |min: i64, max: i64| -> Result<i64, String> {
             let n = match v {
                 Value::Number(n) => n.as_i64().ok_or_else(bad)?,
@@ -198,17 +199,6 @@ impl Converter {
                 })
             }
         }
-    }
-}
-
-pub(super) fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
     }
 }
 
