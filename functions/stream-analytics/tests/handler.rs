@@ -98,6 +98,15 @@ fn state_of(response: &WindowResponse) -> Value {
     serde_json::to_value(&response.state).unwrap()
 }
 
+/// The JSON lines of every object under `prefix`, object by object in key order.
+fn under(objects: &std::collections::BTreeMap<String, Vec<u8>>, prefix: &str) -> Vec<Vec<Value>> {
+    objects
+        .iter()
+        .filter(|(k, _)| k.starts_with(prefix))
+        .map(|(_, v)| lines(v))
+        .collect()
+}
+
 fn lines(body: &[u8]) -> Vec<Value> {
     std::str::from_utf8(body)
         .unwrap()
@@ -273,19 +282,9 @@ async fn a_bad_record_stops_the_batch_there_and_the_retry_counts_nothing_twice()
     .unwrap();
     assert!(retry.batch_item_failures.is_empty());
     let objects = h.store.objects();
-    let aggregate = objects
-        .iter()
-        .find(|(k, _)| k.starts_with("aggregates/"))
-        .unwrap()
-        .1;
-    let line = &lines(aggregate)[0];
+    let line = &under(&objects, "aggregates/")[0][0];
     assert_eq!(line["count"], 2, "10 and 12, each once: {line}");
-    let rows: usize = objects
-        .iter()
-        .filter(|(k, _)| k.starts_with("filtered/"))
-        .map(|(_, v)| lines(v).len())
-        .sum();
-    assert_eq!(rows, 2);
+    assert_eq!(under(&objects, "filtered/").concat().len(), 2);
 }
 
 #[tokio::test]
@@ -357,18 +356,12 @@ async fn a_failed_final_invoke_is_retried_into_the_same_keys() {
     let after = h.store.objects();
     // The retry rewrote the rows of 31 under the key its failed attempt used, and added the aggregate.
     assert_eq!(after.len(), before.len() + 1);
-    let rows: usize = after
-        .iter()
-        .filter(|(k, _)| k.starts_with("filtered/"))
-        .map(|(_, v)| lines(v).len())
-        .sum();
-    assert_eq!(rows, 2, "30 and 31 once each");
-    let aggregate = after
-        .iter()
-        .find(|(k, _)| k.starts_with("aggregates/"))
-        .unwrap()
-        .1;
-    assert_eq!(lines(aggregate)[0]["count"], 2);
+    assert_eq!(
+        under(&after, "filtered/").concat().len(),
+        2,
+        "30 and 31 once each"
+    );
+    assert_eq!(under(&after, "aggregates/")[0][0]["count"], 2);
 }
 
 #[tokio::test]
@@ -398,18 +391,14 @@ async fn an_early_termination_closes_its_segment_and_the_fresh_state_writes_a_ne
     )
     .await
     .unwrap();
-    let objects = h.store.objects();
-    let aggregates: Vec<_> = objects
-        .iter()
-        .filter(|(k, _)| k.starts_with("aggregates/"))
-        .collect();
+    let aggregates = under(&h.store.objects(), "aggregates/");
     assert_eq!(
         aggregates.len(),
         2,
         "one per segment, neither overwriting the other"
     );
-    assert_eq!(lines(aggregates[0].1)[0]["terminated_early"], true);
-    assert_eq!(lines(aggregates[1].1)[0]["terminated_early"], false);
+    assert_eq!(aggregates[0][0]["terminated_early"], true);
+    assert_eq!(aggregates[1][0]["terminated_early"], false);
     assert_eq!(h.sink.documents()[0]["WindowsTerminatedEarly"], 1);
 }
 
