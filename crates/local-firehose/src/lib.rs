@@ -108,7 +108,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 pub use config::{Backup, Compression, Conversion, DeliveryConfig, LambdaProcessor};
-pub use error::{ConvertError, Error, Result};
+pub use error::{ConvertError, DecimalError, Error, GlueError, Result, ValueError};
 use kstream_local_lambda::runtime::FunctionHost;
 pub use stats::{FirehoseStats, FirehoseStatus};
 use worker::Worker;
