@@ -268,7 +268,7 @@ impl FirehoseDelivery {
     /// `shutdown` completes, then flushes and returns.
     ///
     /// # Errors
-    /// [`Error::Aws`] from Kinesis or S3 that retries did not overcome; [`Error::Io`] for the
+    /// [`Error::Aws`] from Kinesis or S3 that retries did not overcome; [`Error::Lambda`] (an I/O error) for the
     /// checkpoint file.
     pub async fn run_one(
         &self,
