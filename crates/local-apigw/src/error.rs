@@ -5,11 +5,19 @@
 #[non_exhaustive]
 pub enum ApigwError {
     /// A call to the API Gateway control plane (the emulator) failed.
+    #[error("{operation} failed: {message}")]
+    Aws {
+        /// The API operation, e.g. `APIGateway.GetRestApis`.
+        operation: &'static str,
+        /// The service's error, with its code.
+        message: String,
+    },
+    /// The SDK configuration cannot serve `AWS` integrations locally.
     #[error("reading API Gateway configuration ({operation}) failed: {message}")]
     Load {
-        /// The control-plane operation, such as `GetRestApis`.
+        /// What was being read, such as `endpoint`.
         operation: &'static str,
-        /// What the SDK reported.
+        /// What is wrong.
         message: String,
     },
     /// A mapping template could not be parsed.
@@ -36,6 +44,18 @@ pub enum ApigwError {
     /// Binding or serving the local HTTP listener failed.
     #[error("serving the API Gateway executor failed: {0}")]
     Serve(#[from] std::io::Error),
+}
+
+impl ApigwError {
+    /// An [`ApigwError::Aws`] from any SDK error, keeping the service's code and message.
+    pub(crate) fn aws<E>(operation: &'static str, err: E) -> Self
+    where
+        E: std::error::Error + 'static,
+    {
+        // DisplayErrorContext walks the source chain, which holds the service message.
+        let message = aws_sdk_apigateway::error::DisplayErrorContext(&err).to_string();
+        ApigwError::Aws { operation, message }
+    }
 }
 
 /// Convenience alias.

@@ -2,10 +2,12 @@
 //! API Gateway would run them.
 //!
 //! # Overview
-//! 1. [`load()`](load::load) reads the deployed configuration through the control plane
+//! 1. [`load()`](deployed::load) reads the deployed configuration through the control plane
 //!    (`aws-sdk-apigateway`, honouring `AWS_ENDPOINT_URL`): REST APIs, resources, methods,
 //!    integrations and integration responses, models, request validators, authorizers, stages
-//!    (with method throttling settings), API keys (with values) and usage plans (with keys).
+//!    (with method throttling settings), API keys (with values) and usage plans (with keys). It
+//!    reads as every service crate does: see `kstream_local_lambda`'s crate docs, "How a service
+//!    crate reads what Terraform deployed" ([`kstream_local_lambda`]).
 //! 2. An [`Executor`] compiles it (routes, JSON Schema draft-04 models, VTL mapping templates,
 //!    selection patterns) and runs requests through API Gateway's pipeline: route → authorizer
 //!    → API key and usage plan → throttling → request validation → integration → integration
@@ -114,11 +116,11 @@
 mod auth;
 mod authorizer;
 pub mod backend;
+pub mod deployed;
 pub mod error;
 pub mod executor;
 pub mod invoke;
 pub mod jsonpath;
-pub mod load;
 pub mod model;
 mod proxy;
 pub mod routing;
@@ -127,12 +129,12 @@ mod validate;
 pub mod vtl;
 
 pub use backend::AwsBackend;
+pub use deployed::load;
 pub use error::ApigwError;
 pub use executor::{
     Executor, ExecutorBuilder, ExecutorRequest, ExecutorResponse, ExecutorStats, RouteInfo,
 };
 pub use invoke::{LambdaInvoker, NoLambda};
-pub use load::load;
 pub use model::Deployment;
 pub use server::{router, serve};
 

@@ -63,18 +63,159 @@ pub enum ConvertError {
     #[error("{0}")]
     Record(String),
     /// A value of the record does not fit its column.
-    #[error("column {column} ({column_type}): {message}")]
+    #[error("column {column} ({column_type}): {source}")]
     Value {
         /// The column.
         column: String,
         /// Its Glue type.
         column_type: String,
         /// Why the value does not fit.
-        message: String,
+        #[source]
+        source: ValueError,
     },
     /// The Parquet writer failed.
     #[error("Parquet writer: {0}")]
     Parquet(String),
+}
+
+/// Why a JSON value does not fit its column ([`ConvertError::Value`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValueError {
+    /// The value's JSON type (or text) cannot be read as the column's type.
+    #[error("cannot convert {json_type} {value} to this type")]
+    Mismatch {
+        /// The value's JSON type, such as `string`.
+        json_type: &'static str,
+        /// The value, as JSON.
+        value: String,
+    },
+    /// An integer outside the column type's range.
+    #[error("{value} is out of range ({min} to {max})")]
+    OutOfRange {
+        /// The value.
+        value: i64,
+        /// The least the type holds.
+        min: i64,
+        /// The most the type holds.
+        max: i64,
+    },
+    /// A timestamp outside what Parquet's nanoseconds hold.
+    #[error("{0} is out of the timestamp range")]
+    TimestampRange(String),
+    /// A decimal column's value.
+    #[error(transparent)]
+    Decimal(#[from] DecimalError),
+}
+
+/// Why a text is not a value of a `decimal(p,s)` column.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecimalError {
+    /// Not a decimal number (or too many digits to hold).
+    #[error("{0:?} is not a decimal number")]
+    NotANumber(String),
+    /// More digits before the point than the column allows.
+    #[error(
+        "{text} does not fit decimal({precision},{scale}) (at most {} digits before the point)",
+        .precision - .scale
+    )]
+    TooLarge {
+        /// The value as read.
+        text: String,
+        /// The column's precision.
+        precision: u8,
+        /// The column's scale.
+        scale: u8,
+    },
+}
+
+/// Why the Glue table of a record format conversion cannot be read or used (the delivery stream
+/// is then not delivered, with this reason).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GlueError {
+    /// No `AWS_ENDPOINT_URL`.
+    #[error(
+        "the Glue table is read from the emulator: set AWS_ENDPOINT_URL (such as http://127.0.0.1:4566)"
+    )]
+    NoEndpoint,
+    /// An endpoint other than `http://`.
+    #[error("the Glue table is read over http:// from the emulator, not from {0}")]
+    NotHttp(String),
+    /// The endpoint is not a URI.
+    #[error("endpoint {url}: {message}")]
+    Endpoint {
+        /// The endpoint URL.
+        url: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The endpoint names no host.
+    #[error("endpoint {0} has no host")]
+    NoHost(String),
+    /// The request could not be built or signed.
+    #[error("{0}")]
+    Request(String),
+    /// No answer in time.
+    #[error("Glue {action}: no answer from {endpoint} in 30 s")]
+    Timeout {
+        /// The Glue action, such as `GetTable`.
+        action: &'static str,
+        /// The endpoint.
+        endpoint: String,
+    },
+    /// The endpoint could not be reached.
+    #[error("Glue {action}: {endpoint} unreachable: {message}")]
+    Unreachable {
+        /// The Glue action.
+        action: &'static str,
+        /// The endpoint.
+        endpoint: String,
+        /// The connection error.
+        message: String,
+    },
+    /// The response did not arrive in time.
+    #[error("Glue {action}: response timed out")]
+    ResponseTimeout {
+        /// The Glue action.
+        action: &'static str,
+    },
+    /// The response could not be read.
+    #[error("Glue {action}: reading the response: {message}")]
+    Read {
+        /// The Glue action.
+        action: &'static str,
+        /// The error.
+        message: String,
+    },
+    /// Glue answered an error.
+    #[error("Glue {action} answered {status}: {}{message}", .code.as_deref().map(|k| format!("{k}: ")).unwrap_or_default())]
+    Status {
+        /// The Glue action.
+        action: &'static str,
+        /// The HTTP status code.
+        status: u16,
+        /// The error code (`__type`), when there is one.
+        code: Option<String>,
+        /// The error message, or the body.
+        message: String,
+    },
+    /// The table document has no columns.
+    #[error("the table has no StorageDescriptor.Columns")]
+    NoColumns,
+    /// A column, or the table's schema, cannot be converted.
+    #[error(transparent)]
+    Convert(#[from] ConvertError),
+    /// An error about the named table.
+    #[error("{table}: {source}")]
+    Table {
+        /// `Glue table <database>.<table>`.
+        table: String,
+        /// What went wrong.
+        #[source]
+        source: Box<GlueError>,
+    },
 }
 
 /// The result type of this crate.

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 
 use super::config::Conversion;
 use super::convert::{Column, Converter};
+use super::error::GlueError;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -26,24 +27,27 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 async fn call(
     sdk: &aws_config::SdkConfig,
     region: &str,
-    action: &str,
+    action: &'static str,
     body: &Value,
-) -> Result<Value, String> {
+) -> Result<Value, GlueError> {
     let endpoint = sdk
         .endpoint_url()
-        .ok_or("the Glue table is read from the emulator: set AWS_ENDPOINT_URL (such as http://127.0.0.1:4566)")?
+        .ok_or(GlueError::NoEndpoint)?
         .trim_end_matches('/');
     if !endpoint.starts_with("http://") {
-        return Err(format!(
-            "the Glue table is read over http:// from the emulator, not from {endpoint}"
-        ));
+        return Err(GlueError::NotHttp(endpoint.to_owned()));
     }
     let url = format!("{endpoint}/");
-    let uri: Uri = url.parse().map_err(|e| format!("endpoint {url}: {e}"))?;
+    let uri: Uri = url
+        .parse()
+        .map_err(|e: http::uri::InvalidUri| GlueError::Endpoint {
+            url: url.clone(),
+            message: e.to_string(),
+        })?;
     let host = uri
         .authority()
         .map(ToString::to_string)
-        .ok_or_else(|| format!("endpoint {url} has no host"))?;
+        .ok_or_else(|| GlueError::NoHost(url.clone()))?;
     let body = Bytes::from(body.to_string());
     let mut req = Request::builder()
         .method(Method::POST)
@@ -52,9 +56,11 @@ async fn call(
         .header(http::header::CONTENT_TYPE, "application/x-amz-json-1.1")
         .header("x-amz-target", format!("AWSGlue.{action}"))
         .body(Full::new(body.clone()))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| GlueError::Request(e.to_string()))?;
     if let Some(provider) = sdk.credentials_provider() {
-        kstream_local_lambda::sigv4::sign_post(&mut req, &body, &provider, region, "glue").await?;
+        kstream_local_lambda::sigv4::sign_post(&mut req, &body, &provider, region, "glue")
+            .await
+            .map_err(GlueError::Request)?;
     }
     let mut connector = HttpConnector::new();
     connector.set_connect_timeout(Some(Duration::from_secs(5)));
@@ -62,13 +68,23 @@ async fn call(
         Client::builder(TokioExecutor::new()).build(connector);
     let response = tokio::time::timeout(TIMEOUT, client.request(req))
         .await
-        .map_err(|_| format!("Glue {action}: no answer from {endpoint} in 30 s"))?
-        .map_err(|e| format!("Glue {action}: {endpoint} unreachable: {e}"))?;
+        .map_err(|_| GlueError::Timeout {
+            action,
+            endpoint: endpoint.to_owned(),
+        })?
+        .map_err(|e| GlueError::Unreachable {
+            action,
+            endpoint: endpoint.to_owned(),
+            message: e.to_string(),
+        })?;
     let status = response.status();
     let bytes = tokio::time::timeout(TIMEOUT, response.into_body().collect())
         .await
-        .map_err(|_| format!("Glue {action}: response timed out"))?
-        .map_err(|e| format!("Glue {action}: reading the response: {e}"))?
+        .map_err(|_| GlueError::ResponseTimeout { action })?
+        .map_err(|e| GlueError::Read {
+            action,
+            message: e.to_string(),
+        })?
         .to_bytes();
     let doc: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     if !status.is_success() {
@@ -80,22 +96,21 @@ async fn call(
                 || String::from_utf8_lossy(&bytes).into_owned(),
                 str::to_owned,
             );
-        return Err(format!(
-            "Glue {action} answered {}: {}{message}",
-            status.as_u16(),
-            kind.filter(|k| !k.is_empty())
-                .map(|k| format!("{k}: "))
-                .unwrap_or_default()
-        ));
+        return Err(GlueError::Status {
+            action,
+            status: status.as_u16(),
+            code: kind.filter(|k| !k.is_empty()).map(str::to_owned),
+            message,
+        });
     }
     Ok(doc)
 }
 
 /// The columns of a table document (`Table.StorageDescriptor.Columns`).
-fn columns_of(table: &Value) -> Result<Vec<Column>, String> {
+fn columns_of(table: &Value) -> Result<Vec<Column>, GlueError> {
     let columns = table["StorageDescriptor"]["Columns"]
         .as_array()
-        .ok_or("the table has no StorageDescriptor.Columns")?;
+        .ok_or(GlueError::NoColumns)?;
     columns
         .iter()
         .map(|c| {
@@ -103,7 +118,7 @@ fn columns_of(table: &Value) -> Result<Vec<Column>, String> {
                 c["Name"].as_str().unwrap_or_default(),
                 c["Type"].as_str().unwrap_or_default(),
             )
-            .map_err(|e| e.to_string())
+            .map_err(GlueError::from)
         })
         .collect()
 }
@@ -111,14 +126,18 @@ fn columns_of(table: &Value) -> Result<Vec<Column>, String> {
 /// The converter for `conversion`, with the table's columns.
 ///
 /// # Errors
-/// A message when the table cannot be read, has no columns, or has a column type kstream local
-/// does not convert (named).
+/// A [`GlueError`] when the table cannot be read, has no columns, or has a column type kstream
+/// local does not convert (named).
 pub(crate) async fn converter(
     sdk: &aws_config::SdkConfig,
     conversion: &Conversion,
-) -> Result<Converter, String> {
+) -> Result<Converter, GlueError> {
     let t = &conversion.table;
     let name = format!("Glue table {}.{}", t.database, t.table);
+    let named = |e: GlueError| GlueError::Table {
+        table: name.clone(),
+        source: Box::new(e),
+    };
     let mut request = if t.version_id.is_empty() || t.version_id == "LATEST" {
         json!({"DatabaseName": t.database, "Name": t.table})
     } else {
@@ -135,22 +154,22 @@ pub(crate) async fn converter(
     let columns = if request.get("VersionId").is_some() {
         let doc = call(sdk, &region, "GetTableVersion", &request)
             .await
-            .map_err(|e| format!("{name}: {e}"))?;
+            .map_err(named)?;
         columns_of(&doc["TableVersion"]["Table"])
     } else {
         let doc = call(sdk, &region, "GetTable", &request)
             .await
-            .map_err(|e| format!("{name}: {e}"))?;
+            .map_err(named)?;
         columns_of(&doc["Table"])
     }
-    .map_err(|e| format!("{name}: {e}"))?;
+    .map_err(named)?;
     Converter::new(
         columns,
         conversion.deserializer.clone(),
         conversion.compression,
         conversion.table.clone(),
     )
-    .map_err(|e| e.to_string())
+    .map_err(GlueError::from)
 }
 
 #[cfg(test)]
@@ -172,7 +191,7 @@ mod tests {
             {"Name": "tags", "Type": "array<string>"}
         ]}}))
         .unwrap_err();
-        assert!(err.contains("column tags"), "{err}");
+        assert!(err.to_string().contains("column tags"), "{err}");
         assert!(columns_of(&json!({})).is_err());
     }
 }

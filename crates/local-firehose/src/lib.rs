@@ -2,7 +2,9 @@
 //!
 //! The emulator stores delivery streams but moves no data. [`FirehoseDelivery`] reads every
 //! delivery stream with a Kinesis source and an extended S3 destination
-//! (`ListDeliveryStreams`/`DescribeDeliveryStream`) and does what Firehose does:
+//! (`ListDeliveryStreams`/`DescribeDeliveryStream`, in [`deployed`], which reads the emulator as
+//! every service crate does: see `kstream_local_lambda`'s crate docs, "How a service crate reads
+//! what Terraform deployed") and does what Firehose does:
 //!
 //! 1. reads every shard of the source stream from where the delivery stream was created
 //!    (Firehose starts at `LATEST` when it is created; `AT_TIMESTAMP` of the creation time gives
@@ -89,6 +91,7 @@ pub mod buffer;
 pub mod compress;
 pub mod config;
 pub mod convert;
+pub mod deployed;
 mod error;
 mod glue;
 pub mod jq;
@@ -105,7 +108,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 pub use config::{Backup, Compression, Conversion, DeliveryConfig, LambdaProcessor};
-pub use error::{ConvertError, Error, Result};
+pub use error::{ConvertError, DecimalError, Error, GlueError, Result, ValueError};
 use kstream_local_lambda::runtime::FunctionHost;
 pub use stats::{FirehoseStats, FirehoseStatus};
 use worker::Worker;
@@ -115,7 +118,6 @@ use worker::Worker;
 pub struct FirehoseDeliveryBuilder {
     sdk: aws_config::SdkConfig,
     kinesis: aws_sdk_kinesis::Client,
-    firehose: aws_sdk_firehose::Client,
     s3: aws_sdk_s3::Client,
     host: FunctionHost,
     state_dir: Option<PathBuf>,
@@ -188,7 +190,6 @@ impl FirehoseDelivery {
         FirehoseDeliveryBuilder {
             sdk: sdk.clone(),
             kinesis: aws_sdk_kinesis::Client::new(sdk),
-            firehose: aws_sdk_firehose::Client::new(sdk),
             s3,
             host,
             state_dir: None,
@@ -204,75 +205,26 @@ impl FirehoseDelivery {
         Arc::clone(&self.stats)
     }
 
-    /// Reads the deployed delivery streams. Those kstream local cannot deliver come back as
+    /// Reads the deployed delivery streams this delivery serves (by [`only`] and [`name_prefix`],
+    /// through [`deployed::load_matching`]). Those kstream local cannot deliver come back as
     /// `(name, error)` in the second list, with the reason.
+    ///
+    /// [`only`]: FirehoseDeliveryBuilder::only
+    /// [`name_prefix`]: FirehoseDeliveryBuilder::name_prefix
     ///
     /// # Errors
     /// [`Error::Aws`] when the Firehose API cannot be read.
     pub async fn discover(&self) -> Result<(Vec<DeliveryConfig>, Vec<(String, Error)>)> {
-        let mut names = Vec::new();
-        let mut start: Option<String> = None;
-        loop {
-            let out = self
-                .inner
-                .firehose
-                .list_delivery_streams()
-                .set_exclusive_start_delivery_stream_name(start.clone())
-                .send()
-                .await
-                .map_err(|e| Error::aws("Firehose.ListDeliveryStreams", e))?;
-            names.extend(out.delivery_stream_names().iter().cloned());
-            if !out.has_more_delivery_streams() || names.is_empty() {
-                break;
-            }
-            start = names.last().cloned();
-        }
-        let mut ok = Vec::new();
-        let mut skipped = Vec::new();
-        for name in names {
-            if !self.inner.only.is_empty() && !self.inner.only.contains(&name) {
-                continue;
-            }
-            if let Some(p) = &self.inner.name_prefix
-                && !name.starts_with(p.as_str())
-            {
-                continue;
-            }
-            let out = self
-                .inner
-                .firehose
-                .describe_delivery_stream()
-                .delivery_stream_name(&name)
-                .send()
-                .await
-                .map_err(|e| Error::aws("Firehose.DescribeDeliveryStream", e))?;
-            match out
-                .delivery_stream_description()
-                .map(DeliveryConfig::from_description)
-            {
-                Some(Ok(mut c)) => match &c.conversion {
-                    Some(conversion) => match glue::converter(&self.inner.sdk, conversion).await {
-                        Ok(converter) => {
-                            c.converter = Some(Arc::new(converter));
-                            ok.push(c);
-                        }
-                        Err(e) => skipped.push((
-                            name.clone(),
-                            Error::Config(format!(
-                                "delivery stream {name}: record format conversion: {e}"
-                            )),
-                        )),
-                    },
-                    None => ok.push(c),
-                },
-                Some(Err(e)) => skipped.push((name, e)),
-                None => skipped.push((
-                    name.clone(),
-                    Error::Config(format!("delivery stream {name}: no description")),
-                )),
-            }
-        }
-        Ok((ok, skipped))
+        let inner = &self.inner;
+        let found = deployed::load_matching(&inner.sdk, |name| {
+            (inner.only.is_empty() || inner.only.iter().any(|o| o == name))
+                && inner
+                    .name_prefix
+                    .as_deref()
+                    .is_none_or(|p| name.starts_with(p))
+        })
+        .await?;
+        Ok((found.streams, found.skipped))
     }
 
     /// Delivers every deployed delivery stream until `shutdown` completes, then flushes every
@@ -316,7 +268,7 @@ impl FirehoseDelivery {
     /// `shutdown` completes, then flushes and returns.
     ///
     /// # Errors
-    /// [`Error::Aws`] from Kinesis or S3 that retries did not overcome; [`Error::Io`] for the
+    /// [`Error::Aws`] from Kinesis or S3 that retries did not overcome; [`Error::Lambda`] (an I/O error) for the
     /// checkpoint file.
     pub async fn run_one(
         &self,

@@ -50,28 +50,27 @@ pub struct Deployed {
     pub mappings: Vec<MappingSpec>,
 }
 
-/// Reads the deployed functions and Kinesis mappings.
-pub async fn read(lambda: &aws_sdk_lambda::Client) -> Result<Deployed> {
+/// Reads the deployed functions and Kinesis mappings (see the crate docs, "How a service crate
+/// reads what Terraform deployed").
+///
+/// # Errors
+/// [`Error::Aws`] when the Lambda API cannot be read; [`Error::Config`] or
+/// [`Error::FilterPattern`] for a Kinesis mapping the data plane cannot honour.
+pub async fn load(sdk: &aws_config::SdkConfig) -> Result<Deployed> {
+    let lambda = aws_sdk_lambda::Client::new(sdk);
     let mut deployed = Deployed::default();
-    let mut marker: Option<String> = None;
-    let mut names = Vec::new();
-    loop {
-        let out = lambda
-            .list_functions()
-            .set_marker(marker.clone())
-            .send()
-            .await
-            .map_err(|e| Error::aws("Lambda.ListFunctions", e))?;
-        names.extend(
-            out.functions()
-                .iter()
-                .filter_map(|f| f.function_name().map(str::to_owned)),
-        );
-        marker = out.next_marker().map(str::to_owned);
-        if marker.is_none() {
-            break;
-        }
-    }
+    let listed = lambda
+        .list_functions()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| Error::aws("Lambda.ListFunctions", e))?;
+    let names: Vec<String> = listed
+        .iter()
+        .filter_map(|f| f.function_name().map(str::to_owned))
+        .collect();
     for name in names {
         let out = match lambda.get_function().function_name(&name).send().await {
             Ok(out) => out,
@@ -87,24 +86,22 @@ pub async fn read(lambda: &aws_sdk_lambda::Client) -> Result<Deployed> {
         let Some(config) = out.configuration() else {
             continue;
         };
-        deployed.functions.push(function_from(config, out.tags()));
+        let function = function_from(config, out.tags());
+        tracing::debug!(function = %function.spec.name, "found a deployed function");
+        deployed.functions.push(function);
     }
-    let mut marker: Option<String> = None;
-    loop {
-        let out = lambda
-            .list_event_source_mappings()
-            .set_marker(marker.clone())
-            .send()
-            .await
-            .map_err(|e| Error::aws("Lambda.ListEventSourceMappings", e))?;
-        for esm in out.event_source_mappings() {
-            if let Some(spec) = mapping_from(esm)? {
-                deployed.mappings.push(spec);
-            }
-        }
-        marker = out.next_marker().map(str::to_owned);
-        if marker.is_none() {
-            break;
+    let mappings = lambda
+        .list_event_source_mappings()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| Error::aws("Lambda.ListEventSourceMappings", e))?;
+    for esm in &mappings {
+        if let Some(spec) = mapping_from(esm)? {
+            tracing::debug!(mapping = %spec.uuid, function = %spec.function_name, stream = %spec.stream_name, "found a deployed event source mapping");
+            deployed.mappings.push(spec);
         }
     }
     Ok(deployed)

@@ -13,9 +13,34 @@
 //!   (batch size, batching window, parallelization factor, filter criteria,
 //!   `ReportBatchItemFailures`, bisect on error, retries, maximum record age, on-failure SQS),
 //!   and their counters ([`mapping::MappingStats`]).
-//! - [`deployed`]: reads functions and mappings from the emulator.
+//! - [`deployed`]: reads functions and mappings from the emulator (see below).
 //! - [`checkpoint`]: per-mapping shard checkpoints in the state directory.
 //! - [`sigv4`]: SigV4 signing of the data plane's own AWS JSON calls.
+//!
+//! # How a service crate reads what Terraform deployed
+//!
+//! Every service crate of the local data plane (this one, `kstream-local-apigw`,
+//! `kstream-local-firehose`) reads its part of the deployment the same way, and the other crates'
+//! docs link here:
+//!
+//! - a `pub mod deployed` holds it, with one entry point,
+//!   `pub async fn load(sdk: &aws_config::SdkConfig) -> Result<…>`, that builds its own clients
+//!   from the SDK configuration (`AWS_ENDPOINT_URL` names the emulator) and returns what is
+//!   deployed as the crate's own types ([`deployed::load`] here);
+//! - listings go through the SDK paginators, `.into_paginator().items().send().try_collect()`,
+//!   with the page size of the old hand-written loops where there was one; an operation whose
+//!   SDK model has no paginator (Firehose `ListDeliveryStreams`) keeps a loop on its own marker,
+//!   in that module only;
+//! - an SDK error becomes the crate's own `error.rs` variant for AWS calls, through one
+//!   constructor, `Error::aws(operation, err)`: `operation` is `Service.Operation`
+//!   (`Lambda.ListFunctions`, `APIGateway.GetRestApis`, `Firehose.DescribeDeliveryStream`) and
+//!   the message is the SDK error rendered with `DisplayErrorContext` (which keeps the
+//!   service's code and message);
+//! - one `tracing::debug!` line per thing found (function, mapping, REST API, API key, usage
+//!   plan, delivery stream), with its name as a field; what is found but not run is a `warn!` at
+//!   start-up, by the caller;
+//! - filtering by the deployment's name prefix is the caller's (`kstream-local`), except where
+//!   reading a thing costs further calls (Firehose: `deployed::load_matching`).
 //!
 //! # Example
 //!

@@ -185,8 +185,7 @@ impl DataPlaneBuilder {
             path: self.state_dir.clone(),
             source,
         })?;
-        let lambda = aws_sdk_lambda::Client::new(sdk);
-        let mut deployed = deployed::read(&lambda).await?;
+        let mut deployed = deployed::load(sdk).await?;
         if let Some(prefix) = &self.name_prefix {
             deployed
                 .functions

@@ -1,6 +1,6 @@
 //! The executor: the compiled deployment and the request pipeline (route, authorize, check the
 //! API key and throttles, validate, integrate, map the response), one function per stage in
-//! [`stages`], the integrations in [`integration`].
+//! `stages`, the integrations in `integration`.
 
 mod integration;
 mod stages;

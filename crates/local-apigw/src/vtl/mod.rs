@@ -1,7 +1,7 @@
 //! Mapping templates: the Velocity Template Language (VTL) subset API Gateway REST APIs use.
 //!
 //! No maintained Rust crate implements Velocity, so this is a small hand-written lexer-less
-//! parser ([`parse`]) and an evaluator ([`eval`]) over `serde_json::Value`.
+//! parser (`parse`) and an evaluator (`eval`) over `serde_json::Value`.
 //!
 //! # Supported
 //! - References: `$a`, `${a}`, quiet `$!a` / `$!{a}`, properties `$a.b.c`, indexes `$a[0]`,

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::schema::type_name;
 use super::{Cell, ColumnType, Converter, Deserializer, Row};
-use crate::error::ConvertError;
+use crate::error::{ConvertError, DecimalError, ValueError};
 
 impl Converter {
     /// The rows of one record (one per JSON object in it).
@@ -69,28 +69,28 @@ impl Converter {
                 .map_or_else(|| norm(&c.name), |k| norm(k));
             let cell = match by_key.get(&key) {
                 None | Some(Value::Null) => None,
-                Some(v) => Some(
-                    self.cell(c.kind, v)
-                        .map_err(|message| ConvertError::Value {
-                            column: c.name.clone(),
-                            column_type: type_name(c.kind),
-                            message,
-                        })?,
-                ),
+                Some(v) => Some(self.cell(c.kind, v).map_err(|source| ConvertError::Value {
+                    column: c.name.clone(),
+                    column_type: type_name(c.kind),
+                    source,
+                })?),
             };
             cells.push(cell);
         }
         Ok(Row(cells))
     }
 
-    fn cell(&self, kind: ColumnType, v: &Value) -> Result<Cell, String> {
+    fn cell(&self, kind: ColumnType, v: &Value) -> Result<Cell, ValueError> {
         let text = || match v {
             Value::String(s) => Some(s.trim().to_owned()),
             Value::Number(n) => Some(n.to_string()),
             _ => None,
         };
-        let bad = || format!("cannot convert {} {v} to this type", json_type_name(v));
-        let int = |min: i64, max: i64| -> Result<i64, String> {
+        let bad = || ValueError::Mismatch {
+            json_type: json_type_name(v),
+            value: v.to_string(),
+        };
+        let int = |min: i64, max: i64| -> Result<i64, ValueError> {
             let n = match v {
                 Value::Number(n) => n.as_i64().ok_or_else(bad)?,
                 Value::String(s) => s.trim().parse::<i64>().map_err(|_| bad())?,
@@ -99,7 +99,7 @@ impl Converter {
             if (min..=max).contains(&n) {
                 Ok(n)
             } else {
-                Err(format!("{n} is out of range ({min} to {max})"))
+                Err(ValueError::OutOfRange { value: n, min, max })
             }
         };
         Ok(match kind {
@@ -133,7 +133,7 @@ impl Converter {
                 let t = self.timestamp(v).ok_or_else(bad)?;
                 Cell::Timestamp(
                     t.timestamp_nanos_opt()
-                        .ok_or_else(|| format!("{v} is out of the timestamp range"))?,
+                        .ok_or_else(|| ValueError::TimestampRange(v.to_string()))?,
                 )
             }
             ColumnType::Date => {
@@ -265,8 +265,8 @@ pub(super) fn joda_to_chrono(joda: &str) -> Option<String> {
 }
 
 /// The unscaled value of a decimal text at `scale` (half-up rounding of extra digits).
-pub(super) fn decimal(text: &str, precision: u8, scale: u8) -> Result<i128, String> {
-    let bad = || format!("{text:?} is not a decimal number");
+pub(super) fn decimal(text: &str, precision: u8, scale: u8) -> Result<i128, DecimalError> {
+    let bad = || DecimalError::NotANumber(text.to_owned());
     let (mantissa, exp) = match text.find(['e', 'E']) {
         Some(i) => (&text[..i], text[i + 1..].parse::<i32>().map_err(|_| bad())?),
         None => (text, 0),
@@ -316,10 +316,11 @@ pub(super) fn decimal(text: &str, precision: u8, scale: u8) -> Result<i128, Stri
         unscaled += 1;
     }
     if unscaled >= 10i128.pow(u32::from(precision)) {
-        return Err(format!(
-            "{text} does not fit decimal({precision},{scale}) (at most {} digits before the point)",
-            precision - scale
-        ));
+        return Err(DecimalError::TooLarge {
+            text: text.to_owned(),
+            precision,
+            scale,
+        });
     }
     Ok(if negative { -unscaled } else { unscaled })
 }

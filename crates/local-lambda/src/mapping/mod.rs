@@ -3,7 +3,7 @@
 //! For each enabled mapping on a Kinesis stream, [`MappingRunner`] polls every shard
 //! (`ListShards`, `GetShardIterator` from the checkpoint or the starting position, `GetRecords`),
 //! filters the records ([`filter`]), groups them into batches (batch size, batching window, at most
-//! 6 MB), invokes the function through the [`FunctionHost`](crate::runtime::FunctionHost) with a
+//! 6 MB), invokes the function through the [`FunctionHost`] with a
 //! Lambda-shaped event ([`event`]), applies the failure rules ([`batch`]) and checkpoints.
 //!
 //! - **Starting position.** `TRIM_HORIZON`, `AT_TIMESTAMP`, and `LATEST`, which on AWS means

@@ -1,5 +1,8 @@
-//! Reading the deployed configuration from the control plane (the emulator, through
-//! `AWS_ENDPOINT_URL`, or AWS).
+//! What is deployed: REST APIs, API keys and usage plans, read from the control plane (the
+//! emulator, through `AWS_ENDPOINT_URL`, or AWS).
+//!
+//! This module follows the convention every service crate of the local data plane shares:
+//! `kstream_local_lambda`'s crate docs, "How a service crate reads what Terraform deployed".
 
 use std::collections::BTreeMap;
 
@@ -12,13 +15,6 @@ use super::model::{
     MethodResponse, MethodSetting, Model, Quota, RequestValidator, Resource, Stage, Throttle,
     UsagePlan, UsagePlanStage,
 };
-
-fn load_err<E: std::error::Error>(operation: &'static str) -> impl FnOnce(E) -> ApigwError {
-    move |e| ApigwError::Load {
-        operation,
-        message: DisplayErrorContext(&e).to_string(),
-    }
-}
 
 fn map<V: Clone>(m: Option<&std::collections::HashMap<String, V>>) -> BTreeMap<String, V> {
     m.map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
@@ -35,67 +31,72 @@ fn throttle(t: &aws_sdk_apigateway::types::ThrottleSettings) -> Throttle {
 /// Reads every REST API (resources, methods, integrations, integration responses, models,
 /// request validators, authorizers, stages) plus the API keys (with values) and usage plans
 /// (with their keys).
-pub async fn load(config: &aws_config::SdkConfig) -> Result<Deployment> {
-    load_with(&Client::new(config)).await
-}
-
-/// [`load`] with a client.
-pub async fn load_with(client: &Client) -> Result<Deployment> {
+///
+/// # Errors
+/// [`ApigwError::Aws`] when the API Gateway control plane cannot be read.
+pub async fn load(sdk: &aws_config::SdkConfig) -> Result<Deployment> {
+    let client = Client::new(sdk);
     let mut deployment = Deployment::default();
-    let mut position = None;
-    loop {
-        let out = client
-            .get_rest_apis()
-            .limit(500)
-            .set_position(position.clone())
-            .send()
-            .await
-            .map_err(load_err("GetRestApis"))?;
-        for api in out.items() {
-            let Some(id) = api.id() else { continue };
-            let mut deployed = load_api(client, id).await?;
-            deployed.name = api.name().unwrap_or_default().to_owned();
-            deployed.api_key_source = api.api_key_source().map(|s| s.as_str().to_owned());
-            deployed.binary_media_types = api.binary_media_types().to_vec();
-            deployment.apis.push(deployed);
-        }
-        position = out.position().map(str::to_owned);
-        if position.is_none() || out.items().is_empty() {
-            break;
-        }
+    let apis = client
+        .get_rest_apis()
+        .into_paginator()
+        .page_size(500)
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| ApigwError::aws("APIGateway.GetRestApis", e))?;
+    for api in &apis {
+        let Some(id) = api.id() else { continue };
+        let mut deployed = load_api(&client, id).await?;
+        deployed.name = api.name().unwrap_or_default().to_owned();
+        deployed.api_key_source = api.api_key_source().map(|s| s.as_str().to_owned());
+        deployed.binary_media_types = api.binary_media_types().to_vec();
+        tracing::debug!(api = %deployed.name, id, resources = deployed.resources.len(), stages = deployed.stages.len(), "found a deployed REST API");
+        deployment.apis.push(deployed);
     }
     let keys = client
         .get_api_keys()
         .include_values(true)
-        .limit(500)
-        .send()
-        .await
-        .map_err(load_err("GetApiKeys"))?;
-    deployment.api_keys = keys
+        .into_paginator()
+        .page_size(500)
         .items()
-        .iter()
-        .map(|k| ApiKey {
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| ApigwError::aws("APIGateway.GetApiKeys", e))?;
+    for k in &keys {
+        let key = ApiKey {
             id: k.id().unwrap_or_default().to_owned(),
             name: k.name().unwrap_or_default().to_owned(),
             value: k.value().unwrap_or_default().to_owned(),
             enabled: k.enabled(),
-        })
-        .collect();
+        };
+        tracing::debug!(api_key = %key.name, id = %key.id, enabled = key.enabled, "found a deployed API key");
+        deployment.api_keys.push(key);
+    }
     let plans = client
         .get_usage_plans()
-        .limit(500)
+        .into_paginator()
+        .page_size(500)
+        .items()
         .send()
+        .try_collect()
         .await
-        .map_err(load_err("GetUsagePlans"))?;
-    for p in plans.items() {
+        .map_err(|e| ApigwError::aws("APIGateway.GetUsagePlans", e))?;
+    for p in &plans {
         let id = p.id().unwrap_or_default().to_owned();
         let keys = client
             .get_usage_plan_keys()
             .usage_plan_id(&id)
-            .limit(500)
+            .into_paginator()
+            .page_size(500)
+            .items()
             .send()
+            .try_collect()
             .await
-            .map_err(load_err("GetUsagePlanKeys"))?;
+            .map_err(|e| ApigwError::aws("APIGateway.GetUsagePlanKeys", e))?;
+        tracing::debug!(usage_plan = %p.name().unwrap_or_default(), %id, keys = keys.len(), "found a deployed usage plan");
         deployment.usage_plans.push(UsagePlan {
             id,
             name: p.name().unwrap_or_default().to_owned(),
@@ -123,18 +124,11 @@ pub async fn load_with(client: &Client) -> Result<Deployment> {
                     .unwrap_or_else(|| "MONTH".into()),
             }),
             key_ids: keys
-                .items()
                 .iter()
                 .filter_map(|k| k.id().map(str::to_owned))
                 .collect(),
         });
     }
-    tracing::debug!(
-        apis = deployment.apis.len(),
-        api_keys = deployment.api_keys.len(),
-        usage_plans = deployment.usage_plans.len(),
-        "loaded API Gateway configuration"
-    );
     Ok(deployment)
 }
 
@@ -147,11 +141,14 @@ async fn load_api(client: &Client, api_id: &str) -> Result<DeployedApi> {
         .get_resources()
         .rest_api_id(api_id)
         .embed("methods")
-        .limit(500)
+        .into_paginator()
+        .page_size(500)
+        .items()
         .send()
+        .try_collect()
         .await
-        .map_err(load_err("GetResources"))?;
-    for r in resources.items() {
+        .map_err(|e| ApigwError::aws("APIGateway.GetResources", e))?;
+    for r in &resources {
         let resource_id = r.id().unwrap_or_default().to_owned();
         let mut resource = Resource {
             id: resource_id.clone(),
@@ -170,7 +167,7 @@ async fn load_api(client: &Client, api_id: &str) -> Result<DeployedApi> {
                 .http_method(&verb)
                 .send()
                 .await
-                .map_err(load_err("GetMethod"))?;
+                .map_err(|e| ApigwError::aws("APIGateway.GetMethod", e))?;
             let mut method = Method {
                 http_method: verb.clone(),
                 authorization_type: m.authorization_type().map(str::to_owned),
@@ -278,12 +275,14 @@ async fn load_api(client: &Client, api_id: &str) -> Result<DeployedApi> {
     let models = client
         .get_models()
         .rest_api_id(api_id)
-        .limit(500)
-        .send()
-        .await
-        .map_err(load_err("GetModels"))?;
-    api.models = models
+        .into_paginator()
+        .page_size(500)
         .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| ApigwError::aws("APIGateway.GetModels", e))?;
+    api.models = models
         .iter()
         .map(|m| {
             let name = m.name().unwrap_or_default().to_owned();
@@ -299,13 +298,14 @@ async fn load_api(client: &Client, api_id: &str) -> Result<DeployedApi> {
         })
         .collect();
 
+    // GetRequestValidators, GetAuthorizers and GetStages have no SDK paginator: one page each.
     let validators = client
         .get_request_validators()
         .rest_api_id(api_id)
         .limit(500)
         .send()
         .await
-        .map_err(load_err("GetRequestValidators"))?;
+        .map_err(|e| ApigwError::aws("APIGateway.GetRequestValidators", e))?;
     api.request_validators = validators
         .items()
         .iter()
@@ -329,7 +329,7 @@ async fn load_api(client: &Client, api_id: &str) -> Result<DeployedApi> {
         .limit(500)
         .send()
         .await
-        .map_err(load_err("GetAuthorizers"))?;
+        .map_err(|e| ApigwError::aws("APIGateway.GetAuthorizers", e))?;
     api.authorizers = authorizers
         .items()
         .iter()
@@ -360,7 +360,7 @@ async fn load_api(client: &Client, api_id: &str) -> Result<DeployedApi> {
         .rest_api_id(api_id)
         .send()
         .await
-        .map_err(load_err("GetStages"))?;
+        .map_err(|e| ApigwError::aws("APIGateway.GetStages", e))?;
     api.stages = stages
         .item()
         .iter()
