@@ -94,6 +94,19 @@ async fn invoke(h: &Harness, event: WindowEvent) -> Result<WindowResponse, lambd
     handler(LambdaEvent::new(event, Context::default()), &h.analytics).await
 }
 
+/// One invoke that must succeed.
+async fn ok(
+    h: &Harness,
+    records: Vec<Value>,
+    state: Value,
+    final_invoke: bool,
+    early: bool,
+) -> WindowResponse {
+    invoke(h, event(records, state, final_invoke, early))
+        .await
+        .unwrap()
+}
+
 fn state_of(response: &WindowResponse) -> Value {
     serde_json::to_value(&response.state).unwrap()
 }
@@ -124,12 +137,7 @@ async fn awss_own_example_event_is_read_its_numeric_state_ignored_and_its_text_r
         b"Hello World",
     );
     example["kinesis"]["data"] = json!("SGVsbG8gV29ybGQ=");
-    let response = invoke(
-        &h,
-        event(vec![example], json!({"1": 282, "2": 715}), false, false),
-    )
-    .await
-    .unwrap();
+    let response = ok(&h, vec![example], json!({"1": 282, "2": 715}), false, false).await;
     let failed: Vec<_> = response
         .batch_item_failures
         .iter()
@@ -150,37 +158,29 @@ async fn awss_own_example_event_is_read_its_numeric_state_ignored_and_its_text_r
 #[tokio::test]
 async fn a_window_aggregates_across_invokes_filters_rows_and_closes_once() {
     let h = harness();
-    let first = invoke(
+    let first = ok(
         &h,
-        event(
-            vec![
-                record("1", &tick("AAPL", 60.0, "2026-11-22 05:00:01.5")),
-                record("2", &tick("AAPL", 40.0, "2026-11-22T05:00:02Z")),
-                record("3", &tick("MSFT", 51.25, "2026-11-22 05:00:03")),
-            ],
-            json!({}),
-            false,
-            false,
-        ),
+        vec![
+            record("1", &tick("AAPL", 60.0, "2026-11-22 05:00:01.5")),
+            record("2", &tick("AAPL", 40.0, "2026-11-22T05:00:02Z")),
+            record("3", &tick("MSFT", 51.25, "2026-11-22 05:00:03")),
+        ],
+        json!({}),
+        false,
+        false,
     )
-    .await
-    .unwrap();
+    .await;
     assert!(first.batch_item_failures.is_empty());
     // String state, as Lambda hands it back.
-    let second = invoke(
+    let second = ok(
         &h,
-        event(
-            vec![record("4", &tick("AAPL", 99.0, "2026-11-22 05:00:30.120"))],
-            state_of(&first),
-            false,
-            false,
-        ),
+        vec![record("4", &tick("AAPL", 99.0, "2026-11-22 05:00:30.120"))],
+        state_of(&first),
+        false,
+        false,
     )
-    .await
-    .unwrap();
-    let last = invoke(&h, event(vec![], state_of(&second), true, false))
-        .await
-        .unwrap();
+    .await;
+    let last = ok(&h, vec![], state_of(&second), true, false).await;
     assert!(last.batch_item_failures.is_empty());
 
     let objects = h.store.objects();
@@ -254,9 +254,7 @@ async fn a_bad_record_stops_the_batch_there_and_the_retry_counts_nothing_twice()
         ),
         record("12", &tick("AAPL", 80.0, "2026-11-22 05:00:03")),
     ];
-    let response = invoke(&h, event(batch, json!({}), false, false))
-        .await
-        .unwrap();
+    let response = ok(&h, batch, json!({}), false, false).await;
     let failed: Vec<_> = response
         .batch_item_failures
         .iter()
@@ -269,17 +267,14 @@ async fn a_bad_record_stops_the_batch_there_and_the_retry_counts_nothing_twice()
     );
     // Lambda retries from 11 with the returned state; the bad record was skipped by then
     // (on-failure destination), so the retry carries 12 only.
-    let retry = invoke(
+    let retry = ok(
         &h,
-        event(
-            vec![record("12", &tick("AAPL", 80.0, "2026-11-22 05:00:03"))],
-            state_of(&response),
-            true,
-            false,
-        ),
+        vec![record("12", &tick("AAPL", 80.0, "2026-11-22 05:00:03"))],
+        state_of(&response),
+        true,
+        false,
     )
-    .await
-    .unwrap();
+    .await;
     assert!(retry.batch_item_failures.is_empty());
     let objects = h.store.objects();
     let line = &under(&objects, "aggregates/")[0][0];
@@ -298,17 +293,14 @@ async fn kpl_aggregates_are_read_and_a_corrupt_one_fails_its_record() {
     let mut corrupt = aggregate.clone();
     let last = corrupt.len() - 1;
     corrupt[last] ^= 0xff; // the MD5 no longer matches
-    let response = invoke(
+    let response = ok(
         &h,
-        event(
-            vec![record("20", &aggregate), record("21", &corrupt)],
-            json!({}),
-            false,
-            false,
-        ),
+        vec![record("20", &aggregate), record("21", &corrupt)],
+        json!({}),
+        false,
+        false,
     )
-    .await
-    .unwrap();
+    .await;
     let failed: Vec<_> = response
         .batch_item_failures
         .iter()
@@ -325,17 +317,14 @@ async fn kpl_aggregates_are_read_and_a_corrupt_one_fails_its_record() {
 #[tokio::test]
 async fn a_failed_final_invoke_is_retried_into_the_same_keys() {
     let h = harness();
-    let open = invoke(
+    let open = ok(
         &h,
-        event(
-            vec![record("30", &tick("TBV", 75.0, "2026-11-22 05:00:09"))],
-            json!({}),
-            false,
-            false,
-        ),
+        vec![record("30", &tick("TBV", 75.0, "2026-11-22 05:00:09"))],
+        json!({}),
+        false,
+        false,
     )
-    .await
-    .unwrap();
+    .await;
     h.store.fail_keys_containing(Some("aggregates/"));
     let final_event = event(
         vec![record("31", &tick("TBV", 76.0, "2026-11-22 05:00:10"))],
@@ -367,30 +356,24 @@ async fn a_failed_final_invoke_is_retried_into_the_same_keys() {
 #[tokio::test]
 async fn an_early_termination_closes_its_segment_and_the_fresh_state_writes_a_new_one() {
     let h = harness();
-    let early = invoke(
+    let early = ok(
         &h,
-        event(
-            vec![record("40", &tick("AMZN", 90.0, "2026-11-22 05:00:01"))],
-            json!({}),
-            false,
-            true,
-        ),
+        vec![record("40", &tick("AMZN", 90.0, "2026-11-22 05:00:01"))],
+        json!({}),
+        false,
+        true,
     )
-    .await
-    .unwrap();
+    .await;
     assert!(early.batch_item_failures.is_empty());
     // Lambda continues the same window with a fresh state.
-    invoke(
+    ok(
         &h,
-        event(
-            vec![record("41", &tick("AMZN", 91.0, "2026-11-22 05:00:02"))],
-            json!({}),
-            true,
-            false,
-        ),
+        vec![record("41", &tick("AMZN", 91.0, "2026-11-22 05:00:02"))],
+        json!({}),
+        true,
+        false,
     )
-    .await
-    .unwrap();
+    .await;
     let aggregates = under(&h.store.objects(), "aggregates/");
     assert_eq!(
         aggregates.len(),
