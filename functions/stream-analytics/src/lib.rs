@@ -30,7 +30,8 @@
 //! # Metrics (one EMF document per invoke, dimension `FunctionName`)
 //! `Records`, `UserRecords` (aggregated), `FailedRecords`, `FilteredRows`, `ObjectsWritten`,
 //! `StateBytes` (size of the returned state: the window-state alarm watches it against the
-//! 1 MB limit), `WindowsClosed`, `WindowsTerminatedEarly`.
+//! 1 MB limit), `WindowsClosed`, `WindowsTerminatedEarly`, `FailedFinalInvokes` (a final invoke
+//! that failed or named a failed record: its window stays open and the shard waits).
 //!
 //! # Layout
 //! - [`event`]: the window event and response (why not `aws_lambda_events`' is there).
@@ -158,6 +159,13 @@ pub async fn handler(
     let (event, context) = event.into_parts();
     let mut metrics = analytics.telemetry.start(&context.request_id);
     let result = analytics.process(&event, &mut metrics).await;
+    // A final invoke that fails (as a whole, or at a record) leaves its window open and the shard
+    // blocked until a retry succeeds: the alarm on failed final invokes watches this count.
+    let final_failed = event.is_final_invoke_for_window
+        && result
+            .as_ref()
+            .map_or(true, |response| !response.batch_item_failures.is_empty());
+    metrics.count("FailedFinalInvokes", usize::from(final_failed));
     analytics.telemetry.finish(&metrics);
     if let Err(error) = &result {
         tracing::error!(error = %error, "window invocation failed");
