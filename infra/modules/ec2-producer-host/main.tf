@@ -6,17 +6,25 @@ locals {
   stream_name      = trimprefix(local.stream_arn_parts[5], "stream/")
   binary_arn       = "arn:${local.partition}:s3:::${var.binary_bucket}/${var.binary_key}"
 
+  # Every value is validated to characters that need no quoting in a systemd ExecStart line.
+  produce_command = join(" ", [
+    "/opt/kstream/kstream produce",
+    "--stream ${local.stream_name}",
+    "--region ${local.region}",
+    "--rate ${var.records_per_second}",
+    "--event-time-format ${var.event_time_format}",
+    "--partition-key ${var.partition_key}",
+    "--metrics-level ${var.metrics_level}",
+    "--metrics-namespace ${var.metrics_namespace}",
+  ])
+
   user_data = templatefile("${path.module}/user_data.sh.tftpl", {
-    region             = local.region
-    stream_name        = local.stream_name
-    binary_bucket      = var.binary_bucket
-    binary_key         = var.binary_key
-    binary_sha256      = var.binary_sha256
-    records_per_second = var.records_per_second
-    event_time_format  = var.event_time_format
-    partition_key      = var.partition_key
-    metrics_level      = var.metrics_level
-    metrics_namespace  = var.metrics_namespace
+    region          = local.region
+    stream_name     = local.stream_name
+    binary_bucket   = var.binary_bucket
+    binary_key      = var.binary_key
+    binary_sha256   = var.binary_sha256
+    produce_command = local.produce_command
   })
 }
 

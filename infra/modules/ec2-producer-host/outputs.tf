@@ -27,3 +27,8 @@ output "service_name" {
   description = "systemd unit running kstream produce on the host (journalctl -u <name>)."
   value       = "kstream-produce.service"
 }
+
+output "produce_command" {
+  description = "The command line the service runs (its ExecStart)."
+  value       = local.produce_command
+}

@@ -47,3 +47,8 @@ output "alarm_arns" {
   description = "ARNs of the alarms, keyed by alarm key."
   value       = { for k, a in aws_cloudwatch_metric_alarm.this : k => a.arn }
 }
+
+output "properties" {
+  description = "The kstream property group the application reads (input stream, region, output bucket and prefixes, threshold, window, watermark delay), as deployed."
+  value       = local.properties
+}
