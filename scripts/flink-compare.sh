@@ -4,7 +4,8 @@
 # is compared and why). Needs a JDK (java on PATH or JAVA_HOME) and Python 3.8 to 3.11.
 #
 #   scripts/flink-compare.sh RECORDS.jsonl LAMBDA_OUTPUT_DIR [flink_compare.py options]
-#   scripts/flink-compare.sh --self-test    generated fixture: must agree; perturbed: must disagree
+#   scripts/flink-compare.sh --self-test    main.py's unit tests; generated fixture: must agree;
+#                                           perturbed fixture: must disagree
 #
 # PyFlink (flink/ticker-analytics/requirements-local.txt, pinned) is installed on first use into
 # .venv-flink (about 720 MB, mostly apache-flink-libraries); it is reinstalled only when the
@@ -47,6 +48,8 @@ self_test() {
   self_test_tmp=$(mktemp -d)
   trap 'rm -rf "$self_test_tmp"' EXIT
   local tmp=$self_test_tmp
+  log "main.py: properties and SQL rendering"
+  "$venv/bin/python" -m unittest flink/ticker-analytics/tests/test_main.py
   "$venv/bin/python" flink/ticker-analytics/tests/make_fixture.py "$tmp/agree"
   # The committed fixture is this generator's output.
   diff -r flink/ticker-analytics/tests/fixture "$tmp/agree" >/dev/null ||
@@ -70,7 +73,7 @@ PY
   log "flink-compare self-test: ok"
 }
 
-[ $# -ge 1 ] || { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 ensure_java
 ensure_venv
 if [ "$1" = --self-test ]; then
