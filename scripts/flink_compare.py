@@ -6,7 +6,10 @@ Lambda's S3 output (scripts/flink-compare.sh sets up the venv and calls this).
 RECORDS.jsonl: one produced record per line, ``{"event_time", "ticker", "price"}`` with
 ``event_time`` in either form ``kstream produce`` writes (RFC 3339 or ``yyyy-MM-dd HH:mm:ss.SSS``,
 UTC), plus optionally ``arrival_time`` (when Kinesis stored it: ApproximateArrivalTimestamp, as
-epoch seconds or either text form).
+epoch seconds or either text form). Or the output of ``kstream tail --from trim-horizon`` (lines
+with ``data`` and ``approximateArrivalTimestamp``), which gives both. Lines that are not ticker
+records as the Lambda reads them (src/ticker.rs) are reported and left out: neither engine
+counts them (README.md of flink/ticker-analytics lists where Flink's JSON reader is laxer).
 
 DIR: the Lambda's objects as S3 keys below DIR: rows under ``<rows prefix>ticker=…/dt=…/hr=…/``,
 aggregates under ``<aggregates prefix>dt=…/hr=…/``.
@@ -93,6 +96,11 @@ def read_records(path: Path):
                 continue
             try:
                 raw = json.loads(line)
+                if isinstance(raw, dict) and "data" in raw and "approximateArrivalTimestamp" in raw:
+                    # A `kstream tail` line: the user record and when Kinesis stored it.
+                    if not isinstance(raw["data"], dict):
+                        raise ValueError(f"data is {raw.get('dataEncoding', 'not JSON')}")
+                    raw = {**raw["data"], "arrival_time": raw["approximateArrivalTimestamp"]}
                 event = parse_time(raw["event_time"])
                 arrival = parse_time(raw["arrival_time"]) if "arrival_time" in raw else None
                 ticker, price = raw["ticker"], raw["price"]
