@@ -20,5 +20,9 @@ CREATE TABLE window_aggregates (
   'path' = '${aggregates_path}',
   'format' = 'json',
   'json.timestamp-format.standard' = 'SQL',
-  'sink.partition-commit.policy.kind' = 'success-file'
+  'sink.partition-commit.policy.kind' = 'success-file',
+  -- A JSON (row format) part file is otherwise kept open up to 30 min or 128 MB: roll it every
+  -- minute, so it is committed at the next checkpoint after that.
+  'sink.rolling-policy.rollover-interval' = '1 min',
+  'sink.rolling-policy.check-interval' = '10 s'
 )
