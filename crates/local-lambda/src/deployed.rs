@@ -481,7 +481,10 @@ mod tests {
             .build();
         let spec = mapping_from(&esm).unwrap().unwrap();
         assert_eq!(spec.stream_name, "s");
-        assert_eq!(spec.stream_arn, "arn:aws:kinesis:us-east-1:123456789012:stream/s");
+        assert_eq!(
+            spec.stream_arn,
+            "arn:aws:kinesis:us-east-1:123456789012:stream/s"
+        );
         assert_eq!(spec.consumer_arn.as_deref(), Some(consumer));
     }
 

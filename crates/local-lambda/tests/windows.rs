@@ -227,7 +227,11 @@ async fn two_windows_close_with_their_full_state_and_a_failed_final_invoke_block
         );
     }
     assert_eq!(
-        finals.iter().map(|f| f["window"]["start"].to_string()).collect::<BTreeSet<_>>().len(),
+        finals
+            .iter()
+            .map(|f| f["window"]["start"].to_string())
+            .collect::<BTreeSet<_>>()
+            .len(),
         2
     );
 
@@ -242,7 +246,10 @@ async fn two_windows_close_with_their_full_state_and_a_failed_final_invoke_block
         .find(|&i| lines[i]["final"] == true)
         .expect("the final invoke is retried");
     for line in &lines[failed[0]..=retry] {
-        assert_eq!(&line["window"], window, "nothing else ran meanwhile: {lines:#?}");
+        assert_eq!(
+            &line["window"], window,
+            "nothing else ran meanwhile: {lines:#?}"
+        );
     }
     if seqs(&lines[failed[0]]).is_empty() {
         assert_eq!(retry, failed[0] + 1);
@@ -255,11 +262,17 @@ async fn two_windows_close_with_their_full_state_and_a_failed_final_invoke_block
     assert_eq!(stats.windows_closed.load(Ordering::Relaxed), 2);
     assert_eq!(stats.records_done.load(Ordering::Relaxed), put.len() as u64);
     assert_eq!(stats.windows_terminated_early.load(Ordering::Relaxed), 0);
-    let checkpoints =
-        CheckpointStore::open(dir.path(), &listed.event_source_mappings()[0].uuid().unwrap().to_owned(), &stream_arn).unwrap();
+    let checkpoints = CheckpointStore::open(
+        dir.path(),
+        listed.event_source_mappings()[0].uuid().unwrap(),
+        &stream_arn,
+    )
+    .unwrap();
     assert_eq!(
         checkpoints.get("shardId-000000000000").as_deref(),
-        put.iter().max_by_key(|s| (s.len(), (*s).clone())).map(String::as_str),
+        put.iter()
+            .max_by_key(|s| (s.len(), (*s).clone()))
+            .map(String::as_str),
         "checkpointed past both windows"
     );
 }
@@ -288,7 +301,13 @@ async fn a_stream_consumer_mapping_reads_its_stream() {
     let mut spec = MappingSpec::new(format!("{}-esm", emu.prefix), &name, &consumer);
     spec.starting_position = kstream_local_lambda::mapping::StartingPosition::TrimHorizon;
     assert_eq!(spec.stream_arn, stream_arn);
-    let plane = Plane::start(&emu, spec.clone(), function(&name, dir.path(), &[]), dir.path()).await;
+    let plane = Plane::start(
+        &emu,
+        spec.clone(),
+        function(&name, dir.path(), &[]),
+        dir.path(),
+    )
+    .await;
     let mut put = BTreeSet::new();
     for i in 0..5 {
         put.insert(emu.put(&stream, "pk", &json!({"i": i}).to_string()).await);
@@ -309,11 +328,84 @@ async fn a_stream_consumer_mapping_reads_its_stream() {
     let dir2 = tempfile::tempdir().unwrap();
     let plane = Plane::start(&emu, gone, function(&name, dir2.path(), &[]), dir2.path()).await;
     let err = plane.task.await.unwrap().unwrap_err();
-    assert!(
-        err.to_string().contains("DescribeStreamConsumer"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("DescribeStreamConsumer"), "{err}");
     let _ = plane.stop;
     plane.host.shutdown().await;
-    let _ = emu.kinesis.delete_stream().stream_name(&stream).send().await;
+    let _ = emu
+        .kinesis
+        .delete_stream()
+        .stream_name(&stream)
+        .send()
+        .await;
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: run by scripts/test-e2e.sh"]
+async fn a_state_over_1_mb_terminates_the_window_early_and_the_window_goes_on_afresh() {
+    let emu = emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (stream, stream_arn) = emu.stream(1).await;
+    let role = emu.role().await;
+    let name = format!("{}-fn", emu.prefix);
+    emu.function(&name, &role, 10, &[]).await;
+    emu.lambda
+        .create_event_source_mapping()
+        .function_name(&name)
+        .event_source_arn(&stream_arn)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .batch_size(2)
+        .tumbling_window_in_seconds(i32::try_from(WINDOW).unwrap())
+        .send()
+        .await
+        .unwrap();
+    let listed = emu
+        .lambda
+        .list_event_source_mappings()
+        .function_name(&name)
+        .send()
+        .await
+        .unwrap();
+    let spec = mapping_from(&listed.event_source_mappings()[0])
+        .unwrap()
+        .unwrap();
+    let env = [("KSTREAM_TEST_FN_PAD_STATE_AT", "2")];
+    let plane = Plane::start(&emu, spec, function(&name, dir.path(), &env), dir.path()).await;
+    next_window(0.3).await;
+    for i in 0..6 {
+        emu.put(&stream, "pk", &json!({"i": i}).to_string()).await;
+    }
+    let stats = plane.stats.clone();
+    wait_for("the window closed", WAIT, || {
+        stats.windows_closed.load(Ordering::Relaxed) >= 1
+    })
+    .await;
+    plane.stop().await.unwrap();
+
+    let lines = lines(&dir.path().join("windows.jsonl"));
+    let early: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i]["early"] == true)
+        .collect();
+    assert_eq!(early.len(), 1, "one terminating invoke");
+    let terminating = &lines[early[0]];
+    assert_eq!(
+        terminating["state"]["pad"].as_str().map(str::len),
+        Some(1 << 20),
+        "the terminating invoke carries the oversized state"
+    );
+    let next = &lines[early[0] + 1];
+    assert_eq!(
+        next["window"], terminating["window"],
+        "the same window goes on"
+    );
+    assert_eq!(next["state"], json!({}), "with a fresh state");
+    let last = lines.last().unwrap();
+    assert_eq!(last["final"], true);
+    let count = |l: &Value| l["state"]["count"].as_u64().unwrap_or(0) + seqs(l).len() as u64;
+    assert_eq!(
+        count(terminating) + count(last),
+        6,
+        "what the terminating invoke flushed and what the final invoke holds: every record once"
+    );
+    assert_eq!(stats.windows_terminated_early.load(Ordering::Relaxed), 1);
+    assert_eq!(stats.windows_closed.load(Ordering::Relaxed), 1);
 }

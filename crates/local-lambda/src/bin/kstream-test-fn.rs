@@ -24,7 +24,9 @@
 //! `state.count` and returns the state. It appends one JSON line per invoke to
 //! `KSTREAM_TEST_FN_WINDOWS`: `{"requestId", "window", "shardId", "final", "early", "state"
 //! (as received), "records": [{"seq", "arrival"}], "failed"}`. With `KSTREAM_TEST_FN_FAIL_FINAL=n`,
-//! the first `n` final invokes (counted in a file in `KSTREAM_TEST_FN_STATE`) fail.
+//! the first `n` final invokes (counted in a file in `KSTREAM_TEST_FN_STATE`) fail. With
+//! `KSTREAM_TEST_FN_PAD_STATE_AT=n`, the first state whose count reaches `n` also carries 1 MiB of
+//! padding (once: a marker file in `KSTREAM_TEST_FN_STATE`), to pass Lambda's state limit.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -171,8 +173,23 @@ async fn windowed(payload: &Value, records: &[Value], request_id: &str) -> Resul
     if fail {
         return Err(Box::new(TestFailure("the final invoke fails".into())));
     }
-    let count = payload.pointer("/state/count").and_then(Value::as_u64).unwrap_or(0);
-    Ok(json!({"state": {"count": count + records.len() as u64}, "batchItemFailures": []}))
+    let count = payload
+        .pointer("/state/count")
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
+        + records.len() as u64;
+    let mut state = json!({ "count": count });
+    let pad_at: Option<u64> = std::env::var("KSTREAM_TEST_FN_PAD_STATE_AT")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    if pad_at.is_some_and(|n| count >= n) {
+        let marker = PathBuf::from(std::env::var("KSTREAM_TEST_FN_STATE")?).join("padded");
+        if !marker.exists() {
+            std::fs::write(&marker, b"")?;
+            state["pad"] = json!("x".repeat(1 << 20));
+        }
+    }
+    Ok(json!({"state": state, "batchItemFailures": []}))
 }
 
 async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {

@@ -167,7 +167,8 @@ impl MappingSpec {
 /// The stream name in a Kinesis stream ARN (or a stream consumer ARN).
 pub fn stream_name_of(arn: &str) -> &str {
     let name = arn.split_once(":stream/").map_or(arn, |(_, name)| name);
-    name.split_once("/consumer/").map_or(name, |(stream, _)| stream)
+    name.split_once("/consumer/")
+        .map_or(name, |(stream, _)| stream)
 }
 
 /// The stream ARN of a stream consumer ARN
@@ -346,14 +347,18 @@ mod tests {
 
     #[test]
     fn a_consumer_arn_resolves_to_its_stream() {
-        let consumer = "arn:aws:kinesis:eu-west-1:111122223333:stream/orders/consumer/efo:1700000000";
+        let consumer =
+            "arn:aws:kinesis:eu-west-1:111122223333:stream/orders/consumer/efo:1700000000";
         assert_eq!(
             stream_of_consumer(consumer),
             Some("arn:aws:kinesis:eu-west-1:111122223333:stream/orders")
         );
         assert_eq!(stream_name_of(consumer), "orders");
         let spec = MappingSpec::new("u", "f", consumer);
-        assert_eq!(spec.stream_arn, "arn:aws:kinesis:eu-west-1:111122223333:stream/orders");
+        assert_eq!(
+            spec.stream_arn,
+            "arn:aws:kinesis:eu-west-1:111122223333:stream/orders"
+        );
         assert_eq!(spec.stream_name, "orders");
         assert_eq!(spec.consumer_arn.as_deref(), Some(consumer));
         assert_eq!(spec.source_arn(), consumer);
@@ -361,7 +366,10 @@ mod tests {
         let stream = MappingSpec::new("u", "f", "arn:aws:kinesis:us-east-1:1:stream/s");
         assert_eq!(stream.consumer_arn, None);
         assert_eq!(stream.source_arn(), "arn:aws:kinesis:us-east-1:1:stream/s");
-        assert_eq!(stream_of_consumer("arn:aws:kinesis:us-east-1:1:stream/s"), None);
+        assert_eq!(
+            stream_of_consumer("arn:aws:kinesis:us-east-1:1:stream/s"),
+            None
+        );
     }
 
     #[test]

@@ -673,6 +673,136 @@ mod tests {
         assert_eq!(t.complete(["10"]), None);
     }
 
+    fn buffer(arrivals: &[f64]) -> LaneBuffer {
+        let records = arrivals
+            .iter()
+            .enumerate()
+            .map(|(i, &arrival)| StreamRecord {
+                shard_id: "shardId-000000000000".into(),
+                sequence_number: (i + 1).to_string(),
+                partition_key: "pk".into(),
+                data: Bytes::from_static(b"{}"),
+                arrival,
+            })
+            .collect();
+        LaneBuffer {
+            records,
+            bytes: 0,
+            since: Some(Instant::now()),
+        }
+    }
+
+    /// What the reader sent: (window start, sequence numbers, closing).
+    fn drain(rx: &mut mpsc::Receiver<Work>) -> Vec<(i64, Vec<String>, bool)> {
+        let mut sent = Vec::new();
+        while let Ok(work) = rx.try_recv() {
+            let seqs = |r: &[StreamRecord]| r.iter().map(|r| r.sequence_number.clone()).collect();
+            sent.push(match work {
+                Work::Batch { window, records } => (window.unwrap().start, seqs(&records), false),
+                Work::Close { window, records } => (window.start, seqs(&records), true),
+            });
+        }
+        sent
+    }
+
+    fn clock(polled_at: f64) -> Clock {
+        Clock {
+            polled_at,
+            caught_up: true,
+            closed: false,
+        }
+    }
+
+    fn v(seqs: &[&str]) -> Vec<String> {
+        seqs.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[tokio::test]
+    async fn batches_never_span_a_window_and_later_records_close_it() {
+        let (tx, mut rx) = mpsc::channel(16);
+        let mut open = None;
+        // 60 s windows: 100..120 arrive in [60, 120), 125 and 130 in [120, 180).
+        let mut buf = buffer(&[100.0, 101.0, 102.0, 119.9, 125.0, 130.0]);
+        let batching = (3, Duration::ZERO);
+        flush_windowed(&mut buf, &tx, &mut open, 60, batching, clock(131.0)).await;
+        assert_eq!(
+            drain(&mut rx),
+            [
+                (60, v(&["1", "2", "3"]), false),
+                (60, v(&["4"]), true),
+                (120, v(&["5", "6"]), false),
+            ],
+            "the last record of the window goes with its final invoke"
+        );
+        assert_eq!(
+            open,
+            Some(Window {
+                start: 120,
+                end: 180
+            })
+        );
+        assert!(buf.records.is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_clock_closes_a_window_once_a_poll_after_its_end_found_nothing_more() {
+        let (tx, mut rx) = mpsc::channel(16);
+        let mut open = None;
+        let batching = (10, Duration::ZERO);
+        flush_windowed(
+            &mut buffer(&[61.0]),
+            &tx,
+            &mut open,
+            60,
+            batching,
+            clock(62.0),
+        )
+        .await;
+        assert_eq!(drain(&mut rx), [(60, v(&["1"]), false)]);
+        let mut empty = buffer(&[]);
+        flush_windowed(&mut empty, &tx, &mut open, 60, batching, clock(119.0)).await;
+        assert!(drain(&mut rx).is_empty(), "the window is not over");
+        let behind = Clock {
+            caught_up: false,
+            ..clock(121.0)
+        };
+        flush_windowed(&mut empty, &tx, &mut open, 60, batching, behind).await;
+        assert!(
+            drain(&mut rx).is_empty(),
+            "records of the window may still come"
+        );
+        flush_windowed(&mut empty, &tx, &mut open, 60, batching, clock(120.0)).await;
+        assert_eq!(
+            drain(&mut rx),
+            [(60, vec![], true)],
+            "an empty final invoke"
+        );
+        assert_eq!(open, None);
+    }
+
+    #[tokio::test]
+    async fn records_held_by_the_batching_window_go_with_the_final_invoke() {
+        let (tx, mut rx) = mpsc::channel(16);
+        let mut open = None;
+        let batching = (10, Duration::from_secs(300));
+        let mut buf = buffer(&[61.0, 62.0]);
+        flush_windowed(&mut buf, &tx, &mut open, 60, batching, clock(63.0)).await;
+        assert!(drain(&mut rx).is_empty(), "held by the batching window");
+        flush_windowed(&mut buf, &tx, &mut open, 60, batching, clock(120.5)).await;
+        assert_eq!(drain(&mut rx), [(60, v(&["1", "2"]), true)]);
+        let shard_end = Clock {
+            closed: true,
+            ..clock(70.0)
+        };
+        let mut buf = buffer(&[200.0]);
+        flush_windowed(&mut buf, &tx, &mut open, 60, batching, shard_end).await;
+        assert_eq!(
+            drain(&mut rx),
+            [(180, v(&["1"]), true)],
+            "the shard ended: its window closes"
+        );
+    }
+
     #[test]
     fn lanes_are_stable_per_partition_key() {
         for pk in ["a", "b", "device-17"] {

@@ -424,7 +424,10 @@ mod tests {
         }
 
         fn count(&self) -> u64 {
-            self.cursor.state().get("count").map_or(0, |c| c.as_u64().unwrap())
+            self.cursor
+                .state()
+                .get("count")
+                .map_or(0, |c| c.as_u64().unwrap())
         }
     }
 
@@ -507,11 +510,24 @@ mod tests {
             json!({"start": "2020-12-09T07:04:00Z", "end": "2020-12-09T07:06:00Z"})
         );
         assert_eq!(Window::of(1_607_497_440.0, 120), w, "the first second");
-        assert_ne!(Window::of(1_607_497_560.0, 120), w, "the end is the next one");
+        assert_ne!(
+            Window::of(1_607_497_560.0, 120),
+            w,
+            "the end is the next one"
+        );
         assert!(w.holds(1_607_497_559.999));
         assert!(!w.holds(1_607_497_560.0));
-        assert!(w.holds(1_607_497_000.0), "a late arrival joins the open window");
-        assert_eq!(Window::of(61.5, 60), Window { start: 60, end: 120 });
+        assert!(
+            w.holds(1_607_497_000.0),
+            "a late arrival joins the open window"
+        );
+        assert_eq!(
+            Window::of(61.5, 60),
+            Window {
+                start: 60,
+                end: 120
+            }
+        );
     }
 
     #[test]
@@ -567,7 +583,11 @@ mod tests {
             assert_eq!(report.done, chunk.len());
         }
         let states: Vec<u64> = fake.seen.iter().map(|s| s.state_count).collect();
-        assert_eq!(states, [0, 4, 8], "each invoke gets what the previous returned");
+        assert_eq!(
+            states,
+            [0, 4, 8],
+            "each invoke gets what the previous returned"
+        );
         assert_eq!(fake.count(), 10);
     }
 
@@ -738,6 +758,9 @@ mod tests {
             .map(|s| (s.state_count, s.early))
             .collect();
         assert_eq!(retried, [(2, true), (2, true)]);
-        assert!(fake.cursor.terminating(), "still pending: nothing succeeded");
+        assert!(
+            fake.cursor.terminating(),
+            "still pending: nothing succeeded"
+        );
     }
 }
