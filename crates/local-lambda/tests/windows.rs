@@ -409,3 +409,76 @@ async fn a_state_over_1_mb_terminates_the_window_early_and_the_window_goes_on_af
     assert_eq!(stats.windows_terminated_early.load(Ordering::Relaxed), 1);
     assert_eq!(stats.windows_closed.load(Ordering::Relaxed), 1);
 }
+
+#[tokio::test]
+#[ignore = "needs the emulator: run by scripts/test-e2e.sh"]
+async fn a_restart_mid_window_reads_the_window_again_with_a_fresh_state() {
+    let emu = emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (stream, stream_arn) = emu.stream(1).await;
+    let role = emu.role().await;
+    let name = format!("{}-fn", emu.prefix);
+    emu.function(&name, &role, 10, &[]).await;
+    emu.lambda
+        .create_event_source_mapping()
+        .function_name(&name)
+        .event_source_arn(&stream_arn)
+        .starting_position(EventSourcePosition::TrimHorizon)
+        // 15 minutes: the window stays open for the whole test.
+        .tumbling_window_in_seconds(900)
+        .send()
+        .await
+        .unwrap();
+    let listed = emu
+        .lambda
+        .list_event_source_mappings()
+        .function_name(&name)
+        .send()
+        .await
+        .unwrap();
+    let spec = mapping_from(&listed.event_source_mappings()[0])
+        .unwrap()
+        .unwrap();
+    let mut put = Vec::new();
+    for i in 0..4 {
+        put.push(emu.put(&stream, "pk", &json!({"i": i}).to_string()).await);
+    }
+    let put: BTreeSet<String> = put.into_iter().collect();
+    let starts_window =
+        |l: &Value| seqs(l).first().is_some_and(|s| put.contains(s)) && l["state"] == json!({});
+    let windows = dir.path().join("windows.jsonl");
+    for run in 1..=2 {
+        let plane = Plane::start(
+            &emu,
+            spec.clone(),
+            function(&name, dir.path(), &[]),
+            dir.path(),
+        )
+        .await;
+        let stats = plane.stats.clone();
+        wait_for("the records", WAIT, || {
+            stats.records_done.load(Ordering::Relaxed) >= 4
+        })
+        .await;
+        plane.stop().await.unwrap();
+        let checkpoints = CheckpointStore::open(dir.path(), &spec.uuid, &stream_arn).unwrap();
+        assert_eq!(
+            checkpoints.get("shardId-000000000000"),
+            None,
+            "run {run}: nothing is checkpointed before the window closes"
+        );
+        let lines = lines(&windows);
+        let starts: Vec<usize> = (0..lines.len())
+            .filter(|&i| starts_window(&lines[i]))
+            .collect();
+        assert_eq!(
+            starts.len(),
+            run,
+            "each run starts the window afresh: {lines:#?}"
+        );
+        let this_run = &lines[starts[run - 1]..];
+        assert_eq!(this_run[0]["state"], json!({}), "run {run}: a fresh state");
+        let got: BTreeSet<String> = this_run.iter().flat_map(seqs).collect();
+        assert_eq!(got, put, "run {run}: the whole window");
+    }
+}
