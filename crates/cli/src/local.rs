@@ -399,6 +399,13 @@ fn run_status(args: &StatusArgs) -> miette::Result<()> {
                 m.records_given_up,
                 m.failure_messages
             )?;
+            if m.windows_closed > 0 || m.windows_terminated_early > 0 {
+                writeln!(
+                    stdout,
+                    "    tumbling windows: {} closed, {} terminated early (state over 1 MB)",
+                    m.windows_closed, m.windows_terminated_early
+                )?;
+            }
         }
         if let Some(f) = &report.firehose {
             writeln!(

@@ -223,6 +223,24 @@ pub fn mapping_from(
         .filter(|d| !d.is_empty())
         .map(str::to_owned);
     spec.enabled = !matches!(esm.state(), Some("Disabled" | "Disabling" | "Deleting"));
+    spec.tumbling_window = match esm.tumbling_window_in_seconds() {
+        None | Some(0) => None,
+        Some(n @ 1..=900) => Some(n.unsigned_abs()),
+        Some(n) => {
+            return Err(Error::Config(format!(
+                "mapping {}: TumblingWindowInSeconds is {n}; Lambda accepts 0 to 900",
+                spec.uuid
+            )));
+        }
+    };
+    if spec.tumbling_window.is_some() && spec.parallelization_factor > 1 {
+        tracing::warn!(
+            mapping = %spec.uuid,
+            parallelization_factor = spec.parallelization_factor,
+            "a tumbling window needs a parallelization factor of 1 (one state per shard); running one lane per shard"
+        );
+        spec.parallelization_factor = 1;
+    }
     Ok(Some(spec))
 }
 
@@ -428,6 +446,46 @@ mod tests {
             Some("arn:aws:sqs:eu-west-1:111122223333:dlq")
         );
         assert!(spec.enabled);
+    }
+
+    #[test]
+    fn a_tumbling_window_is_read_and_forces_one_lane() {
+        let base = || {
+            EventSourceMappingConfiguration::builder()
+                .uuid("u-3")
+                .event_source_arn("arn:aws:kinesis:us-east-1:123456789012:stream/s")
+                .function_arn("arn:aws:lambda:us-east-1:123456789012:function:f")
+                .parallelization_factor(4)
+        };
+        let spec = mapping_from(&base().tumbling_window_in_seconds(60).build())
+            .unwrap()
+            .unwrap();
+        assert_eq!(spec.tumbling_window, Some(60));
+        assert_eq!(spec.parallelization_factor, 1);
+        let spec = mapping_from(&base().tumbling_window_in_seconds(0).build())
+            .unwrap()
+            .unwrap();
+        assert_eq!(spec.tumbling_window, None, "0 is off");
+        assert_eq!(spec.parallelization_factor, 4);
+        let err = mapping_from(&base().tumbling_window_in_seconds(901).build()).unwrap_err();
+        assert!(err.to_string().contains("0 to 900"), "{err}");
+    }
+
+    #[test]
+    fn a_stream_consumer_mapping_reads_the_consumers_stream() {
+        let consumer = "arn:aws:kinesis:us-east-1:123456789012:stream/s/consumer/efo:1700000000";
+        let esm = EventSourceMappingConfiguration::builder()
+            .uuid("u-4")
+            .event_source_arn(consumer)
+            .function_arn("arn:aws:lambda:us-east-1:123456789012:function:f")
+            .build();
+        let spec = mapping_from(&esm).unwrap().unwrap();
+        assert_eq!(spec.stream_name, "s");
+        assert_eq!(
+            spec.stream_arn,
+            "arn:aws:kinesis:us-east-1:123456789012:stream/s"
+        );
+        assert_eq!(spec.consumer_arn.as_deref(), Some(consumer));
     }
 
     #[test]

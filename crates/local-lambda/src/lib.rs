@@ -11,8 +11,9 @@
 //!   this machine) as child processes, with Lambda's environment, timeouts and restarts.
 //! - [`mapping`]: Kinesis → Lambda event source mappings with AWS's failure semantics
 //!   (batch size, batching window, parallelization factor, filter criteria,
-//!   `ReportBatchItemFailures`, bisect on error, retries, maximum record age, on-failure SQS),
-//!   and their counters ([`mapping::MappingStats`]).
+//!   `ReportBatchItemFailures`, bisect on error, retries, maximum record age, on-failure SQS,
+//!   tumbling windows ([`mapping::window`]), stream consumers), and their counters
+//!   ([`mapping::MappingStats`]).
 //! - [`deployed`]: reads functions and mappings from the emulator (see below).
 //! - [`checkpoint`]: per-mapping shard checkpoints in the state directory.
 //! - [`sigv4`]: SigV4 signing of the data plane's own AWS JSON calls.

@@ -19,6 +19,14 @@
 //!
 //! Every Kinesis invocation appends one JSON line `{"requestId", "shardIds", "seqs", "failed"}`
 //! to the file `KSTREAM_TEST_FN_SEEN`, before acting, so tests can see what the function saw.
+//!
+//! Tumbling-window events (a Kinesis event with a `window`): the function counts records in
+//! `state.count` and returns the state. It appends one JSON line per invoke to
+//! `KSTREAM_TEST_FN_WINDOWS`: `{"requestId", "window", "shardId", "final", "early", "state"
+//! (as received), "records": [{"seq", "arrival"}], "failed"}`. With `KSTREAM_TEST_FN_FAIL_FINAL=n`,
+//! the first `n` final invokes (counted in a file in `KSTREAM_TEST_FN_STATE`) fail. With
+//! `KSTREAM_TEST_FN_PAD_STATE_AT=n`, the first state whose count reaches `n` also carries 1 MiB of
+//! padding (once: a marker file in `KSTREAM_TEST_FN_STATE`), to pass Lambda's state limit.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -111,8 +119,86 @@ async fn kinesis(records: &[Value], request_id: &str) -> Result<Value, Error> {
     }
 }
 
+fn append_line(path: &str, line: &Value) -> Result<(), Error> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    file.write_all(format!("{line}\n").as_bytes())?;
+    Ok(())
+}
+
+/// Whether this final invoke is one of the first `KSTREAM_TEST_FN_FAIL_FINAL` (then it fails).
+fn fail_this_final() -> Result<bool, Error> {
+    let limit: u64 = std::env::var("KSTREAM_TEST_FN_FAIL_FINAL")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if limit == 0 {
+        return Ok(false);
+    }
+    let counter = PathBuf::from(std::env::var("KSTREAM_TEST_FN_STATE")?).join("final-failures");
+    let failed: u64 = std::fs::read_to_string(&counter)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    if failed >= limit {
+        return Ok(false);
+    }
+    std::fs::write(&counter, (failed + 1).to_string())?;
+    Ok(true)
+}
+
+async fn windowed(payload: &Value, records: &[Value], request_id: &str) -> Result<Value, Error> {
+    let is_final = payload["isFinalInvokeForWindow"].as_bool().unwrap_or(false);
+    let fail = is_final && fail_this_final()?;
+    if let Ok(path) = std::env::var("KSTREAM_TEST_FN_WINDOWS") {
+        let seen: Vec<Value> = records
+            .iter()
+            .map(|r| json!({"seq": seq_of(r), "arrival": r.pointer("/kinesis/approximateArrivalTimestamp")}))
+            .collect();
+        let line = json!({
+            "requestId": request_id,
+            "window": payload["window"],
+            "shardId": payload["shardId"],
+            "eventSourceARN": payload["eventSourceARN"],
+            "final": is_final,
+            "early": payload["isWindowTerminatedEarly"],
+            "state": payload["state"],
+            "records": seen,
+            "failed": fail,
+        });
+        append_line(&path, &line)?;
+    }
+    if fail {
+        return Err(Box::new(TestFailure("the final invoke fails".into())));
+    }
+    let count = payload
+        .pointer("/state/count")
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
+        + records.len() as u64;
+    let mut state = json!({ "count": count });
+    let pad_at: Option<u64> = std::env::var("KSTREAM_TEST_FN_PAD_STATE_AT")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    if pad_at.is_some_and(|n| count >= n) {
+        let marker = PathBuf::from(std::env::var("KSTREAM_TEST_FN_STATE")?).join("padded");
+        if !marker.exists() {
+            std::fs::write(&marker, b"")?;
+            state["pad"] = json!("x".repeat(1 << 20));
+        }
+    }
+    Ok(json!({"state": state, "batchItemFailures": []}))
+}
+
 async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
     let (payload, context) = event.into_parts();
+    if let Some(records) = payload.get("Records").and_then(Value::as_array)
+        && payload.get("window").is_some()
+    {
+        return windowed(&payload, records, &context.request_id).await;
+    }
     if let Some(records) = payload.get("Records").and_then(Value::as_array) {
         return kinesis(records, &context.request_id).await;
     }

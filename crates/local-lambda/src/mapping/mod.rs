@@ -17,13 +17,27 @@
 //! - **On-failure destination.** An SQS queue ARN gets the on-failure record through
 //!   `GetQueueUrl` + `SendMessage`. Other destination types are logged and the records dropped,
 //!   as without a destination.
-//! - Not modelled: resharding (shards are listed at start), tumbling windows, enhanced fan-out.
+//! - **Tumbling windows** (`TumblingWindowInSeconds`): windows by arrival time per shard, the
+//!   state carried between invokes, the synchronous final invoke, the 1 MB state limit; the rules
+//!   and the choices made where AWS's documentation is silent are in [`window`]. A windowed
+//!   mapping runs with a parallelization factor of 1: AWS users report that a tumbling window
+//!   requires it (terraform-aws-modules/terraform-aws-lambda#619) and one state per shard cannot
+//!   be shared by lanes, so a larger factor is treated as 1, with a warning.
+//! - **Enhanced fan-out.** A mapping whose `EventSourceArn` is a stream consumer
+//!   (`arn:aws:kinesis:REGION:ACCOUNT:stream/NAME/consumer/CONSUMER:CREATED`) reads the consumer's
+//!   stream: the runner checks with `DescribeStreamConsumer` that the consumer is registered on
+//!   it, then polls it with `GetRecords` like any mapping (the emulator has no `SubscribeToShard`
+//!   push; records, order and batching are the same, only the latency differs). The events'
+//!   `eventSourceARN` is the *stream* ARN: AWS's documentation shows no event of a consumer
+//!   mapping, so this is the documented shape of a stream's records, not a verified one.
+//! - Not modelled: resharding (shards are listed at start).
 
 pub mod batch;
 pub mod event;
 pub mod filter;
 mod shard;
 mod stats;
+pub mod window;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,8 +72,10 @@ pub struct MappingSpec {
     pub function_name: String,
     /// The function ARN (in on-failure records).
     pub function_arn: String,
-    /// The stream ARN.
+    /// The stream ARN (the consumer's stream for an enhanced fan-out mapping).
     pub stream_arn: String,
+    /// The stream consumer ARN, when the mapping's `EventSourceArn` is one (enhanced fan-out).
+    pub consumer_arn: Option<String>,
     /// The stream name.
     pub stream_name: String,
     /// The region.
@@ -80,16 +96,23 @@ pub struct MappingSpec {
     pub on_failure: Option<String>,
     /// Whether the mapping is enabled (`State` `Enabled`/`Creating`/`Updating`).
     pub enabled: bool,
+    /// `TumblingWindowInSeconds` (1 to 900); `None` (or 0 on AWS) for no windows.
+    pub tumbling_window: Option<u32>,
 }
 
 impl MappingSpec {
-    /// A mapping with Lambda's defaults, from `stream_arn` to `function_name`.
+    /// A mapping with Lambda's defaults, from `source_arn` (a stream, or a stream consumer) to
+    /// `function_name`.
     pub fn new(
         uuid: impl Into<String>,
         function_name: impl Into<String>,
-        stream_arn: impl Into<String>,
+        source_arn: impl Into<String>,
     ) -> Self {
-        let stream_arn = stream_arn.into();
+        let source_arn = source_arn.into();
+        let (stream_arn, consumer_arn) = match stream_of_consumer(&source_arn) {
+            Some(stream) => (stream.to_owned(), Some(source_arn)),
+            None => (source_arn, None),
+        };
         let function_name = function_name.into();
         let region = stream_arn
             .split(':')
@@ -107,6 +130,7 @@ impl MappingSpec {
             function_name,
             stream_name: stream_name_of(&stream_arn).to_owned(),
             stream_arn,
+            consumer_arn,
             region,
             batch_size: 100,
             batching_window: Duration::ZERO,
@@ -121,13 +145,38 @@ impl MappingSpec {
             },
             on_failure: None,
             enabled: true,
+            tumbling_window: None,
+        }
+    }
+
+    /// The mapping's `EventSourceArn`: the consumer for enhanced fan-out, else the stream.
+    pub fn source_arn(&self) -> &str {
+        self.consumer_arn.as_deref().unwrap_or(&self.stream_arn)
+    }
+
+    /// The lanes a shard runs: the parallelization factor, or 1 with a tumbling window.
+    pub fn lanes(&self) -> usize {
+        if self.tumbling_window.is_some() {
+            1
+        } else {
+            self.parallelization_factor.max(1)
         }
     }
 }
 
-/// The stream name in a Kinesis stream ARN.
+/// The stream name in a Kinesis stream ARN (or a stream consumer ARN).
 pub fn stream_name_of(arn: &str) -> &str {
-    arn.split_once(":stream/").map_or(arn, |(_, name)| name)
+    let name = arn.split_once(":stream/").map_or(arn, |(_, name)| name);
+    name.split_once("/consumer/")
+        .map_or(name, |(stream, _)| stream)
+}
+
+/// The stream ARN of a stream consumer ARN
+/// (`arn:aws:kinesis:REGION:ACCOUNT:stream/NAME/consumer/CONSUMER:CREATED`); `None` for
+/// anything else.
+pub fn stream_of_consumer(arn: &str) -> Option<&str> {
+    let (stream, consumer) = arn.split_once("/consumer/")?;
+    (stream.contains(":stream/") && !consumer.is_empty()).then_some(stream)
 }
 
 /// Settings shared by the runners.
@@ -222,9 +271,40 @@ impl MappingRunner {
         Ok(shards)
     }
 
+    /// For an enhanced fan-out mapping, checks that its consumer is registered on the stream
+    /// it names (`DescribeStreamConsumer`).
+    ///
+    /// # Errors
+    /// [`Error::Aws`] when the consumer cannot be described (not registered), [`Error::Config`]
+    /// when it belongs to another stream.
+    pub async fn check_consumer(&self) -> Result<()> {
+        let Some(consumer) = &self.spec.consumer_arn else {
+            return Ok(());
+        };
+        let out = self
+            .kinesis
+            .describe_stream_consumer()
+            .consumer_arn(consumer)
+            .send()
+            .await
+            .map_err(|e| Error::aws("Kinesis.DescribeStreamConsumer", e))?;
+        let stream = out
+            .consumer_description()
+            .map(|d| d.stream_arn())
+            .unwrap_or_default();
+        if stream != self.spec.stream_arn {
+            return Err(Error::Config(format!(
+                "mapping {}: the stream consumer {consumer} belongs to {stream:?}, not to {}",
+                self.spec.uuid, self.spec.stream_arn
+            )));
+        }
+        Ok(())
+    }
+
     /// Polls every shard until `shutdown` turns true; in-flight invocations finish and
     /// checkpoints are saved before it returns.
     pub async fn run(self, shutdown: watch::Receiver<bool>) -> Result<()> {
+        self.check_consumer().await?;
         let shards = self.shards().await?;
         self.stats
             .shards
@@ -234,6 +314,8 @@ impl MappingRunner {
             function = %self.spec.function_name,
             stream = %self.spec.stream_name,
             shards = shards.len(),
+            consumer = ?self.spec.consumer_arn,
+            tumbling_window = ?self.spec.tumbling_window,
             "mapping started"
         );
         let mut tasks = tokio::task::JoinSet::new();
@@ -256,5 +338,46 @@ impl MappingRunner {
             }
         }
         first_error.map_or(Ok(()), Err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_consumer_arn_resolves_to_its_stream() {
+        let consumer =
+            "arn:aws:kinesis:eu-west-1:111122223333:stream/orders/consumer/efo:1700000000";
+        assert_eq!(
+            stream_of_consumer(consumer),
+            Some("arn:aws:kinesis:eu-west-1:111122223333:stream/orders")
+        );
+        assert_eq!(stream_name_of(consumer), "orders");
+        let spec = MappingSpec::new("u", "f", consumer);
+        assert_eq!(
+            spec.stream_arn,
+            "arn:aws:kinesis:eu-west-1:111122223333:stream/orders"
+        );
+        assert_eq!(spec.stream_name, "orders");
+        assert_eq!(spec.consumer_arn.as_deref(), Some(consumer));
+        assert_eq!(spec.source_arn(), consumer);
+        assert_eq!(spec.region, "eu-west-1");
+        let stream = MappingSpec::new("u", "f", "arn:aws:kinesis:us-east-1:1:stream/s");
+        assert_eq!(stream.consumer_arn, None);
+        assert_eq!(stream.source_arn(), "arn:aws:kinesis:us-east-1:1:stream/s");
+        assert_eq!(
+            stream_of_consumer("arn:aws:kinesis:us-east-1:1:stream/s"),
+            None
+        );
+    }
+
+    #[test]
+    fn a_windowed_mapping_runs_one_lane() {
+        let mut spec = MappingSpec::new("u", "f", "arn:aws:kinesis:us-east-1:1:stream/s");
+        spec.parallelization_factor = 4;
+        assert_eq!(spec.lanes(), 4);
+        spec.tumbling_window = Some(60);
+        assert_eq!(spec.lanes(), 1);
     }
 }

@@ -1,4 +1,5 @@
-//! One shard: the reader, its lanes (parallelization factor) and its checkpoint.
+//! One shard: the reader, its lanes (parallelization factor) and its checkpoint; with a
+//! tumbling window, the reader also cuts the records into windows and closes them ([`super::window`]).
 
 use std::collections::BTreeMap;
 use std::hash::{Hash as _, Hasher as _};
@@ -13,6 +14,7 @@ use super::MappingRunner;
 use super::StartingPosition;
 use super::batch::{self, Attempt, AttemptResult, BatchDriver, GiveUp};
 use super::event::{self, EventContext, FailureContext, SequenceNumber, StreamRecord};
+use super::window::{self, Window, WindowCursor, WindowDriver};
 use crate::error::{Error, Result};
 use crate::mapping::MappingStats;
 use crate::runtime::new_request_id;
@@ -68,6 +70,9 @@ struct Driver {
     ctx: EventContext,
     shutdown: watch::Receiver<bool>,
     queue_url: Option<String>,
+    shard_id: String,
+    /// The shard's window, for a windowed mapping.
+    window: Option<WindowCursor>,
 }
 
 impl Driver {
@@ -112,21 +117,31 @@ impl Driver {
 impl BatchDriver for Driver {
     async fn invoke(&mut self, records: &[StreamRecord]) -> AttemptResult {
         let spec = &self.runner.spec;
-        let payload = event::kinesis_event(records, &self.ctx).to_string();
+        let payload = match &self.window {
+            Some(cursor) => cursor.event(records, &self.ctx),
+            None => event::kinesis_event(records, &self.ctx),
+        }
+        .to_string();
         let stats = &self.runner.stats;
         match self.runner.host.invoke(&spec.function_name, payload).await {
             Ok(outcome) => {
                 MappingStats::add(&stats.invocations, 1);
-                let attempt = batch::classify(
-                    &outcome.result,
-                    records,
-                    spec.policy.report_batch_item_failures,
-                );
+                let report = spec.policy.report_batch_item_failures;
+                let attempt = match &mut self.window {
+                    Some(cursor) => {
+                        let (attempt, accepted) = cursor.accept(&outcome.result, records, report);
+                        if accepted.terminated_early {
+                            MappingStats::add(&stats.windows_terminated_early, 1);
+                        }
+                        attempt
+                    }
+                    None => batch::classify(&outcome.result, records, report),
+                };
                 if attempt != Attempt::Success {
                     MappingStats::add(&stats.failed_invocations, 1);
                     tracing::info!(
                         mapping = %spec.uuid,
-                        shard = %records[0].shard_id,
+                        shard = %records.first().map_or("", |r| r.shard_id.as_str()),
                         request_id = %outcome.request_id,
                         records = records.len(),
                         result = ?attempt,
@@ -217,10 +232,50 @@ impl BatchDriver for Driver {
     }
 }
 
+impl WindowDriver for Driver {
+    fn cursor(&mut self) -> &mut WindowCursor {
+        let (shard, arn) = (self.shard_id.clone(), self.ctx.stream_arn.clone());
+        self.window
+            .get_or_insert_with(|| WindowCursor::new(shard, arn))
+    }
+}
+
+/// What the reader hands a lane.
+#[derive(Debug)]
+enum Work {
+    /// A batch; with a tumbling window, all of it in `window`.
+    Batch {
+        window: Option<Window>,
+        records: Vec<StreamRecord>,
+    },
+    /// The window is over: the final invoke, with the window's last records.
+    Close {
+        window: Window,
+        records: Vec<StreamRecord>,
+    },
+}
+
+fn checkpoint<'a>(
+    runner: &MappingRunner,
+    shard_id: &str,
+    tracker: &Mutex<Tracker>,
+    done: impl IntoIterator<Item = &'a str>,
+) {
+    let checkpoint = tracker
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .complete(done);
+    if let Some(seq) = checkpoint
+        && let Err(e) = runner.checkpoints.set(shard_id, &seq)
+    {
+        tracing::error!(error = %e, "could not save the checkpoint");
+    }
+}
+
 async fn lane(
     runner: MappingRunner,
     shard_id: String,
-    mut rx: mpsc::Receiver<Vec<StreamRecord>>,
+    mut rx: mpsc::Receiver<Work>,
     tracker: Arc<Mutex<Tracker>>,
     shutdown: watch::Receiver<bool>,
 ) {
@@ -229,28 +284,74 @@ async fn lane(
         region: runner.spec.region.clone(),
         role_arn: runner.role_arn.clone(),
     };
+    let window = runner
+        .spec
+        .tumbling_window
+        .map(|_| WindowCursor::new(shard_id.clone(), ctx.stream_arn.clone()));
     let mut driver = Driver {
         runner: runner.clone(),
         ctx,
         shutdown,
         queue_url: None,
+        shard_id: shard_id.clone(),
+        window,
     };
-    while let Some(records) = rx.recv().await {
-        let report = batch::process(&records, &runner.spec.policy, &mut driver).await;
-        let done = &records[..report.done];
-        MappingStats::add(&runner.stats.records_done, done.len() as u64);
-        let checkpoint = tracker
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .complete(done.iter().map(|r| r.sequence_number.as_str()));
-        if let Some(seq) = checkpoint
-            && let Err(e) = runner.checkpoints.set(&shard_id, &seq)
-        {
-            tracing::error!(error = %e, "could not save the checkpoint");
-        }
-        if report.done < records.len() {
-            // Stopping: the rest is read again on the next start.
-            break;
+    let policy = &runner.spec.policy;
+    // Records done in the open window: checkpointed when it closes.
+    let mut in_window: Vec<String> = Vec::new();
+    while let Some(work) = rx.recv().await {
+        match work {
+            Work::Batch {
+                window: None,
+                records,
+            } => {
+                let report = batch::process(&records, policy, &mut driver).await;
+                let done = &records[..report.done];
+                MappingStats::add(&runner.stats.records_done, done.len() as u64);
+                checkpoint(
+                    &runner,
+                    &shard_id,
+                    &tracker,
+                    done.iter().map(|r| r.sequence_number.as_str()),
+                );
+                if report.done < records.len() {
+                    // Stopping: the rest is read again on the next start.
+                    break;
+                }
+            }
+            Work::Batch {
+                window: Some(w),
+                records,
+            } => {
+                driver.cursor().open(w);
+                let report = batch::process(&records, policy, &mut driver).await;
+                let done = &records[..report.done];
+                MappingStats::add(&runner.stats.records_done, done.len() as u64);
+                in_window.extend(done.iter().map(|r| r.sequence_number.clone()));
+                if report.done < records.len() {
+                    // Stopping: the window is read again, with a fresh state, on the next start.
+                    break;
+                }
+            }
+            Work::Close { window: w, records } => {
+                driver.cursor().open(w);
+                let report = window::close(&records, policy, &mut driver).await;
+                let done = &records[..report.done];
+                MappingStats::add(&runner.stats.records_done, done.len() as u64);
+                in_window.extend(done.iter().map(|r| r.sequence_number.clone()));
+                if !report.closed {
+                    break;
+                }
+                MappingStats::add(&runner.stats.windows_closed, 1);
+                tracing::debug!(mapping = %runner.spec.uuid, shard = %shard_id, start = w.start, end = w.end, records = in_window.len(), "window closed");
+                checkpoint(
+                    &runner,
+                    &shard_id,
+                    &tracker,
+                    in_window.iter().map(String::as_str),
+                );
+                in_window.clear();
+            }
         }
     }
 }
@@ -336,6 +437,90 @@ impl LaneBuffer {
     }
 }
 
+/// What the reader knows about time after a `GetRecords` call.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    /// When the call was made (epoch seconds).
+    polled_at: f64,
+    /// It returned everything there was (fewer records than the limit).
+    caught_up: bool,
+    /// The shard has ended.
+    closed: bool,
+}
+
+impl Clock {
+    /// No record of `window` can still come: a call made after its end returned all there was,
+    /// or the shard ended ("when the shard ends, Lambda considers the window closed").
+    fn past(&self, window: Window) -> bool {
+        self.closed || (self.caught_up && self.polled_at >= window.end as f64)
+    }
+}
+
+/// Sends a windowed shard's batches (never across a window's end) and closes the open window
+/// when it is over: because records of a later window wait behind it, or by the clock.
+async fn flush_windowed(
+    buffer: &mut LaneBuffer,
+    tx: &mpsc::Sender<Work>,
+    open: &mut Option<Window>,
+    length: u32,
+    (batch_size, batching_window): (usize, Duration),
+    clock: Clock,
+) {
+    loop {
+        let Some(head) = buffer.records.first() else {
+            if let Some(w) = *open
+                && clock.past(w)
+            {
+                *open = None;
+                let work = Work::Close {
+                    window: w,
+                    records: Vec::new(),
+                };
+                let _ = tx.send(work).await;
+            }
+            return;
+        };
+        let w = *open.get_or_insert_with(|| Window::of(head.arrival, length));
+        let in_window = buffer
+            .records
+            .iter()
+            .take_while(|r| w.holds(r.arrival))
+            .count();
+        let n = buffer.batch_len(batch_size).min(in_window);
+        let work = if in_window < buffer.records.len() || clock.past(w) {
+            if n == in_window {
+                // The window's last records go with its final invoke.
+                *open = None;
+                Work::Close {
+                    window: w,
+                    records: buffer.take(n),
+                }
+            } else {
+                Work::Batch {
+                    window: Some(w),
+                    records: buffer.take(n),
+                }
+            }
+        } else {
+            let full = n < in_window || n >= batch_size;
+            let waited = buffer
+                .since
+                .is_none_or(|since| since.elapsed() >= batching_window);
+            if n == 0 || !(full || waited) {
+                return;
+            }
+            Work::Batch {
+                window: Some(w),
+                records: buffer.take(n),
+            }
+        };
+        if tx.send(work).await.is_err() {
+            // The lane stopped (shutdown); the window is read again next time.
+            return;
+        }
+    }
+}
+
 /// Reads one shard until shutdown (or until the shard is closed and drained).
 pub(super) async fn run_shard(
     runner: MappingRunner,
@@ -343,7 +528,7 @@ pub(super) async fn run_shard(
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
     let spec = runner.spec.clone();
-    let lanes_n = spec.parallelization_factor.max(1);
+    let lanes_n = spec.lanes();
     let tracker = Arc::new(Mutex::new(Tracker::default()));
     let mut senders = Vec::with_capacity(lanes_n);
     let mut workers = tokio::task::JoinSet::new();
@@ -368,6 +553,8 @@ pub(super) async fn run_shard(
 
     let checkpoint = runner.checkpoints.get(&shard_id);
     let mut last_read = checkpoint.clone();
+    // With a tumbling window: the window the reader is filling.
+    let mut open: Option<Window> = None;
     let mut shard_iterator = iterator(&runner, &shard_id, checkpoint.as_deref()).await?;
     tracing::debug!(mapping = %spec.uuid, shard = %shard_id, checkpoint = ?checkpoint, "shard poller started");
 
@@ -375,6 +562,7 @@ pub(super) async fn run_shard(
         if *shutdown.borrow() {
             break;
         }
+        let polled_at = now_epoch();
         let out = match runner
             .kinesis
             .get_records()
@@ -424,6 +612,16 @@ pub(super) async fn run_shard(
         let closed = shard_iterator.is_none();
 
         for (i, buffer) in buffers.iter_mut().enumerate() {
+            if let Some(length) = spec.tumbling_window {
+                let clock = Clock {
+                    polled_at,
+                    caught_up: got < usize::try_from(runner.options.get_records_limit).unwrap_or(0),
+                    closed,
+                };
+                let batching = (spec.batch_size, spec.batching_window);
+                flush_windowed(buffer, &senders[i], &mut open, length, batching, clock).await;
+                continue;
+            }
             loop {
                 let n = buffer.batch_len(spec.batch_size);
                 if n == 0 {
@@ -436,8 +634,11 @@ pub(super) async fn run_shard(
                 if !(full || window_over || closed) {
                     break;
                 }
-                let batch = buffer.take(n);
-                if senders[i].send(batch).await.is_err() {
+                let work = Work::Batch {
+                    window: None,
+                    records: buffer.take(n),
+                };
+                if senders[i].send(work).await.is_err() {
                     // The lane stopped (shutdown); its records are read again next time.
                     break;
                 }
@@ -470,6 +671,136 @@ mod tests {
         assert_eq!(t.complete(["1"]), Some("3".to_owned()));
         assert_eq!(t.complete(["10"]), Some("10".to_owned()));
         assert_eq!(t.complete(["10"]), None);
+    }
+
+    fn buffer(arrivals: &[f64]) -> LaneBuffer {
+        let records = arrivals
+            .iter()
+            .enumerate()
+            .map(|(i, &arrival)| StreamRecord {
+                shard_id: "shardId-000000000000".into(),
+                sequence_number: (i + 1).to_string(),
+                partition_key: "pk".into(),
+                data: Bytes::from_static(b"{}"),
+                arrival,
+            })
+            .collect();
+        LaneBuffer {
+            records,
+            bytes: 0,
+            since: Some(Instant::now()),
+        }
+    }
+
+    /// What the reader sent: (window start, sequence numbers, closing).
+    fn drain(rx: &mut mpsc::Receiver<Work>) -> Vec<(i64, Vec<String>, bool)> {
+        let mut sent = Vec::new();
+        while let Ok(work) = rx.try_recv() {
+            let seqs = |r: &[StreamRecord]| r.iter().map(|r| r.sequence_number.clone()).collect();
+            sent.push(match work {
+                Work::Batch { window, records } => (window.unwrap().start, seqs(&records), false),
+                Work::Close { window, records } => (window.start, seqs(&records), true),
+            });
+        }
+        sent
+    }
+
+    fn clock(polled_at: f64) -> Clock {
+        Clock {
+            polled_at,
+            caught_up: true,
+            closed: false,
+        }
+    }
+
+    fn v(seqs: &[&str]) -> Vec<String> {
+        seqs.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[tokio::test]
+    async fn batches_never_span_a_window_and_later_records_close_it() {
+        let (tx, mut rx) = mpsc::channel(16);
+        let mut open = None;
+        // 60 s windows: 100..120 arrive in [60, 120), 125 and 130 in [120, 180).
+        let mut buf = buffer(&[100.0, 101.0, 102.0, 119.9, 125.0, 130.0]);
+        let batching = (3, Duration::ZERO);
+        flush_windowed(&mut buf, &tx, &mut open, 60, batching, clock(131.0)).await;
+        assert_eq!(
+            drain(&mut rx),
+            [
+                (60, v(&["1", "2", "3"]), false),
+                (60, v(&["4"]), true),
+                (120, v(&["5", "6"]), false),
+            ],
+            "the last record of the window goes with its final invoke"
+        );
+        assert_eq!(
+            open,
+            Some(Window {
+                start: 120,
+                end: 180
+            })
+        );
+        assert!(buf.records.is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_clock_closes_a_window_once_a_poll_after_its_end_found_nothing_more() {
+        let (tx, mut rx) = mpsc::channel(16);
+        let mut open = None;
+        let batching = (10, Duration::ZERO);
+        flush_windowed(
+            &mut buffer(&[61.0]),
+            &tx,
+            &mut open,
+            60,
+            batching,
+            clock(62.0),
+        )
+        .await;
+        assert_eq!(drain(&mut rx), [(60, v(&["1"]), false)]);
+        let mut empty = buffer(&[]);
+        flush_windowed(&mut empty, &tx, &mut open, 60, batching, clock(119.0)).await;
+        assert!(drain(&mut rx).is_empty(), "the window is not over");
+        let behind = Clock {
+            caught_up: false,
+            ..clock(121.0)
+        };
+        flush_windowed(&mut empty, &tx, &mut open, 60, batching, behind).await;
+        assert!(
+            drain(&mut rx).is_empty(),
+            "records of the window may still come"
+        );
+        flush_windowed(&mut empty, &tx, &mut open, 60, batching, clock(120.0)).await;
+        assert_eq!(
+            drain(&mut rx),
+            [(60, vec![], true)],
+            "an empty final invoke"
+        );
+        assert_eq!(open, None);
+    }
+
+    #[tokio::test]
+    async fn records_held_by_the_batching_window_go_with_the_final_invoke() {
+        let (tx, mut rx) = mpsc::channel(16);
+        let mut open = None;
+        let batching = (10, Duration::from_secs(300));
+        let mut buf = buffer(&[61.0, 62.0]);
+        flush_windowed(&mut buf, &tx, &mut open, 60, batching, clock(63.0)).await;
+        assert!(drain(&mut rx).is_empty(), "held by the batching window");
+        flush_windowed(&mut buf, &tx, &mut open, 60, batching, clock(120.5)).await;
+        assert_eq!(drain(&mut rx), [(60, v(&["1", "2"]), true)]);
+        let shard_end = Clock {
+            closed: true,
+            ..clock(70.0)
+        };
+        let mut buf = buffer(&[200.0]);
+        flush_windowed(&mut buf, &tx, &mut open, 60, batching, shard_end).await;
+        assert_eq!(
+            drain(&mut rx),
+            [(180, v(&["1"]), true)],
+            "the shard ended: its window closes"
+        );
     }
 
     #[test]

@@ -24,6 +24,10 @@ pub struct MappingStats {
     pub records_given_up: AtomicU64,
     /// On-failure messages sent to the destination.
     pub failure_messages: AtomicU64,
+    /// Tumbling windows closed (their final invoke succeeded).
+    pub windows_closed: AtomicU64,
+    /// Tumbling windows terminated early (the state passed 1 MB).
+    pub windows_terminated_early: AtomicU64,
 }
 
 /// A snapshot of [`MappingStats`] with the mapping's identity.
@@ -53,6 +57,12 @@ pub struct MappingStatus {
     pub records_given_up: u64,
     /// See [`MappingStats::failure_messages`].
     pub failure_messages: u64,
+    /// See [`MappingStats::windows_closed`].
+    #[serde(default)]
+    pub windows_closed: u64,
+    /// See [`MappingStats::windows_terminated_early`].
+    #[serde(default)]
+    pub windows_terminated_early: u64,
 }
 
 impl MappingStats {
@@ -71,6 +81,8 @@ impl MappingStats {
             failed_invocations: get(&self.failed_invocations),
             records_given_up: get(&self.records_given_up),
             failure_messages: get(&self.failure_messages),
+            windows_closed: get(&self.windows_closed),
+            windows_terminated_early: get(&self.windows_terminated_early),
         }
     }
 
