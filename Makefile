@@ -43,10 +43,10 @@ check-tools:
 	@for t in curl jq git; do command -v $$t >/dev/null || { echo "error: $$t not found: install it (Debian/Ubuntu: apt-get install $$t)" >&2; exit 1; }; done
 
 check-terraform:
-	@command -v terraform >/dev/null || { echo "error: terraform not found: install Terraform >= 1.7 (https://developer.hashicorp.com/terraform/install)" >&2; exit 1; }
+	@command -v terraform >/dev/null || { echo "error: terraform not found: install Terraform >= 1.9 (https://developer.hashicorp.com/terraform/install)" >&2; exit 1; }
 	@have=$$(terraform version -json 2>/dev/null | sed -n 's/.*"terraform_version": *"\([^"]*\)".*/\1/p'); \
-	if [ "$$(printf '1.7.0\n%s\n' "$$have" | sort -V | head -n1)" != "1.7.0" ]; then \
-	  echo "error: terraform $$have is older than 1.7 (needed for terraform test with mock providers)" >&2; exit 1; fi
+	if [ "$$(printf '1.9.0\n%s\n' "$$have" | sort -V | head -n1)" != "1.9.0" ]; then \
+	  echo "error: terraform $$have is older than 1.9 (needed for terraform test with mock providers and cross-variable validations)" >&2; exit 1; fi
 
 # Lambda runs the functions on arm64 (Graviton): the Rust standard library for that target.
 rust-target: check-rust

@@ -1,5 +1,6 @@
 terraform {
-  required_version = ">= 1.7"
+  # 1.9: the kinesis-lambda-consumer module's cross-variable validation.
+  required_version = ">= 1.9"
 
   required_providers {
     aws = {

@@ -134,6 +134,7 @@ listings = [
     ("apigateway", "get_rest_apis", "items", "name", {}),
     ("cognito-idp", "list_user_pools", "UserPools", "Name", {"MaxResults": 60}),
     ("kms", "list_aliases", "Aliases", "AliasName", {}),
+    ("scheduler", "list_schedules", "Schedules", "Name", {}),
 ]
 for service, op, key, field, kw in listings:
     try:

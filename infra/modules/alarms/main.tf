@@ -127,7 +127,25 @@ locals {
     }
   }
 
-  alarms = merge(local.kinesis_alarms, local.lambda_alarms, local.api_alarms, local.queue_alarms)
+  # The caller's alarms on its own metrics, as given.
+  metric_alarms = {
+    for key, a in var.metric_alarms : key => {
+      namespace           = a.namespace
+      metric_name         = a.metric_name
+      statistic           = a.statistic
+      extended_statistic  = null
+      comparison_operator = a.comparison_operator
+      threshold           = a.threshold
+      treat_missing_data  = a.treat_missing_data
+      description         = a.description
+      period              = a.period
+      evaluation_periods  = a.evaluation_periods
+      datapoints_to_alarm = coalesce(a.datapoints_to_alarm, a.evaluation_periods)
+      dimensions          = a.dimensions
+    }
+  }
+
+  alarms = merge(local.kinesis_alarms, local.lambda_alarms, local.api_alarms, local.queue_alarms, local.metric_alarms)
 }
 
 ################################################################################

@@ -204,6 +204,57 @@ variable "queue_depth_threshold" {
 }
 
 ################################################################################
+# Alarms on the pattern's own metrics (a function's EMF metrics, ...)
+################################################################################
+
+variable "metric_alarms" {
+  description = <<-EOT
+    Alarms on metrics the sections above do not know, such as a function's embedded-metric-format
+    metrics, keyed by a short static label used in the alarm name (<prefix>-<key>; 1 to 40 of [a-z0-9-],
+    not starting with a built-in section's kinesis-, lambda-, api- or sqs-). Each: namespace, metric_name,
+    dimensions (1 to 30), statistic (SampleCount, Average, Sum, Minimum or Maximum), comparison_operator
+    (GreaterThanOrEqualToThreshold, GreaterThanThreshold, LessThanThreshold or LessThanOrEqualToThreshold),
+    threshold, period (60 or a multiple of 60, up to 86400; default 60), evaluation_periods (default 1),
+    datapoints_to_alarm (default evaluation_periods), treat_missing_data (default notBreaching; breaching
+    makes "no data" an alarm, e.g. for output that stopped) and description.
+  EOT
+  type = map(object({
+    namespace           = string
+    metric_name         = string
+    dimensions          = map(string)
+    statistic           = string
+    comparison_operator = string
+    threshold           = number
+    period              = optional(number, 60)
+    evaluation_periods  = optional(number, 1)
+    datapoints_to_alarm = optional(number)
+    treat_missing_data  = optional(string, "notBreaching")
+    description         = string
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for k in keys(var.metric_alarms) : can(regex("^[a-z0-9-]{1,40}$", k)) && !can(regex("^(kinesis|lambda|api|sqs)-", k))])
+    error_message = "metric_alarms keys must be 1 to 40 characters from [a-z0-9-] and not start with kinesis-, lambda-, api- or sqs- (the built-in sections' keys)."
+  }
+  validation {
+    condition = alltrue([for a in values(var.metric_alarms) : (
+      length(a.namespace) >= 1 && length(a.namespace) <= 255 && length(a.metric_name) >= 1 && length(a.metric_name) <= 255 &&
+      length(a.dimensions) >= 1 && length(a.dimensions) <= 30 &&
+      contains(["SampleCount", "Average", "Sum", "Minimum", "Maximum"], a.statistic) &&
+      contains(["GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"], a.comparison_operator) &&
+      a.period >= 60 && a.period <= 86400 && a.period % 60 == 0 &&
+      a.evaluation_periods >= 1 && floor(a.evaluation_periods) == a.evaluation_periods && a.evaluation_periods * a.period <= 86400 &&
+      (a.datapoints_to_alarm == null || try(a.datapoints_to_alarm >= 1 && a.datapoints_to_alarm <= a.evaluation_periods, false)) &&
+      contains(["breaching", "notBreaching", "ignore", "missing"], a.treat_missing_data) &&
+      length(a.description) <= 1024
+    )])
+    error_message = "metric_alarms: namespace and metric_name 1 to 255 characters, 1 to 30 dimensions, a statistic of SampleCount/Average/Sum/Minimum/Maximum, a comparison_operator of GreaterThan(OrEqualTo)Threshold or LessThan(OrEqualTo)Threshold, period a multiple of 60 up to 86400, evaluation_periods >= 1 with period x evaluation_periods <= 86400, datapoints_to_alarm from 1 to evaluation_periods, treat_missing_data breaching/notBreaching/ignore/missing, description up to 1024 characters."
+  }
+}
+
+################################################################################
 # Overrides
 ################################################################################
 

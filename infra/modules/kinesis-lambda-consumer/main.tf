@@ -14,6 +14,24 @@ module "failure_queue" {
 }
 
 ################################################################################
+# Enhanced fan-out (optional): a registered stream consumer with its own 2 MB/s
+# per shard, pushed to Lambda over SubscribeToShard instead of shared polling.
+################################################################################
+
+resource "aws_kinesis_stream_consumer" "this" {
+  count = var.enhanced_fan_out ? 1 : 0
+
+  name       = coalesce(var.enhanced_fan_out_consumer_name, "${var.name}-consumer")
+  stream_arn = var.stream_arn
+}
+
+locals {
+  consumer_arn = one(aws_kinesis_stream_consumer.this[*].arn)
+  # What the mapping reads: the consumer with enhanced fan-out, else the stream.
+  event_source_arn = var.enhanced_fan_out ? local.consumer_arn : var.stream_arn
+}
+
+################################################################################
 # Permissions the mapping needs, on the function's role
 ################################################################################
 
@@ -25,8 +43,8 @@ resource "aws_iam_role_policy" "consumer" {
     Statement = concat(
       [
         {
-          # Shared-throughput polling. (Enhanced fan-out would also need
-          # SubscribeToShard/DescribeStreamConsumer on the consumer ARN; it is not used.)
+          # Shared-throughput polling; with enhanced fan-out Lambda still describes the stream
+          # and lists its shards (the statement below adds the consumer's actions).
           Sid    = "ReadStream"
           Effect = "Allow"
           Action = [
@@ -45,6 +63,14 @@ resource "aws_iam_role_policy" "consumer" {
           Resource = [module.failure_queue.arn]
         },
       ],
+      # Enhanced fan-out (Lambda developer guide, "Kinesis execution role permissions"):
+      # SubscribeToShard and DescribeStreamConsumer on the consumer's ARN only.
+      var.enhanced_fan_out ? [{
+        Sid      = "ReadStreamConsumer"
+        Effect   = "Allow"
+        Action   = ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"]
+        Resource = [local.consumer_arn]
+      }] : [],
       var.stream_kms_key_arn == null ? [] : [{
         Sid      = "DecryptStream"
         Effect   = "Allow"
@@ -67,7 +93,7 @@ resource "aws_iam_role_policy" "consumer" {
 
 resource "aws_lambda_event_source_mapping" "this" {
   function_name    = var.function_name
-  event_source_arn = var.stream_arn
+  event_source_arn = local.event_source_arn
   enabled          = var.enabled
 
   # Each setting from its own variable (the reference solution swapped
@@ -78,6 +104,10 @@ resource "aws_lambda_event_source_mapping" "this" {
   maximum_record_age_in_seconds      = var.maximum_record_age_in_seconds
   bisect_batch_on_function_error     = var.bisect_batch_on_function_error
   maximum_batching_window_in_seconds = var.maximum_batching_window_in_seconds
+
+  # Tumbling windows: the function gets the window and the state it returned on the previous
+  # invoke of the window; 0 (the default) turns them off.
+  tumbling_window_in_seconds = var.tumbling_window_in_seconds
 
   starting_position           = var.starting_position
   starting_position_timestamp = var.starting_position == "AT_TIMESTAMP" ? var.starting_position_timestamp : null

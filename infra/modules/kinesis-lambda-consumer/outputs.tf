@@ -12,6 +12,16 @@ output "event_source_mapping_arn" {
   value       = aws_lambda_event_source_mapping.this.arn
 }
 
+output "stream_consumer_arn" {
+  description = "ARN of the enhanced fan-out stream consumer the mapping reads through, or null without enhanced_fan_out."
+  value       = local.consumer_arn
+}
+
+output "stream_consumer_name" {
+  description = "Name of the enhanced fan-out stream consumer, or null without enhanced_fan_out."
+  value       = one(aws_kinesis_stream_consumer.this[*].name)
+}
+
 ################################################################################
 # Failure queue
 ################################################################################
@@ -42,6 +52,7 @@ output "settings" {
     starting_position                  = aws_lambda_event_source_mapping.this.starting_position
     maximum_batching_window_in_seconds = aws_lambda_event_source_mapping.this.maximum_batching_window_in_seconds
     function_response_types            = aws_lambda_event_source_mapping.this.function_response_types
+    tumbling_window_in_seconds         = aws_lambda_event_source_mapping.this.tumbling_window_in_seconds
     event_source_arn                   = aws_lambda_event_source_mapping.this.event_source_arn
     on_failure_destination_arn         = one(one(aws_lambda_event_source_mapping.this.destination_config).on_failure).destination_arn
   }

@@ -53,6 +53,24 @@ variable "stream_kms_key_arn" {
   }
 }
 
+variable "enhanced_fan_out" {
+  description = "Read through a registered stream consumer (enhanced fan-out: a dedicated 2 MB/s per shard pushed over HTTP/2, about 50 ms latency, priced per consumer-shard hour and GB) instead of the shared 2 MB/s per shard polled by every reader. Default false."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "enhanced_fan_out_consumer_name" {
+  description = "Name of the registered stream consumer with enhanced_fan_out; null (the default): <name>-consumer. 1 to 128 characters: letters, digits, '_', '.' and '-'."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.enhanced_fan_out_consumer_name == null || can(regex("^[a-zA-Z0-9_.-]{1,128}$", coalesce(var.enhanced_fan_out_consumer_name, "x")))
+    error_message = "enhanced_fan_out_consumer_name must be null or 1 to 128 characters from [a-zA-Z0-9_.-]."
+  }
+}
+
 variable "enabled" {
   description = "Whether the mapping polls the stream (false pauses it without losing its position)."
   type        = bool
@@ -75,13 +93,29 @@ variable "batch_size" {
 }
 
 variable "parallelization_factor" {
-  description = "Number of batches processed concurrently per shard (records with the same partition key stay in order). An integer from 1 to 10."
+  description = "Number of batches processed concurrently per shard (records with the same partition key stay in order). An integer from 1 to 10; 1 when tumbling_window_in_seconds is on (the window state is kept per shard)."
   type        = number
   default     = 1
 
   validation {
     condition     = var.parallelization_factor >= 1 && var.parallelization_factor <= 10 && floor(var.parallelization_factor) == var.parallelization_factor
     error_message = "parallelization_factor must be an integer from 1 to 10."
+  }
+  validation {
+    condition     = var.tumbling_window_in_seconds == 0 || var.parallelization_factor == 1
+    error_message = "parallelization_factor must be 1 with a tumbling window (tumbling_window_in_seconds > 0): Lambda keeps one window state per shard."
+  }
+}
+
+variable "tumbling_window_in_seconds" {
+  description = "Tumbling window of the mapping, in seconds: Lambda groups records into windows by arrival time per shard and passes the state the function returned to the window's next invoke, with isFinalInvokeForWindow on the last. 0 (the default) turns windows off; on, an integer from 1 to 900, with parallelization_factor 1."
+  type        = number
+  default     = 0
+  nullable    = false
+
+  validation {
+    condition     = var.tumbling_window_in_seconds >= 0 && var.tumbling_window_in_seconds <= 900 && floor(var.tumbling_window_in_seconds) == var.tumbling_window_in_seconds
+    error_message = "tumbling_window_in_seconds must be 0 (off) or an integer from 1 to 900."
   }
 }
 

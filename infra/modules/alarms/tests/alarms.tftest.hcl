@@ -272,3 +272,93 @@ run "rejects_bad_stage" {
   variables { api = { name = "a", stage = "bad stage" } }
   expect_failures = [var.api]
 }
+
+run "metric_alarms_on_the_pattern_s_own_metrics" {
+  command = plan
+
+  variables {
+    metric_alarms = {
+      "window-state-size" = {
+        namespace           = "kstream"
+        metric_name         = "StateBytes"
+        dimensions          = { FunctionName = "kstream-test-analytics" }
+        statistic           = "Maximum"
+        comparison_operator = "GreaterThanOrEqualToThreshold"
+        threshold           = 838861
+        description         = "state near 1 MB"
+      }
+      "output-freshness" = {
+        namespace           = "kstream"
+        metric_name         = "ObjectsWritten"
+        dimensions          = { FunctionName = "kstream-test-analytics" }
+        statistic           = "Sum"
+        comparison_operator = "LessThanThreshold"
+        threshold           = 1
+        period              = 300
+        evaluation_periods  = 3
+        treat_missing_data  = "breaching"
+        description         = "no output"
+      }
+    }
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.this["window-state-size"].alarm_name == "kstream-test-window-state-size" &&
+      aws_cloudwatch_metric_alarm.this["window-state-size"].namespace == "kstream" &&
+      aws_cloudwatch_metric_alarm.this["window-state-size"].metric_name == "StateBytes" &&
+      aws_cloudwatch_metric_alarm.this["window-state-size"].dimensions == tomap({ FunctionName = "kstream-test-analytics" }) &&
+      aws_cloudwatch_metric_alarm.this["window-state-size"].statistic == "Maximum" &&
+      aws_cloudwatch_metric_alarm.this["window-state-size"].threshold == 838861 &&
+      aws_cloudwatch_metric_alarm.this["window-state-size"].period == 60 &&
+      aws_cloudwatch_metric_alarm.this["window-state-size"].evaluation_periods == 1 &&
+      aws_cloudwatch_metric_alarm.this["window-state-size"].datapoints_to_alarm == 1 &&
+      aws_cloudwatch_metric_alarm.this["window-state-size"].treat_missing_data == "notBreaching"
+    )
+    error_message = "a metric alarm takes its fields, with the defaults for those left out"
+  }
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.this["output-freshness"].comparison_operator == "LessThanThreshold" &&
+      aws_cloudwatch_metric_alarm.this["output-freshness"].period == 300 &&
+      aws_cloudwatch_metric_alarm.this["output-freshness"].evaluation_periods == 3 &&
+      aws_cloudwatch_metric_alarm.this["output-freshness"].datapoints_to_alarm == 3 &&
+      aws_cloudwatch_metric_alarm.this["output-freshness"].treat_missing_data == "breaching"
+    )
+    error_message = "period, evaluations and missing data must come from the alarm's fields"
+  }
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.this) == 13 + 2
+    error_message = "metric alarms come on top of the sections' alarms"
+  }
+}
+
+run "rejects_a_metric_alarm_key_of_a_section" {
+  command = plan
+  variables {
+    metric_alarms = {
+      "lambda-x" = { namespace = "n", metric_name = "m", dimensions = { A = "b" }, statistic = "Sum", comparison_operator = "GreaterThanThreshold", threshold = 1, description = "" }
+    }
+  }
+  expect_failures = [var.metric_alarms]
+}
+
+run "rejects_a_metric_alarm_period_of_90" {
+  command = plan
+  variables {
+    metric_alarms = {
+      "x" = { namespace = "n", metric_name = "m", dimensions = { A = "b" }, statistic = "Sum", comparison_operator = "GreaterThanThreshold", threshold = 1, period = 90, description = "" }
+    }
+  }
+  expect_failures = [var.metric_alarms]
+}
+
+run "rejects_a_metric_alarm_percentile_statistic" {
+  command = plan
+  variables {
+    metric_alarms = {
+      "x" = { namespace = "n", metric_name = "m", dimensions = { A = "b" }, statistic = "p99", comparison_operator = "GreaterThanThreshold", threshold = 1, description = "" }
+    }
+  }
+  expect_failures = [var.metric_alarms]
+}

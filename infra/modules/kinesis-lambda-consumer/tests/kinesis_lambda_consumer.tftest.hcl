@@ -6,6 +6,11 @@ mock_provider "aws" {
       url = "https://sqs.us-east-1.amazonaws.com/123456789012/kstream-test-failures"
     }
   }
+  mock_resource "aws_kinesis_stream_consumer" {
+    defaults = {
+      arn = "arn:aws:kinesis:us-east-1:123456789012:stream/kstream-test-stream/consumer/kstream-test-consumer:1700000000"
+    }
+  }
 }
 
 variables {
@@ -57,6 +62,14 @@ run "defaults_match_the_reference_without_its_swap" {
   assert {
     condition     = module.failure_queue.kms_key_arn == null
     error_message = "failure queue uses the AWS-managed key by default"
+  }
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.tumbling_window_in_seconds == 0
+    error_message = "no tumbling window by default"
+  }
+  assert {
+    condition     = length(aws_kinesis_stream_consumer.this) == 0 && output.stream_consumer_arn == null
+    error_message = "no enhanced fan-out consumer by default"
   }
 }
 
@@ -275,4 +288,117 @@ run "rejects_non_stream_arn" {
   command = plan
   variables { stream_arn = "arn:aws:sqs:us-east-1:123456789012:q" }
   expect_failures = [var.stream_arn]
+}
+
+run "tumbling_window_reaches_the_mapping" {
+  command = plan
+
+  variables {
+    tumbling_window_in_seconds = 60
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.tumbling_window_in_seconds == 60
+    error_message = "tumbling_window_in_seconds must come from its variable"
+  }
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.parallelization_factor == 1
+    error_message = "a windowed mapping keeps parallelization 1"
+  }
+}
+
+run "accepts_window_bounds" {
+  command = plan
+  variables { tumbling_window_in_seconds = 900 }
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.tumbling_window_in_seconds == 900
+    error_message = "900 s (15 minutes, Lambda's maximum) must be accepted"
+  }
+}
+
+run "rejects_window_901" {
+  command = plan
+  variables { tumbling_window_in_seconds = 901 }
+  expect_failures = [var.tumbling_window_in_seconds]
+}
+
+run "rejects_window_minus_1" {
+  command = plan
+  variables { tumbling_window_in_seconds = -1 }
+  expect_failures = [var.tumbling_window_in_seconds]
+}
+
+run "rejects_fractional_window" {
+  command = plan
+  variables { tumbling_window_in_seconds = 1.5 }
+  expect_failures = [var.tumbling_window_in_seconds]
+}
+
+run "rejects_parallelization_2_with_a_window" {
+  command = plan
+  variables {
+    tumbling_window_in_seconds = 60
+    parallelization_factor     = 2
+  }
+  expect_failures = [var.parallelization_factor]
+}
+
+run "accepts_parallelization_2_without_a_window" {
+  command = plan
+  variables { parallelization_factor = 2 }
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.parallelization_factor == 2
+    error_message = "parallelization above 1 is fine without a window"
+  }
+}
+
+run "enhanced_fan_out_reads_through_a_consumer" {
+  command = apply
+
+  variables {
+    enhanced_fan_out = true
+  }
+
+  assert {
+    condition     = aws_kinesis_stream_consumer.this[0].name == "kstream-test-consumer" && aws_kinesis_stream_consumer.this[0].stream_arn == "arn:aws:kinesis:us-east-1:123456789012:stream/kstream-test-stream"
+    error_message = "the consumer must be <name>-consumer, registered on the stream"
+  }
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.event_source_arn == output.stream_consumer_arn && output.stream_consumer_arn == "arn:aws:kinesis:us-east-1:123456789012:stream/kstream-test-stream/consumer/kstream-test-consumer:1700000000"
+    error_message = "the mapping must read the consumer's ARN"
+  }
+  assert {
+    condition     = output.settings.event_source_arn == output.stream_consumer_arn
+    error_message = "the settings output must show the consumer as the source"
+  }
+  assert {
+    condition = (
+      jsondecode(aws_iam_role_policy.consumer.policy).Statement[2].Sid == "ReadStreamConsumer" &&
+      jsondecode(aws_iam_role_policy.consumer.policy).Statement[2].Action == ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"] &&
+      jsondecode(aws_iam_role_policy.consumer.policy).Statement[2].Resource == [output.stream_consumer_arn]
+    )
+    error_message = "SubscribeToShard and DescribeStreamConsumer on the consumer ARN only"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.consumer.policy).Statement[0].Resource == ["arn:aws:kinesis:us-east-1:123456789012:stream/kstream-test-stream"]
+    error_message = "the stream actions stay scoped to the stream"
+  }
+}
+
+run "enhanced_fan_out_consumer_name" {
+  command = plan
+  variables {
+    enhanced_fan_out               = true
+    enhanced_fan_out_consumer_name = "analytics"
+  }
+  assert {
+    condition     = aws_kinesis_stream_consumer.this[0].name == "analytics"
+    error_message = "the consumer name must come from its variable"
+  }
+}
+
+run "rejects_bad_consumer_name" {
+  command = plan
+  variables { enhanced_fan_out_consumer_name = "a b" }
+  expect_failures = [var.enhanced_fan_out_consumer_name]
 }
