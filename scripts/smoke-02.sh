@@ -270,9 +270,9 @@ prefix=$(var name_prefix)
 mine=$(awse cloudwatch describe-alarms --alarm-name-prefix "$prefix-" --max-records 100 | jq '[.MetricAlarms[]]')
 check_eq "alarms in the emulator are those named by output alarm_names" \
   "$(out alarm_names | jq -r '[.[]] | sort | join(" ")')" "$(jq -r '[.[].AlarmName] | sort | join(" ")' <<<"$mine")"
-want_alarms=14
-[ "$producer_enabled" = true ] && want_alarms=17
-check_num "alarm count (6 stream, 3 analytics, 4 on its metrics, failure queue$([ "$producer_enabled" = true ] && echo ', 2 producer, dead-letter queue'))" "$want_alarms" "$(jq length <<<"$mine")"
+want_alarms=15
+[ "$producer_enabled" = true ] && want_alarms=18
+check_num "alarm count (6 stream, 3 analytics, 5 on its metrics, failure queue$([ "$producer_enabled" = true ] && echo ', 2 producer, dead-letter queue'))" "$want_alarms" "$(jq length <<<"$mine")"
 check_json "stream alarms use StreamName = $stream_name" "$mine" \
   "[.[] | select(.Namespace == \"AWS/Kinesis\")] | length == 6 and all(.Dimensions == [{\"Name\": \"StreamName\", \"Value\": \"$stream_name\"}])"
 check_json "analytics iterator-age alarm (the mapping)" "$mine" \
@@ -292,6 +292,7 @@ done <<SPEC
 StateBytes|Maximum|GreaterThanOrEqualToThreshold|$(var window_state_alarm_bytes)|notBreaching
 WindowsTerminatedEarly|Sum|GreaterThanOrEqualToThreshold|1|notBreaching
 FailedRecords|Sum|GreaterThanOrEqualToThreshold|1|notBreaching
+FailedFinalInvokes|Sum|GreaterThanOrEqualToThreshold|1|notBreaching
 ObjectsWritten|Sum|LessThanThreshold|1|breaching
 SPEC
 check_json "output freshness: $(var output_freshness_windows) window(s)" "$mine" \

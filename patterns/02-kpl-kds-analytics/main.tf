@@ -282,6 +282,15 @@ module "alarms" {
       threshold           = 1
       description         = "The analytics function reported malformed records (not base64, corrupt KPL aggregate, not a ticker); the shard retries from them, then they go to the failure queue."
     }
+    "failed-final-invokes" = {
+      namespace           = var.metrics_namespace
+      metric_name         = "FailedFinalInvokes"
+      dimensions          = { FunctionName = module.analytics_function.function_name }
+      statistic           = "Sum"
+      comparison_operator = "GreaterThanOrEqualToThreshold"
+      threshold           = 1
+      description         = "A window's final invoke failed (S3 write, or a record it could not read): the window stays open and Lambda holds the shard until a retry succeeds."
+    }
     "output-freshness" = {
       namespace           = var.metrics_namespace
       metric_name         = "ObjectsWritten"

@@ -158,8 +158,8 @@ run "deploys_with_defaults" {
     error_message = "dt is a yyyy-MM-dd date projection, hr a two-digit 00-23 integer projection"
   }
   assert {
-    condition     = length(output.alarm_names) == 17 && output.alarm_topic_arn != null
-    error_message = "17 alarms (6 stream, 3 analytics, 2 producer, 2 queues, 4 on the analytics' metrics) notifying the created topic"
+    condition     = length(output.alarm_names) == 18 && output.alarm_topic_arn != null
+    error_message = "18 alarms (6 stream, 3 analytics, 2 producer, 2 queues, 5 on the analytics' metrics) notifying the created topic"
   }
   assert {
     condition     = module.bucket.policy_json != null && jsondecode(module.bucket.policy_json).Statement[0].Condition.Bool["aws:SecureTransport"] == "false"
@@ -244,7 +244,7 @@ run "dashboard_widgets_have_the_right_dimensions" {
     error_message = "3 stream, 3 analytics, 4 window/output, 2 failure queue and 3 producer widgets"
   }
   assert {
-    condition     = length(one([for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w if w.type == "alarm"]).properties.alarms) == 17
+    condition     = length(one([for w in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : w if w.type == "alarm"]).properties.alarms) == 18
     error_message = "the alarm widget must list every alarm"
   }
   assert {
@@ -342,7 +342,7 @@ run "without_the_scheduled_producer" {
     error_message = "the producer outputs are null"
   }
   assert {
-    condition     = length(output.alarm_names) == 14 && !contains(keys(output.alarm_names), "lambda-producer-errors") && !contains(keys(output.alarm_names), "sqs-schedule-dlq-depth")
+    condition     = length(output.alarm_names) == 15 && !contains(keys(output.alarm_names), "lambda-producer-errors") && !contains(keys(output.alarm_names), "sqs-schedule-dlq-depth")
     error_message = "no producer alarms"
   }
   assert {
