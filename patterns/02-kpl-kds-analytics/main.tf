@@ -305,3 +305,64 @@ module "alarms" {
     }
   }
 }
+
+################################################################################
+# Optional: the same analytics on Managed Service for Apache Flink (flink/ticker-analytics),
+# writing under its own prefixes of the output bucket, and the reference's EC2 producer host.
+# Both off by default.
+################################################################################
+
+module "flink" {
+  source = "../../infra/modules/managed-flink"
+  count  = var.flink_enabled ? 1 : 0
+
+  application_name    = "${var.name_prefix}-flink"
+  runtime_environment = var.flink_runtime_environment
+  start_application   = var.flink_start_application
+
+  code_bucket_arn     = coalesce(var.flink_code_bucket_arn, module.bucket.bucket_arn)
+  code_object_key     = var.flink_code_object_key
+  code_object_version = var.flink_code_object_version
+  code_kms_key_arn    = var.flink_code_bucket_arn == null ? var.bucket_kms_key_arn : var.flink_code_kms_key_arn
+
+  input_stream_arn         = local.stream_arn
+  input_stream_kms_key_arn = var.stream_kms_key_arn
+  output_bucket_arn        = module.bucket.bucket_arn
+  output_kms_key_arn       = var.bucket_kms_key_arn
+  rows_prefix              = var.flink_rows_prefix
+  aggregates_prefix        = var.flink_aggregates_prefix
+
+  # The same query as the Lambda's, so the two can be compared (scripts/flink-compare.sh).
+  price_threshold = var.price_threshold
+  window_seconds  = var.tumbling_window_in_seconds
+
+  parallelism          = var.flink_parallelism
+  parallelism_per_kpu  = var.flink_parallelism_per_kpu
+  auto_scaling_enabled = var.flink_auto_scaling_enabled
+
+  log_retention_in_days = var.log_retention_in_days
+  log_kms_key_arn       = var.log_kms_key_arn
+  sns_topic_arn         = module.alarms.sns_topic_arn
+}
+
+module "producer_host" {
+  source = "../../infra/modules/ec2-producer-host"
+  count  = var.producer_host_enabled ? 1 : 0
+
+  name                        = "${var.name_prefix}-producer-host"
+  vpc_id                      = var.producer_host_vpc_id
+  subnet_id                   = var.producer_host_subnet_id
+  associate_public_ip_address = var.producer_host_public_ip
+  instance_type               = var.producer_host_instance_type
+
+  binary_bucket      = var.producer_host_binary_bucket
+  binary_key         = var.producer_host_binary_key
+  binary_sha256      = var.producer_host_binary_sha256
+  binary_kms_key_arn = var.producer_host_binary_kms_key_arn
+
+  stream_arn         = local.stream_arn
+  stream_kms_key_arn = var.stream_kms_key_arn
+  records_per_second = var.producer_host_records_per_second
+  # yyyy-MM-dd HH:mm:ss.SSS, as the reference's Flink table (and flink/ticker-analytics) reads it.
+  event_time_format = "sql"
+}

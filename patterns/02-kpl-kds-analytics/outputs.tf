@@ -129,3 +129,28 @@ output "region" {
   description = "Region of the deployment."
   value       = data.aws_region.current.name
 }
+
+output "flink_application_name" {
+  description = "Name of the Managed Flink application (aws kinesisanalyticsv2 start-application --application-name), or null when flink_enabled is false."
+  value       = one(module.flink[*].application_name)
+}
+
+output "flink_log_group_name" {
+  description = "Log group of the Managed Flink application, or null."
+  value       = one(module.flink[*].log_group_name)
+}
+
+output "flink_rows_prefix" {
+  description = "Key prefix of the Flink application's filtered rows in bucket_name, or null."
+  value       = one(module.flink[*].rows_prefix)
+}
+
+output "flink_aggregates_prefix" {
+  description = "Key prefix of the Flink application's window aggregates in bucket_name, or null."
+  value       = one(module.flink[*].aggregates_prefix)
+}
+
+output "producer_host_instance_id" {
+  description = "Instance id of the EC2 producer host (aws ssm start-session --target <id>), or null when producer_host_enabled is false."
+  value       = one(module.producer_host[*].instance_id)
+}

@@ -388,3 +388,158 @@ variable "alarm_email" {
   type        = string
   default     = null
 }
+
+################################################################################
+# Managed Service for Apache Flink option (managed-flink module), off by default
+################################################################################
+
+variable "flink_enabled" {
+  description = "Also run the analytics as a PyFlink application on Managed Service for Apache Flink (flink/ticker-analytics: package and upload its ZIP first, see its README). It writes under flink_rows_prefix and flink_aggregates_prefix of the same bucket. Billed per KPU-hour while running. Default false."
+  type        = bool
+  default     = false
+}
+
+variable "flink_start_application" {
+  description = "Start the Flink application on apply (managed-flink: start_application). false: deployed stopped; start it with aws kinesisanalyticsv2 start-application."
+  type        = bool
+  default     = false
+}
+
+variable "flink_runtime_environment" {
+  description = "Flink runtime (managed-flink: runtime_environment)."
+  type        = string
+  default     = "FLINK-1_20"
+}
+
+variable "flink_code_bucket_arn" {
+  description = "ARN of the bucket holding the application ZIP. null (the default): the pattern's output bucket (managed-flink: code_bucket_arn)."
+  type        = string
+  default     = null
+}
+
+variable "flink_code_object_key" {
+  description = "Key of the application ZIP (managed-flink: code_object_key)."
+  type        = string
+  default     = "artifacts/flink/ticker-analytics.zip"
+}
+
+variable "flink_code_object_version" {
+  description = "S3 version id of the ZIP; null: the latest (managed-flink: code_object_version)."
+  type        = string
+  default     = null
+}
+
+variable "flink_code_kms_key_arn" {
+  description = "KMS key of flink_code_bucket_arn, when that is given and uses one (managed-flink: code_kms_key_arn). With the output bucket, bucket_kms_key_arn is used."
+  type        = string
+  default     = null
+}
+
+variable "flink_rows_prefix" {
+  description = "Key prefix of the Flink application's filtered rows (managed-flink: rows_prefix). Must not be inside, or contain, rows_prefix or aggregates_prefix (the Lambda's): each Glue table reads everything under its prefix."
+  type        = string
+  default     = "flink/filtered/"
+
+  validation {
+    condition     = alltrue([for p in [var.rows_prefix, var.aggregates_prefix] : !startswith(var.flink_rows_prefix, p) && !startswith(p, var.flink_rows_prefix)])
+    error_message = "flink_rows_prefix must not be inside, or contain, rows_prefix or aggregates_prefix."
+  }
+}
+
+variable "flink_aggregates_prefix" {
+  description = "Key prefix of the Flink application's window aggregates (managed-flink: aggregates_prefix). Same rule as flink_rows_prefix."
+  type        = string
+  default     = "flink/aggregates/"
+
+  validation {
+    condition     = alltrue([for p in [var.rows_prefix, var.aggregates_prefix] : !startswith(var.flink_aggregates_prefix, p) && !startswith(p, var.flink_aggregates_prefix)])
+    error_message = "flink_aggregates_prefix must not be inside, or contain, rows_prefix or aggregates_prefix."
+  }
+}
+
+variable "flink_parallelism" {
+  description = "Parallelism of the Flink job (managed-flink: parallelism)."
+  type        = number
+  default     = 1
+}
+
+variable "flink_parallelism_per_kpu" {
+  description = "Parallel tasks per KPU (managed-flink: parallelism_per_kpu)."
+  type        = number
+  default     = 1
+}
+
+variable "flink_auto_scaling_enabled" {
+  description = "Let the service scale the Flink job (managed-flink: auto_scaling_enabled)."
+  type        = bool
+  default     = false
+}
+
+################################################################################
+# EC2 producer host (ec2-producer-host module), off by default
+################################################################################
+
+variable "producer_host_enabled" {
+  description = "Run kstream produce on an EC2 host (the reference's KPL host, SSM-only), in addition to or instead of the scheduled producer. Needs producer_host_vpc_id, producer_host_subnet_id and the uploaded binary (producer_host_binary_*). Default false."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.producer_host_enabled || (var.producer_host_vpc_id != null && var.producer_host_subnet_id != null && var.producer_host_binary_bucket != null && var.producer_host_binary_key != null && var.producer_host_binary_sha256 != null)
+    error_message = "producer_host_enabled needs producer_host_vpc_id, producer_host_subnet_id, producer_host_binary_bucket, producer_host_binary_key and producer_host_binary_sha256."
+  }
+}
+
+variable "producer_host_vpc_id" {
+  description = "VPC of the host (ec2-producer-host: vpc_id)."
+  type        = string
+  default     = null
+}
+
+variable "producer_host_subnet_id" {
+  description = "Subnet of the host, with outbound HTTPS through NAT or VPC endpoints (ec2-producer-host: subnet_id)."
+  type        = string
+  default     = null
+}
+
+variable "producer_host_public_ip" {
+  description = "Give the host a public IP, for a public subnet without NAT (ec2-producer-host: associate_public_ip_address)."
+  type        = bool
+  default     = false
+}
+
+variable "producer_host_instance_type" {
+  description = "Graviton instance type of the host (ec2-producer-host: instance_type)."
+  type        = string
+  default     = "t4g.small"
+}
+
+variable "producer_host_binary_bucket" {
+  description = "Bucket holding the aarch64 kstream binary (ec2-producer-host: binary_bucket)."
+  type        = string
+  default     = null
+}
+
+variable "producer_host_binary_key" {
+  description = "Key of the kstream binary (ec2-producer-host: binary_key)."
+  type        = string
+  default     = null
+}
+
+variable "producer_host_binary_sha256" {
+  description = "SHA-256 of the kstream binary (ec2-producer-host: binary_sha256)."
+  type        = string
+  default     = null
+}
+
+variable "producer_host_binary_kms_key_arn" {
+  description = "KMS key of the binary's bucket, if any (ec2-producer-host: binary_kms_key_arn)."
+  type        = string
+  default     = null
+}
+
+variable "producer_host_records_per_second" {
+  description = "Records per second the host produces (ec2-producer-host: records_per_second)."
+  type        = number
+  default     = 100
+}
