@@ -171,6 +171,25 @@ mod tests {
     }
 
     #[test]
+    fn sums_cross_invokes_exactly() {
+        // Read back by serde_json's default float parser, this sum would lose its last bit.
+        let mut state = WindowState::default();
+        state.add(&tick("AAPL", 3681.1000000000004, 0));
+        let wire = serde_json::to_value(state.to_state()).unwrap();
+        let back = WindowState::from_state(
+            wire.as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.as_str(), v)),
+        )
+        .unwrap();
+        assert_eq!(
+            back.tickers["AAPL"].sum.to_bits(),
+            3681.1000000000004f64.to_bits()
+        );
+    }
+
+    #[test]
     fn foreign_and_numeric_state_entries_are_ignored_and_a_bad_own_entry_is_an_error() {
         let numeric = serde_json::json!({"1": 282, "2": 715});
         let entries = numeric
