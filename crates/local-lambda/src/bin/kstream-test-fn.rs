@@ -19,6 +19,8 @@
 //!
 //! Every Kinesis invocation appends one JSON line `{"requestId", "shardIds", "seqs", "failed"}`
 //! to the file `KSTREAM_TEST_FN_SEEN`, before acting, so tests can see what the function saw.
+//! Every direct invocation appends one JSON line `{"requestId", "payload"}` to the file
+//! `KSTREAM_TEST_FN_DIRECT`, before acting (the scheduler's tests read the Input there).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -115,6 +117,14 @@ async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
     let (payload, context) = event.into_parts();
     if let Some(records) = payload.get("Records").and_then(Value::as_array) {
         return kinesis(records, &context.request_id).await;
+    }
+    if let Ok(path) = std::env::var("KSTREAM_TEST_FN_DIRECT") {
+        let line = json!({"requestId": context.request_id, "payload": payload});
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        file.write_all(format!("{line}\n").as_bytes())?;
     }
     if let Some(v) = payload.get("echo") {
         return Ok(v.clone());
