@@ -3,7 +3,8 @@
 //! `kstream local up` rewrites `<state dir>/status.json` every second (atomically) with a
 //! [`StatusReport`]: its pid, when it started and last wrote, the REST API address, and per
 //! mapping the counters below, and the Firehose delivery's counters when delivery streams are
-//! delivered ([`FirehoseStatus`]; absent otherwise). `status` reads it and checks whether the pid
+//! delivered ([`FirehoseStatus`]; absent otherwise), and per schedule its fire and invocation
+//! counts ([`ScheduleStatus`]; absent when none is fired). `status` reads it and checks whether the pid
 //! is still alive.
 
 use std::path::Path;
@@ -11,6 +12,7 @@ use std::path::Path;
 pub use kstream_local_firehose::FirehoseStatus;
 use kstream_local_lambda::Error as LambdaError;
 pub use kstream_local_lambda::mapping::{MappingStats, MappingStatus};
+pub use kstream_local_scheduler::ScheduleStatus;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -37,6 +39,9 @@ pub struct StatusReport {
     /// The Firehose delivery, when there are delivery streams to deliver (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firehose: Option<FirehoseStatus>,
+    /// The schedules (absent when none is fired).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedules: Vec<ScheduleStatus>,
 }
 
 impl StatusReport {
