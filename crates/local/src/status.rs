@@ -130,4 +130,40 @@ mod tests {
             report
         );
     }
+
+    #[test]
+    fn the_schedules_section_is_absent_without_schedules_and_round_trips_with_them() {
+        let report = StatusReport {
+            state: "running".to_owned(),
+            ..StatusReport::default()
+        };
+        let json = serde_json::to_value(&report).unwrap();
+        assert!(json.get("schedules").is_none(), "{json}");
+        let expression = "rate(1 minute)";
+        let schedule: ScheduleStatus = serde_json::from_value(serde_json::json!({
+            "schedule": "default/p2-produce",
+            "expression": expression,
+            "state": "ENABLED",
+            "target": "arn:aws:lambda:us-east-1:123456789012:function:p2-producer",
+            "fires": 3,
+            "invocations": 3,
+            "functionErrors": 0,
+            "eventsFailed": 0,
+            "deliveryFailures": 0,
+            "deadLettered": 0,
+            "lastFire": "2026-12-04T18:00:00.000Z"
+        }))
+        .unwrap();
+        let report = StatusReport {
+            schedules: vec![schedule],
+            ..report
+        };
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["schedules"][0]["fires"], 3);
+        assert_eq!(json["schedules"][0]["expression"], expression);
+        assert_eq!(
+            serde_json::from_value::<StatusReport>(json).unwrap(),
+            report
+        );
+    }
 }

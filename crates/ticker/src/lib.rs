@@ -171,6 +171,9 @@ mod tests {
             Ok(EventTimeFormat::Rfc3339)
         );
         let err = "iso".parse::<EventTimeFormat>().unwrap_err();
-        assert_eq!(err.to_string(), r#"event time format "iso": `sql` or `rfc3339`"#);
+        assert_eq!(
+            err.to_string(),
+            r#"event time format "iso": `sql` or `rfc3339`"#
+        );
     }
 }
