@@ -4,8 +4,9 @@
 #   1. the emulator tests of the kstream-local crates (their `tests` targets with --ignored): event
 #      source mappings with the real test-function binary (crash mid-batch, retries exhausted into SQS,
 #      restart from checkpoints, bisect of a poison record in 100, ReportBatchItemFailures, timeouts,
-#      filters, parallelization, a changed retry count, tumbling windows, a stream consumer), and the
-#      REST API executor against moto;
+#      filters, parallelization, a changed retry count, tumbling windows, a stream consumer), the REST
+#      API executor against moto, the schedules fired by the local scheduler, and the
+#      scheduled-producer's handler;
 #   2. scripts/test-producer-emulator.sh: the producer (nothing lost, order per key) and the CLI;
 #   3. tests/e2e-*.sh: each pattern applied with Terraform and driven end to end (tests/e2e-01.sh:
 #      API -> stream -> kds-consumer -> failure queue, and a retry count changed in the variables).
@@ -33,6 +34,9 @@ kstream_tests crates/local-apigw tests -- --ignored
 kstream_tests crates/local-firehose tests -- --ignored
 kstream_tests crates/local-lambda tests -- --ignored
 kstream_tests crates/local tests -- --ignored
+# Schedules fired at the test function and at the real scheduled-producer (read back, deaggregated).
+kstream_tests crates/local-scheduler tests -- --ignored
+kstream_tests functions/scheduled-producer handler -- --ignored
 log "emulator tests passed in $(($(date +%s) - t0))s"
 
 t0=$(date +%s)

@@ -81,6 +81,18 @@ struct UpArgs {
     /// (by default the deployed buffering hints are honoured: 60 s or more).
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     firehose_max_buffer_interval: Option<u64>,
+    /// Run the EventBridge Scheduler schedules' clock this many times faster than real time
+    /// (60: `rate(1 minute)` fires every second), for quick local runs; retry delays shrink
+    /// alike. By default 1: real time.
+    #[arg(long, value_name = "FACTOR", env = "KSTREAM_SCHEDULE_SPEEDUP", value_parser = parse_speedup)]
+    schedule_speedup: Option<f64>,
+}
+
+fn parse_speedup(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if f.is_finite() && (1.0..=86_400.0).contains(&f) => Ok(f),
+        _ => Err(format!("{s:?}: a factor from 1 to 86400")),
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -128,6 +140,13 @@ fn status_line(report: &StatusReport) -> String {
         line.push_str(&format!(
             " · firehose read {} · delivered {} · error output {} · objects {}",
             f.records_read, f.records_delivered, f.records_failed, f.objects_written
+        ));
+    }
+    if !report.schedules.is_empty() {
+        let fires: u64 = report.schedules.iter().map(|s| s.fires).sum();
+        line.push_str(&format!(
+            " · {} schedule(s) fired {fires}",
+            report.schedules.len()
         ));
     }
     line
@@ -240,6 +259,32 @@ fn describe(plane: &DataPlane, state_dir: &std::path::Path) -> String {
     for (name, reason) in plane.skipped_delivery_streams() {
         line(format!("  delivery stream {name}: not delivered: {reason}"));
     }
+    for s in plane.schedules() {
+        line(format!(
+            "  schedule {}/{}: {}{} → {} ({}{}, retries {}, max age {} s{})",
+            s.group,
+            s.name,
+            s.expression_text,
+            match s.times.timezone.name() {
+                "UTC" => String::new(),
+                zone => format!(" in {zone}"),
+            },
+            kstream_local::lambda::runtime::function_name_of(&s.target_arn),
+            if s.enabled { "ENABLED" } else { "DISABLED" },
+            s.flexible_window
+                .map(|w| format!(", flexible window {} min", w.as_secs() / 60))
+                .unwrap_or_default(),
+            s.max_retry_attempts,
+            s.max_event_age.as_secs(),
+            s.dead_letter_arn
+                .as_deref()
+                .map(|d| format!(", dead letters → {d}"))
+                .unwrap_or_default(),
+        ));
+    }
+    for (name, reason) in plane.skipped_schedules() {
+        line(format!("  schedule {name}: not fired: {reason}"));
+    }
     for url in plane.api_urls() {
         line(format!("  REST API {url}"));
     }
@@ -314,6 +359,9 @@ async fn run_up(args: UpArgs) -> miette::Result<()> {
     }
     if let Some(secs) = args.firehose_max_buffer_interval {
         builder = builder.firehose_max_buffer_interval(Duration::from_secs(secs));
+    }
+    if let Some(speedup) = args.schedule_speedup {
+        builder = builder.schedule_speedup(speedup);
     }
     if !args.no_api {
         builder = builder.api_addr(SocketAddr::new(
@@ -407,6 +455,26 @@ fn run_status(args: &StatusArgs) -> miette::Result<()> {
                 )?;
             }
         }
+        for s in &report.schedules {
+            writeln!(
+                stdout,
+                "  schedule {} ({}, {}) → {}: fired {}, invocations {} ({} failed), events failed {}, delivery failures {}, dead-lettered {}{}",
+                s.schedule,
+                s.expression,
+                s.state,
+                kstream_local::lambda::runtime::function_name_of(&s.target),
+                s.fires,
+                s.invocations,
+                s.function_errors,
+                s.events_failed,
+                s.delivery_failures,
+                s.dead_lettered,
+                s.last_fire
+                    .as_deref()
+                    .map(|t| format!(", last {t}"))
+                    .unwrap_or_default()
+            )?;
+        }
         if let Some(f) = &report.firehose {
             writeln!(
                 stdout,
@@ -436,6 +504,21 @@ mod tests {
     struct Cli {
         #[command(flatten)]
         args: Args,
+    }
+
+    #[test]
+    fn the_schedule_speedup_is_a_factor_from_1() {
+        let cli = Cli::try_parse_from(["local", "up", "--schedule-speedup", "60"]).unwrap();
+        let LocalCommand::Up(up) = cli.args.command else {
+            panic!("up");
+        };
+        assert_eq!(up.schedule_speedup, Some(60.0));
+        for bad in ["0.5", "0", "fast", "NaN", "1e9"] {
+            assert!(
+                parse_speedup(bad).unwrap_err().contains("from 1 to 86400"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! The emulator (moto) stores streams, queues and functions but moves no data between them.
 //! This crate runs the functions and the Kinesis → Lambda event source mappings as AWS would,
 //! reading what Terraform deployed from the emulator's own APIs. The other services of the local
-//! data plane (`kstream-local-apigw`, `kstream-local-firehose`) invoke functions through its
-//! [`runtime::FunctionHost`], and `kstream-local` composes them all into `kstream local up`.
+//! data plane (`kstream-local-apigw`, `kstream-local-firehose`, `kstream-local-scheduler`)
+//! invoke functions through its [`runtime::FunctionHost`], and `kstream-local` composes them all
+//! into `kstream local up`.
 //!
 //! # Layout
 //! - [`runtime`]: the Lambda Runtime API host that runs function binaries (`bootstrap` built for
@@ -21,7 +22,7 @@
 //! # How a service crate reads what Terraform deployed
 //!
 //! Every service crate of the local data plane (this one, `kstream-local-apigw`,
-//! `kstream-local-firehose`) reads its part of the deployment the same way, and the other crates'
+//! `kstream-local-firehose`, `kstream-local-scheduler`) reads its part of the deployment the same way, and the other crates'
 //! docs link here:
 //!
 //! - a `pub mod deployed` holds it, with one entry point,

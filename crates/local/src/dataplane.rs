@@ -1,5 +1,5 @@
-//! The whole local data plane: functions, mappings, REST APIs, Firehose delivery, status,
-//! graceful shutdown.
+//! The whole local data plane: functions, mappings, REST APIs, Firehose delivery, schedules,
+//! status, graceful shutdown.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -16,6 +16,7 @@ use kstream_local_lambda::checkpoint::CheckpointStore;
 use kstream_local_lambda::deployed::{self, BinaryResolver, Deployed};
 use kstream_local_lambda::mapping::{MappingRunner, MappingSpec, MappingStats, RunnerOptions};
 use kstream_local_lambda::runtime::{AwsEnv, FunctionHost};
+use kstream_local_scheduler::{ScheduleSpec, ScheduleStats, Scheduler, SchedulerOptions};
 
 use crate::error::Result;
 use crate::status::StatusReport;
@@ -34,6 +35,7 @@ pub struct DataPlaneBuilder {
     default_log_format: Option<String>,
     name_prefix: Option<String>,
     firehose_max_buffer_interval: Option<Duration>,
+    scheduler: SchedulerOptions,
 }
 
 impl Default for DataPlaneBuilder {
@@ -50,6 +52,7 @@ impl Default for DataPlaneBuilder {
             default_log_format: None,
             name_prefix: None,
             firehose_max_buffer_interval: None,
+            scheduler: SchedulerOptions::default(),
         }
     }
 }
@@ -117,6 +120,58 @@ impl DataPlaneBuilder {
     pub fn firehose_max_buffer_interval(mut self, max: Duration) -> Self {
         self.firehose_max_buffer_interval = Some(max);
         self
+    }
+
+    /// Run the schedules' clock this many times faster than real time, for quick local runs
+    /// (see [`SchedulerOptions::speedup`]). By default 1: real time.
+    pub fn schedule_speedup(mut self, speedup: f64) -> Self {
+        self.scheduler.speedup = speedup;
+        self
+    }
+
+    /// The scheduler of this deployment's schedules (by the name prefix) whose target `host`
+    /// runs; the others are returned with the reason. `None` when there is none, or when the
+    /// Scheduler API cannot be read (logged).
+    async fn scheduler(
+        &self,
+        sdk: &aws_config::SdkConfig,
+        host: &FunctionHost,
+    ) -> (Option<Scheduler>, Vec<(String, String)>) {
+        let prefix = self.name_prefix.clone().unwrap_or_default();
+        let deployed =
+            match kstream_local_scheduler::deployed::load_matching(sdk, |n| n.starts_with(&prefix))
+                .await
+            {
+                Ok(deployed) => deployed,
+                Err(e) => {
+                    tracing::warn!(error = %e, "the schedules could not be read; none is fired");
+                    return (None, Vec::new());
+                }
+            };
+        let mut skipped: Vec<(String, String)> = deployed
+            .skipped
+            .into_iter()
+            .map(|(name, e)| {
+                tracing::warn!(schedule = %name, error = %e, "not fired by kstream local");
+                (name, e.to_string())
+            })
+            .collect();
+        let mut runnable = Vec::new();
+        for spec in deployed.schedules {
+            if host.function(&spec.target_arn).is_none() {
+                let reason = format!(
+                    "its target {} cannot run here (see --functions-dir / --binary)",
+                    spec.target_arn
+                );
+                tracing::warn!(schedule = %spec.name, %reason, "not fired by kstream local");
+                skipped.push((format!("{}/{}", spec.group, spec.name), reason));
+                continue;
+            }
+            runnable.push(spec);
+        }
+        let scheduler = (!runnable.is_empty())
+            .then(|| Scheduler::new(runnable, host.clone(), sdk, self.scheduler.clone()));
+        (scheduler, skipped)
     }
 
     /// Serve the deployed REST APIs (the [`apigw`](kstream_local_apigw) executor) on this address
@@ -281,6 +336,7 @@ impl DataPlaneBuilder {
             None => (None, Vec::new()),
         };
         let firehose = self.firehose(sdk, &host).await;
+        let (scheduler, skipped_schedules) = self.scheduler(sdk, &host).await;
         Ok(DataPlane {
             host,
             deployed,
@@ -291,6 +347,8 @@ impl DataPlaneBuilder {
             api_urls,
             server: api.map(|(executor, listener, _)| (executor, listener)),
             firehose,
+            scheduler,
+            skipped_schedules,
             started_at: chrono::Utc::now().to_rfc3339(),
         })
     }
@@ -335,6 +393,8 @@ pub struct DataPlane {
     api_urls: Vec<String>,
     server: Option<(kstream_local_apigw::Executor, tokio::net::TcpListener)>,
     firehose: Option<Firehose>,
+    scheduler: Option<Scheduler>,
+    skipped_schedules: Vec<(String, String)>,
     started_at: String,
 }
 
@@ -345,6 +405,7 @@ pub struct StatusHandle {
     functions: Vec<String>,
     api: Option<String>,
     firehose: Option<(Vec<String>, Arc<FirehoseStats>)>,
+    schedules: Vec<(Arc<ScheduleSpec>, Arc<ScheduleStats>)>,
     started_at: String,
 }
 
@@ -369,6 +430,11 @@ impl StatusHandle {
                 .firehose
                 .as_ref()
                 .map(|(names, stats)| FirehoseStatus::snapshot(names, stats)),
+            schedules: self
+                .schedules
+                .iter()
+                .map(|(spec, stats)| stats.snapshot(spec))
+                .collect(),
         }
     }
 }
@@ -419,6 +485,21 @@ impl DataPlane {
         self.firehose.as_ref().map_or(&[], |f| &f.skipped)
     }
 
+    /// The schedules that will be fired (disabled ones included, never fired).
+    pub fn schedules(&self) -> Vec<ScheduleSpec> {
+        self.scheduler.as_ref().map_or_else(Vec::new, |s| {
+            s.schedules()
+                .iter()
+                .map(|(spec, _)| (**spec).clone())
+                .collect()
+        })
+    }
+
+    /// Schedules of this deployment that are not fired here (`group/name`), with the reason.
+    pub fn skipped_schedules(&self) -> &[(String, String)] {
+        &self.skipped_schedules
+    }
+
     /// A handle on the live counters.
     pub fn status(&self) -> StatusHandle {
         StatusHandle {
@@ -439,12 +520,16 @@ impl DataPlane {
                         Arc::clone(&f.stats),
                     )
                 }),
+            schedules: self
+                .scheduler
+                .as_ref()
+                .map_or_else(Vec::new, |s| s.schedules().to_vec()),
             started_at: self.started_at.clone(),
         }
     }
 
-    /// Runs every mapping, the REST API executor and the Firehose delivery until `shutdown`
-    /// completes; then lets in-flight invocations finish, flushes the Firehose buffers to S3
+    /// Runs every mapping, the REST API executor, the Firehose delivery and the schedules until
+    /// `shutdown` completes; then lets in-flight invocations finish, flushes the Firehose buffers to S3
     /// (invoking the transforms), saves checkpoints, stops the function processes and writes the
     /// final status.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
@@ -497,6 +582,10 @@ impl DataPlane {
                 });
             }
         }
+        let scheduler = self.scheduler.map(|scheduler| {
+            let stop = stop_rx.clone();
+            tokio::spawn(scheduler.run(stop))
+        });
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -525,6 +614,9 @@ impl DataPlane {
             if let Ok((name, Err(e))) = joined {
                 tracing::error!(delivery_stream = %name, error = %e, "firehose delivery stopped");
             }
+        }
+        if let Some(scheduler) = scheduler {
+            let _ = scheduler.await;
         }
         let _ = writer.await;
         if let Some(server) = api_server {

@@ -9,6 +9,8 @@
 //!   event source mappings, checkpoints, the deployed functions and mappings.
 //! - [`apigw`] (`kstream-local-apigw`): the API Gateway REST executor.
 //! - [`firehose`] (`kstream-local-firehose`): Firehose delivery from a Kinesis source to S3.
+//! - [`scheduler`] (`kstream-local-scheduler`): EventBridge Scheduler schedules fired at their
+//!   Lambda targets.
 //! - [`dataplane`]: everything together: `kstream local up`.
 //! - [`status`]: the status file `kstream local status` reads, from each service's counters.
 //!
@@ -35,3 +37,4 @@ pub use error::{Error, Result};
 pub use kstream_local_apigw as apigw;
 pub use kstream_local_firehose as firehose;
 pub use kstream_local_lambda as lambda;
+pub use kstream_local_scheduler as scheduler;

@@ -3,7 +3,8 @@
 //! `kstream local up` rewrites `<state dir>/status.json` every second (atomically) with a
 //! [`StatusReport`]: its pid, when it started and last wrote, the REST API address, and per
 //! mapping the counters below, and the Firehose delivery's counters when delivery streams are
-//! delivered ([`FirehoseStatus`]; absent otherwise). `status` reads it and checks whether the pid
+//! delivered ([`FirehoseStatus`]; absent otherwise), and per schedule its fire and invocation
+//! counts ([`ScheduleStatus`]; absent when none is fired). `status` reads it and checks whether the pid
 //! is still alive.
 
 use std::path::Path;
@@ -11,6 +12,7 @@ use std::path::Path;
 pub use kstream_local_firehose::FirehoseStatus;
 use kstream_local_lambda::Error as LambdaError;
 pub use kstream_local_lambda::mapping::{MappingStats, MappingStatus};
+pub use kstream_local_scheduler::ScheduleStatus;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -37,6 +39,9 @@ pub struct StatusReport {
     /// The Firehose delivery, when there are delivery streams to deliver (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firehose: Option<FirehoseStatus>,
+    /// The schedules (absent when none is fired).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedules: Vec<ScheduleStatus>,
 }
 
 impl StatusReport {
@@ -120,6 +125,42 @@ mod tests {
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["firehose"]["recordsDelivered"], 5);
         assert_eq!(json["firehose"]["deliveryStreams"][0], "p3-delivery");
+        assert_eq!(
+            serde_json::from_value::<StatusReport>(json).unwrap(),
+            report
+        );
+    }
+
+    #[test]
+    fn the_schedules_section_is_absent_without_schedules_and_round_trips_with_them() {
+        let report = StatusReport {
+            state: "running".to_owned(),
+            ..StatusReport::default()
+        };
+        let json = serde_json::to_value(&report).unwrap();
+        assert!(json.get("schedules").is_none(), "{json}");
+        let expression = "rate(1 minute)";
+        let schedule: ScheduleStatus = serde_json::from_value(serde_json::json!({
+            "schedule": "default/p2-produce",
+            "expression": expression,
+            "state": "ENABLED",
+            "target": "arn:aws:lambda:us-east-1:123456789012:function:p2-producer",
+            "fires": 3,
+            "invocations": 3,
+            "functionErrors": 0,
+            "eventsFailed": 0,
+            "deliveryFailures": 0,
+            "deadLettered": 0,
+            "lastFire": "2026-12-04T18:00:00.000Z"
+        }))
+        .unwrap();
+        let report = StatusReport {
+            schedules: vec![schedule],
+            ..report
+        };
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["schedules"][0]["fires"], 3);
+        assert_eq!(json["schedules"][0]["expression"], expression);
         assert_eq!(
             serde_json::from_value::<StatusReport>(json).unwrap(),
             report

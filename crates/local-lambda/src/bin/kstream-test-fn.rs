@@ -27,6 +27,9 @@
 //! the first `n` final invokes (counted in a file in `KSTREAM_TEST_FN_STATE`) fail. With
 //! `KSTREAM_TEST_FN_PAD_STATE_AT=n`, the first state whose count reaches `n` also carries 1 MiB of
 //! padding (once: a marker file in `KSTREAM_TEST_FN_STATE`), to pass Lambda's state limit.
+//!
+//! Every direct invocation appends one JSON line `{"requestId", "payload"}` to the file
+//! `KSTREAM_TEST_FN_DIRECT`, before acting (the scheduler's tests read the Input there).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -201,6 +204,14 @@ async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
     }
     if let Some(records) = payload.get("Records").and_then(Value::as_array) {
         return kinesis(records, &context.request_id).await;
+    }
+    if let Ok(path) = std::env::var("KSTREAM_TEST_FN_DIRECT") {
+        let line = json!({"requestId": context.request_id, "payload": payload});
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        file.write_all(format!("{line}\n").as_bytes())?;
     }
     if let Some(v) = payload.get("echo") {
         return Ok(v.clone());

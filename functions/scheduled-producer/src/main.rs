@@ -1,0 +1,17 @@
+//! Lambda entry point: wiring only (logging, configuration once per cold start, the Kinesis
+//! client, the runtime loop).
+
+use kstream_pipeline::Telemetry;
+use kstream_pipeline::config::configure;
+use lambda_runtime::{Error, run, service_fn, tracing};
+use scheduled_producer::{Config, FUNCTION_NAME, ScheduledProducer, handler};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    // JSON when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL, then RUST_LOG, then INFO.
+    tracing::init_default_subscriber();
+    let config: Config = configure()?;
+    let kinesis = aws_sdk_kinesis::Client::new(&aws_config::load_from_env().await);
+    let producer = ScheduledProducer::new(config, kinesis, Telemetry::from_env(FUNCTION_NAME));
+    run(service_fn(|event| handler(event, &producer))).await
+}
