@@ -210,30 +210,7 @@ fi
 
 # ---------------------------------------------------------------------------------------------------
 section "Output bucket $bucket"
-if pab=$(awse s3api get-public-access-block --bucket "$bucket" 2>&1); then
-  check_json "public access blocked (all four)" "$pab" '.PublicAccessBlockConfiguration | [.BlockPublicAcls, .IgnorePublicAcls, .BlockPublicPolicy, .RestrictPublicBuckets] | all'
-else
-  fail "public access block set" "$pab"
-fi
-if enc=$(awse s3api get-bucket-encryption --bucket "$bucket" 2>&1); then
-  want=AES256
-  [ -n "$(var bucket_kms_key_arn)" ] && want=aws:kms
-  check_eq "default encryption" "$want" "$(jq -r '.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm' <<<"$enc")"
-else
-  fail "default encryption set" "$enc"
-fi
-if [ "$(var bucket_tls_only_policy)" = false ]; then
-  if awse s3api get-bucket-policy --bucket "$bucket" >/dev/null 2>&1; then
-    fail "no bucket policy (var.bucket_tls_only_policy = false)"
-  else
-    pass "no TLS-only bucket policy (var.bucket_tls_only_policy = false, emulator only)"
-  fi
-elif bp=$(awse s3api get-bucket-policy --bucket "$bucket" --query Policy --output text 2>&1); then
-  check_json "bucket policy denies requests without TLS" "$bp" \
-    "[.Statement[] | select(.Effect == \"Deny\" and .Condition.Bool[\"aws:SecureTransport\"] == \"false\" and (.Resource | index(\"$bucket_arn/*\") != null))] | length == 1"
-else
-  fail "bucket policy set" "$bp"
-fi
+check_bucket_secure "$bucket" "$bucket_arn"
 
 # ---------------------------------------------------------------------------------------------------
 database=$(out glue_database_name)

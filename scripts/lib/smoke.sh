@@ -54,6 +54,40 @@ check_json() {
   fi
 }
 
+# check_bucket_secure <bucket> <bucket ARN>: the secure-bucket module's settings as the emulator
+# reports them: public access blocked, default encryption (SSE-KMS when the pattern's
+# bucket_kms_key_arn is set, else SSE-S3), and the TLS-only policy unless the pattern's
+# bucket_tls_only_policy is false (emulator only). Needs the caller's `var`.
+check_bucket_secure() {
+  local bucket=$1 bucket_arn=$2 pab enc want bp
+  if pab=$(awse s3api get-public-access-block --bucket "$bucket" 2>&1); then
+    check_json "public access blocked (all four)" "$pab" '.PublicAccessBlockConfiguration | [.BlockPublicAcls, .IgnorePublicAcls, .BlockPublicPolicy, .RestrictPublicBuckets] | all'
+  else
+    fail "public access block set" "$pab"
+  fi
+  if enc=$(awse s3api get-bucket-encryption --bucket "$bucket" 2>&1); then
+    want=AES256
+    [ -n "$(var bucket_kms_key_arn)" ] && want=aws:kms
+    check_eq "default encryption" "$want" "$(jq -r '.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm' <<<"$enc")"
+  else
+    fail "default encryption set" "$enc"
+  fi
+  if [ "$(var bucket_tls_only_policy)" = false ]; then
+    # Only for the emulator (plain HTTP): see var.bucket_tls_only_policy.
+    if awse s3api get-bucket-policy --bucket "$bucket" >/dev/null 2>&1; then
+      fail "no bucket policy (var.bucket_tls_only_policy = false)"
+    else
+      pass "no TLS-only bucket policy (var.bucket_tls_only_policy = false, emulator only)"
+    fi
+  elif bp=$(awse s3api get-bucket-policy --bucket "$bucket" --query Policy --output text 2>&1); then
+    check_json "bucket policy denies requests without TLS" "$bp" \
+      "[.Statement[] | select(.Effect == \"Deny\" and .Condition.Bool[\"aws:SecureTransport\"] == \"false\" and (.Resource | index(\"$bucket_arn/*\") != null))] | length == 1"
+  else
+    fail "bucket policy set" "$bp"
+  fi
+}
+
+
 # The alarm topic exists and is encrypted with a KMS key (every pattern's default topic).
 check_topic_encrypted() {
   local topic=$1 attrs
