@@ -410,11 +410,8 @@ async fn a_state_over_1_mb_terminates_the_window_early_and_the_window_goes_on_af
     assert_eq!(stats.windows_closed.load(Ordering::Relaxed), 1);
 }
 
-#[tokio::test]
-#[ignore = "needs the emulator: run by scripts/test-e2e.sh"]
-async fn a_restart_mid_window_reads_the_window_again_with_a_fresh_state() {
-    let emu = emulator().await;
-    let dir = tempfile::tempdir().unwrap();
+/// Creates a windowed mapping (`TumblingWindowInSeconds` = `window`) on a new one-shard stream.
+async fn windowed_mapping(emu: &Emulator, window: i32) -> (String, String, MappingSpec) {
     let (stream, stream_arn) = emu.stream(1).await;
     let role = emu.role().await;
     let name = format!("{}-fn", emu.prefix);
@@ -424,8 +421,7 @@ async fn a_restart_mid_window_reads_the_window_again_with_a_fresh_state() {
         .function_name(&name)
         .event_source_arn(&stream_arn)
         .starting_position(EventSourcePosition::TrimHorizon)
-        // 15 minutes: the window stays open for the whole test.
-        .tumbling_window_in_seconds(900)
+        .tumbling_window_in_seconds(window)
         .send()
         .await
         .unwrap();
@@ -439,15 +435,36 @@ async fn a_restart_mid_window_reads_the_window_again_with_a_fresh_state() {
     let spec = mapping_from(&listed.event_source_mappings()[0])
         .unwrap()
         .unwrap();
-    let mut put = Vec::new();
-    for i in 0..4 {
-        put.push(emu.put(&stream, "pk", &json!({"i": i}).to_string()).await);
+    (stream, name, spec)
+}
+
+/// The largest sequence number (they grow in length, then lexically).
+fn last_seq<'a>(seqs: impl IntoIterator<Item = &'a String>) -> Option<String> {
+    seqs.into_iter()
+        .max_by_key(|s| (s.len(), (*s).clone()))
+        .cloned()
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: run by scripts/test-e2e.sh"]
+async fn a_restart_mid_window_resumes_after_the_last_done_batch_with_its_state() {
+    const SHARD: &str = "shardId-000000000000";
+    // 15-minute windows: keep clear of a window's end so the whole test runs in one window.
+    let to_end = 900.0 - now_epoch().rem_euclid(900.0);
+    if to_end < 120.0 {
+        tokio::time::sleep(Duration::from_secs_f64(to_end + 1.0)).await;
     }
-    let put: BTreeSet<String> = put.into_iter().collect();
-    let starts_window =
-        |l: &Value| seqs(l).first().is_some_and(|s| put.contains(s)) && l["state"] == json!({});
+    let emu = emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (stream, name, spec) = windowed_mapping(&emu, 900).await;
     let windows = dir.path().join("windows.jsonl");
-    for run in 1..=2 {
+    let mut put: Vec<String> = Vec::new();
+    let mut lines_before = 0;
+    for (run, new) in [(1, 4), (2, 3)] {
+        for i in 0..new {
+            let data = json!({"run": run, "i": i}).to_string();
+            put.push(emu.put(&stream, "pk", &data).await);
+        }
         let plane = Plane::start(
             &emu,
             spec.clone(),
@@ -457,28 +474,141 @@ async fn a_restart_mid_window_reads_the_window_again_with_a_fresh_state() {
         .await;
         let stats = plane.stats.clone();
         wait_for("the records", WAIT, || {
-            stats.records_done.load(Ordering::Relaxed) >= 4
+            stats.records_done.load(Ordering::Relaxed) >= new as u64
         })
         .await;
+        // Give a re-read (the old behaviour) the time to show.
+        tokio::time::sleep(Duration::from_millis(500)).await;
         plane.stop().await.unwrap();
-        let checkpoints = CheckpointStore::open(dir.path(), &spec.uuid, &stream_arn).unwrap();
         assert_eq!(
-            checkpoints.get("shardId-000000000000"),
-            None,
-            "run {run}: nothing is checkpointed before the window closes"
+            stats.records_done.load(Ordering::Relaxed),
+            new as u64,
+            "run {run}: only the records put since the last run"
         );
+        assert_eq!(stats.records_polled.load(Ordering::Relaxed), new as u64);
+        assert_eq!(stats.windows_closed.load(Ordering::Relaxed), 0);
+
+        let checkpoints = CheckpointStore::open(dir.path(), &spec.uuid, &spec.stream_arn).unwrap();
+        assert_eq!(
+            checkpoints.get(SHARD),
+            last_seq(&put),
+            "run {run}: checkpointed after the last done batch, mid-window"
+        );
+        let open = checkpoints
+            .window(SHARD)
+            .expect("the open window is persisted");
+        assert_eq!(open.end - open.start, 900);
+        assert_eq!(
+            Value::Object(open.state.clone()),
+            json!({"count": put.len()}),
+            "run {run}: the state the last invoke returned"
+        );
+        assert!(!open.terminated_early);
+
         let lines = lines(&windows);
-        let starts: Vec<usize> = (0..lines.len())
-            .filter(|&i| starts_window(&lines[i]))
-            .collect();
+        let this_run = &lines[lines_before..];
+        assert!(!this_run.is_empty());
+        let count = |l: &Value| l["state"]["count"].as_u64().unwrap_or(0);
         assert_eq!(
-            starts.len(),
-            run,
-            "each run starts the window afresh: {lines:#?}"
+            count(&this_run[0]),
+            (put.len() - new) as u64,
+            "run {run}: the first invoke carries the state of the last run: {lines:#?}"
         );
-        let this_run = &lines[starts[run - 1]..];
-        assert_eq!(this_run[0]["state"], json!({}), "run {run}: a fresh state");
-        let got: BTreeSet<String> = this_run.iter().flat_map(seqs).collect();
-        assert_eq!(got, put, "run {run}: the whole window");
+        let mut seen_before = 0u64;
+        for line in &lines {
+            assert_eq!(
+                count(line),
+                seen_before,
+                "the state of every invoke: {lines:#?}"
+            );
+            assert_eq!(line["window"], lines[0]["window"], "one window");
+            assert_eq!(line["final"], false);
+            seen_before += seqs(line).len() as u64;
+        }
+        let all: Vec<String> = lines.iter().flat_map(seqs).collect();
+        let once: BTreeSet<&String> = all.iter().collect();
+        assert_eq!(all.len(), once.len(), "no record read twice: {lines:#?}");
+        assert_eq!(all, put, "every record once, in order");
+        lines_before = lines.len();
     }
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: run by scripts/test-e2e.sh"]
+async fn a_window_that_ended_during_a_restart_closes_with_its_persisted_state() {
+    const SHARD: &str = "shardId-000000000000";
+    const LENGTH: u32 = 5;
+    let emu = emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (stream, name, spec) = windowed_mapping(&emu, LENGTH as i32).await;
+    let windows = dir.path().join("windows.jsonl");
+    // Early in a window, so the first run stops before the window's end.
+    let now = now_epoch();
+    let length = f64::from(LENGTH);
+    let start = (now / length).floor() * length + length;
+    tokio::time::sleep(Duration::from_secs_f64(start + 0.3 - now)).await;
+    let mut put = Vec::new();
+    for i in 0..3 {
+        put.push(emu.put(&stream, "pk", &json!({"i": i}).to_string()).await);
+    }
+    let plane = Plane::start(
+        &emu,
+        spec.clone(),
+        function(&name, dir.path(), &[]),
+        dir.path(),
+    )
+    .await;
+    let stats = plane.stats.clone();
+    wait_for("the records", WAIT, || {
+        stats.records_done.load(Ordering::Relaxed) >= 3
+    })
+    .await;
+    plane.stop().await.unwrap();
+    assert_eq!(
+        stats.windows_closed.load(Ordering::Relaxed),
+        0,
+        "stopped before the window's end"
+    );
+    let checkpoints = CheckpointStore::open(dir.path(), &spec.uuid, &spec.stream_arn).unwrap();
+    let open = checkpoints
+        .window(SHARD)
+        .expect("the open window is persisted");
+    assert_eq!(Value::Object(open.state), json!({"count": 3}));
+
+    // The window ends while nothing runs; the next start closes it with the persisted state.
+    let end = open.end as f64;
+    tokio::time::sleep(Duration::from_secs_f64((end - now_epoch()).max(0.0) + 0.5)).await;
+    let plane = Plane::start(
+        &emu,
+        spec.clone(),
+        function(&name, dir.path(), &[]),
+        dir.path(),
+    )
+    .await;
+    let stats = plane.stats.clone();
+    wait_for("the window's close", WAIT, || {
+        stats.windows_closed.load(Ordering::Relaxed) >= 1
+    })
+    .await;
+    plane.stop().await.unwrap();
+    assert_eq!(
+        stats.records_done.load(Ordering::Relaxed),
+        0,
+        "nothing read again"
+    );
+    let lines = lines(&windows);
+    let last = lines.last().unwrap();
+    assert_eq!(last["final"], true);
+    assert!(seqs(last).is_empty(), "Records: [] {lines:#?}");
+    assert_eq!(last["state"], json!({"count": 3}), "the persisted state");
+    assert_eq!(last["window"], lines[0]["window"]);
+    let all: Vec<String> = lines.iter().flat_map(seqs).collect();
+    assert_eq!(all, put, "every record once: {lines:#?}");
+    let checkpoints = CheckpointStore::open(dir.path(), &spec.uuid, &spec.stream_arn).unwrap();
+    assert_eq!(
+        checkpoints.window(SHARD),
+        None,
+        "the closed window's entry is gone"
+    );
+    assert_eq!(checkpoints.get(SHARD), last_seq(&put));
 }

@@ -352,7 +352,10 @@ async fn a_failed_final_invoke_is_retried_into_the_same_keys() {
     );
     assert_eq!(under(&after, "aggregates/")[0][0]["count"], 2);
     let docs = h.sink.documents();
-    let failed: Vec<_> = docs.iter().map(|d| d["FailedFinalInvokes"].clone()).collect();
+    let failed: Vec<_> = docs
+        .iter()
+        .map(|d| d["FailedFinalInvokes"].clone())
+        .collect();
     assert_eq!(
         failed,
         [json!(0), json!(1), json!(0)],

@@ -18,8 +18,11 @@
 //!   `GetQueueUrl` + `SendMessage`. Other destination types are logged and the records dropped,
 //!   as without a destination.
 //! - **Tumbling windows** (`TumblingWindowInSeconds`): windows by arrival time per shard, the
-//!   state carried between invokes, the synchronous final invoke, the 1 MB state limit; the rules
-//!   and the choices made where AWS's documentation is silent are in [`window`]. A windowed
+//!   state carried between invokes, the synchronous final invoke, the 1 MB state limit, and, as
+//!   on AWS, a checkpoint after every invoke that counts, persisted with the open window and its
+//!   state ([`crate::checkpoint`]), so a restart mid-window resumes after the last done batch with
+//!   that state instead of reading the window again; the rules and the choices made where AWS's
+//!   documentation is silent are in [`window`]. A windowed
 //!   mapping runs with a parallelization factor of 1: AWS users report that a tumbling window
 //!   requires it (terraform-aws-modules/terraform-aws-lambda#619) and one state per shard cannot
 //!   be shared by lanes, so a larger factor is treated as 1, with a warning.

@@ -15,6 +15,7 @@ use super::StartingPosition;
 use super::batch::{self, Attempt, AttemptResult, BatchDriver, GiveUp};
 use super::event::{self, EventContext, FailureContext, SequenceNumber, StreamRecord};
 use super::window::{self, Window, WindowCursor, WindowDriver};
+use crate::checkpoint::OpenWindow;
 use crate::error::{Error, Result};
 use crate::mapping::MappingStats;
 use crate::runtime::new_request_id;
@@ -272,22 +273,65 @@ fn checkpoint<'a>(
     }
 }
 
+/// Checkpoints the done records of a window together with the window (`None` once closed).
+fn checkpoint_window<'a>(
+    runner: &MappingRunner,
+    shard_id: &str,
+    tracker: &Mutex<Tracker>,
+    done: impl IntoIterator<Item = &'a str>,
+    open: Option<OpenWindow>,
+) {
+    let checkpoint = tracker
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .complete(done);
+    if let Err(e) = runner
+        .checkpoints
+        .set_window(shard_id, checkpoint.as_deref(), open)
+    {
+        tracing::error!(error = %e, "could not save the checkpoint and the window");
+    }
+}
+
+/// The window a shard resumes in: the one persisted with its checkpoint, when the mapping still
+/// has windows of that length.
+fn resumed_window(runner: &MappingRunner, shard_id: &str) -> Option<OpenWindow> {
+    let open = runner.checkpoints.window(shard_id)?;
+    let length = runner.spec.tumbling_window.map(i64::from);
+    if length == Some(open.end - open.start) {
+        return Some(open);
+    }
+    tracing::warn!(mapping = %runner.spec.uuid, shard = %shard_id, start = open.start, end = open.end, tumbling_window = ?runner.spec.tumbling_window, "the persisted window does not match the mapping's tumbling window; it is dropped");
+    if let Err(e) = runner.checkpoints.set_window(shard_id, None, None) {
+        tracing::error!(error = %e, "could not save the checkpoint");
+    }
+    None
+}
+
 async fn lane(
     runner: MappingRunner,
     shard_id: String,
     mut rx: mpsc::Receiver<Work>,
     tracker: Arc<Mutex<Tracker>>,
     shutdown: watch::Receiver<bool>,
+    resume: Option<OpenWindow>,
 ) {
     let ctx = EventContext {
         stream_arn: runner.spec.stream_arn.clone(),
         region: runner.spec.region.clone(),
         role_arn: runner.role_arn.clone(),
     };
-    let window = runner
-        .spec
-        .tumbling_window
-        .map(|_| WindowCursor::new(shard_id.clone(), ctx.stream_arn.clone()));
+    let window = runner.spec.tumbling_window.map(|_| {
+        let mut cursor = WindowCursor::new(shard_id.clone(), ctx.stream_arn.clone());
+        if let Some(open) = resume {
+            let w = Window {
+                start: open.start,
+                end: open.end,
+            };
+            cursor.resume(w, open.state, open.terminated_early);
+        }
+        cursor
+    });
     let mut driver = Driver {
         runner: runner.clone(),
         ctx,
@@ -297,8 +341,8 @@ async fn lane(
         window,
     };
     let policy = &runner.spec.policy;
-    // Records done in the open window: checkpointed when it closes.
-    let mut in_window: Vec<String> = Vec::new();
+    // Records done in the open window (since this start), for the log.
+    let mut in_window = 0usize;
     while let Some(work) = rx.recv().await {
         match work {
             Work::Batch {
@@ -327,9 +371,18 @@ async fn lane(
                 let report = batch::process(&records, policy, &mut driver).await;
                 let done = &records[..report.done];
                 MappingStats::add(&runner.stats.records_done, done.len() as u64);
-                in_window.extend(done.iter().map(|r| r.sequence_number.clone()));
+                in_window += done.len();
+                // As Lambda: the done records are checkpointed with the window and its state.
+                let open = driver.cursor().persisted();
+                checkpoint_window(
+                    &runner,
+                    &shard_id,
+                    &tracker,
+                    done.iter().map(|r| r.sequence_number.as_str()),
+                    open,
+                );
                 if report.done < records.len() {
-                    // Stopping: the window is read again, with a fresh state, on the next start.
+                    // Stopping: the next start resumes after the done records, with the state.
                     break;
                 }
             }
@@ -338,19 +391,22 @@ async fn lane(
                 let report = window::close(&records, policy, &mut driver).await;
                 let done = &records[..report.done];
                 MappingStats::add(&runner.stats.records_done, done.len() as u64);
-                in_window.extend(done.iter().map(|r| r.sequence_number.clone()));
+                in_window += done.len();
+                // Closed: the entry goes. Stopping before: the window stays, with its state.
+                let open = driver.cursor().persisted();
+                checkpoint_window(
+                    &runner,
+                    &shard_id,
+                    &tracker,
+                    done.iter().map(|r| r.sequence_number.as_str()),
+                    open,
+                );
                 if !report.closed {
                     break;
                 }
                 MappingStats::add(&runner.stats.windows_closed, 1);
-                tracing::debug!(mapping = %runner.spec.uuid, shard = %shard_id, start = w.start, end = w.end, records = in_window.len(), "window closed");
-                checkpoint(
-                    &runner,
-                    &shard_id,
-                    &tracker,
-                    in_window.iter().map(String::as_str),
-                );
-                in_window.clear();
+                tracing::debug!(mapping = %runner.spec.uuid, shard = %shard_id, start = w.start, end = w.end, records = in_window, "window closed");
+                in_window = 0;
             }
         }
     }
@@ -515,7 +571,8 @@ async fn flush_windowed(
             }
         };
         if tx.send(work).await.is_err() {
-            // The lane stopped (shutdown); the window is read again next time.
+            // The lane stopped (shutdown); the records not done are read again next time, in
+            // the window persisted with the checkpoint.
             return;
         }
     }
@@ -530,6 +587,16 @@ pub(super) async fn run_shard(
     let spec = runner.spec.clone();
     let lanes_n = spec.lanes();
     let tracker = Arc::new(Mutex::new(Tracker::default()));
+    let resume = if spec.tumbling_window.is_some() {
+        resumed_window(&runner, &shard_id)
+    } else {
+        None
+    };
+    // With a tumbling window: the window the reader is filling (the persisted one on a restart).
+    let mut open: Option<Window> = resume.as_ref().map(|o| Window {
+        start: o.start,
+        end: o.end,
+    });
     let mut senders = Vec::with_capacity(lanes_n);
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..lanes_n {
@@ -541,6 +608,7 @@ pub(super) async fn run_shard(
             rx,
             tracker.clone(),
             shutdown.clone(),
+            resume.clone(),
         ));
     }
     let mut buffers: Vec<LaneBuffer> = (0..lanes_n)
@@ -553,10 +621,8 @@ pub(super) async fn run_shard(
 
     let checkpoint = runner.checkpoints.get(&shard_id);
     let mut last_read = checkpoint.clone();
-    // With a tumbling window: the window the reader is filling.
-    let mut open: Option<Window> = None;
     let mut shard_iterator = iterator(&runner, &shard_id, checkpoint.as_deref()).await?;
-    tracing::debug!(mapping = %spec.uuid, shard = %shard_id, checkpoint = ?checkpoint, "shard poller started");
+    tracing::debug!(mapping = %spec.uuid, shard = %shard_id, checkpoint = ?checkpoint, window = ?open, "shard poller started");
 
     while let Some(current) = shard_iterator.clone() {
         if *shutdown.borrow() {

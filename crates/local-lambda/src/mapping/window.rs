@@ -42,9 +42,14 @@
 //!   holds; whatever state that invoke returns is dropped, and the invokes after it continue the
 //!   same window (same `window` bounds) from `{}`. A retry of the terminating invoke is again
 //!   terminating, with the same state.
-//! - **Checkpoints.** Records of an open window are checkpointed only when the window closes.
-//!   The state lives in memory, so a restart of `kstream local` mid-window reads the window again
-//!   from the last checkpoint with a fresh state: at least once, as AWS promises.
+//! - **Checkpoints.** As Lambda does, the shard checkpoints after every invoke of an open window
+//!   that counts (its done records), and writes with it, in the same atomic write, the window
+//!   (`start`, `end`), the state that invoke returned and whether the next invoke terminates the
+//!   window early ([`crate::checkpoint::OpenWindow`]). A restart of `kstream local` mid-window
+//!   resumes after the last done record, in that window, with that state: no record of the window
+//!   is read twice. If the window's end passed meanwhile, it closes as above (the final invoke,
+//!   with the records of the window still to come, or `Records: []`). When the window closes the
+//!   entry goes and the checkpoint moves past the window.
 //!
 //! The parallelization factor is 1 for windowed mappings (see [`super::MappingSpec`]).
 
@@ -52,6 +57,7 @@ use serde_json::{Map, Value, json};
 
 use super::batch::{self, Attempt, BatchDriver, FailurePolicy};
 use super::event::{self, EventContext, StreamRecord};
+use crate::checkpoint::OpenWindow;
 use crate::runtime::InvokeResult;
 
 /// The largest state Lambda keeps per shard: 1 MB of serialized JSON.
@@ -166,6 +172,24 @@ impl WindowCursor {
     /// Whether the next invoke terminates the window early.
     pub fn terminating(&self) -> bool {
         self.terminate_early
+    }
+
+    /// Resumes `window` as persisted: its state and whether the next invoke terminates it early.
+    pub fn resume(&mut self, window: Window, state: Map<String, Value>, terminated_early: bool) {
+        self.window = Some(window);
+        self.state = state;
+        self.terminate_early = terminated_early;
+        self.final_invoke = false;
+    }
+
+    /// The open window as it is persisted with the checkpoint.
+    pub fn persisted(&self) -> Option<OpenWindow> {
+        self.window.map(|w| OpenWindow {
+            start: w.start,
+            end: w.end,
+            state: self.state.clone(),
+            terminated_early: self.terminate_early,
+        })
     }
 
     /// Opens `window` with a fresh state, unless it is the one open.
@@ -572,6 +596,33 @@ mod tests {
                 function_error: false
             }
         );
+    }
+
+    #[test]
+    fn a_resumed_cursor_carries_the_persisted_window_and_state() {
+        let mut cursor = WindowCursor::new(SHARD, ARN);
+        cursor.open(Window::of(1_607_497_440.0, 120));
+        let body = InvokeResult::Ok(Bytes::from_static(br#"{"state":{"count":4}}"#));
+        let (attempt, _) = cursor.accept(&body, &records(4), false);
+        assert_eq!(attempt, Attempt::Success);
+        let persisted = cursor.persisted().unwrap();
+        let mut resumed = WindowCursor::new(SHARD, ARN);
+        let w = Window {
+            start: persisted.start,
+            end: persisted.end,
+        };
+        resumed.resume(w, persisted.state, persisted.terminated_early);
+        resumed.open(w);
+        let event = resumed.event(&records(1), &ctx());
+        assert_eq!(event["window"]["start"], "2020-12-09T07:04:00Z");
+        assert_eq!(
+            event["state"],
+            json!({"count": 4}),
+            "opening it again keeps it"
+        );
+        assert_eq!(event["isWindowTerminatedEarly"], false);
+        resumed.finish();
+        assert_eq!(resumed.persisted(), None);
     }
 
     #[tokio::test]
