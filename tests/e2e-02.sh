@@ -22,7 +22,8 @@
 #      schedule, rate(1 minute), fired by kstream local six times faster) and ten retries;
 #      `kstream produce` 100 ticker records/s for 25 s, KPL-aggregated, with the reference's
 #      event_time (2+ windows per shard); the schedule fired; then stop the data plane mid-window,
-#      disable the schedule and start it again (the open windows are read again from their start).
+#      disable the schedule and start it again (it resumes the open windows after their last done
+#      batch, with their state, as Lambda does: nothing is read twice).
 #      Read the stream back with `kstream tail --from trim-horizon` (every user record, its shard and
 #      arrival time) and check S3 against it: every ticker record with price > 50 exactly once as a
 #      row (multisets), aggregates per (shard, arrival window, ticker) equal to a recount (count,
