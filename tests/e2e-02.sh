@@ -244,8 +244,8 @@ check "the EventBridge schedule fired the scheduled producer ($(schedule .invoca
   test "$(schedule .invocations)" -ge 1 -a "$(schedule .functionErrors)" = 0
 
 # The schedule is disabled (as a user would, in Scheduler) so that what the stream holds stops
-# growing, and the data plane restarted: it reads the disabled schedule, fires nothing, and reads the
-# windows still open again from their start (the checkpoint moves only when a window closes).
+# growing, and the data plane restarted: it reads the disabled schedule, fires nothing, and resumes
+# the windows still open after their last done batch, with the state that batch returned.
 check "kstream local up stops cleanly on SIGINT mid-window" e2e_down
 py "$(out schedule_name)" <<'PY'
 import sys, boto3
