@@ -57,14 +57,16 @@ struct Plane {
 }
 
 impl Plane {
+    /// Runs `spec` with the test function `name` (its environment plus `env`), files in `dir`.
     async fn start(
         emu: &Emulator,
         spec: MappingSpec,
-        function: FunctionSpec,
+        name: &str,
         dir: &std::path::Path,
+        env: &[(&str, &str)],
     ) -> Self {
         let host = FunctionHost::builder().log_dir(dir.join("logs")).build();
-        host.register(function);
+        host.register(function(name, dir, env));
         let checkpoints = CheckpointStore::open(dir, &spec.uuid, &spec.stream_arn).unwrap();
         let stats = Arc::new(MappingStats::default());
         let runner = MappingRunner::new(
@@ -86,6 +88,11 @@ impl Plane {
             task,
             host,
         }
+    }
+
+    /// Waits (at most [`WAIT`]) until `done` holds of the mapping's counters.
+    async fn wait(&self, what: &str, done: impl Fn(&MappingStats) -> bool) {
+        wait_for(what, WAIT, || done(&self.stats)).await;
     }
 
     async fn stop(self) -> kstream_local_lambda::Result<()> {
@@ -155,8 +162,9 @@ async fn two_windows_close_with_their_full_state_and_a_failed_final_invoke_block
     let plane = Plane::start(
         &emu,
         spec,
-        function(&name, dir.path(), &[("KSTREAM_TEST_FN_FAIL_FINAL", "1")]),
+        &name,
         dir.path(),
+        &[("KSTREAM_TEST_FN_FAIL_FINAL", "1")],
     )
     .await;
     let mut put = BTreeSet::new();
@@ -169,10 +177,11 @@ async fn two_windows_close_with_their_full_state_and_a_failed_final_invoke_block
         put.insert(emu.put(&stream, "pk", &json!({"i": i}).to_string()).await);
     }
     let stats = plane.stats.clone();
-    wait_for("two windows closed", WAIT, || {
-        stats.windows_closed.load(Ordering::Relaxed) >= 2
-    })
-    .await;
+    plane
+        .wait("two windows closed", |s| {
+            s.windows_closed.load(Ordering::Relaxed) >= 2
+        })
+        .await;
     plane.stop().await.unwrap();
 
     let lines = lines(&dir.path().join("windows.jsonl"));
@@ -301,22 +310,16 @@ async fn a_stream_consumer_mapping_reads_its_stream() {
     let mut spec = MappingSpec::new(format!("{}-esm", emu.prefix), &name, &consumer);
     spec.starting_position = kstream_local_lambda::mapping::StartingPosition::TrimHorizon;
     assert_eq!(spec.stream_arn, stream_arn);
-    let plane = Plane::start(
-        &emu,
-        spec.clone(),
-        function(&name, dir.path(), &[]),
-        dir.path(),
-    )
-    .await;
+    let plane = Plane::start(&emu, spec.clone(), &name, dir.path(), &[]).await;
     let mut put = BTreeSet::new();
     for i in 0..5 {
         put.insert(emu.put(&stream, "pk", &json!({"i": i}).to_string()).await);
     }
-    let stats = plane.stats.clone();
-    wait_for("the records", WAIT, || {
-        stats.records_done.load(Ordering::Relaxed) >= 5
-    })
-    .await;
+    plane
+        .wait("the records", |s| {
+            s.records_done.load(Ordering::Relaxed) >= 5
+        })
+        .await;
     plane.stop().await.unwrap();
     let seen = kstream_local_testkit::seen(&dir.path().join("seen.jsonl"));
     let got: BTreeSet<String> = seen.iter().flat_map(|s| s.seqs.clone()).collect();
@@ -326,7 +329,7 @@ async fn a_stream_consumer_mapping_reads_its_stream() {
     let mut gone = spec;
     gone.consumer_arn = Some(format!("{stream_arn}/consumer/never-registered:1"));
     let dir2 = tempfile::tempdir().unwrap();
-    let plane = Plane::start(&emu, gone, function(&name, dir2.path(), &[]), dir2.path()).await;
+    let plane = Plane::start(&emu, gone, &name, dir2.path(), &[]).await;
     let err = plane.task.await.unwrap().unwrap_err();
     assert!(err.to_string().contains("DescribeStreamConsumer"), "{err}");
     let _ = plane.stop;
@@ -369,16 +372,17 @@ async fn a_state_over_1_mb_terminates_the_window_early_and_the_window_goes_on_af
         .unwrap()
         .unwrap();
     let env = [("KSTREAM_TEST_FN_PAD_STATE_AT", "2")];
-    let plane = Plane::start(&emu, spec, function(&name, dir.path(), &env), dir.path()).await;
+    let plane = Plane::start(&emu, spec, &name, dir.path(), &env).await;
     next_window(0.3).await;
     for i in 0..6 {
         emu.put(&stream, "pk", &json!({"i": i}).to_string()).await;
     }
     let stats = plane.stats.clone();
-    wait_for("the window closed", WAIT, || {
-        stats.windows_closed.load(Ordering::Relaxed) >= 1
-    })
-    .await;
+    plane
+        .wait("the window closed", |s| {
+            s.windows_closed.load(Ordering::Relaxed) >= 1
+        })
+        .await;
     plane.stop().await.unwrap();
 
     let lines = lines(&dir.path().join("windows.jsonl"));
@@ -465,18 +469,13 @@ async fn a_restart_mid_window_resumes_after_the_last_done_batch_with_its_state()
             let data = json!({"run": run, "i": i}).to_string();
             put.push(emu.put(&stream, "pk", &data).await);
         }
-        let plane = Plane::start(
-            &emu,
-            spec.clone(),
-            function(&name, dir.path(), &[]),
-            dir.path(),
-        )
-        .await;
+        let plane = Plane::start(&emu, spec.clone(), &name, dir.path(), &[]).await;
         let stats = plane.stats.clone();
-        wait_for("the records", WAIT, || {
-            stats.records_done.load(Ordering::Relaxed) >= new as u64
-        })
-        .await;
+        plane
+            .wait("the records", |s| {
+                s.records_done.load(Ordering::Relaxed) >= new as u64
+            })
+            .await;
         // Give a re-read (the old behaviour) the time to show.
         tokio::time::sleep(Duration::from_millis(500)).await;
         plane.stop().await.unwrap();
@@ -551,18 +550,13 @@ async fn a_window_that_ended_during_a_restart_closes_with_its_persisted_state() 
     for i in 0..3 {
         put.push(emu.put(&stream, "pk", &json!({"i": i}).to_string()).await);
     }
-    let plane = Plane::start(
-        &emu,
-        spec.clone(),
-        function(&name, dir.path(), &[]),
-        dir.path(),
-    )
-    .await;
+    let plane = Plane::start(&emu, spec.clone(), &name, dir.path(), &[]).await;
     let stats = plane.stats.clone();
-    wait_for("the records", WAIT, || {
-        stats.records_done.load(Ordering::Relaxed) >= 3
-    })
-    .await;
+    plane
+        .wait("the records", |s| {
+            s.records_done.load(Ordering::Relaxed) >= 3
+        })
+        .await;
     plane.stop().await.unwrap();
     assert_eq!(
         stats.windows_closed.load(Ordering::Relaxed),
@@ -578,18 +572,13 @@ async fn a_window_that_ended_during_a_restart_closes_with_its_persisted_state() 
     // The window ends while nothing runs; the next start closes it with the persisted state.
     let end = open.end as f64;
     tokio::time::sleep(Duration::from_secs_f64((end - now_epoch()).max(0.0) + 0.5)).await;
-    let plane = Plane::start(
-        &emu,
-        spec.clone(),
-        function(&name, dir.path(), &[]),
-        dir.path(),
-    )
-    .await;
+    let plane = Plane::start(&emu, spec.clone(), &name, dir.path(), &[]).await;
     let stats = plane.stats.clone();
-    wait_for("the window's close", WAIT, || {
-        stats.windows_closed.load(Ordering::Relaxed) >= 1
-    })
-    .await;
+    plane
+        .wait("the window's close", |s| {
+            s.windows_closed.load(Ordering::Relaxed) >= 1
+        })
+        .await;
     plane.stop().await.unwrap();
     assert_eq!(
         stats.records_done.load(Ordering::Relaxed),
