@@ -253,57 +253,42 @@ module "alarms" {
     var.scheduled_producer_enabled ? { "schedule-dlq" = module.producer_schedule[0].dlq_name } : {},
   )
 
-  # The analytics function's own metrics (EMF, dimension FunctionName).
-  metric_alarms = {
+  # The analytics function's own metrics (EMF, dimension FunctionName): each alarm is a Sum
+  # >= 1 unless it says otherwise.
+  metric_alarms = { for name, alarm in {
     "window-state-size" = {
-      namespace           = var.metrics_namespace
-      metric_name         = "StateBytes"
-      dimensions          = { FunctionName = module.analytics_function.function_name }
-      statistic           = "Maximum"
-      comparison_operator = "GreaterThanOrEqualToThreshold"
-      threshold           = var.window_state_alarm_bytes
-      description         = "A window's state nears Lambda's 1 MB limit, past which the window ends early (more tickers per shard than expected)."
+      metric_name = "StateBytes"
+      statistic   = "Maximum"
+      threshold   = var.window_state_alarm_bytes
+      description = "A window's state nears Lambda's 1 MB limit, past which the window ends early (more tickers per shard than expected)."
     }
     "windows-terminated-early" = {
-      namespace           = var.metrics_namespace
-      metric_name         = "WindowsTerminatedEarly"
-      dimensions          = { FunctionName = module.analytics_function.function_name }
-      statistic           = "Sum"
-      comparison_operator = "GreaterThanOrEqualToThreshold"
-      threshold           = 1
-      description         = "Lambda ended a window early (state over 1 MB): its aggregates cover part of the window."
+      metric_name = "WindowsTerminatedEarly"
+      description = "Lambda ended a window early (state over 1 MB): its aggregates cover part of the window."
     }
     "failed-records" = {
-      namespace           = var.metrics_namespace
-      metric_name         = "FailedRecords"
-      dimensions          = { FunctionName = module.analytics_function.function_name }
-      statistic           = "Sum"
-      comparison_operator = "GreaterThanOrEqualToThreshold"
-      threshold           = 1
-      description         = "The analytics function reported malformed records (not base64, corrupt KPL aggregate, not a ticker); the shard retries from them, then they go to the failure queue."
+      metric_name = "FailedRecords"
+      description = "The analytics function reported malformed records (not base64, corrupt KPL aggregate, not a ticker); the shard retries from them, then they go to the failure queue."
     }
     "failed-final-invokes" = {
-      namespace           = var.metrics_namespace
-      metric_name         = "FailedFinalInvokes"
-      dimensions          = { FunctionName = module.analytics_function.function_name }
-      statistic           = "Sum"
-      comparison_operator = "GreaterThanOrEqualToThreshold"
-      threshold           = 1
-      description         = "A window's final invoke failed (S3 write, or a record it could not read): the window stays open and Lambda holds the shard until a retry succeeds."
+      metric_name = "FailedFinalInvokes"
+      description = "A window's final invoke failed (S3 write, or a record it could not read): the window stays open and Lambda holds the shard until a retry succeeds."
     }
     "output-freshness" = {
-      namespace           = var.metrics_namespace
       metric_name         = "ObjectsWritten"
-      dimensions          = { FunctionName = module.analytics_function.function_name }
-      statistic           = "Sum"
       comparison_operator = "LessThanThreshold"
-      threshold           = 1
       period              = local.window_period_seconds
       evaluation_periods  = var.output_freshness_windows
       treat_missing_data  = "breaching"
       description         = "The analytics function wrote nothing to S3 for ${var.output_freshness_windows} window(s): no records arrive, or the function cannot write."
     }
-  }
+    } : name => merge({
+      namespace           = var.metrics_namespace
+      dimensions          = { FunctionName = module.analytics_function.function_name }
+      statistic           = "Sum"
+      comparison_operator = "GreaterThanOrEqualToThreshold"
+      threshold           = 1
+  }, alarm) }
 }
 
 ################################################################################
