@@ -1,0 +1,114 @@
+################################################################################
+# Deployment and stage: X-Ray, JSON access logs, execution logs, metrics, WAF
+################################################################################
+
+resource "aws_api_gateway_deployment" "this" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  description = "Managed by Terraform"
+
+  # Redeploy whenever what the stage serves changes: the configuration of the resource, method and
+  # integration, and their ids (new ids when they are replaced). Computed attributes are left out,
+  # so a refresh never triggers a redeployment.
+  triggers = {
+    redeployment = sha1(jsonencode({
+      resource_path    = var.resource_path
+      authorization    = aws_api_gateway_method.get.authorization
+      api_key_required = aws_api_gateway_method.get.api_key_required
+      integration_type = local.integration_type
+      uri              = aws_api_gateway_integration.this.uri
+      timeout_ms       = var.integration_timeout_ms
+      ids = [
+        aws_api_gateway_resource.this.id,
+        aws_api_gateway_method.get.id,
+        aws_api_gateway_integration.this.id,
+      ]
+    }))
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+
+  depends_on = [aws_api_gateway_integration.this]
+}
+
+resource "aws_cloudwatch_log_group" "access" {
+  name              = "/aws/apigateway/${var.name}/${var.stage_name}/access"
+  retention_in_days = var.log_retention_in_days
+  kms_key_id        = var.log_kms_key_arn
+
+  tags = var.tags
+}
+
+# Created here so execution logs get a retention (API Gateway would create the group itself, never
+# expiring).
+resource "aws_cloudwatch_log_group" "execution" {
+  count = var.execution_logging_level == "OFF" ? 0 : 1
+
+  name              = "API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.this.id}/${var.stage_name}"
+  retention_in_days = var.log_retention_in_days
+  kms_key_id        = var.log_kms_key_arn
+
+  tags = var.tags
+}
+
+resource "aws_api_gateway_stage" "this" {
+  rest_api_id          = aws_api_gateway_rest_api.this.id
+  deployment_id        = aws_api_gateway_deployment.this.id
+  stage_name           = var.stage_name
+  xray_tracing_enabled = var.xray_tracing_enabled
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.access.arn
+    # The key's id (not its value) tells callers apart; the caller is the IAM principal.
+    format = jsonencode({
+      requestId          = "$context.requestId"
+      extendedRequestId  = "$context.extendedRequestId"
+      ip                 = "$context.identity.sourceIp"
+      caller             = "$context.identity.caller"
+      user               = "$context.identity.user"
+      userArn            = "$context.identity.userArn"
+      apiKeyId           = "$context.identity.apiKeyId"
+      requestTime        = "$context.requestTime"
+      httpMethod         = "$context.httpMethod"
+      resourcePath       = "$context.resourcePath"
+      status             = "$context.status"
+      protocol           = "$context.protocol"
+      responseLength     = "$context.responseLength"
+      responseLatency    = "$context.responseLatency"
+      integrationStatus  = "$context.integration.status"
+      integrationLatency = "$context.integration.latency"
+      integrationError   = "$context.integration.error"
+      errorMessage       = "$context.error.message"
+      wafResponseCode    = "$context.wafResponseCode"
+      xrayTraceId        = "$context.xrayTraceId"
+    })
+  }
+
+  tags = var.tags
+
+  # Logging needs the account's CloudWatch role; execution logs need their group first.
+  depends_on = [aws_api_gateway_account.this, aws_cloudwatch_log_group.execution]
+}
+
+resource "aws_api_gateway_method_settings" "this" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  stage_name  = aws_api_gateway_stage.this.stage_name
+  method_path = "*/*"
+
+  # Throttling is the usage plan's (per API key, key.tf).
+  settings {
+    metrics_enabled    = var.detailed_metrics_enabled
+    logging_level      = var.execution_logging_level
+    data_trace_enabled = false
+  }
+
+  depends_on = [aws_api_gateway_account.this]
+}
+
+resource "aws_wafv2_web_acl_association" "this" {
+  count = var.waf_web_acl_arn == null ? 0 : 1
+
+  resource_arn = aws_api_gateway_stage.this.arn
+  web_acl_arn  = var.waf_web_acl_arn
+}
