@@ -8,7 +8,9 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  lambda_backend   = var.lambda_invoke_arn != null
+  # Decided by http_integration_uri, known at plan even when the function (and its invoke ARN) is
+  # created in the same apply; the variables' validation keeps the two consistent.
+  lambda_backend   = var.http_integration_uri == null
   integration_type = local.lambda_backend ? "AWS_PROXY" : "HTTP_PROXY"
 
   # What callers (and the backend's permission) name: execute-api:Invoke on
