@@ -86,9 +86,9 @@ locals {
   # key = [metric, statistic, extended statistic, threshold (>=), description]
   api_alarm_defs = {
     "api-5xx-errors" = ["5XXError", "Average", null, var.api_thresholds.server_error_rate,
-    "Too many requests to ${local.api_path} end in 5xx (Kinesis unavailable or the proxy misconfigured)."]
+    "Too many requests to ${local.api_path} end in 5xx (the backend failed or is unavailable, or the API is misconfigured)."]
     "api-4xx-errors" = ["4XXError", "Average", null, var.api_thresholds.client_error_rate,
-    "Too many requests to ${local.api_path} end in 4xx (invalid bodies, failed auth or throttling)."]
+    "Too many requests to ${local.api_path} end in 4xx (invalid requests, failed auth or API key, or throttling)."]
     "api-latency" = ["Latency", null, "p99", var.api_thresholds.latency_p99_ms,
     "The 99th percentile latency of ${local.api_path} is high."]
   }
