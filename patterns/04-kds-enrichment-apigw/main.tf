@@ -248,6 +248,28 @@ module "glue_enriched" {
   partition_keys = [local.dt_partition, local.hr_partition]
 }
 
+# The records the consumer could not parse, one JSON line each under <error_prefix>dt=<invocation
+# date>/ (functions/enrichment-consumer): what went wrong and the record's bytes, to look at or replay.
+module "glue_errors" {
+  source = "../../infra/modules/glue-table"
+
+  name_prefix     = var.name_prefix
+  create_database = false
+  database_name   = module.glue_enriched.database_name
+  table_name      = "errors"
+  bucket_name     = module.bucket.bucket_name
+  location_prefix = var.error_prefix
+  columns = [
+    { name = "shard_id", type = "string" },
+    { name = "sequence_number", type = "string" },
+    { name = "partition_key", type = "string" },
+    { name = "approximate_arrival_timestamp", type = "string", comment = "when Kinesis received the record, as the consumer writes it" },
+    { name = "reason", type = "string", comment = "why the record is not a trip event" },
+    { name = "data_base64", type = "string", comment = "the record's bytes, base64 (from_base64() in Athena)" },
+  ]
+  partition_keys = [local.dt_partition]
+}
+
 ################################################################################
 # Alarms (the dashboard is in dashboard.tf)
 ################################################################################

@@ -143,6 +143,11 @@ output "glue_table_name" {
   value       = module.glue_enriched.table_name
 }
 
+output "glue_errors_table_name" {
+  description = "Glue table over the records the consumer could not parse (partition projection on dt)."
+  value       = module.glue_errors.table_name
+}
+
 ################################################################################
 # Monitoring
 ################################################################################

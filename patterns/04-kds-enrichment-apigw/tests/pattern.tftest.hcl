@@ -139,6 +139,10 @@ run "deploys_with_defaults" {
     error_message = "the table's partition folders must be the consumer's key layout"
   }
   assert {
+    condition     = module.glue_errors.storage_location_template == "s3://kstream-p4-123456789012-us-east-1/errors/dt=$${dt}/" && module.glue_errors.database_name == module.glue_enriched.database_name && output.glue_errors_table_name == "errors"
+    error_message = "the errors table reads the error prefix by date, in the same database"
+  }
+  assert {
     condition = (
       local.dt_partition.projection.type == "date" && local.dt_partition.projection.format == "yyyy-MM-dd" && startswith(local.dt_partition.projection.range, "2009-01-01,") &&
       local.hr_partition.projection.type == "integer" && local.hr_partition.projection.range == "0,23" && local.hr_partition.projection.digits == "2"
@@ -157,7 +161,7 @@ run "deploys_with_defaults" {
       output.stream_name, output.stream_arn, output.consumer_function_name, output.consumer_function_arn,
       output.consumer_log_group_name, output.event_source_mapping_uuid, output.failure_queue_url,
       output.failure_queue_name, output.failure_queue_arn, output.bucket_name, output.output_prefix,
-      output.error_prefix, output.glue_database_name, output.glue_table_name, output.dashboard_name,
+      output.error_prefix, output.glue_database_name, output.glue_table_name, output.glue_errors_table_name, output.dashboard_name,
       output.alarm_names, output.alarm_topic_arn, output.region,
     ]), "GeneratedKeyValue0123456789abcdefGHIJ")
     error_message = "no output may carry the API key's value"
@@ -297,8 +301,8 @@ run "each_setting_reaches_its_argument" {
     error_message = "the write permission must follow the prefixes"
   }
   assert {
-    condition     = module.glue_enriched.location == "s3://kstream-p4-123456789012-us-east-1/trips/enriched/"
-    error_message = "the table must follow the output prefix"
+    condition     = module.glue_enriched.location == "s3://kstream-p4-123456789012-us-east-1/trips/enriched/" && module.glue_errors.location == "s3://kstream-p4-123456789012-us-east-1/trips/errors/"
+    error_message = "the tables must follow the prefixes"
   }
   assert {
     condition = (
