@@ -8,7 +8,8 @@ use lambda_http::{Error, run, service_fn, tracing};
 async fn main() -> Result<(), Error> {
     // JSON when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL, then RUST_LOG, then INFO.
     tracing::init_default_subscriber();
-    let faults = Faults::from_env()?;
+    // A bad FARE_FAULTS fails the cold start, with the reason in the log.
+    let faults = Faults::from_env().inspect_err(|error| tracing::error!(%error, "cannot start"))?;
     if faults.is_on() {
         tracing::warn!(?faults, "FARE_FAULTS is set: fault mode on (tests only)");
     }
