@@ -193,7 +193,8 @@ impl DataPlaneBuilder {
     }
 
     /// Serve the deployed REST APIs (the [`apigw`](kstream_local_apigw) executor) on this address
-    /// (port 0 picks a free one). By default the APIs are not served. While they are, every
+    /// (port 0 picks a free one). By default the APIs are not served. `AWS_IAM` methods verify
+    /// SigV4 signatures against the [`aws_env`](Self::aws_env) credentials. While they are, every
     /// function gets [`EXECUTE_API_ENDPOINT_VAR`] = the executor's URL (unless
     /// [`function_env`](Self::function_env) sets it).
     pub fn api_addr(mut self, addr: SocketAddr) -> Self {
@@ -288,11 +289,12 @@ impl DataPlaneBuilder {
             }
             None => None,
         };
+        let aws_env = self.aws_env.clone().unwrap_or_else(AwsEnv::from_env);
         let mut host = FunctionHost::builder()
             .log_dir(self.state_dir.join("logs"))
             .console_logs(self.console_logs)
             .max_concurrency(self.max_concurrency)
-            .aws_env(self.aws_env.clone().unwrap_or_else(AwsEnv::from_env));
+            .aws_env(aws_env.clone());
         if let Some((_, bound)) = &api_listener {
             host = host.env(EXECUTE_API_ENDPOINT_VAR, execute_api_endpoint(*bound));
         }
@@ -351,6 +353,13 @@ impl DataPlaneBuilder {
                 let executor = kstream_local_apigw::Executor::builder(deployment.clone())
                     .backend(kstream_local_apigw::AwsBackend::from_sdk_config(sdk).await?)
                     .invoker(Arc::new(host.clone()))
+                    // AWS_IAM methods take requests signed with the credentials the functions
+                    // have (this data plane's), as IAM would take the functions' role.
+                    .iam_credentials(kstream_local_apigw::IamCredentials {
+                        access_key_id: aws_env.access_key_id.clone(),
+                        secret_access_key: aws_env.secret_access_key.clone(),
+                        session_token: aws_env.session_token.clone(),
+                    })
                     .build();
                 let urls = deployment
                     .apis

@@ -10,6 +10,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
+use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials as _;
 use aws_sdk_apigateway::types::{ApiStage, IntegrationType, QuotaSettings, ThrottleSettings};
 use aws_sdk_ssm::types::ParameterType;
@@ -201,15 +202,14 @@ async fn create_api(emu: &Emulator, fare_arn: &str, broken_arn: &str, slow_arn: 
 }
 
 /// What the enrichment consumer does: sign `GET https://{api}.execute-api.{region}.amazonaws.com{path_and_query}`
-/// (with `x-api-key` among the signed headers, when given) and send it to `endpoint` with the
-/// same path and `Host`. `sign_it` false sends no `Authorization`.
+/// with `credentials` (with `x-api-key` among the signed headers, when given) and send it to
+/// `endpoint` with the same path and `Host`. No credentials: no `Authorization`.
 async fn call(
-    sdk: &aws_config::SdkConfig,
+    credentials: Option<&Credentials>,
     endpoint: &str,
     api: &str,
     path_and_query: &str,
     key: Option<&str>,
-    sign_it: bool,
 ) -> (u16, String, String) {
     let host = format!("{api}.execute-api.{REGION}.amazonaws.com");
     let mut req = http::Request::builder()
@@ -220,14 +220,8 @@ async fn call(
         req = req.header("x-api-key", key);
     }
     let mut req = req.body(Full::new(Bytes::new())).unwrap();
-    if sign_it {
-        let identity = sdk
-            .credentials_provider()
-            .unwrap()
-            .provide_credentials()
-            .await
-            .unwrap()
-            .into();
+    if let Some(credentials) = credentials {
+        let identity = credentials.clone().into();
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(REGION)
@@ -373,6 +367,14 @@ async fn the_fare_api_behind_iam_an_api_key_and_usage_plans() {
     let endpoint: String = serde_json::from_slice(&payload).unwrap();
     assert_eq!(endpoint, format!("http://{address}"));
 
+    // The credentials the data plane was started with (from the environment, as the SDK's).
+    let creds = emu
+        .sdk
+        .credentials_provider()
+        .unwrap()
+        .provide_credentials()
+        .await
+        .unwrap();
     let id = api.id.as_str();
     let fare_of_123 = r#"{"ride_request_id":123,"expected_fare":38.518104367585856}"#;
     let forbidden = r#"{"message":"Forbidden"}"#;
@@ -381,16 +383,42 @@ async fn the_fare_api_behind_iam_an_api_key_and_usage_plans() {
     // Key + SigV4: the fare, byte for byte (quota 1 of 5).
     let q = "/prod/predictFare?ride_request_id=123";
     assert_eq!(
-        call(&emu.sdk, &endpoint, id, q, Some(&key), true).await,
+        call(Some(&creds), &endpoint, id, q, Some(&key)).await,
         (200, "application/json".into(), fare_of_123.into())
     );
     // Signed, no key / an unknown key: 403 Forbidden (not counted).
     for bad in [None, Some("not-a-key-0123456789012345")] {
-        let (status, _, body) = call(&emu.sdk, &endpoint, id, q, bad, true).await;
+        let (status, _, body) = call(Some(&creds), &endpoint, id, q, bad).await;
         assert_eq!((status, body.as_str()), (403, forbidden), "{bad:?}");
     }
+    // Signed with a wrong secret, or with an access key the data plane does not have: 403.
+    let wrong_secret = Credentials::new(
+        creds.access_key_id(),
+        "not-the-secret",
+        creds.session_token().map(str::to_owned),
+        None,
+        "test",
+    );
+    let (status, _, body) = call(Some(&wrong_secret), &endpoint, id, q, Some(&key)).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        json_of(&body)["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("The request signature we calculated does not match"),
+        "{body}"
+    );
+    let other_key = Credentials::new("AKIAOTHEREXAMPLE0000", "secret", None, None, "test");
+    let (status, _, body) = call(Some(&other_key), &endpoint, id, q, Some(&key)).await;
+    assert_eq!(
+        (status, json_of(&body)),
+        (
+            403,
+            json!({"message": "The security token included in the request is invalid."})
+        )
+    );
     // Key, no Authorization: 403 Missing Authentication Token.
-    let (status, _, body) = call(&emu.sdk, &endpoint, id, q, Some(&key), false).await;
+    let (status, _, body) = call(None, &endpoint, id, q, Some(&key)).await;
     assert_eq!(status, 403);
     assert_eq!(
         json_of(&body),
@@ -399,33 +427,28 @@ async fn the_fare_api_behind_iam_an_api_key_and_usage_plans() {
     // The function's own 400 passes through (quota 2 and 3).
     for q in ["/prod/predictFare", "/prod/predictFare?ride_request_id=abc"] {
         assert_eq!(
-            call(&emu.sdk, &endpoint, id, q, Some(&key), true).await,
+            call(Some(&creds), &endpoint, id, q, Some(&key)).await,
             (400, "text/plain".into(), "Missing ride_request_id".into()),
             "{q}"
         );
     }
     // A function that cannot start: 502 (quota 4).
-    let (status, _, body) = call(&emu.sdk, &endpoint, id, "/prod/broken", Some(&key), true).await;
+    let (status, _, body) = call(Some(&creds), &endpoint, id, "/prod/broken", Some(&key)).await;
     assert_eq!(
         (status, json_of(&body)),
         (502, json!({"message": "Internal server error"}))
     );
     // A function process killed mid-invocation: 502 (quota 5).
     let pending = {
-        let (sdk, endpoint, id, key) = (
-            emu.sdk.clone(),
-            endpoint.clone(),
-            id.to_owned(),
-            key.clone(),
-        );
+        let (creds, endpoint, id, key) =
+            (creds.clone(), endpoint.clone(), id.to_owned(), key.clone());
         tokio::spawn(async move {
             call(
-                &sdk,
+                Some(&creds),
                 &endpoint,
                 &id,
                 "/prod/slow?ride_request_id=1",
                 Some(&key),
-                true,
             )
             .await
         })
@@ -454,7 +477,7 @@ async fn the_fare_api_behind_iam_an_api_key_and_usage_plans() {
         (502, json!({"message": "Internal server error"}))
     );
     // Past the quota of 5 a day: 429 Limit Exceeded, with a key that worked before.
-    let (status, _, body) = call(&emu.sdk, &endpoint, id, q, Some(&key), true).await;
+    let (status, _, body) = call(Some(&creds), &endpoint, id, q, Some(&key)).await;
     assert_eq!(
         (status, json_of(&body)),
         (429, json!({"message": "Limit Exceeded"}))
@@ -465,7 +488,7 @@ async fn the_fare_api_behind_iam_an_api_key_and_usage_plans() {
     let tight = api.tight_key.as_str();
     for _ in 0..2 {
         assert_eq!(
-            call(&emu.sdk, &endpoint, id, q20, Some(tight), true).await,
+            call(Some(&creds), &endpoint, id, q20, Some(tight)).await,
             (
                 200,
                 "application/json".into(),
@@ -473,7 +496,7 @@ async fn the_fare_api_behind_iam_an_api_key_and_usage_plans() {
             )
         );
     }
-    let (status, _, body) = call(&emu.sdk, &endpoint, id, q20, Some(tight), true).await;
+    let (status, _, body) = call(Some(&creds), &endpoint, id, q20, Some(tight)).await;
     assert_eq!(
         (status, json_of(&body)),
         (429, json!({"message": "Too Many Requests"}))
