@@ -135,7 +135,8 @@ pub(crate) struct Principal {
     pub(crate) authorizer: Option<(String, Map<String, Value>)>,
 }
 
-/// `AWS_IAM`: a SigV4-shaped `Authorization` header (the signature is not verified).
+/// `AWS_IAM`: a SigV4-shaped `Authorization` header (the signature is verified afterwards, in
+/// [`signature`](crate::signature), when the executor has credentials).
 pub(crate) fn check_iam(headers: &http::HeaderMap) -> Result<Principal, Denied> {
     let Some(auth) = headers
         .get(http::header::AUTHORIZATION)
