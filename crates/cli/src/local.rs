@@ -3,7 +3,9 @@
 //! `kstream local up` reads the deployed functions, Kinesis event source mappings, REST APIs and
 //! Firehose delivery streams from the endpoint in `AWS_ENDPOINT_URL` (the emulator), runs the
 //! function binaries through a local Lambda Runtime API, polls the streams, serves the APIs and
-//! delivers the Firehose streams to S3, until Ctrl-C (or SIGTERM): then in-flight invocations
+//! delivers the Firehose streams to S3 (every function gets `AWS_ENDPOINT_URL_EXECUTE_API`, the
+//! API executor's URL, so calls to `https://{api}.execute-api.{region}.amazonaws.com` stay local),
+//! until Ctrl-C (or SIGTERM): then in-flight invocations
 //! finish, Firehose buffers are flushed and checkpoints are saved. `kstream local status` reads
 //! the status file a running `up` rewrites every second.
 
@@ -287,6 +289,12 @@ fn describe(plane: &DataPlane, state_dir: &std::path::Path) -> String {
     }
     for url in plane.api_urls() {
         line(format!("  REST API {url}"));
+    }
+    if let Some(url) = plane.execute_api_url() {
+        line(format!(
+            "  functions reach the REST APIs at {}={url} (Host {{api}}.execute-api.{{region}}.amazonaws.com)",
+            kstream_local::dataplane::EXECUTE_API_ENDPOINT_VAR
+        ));
     }
     line(format!(
         "  logs: {}/logs/<function>.log · status: kstream local status --state-dir {}",

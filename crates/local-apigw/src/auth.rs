@@ -3,7 +3,8 @@
 //! Local limits (documented in the module docs of [`crate`]):
 //! - `AWS_IAM`: the `Authorization` header must be a well-formed SigV4 header
 //!   (`AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`) with an `X-Amz-Date` or
-//!   `Date` header; the signature itself is not verified.
+//!   `Date` header; the signature itself is verified in [`signature`](crate::signature) when
+//!   the executor has credentials.
 //! - `COGNITO_USER_POOLS`: the token must be a well-formed, unexpired JWT whose issuer is one of
 //!   the authorizer's user pools; the signature is not verified.
 //! - Throttling uses token buckets (rate per second, burst as capacity) per API key, per key and
@@ -134,7 +135,8 @@ pub(crate) struct Principal {
     pub(crate) authorizer: Option<(String, Map<String, Value>)>,
 }
 
-/// `AWS_IAM`: a SigV4-shaped `Authorization` header (the signature is not verified).
+/// `AWS_IAM`: a SigV4-shaped `Authorization` header (the signature is verified afterwards, in
+/// [`signature`](crate::signature), when the executor has credentials).
 pub(crate) fn check_iam(headers: &http::HeaderMap) -> Result<Principal, Denied> {
     let Some(auth) = headers
         .get(http::header::AUTHORIZATION)

@@ -65,6 +65,7 @@
 //! | Unknown API id (no DNS name in AWS; locally) | 404 | `Not Found` |
 //! | `AWS_IAM` method without `Authorization` | 403 | `Missing Authentication Token` |
 //! | `AWS_IAM` with a non-SigV4 header or no date header | 403 | `Authorization header requires 'Credential' parameter. … Authorization=…` |
+//! | `AWS_IAM`, verified: another access key / a wrong signature / a date over 5 min off | 403 | `The security token included in the request is invalid.` / `The request signature we calculated does not match the signature you provided. …` / `Signature expired: …` |
 //! | Cognito method without a token, or a malformed or foreign token | 401 | `Unauthorized` |
 //! | Cognito token past its `exp` | 401 | `The incoming token has expired` |
 //! | Lambda authorizer: identity source missing, or the function fails with `Unauthorized` | 401 | `Unauthorized` |
@@ -85,7 +86,10 @@
 //! does this executor.
 //!
 //! # Local limits
-//! - `AWS_IAM`: the SigV4 *shape* is checked, the signature is not verified.
+//! - `AWS_IAM`: the SigV4 header's shape is checked; the signature itself is verified when the
+//!   executor is given credentials ([`ExecutorBuilder::iam_credentials`]; `kstream local` gives
+//!   it its own, which its functions sign with): requests signed with other credentials are
+//!   refused (see [`signature`]). IAM policies are not evaluated.
 //! - `COGNITO_USER_POOLS`: the JWT's shape, expiry and issuer (one of the authorizer's user
 //!   pools) are checked, the signature is not verified (no JWKS offline).
 //! - Throttles are token buckets per stage method, per API key and per key and method; the
@@ -125,6 +129,7 @@ pub mod model;
 mod proxy;
 pub mod routing;
 pub mod server;
+pub mod signature;
 mod validate;
 pub mod vtl;
 
@@ -137,6 +142,7 @@ pub use executor::{
 pub use invoke::{LambdaInvoker, NoLambda};
 pub use model::Deployment;
 pub use server::{router, serve};
+pub use signature::IamCredentials;
 
 #[cfg(test)]
 mod tests;

@@ -117,6 +117,7 @@ async fn handle(State(executor): State<Executor>, req: Request) -> Response {
                 body,
                 source_ip,
                 domain_name,
+                request_path: parts.uri.path().to_owned(),
             },
             &request_id,
         )

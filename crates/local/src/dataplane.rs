@@ -21,6 +21,24 @@ use kstream_local_scheduler::{ScheduleSpec, ScheduleStats, Scheduler, SchedulerO
 use crate::error::Result;
 use crate::status::StatusReport;
 
+/// The variable that sends a function's calls to API Gateway (`https://{api}.execute-api.{region}.amazonaws.com/{stage}/…`)
+/// to the local REST API executor: its base URL, set in every function's environment while the
+/// executor serves. A caller keeps the path and the `Host` header (`{api}.execute-api.{region}.amazonaws.com`),
+/// by which the executor finds the API (see [`kstream_local_apigw`]'s address scheme). On AWS it
+/// is unset.
+pub const EXECUTE_API_ENDPOINT_VAR: &str = "AWS_ENDPOINT_URL_EXECUTE_API";
+
+/// `http://<addr>` for the executor listening on `addr`; an unspecified address (`0.0.0.0`,
+/// `::`) is reached on loopback.
+pub fn execute_api_endpoint(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        ip if !ip.is_unspecified() => ip,
+        std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
+}
+
 /// Builds a [`DataPlane`].
 #[derive(Debug, Clone)]
 pub struct DataPlaneBuilder {
@@ -175,7 +193,10 @@ impl DataPlaneBuilder {
     }
 
     /// Serve the deployed REST APIs (the [`apigw`](kstream_local_apigw) executor) on this address
-    /// (port 0 picks a free one). By default the APIs are not served.
+    /// (port 0 picks a free one). By default the APIs are not served. `AWS_IAM` methods verify
+    /// SigV4 signatures against the [`aws_env`](Self::aws_env) credentials. While they are, every
+    /// function gets [`EXECUTE_API_ENDPOINT_VAR`] = the executor's URL (unless
+    /// [`function_env`](Self::function_env) sets it).
     pub fn api_addr(mut self, addr: SocketAddr) -> Self {
         self.api_addr = Some(addr);
         self
@@ -249,11 +270,35 @@ impl DataPlaneBuilder {
                 .mappings
                 .retain(|m| m.function_name.starts_with(prefix.as_str()));
         }
+        // The executor's listener comes first: its address goes into every function's
+        // environment, so that calls to `https://{api}.execute-api.{region}.amazonaws.com/…`
+        // reach it (see EXECUTE_API_ENDPOINT_VAR).
+        let api_listener = match self.api_addr {
+            Some(addr) => {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| LambdaError::Bind {
+                        addr: addr.to_string(),
+                        source,
+                    })?;
+                let bound = listener.local_addr().map_err(|source| LambdaError::Bind {
+                    addr: addr.to_string(),
+                    source,
+                })?;
+                Some((listener, bound))
+            }
+            None => None,
+        };
+        let aws_env = self.aws_env.clone().unwrap_or_else(AwsEnv::from_env);
         let mut host = FunctionHost::builder()
             .log_dir(self.state_dir.join("logs"))
             .console_logs(self.console_logs)
             .max_concurrency(self.max_concurrency)
-            .aws_env(self.aws_env.clone().unwrap_or_else(AwsEnv::from_env));
+            .aws_env(aws_env.clone());
+        if let Some((_, bound)) = &api_listener {
+            host = host.env(EXECUTE_API_ENDPOINT_VAR, execute_api_endpoint(*bound));
+        }
+        // Set last: an explicit function_env wins.
         for (k, v) in &self.function_env {
             host = host.env(k, v);
         }
@@ -297,8 +342,8 @@ impl DataPlaneBuilder {
                 self.runner.clone(),
             ));
         }
-        let (api, api_urls) = match self.api_addr {
-            Some(addr) => {
+        let (api, api_urls) = match api_listener {
+            Some((listener, bound)) => {
                 let mut deployment = kstream_local_apigw::load(sdk).await?;
                 if let Some(prefix) = &self.name_prefix {
                     deployment
@@ -308,17 +353,14 @@ impl DataPlaneBuilder {
                 let executor = kstream_local_apigw::Executor::builder(deployment.clone())
                     .backend(kstream_local_apigw::AwsBackend::from_sdk_config(sdk).await?)
                     .invoker(Arc::new(host.clone()))
+                    // AWS_IAM methods take requests signed with the credentials the functions
+                    // have (this data plane's), as IAM would take the functions' role.
+                    .iam_credentials(kstream_local_apigw::IamCredentials {
+                        access_key_id: aws_env.access_key_id.clone(),
+                        secret_access_key: aws_env.secret_access_key.clone(),
+                        session_token: aws_env.session_token.clone(),
+                    })
                     .build();
-                let listener = tokio::net::TcpListener::bind(addr)
-                    .await
-                    .map_err(|source| LambdaError::Bind {
-                        addr: addr.to_string(),
-                        source,
-                    })?;
-                let bound = listener.local_addr().map_err(|source| LambdaError::Bind {
-                    addr: addr.to_string(),
-                    source,
-                })?;
                 let urls = deployment
                     .apis
                     .iter()
@@ -344,6 +386,9 @@ impl DataPlaneBuilder {
             missing,
             state_dir: self.state_dir,
             api: api.as_ref().map(|(_, _, bound)| bound.to_string()),
+            execute_api_url: api
+                .as_ref()
+                .map(|(_, _, bound)| execute_api_endpoint(*bound)),
             api_urls,
             server: api.map(|(executor, listener, _)| (executor, listener)),
             firehose,
@@ -390,6 +435,7 @@ pub struct DataPlane {
     missing: Vec<String>,
     state_dir: PathBuf,
     api: Option<String>,
+    execute_api_url: Option<String>,
     api_urls: Vec<String>,
     server: Option<(kstream_local_apigw::Executor, tokio::net::TcpListener)>,
     firehose: Option<Firehose>,
@@ -468,6 +514,12 @@ impl DataPlane {
     /// The address the REST API executor listens on, when it serves.
     pub fn api_address(&self) -> Option<&str> {
         self.api.as_deref()
+    }
+
+    /// The executor's base URL given to every function as [`EXECUTE_API_ENDPOINT_VAR`], when
+    /// it serves.
+    pub fn execute_api_url(&self) -> Option<&str> {
+        self.execute_api_url.as_deref()
     }
 
     /// The base URL of each deployed API stage (LocalStack's address scheme), with its name.
@@ -625,5 +677,26 @@ impl DataPlane {
         self.host.shutdown().await;
         status.report("stopped").write(&self.state_dir)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::execute_api_endpoint;
+
+    #[test]
+    fn execute_api_endpoint_reaches_the_listener() {
+        assert_eq!(
+            execute_api_endpoint("127.0.0.1:4567".parse().unwrap()),
+            "http://127.0.0.1:4567"
+        );
+        assert_eq!(
+            execute_api_endpoint("0.0.0.0:4567".parse().unwrap()),
+            "http://127.0.0.1:4567"
+        );
+        assert_eq!(
+            execute_api_endpoint("[::]:80".parse().unwrap()),
+            "http://[::1]:80"
+        );
     }
 }

@@ -20,6 +20,7 @@ use crate::backend::AwsBackend;
 use crate::invoke::{LambdaInvoker, NoLambda};
 use crate::model::{DeployedApi, Deployment, Throttle};
 use crate::routing::PathTemplate;
+use crate::signature::IamCredentials;
 use crate::validate::Models;
 use crate::vtl::Template;
 
@@ -62,6 +63,9 @@ pub struct ExecutorRequest {
     pub source_ip: String,
     /// The host name the request used (`$context.domainName`).
     pub domain_name: String,
+    /// The path as the client sent it (percent-encoded, stage included): what an `AWS_IAM`
+    /// signature covers.
+    pub request_path: String,
 }
 
 struct CompiledApi {
@@ -140,6 +144,7 @@ struct Inner {
     backend: Option<AwsBackend>,
     limiter: Limiter,
     account_id: String,
+    iam: Option<IamCredentials>,
 }
 
 /// Serves a [`Deployment`]: cheap to clone (shared state: throttle buckets, quotas).
@@ -164,9 +169,18 @@ pub struct ExecutorBuilder {
     invoker: Arc<dyn LambdaInvoker>,
     backend: Option<AwsBackend>,
     account_id: String,
+    iam: Option<IamCredentials>,
 }
 
 impl ExecutorBuilder {
+    /// Verify `AWS_IAM` signatures: requests must be signed with these credentials (see
+    /// [`signature`](crate::signature)). By default only the `Authorization` header's shape is
+    /// checked.
+    pub fn iam_credentials(mut self, credentials: IamCredentials) -> Self {
+        self.iam = Some(credentials);
+        self
+    }
+
     /// How Lambda integrations run. By default, [`NoLambda`]: Lambda integrations answer 500.
     pub fn invoker(mut self, invoker: Arc<dyn LambdaInvoker>) -> Self {
         self.invoker = invoker;
@@ -206,6 +220,7 @@ impl ExecutorBuilder {
                 counters: Counters::default(),
                 http: crate::backend::http_client(),
                 account_id: self.account_id,
+                iam: self.iam,
             }),
         }
     }
@@ -332,6 +347,7 @@ impl Executor {
             invoker: Arc::new(NoLambda),
             backend: None,
             account_id: DEFAULT_ACCOUNT_ID.to_owned(),
+            iam: None,
         }
     }
 

@@ -18,6 +18,7 @@ use crate::auth::{self, KeyGrant, Limited, Principal};
 use crate::authorizer::{self, AuthRequest, Refusal};
 use crate::model::{Method, Resource, Stage};
 use crate::routing::best_match;
+use crate::signature::{self, Signed};
 use crate::validate::{BodyRejection, missing_parameters, model_for};
 
 /// A stage's outcome: what the next stage needs, or the response that ends the request (boxed:
@@ -103,14 +104,31 @@ impl Executor {
         let (resource, method) = (route.resource, route.method);
         match method.authorization_type.as_deref().unwrap_or("NONE") {
             "NONE" => Ok(Principal::default()),
-            "AWS_IAM" => auth::check_iam(&req.headers).map_err(|d| {
-                let t = if d.message == "Missing Authentication Token" {
-                    "MissingAuthenticationTokenException"
-                } else {
-                    "IncompleteSignatureException"
-                };
-                gateway_error(d.status, &d.message, t).into()
-            }),
+            "AWS_IAM" => {
+                let principal = auth::check_iam(&req.headers).map_err(|d| {
+                    let t = if d.message == "Missing Authentication Token" {
+                        "MissingAuthenticationTokenException"
+                    } else {
+                        "IncompleteSignatureException"
+                    };
+                    gateway_error(d.status, &d.message, t)
+                })?;
+                if let Some(credentials) = &inner.iam {
+                    let signed = Signed {
+                        method: req.method.as_str(),
+                        path: &req.request_path,
+                        query: req.query.as_deref(),
+                        headers: &req.headers,
+                        body: &req.body,
+                    };
+                    signature::verify(credentials, &signed, std::time::SystemTime::now())
+                        .map_err(|r| {
+                            tracing::info!(%request_id, message = %r.message, "AWS_IAM signature refused");
+                            gateway_error(403, &r.message, r.error_type)
+                        })?;
+                }
+                Ok(principal)
+            }
             "COGNITO_USER_POOLS" => {
                 let Some(authorizer) = method
                     .authorizer_id
