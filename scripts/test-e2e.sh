@@ -5,8 +5,8 @@
 #      source mappings with the real test-function binary (crash mid-batch, retries exhausted into SQS,
 #      restart from checkpoints, bisect of a poison record in 100, ReportBatchItemFailures, timeouts,
 #      filters, parallelization, a changed retry count, tumbling windows, a stream consumer), the REST
-#      API executor against moto, the schedules fired by the local scheduler, and the
-#      scheduled-producer's handler;
+#      API executor against moto, the schedules fired by the local scheduler, the
+#      scheduled-producer's handler and the enrichment consumer's key and S3 output;
 #   2. scripts/test-producer-emulator.sh: the producer (nothing lost, order per key) and the CLI;
 #   3. tests/e2e-*.sh: each pattern applied with Terraform and driven end to end (tests/e2e-01.sh:
 #      API -> stream -> kds-consumer -> failure queue, and a retry count changed in the variables).
@@ -37,6 +37,8 @@ kstream_tests crates/local tests -- --ignored
 # Schedules fired at the test function and at the real scheduled-producer (read back, deaggregated).
 kstream_tests crates/local-scheduler tests -- --ignored
 kstream_tests functions/scheduled-producer handler -- --ignored
+# The enrichment consumer's API key from SSM / Secrets Manager (and re-read after a rotation), rows to S3.
+kstream_tests functions/enrichment-consumer emulator -- --ignored
 log "emulator tests passed in $(($(date +%s) - t0))s"
 
 t0=$(date +%s)

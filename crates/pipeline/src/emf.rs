@@ -54,6 +54,9 @@ pub const DEFAULT_NAMESPACE: &str = "kstream";
 /// EMF allows at most 100 metrics per document.
 pub const MAX_METRICS: usize = 100;
 
+/// EMF allows at most 100 values in a metric's array of values.
+pub const MAX_VALUES: usize = 100;
+
 /// EMF allows at most 30 dimensions per dimension set.
 pub const MAX_DIMENSIONS: usize = 30;
 
@@ -257,6 +260,9 @@ struct Metric {
     name: String,
     unit: Unit,
     value: f64,
+    /// Values recorded one by one ([`Metrics::sample`]), written as an array; empty for a
+    /// metric that accumulates ([`Metrics::add`]).
+    samples: Vec<f64>,
 }
 
 /// The metrics of one invocation: values accumulate per name until written.
@@ -285,6 +291,26 @@ impl<'c> Metrics<'c> {
                 name: name.to_owned(),
                 unit,
                 value,
+                samples: Vec::new(),
+            }),
+        }
+    }
+
+    /// Records one value of the metric `name` (created with `unit` on first use): the values
+    /// are written as an array, so CloudWatch keeps each one (percentiles of a latency, say)
+    /// instead of their sum. More than [`MAX_VALUES`] values are spread over further documents
+    /// (see [`write_to`](Self::write_to)). Do not mix with [`add`](Self::add) for one name.
+    pub fn sample(&mut self, name: &str, unit: Unit, value: f64) {
+        match self.metrics.iter_mut().find(|m| m.name == name) {
+            Some(m) => {
+                m.value += value;
+                m.samples.push(value);
+            }
+            None => self.metrics.push(Metric {
+                name: name.to_owned(),
+                unit,
+                value,
+                samples: vec![value],
             }),
         }
     }
@@ -299,7 +325,7 @@ impl<'c> Metrics<'c> {
         self.add(name, Unit::Bytes, n as f64);
     }
 
-    /// The current value of metric `name`, if recorded.
+    /// The current value of metric `name`, if recorded (the sum of a sampled metric's values).
     pub fn value(&self, name: &str) -> Option<f64> {
         self.metrics
             .iter()
@@ -318,6 +344,24 @@ impl<'c> Metrics<'c> {
     /// # Errors
     /// [`EmfError::NonFinite`], [`EmfError::TooManyMetrics`], [`EmfError::TooManyDimensions`].
     pub fn to_json(&self, timestamp_ms: u64) -> Result<Value, EmfError> {
+        self.document(timestamp_ms, 0)
+    }
+
+    /// How many documents [`write_to`](Self::write_to) writes: one, plus one per further
+    /// [`MAX_VALUES`] values of the most sampled metric.
+    fn document_count(&self) -> usize {
+        let most = self
+            .metrics
+            .iter()
+            .map(|m| m.samples.len())
+            .max()
+            .unwrap_or(0);
+        most.div_ceil(MAX_VALUES).max(1)
+    }
+
+    /// Document `part`: the first holds every metric (and the first [`MAX_VALUES`] values of a
+    /// sampled one); each further one only the next values of the sampled metrics.
+    fn document(&self, timestamp_ms: u64, part: usize) -> Result<Value, EmfError> {
         if self.metrics.len() > MAX_METRICS {
             return Err(EmfError::TooManyMetrics {
                 count: self.metrics.len(),
@@ -340,7 +384,25 @@ impl<'c> Metrics<'c> {
         }
         let mut definitions = Vec::with_capacity(self.metrics.len());
         for m in &self.metrics {
-            root.insert(m.name.clone(), number(&m.name, m.value)?);
+            let value = if m.samples.is_empty() {
+                if part > 0 {
+                    continue;
+                }
+                number(&m.name, m.value)?
+            } else {
+                let start = part * MAX_VALUES;
+                if start >= m.samples.len() {
+                    continue;
+                }
+                let end = (start + MAX_VALUES).min(m.samples.len());
+                Value::Array(
+                    m.samples[start..end]
+                        .iter()
+                        .map(|v| number(&m.name, *v))
+                        .collect::<Result<_, _>>()?,
+                )
+            };
+            root.insert(m.name.clone(), value);
             definitions.push(json!({"Name": m.name, "Unit": m.unit.as_str()}));
         }
         let dimension_names: Vec<&str> = self
@@ -363,15 +425,19 @@ impl<'c> Metrics<'c> {
         Ok(Value::Object(root))
     }
 
-    /// Writes the document as one line to `sink`, stamped with `timestamp_ms`.
+    /// Writes the document as one line to `sink`, stamped with `timestamp_ms` (and, when a
+    /// sampled metric has more than [`MAX_VALUES`] values, one more line per further
+    /// [`MAX_VALUES`] values, holding only those).
     ///
     /// # Errors
     /// As [`to_json`](Self::to_json), or [`EmfError::Io`].
     pub fn write_to(&self, sink: &dyn EmfSink, timestamp_ms: u64) -> Result<(), EmfError> {
-        let mut line = serde_json::to_vec(&self.to_json(timestamp_ms)?)
-            .map_err(|e| EmfError::Io(std::io::Error::other(e)))?;
-        line.push(b'\n');
-        sink.write_document(&line)?;
+        for part in 0..self.document_count() {
+            let mut line = serde_json::to_vec(&self.document(timestamp_ms, part)?)
+                .map_err(|e| EmfError::Io(std::io::Error::other(e)))?;
+            line.push(b'\n');
+            sink.write_document(&line)?;
+        }
         Ok(())
     }
 
@@ -416,6 +482,35 @@ fn number(name: &str, value: f64) -> Result<Value, EmfError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sampled_values_are_arrays_of_at_most_100_per_document() {
+        let config = MetricsConfig::builder()
+            .dimension("FunctionName", "f")
+            .build();
+        let mut metrics = Metrics::new(&config);
+        metrics.count("Calls", 250);
+        for i in 0..250 {
+            metrics.sample("CallLatency", Unit::Milliseconds, f64::from(i));
+        }
+        assert_eq!(metrics.value("CallLatency"), Some(31125.0));
+        let sink = MemorySink::default();
+        metrics.write_to(&sink, 1).unwrap();
+        let docs = sink.documents();
+        assert_eq!(docs.len(), 3);
+        assert_eq!(docs[0]["Calls"], 250);
+        assert_eq!(docs[0]["CallLatency"].as_array().unwrap().len(), 100);
+        assert_eq!(docs[0]["CallLatency"][0], 0);
+        assert_eq!(docs[1]["CallLatency"][0], 100);
+        assert_eq!(docs[2]["CallLatency"].as_array().unwrap().len(), 50);
+        assert!(docs[1].get("Calls").is_none());
+        assert_eq!(docs[1]["FunctionName"], "f");
+        let defs = &docs[2]["_aws"]["CloudWatchMetrics"][0]["Metrics"];
+        assert_eq!(
+            defs,
+            &json!([{"Name": "CallLatency", "Unit": "Milliseconds"}])
+        );
+    }
 
     fn config() -> MetricsConfig {
         MetricsConfig::builder()

@@ -1,0 +1,38 @@
+//! Lambda entry point: wiring only (logging, configuration and the API key once per cold
+//! start, the clients, the runtime loop).
+
+use std::sync::Arc;
+
+use enrichment_consumer::{
+    ApiKey, Config, Enricher, FUNCTION_NAME, FareClient, KeyLocation, KeySource, S3Store,
+    SecretKey, SsmKey, handler,
+};
+use kstream_pipeline::Telemetry;
+use kstream_pipeline::config::configure;
+use lambda_runtime::{Error, run, service_fn, tracing};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    // JSON when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL, then RUST_LOG, then INFO.
+    tracing::init_default_subscriber();
+    let config: Config = configure()?;
+    let sdk = aws_config::load_from_env().await;
+    let source: Arc<dyn KeySource> = match &config.key {
+        KeyLocation::Ssm(name) => Arc::new(SsmKey::new(aws_sdk_ssm::Client::new(&sdk), name)),
+        KeyLocation::SecretsManager(id) => Arc::new(SecretKey::new(
+            aws_sdk_secretsmanager::Client::new(&sdk),
+            id,
+        )),
+    };
+    // Read once here, before the first invocation; again only after a 403 (rotation).
+    let key = Arc::new(ApiKey::load(source).await.inspect_err(|error| {
+        tracing::error!(error = %error, "cannot read the API key; check the parameter/secret and the role");
+    })?);
+    let credentials = sdk
+        .credentials_provider()
+        .ok_or("no AWS credentials provider: the function's role credentials are required")?;
+    let fare = FareClient::new(config.endpoint.clone(), key, credentials)?;
+    let store = S3Store::new(aws_sdk_s3::Client::new(&sdk), config.bucket.clone());
+    let enricher = Enricher::new(config, fare, store, Telemetry::from_env(FUNCTION_NAME));
+    run(service_fn(|event| handler(event, &enricher))).await
+}
