@@ -207,7 +207,7 @@ pub(crate) async fn run(args: Args) -> miette::Result<()> {
         Source::S3(location) => {
             let sdk = args.connect.sdk_config().await?;
             let client = s3_input::client(&sdk, args.bucket_region.as_deref());
-            s3_input::lines(client, location.clone())
+            s3_input::lines(client, location.clone()).await?
         }
     };
     let session = args.producer.start(&args.connect, &args.stream).await?;

@@ -75,80 +75,128 @@ pub(crate) fn client(sdk: &aws_config::SdkConfig, region: Option<&str>) -> aws_s
 }
 
 /// Reads the lines of every object under `location`, in listing order, on a blocking thread.
-/// Must be called inside the Tokio runtime (the thread drives the S3 calls on it).
-pub(crate) fn lines(client: aws_sdk_s3::Client, location: S3Prefix) -> LineReceiver {
-    let (tx, rx) = mpsc::channel(4096);
-    let handle = Handle::current();
-    std::thread::spawn(move || {
-        if let Err(report) = read_all(&handle, &client, &location, &tx) {
-            let _ = tx.blocking_send(Err(report));
-        }
-    });
-    rx
-}
-
-fn read_all(
-    handle: &Handle,
-    client: &aws_sdk_s3::Client,
-    location: &S3Prefix,
-    tx: &LineSender,
-) -> miette::Result<()> {
+/// The first page is listed before returning, so a bad bucket or an empty prefix fails at once.
+///
+/// # Errors
+/// The listing failed, or there is nothing to read under the prefix.
+pub(crate) async fn lines(
+    client: aws_sdk_s3::Client,
+    location: S3Prefix,
+) -> miette::Result<LineReceiver> {
     let mut pages = client
         .list_objects_v2()
         .bucket(&location.bucket)
         .prefix(&location.prefix)
         .into_paginator()
         .send();
-    let mut objects = 0u64;
-    while let Some(page) = handle.block_on(pages.next()) {
-        let page = page.map_err(|e| {
-            miette::miette!(
-                help = "check the bucket, its region (--bucket-region) and the endpoint",
-                "cannot list {location}: {}",
-                aws_sdk_s3::error::DisplayErrorContext(&e)
-            )
-        })?;
-        for object in page.contents() {
-            let Some(key) = object.key() else { continue };
-            if skipped_key(key) {
-                tracing::info!(key, "skipping object");
-                continue;
+    // Up to the first page with something to read (README.md and folder markers are skipped).
+    let first = loop {
+        let Some(page) = pages.next().await else {
+            return Err(miette::miette!(
+                help = "check the prefix: keys are case-sensitive, and folder markers and README.md objects are skipped",
+                "no objects to replay under {location}"
+            ));
+        };
+        let page = listed(page, &location)?;
+        if page
+            .iter()
+            .any(|o| o.key().is_some_and(|key| !skipped_key(key)))
+        {
+            break page;
+        }
+    };
+    let (tx, rx) = mpsc::channel(4096);
+    let handle = Handle::current();
+    std::thread::spawn(move || {
+        let mut page = first;
+        loop {
+            match read_page(&handle, &client, &location, &page, &tx) {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(report) => {
+                    let _ = tx.blocking_send(Err(report));
+                    return;
+                }
             }
-            objects += 1;
-            let name = format!("s3://{}/{key}", location.bucket);
-            tracing::info!(object = %name, "reading object");
-            let body = handle
-                .block_on(client.get_object().bucket(&location.bucket).key(key).send())
-                .map_err(|e| {
-                    miette::miette!(
-                        "cannot read {name}: {}",
-                        aws_sdk_s3::error::DisplayErrorContext(&e)
-                    )
-                })?
-                .body;
-            let reader = BufReader::with_capacity(
-                256 * 1024,
-                BlockingBody {
-                    handle: handle.clone(),
-                    body,
-                    chunk: Default::default(),
+            match handle.block_on(pages.next()) {
+                None => return,
+                Some(next) => match listed(next, &location) {
+                    Ok(next) => page = next,
+                    Err(report) => {
+                        let _ = tx.blocking_send(Err(report));
+                        return;
+                    }
                 },
-            );
-            let reader = input::decoder(reader, &name, Some(Path::new(key)))?;
-            let origin: Arc<str> = name.clone().into();
-            if !input::read_lines(reader, &name, Some(origin), tx) {
-                return Ok(());
             }
         }
+    });
+    Ok(rx)
+}
+
+/// The objects of a listing page.
+fn listed<E, R>(
+    page: Result<
+        aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output,
+        aws_sdk_s3::error::SdkError<E, R>,
+    >,
+    location: &S3Prefix,
+) -> miette::Result<Vec<aws_sdk_s3::types::Object>>
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match page {
+        Ok(page) => Ok(page.contents.unwrap_or_default()),
+        Err(e) => Err(miette::miette!(
+            help = "check the bucket, its region (--bucket-region) and the endpoint",
+            "cannot list {location}: {}",
+            aws_sdk_s3::error::DisplayErrorContext(&e)
+        )),
     }
-    if objects == 0 {
-        return Err(miette::miette!(
-            help =
-                "check the prefix: objects are listed with it as given (keys are case-sensitive)",
-            "no objects to replay under {location}"
-        ));
+}
+
+/// Sends the lines of the objects of one listing page, in order: `Ok(false)` when nothing more
+/// should be read (the receiver is gone, or a read error was sent), `Err` when an object cannot
+/// be opened.
+fn read_page(
+    handle: &Handle,
+    client: &aws_sdk_s3::Client,
+    location: &S3Prefix,
+    page: &[aws_sdk_s3::types::Object],
+    tx: &LineSender,
+) -> miette::Result<bool> {
+    for object in page {
+        let Some(key) = object.key() else { continue };
+        if skipped_key(key) {
+            tracing::info!(key, "skipping object");
+            continue;
+        }
+        let name = format!("s3://{}/{key}", location.bucket);
+        tracing::info!(object = %name, "reading object");
+        let body = handle
+            .block_on(client.get_object().bucket(&location.bucket).key(key).send())
+            .map_err(|e| {
+                miette::miette!(
+                    "cannot read {name}: {}",
+                    aws_sdk_s3::error::DisplayErrorContext(&e)
+                )
+            })?
+            .body;
+        let reader = BufReader::with_capacity(
+            256 * 1024,
+            BlockingBody {
+                handle: handle.clone(),
+                body,
+                chunk: Default::default(),
+            },
+        );
+        let reader = input::decoder(reader, &name, Some(Path::new(key)))?;
+        let origin: Arc<str> = name.clone().into();
+        if !input::read_lines(reader, &name, Some(origin), tx) {
+            return Ok(false);
+        }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// An S3 object body read synchronously, one chunk at a time, from a blocking thread.

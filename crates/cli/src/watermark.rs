@@ -10,15 +10,17 @@
 //! counted, and the replay then exits non-zero.
 //!
 //! The value for a shard is the reference's (TimestampTracker): the timestamp of the last event
-//! acknowledged on that shard that was not newer than the oldest event still in flight, EPOCH
+//! acknowledged on that shard that is not newer than the oldest event still in flight, EPOCH
 //! until there is one. [`InFlight`] tracks it from the producer's per-record results, which name
-//! the shard. Two differences, both deliberate: the reference does not move the value when the
-//! acknowledged event was the last one in flight (so at low rates it stays at EPOCH); here it
-//! does, as nothing older is pending. And a shard's value never goes backwards (with sorted input
-//! it cannot anyway). After the last event is acknowledged, one final round is sent (the
-//! reference stops without one), so every shard's last watermark covers all its events.
+//! the shard. The reference applies the rule once, when an event is acknowledged, so an event
+//! acknowledged while an older one (on another shard) was still in flight never counts, and the
+//! last event in flight never counts either; here the rule is applied when the watermark is
+//! sent, over every event acknowledged since the last one, so the value is never older than the
+//! reference's and still never newer than an event in flight. A shard's value never goes
+//! backwards. After the last event is acknowledged, one final round is sent (the reference stops
+//! without one): with nothing in flight, each shard's last watermark is its newest event.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -60,8 +62,16 @@ pub(crate) struct InFlight {
 struct State {
     /// Timestamps of the events in flight, with their counts.
     pending: BTreeMap<DateTime<Utc>, usize>,
-    /// The watermark value of each shard that has one.
-    shards: HashMap<String, DateTime<Utc>>,
+    /// Each shard's value and what was acknowledged on it since.
+    shards: HashMap<String, ShardMarks>,
+}
+
+#[derive(Debug, Default)]
+struct ShardMarks {
+    /// The watermark value, once known.
+    value: Option<DateTime<Utc>>,
+    /// Timestamps acknowledged on the shard, newer than `value`.
+    acknowledged: BTreeSet<DateTime<Utc>>,
 }
 
 impl State {
@@ -106,21 +116,32 @@ impl InFlight {
     pub(crate) fn acknowledged(&self, time: DateTime<Utc>, shard: &str) {
         let mut state = self.state();
         state.remove(time);
-        let oldest = state.pending.keys().next().copied();
-        if oldest.is_some_and(|oldest| time > oldest) {
-            return;
+        let marks = state.shards.entry(shard.to_owned()).or_default();
+        if marks.value.is_none_or(|value| time > value) {
+            marks.acknowledged.insert(time);
         }
-        let value = state.shards.entry(shard.to_owned()).or_insert(time);
-        *value = (*value).max(time);
     }
 
-    /// The watermark value of `shard` (EPOCH until known).
+    /// The watermark value of `shard` now: the newest event acknowledged on it that is not newer
+    /// than the oldest event in flight (EPOCH until there is one; never going backwards).
     pub(crate) fn value(&self, shard: &str) -> DateTime<Utc> {
-        self.state()
-            .shards
-            .get(shard)
-            .copied()
-            .unwrap_or(DateTime::UNIX_EPOCH)
+        let mut state = self.state();
+        let oldest = state.pending.keys().next().copied();
+        let Some(marks) = state.shards.get_mut(shard) else {
+            return DateTime::UNIX_EPOCH;
+        };
+        let newest = match oldest {
+            Some(oldest) => marks.acknowledged.range(..=oldest).next_back(),
+            None => marks.acknowledged.last(),
+        }
+        .copied();
+        if let Some(newest) = newest {
+            marks.value = Some(marks.value.map_or(newest, |value| value.max(newest)));
+            // Keep only what is newer than the value.
+            marks.acknowledged = marks.acknowledged.split_off(&newest);
+            marks.acknowledged.remove(&newest);
+        }
+        marks.value.unwrap_or(DateTime::UNIX_EPOCH)
     }
 
     /// Events in flight.
@@ -319,31 +340,39 @@ mod tests {
         let t = |m: u32| at(&format!("2018-01-01T00:{m:02}:00Z"));
         let tracking = InFlight::new(0);
         assert_eq!(tracking.value("shard-0"), DateTime::UNIX_EPOCH);
-        for m in 1..=4 {
+        for m in 1..=5 {
             tracking.put(t(m));
         }
-        // A newer event acknowledged while an older one is in flight does not count.
+        // A newer event acknowledged while an older one is in flight does not count (yet).
         tracking.acknowledged(t(2), "shard-1");
         assert_eq!(tracking.value("shard-1"), DateTime::UNIX_EPOCH);
-        // The oldest in flight acknowledged: it counts on its shard only.
+        // The oldest in flight acknowledged: it counts on its shard, and t(2) on shard-1 now
+        // counts too (the reference would leave shard-1 at EPOCH).
         tracking.acknowledged(t(1), "shard-0");
         assert_eq!(tracking.value("shard-0"), t(1));
-        assert_eq!(tracking.value("shard-1"), DateTime::UNIX_EPOCH);
+        assert_eq!(tracking.value("shard-1"), t(2));
         // Equal to the oldest in flight is "not newer".
         tracking.put(t(3));
         tracking.acknowledged(t(3), "shard-1");
         assert_eq!(tracking.value("shard-1"), t(3));
         // A failed event leaves the values alone but stops holding them back.
+        tracking.acknowledged(t(5), "shard-0");
+        assert_eq!(
+            tracking.value("shard-0"),
+            t(1),
+            "t(3) and t(4) still in flight"
+        );
         tracking.dropped(t(3));
-        assert_eq!(tracking.pending(), 1);
-        // The last event in flight acknowledged: it counts (the reference would not move).
-        tracking.acknowledged(t(4), "shard-0");
-        assert_eq!(tracking.value("shard-0"), t(4));
+        tracking.dropped(t(4));
         assert_eq!(tracking.pending(), 0);
+        // Nothing in flight: the newest acknowledged event counts.
+        assert_eq!(tracking.value("shard-0"), t(5));
+        assert_eq!(tracking.value("shard-1"), t(3));
         // Values never go backwards.
         tracking.put(t(2));
         tracking.acknowledged(t(2), "shard-0");
-        assert_eq!(tracking.value("shard-0"), t(4));
+        assert_eq!(tracking.value("shard-0"), t(5));
+        assert_eq!(tracking.pending(), 0);
     }
 
     #[tokio::test]
