@@ -93,8 +93,9 @@ pub(crate) struct Args {
     /// 2018-01-01T03:00:00Z); the lines before it are skipped and counted.
     #[arg(long, value_name = "TIME", value_parser = parse_instant)]
     seek: Option<DateTime<Utc>>,
-    /// Send watermark events (`{"watermark":"…","type":"watermark"}`) to every open shard, as
-    /// the reference replay 0.1.0 does (off by default, as the reference solution runs it).
+    /// Send watermark events (`{"watermark":"…","type":"watermark"}`) to every open shard as the
+    /// reference replay 0.1.0 does (off by default: the reference solution runs it with
+    /// -noWatermark).
     #[arg(long)]
     watermarks: bool,
     /// With --watermarks: the longest time between two watermark rounds.
@@ -108,10 +109,11 @@ pub(crate) struct Args {
         requires = "watermarks"
     )]
     watermark_every_events: u64,
-    /// The region of the S3 bucket, for s3:// input (default: the stream's region).
+    /// The region of the S3 bucket, for s3:// input (default: --region, else AWS_REGION).
     #[arg(long, value_name = "REGION")]
     bucket_region: Option<String>,
-    /// Send lines without appending a newline.
+    /// Send lines without appending a newline (by default each payload is its line plus `\n`,
+    /// as the reference replay sends them).
     #[arg(long)]
     no_newline: bool,
     #[command(flatten)]
