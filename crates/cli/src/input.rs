@@ -1,10 +1,12 @@
 //! Line input for `put` and `replay`: a file or stdin, plain, gzip or LZ4 (frame format),
 //! detected by magic bytes (the extension is only a fallback for empty input), read on a
 //! blocking thread and handed over through a bounded channel (so reading waits for sending).
+//! `replay` also reads the objects under an S3 prefix ([`crate::s3_input`]) the same way.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use miette::{IntoDiagnostic, WrapErr};
 use tokio::sync::mpsc;
@@ -42,18 +44,60 @@ pub(crate) fn detect(head: &[u8], path: Option<&Path>) -> Compression {
     }
 }
 
-/// One input line: its 1-based number and its bytes without the line ending.
+/// One input line: its 1-based number (in its object, for S3 input), its bytes without the line
+/// ending, and for S3 input the object it comes from (`s3://bucket/key`).
 #[derive(Debug)]
 pub(crate) struct Line {
     pub(crate) number: u64,
     pub(crate) bytes: Vec<u8>,
+    pub(crate) origin: Option<Arc<str>>,
+}
+
+impl Line {
+    /// How reports name the line: `line 12`, or `s3://bucket/key line 12`.
+    pub(crate) fn label(&self) -> String {
+        match &self.origin {
+            Some(origin) => format!("{origin} line {}", self.number),
+            None => format!("line {}", self.number),
+        }
+    }
+}
+
+/// The sending half of a line channel.
+pub(crate) type LineSender = mpsc::Sender<Result<Line, miette::Report>>;
+
+/// The receiving half of a line channel.
+pub(crate) type LineReceiver = mpsc::Receiver<Result<Line, miette::Report>>;
+
+/// Wraps `buffered` in the decoder its first bytes call for (`path` names it when it is empty).
+pub(crate) fn decoder<R: BufRead + Send + 'static>(
+    mut buffered: R,
+    name: &str,
+    path: Option<&Path>,
+) -> miette::Result<Box<dyn BufRead + Send>> {
+    let head = buffered
+        .fill_buf()
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot read {name}"))?
+        .to_vec();
+    let compression = detect(&head, path);
+    tracing::debug!(input = %name, ?compression, "reading");
+    Ok(match compression {
+        Compression::None => Box::new(buffered),
+        Compression::Gzip => Box::new(BufReader::with_capacity(
+            256 * 1024,
+            flate2::bufread::MultiGzDecoder::new(buffered),
+        )),
+        Compression::Lz4 => Box::new(BufReader::with_capacity(
+            256 * 1024,
+            lz4_flex::frame::FrameDecoder::new(buffered),
+        )),
+    })
 }
 
 /// Opens the input and reads it line by line on a blocking thread. Read errors arrive in the
 /// channel with the line number reached.
-pub(crate) fn lines(
-    path: Option<PathBuf>,
-) -> miette::Result<mpsc::Receiver<Result<Line, miette::Report>>> {
+pub(crate) fn lines(path: Option<PathBuf>) -> miette::Result<LineReceiver> {
     let name = path
         .as_ref()
         .map_or_else(|| "stdin".to_owned(), |p| p.display().to_string());
@@ -65,53 +109,44 @@ pub(crate) fn lines(
         ),
         _ => Box::new(std::io::stdin()),
     };
-    let mut buffered = BufReader::with_capacity(256 * 1024, raw);
-    let head = buffered
-        .fill_buf()
-        .into_diagnostic()
-        .wrap_err_with(|| format!("cannot read {name}"))?
-        .to_vec();
-    let compression = detect(&head, path.as_deref());
-    tracing::debug!(input = %name, ?compression, "reading");
-    let reader: Box<dyn BufRead + Send> = match compression {
-        Compression::None => Box::new(buffered),
-        Compression::Gzip => Box::new(BufReader::with_capacity(
-            256 * 1024,
-            flate2::bufread::MultiGzDecoder::new(buffered),
-        )),
-        Compression::Lz4 => Box::new(BufReader::with_capacity(
-            256 * 1024,
-            lz4_flex::frame::FrameDecoder::new(buffered),
-        )),
-    };
+    let buffered = BufReader::with_capacity(256 * 1024, raw);
+    let reader = decoder(buffered, &name, path.as_deref())?;
     let (tx, rx) = mpsc::channel(4096);
-    std::thread::spawn(move || read_lines(reader, &name, &tx));
+    std::thread::spawn(move || read_lines(reader, &name, None, &tx));
     Ok(rx)
 }
 
-fn read_lines(
+/// Sends the lines of `reader` (line endings stripped) until its end; `false` when the receiver
+/// is gone or a read error was sent (then nothing more should be read).
+pub(crate) fn read_lines(
     mut reader: Box<dyn BufRead + Send>,
     name: &str,
-    tx: &mpsc::Sender<Result<Line, miette::Report>>,
-) {
+    origin: Option<Arc<str>>,
+    tx: &LineSender,
+) -> bool {
     let mut number = 0;
     loop {
         let mut bytes = Vec::new();
         match reader.read_until(b'\n', &mut bytes) {
-            Ok(0) => return,
+            Ok(0) => return true,
             Ok(_) => {
                 number += 1;
                 while matches!(bytes.last(), Some(b'\n' | b'\r')) {
                     bytes.pop();
                 }
-                if tx.blocking_send(Ok(Line { number, bytes })).is_err() {
-                    return;
+                let line = Line {
+                    number,
+                    bytes,
+                    origin: origin.clone(),
+                };
+                if tx.blocking_send(Ok(line)).is_err() {
+                    return false;
                 }
             }
             Err(e) => {
                 let report = miette::miette!("cannot read {name} after line {number}: {e}");
                 let _ = tx.blocking_send(Err(report));
-                return;
+                return false;
             }
         }
     }

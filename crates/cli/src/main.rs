@@ -15,7 +15,9 @@ mod produce;
 mod producing;
 mod put;
 mod replay;
+mod s3_input;
 mod tail;
+mod watermark;
 
 /// Streaming data pipelines on Amazon Kinesis: producer, tools and the local data plane.
 #[derive(Debug, Parser)]

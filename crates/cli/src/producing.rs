@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use kstream_producer::{MetricsSnapshot, Producer, ProducerConfig, PutHandle};
+use kstream_producer::{MetricsSnapshot, Producer, ProducerConfig, PutHandle, PutOutcome};
 use miette::IntoDiagnostic;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -121,17 +121,21 @@ pub(crate) struct Tally {
     pub(crate) failed: AtomicU64,
 }
 
+/// Called with a record's outcome once it is known: `Some` when Kinesis took it, `None` when it
+/// failed.
+pub(crate) type Observer = Box<dyn FnOnce(Option<&PutOutcome>) + Send>;
+
 /// Awaits every record's result in the background, reporting failures with their label (e.g.
 /// `line 12`) on stderr.
 pub(crate) struct Tracker {
-    tx: mpsc::UnboundedSender<(String, PutHandle)>,
+    tx: mpsc::UnboundedSender<(String, PutHandle, Option<Observer>)>,
     task: JoinHandle<()>,
     pub(crate) tally: Arc<Tally>,
 }
 
 impl Tracker {
     pub(crate) fn new(bar: ProgressBar) -> Self {
-        let (tx, mut rx) = mpsc::unbounded_channel::<(String, PutHandle)>();
+        let (tx, mut rx) = mpsc::unbounded_channel::<(String, PutHandle, Option<Observer>)>();
         let tally = Arc::new(Tally::default());
         let counts = tally.clone();
         let task = tokio::spawn(async move {
@@ -140,7 +144,13 @@ impl Tracker {
             loop {
                 tokio::select! {
                     next = rx.recv(), if open => match next {
-                        Some((label, handle)) => pending.push(async move { (label, handle.await) }),
+                        Some((label, handle, observer)) => pending.push(async move {
+                            let result = handle.await;
+                            if let Some(observe) = observer {
+                                observe(result.as_ref().ok());
+                            }
+                            (label, result)
+                        }),
                         None => open = false,
                     },
                     Some((label, result)) = pending.next(), if !pending.is_empty() => {
@@ -164,7 +174,17 @@ impl Tracker {
 
     /// Tracks one record.
     pub(crate) fn track(&self, label: String, handle: PutHandle) {
-        let _ = self.tx.send((label, handle));
+        self.track_observed(label, handle, None);
+    }
+
+    /// Tracks one record, calling `observer` with its outcome.
+    pub(crate) fn track_observed(
+        &self,
+        label: String,
+        handle: PutHandle,
+        observer: Option<Observer>,
+    ) {
+        let _ = self.tx.send((label, handle, observer));
     }
 
     /// Waits for every tracked record.

@@ -151,24 +151,25 @@ pub(crate) async fn run(args: Args) -> miette::Result<()> {
         let record: Value = match serde_json::from_slice(&line.bytes) {
             Ok(v) => v,
             Err(e) => {
-                feed.reject(line.number, format_args!("not JSON: {e}"));
+                feed.reject(line.label(), format_args!("not JSON: {e}"));
                 continue;
             }
         };
         let key = match keys.key(&line.bytes, &record) {
             Ok(key) => key,
             Err(e) => {
-                feed.reject(line.number, e);
+                feed.reject(line.label(), e);
                 continue;
             }
         };
+        let label = line.label();
         let mut data = line.bytes;
         if args.newline {
             data.push(b'\n');
         }
         let record = UserRecord::new(key, data);
         if !feed
-            .send(&session.producer, &tracker, line.number, record)
+            .send(&session.producer, &tracker, label, record)
             .await?
         {
             break;
