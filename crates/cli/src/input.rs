@@ -209,6 +209,20 @@ mod tests {
     }
 
     #[test]
+    fn lines_are_named_with_their_object() {
+        let line = |origin: Option<&str>| Line {
+            number: 12,
+            bytes: Vec::new(),
+            origin: origin.map(Arc::from),
+        };
+        assert_eq!(line(None).label(), "line 12");
+        assert_eq!(
+            line(Some("s3://trips/2018/part-0.json.lz4")).label(),
+            "s3://trips/2018/part-0.json.lz4 line 12"
+        );
+    }
+
+    #[test]
     fn a_missing_file_is_a_clear_error() {
         let err = lines(Some(PathBuf::from("/no/such/file.json"))).unwrap_err();
         assert!(format!("{err:?}").contains("/no/such/file.json"));

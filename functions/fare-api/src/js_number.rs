@@ -106,6 +106,31 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any finite number prints in a form that reads back as the same number (the exact
+        /// digits are node's: tests/parity), integers below 1e21 without point or exponent.
+        #[test]
+        fn prints_round_trip(bits in proptest::num::u64::ANY) {
+            let x = f64::from_bits(bits);
+            proptest::prop_assume!(x.is_finite());
+            let s = to_js_string(x);
+            let back: f64 = s.parse().unwrap();
+            proptest::prop_assert_eq!(back, if x == 0.0 { 0.0 } else { x }, "{}", s);
+            if x.fract() == 0.0 && x.abs() < 1e21 {
+                proptest::prop_assert!(!s.contains(['.', 'e']), "{}", s);
+            }
+        }
+
+        /// `parseFloat` of what is printed gives the number back, as in JavaScript.
+        #[test]
+        fn parse_float_reads_what_is_printed(bits in proptest::num::u64::ANY) {
+            let x = f64::from_bits(bits);
+            proptest::prop_assume!(x.is_finite() && x != 0.0);
+            let back = crate::parse_float::parse_float(&to_js_string(x));
+            proptest::prop_assert_eq!(back.to_bits(), x.to_bits());
+        }
+    }
+
     #[test]
     fn non_finite() {
         assert_eq!(to_js_string(f64::NAN), "NaN");

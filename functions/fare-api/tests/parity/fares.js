@@ -52,6 +52,14 @@ const next = () => {
 for (let i = 0; i < 60; i++) ids.push(String(next() % 1000000000));
 for (let i = 0; i < 30; i++) ids.push(String(next() / 4294967296 * 1000));
 for (let i = 0; i < 10; i++) ids.push(String(-(next() % 100000)));
+// Doubles from seeded random bit patterns, every magnitude (exponent forms, 17-digit fractions).
+const view = new DataView(new ArrayBuffer(8));
+for (let i = 0; i < 40; i++) {
+  view.setUint32(0, next());
+  view.setUint32(4, next());
+  const x = view.getFloat64(0);
+  if (Number.isFinite(x)) ids.push(String(x));
+}
 
 const rows = ids.map((id) => {
   const r = reference({ queryStringParameters: { ride_request_id: id } });
