@@ -289,7 +289,9 @@ impl Enricher {
     }
 
     /// Processes one batch (the handler without the Lambda context); `deadline` is when the
-    /// invocation times out (`None`: unknown, no limit on retries but the others).
+    /// invocation times out (`None`: unknown, no limit on retries but the others). A trip's
+    /// first attempt is always made; the function's timeout must leave room for
+    /// `CALL_TIMEOUT_MS` plus the S3 writes.
     ///
     /// # Errors
     /// [`InvokeError::Store`] when an object cannot be written.
