@@ -76,11 +76,12 @@ build: venv rust-target ## cargo lambda build --release --arm64 --output-format 
 build-host: check-rust ## build the function binaries and the kstream CLI for this machine
 	cargo build --release $(addprefix -p ,$(FUNCTIONS)) -p kstream-cli
 
-demo: check-tools venv check-rust check-terraform ## PATTERN (01 or 02) on the local emulator, data moving, with a summary
+demo: check-tools venv check-rust check-terraform ## PATTERN (01, 02 or 04) on the local emulator, data moving, with a summary
 	@case "$(PATTERN)" in \
 	  01-apigw-kds-lambda) scripts/demo.sh ;; \
 	  02-kpl-kds-analytics) scripts/demo-02.sh ;; \
-	  *) echo "error: no demo for PATTERN=$(PATTERN) (demos: 01-apigw-kds-lambda, 02-kpl-kds-analytics)" >&2; exit 1 ;; \
+	  04-kds-enrichment-apigw) scripts/demo-04.sh ;; \
+	  *) echo "error: no demo for PATTERN=$(PATTERN) (demos: 01-apigw-kds-lambda, 02-kpl-kds-analytics, 04-kds-enrichment-apigw)" >&2; exit 1 ;; \
 	esac
 
 test: check-tools venv check-rust check-terraform ## every test tier (what CI runs)
