@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
 """Drives one side of the enrichment benchmark through Kinesis batches and measures it.
 
-    drive.py SIDE LABEL WORKLOAD.json WARMUP BATCHES STDOUT_FILE -- COMMAND...
+    drive.py SIDE LABEL WORKLOAD.json STDOUT_FILE -- COMMAND...
 
 Serves a minimal Lambda Runtime API (`/2018-06-01/runtime/invocation/...`) on 127.0.0.1 and
 starts COMMAND against it (AWS_LAMBDA_RUNTIME_API and the Lambda variables set, the rest of the
 environment as given): the Rust release binary (functions/enrichment-consumer), or Node 20 with
 node_runtime.mjs and the peer's handler module. Both receive each event over HTTP, parse it,
 handle it (fare calls, S3 writes, EMF on stdout) and post the response themselves, as on
-Lambda. WARMUP + BATCHES invokes, invoke i the workload's event i (each its own trips); every
-response must be `{"batchItemFailures":[]}`, or the run fails.
+Lambda. One invoke per event of the workload (make_events.py), in order, each its own trips;
+every response must be `{"batchItemFailures":[]}`, or the run fails.
 
-Measured over the BATCHES invokes after the warm-up (the cold start and warm-up not counted):
+Measured over the invokes after the workload's `warmup` first ones (the cold start and the
+warm-up not counted):
 - CPU time: the process's CPU clock (all threads, read from outside with clock_gettime) when it
   asks for the first measured invoke and when it asks for the one after the last;
 - wall time between the same two moments;
@@ -77,14 +78,13 @@ def latencies(path, start, end):
 
 
 def main():
-    side, label, workload_path, warmup, batches, stdout_path = sys.argv[1:7]
-    warmup, batches = int(warmup), int(batches)
-    assert sys.argv[7] == "--", __doc__
-    command = sys.argv[8:]
-    events = json.load(open(workload_path))["events"]
-    total = warmup + batches
-    if total > len(events):
-        raise SystemExit(f"{workload_path} has {len(events)} events, {total} needed")
+    side, label, workload_path, stdout_path = sys.argv[1:5]
+    assert sys.argv[5] == "--", __doc__
+    command = sys.argv[6:]
+    workload = json.load(open(workload_path))
+    events, warmup = workload["events"], workload["warmup"]
+    total = len(events)
+    batches = total - warmup
     sample_every = int(os.environ["SAMPLE_EVERY"])
     payloads = [json.dumps(e, separators=(",", ":")).encode() for e in events[:total]]
     measured = [counts(e, sample_every) for e in events[warmup:total]]
@@ -161,8 +161,14 @@ def main():
                     done.set()
             return self.reply(202, b'{"status":"OK"}')
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Api)
-    server.daemon_threads = True
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request, client_address):
+            if not done.is_set():  # after the end, the killed process's connection resets
+                super().handle_error(request, client_address)
+
+    server = Server(("127.0.0.1", 0), Api)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     env = dict(os.environ)
     env.update({

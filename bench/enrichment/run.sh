@@ -18,18 +18,19 @@
 # FARE_API_URL=https://<id>.execute-api.us-east-1.amazonaws.com/prod/predictFare.
 #
 # Per side (drive.py): the process against a minimal local Runtime API; CPU time (user+sys, all
-# threads) and wall time over the measured batches (after WARMUP), peak RSS, and the call
+# threads) and wall time over the measured batches (after the warm-up), peak RSS, and the call
 # latencies each side published in its EMF. Sides alternate for ROUNDS rounds; each side's
 # best round counts for CPU. Writes bench/results/enrichment.md.
 #
-# Env: WARMUP (default 1), BATCHES (4), ROUNDS (2), SIZES ("100 1000"), SAMPLE_EVERY_VALUES
+# Env: WARMUP (warm-up batches of 1,000 trips, default 1), BATCHES (measured trips in thousands:
+# 3 = 3 batches of 1,000 or 30 of 100), ROUNDS (2), SIZES ("100 1000"), SAMPLE_EVERY_VALUES
 # ("1 20"), FARE_LATENCIES_MS ("0 5"), KSTREAM_EMULATOR_PORT (4606).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 HERE=$ROOT/bench/enrichment
 WARMUP=${WARMUP:-1}
-BATCHES=${BATCHES:-4}
+BATCHES=${BATCHES:-3}
 ROUNDS=${ROUNDS:-2}
 SIZES=${SIZES:-"100 1000"}
 SAMPLE_EVERY_VALUES=${SAMPLE_EVERY_VALUES:-"1 20"}
@@ -90,7 +91,7 @@ for latency in $FARE_LATENCIES_MS; do
   [ -n "${FARE_PORT[$latency]}" ] || { cat "$WORK/fare-$latency.log" >&2; exit 1; }
 done
 
-"$PY" "$HERE/make_events.py" "$WORK/events" "$((WARMUP + BATCHES))"
+"$PY" "$HERE/make_events.py" "$WORK/events" "$WARMUP" "$BATCHES"
 export FARE_API_URL=https://k7bench01a.execute-api.us-east-1.amazonaws.com/prod/predictFare
 export API_KEY_PARAMETER=$KEY_PARAMETER OUTPUT_BUCKET=$BUCKET
 export MAX_IN_FLIGHT=20 CALL_TIMEOUT_MS=3000
@@ -105,8 +106,8 @@ measure() { # side size sample_every latency round
   if [ "$side" = rust ]; then command=("$BIN"); else command=(node "$HERE/node_runtime.mjs" "$HERE/node_consumer.mjs"); fi
   SAMPLE_EVERY=$every AWS_ENDPOINT_URL_EXECUTE_API=http://127.0.0.1:${FARE_PORT[$latency]} \
     OUTPUT_PREFIX=$side/$label/enriched/ ERROR_PREFIX=$side/$label/errors/ \
-    "$PY" "$HERE/drive.py" "$side" "$label" "$WORK/events/$size.json" "$WARMUP" "$BATCHES" \
-    "$WORK/$side-$label-$round.out" -- "${command[@]}" >>"$WORK/results.jsonl"
+    "$PY" "$HERE/drive.py" "$side" "$label" "$WORK/events/$size.json" "$WORK/$side-$label-$round.out" \
+    -- "${command[@]}" >>"$WORK/results.jsonl"
 }
 
 for round in $(seq 1 "$ROUNDS"); do
