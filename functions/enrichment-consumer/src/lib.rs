@@ -225,16 +225,15 @@ fn read_record(record: &KinesisEventRecord, sample_every: u64) -> Vec<Item> {
     let data = match BASE64.decode(&kinesis.data) {
         Ok(data) => data,
         Err(e) => {
-            let mut line = unreadable(
-                &kinesis.partition_key,
-                &[],
-                ParseError::Base64(e.to_string()).to_string(),
-            );
-            if let Item::Unreadable(line) = &mut line {
-                // Not base64: keep the text as it came.
-                line.data_base64.clone_from(&kinesis.data);
-            }
-            return vec![line];
+            // Not base64: the error line keeps the text as it came.
+            return vec![Item::Unreadable(ErrorLine {
+                shard_id: shard.to_owned(),
+                sequence_number: kinesis.sequence_number.clone(),
+                partition_key: kinesis.partition_key.clone(),
+                approximate_arrival_timestamp: kinesis.approximate_arrival_timestamp,
+                reason: ParseError::Base64(e.to_string()).to_string(),
+                data_base64: kinesis.data.clone(),
+            })];
         }
     };
     let item = |partition_key: &str, bytes: &[u8], at: Option<u64>| match trip::parse(bytes) {
