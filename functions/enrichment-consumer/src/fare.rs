@@ -519,6 +519,12 @@ mod tests {
             parse_fare(br#"{"ride_request_id":123,"expected_fare":38.518104367585856}"#),
             Ok(38.518104367585856)
         );
+        // The nearest f64, as JSON.parse reads it (serde_json's float_roundtrip feature): the
+        // default fast path reads this one as 105.40016403198244, a fare the API never answered.
+        assert_eq!(
+            parse_fare(br#"{"expected_fare":105.40016403198243}"#).map(f64::to_bits),
+            Ok(105.400_164_031_982_43_f64.to_bits())
+        );
         assert!(parse_fare(br#"{"ride_request_id":123}"#).is_err());
         assert!(parse_fare(b"<html>").is_err());
     }
