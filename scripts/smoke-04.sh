@@ -187,6 +187,16 @@ else
   fail "consumer role policy exists" "$doc"
 fi
 
+if doc=$(role_policy "$consumer-role" "$(var name_prefix)-kinesis-consumer" 2>&1); then
+  check_json "mapping permissions: kinesis read on this stream only" "$doc" \
+    "[.Statement[] | select([.Action[]] | any(startswith(\"kinesis:\")))] | all(.Resource == [\"$stream_arn\"] or (.Resource[0] | startswith(\"$stream_arn/consumer/\")))"
+  check_json "mapping permissions: sqs:SendMessage on the failure queue only" "$doc" \
+    "[.Statement[] | select([.Action[]] | any(startswith(\"sqs:\")))] | length == 1 and .[0].Action == [\"sqs:SendMessage\"] and .[0].Resource == [\"$queue_arn\"]"
+  check_json "mapping permissions: no wildcard resources" "$doc" "$no_wildcards"
+else
+  fail "mapping role policy exists" "$doc"
+fi
+
 # ---------------------------------------------------------------------------------------------------
 section "Event source mapping $stream_name -> $consumer"
 if esms=$(awse lambda list-event-source-mappings --function-name "$consumer" --event-source-arn "$stream_arn" 2>&1); then
