@@ -79,3 +79,14 @@ pub enum EnvError {
         expected: &'static str,
     },
 }
+
+/// Why an object could not be written (the invocation fails: Lambda retries it, and the retry
+/// writes the same keys).
+#[derive(Debug, thiserror::Error)]
+#[error("could not write s3 object {key}: {reason}")]
+pub struct StoreError {
+    /// The object's key.
+    pub key: String,
+    /// Why.
+    pub reason: String,
+}

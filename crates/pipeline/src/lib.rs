@@ -1,8 +1,9 @@
 //! kstream pipeline: the record pieces kstream's Lambda functions share.
 //!
 //! Functions stay thin: they adapt their Lambda event to these pieces and back.
-//! Nothing here depends on Lambda event types or the AWS SDK, so the pieces are
-//! cheap to reuse in the CLI and the local data plane.
+//! Nothing here depends on Lambda event types, nor on the AWS SDK unless the `s3` feature
+//! asks for the object store, so the pieces are cheap to reuse in the CLI and the local data
+//! plane.
 //!
 //! # Layout
 //! - [`decode`]: bytes → UTF-8 → JSON object, with a specific [`DecodeError`] per step.
@@ -15,6 +16,8 @@
 //!   document of each invocation (started with the request id, flushed at its end).
 //! - [`config`]: [`FunctionConfig`], a function's configuration read from an [`Env`]
 //!   once per cold start, and [`config::configure`] for `main.rs`.
+//! - `store` (feature `s3`): `ObjectStore`, whole objects to S3 (`S3Store`) or memory
+//!   (`MemoryStore`), for the functions that write to S3.
 //! - [`error`]: the crate's error types.
 //!
 //! # Function skeleton
@@ -55,9 +58,11 @@ pub mod emf;
 pub mod error;
 pub mod kinesis;
 pub mod outcome;
+#[cfg(feature = "s3")]
+pub mod store;
 pub mod telemetry;
 
 pub use config::{Env, FunctionConfig};
-pub use error::{DecodeError, EmfError, EnvError};
+pub use error::{DecodeError, EmfError, EnvError, StoreError};
 pub use outcome::BatchOutcome;
 pub use telemetry::Telemetry;

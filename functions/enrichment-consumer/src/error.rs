@@ -156,16 +156,7 @@ pub struct KeyError {
     pub reason: String,
 }
 
-/// An object could not be written: the invocation fails and Lambda retries the batch (the
-/// retry writes the same keys).
-#[derive(Debug, thiserror::Error)]
-#[error("could not write s3 object {key}: {reason}")]
-pub struct StoreError {
-    /// The object's key.
-    pub key: String,
-    /// Why.
-    pub reason: String,
-}
+pub use kstream_pipeline::StoreError;
 
 /// Why an invocation fails as a whole (Lambda retries the batch; nothing is duplicated).
 #[derive(Debug, thiserror::Error)]

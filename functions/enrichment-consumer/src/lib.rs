@@ -37,7 +37,7 @@
 //! # Layout
 //! - [`config`]: the environment; [`trip`]: reading a record; [`fare`]: the API client;
 //!   [`retry`]: backoff and budget; [`key`]: the API key; [`output`]: keys and lines;
-//!   [`store`]: S3, or memory in unit tests; [`error`]: why something failed.
+//!   `kstream_pipeline::store`: S3, or memory in unit tests; [`error`]: why something failed.
 
 pub mod config;
 pub mod error;
@@ -45,7 +45,6 @@ pub mod fare;
 pub mod key;
 pub mod output;
 pub mod retry;
-pub mod store;
 pub mod trip;
 
 use std::collections::{BTreeMap, HashMap};
@@ -65,7 +64,7 @@ pub use config::{Config, KeyLocation};
 pub use error::{CallError, ConfigError, InvokeError, KeyError, ParseError, StoreError};
 pub use fare::{CallPolicy, Endpoint, FareClient, Invocation};
 pub use key::{ApiKey, KeySource, SecretKey, SsmKey};
-pub use store::{MemoryStore, ObjectStore, S3Store};
+pub use kstream_pipeline::store::{MemoryStore, ObjectStore, S3Store};
 
 use output::{ErrorLine, Row};
 use retry::RetryBudget;

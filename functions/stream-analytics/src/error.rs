@@ -63,16 +63,7 @@ pub enum StateError {
     Json(#[source] serde_json::Error),
 }
 
-/// An object could not be written: the invocation fails and Lambda retries it (the retry
-/// writes the same keys).
-#[derive(Debug, thiserror::Error)]
-#[error("could not write s3 object {key}: {reason}")]
-pub struct StoreError {
-    /// The object's key.
-    pub key: String,
-    /// Why.
-    pub reason: String,
-}
+pub use kstream_pipeline::StoreError;
 
 /// Why an invocation fails as a whole (Lambda retries it; nothing it wrote is duplicated).
 #[derive(Debug, thiserror::Error)]

@@ -38,13 +38,12 @@
 //! - [`ticker`]: one record's shape and bounds.
 //! - [`window`]: the state carried between invokes.
 //! - [`output`]: object keys and bodies.
-//! - [`store`]: S3, or memory in tests.
+//! - `kstream_pipeline::store`: S3, or memory in tests.
 //! - [`error`]: why a record, the state or an invocation failed.
 
 pub mod error;
 pub mod event;
 pub mod output;
-pub mod store;
 pub mod ticker;
 pub mod window;
 
@@ -58,7 +57,7 @@ use lambda_runtime::LambdaEvent;
 
 pub use error::{ConfigError, InvokeError, RecordError, StateError, StoreError};
 pub use event::{BatchItemFailure, Window, WindowEvent, WindowResponse};
-pub use store::{MemoryStore, ObjectStore, S3Store};
+pub use kstream_pipeline::store::{MemoryStore, ObjectStore, S3Store};
 
 use output::WindowKey;
 use ticker::Ticker;

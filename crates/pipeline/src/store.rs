@@ -1,11 +1,13 @@
-//! Where the objects go: S3, or memory in unit tests (the emulator test uses S3).
+//! Where a function's objects go: S3, or memory in tests (feature `s3`). Writes are whole
+//! objects under keys the function derives from its input, so a retried invocation replaces
+//! what an earlier attempt wrote instead of adding to it.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use futures::future::BoxFuture;
 
-use crate::error::StoreError;
+pub use crate::error::StoreError;
 
 /// Writes whole objects; a second write of a key replaces the first (what makes retried
 /// invokes idempotent).
