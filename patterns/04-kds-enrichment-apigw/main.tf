@@ -23,6 +23,11 @@ locals {
     var.fare_api_faults == null ? {} : { FARE_FAULTS = var.fare_api_faults },
   )
 
+  # Each shard's consumer (times the parallelization factor) paces its calls to its share of the
+  # usage plan's rate; with an ON_DEMAND or existing stream the shard count is unknown here.
+  consumer_instances   = var.stream_arn == null && var.stream_mode == "PROVISIONED" ? var.shard_count * var.parallelization_factor : 1
+  max_calls_per_second = coalesce(var.max_calls_per_second, max(1, floor(var.api_throttle_rate_limit / local.consumer_instances)))
+
   # The enrichment consumer's whole configuration (functions/enrichment-consumer; the contract's
   # table of variables). The key is read at cold start from where the API module keeps it.
   consumer_environment = merge(
@@ -30,6 +35,7 @@ locals {
       FARE_API_URL                 = module.api.resource_url
       SAMPLE_EVERY                 = tostring(var.sample_every)
       MAX_IN_FLIGHT                = tostring(var.max_in_flight)
+      MAX_CALLS_PER_SECOND         = tostring(local.max_calls_per_second)
       CALL_TIMEOUT_MS              = tostring(var.call_timeout_ms)
       MAX_ATTEMPTS                 = tostring(var.max_attempts)
       RETRY_BUDGET_PERCENT         = tostring(var.retry_budget_percent)

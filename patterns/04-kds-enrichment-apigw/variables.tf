@@ -281,6 +281,17 @@ variable "max_in_flight" {
   }
 }
 
+variable "max_calls_per_second" {
+  description = "MAX_CALLS_PER_SECOND of the consumer: fare API call attempts each shard's consumer starts per second, so that all of them together stay under the usage plan instead of being throttled by it. An integer from 1 to 10000; null (default): the plan's api_throttle_rate_limit divided by shard_count times parallelization_factor (a PROVISIONED stream created here), else the whole rate (set it for an ON_DEMAND or existing stream)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.max_calls_per_second == null || try(var.max_calls_per_second >= 1 && var.max_calls_per_second <= 10000 && floor(var.max_calls_per_second) == var.max_calls_per_second, false)
+    error_message = "max_calls_per_second must be null or an integer from 1 to 10000."
+  }
+}
+
 variable "call_timeout_ms" {
   description = "CALL_TIMEOUT_MS of the consumer: timeout of one call attempt, in ms, under API Gateway's 29 s. An integer from 100 to 28000, shorter than the consumer's timeout; default 3000."
   type        = number

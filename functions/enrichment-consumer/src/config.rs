@@ -45,6 +45,9 @@ pub struct Config {
     pub error_prefix: String,
     /// `WRITE_UNSAMPLED`: also write unsampled trips.
     pub write_unsampled: bool,
+    /// `MAX_CALLS_PER_SECOND`: attempts this process starts per second, so that the shards'
+    /// consumers together stay under the API's usage plan (0: no pacing).
+    pub max_calls_per_second: u32,
 }
 
 /// The default time kept for the S3 writes.
@@ -66,6 +69,7 @@ impl Config {
             output_prefix: "enriched/".to_owned(),
             error_prefix: "errors/".to_owned(),
             write_unsampled: false,
+            max_calls_per_second: 0,
         }
     }
 }
@@ -152,6 +156,14 @@ impl FunctionConfig for Config {
             output_prefix: prefix(env, "OUTPUT_PREFIX", "enriched/")?,
             error_prefix: prefix(env, "ERROR_PREFIX", "errors/")?,
             write_unsampled: env.bool("WRITE_UNSAMPLED")?.unwrap_or(false),
+            max_calls_per_second: u32::try_from(integer(
+                env,
+                "MAX_CALLS_PER_SECOND",
+                0,
+                10_000,
+                0,
+            )?)
+            .unwrap_or(10_000),
         })
     }
 }

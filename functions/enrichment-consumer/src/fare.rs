@@ -8,8 +8,8 @@
 //! header; it is signed for the original host, so the local API executor sees exactly what API
 //! Gateway would.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_credential_types::Credentials;
@@ -23,6 +23,7 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use kstream_throttle::TokenBucket;
 
 use crate::error::{CallError, ConfigError};
 use crate::key::ApiKey;
@@ -250,6 +251,9 @@ pub struct FareClient {
     key: Arc<ApiKey>,
     credentials: CredentialsCache,
     http: HttpClient,
+    /// `MAX_CALLS_PER_SECOND`: a token bucket (a second's worth of burst) every attempt takes
+    /// a token from, across the invocations of this process.
+    pacer: Option<Mutex<TokenBucket>>,
 }
 
 impl std::fmt::Debug for FareClient {
@@ -283,7 +287,43 @@ impl FareClient {
             key,
             credentials: CredentialsCache::new(credentials),
             http,
+            pacer: None,
         })
+    }
+
+    /// Starts at most `calls_per_second` attempts a second (0: no limit), so that the
+    /// consumers of all shards together stay under the API's usage plan instead of being
+    /// throttled by it.
+    #[must_use]
+    pub fn with_rate_limit(mut self, calls_per_second: u32) -> Self {
+        self.pacer = (calls_per_second > 0).then(|| {
+            let rate = f64::from(calls_per_second);
+            Mutex::new(TokenBucket::new(rate, rate, Instant::now()))
+        });
+        self
+    }
+
+    /// Waits for this attempt's turn under the rate limit; false (and no turn taken) when the
+    /// wait would leave no time for the attempt and the S3 writes before the deadline.
+    async fn pace(&self, invocation: &Invocation, policy: &CallPolicy) -> bool {
+        let Some(pacer) = &self.pacer else {
+            return true;
+        };
+        let wait = {
+            let mut bucket = pacer.lock().expect("pacer lock");
+            let now = Instant::now();
+            let wait = bucket.wait_for(1.0, now);
+            if let Some(deadline) = invocation.deadline
+                && now + wait + policy.timeout + policy.write_margin > deadline
+            {
+                return false;
+            }
+            // A reservation: later callers wait behind this one.
+            bucket.take(1.0, now);
+            wait
+        };
+        tokio::time::sleep(wait).await;
+        true
     }
 
     /// The endpoint.
@@ -316,6 +356,14 @@ impl FareClient {
             attempts += 1;
             if attempts == 1 && !key_refreshed {
                 invocation.budget.deposit();
+            }
+            if !self.pace(invocation, &policy).await {
+                outcome.result = Err(CallError::Exhausted {
+                    attempts: attempts - 1,
+                    why: "the invocation's remaining time (waiting for MAX_CALLS_PER_SECOND)",
+                    last: "none".to_owned(),
+                });
+                return outcome;
             }
             let (generation, key) = self.key.get();
             let started = Instant::now();

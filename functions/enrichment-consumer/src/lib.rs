@@ -22,7 +22,9 @@
 //! # Configuration (environment, read once per cold start; a bad value fails the cold start)
 //! `FARE_API_URL` (required, https), `API_KEY_PARAMETER` (SSM SecureString) or
 //! `API_KEY_SECRET_ID` (Secrets Manager; exactly one), `SAMPLE_EVERY` (1..=1000000, 20),
-//! `MAX_IN_FLIGHT` (1..=256, 20), `CALL_TIMEOUT_MS` (100..=28000, 3000), `MAX_ATTEMPTS`
+//! `MAX_IN_FLIGHT` (1..=256, 20), `MAX_CALLS_PER_SECOND` (0..=10000, 0: no pacing; each
+//! process starts at most that many attempts a second, waiting its turn, so that the shards'
+//! consumers stay under the usage plan), `CALL_TIMEOUT_MS` (100..=28000, 3000), `MAX_ATTEMPTS`
 //! (1..=10, 4), `RETRY_BUDGET_PERCENT` (0..=100, 20), `OUTPUT_BUCKET` (required),
 //! `OUTPUT_PREFIX` (`enriched/`), `ERROR_PREFIX` (`errors/`), `WRITE_UNSAMPLED` (`false`),
 //! `AWS_ENDPOINT_URL_EXECUTE_API` (local only, see [`fare`]), `AWS_REGION` (signing region when

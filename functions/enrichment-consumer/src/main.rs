@@ -31,7 +31,8 @@ async fn main() -> Result<(), Error> {
     let credentials = sdk
         .credentials_provider()
         .ok_or("no AWS credentials provider: the function's role credentials are required")?;
-    let fare = FareClient::new(config.endpoint.clone(), key, credentials)?;
+    let fare = FareClient::new(config.endpoint.clone(), key, credentials)?
+        .with_rate_limit(config.max_calls_per_second);
     let store = S3Store::new(aws_sdk_s3::Client::new(&sdk), config.bucket.clone());
     let enricher = Enricher::new(config, fare, store, Telemetry::from_env(FUNCTION_NAME));
     run(service_fn(|event| handler(event, &enricher))).await

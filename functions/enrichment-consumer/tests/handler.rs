@@ -428,6 +428,65 @@ async fn calls_are_bounded_by_max_in_flight_and_reach_it() {
 }
 
 #[tokio::test]
+async fn max_calls_per_second_paces_the_attempts_across_invocations() {
+    let server = FareServer::fares().await;
+    let store = Arc::new(MemoryStore::default());
+    let (enricher, _) = common::enricher(
+        config(&server, |c| {
+            c.sample_every = 1;
+            c.max_calls_per_second = 20;
+        }),
+        RotatingKey::new(&["key-1"]),
+        ArcStore(store.clone()),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    for _ in 0..2 {
+        handler(
+            LambdaEvent::new(fixture("trips.json"), context(Duration::from_secs(60))),
+            &enricher,
+        )
+        .await
+        .unwrap();
+    }
+    // 80 attempts at 20 a second, a second's worth at once: at least 3 s, and every row.
+    let elapsed = started.elapsed();
+    assert_eq!(server.seen().len(), 80);
+    assert!(elapsed >= Duration::from_millis(2900), "{elapsed:?}");
+    assert_eq!(lines(&store, "enriched/").len(), 40);
+}
+
+#[tokio::test]
+async fn pacing_that_would_outlast_the_invocation_fails_the_rest_as_batch_item_failures() {
+    let server = FareServer::fares().await;
+    let store = Arc::new(MemoryStore::default());
+    let (enricher, _) = common::enricher(
+        config(&server, |c| {
+            c.sample_every = 1;
+            c.max_calls_per_second = 10;
+            c.call_timeout = Duration::from_millis(500);
+        }),
+        RotatingKey::new(&["key-1"]),
+        ArcStore(store.clone()),
+    )
+    .await;
+    let event = fixture("trips.json");
+    // 10 attempts at once, then one every 100 ms: about 10 more fit in 3 s less the attempt's
+    // timeout and the write margin; the record after them is the first failure.
+    let response = handler(
+        LambdaEvent::new(event.clone(), context(Duration::from_secs(3))),
+        &enricher,
+    )
+    .await
+    .unwrap();
+    let failed = failures(&response);
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    let written = lines(&store, "enriched/").len();
+    assert!((10..40).contains(&written), "{written} rows");
+    assert_eq!(failed[0], seq(&event, written));
+}
+
+#[tokio::test]
 async fn a_slow_attempt_times_out_and_is_retried() {
     // Each trip's first attempt takes 5 s; the call timeout is 200 ms.
     let server = FareServer::start(|id, attempt, _| {

@@ -66,6 +66,7 @@ run "deploys_with_defaults" {
       API_KEY_PARAMETER            = "/kstream-p4-fare-api/api-key"
       SAMPLE_EVERY                 = "20"
       MAX_IN_FLIGHT                = "20"
+      MAX_CALLS_PER_SECOND         = "10"
       CALL_TIMEOUT_MS              = "3000"
       MAX_ATTEMPTS                 = "4"
       RETRY_BUDGET_PERCENT         = "20"
@@ -286,6 +287,7 @@ run "each_setting_reaches_its_argument" {
     condition = (
       local.consumer_environment.SAMPLE_EVERY == "7" &&
       local.consumer_environment.MAX_IN_FLIGHT == "64" &&
+      local.consumer_environment.MAX_CALLS_PER_SECOND == "25" &&
       local.consumer_environment.CALL_TIMEOUT_MS == "1500" &&
       local.consumer_environment.MAX_ATTEMPTS == "6" &&
       local.consumer_environment.RETRY_BUDGET_PERCENT == "50" &&
@@ -402,4 +404,31 @@ run "rejects_uppercase_prefix" {
   command = plan
   variables { name_prefix = "Kstream" }
   expect_failures = [var.name_prefix]
+}
+
+run "calls_are_paced_to_the_usage_plan" {
+  command = plan
+
+  variables {
+    stream_mode             = "ON_DEMAND"
+    api_throttle_rate_limit = 30
+  }
+
+  assert {
+    condition     = local.consumer_environment.MAX_CALLS_PER_SECOND == "30"
+    error_message = "with an ON_DEMAND stream (shard count unknown) each consumer gets the whole rate"
+  }
+}
+
+run "calls_are_paced_as_asked" {
+  command = plan
+
+  variables {
+    max_calls_per_second = 7
+  }
+
+  assert {
+    condition     = local.consumer_environment.MAX_CALLS_PER_SECOND == "7"
+    error_message = "max_calls_per_second reaches MAX_CALLS_PER_SECOND"
+  }
 }

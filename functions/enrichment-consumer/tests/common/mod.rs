@@ -254,7 +254,9 @@ pub async fn enricher(
     store: impl ObjectStore + 'static,
 ) -> (Enricher, Arc<MemorySink>) {
     let key = Arc::new(ApiKey::load(key).await.unwrap());
-    let fare = FareClient::new(config.endpoint.clone(), key, credentials(true)).unwrap();
+    let fare = FareClient::new(config.endpoint.clone(), key, credentials(true))
+        .unwrap()
+        .with_rate_limit(config.max_calls_per_second);
     let sink = Arc::new(MemorySink::default());
     let telemetry = Telemetry::from_env(FUNCTION_NAME).with_sink(sink.clone());
     (Enricher::new(config, fare, store, telemetry), sink)
