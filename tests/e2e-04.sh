@@ -7,15 +7,14 @@
 #   1. apply patterns/04-kds-enrichment-apigw under a unique prefix with the emulator-only settings
 #      bucket_tls_only_policy=false and force_destroy=true, two shards, TRIM_HORIZON, three retries,
 #      every trip written (write_unsampled=true, so every record can be accounted for), the fare
-#      function's fault mode at 20 % 503 and 5 % 429, and a usage plan wide enough (1,000 rps,
-#      burst 2,000) that the 429s are the injected ones (the plan's own throttling is covered by
-#      crates/local/tests/fare_api.rs);
+#      function's fault mode at 20 % 503 and 5 % 429, and the default usage plan (20 rps, burst
+#      100) that the consumers pace their calls to (MAX_CALLS_PER_SECOND: 10 a shard);
 #   2. start `kstream local up`;
 #   3. replay the first part of the committed trip sample (data/) at a high speedup, with the
 #      reference replay's watermark events; then check S3 against the sample: every trip exactly
 #      once, sampled (ride_request_id % 20 == 0) trips with the fare the reference's formula gives,
 #      unsampled ones without; retries and throttles counted in the consumer's EMF metrics; nothing
-#      in the failure queue or the error output;
+#      in the failure queue or the error output; the API key's value in no log;
 #   4. a poison record (not JSON) lands in the error output with its reason and sequence number;
 #   5. the endpoint goes down: re-apply with every call failing until a set instant (fault mode
 #      `until`), restart the data plane, replay the rest of the sample from that point (`--seek`)
@@ -54,7 +53,6 @@ apply() { # apply <log> <faults> [more -var ...]
     -var "consumer_package_path=$(abs "$consumer_zip")" -var "fare_api_package_path=$(abs "$fare_zip")" \
     -var bucket_tls_only_policy=false -var force_destroy=true -var shard_count=2 \
     -var starting_position=TRIM_HORIZON -var maximum_retry_attempts=3 -var write_unsampled=true \
-    -var api_throttle_rate_limit=1000 -var api_throttle_burst_limit=2000 \
     -var "fare_api_faults=$faults" "$@" >"$logf" 2>&1; then
     tail -n 30 "$logf" >&2
     die "terraform apply failed (log: $logf)"
@@ -62,7 +60,9 @@ apply() { # apply <log> <faults> [more -var ...]
 }
 
 log "applying patterns/$pattern (prefix $prefix; fare API faults: 20 % 503, 5 % 429)"
+apply_t0=$(date +%s)
 apply "$work/apply.log" "error_rate=0.2,throttle_rate=0.05"
+apply_secs=$(($(date +%s) - apply_t0))
 outputs=$(scripts/local-apply.sh output "$pattern")
 out() { jq -r --arg k "$1" '.[$k].value // empty' <<<"$outputs"; }
 stream=$(out stream_name)
@@ -155,6 +155,9 @@ PY
 
 queue_depth() { awse sqs get-queue-attributes --queue-url "$queue_url" --attribute-names ApproximateNumberOfMessages | jq -r .Attributes.ApproximateNumberOfMessages; }
 check "the failure queue is empty after the flaky run" test "$(queue_depth)" = 0
+api_key=$(awse ssm get-parameter --name "$(out api_key_parameter_name)" --with-decryption --query Parameter.Value --output text)
+check "the API key (${#api_key} characters, read from SSM) is in no log of the data plane or the functions" \
+  test -n "$api_key" -a -z "$(grep -rlF -- "$api_key" "$state_dir/logs" "$work/up.log" 2>/dev/null)"
 
 # 4. A poison record: into the error output, with its reason; never retried, never blocking.
 poison=$(awse kinesis put-record --stream-name "$stream" --partition-key poison --data 'not json')
@@ -171,8 +174,10 @@ check "the poison record is in the error output with its reason" jqt --arg s "$p
 
 # 5. The endpoint down for a while: every call fails until $until.
 check "kstream local up stops cleanly on SIGINT" e2e_down
-outage=60
-until_epoch=$(($(date +%s) + outage + 40)) # the apply and the restart take part of it
+# The outage lasts about 40 s after the data plane is back: the re-apply (timed by the first one)
+# and the restart come first.
+outage=40
+until_epoch=$(($(date +%s) + apply_secs + 15 + outage))
 until_iso=$(date -u -d "@$until_epoch" +%Y-%m-%dT%H:%M:%SZ)
 log "re-applying with the fare API down until $until_iso"
 apply "$work/apply-2.log" "error_rate=1,until=$until_iso"
