@@ -203,7 +203,8 @@ total=$(jq '.trips | length' "$work/sample.json")
 receive_all() {
   while :; do
     page=$(awse sqs receive-message --queue-url "$queue_url" --max-number-of-messages 10 --wait-time-seconds 1)
-    [ "$(jq '.Messages // [] | length' <<<"$page")" -gt 0 ] || break
+    # The CLI prints nothing when there is no message.
+    [ -n "$page" ] && [ "$(jq '.Messages // [] | length' <<<"$page")" -gt 0 ] || break
     jq -c '.Messages[]' <<<"$page" | while IFS= read -r m; do
       jq -c '.Body | fromjson' <<<"$m" >>"$work/ranges.jsonl"
       awse sqs delete-message --queue-url "$queue_url" --receipt-handle "$(jq -r .ReceiptHandle <<<"$m")"
