@@ -118,7 +118,8 @@ step_data_plane() {
     sleep 0.2
   done
   consumer_log=$state_dir/logs/$consumer.log
-  log_lines_before=$(wc -l <"$consumer_log" 2>/dev/null || echo 0)
+  log_lines_before=0
+  [ ! -f "$consumer_log" ] || log_lines_before=$(wc -l <"$consumer_log")
 
   since=$(date +%s)
   log "kstream replay: $sample at speedup $speedup into $stream"
@@ -170,7 +171,7 @@ step_summary() {
     "s3://$bucket/$rows_prefix" "$(jq '[.[] | select(.sampled)] | length' <<<"$all") sampled trips with a fare, in $(jq '[.[]._key] | unique | length' <<<"$all") objects" \
     "skipped (watermarks, controls)" "$(metric_sum Skipped)" \
     "s3://$bucket/$(out error_prefix)" "$(metric_sum ParseFailures) records that could not be parsed" \
-    "failure queue" "$(awse sqs get-queue-attributes --queue-url "$(out failure_queue_url)" --attribute-names ApproximateNumberOfMessages --query Attributes.ApproximateNumberOfMessages --output text) batches given up" \
+    "failure queue" "$(awse sqs get-queue-attributes --queue-url "$(out failure_queue_url)" --attribute-names ApproximateNumberOfMessages --query Attributes.ApproximateNumberOfMessages --output text) batches given up (this run and earlier ones)" \
     "unsampled trips" "$(($(metric_sum Trips) - $(metric_sum Sampled))) (not written: write_unsampled = false)"
 
   kill -INT "$up_pid" 2>/dev/null || true
