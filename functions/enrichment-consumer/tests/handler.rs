@@ -63,20 +63,9 @@ fn seq(event: &KinesisEvent, index: usize) -> String {
 async fn samples_one_in_n_deterministically_and_writes_rows_per_pickup_hour() {
     let server = FareServer::fares().await;
     let event = fixture("trips.json");
-    let store = Arc::new(MemoryStore::default());
-    let (enricher, sink) = common::enricher(
-        config(&server, |_| {}),
-        RotatingKey::new(&["key-1"]),
-        ArcStore(store.clone()),
-    )
-    .await;
+    let (enricher, sink, store) = with_memory_store(config(&server, |_| {})).await;
     // SAMPLE_EVERY defaults to 20: ids 20 and 40 of 1..=40.
-    let response = handler(
-        LambdaEvent::new(event.clone(), context(Duration::from_secs(60))),
-        &enricher,
-    )
-    .await
-    .unwrap();
+    let response = invoke(&enricher, event.clone(), Duration::from_secs(60)).await;
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(server.ids(), [20, 40]);
     let rows = lines(&store, "enriched/");
@@ -131,12 +120,7 @@ async fn samples_one_in_n_deterministically_and_writes_rows_per_pickup_hour() {
     assert_eq!(row.as_object().unwrap().len(), 13);
 
     // The same batch again (a retry) samples the same trips and overwrites the same keys.
-    handler(
-        LambdaEvent::new(event.clone(), context(Duration::from_secs(60))),
-        &enricher,
-    )
-    .await
-    .unwrap();
+    invoke(&enricher, event.clone(), Duration::from_secs(60)).await;
     assert_eq!(server.ids(), [20, 40]);
     assert_eq!(server.seen().len(), 4);
     assert_eq!(store.objects().len(), 2);
@@ -175,6 +159,35 @@ async fn samples_one_in_n_deterministically_and_writes_rows_per_pickup_hour() {
     }
 }
 
+/// An enricher with `config`, the key "key-1" and an in-memory store (returned with it).
+async fn with_memory_store(
+    config: enrichment_consumer::Config,
+) -> (
+    enrichment_consumer::Enricher,
+    Arc<kstream_pipeline::emf::MemorySink>,
+    Arc<MemoryStore>,
+) {
+    let store = Arc::new(MemoryStore::default());
+    let (enricher, sink) = common::enricher(
+        config,
+        RotatingKey::new(&["key-1"]),
+        ArcStore(store.clone()),
+    )
+    .await;
+    (enricher, sink, store)
+}
+
+/// The handler on `event` with `left` before the deadline; the invocation must succeed.
+async fn invoke(
+    enricher: &enrichment_consumer::Enricher,
+    event: KinesisEvent,
+    left: Duration,
+) -> aws_lambda_events::streams::KinesisEventResponse {
+    handler(LambdaEvent::new(event, context(left)), enricher)
+        .await
+        .unwrap()
+}
+
 /// The MemoryStore shared with the test (the enricher owns its store).
 struct ArcStore(Arc<MemoryStore>);
 
@@ -191,20 +204,9 @@ impl enrichment_consumer::ObjectStore for ArcStore {
 #[tokio::test]
 async fn every_trip_with_n_1_and_unsampled_rows_when_asked() {
     let server = FareServer::fares().await;
-    let store = Arc::new(MemoryStore::default());
-    let (enricher, _) = common::enricher(
-        config(&server, |c| c.sample_every = 1),
-        RotatingKey::new(&["key-1"]),
-        ArcStore(store.clone()),
-    )
-    .await;
+    let (enricher, _, store) = with_memory_store(config(&server, |c| c.sample_every = 1)).await;
     let event = fixture("trips.json");
-    handler(
-        LambdaEvent::new(event, context(Duration::from_secs(60))),
-        &enricher,
-    )
-    .await
-    .unwrap();
+    invoke(&enricher, event, Duration::from_secs(60)).await;
     assert_eq!(server.ids(), (1..=40).collect::<Vec<_>>());
     let rows = lines(&store, "enriched/");
     assert_eq!(trip_ids(&rows), (1..=40).collect::<Vec<_>>());
@@ -214,19 +216,9 @@ async fn every_trip_with_n_1_and_unsampled_rows_when_asked() {
     );
 
     let server = FareServer::fares().await;
-    let store = Arc::new(MemoryStore::default());
-    let (enricher, _) = common::enricher(
-        config(&server, |c| c.write_unsampled = true),
-        RotatingKey::new(&["key-1"]),
-        ArcStore(store.clone()),
-    )
-    .await;
-    handler(
-        LambdaEvent::new(fixture("trips.json"), context(Duration::from_secs(60))),
-        &enricher,
-    )
-    .await
-    .unwrap();
+    let (enricher, _, store) =
+        with_memory_store(config(&server, |c| c.write_unsampled = true)).await;
+    invoke(&enricher, fixture("trips.json"), Duration::from_secs(60)).await;
     assert_eq!(server.ids(), [20, 40]);
     let rows = lines(&store, "enriched/");
     assert_eq!(rows.len(), 40);
@@ -238,20 +230,9 @@ async fn every_trip_with_n_1_and_unsampled_rows_when_asked() {
 #[tokio::test]
 async fn unreadable_records_go_to_the_error_output_with_their_reason() {
     let server = FareServer::fares().await;
-    let store = Arc::new(MemoryStore::default());
-    let (enricher, sink) = common::enricher(
-        config(&server, |c| c.sample_every = 1),
-        RotatingKey::new(&["key-1"]),
-        ArcStore(store.clone()),
-    )
-    .await;
+    let (enricher, sink, store) = with_memory_store(config(&server, |c| c.sample_every = 1)).await;
     let event = fixture("mixed.json");
-    let response = handler(
-        LambdaEvent::new(event.clone(), context(Duration::from_secs(60))),
-        &enricher,
-    )
-    .await
-    .unwrap();
+    let response = invoke(&enricher, event.clone(), Duration::from_secs(60)).await;
     assert!(
         response.batch_item_failures.is_empty(),
         "unreadable records are not retried"
@@ -336,20 +317,9 @@ async fn unreadable_records_go_to_the_error_output_with_their_reason() {
 #[tokio::test]
 async fn kpl_aggregates_are_deaggregated_and_fail_as_one_kinesis_record() {
     let server = FareServer::fares().await;
-    let store = Arc::new(MemoryStore::default());
-    let (enricher, _) = common::enricher(
-        config(&server, |c| c.sample_every = 20),
-        RotatingKey::new(&["key-1"]),
-        ArcStore(store.clone()),
-    )
-    .await;
+    let (enricher, _, store) = with_memory_store(config(&server, |c| c.sample_every = 20)).await;
     let event = fixture("kpl.json");
-    let response = handler(
-        LambdaEvent::new(event.clone(), context(Duration::from_secs(60))),
-        &enricher,
-    )
-    .await
-    .unwrap();
+    let response = invoke(&enricher, event.clone(), Duration::from_secs(60)).await;
     assert!(response.batch_item_failures.is_empty());
     let rows = lines(&store, "enriched/");
     assert_eq!(trip_ids(&rows), [20, 40, 60, 80, 100]);
@@ -373,19 +343,8 @@ async fn kpl_aggregates_are_deaggregated_and_fail_as_one_kinesis_record() {
         }
     })
     .await;
-    let store = Arc::new(MemoryStore::default());
-    let (enricher, _) = common::enricher(
-        config(&server, |_| {}),
-        RotatingKey::new(&["key-1"]),
-        ArcStore(store.clone()),
-    )
-    .await;
-    let response = handler(
-        LambdaEvent::new(event.clone(), context(Duration::from_secs(60))),
-        &enricher,
-    )
-    .await
-    .unwrap();
+    let (enricher, _, store) = with_memory_store(config(&server, |_| {})).await;
+    let response = invoke(&enricher, event.clone(), Duration::from_secs(60)).await;
     assert_eq!(failures(&response), [seq(&event, 1)]);
     assert_eq!(trip_ids(&lines(&store, "enriched/")), [20]);
 }
@@ -407,12 +366,7 @@ async fn calls_are_bounded_by_max_in_flight_and_reach_it() {
         ArcStore(store.clone()),
     )
     .await;
-    handler(
-        LambdaEvent::new(fixture("trips.json"), context(Duration::from_secs(60))),
-        &enricher,
-    )
-    .await
-    .unwrap();
+    invoke(&enricher, fixture("trips.json"), Duration::from_secs(60)).await;
     assert_eq!(server.seen().len(), 40);
     assert_eq!(server.max_in_flight(), 4);
     assert_eq!(lines(&store, "enriched/").len(), 40);
@@ -473,12 +427,7 @@ async fn pacing_that_would_outlast_the_invocation_fails_the_rest_as_batch_item_f
     let event = fixture("trips.json");
     // 10 attempts at once, then one every 100 ms: about 10 more fit in 3 s less the attempt's
     // timeout and the write margin; the record after them is the first failure.
-    let response = handler(
-        LambdaEvent::new(event.clone(), context(Duration::from_secs(3))),
-        &enricher,
-    )
-    .await
-    .unwrap();
+    let response = invoke(&enricher, event.clone(), Duration::from_secs(3)).await;
     let failed = failures(&response);
     assert_eq!(failed.len(), 1, "{failed:?}");
     let written = lines(&store, "enriched/").len();
@@ -499,20 +448,12 @@ async fn a_slow_attempt_times_out_and_is_retried() {
         (status, delay, body)
     })
     .await;
-    let store = Arc::new(MemoryStore::default());
-    let (enricher, sink) = common::enricher(
-        config(&server, |c| c.call_timeout = Duration::from_millis(200)),
-        RotatingKey::new(&["key-1"]),
-        ArcStore(store.clone()),
-    )
+    let (enricher, sink, store) = with_memory_store(config(&server, |c| {
+        c.call_timeout = Duration::from_millis(200)
+    }))
     .await;
     let started = Instant::now();
-    let response = handler(
-        LambdaEvent::new(fixture("trips.json"), context(Duration::from_secs(60))),
-        &enricher,
-    )
-    .await
-    .unwrap();
+    let response = invoke(&enricher, fixture("trips.json"), Duration::from_secs(60)).await;
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "{:?}",
@@ -553,19 +494,8 @@ async fn throttles_and_server_errors_are_retried_within_the_deadline() {
         _ => ok(id),
     })
     .await;
-    let store = Arc::new(MemoryStore::default());
-    let (enricher, sink) = common::enricher(
-        config(&server, |_| {}),
-        RotatingKey::new(&["key-1"]),
-        ArcStore(store.clone()),
-    )
-    .await;
-    let response = handler(
-        LambdaEvent::new(fixture("trips.json"), context(Duration::from_secs(60))),
-        &enricher,
-    )
-    .await
-    .unwrap();
+    let (enricher, sink, store) = with_memory_store(config(&server, |_| {})).await;
+    let response = invoke(&enricher, fixture("trips.json"), Duration::from_secs(60)).await;
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(trip_ids(&lines(&store, "enriched/")), [20, 40]);
     let doc = &sink.documents()[0];
@@ -599,12 +529,7 @@ async fn throttles_and_server_errors_are_retried_within_the_deadline() {
     )
     .await;
     let event = fixture("trips.json");
-    let response = handler(
-        LambdaEvent::new(event.clone(), context(Duration::from_secs(60))),
-        &enricher,
-    )
-    .await
-    .unwrap();
+    let response = invoke(&enricher, event.clone(), Duration::from_secs(60)).await;
     assert_eq!(failures(&response), [seq(&event, 19)]);
     assert_eq!(server.seen().iter().filter(|s| s.id == 20).count(), 2);
     assert!(
@@ -616,22 +541,11 @@ async fn throttles_and_server_errors_are_retried_within_the_deadline() {
 #[tokio::test]
 async fn a_tiny_deadline_stops_the_retries() {
     let server = FareServer::start(|_, _, _| (503, Duration::ZERO, "{}".into())).await;
-    let store = Arc::new(MemoryStore::default());
-    let (enricher, sink) = common::enricher(
-        config(&server, |_| {}),
-        RotatingKey::new(&["key-1"]),
-        ArcStore(store.clone()),
-    )
-    .await;
+    let (enricher, sink, store) = with_memory_store(config(&server, |_| {})).await;
     let event = fixture("trips.json");
     let started = Instant::now();
     // 1 s left: less than a call timeout (3 s) plus the S3 write margin.
-    let response = handler(
-        LambdaEvent::new(event.clone(), context(Duration::from_secs(1))),
-        &enricher,
-    )
-    .await
-    .unwrap();
+    let response = invoke(&enricher, event.clone(), Duration::from_secs(1)).await;
     assert!(started.elapsed() < Duration::from_millis(900));
     assert_eq!(failures(&response), [seq(&event, 19)]);
     assert_eq!(
@@ -676,12 +590,7 @@ async fn the_retry_budget_caps_retries_per_invocation() {
     .await;
     let mut event = fixture("trips.json");
     event.records.truncate(12);
-    let response = handler(
-        LambdaEvent::new(event.clone(), context(Duration::from_secs(60))),
-        &enricher,
-    )
-    .await
-    .unwrap();
+    let response = invoke(&enricher, event.clone(), Duration::from_secs(60)).await;
     let doc = &sink.documents()[0];
     assert_eq!(
         (doc["Retries"].as_u64(), doc["CallFailures"].as_u64()),
@@ -718,12 +627,7 @@ async fn a_403_reads_the_key_again_once() {
         ArcStore(store.clone()),
     )
     .await;
-    let response = handler(
-        LambdaEvent::new(fixture("trips.json"), context(Duration::from_secs(60))),
-        &enricher,
-    )
-    .await
-    .unwrap();
+    let response = invoke(&enricher, fixture("trips.json"), Duration::from_secs(60)).await;
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(
         trip_ids(&lines(&store, "enriched/")),
@@ -747,12 +651,7 @@ async fn a_403_reads_the_key_again_once() {
     )
     .await;
     let event = fixture("trips.json");
-    let response = handler(
-        LambdaEvent::new(event.clone(), context(Duration::from_secs(60))),
-        &enricher,
-    )
-    .await
-    .unwrap();
+    let response = invoke(&enricher, event.clone(), Duration::from_secs(60)).await;
     assert_eq!(failures(&response), [seq(&event, 19)]);
     assert_eq!(key.reads(), 2);
     let keys: Vec<String> = server
@@ -786,12 +685,7 @@ async fn a_400_is_not_retried_and_only_earlier_rows_are_written() {
     // An unreadable record after the failed one: it comes again with the retry, so it is not
     // written now either.
     event.records[8].kinesis.data = "not base64!".into();
-    let response = handler(
-        LambdaEvent::new(event.clone(), context(Duration::from_secs(60))),
-        &enricher,
-    )
-    .await
-    .unwrap();
+    let response = invoke(&enricher, event.clone(), Duration::from_secs(60)).await;
     assert_eq!(failures(&response), [seq(&event, 5)]);
     assert_eq!(server.seen().iter().filter(|s| s.id == 6).count(), 1);
     let rows = lines(&store, "enriched/");
@@ -826,12 +720,7 @@ async fn requests_are_signed_for_execute_api_with_the_api_key() {
         MemoryStore::default(),
     )
     .await;
-    handler(
-        LambdaEvent::new(fixture("trips.json"), context(Duration::from_secs(60))),
-        &enricher,
-    )
-    .await
-    .unwrap();
+    invoke(&enricher, fixture("trips.json"), Duration::from_secs(60)).await;
     let seen = server.seen();
     assert_eq!(seen.len(), 2);
     for request in &seen {
