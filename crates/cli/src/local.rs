@@ -59,6 +59,11 @@ struct UpArgs {
     /// Do not serve the REST APIs.
     #[arg(long)]
     no_api: bool,
+    /// Run even though AWS_ENDPOINT_URL (or a service-specific AWS_ENDPOINT_URL_*) is unset or
+    /// names a host that is not this machine: the data plane then polls those streams and writes
+    /// to those queues and buckets with your credentials.
+    #[arg(long)]
+    allow_real_aws: bool,
     /// Also copy function output to stderr.
     #[arg(long)]
     console_logs: bool,
@@ -340,10 +345,14 @@ async fn run_up(args: UpArgs) -> miette::Result<()> {
             previous.pid
         ));
     }
-    if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
-        tracing::warn!(
-            "AWS_ENDPOINT_URL is not set: the deployed configuration is read from the default AWS endpoints"
-        );
+    let refused = crate::local_guard::non_local_endpoints(std::env::vars()).await;
+    if !refused.is_empty() {
+        if !args.allow_real_aws {
+            return Err(crate::local_guard::refusal(&refused));
+        }
+        for r in &refused {
+            tracing::warn!(endpoint = %r.what, "--allow-real-aws: {}", r.why);
+        }
     }
     let sdk = aws_config::load_from_env().await;
     let mut resolver = BinaryResolver::default().functions_dir(&args.functions_dir);

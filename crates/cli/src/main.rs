@@ -10,6 +10,7 @@ mod deagg;
 mod feed;
 mod input;
 mod local;
+mod local_guard;
 mod metrics;
 mod produce;
 mod producing;

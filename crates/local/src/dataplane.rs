@@ -193,7 +193,9 @@ impl DataPlaneBuilder {
     }
 
     /// Serve the deployed REST APIs (the [`apigw`](kstream_local_apigw) executor) on this address
-    /// (port 0 picks a free one). By default the APIs are not served. `AWS_IAM` methods verify
+    /// (port 0 picks a free one), which must be a loopback address ([`start`](Self::start)
+    /// refuses others: [`Error::NotLoopback`](crate::Error::NotLoopback)). By default the APIs are
+    /// not served. `AWS_IAM` methods verify
     /// SigV4 signatures against the [`aws_env`](Self::aws_env) credentials. While they are, every
     /// function gets [`EXECUTE_API_ENDPOINT_VAR`] = the executor's URL (unless
     /// [`function_env`](Self::function_env) sets it).
@@ -256,6 +258,11 @@ impl DataPlaneBuilder {
 
     /// Reads the deployed configuration through `sdk` and prepares everything.
     pub async fn start(self, sdk: &aws_config::SdkConfig) -> Result<DataPlane> {
+        if let Some(addr) = self.api_addr
+            && !addr.ip().is_loopback()
+        {
+            return Err(crate::Error::NotLoopback { addr });
+        }
         std::fs::create_dir_all(&self.state_dir).map_err(|source| LambdaError::Io {
             what: "creating the state directory",
             path: self.state_dir.clone(),
@@ -682,7 +689,29 @@ impl DataPlane {
 
 #[cfg(test)]
 mod tests {
-    use super::execute_api_endpoint;
+    use super::{DataPlane, execute_api_endpoint};
+
+    #[tokio::test]
+    async fn the_api_listens_on_loopback_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let sdk = aws_config::SdkConfig::builder().build();
+        for addr in ["0.0.0.0:0", "[::]:0", "192.0.2.1:4567"] {
+            let err = DataPlane::builder()
+                .state_dir(dir.path().join("state"))
+                .api_addr(addr.parse().unwrap())
+                .start(&sdk)
+                .await
+                .expect_err("refused");
+            assert!(
+                matches!(err, crate::Error::NotLoopback { .. }),
+                "{addr}: {err}"
+            );
+        }
+        assert!(
+            !dir.path().join("state").exists(),
+            "refused before anything is written"
+        );
+    }
 
     #[test]
     fn execute_api_endpoint_reaches_the_listener() {

@@ -18,6 +18,18 @@ pub enum Error {
     #[diagnostic(transparent)]
     #[error(transparent)]
     Firehose(#[from] kstream_local_firehose::Error),
+    /// The REST API executor was asked to listen on an address other machines can reach: the
+    /// local data plane serves loopback only (its APIs check no real IAM signature or Cognito
+    /// token signature).
+    #[diagnostic(
+        code(kstream_local::not_loopback),
+        help("listen on 127.0.0.1 or ::1 and forward the port if another machine must reach it")
+    )]
+    #[error("the local REST API executor listens on loopback only, not on {addr}")]
+    NotLoopback {
+        /// The address asked for.
+        addr: std::net::SocketAddr,
+    },
 }
 
 /// The result type of this crate.
