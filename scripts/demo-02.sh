@@ -62,8 +62,8 @@ step_deploy() {
   # Emulator-only settings, as in the end-to-end test: moto refuses object writes under the bucket's
   # TLS-only policy (plain HTTP here), and force_destroy lets `make emulator-destroy` empty the bucket.
   if ! scripts/local-apply.sh apply "$pattern" -var "tumbling_window_in_seconds=$window" \
-    -var bucket_tls_only_policy=false -var force_destroy=true >"$logf" 2>&1; then
-    tail -n 40 "$logf" >&2
+    -var bucket_tls_only_policy=false -var force_destroy=true >"$logf"; then
+    # local-apply.sh has said why on stderr (one message when the names are taken).
     die "terraform apply failed (full log: $logf)"
   fi
   grep -E '^(Apply complete|No changes)' "$logf" | sed 's/^/    /' >&2 || true

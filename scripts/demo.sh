@@ -51,8 +51,8 @@ step_build() {
 step_deploy() {
   local logf=$KSTREAM_STATE_DIR/demo-apply.log
   log "applying patterns/$pattern to the emulator (terraform log: ${logf#"$KSTREAM_ROOT"/})"
-  if ! scripts/local-apply.sh apply "$pattern" >"$logf" 2>&1; then
-    tail -n 40 "$logf" >&2
+  if ! scripts/local-apply.sh apply "$pattern" >"$logf"; then
+    # local-apply.sh has said why on stderr (one message when the names are taken).
     die "terraform apply failed (full log: $logf)"
   fi
   grep -E '^(Apply complete|No changes)' "$logf" | sed 's/^/    /' >&2 || true

@@ -163,7 +163,35 @@ case $cmd in
     printf '%s\n' "${var_args[@]}" >"$var_args_file"
     [ ${#var_args[@]} -gt 0 ] || : >"$var_args_file"
     log "terraform apply patterns/$pattern -> emulator at $AWS_ENDPOINT_URL (state: ${state_dir#"$KSTREAM_ROOT"/})"
-    tf apply -auto-approve -input=false -state="$state_file" "${var_args[@]}" "${other_args[@]}"
+    apply_log=$state_dir/apply.log
+    errors=$state_dir/apply.errors
+    # Progress goes to the terminal as it comes (and to apply.log); Terraform's error diagnostics
+    # (its stderr) are held back and explained once at the end.
+    set +e
+    tf apply -auto-approve -input=false -state="$state_file" "${var_args[@]}" "${other_args[@]}" \
+      2>"$errors" | tee "$apply_log"
+    status=${PIPESTATUS[0]}
+    set -e
+    cat "$errors" >>"$apply_log"
+    if [ "$status" -eq 0 ]; then
+      cat "$errors" >&2
+      exit 0
+    fi
+    # Plain text for matching, whatever the colours.
+    plain=$(sed 's/\x1b\[[0-9;]*m//g; s/^[│╷╵] \{0,1\}//' "$errors")
+    if grep -qE 'already exists|AlreadyExists|ResourceInUseException|ResourceConflictException|BucketAlreadyOwnedByYou' <<<"$plain"; then
+      n=$(grep -cE '^Error:' <<<"$plain" || true)
+      first=$(grep -oE '^  with [^,]+' <<<"$plain" | sed 's/^  with //' | head -n 3 | paste -sd ',' | sed 's/,/, /g')
+      die "the emulator at $AWS_ENDPOINT_URL already holds resources with the names this deployment uses ($n errors, e.g. $first).
+  They were made by another checkout (or an earlier run) whose Terraform state is not this one (${state_file#"$KSTREAM_ROOT"/}).
+  Fix, one of:
+    - destroy them from the checkout that made them:  make emulator-destroy PATTERN=$pattern  (there)
+    - start from an empty emulator (drops everything in it):  scripts/emulator.sh stop, then run this again
+    - use an emulator of this checkout's own:  KSTREAM_EMULATOR_PORT=4577 make demo PATTERN=$pattern
+  Terraform's full output: ${apply_log#"$KSTREAM_ROOT"/}"
+    fi
+    cat "$errors" >&2
+    die "terraform apply failed for patterns/$pattern (full output: ${apply_log#"$KSTREAM_ROOT"/})"
     ;;
   destroy)
     if [ ! -f "$state_file" ]; then
