@@ -278,7 +278,7 @@ impl Executor {
             tracing::warn!(request_id = %ctx.request_id, status = backend.status, "no integration response matches and none is the default");
             return internal_error();
         };
-        self.integration_response(ctx, response, &backend, &params, context)
+        self.integration_response(ctx, response, &backend, &params, &context)
     }
 
     /// `HTTP_PROXY`: the request goes to the backend as it came (headers, query string, body),
@@ -382,10 +382,7 @@ impl Executor {
         response: &IntegrationResponse,
         backend: &BackendResponse,
         params: &RequestParams,
-        // `$context` as the request template left it: its `requestOverride` and
-        // `responseOverride` carry over to the response (AWS-recorded, LocalStack's
-        // `test_integration_mock_with_re*_override*` snapshots).
-        mut context: Value,
+        request_context: &Value,
     ) -> ExecutorResponse {
         let accept = ctx
             .req
@@ -398,7 +395,19 @@ impl Executor {
             .and_then(|a| templates.iter().find(|(ct, _)| ct.eq_ignore_ascii_case(&a)))
             .or_else(|| templates.iter().find(|(ct, _)| *ct == "application/json"))
             .or_else(|| templates.iter().next());
+        let mut context = template_context(&ctx.request_context);
         context["integration"] = json!({ "status": backend.status });
+        // What the request template `#set` into `$context.requestOverride` is still there for
+        // the response template, as on API Gateway.
+        if let Some(o) = request_context.get("requestOverride") {
+            context["requestOverride"] = o.clone();
+        }
+        // So is `$context.responseOverride` (status, headers, any other key), which then
+        // applies to the response (AWS-recorded: LocalStack's
+        // `test_integration_mock_with_response_override_in_request_template` snapshot).
+        if let Some(o) = request_context.get("responseOverride") {
+            context["responseOverride"] = o.clone();
+        }
         let mut headers = HeaderMap::new();
         let body = match chosen {
             Some((ct, src)) if !src.trim().is_empty() => {
