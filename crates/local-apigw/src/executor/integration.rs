@@ -37,6 +37,15 @@ impl Executor {
 
     async fn lambda_proxy(&self, ctx: &Ctx<'_>) -> ExecutorResponse {
         let api = &ctx.compiled.api;
+        // Lambda is invoked with POST: any other integration method fails the call, and API
+        // Gateway answers 500 (AWS-recorded: LocalStack's
+        // `test_lambda_aws_proxy_integration_non_post_method` snapshot).
+        if let Some(m) = ctx.integration.http_method.as_deref()
+            && !m.eq_ignore_ascii_case("POST")
+        {
+            tracing::warn!(request_id = %ctx.request_id, api = %api.id, path = %ctx.resource_path, integration_method = m, "a Lambda proxy integration must use POST");
+            return internal_error();
+        }
         let content_type = ctx
             .req
             .headers
