@@ -13,7 +13,8 @@
 //!  "cases": [{"name", "feature", "api": "<name>",
 //!             "request": {"method", "stage", "path", "query", "headers", "body",
 //!                         "address": "host" (default) | "path", "uri": "<raw target>"},
-//!             "expected": {"status", "body" (JSON), "bodyText" (exact text), "headers"},
+//!             "expected": {"status", "body" (JSON), "bodyText" (exact text),
+//!                          "bodyBase64" (exact bytes, base64), "headers"},
 //!             "loose": {"<field name>": "<rule>"}}]}
 //! ```
 //! `{backend}` in an integration URI is a local HTTP backend answering `/…/<code>` with that
@@ -104,6 +105,8 @@ struct Expected {
     body: Option<Value>,
     #[serde(default)]
     body_text: Option<String>,
+    #[serde(default)]
+    body_base64: Option<String>,
     #[serde(default)]
     headers: BTreeMap<String, String>,
 }
@@ -326,6 +329,13 @@ async fn run_case(app: &axum::Router, api: &DeployedApi, case: &Case) -> Result<
         && *expected_text != text
     {
         return Err(format!("body: expected {expected_text:?}, got {text:?}"));
+    }
+    if let Some(expected) = &e.body_base64 {
+        use base64::Engine as _;
+        let got = base64::engine::general_purpose::STANDARD.encode(&bytes);
+        if got != *expected {
+            return Err(format!("body (base64): expected {expected}, got {got}"));
+        }
     }
     if let Some(expected) = &e.body {
         let actual: Value = serde_json::from_str(&text)

@@ -694,12 +694,16 @@ pub(super) fn select_response<'a>(
 }
 
 /// Whether `media` (a bare media type) is one of the API's binary media types (`*/*` and
-/// `type/*` wildcards included).
+/// `type/*` wildcards included). A type wildcard on the left (`*/test`) matches nothing, not
+/// even `*/test` itself, and a wildcard sent by the client (`image/*`, `*/*`) matches only a
+/// configured `*/*` (AWS-recorded: LocalStack's `test_aws_proxy_binary_response`).
 fn is_binary(binary_media_types: &[String], media: &str) -> bool {
     binary_media_types.iter().any(|b| {
         b == "*/*"
-            || b.eq_ignore_ascii_case(media)
-            || (b.ends_with("/*") && media.starts_with(b.trim_end_matches('*')))
+            || (!b.starts_with("*/")
+                && !media.contains('*')
+                && (b.eq_ignore_ascii_case(media)
+                    || (b.ends_with("/*") && media.starts_with(b.trim_end_matches('*')))))
     })
 }
 
