@@ -29,6 +29,13 @@
 //! - `AWS` Lambda custom integrations (`…:lambda:path/2015-03-31/functions/<arn>/invocations`)
 //!   and `AWS_PROXY` Lambda proxy integrations, through a [`LambdaInvoker`] (implemented for the
 //!   local Runtime API host, [`kstream_local_lambda::runtime::FunctionHost`]).
+//!   The proxy event and the reading of the function's answer follow what AWS recorded
+//!   (`conformance/apigw/execution-lambda-proxy-*.json`): path parameters as sent (not
+//!   percent-decoded), no `Content-Length` in the event, a `statusCode` that may be a numeric
+//!   string and defaults to 200, any key beyond the five of the format is malformed (502),
+//!   `headers` merged into `multiValueHeaders`, and a base64 body decoded only for a client
+//!   whose `Accept` names one of the API's binary media types. Its integration method must be
+//!   `POST` (else 500).
 //! - `MOCK`.
 //! - `HTTP` (mapped) and `HTTP_PROXY` integrations to `http://` backends: `{name}` placeholders
 //!   in the URI from `integration.request.path.*` mappings or the method's path parameters,

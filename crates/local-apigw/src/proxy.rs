@@ -42,7 +42,9 @@ pub(crate) fn event(req: &ProxyRequest<'_>) -> Value {
     let mut headers = Map::new();
     let mut multi_headers: Map<String, Value> = Map::new();
     if let Some(h) = req.headers {
-        for name in h.keys() {
+        // API Gateway does not pass `Content-Length` on to the function (AWS-recorded:
+        // LocalStack's `test_lambda_aws_proxy_integration` snapshot, a POST with a body).
+        for name in h.keys().filter(|n| *n != http::header::CONTENT_LENGTH) {
             let values: Vec<String> = h
                 .get_all(name)
                 .iter()
@@ -113,21 +115,44 @@ pub(crate) struct ProxyResponse {
     pub(crate) body: Bytes,
 }
 
+/// The keys a proxy response may hold; any other key makes it malformed (API Gateway answers
+/// 502).
+const RESPONSE_KEYS: [&str; 5] = [
+    "statusCode",
+    "headers",
+    "multiValueHeaders",
+    "body",
+    "isBase64Encoded",
+];
+
 /// Maps the function's response (`statusCode`, `headers`, `multiValueHeaders`, `body`,
-/// `isBase64Encoded`). `Err` is a malformed proxy response (API Gateway answers 502).
-pub(crate) fn response(payload: &[u8]) -> Result<ProxyResponse, String> {
+/// `isBase64Encoded`) as API Gateway does:
+/// - `statusCode` is an integer or a string holding one, 200 when absent;
+/// - `headers` and `multiValueHeaders` are merged, the multi-value ones first, a value given in
+///   both only once;
+/// - a base64 body (`isBase64Encoded`) is decoded only when `decode_base64` (the request's
+///   `Accept` names a binary media type of the API), else passed on as the text it is.
+///
+/// `Err` is a malformed proxy response (API Gateway answers 502): not a JSON object, a key
+/// outside the five above, a value of the wrong type.
+pub(crate) fn response(payload: &[u8], decode_base64: bool) -> Result<ProxyResponse, String> {
     let v: Value = serde_json::from_slice(payload)
         .map_err(|e| format!("the function's response is not JSON: {e}"))?;
     let Value::Object(o) = v else {
         return Err("the function's response is not a JSON object".to_owned());
     };
-    let status = o
-        .get("statusCode")
-        .and_then(|s| match s {
-            Value::Number(n) => n.as_u64(),
-            _ => None,
-        })
-        .ok_or("statusCode is missing or not an integer")?;
+    if let Some(k) = o.keys().find(|k| !RESPONSE_KEYS.contains(&k.as_str())) {
+        return Err(format!(
+            "the function's response holds an unknown key {k:?}"
+        ));
+    }
+    let status = match o.get("statusCode") {
+        None | Some(Value::Null) => Some(200),
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
+        Some(_) => None,
+    }
+    .ok_or("statusCode is not an integer")?;
     let status = u16::try_from(status)
         .ok()
         .and_then(|s| StatusCode::from_u16(s).ok())
@@ -141,15 +166,13 @@ pub(crate) fn response(payload: &[u8]) -> Result<ProxyResponse, String> {
         }
     };
     let mut headers = HeaderMap::new();
-    let mut put = |name: &str, value: String, append: bool| -> Result<(), String> {
+    let mut put = |name: &str, value: String| -> Result<(), String> {
         let name =
             HeaderName::from_bytes(name.as_bytes()).map_err(|e| format!("header {name:?}: {e}"))?;
         let value =
             HeaderValue::from_str(&value).map_err(|e| format!("header {name} value: {e}"))?;
-        if append {
+        if !headers.get_all(&name).iter().any(|v| v == value) {
             headers.append(name, value);
-        } else {
-            headers.insert(name, value);
         }
         Ok(())
     };
@@ -164,7 +187,6 @@ pub(crate) fn response(payload: &[u8]) -> Result<ProxyResponse, String> {
                     put(
                         k,
                         scalar(v).ok_or(format!("multiValueHeaders.{k} holds a non-scalar"))?,
-                        true,
                     )?;
                 }
             }
@@ -175,11 +197,7 @@ pub(crate) fn response(payload: &[u8]) -> Result<ProxyResponse, String> {
         None | Some(Value::Null) => {}
         Some(Value::Object(m)) => {
             for (k, v) in m {
-                put(
-                    k,
-                    scalar(v).ok_or(format!("headers.{k} is not a scalar"))?,
-                    false,
-                )?;
+                put(k, scalar(v).ok_or(format!("headers.{k} is not a scalar"))?)?;
             }
         }
         Some(_) => return Err("headers is not an object".to_owned()),
@@ -191,10 +209,12 @@ pub(crate) fn response(payload: &[u8]) -> Result<ProxyResponse, String> {
     };
     let body = match o.get("body") {
         None | Some(Value::Null) => Bytes::new(),
-        Some(Value::String(s)) if base64 => base64::engine::general_purpose::STANDARD
-            .decode(s)
-            .map(Bytes::from)
-            .map_err(|e| format!("body is not base64: {e}"))?,
+        Some(Value::String(s)) if base64 && decode_base64 => {
+            base64::engine::general_purpose::STANDARD
+                .decode(s)
+                .map(Bytes::from)
+                .map_err(|e| format!("body is not base64: {e}"))?
+        }
         Some(Value::String(s)) => Bytes::from(s.clone()),
         Some(_) => return Err("body is not a string".to_owned()),
     };
@@ -213,6 +233,7 @@ mod tests {
     fn event_has_the_rest_v1_shape() {
         let mut headers = HeaderMap::new();
         headers.insert("content-type", "application/json".parse().unwrap());
+        headers.insert("content-length", "0".parse().unwrap());
         headers.append("x-multi", "a".parse().unwrap());
         headers.append("x-multi", "b".parse().unwrap());
         let mut query = BTreeMap::new();
@@ -242,6 +263,8 @@ mod tests {
         assert_eq!(e["headers"]["Content-Type"], json!("application/json"));
         assert_eq!(e["headers"]["X-Multi"], json!("b"));
         assert_eq!(e["multiValueHeaders"]["X-Multi"], json!(["a", "b"]));
+        assert_eq!(e["headers"].get("Content-Length"), None);
+        assert_eq!(e["multiValueHeaders"].get("Content-Length"), None);
         assert_eq!(e["queryStringParameters"], json!({"ride_request_id": "20"}));
         assert_eq!(
             e["multiValueQueryStringParameters"],
@@ -276,17 +299,35 @@ mod tests {
 
     #[test]
     fn responses_map_to_http() {
-        let r = response(br#"{"statusCode": 201, "headers": {"x-a": "1", "x-n": 2}, "multiValueHeaders": {"set-cookie": ["a=1", "b=2"]}, "body": "{\"ok\":true}"}"#).unwrap();
+        let r = response(br#"{"statusCode": 201, "headers": {"x-a": "1", "x-n": 2}, "multiValueHeaders": {"set-cookie": ["a=1", "b=2"]}, "body": "{\"ok\":true}"}"#, false).unwrap();
         assert_eq!(r.status, StatusCode::CREATED);
         assert_eq!(r.headers["x-a"], "1");
         assert_eq!(r.headers["x-n"], "2");
         assert_eq!(r.headers.get_all("set-cookie").iter().count(), 2);
         assert_eq!(r.body, Bytes::from_static(b"{\"ok\":true}"));
-        let r =
-            response(br#"{"statusCode": 200, "body": "aGk=", "isBase64Encoded": true}"#).unwrap();
-        assert_eq!(r.body, Bytes::from_static(b"hi"));
-        let r = response(br#"{"statusCode": 204}"#).unwrap();
+        let b64 = br#"{"statusCode": 200, "body": "aGk=", "isBase64Encoded": true}"#;
+        assert_eq!(response(b64, true).unwrap().body, Bytes::from_static(b"hi"));
+        // Not a binary media type the client accepts: the text as the function gave it.
+        assert_eq!(
+            response(b64, false).unwrap().body,
+            Bytes::from_static(b"aGk=")
+        );
+        let r = response(br#"{"statusCode": 204}"#, false).unwrap();
         assert!(r.body.is_empty());
+        // API Gateway's leniencies: a status as a string, no status at all (200).
+        let r = response(br#"{"statusCode": "201"}"#, false).unwrap();
+        assert_eq!(r.status, StatusCode::CREATED);
+        let r = response(br#"{}"#, false).unwrap();
+        assert_eq!(r.status, StatusCode::OK);
+        // Both header maps merge, multi-value first, a repeated value once.
+        let r = response(
+            br#"{"multiValueHeaders": {"x-m": ["a", "b"]}, "headers": {"x-m": "b", "x-s": "c"}}"#,
+            false,
+        )
+        .unwrap();
+        let xm: Vec<_> = r.headers.get_all("x-m").iter().collect();
+        assert_eq!(xm, ["a", "b"]);
+        assert_eq!(r.headers["x-s"], "c");
     }
 
     #[test]
@@ -294,9 +335,10 @@ mod tests {
         for bad in [
             &b"not json"[..],
             b"\"text\"",
-            b"{}",
-            br#"{"statusCode": "200"}"#,
+            br#"{"statusCode": "test"}"#,
+            br#"{"statusCode": true}"#,
             br#"{"statusCode": 99999}"#,
+            br#"{"statusCode": 200, "wrongValue": "value"}"#,
             br#"{"statusCode": 200, "body": {"a": 1}}"#,
             br#"{"statusCode": 200, "headers": ["x"]}"#,
             br#"{"statusCode": 200, "headers": {"x": {"y": 1}}}"#,
@@ -304,7 +346,11 @@ mod tests {
             br#"{"statusCode": 200, "isBase64Encoded": "yes"}"#,
             br#"{"statusCode": 200, "body": "@@", "isBase64Encoded": true}"#,
         ] {
-            assert!(response(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+            assert!(
+                response(bad, true).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 }

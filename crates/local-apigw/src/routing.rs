@@ -3,6 +3,11 @@
 //! API Gateway picks the most specific resource: at each path segment a literal beats a
 //! `{param}`, which beats a greedy `{proxy+}` (which must be the last segment and matches one
 //! or more segments). The method is then the exact verb, else `ANY`.
+//!
+//! As in API Gateway (AWS-recorded: LocalStack's `test_lambda_aws_proxy_integration` snapshot),
+//! path parameter values are the path as sent, not percent-decoded (`test%2Balias` stays so);
+//! leading and trailing slashes are ignored, and a greedy parameter keeps the inner empty
+//! segments (`/a//b` gives `proxy` = `a//b`).
 
 use std::collections::BTreeMap;
 
@@ -20,7 +25,7 @@ pub struct PathTemplate {
     segments: Vec<Segment>,
 }
 
-/// A successful match: the path parameters, percent-decoded.
+/// A successful match: the path parameters, as sent (not percent-decoded).
 pub type PathParams = BTreeMap<String, String>;
 
 impl PathTemplate {
@@ -44,28 +49,29 @@ impl PathTemplate {
     /// Matches a request path; on success returns the parameters and a specificity rank
     /// (lower is more specific) for choosing between several matches.
     pub fn matches(&self, path: &str) -> Option<(PathParams, Vec<u8>)> {
-        let parts: Vec<&str> = split(path).collect();
+        let path = path.trim_end_matches('/');
+        let parts: Vec<(usize, &str)> = segments(path).collect();
         let mut params = PathParams::new();
         let mut rank = Vec::with_capacity(self.segments.len());
         for (i, seg) in self.segments.iter().enumerate() {
             match seg {
                 Segment::Literal(l) => {
-                    if parts.get(i).map(|p| percent_decode(p)) != Some(l.clone()) {
+                    if parts.get(i).map(|(_, p)| percent_decode(p)) != Some(l.clone()) {
                         return None;
                     }
                     rank.push(0);
                 }
                 Segment::Param(name) => {
-                    let p = parts.get(i)?;
-                    params.insert(name.clone(), percent_decode(p));
+                    let (_, p) = parts.get(i)?;
+                    params.insert(name.clone(), (*p).to_owned());
                     rank.push(1);
                 }
                 Segment::Greedy(name) => {
                     if i >= parts.len() || i != self.segments.len() - 1 {
                         return None;
                     }
-                    let rest: Vec<String> = parts[i..].iter().map(|p| percent_decode(p)).collect();
-                    params.insert(name.clone(), rest.join("/"));
+                    // The rest of the path as sent, inner empty segments included.
+                    params.insert(name.clone(), path[parts[i].0..].to_owned());
                     rank.push(2);
                     return Some((params, rank));
                 }
@@ -73,6 +79,17 @@ impl PathTemplate {
         }
         (parts.len() == self.segments.len()).then_some((params, rank))
     }
+}
+
+/// The non-empty segments of `path`, each with its byte offset.
+fn segments(path: &str) -> impl Iterator<Item = (usize, &str)> {
+    path.split('/')
+        .scan(0, |offset, seg| {
+            let start = *offset;
+            *offset += seg.len() + 1;
+            Some((start, seg))
+        })
+        .filter(|(_, s)| !s.is_empty())
 }
 
 fn split(path: &str) -> impl Iterator<Item = &str> {
@@ -136,10 +153,24 @@ mod tests {
     }
 
     #[test]
-    fn parameters_are_captured_and_decoded() {
+    fn parameters_are_captured_as_sent() {
         let (k, p) = pick(&["/orders/{id}"], "/orders/a%20b").unwrap();
         assert_eq!(k, "/orders/{id}");
-        assert_eq!(p["id"], "a b");
+        assert_eq!(p["id"], "a%20b");
+    }
+
+    #[test]
+    fn slashes_as_api_gateway_treats_them() {
+        let t = ["/{proxy+}", "/hardcoded"];
+        let (_, p) = pick(&t, "/proxy-value/").unwrap();
+        assert_eq!(p["proxy"], "proxy-value");
+        let (_, p) = pick(&t, "/proxy-value//double-slash").unwrap();
+        assert_eq!(p["proxy"], "proxy-value//double-slash");
+        let (_, p) = pick(&t, "//proxy-value").unwrap();
+        assert_eq!(p["proxy"], "proxy-value");
+        assert_eq!(pick(&t, "//hardcoded").unwrap().0, "/hardcoded");
+        let (_, p) = pick(&t, "/api/user/test%2Balias@gmail.com").unwrap();
+        assert_eq!(p["proxy"], "api/user/test%2Balias@gmail.com");
     }
 
     #[test]

@@ -50,7 +50,11 @@ pub(crate) fn target(host: Option<&str>, path: &str) -> Option<Target> {
     if !domain.starts_with("execute-api.") || api_id.is_empty() {
         return None;
     }
-    let rest = path.strip_prefix('/')?;
+    // `//stage/path` reaches the stage as `/stage/path` does (AWS-recorded).
+    let rest = path.trim_start_matches('/');
+    if rest.len() == path.len() {
+        return None;
+    }
     let (stage, path) = rest.split_once('/').unwrap_or((rest, ""));
     if stage.is_empty() {
         return None;
@@ -191,6 +195,10 @@ mod tests {
         assert_eq!(
             target(Some("abc123.execute-api.us-east-1.amazonaws.com"), "/prod"),
             t("abc123", "prod", "/")
+        );
+        assert_eq!(
+            target(Some("abc123.execute-api.localhost:4567"), "//prod/record"),
+            t("abc123", "prod", "/record")
         );
         assert_eq!(target(Some("localhost:4567"), "/prod/record"), None);
         assert_eq!(target(Some("abc123.execute-api.localhost"), "/"), None);

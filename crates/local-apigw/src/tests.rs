@@ -619,7 +619,8 @@ async fn host_based_addressing_and_greedy_any() {
         String::from_utf8_lossy(&r.raw)
     );
     assert_eq!(r.body["path"], json!("/{proxy+}"));
-    assert_eq!(r.body["proxy"], json!("a/b c"));
+    // Path parameters are passed on as sent, as API Gateway does (not percent-decoded).
+    assert_eq!(r.body["proxy"], json!("a/b%20c"));
     assert_eq!(r.body["ip"], json!("127.0.0.1"));
     assert_eq!(r.headers["x-static"], "yes");
     assert_eq!(

@@ -37,22 +37,37 @@ impl Executor {
 
     async fn lambda_proxy(&self, ctx: &Ctx<'_>) -> ExecutorResponse {
         let api = &ctx.compiled.api;
+        // Lambda is invoked with POST: any other integration method fails the call, and API
+        // Gateway answers 500 (AWS-recorded: LocalStack's
+        // `test_lambda_aws_proxy_integration_non_post_method` snapshot).
+        if let Some(m) = ctx.integration.http_method.as_deref()
+            && !m.eq_ignore_ascii_case("POST")
+        {
+            tracing::warn!(request_id = %ctx.request_id, api = %api.id, path = %ctx.resource_path, integration_method = m, "a Lambda proxy integration must use POST");
+            return internal_error();
+        }
         let content_type = ctx
             .req
             .headers
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(media_type);
-        let binary = content_type.is_some_and(|ct| {
-            api.binary_media_types.iter().any(|b| {
-                b == "*/*"
-                    || b.eq_ignore_ascii_case(&ct)
-                    || (b.ends_with("/*") && ct.starts_with(b.trim_end_matches('*')))
-            })
-        });
+        let binary = content_type.is_some_and(|ct| is_binary(&api.binary_media_types, &ct));
+        // A base64 response body is decoded only for a client that accepts a binary type.
+        let decode_base64 = ctx
+            .req
+            .headers
+            .get_all(http::header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|a| is_binary(&api.binary_media_types, &media_type(a)));
+        // The event's `path` drops repeated leading slashes (`requestContext.path` keeps the
+        // path as sent).
+        let path = format!("/{}", ctx.req.path.trim_start_matches('/'));
         let event = proxy::event(&proxy::ProxyRequest {
             resource_path: ctx.resource_path,
-            path: &ctx.req.path,
+            path: &path,
             http_method: ctx.req.method.as_str(),
             headers: Some(&ctx.req.headers),
             query: ctx.query,
@@ -81,7 +96,7 @@ impl Executor {
                 tracing::info!(request_id = %ctx.request_id, %function, error_type = %e.error_type, error = %e.error_message, "Lambda function failed");
                 gateway_error(502, "Internal server error", "InternalServerErrorException")
             }
-            Ok(Ok(InvokeResult::Ok(payload))) => match proxy::response(&payload) {
+            Ok(Ok(InvokeResult::Ok(payload))) => match proxy::response(&payload, decode_base64) {
                 Ok(r) => {
                     let mut headers = r.headers;
                     if !headers.contains_key(http::header::CONTENT_TYPE) {
@@ -272,7 +287,7 @@ impl Executor {
             tracing::warn!(request_id = %ctx.request_id, status = backend.status, "no integration response matches and none is the default");
             return internal_error();
         };
-        self.integration_response(ctx, response, &backend, &params)
+        self.integration_response(ctx, response, &backend, &params, &context)
     }
 
     /// `HTTP_PROXY`: the request goes to the backend as it came (headers, query string, body),
@@ -328,7 +343,13 @@ impl Executor {
         for (dest, src) in &ctx.integration.request_parameters {
             if let Some(name) = dest.strip_prefix("integration.request.path.") {
                 if let Some(v) = self.resolve_source(src, ctx) {
-                    url = url.replace(&format!("{{{name}}}"), &encode_path(&v));
+                    // Path parameters are already encoded as the client sent them.
+                    let v = if src.starts_with("method.request.path.") {
+                        v
+                    } else {
+                        encode_path(&v)
+                    };
+                    url = url.replace(&format!("{{{name}}}"), &v);
                 }
             } else if let Some(name) = dest.strip_prefix("integration.request.querystring.")
                 && let Some(v) = self.resolve_source(src, ctx)
@@ -337,8 +358,8 @@ impl Executor {
             }
         }
         for (name, value) in ctx.path_params {
-            url = url.replace(&format!("{{{name}}}"), &encode_path(value));
-            url = url.replace(&format!("{{{name}+}}"), &encode_path(value));
+            url = url.replace(&format!("{{{name}}}"), value);
+            url = url.replace(&format!("{{{name}+}}"), value);
         }
         if pass_query {
             for (k, vs) in ctx.query {
@@ -370,6 +391,7 @@ impl Executor {
         response: &IntegrationResponse,
         backend: &BackendResponse,
         params: &RequestParams,
+        request_context: &Value,
     ) -> ExecutorResponse {
         let accept = ctx
             .req
@@ -384,6 +406,17 @@ impl Executor {
             .or_else(|| templates.iter().next());
         let mut context = template_context(&ctx.request_context);
         context["integration"] = json!({ "status": backend.status });
+        // What the request template `#set` into `$context.requestOverride` is still there for
+        // the response template, as on API Gateway.
+        if let Some(o) = request_context.get("requestOverride") {
+            context["requestOverride"] = o.clone();
+        }
+        // So is `$context.responseOverride` (status, headers, any other key), which then
+        // applies to the response (AWS-recorded: LocalStack's
+        // `test_integration_mock_with_response_override_in_request_template` snapshot).
+        if let Some(o) = request_context.get("responseOverride") {
+            context["responseOverride"] = o.clone();
+        }
         let mut headers = HeaderMap::new();
         let body = match chosen {
             Some((ct, src)) if !src.trim().is_empty() => {
@@ -611,6 +644,11 @@ fn template_context(request_context: &Value) -> Value {
                 *v = Value::String(String::new());
             }
         }
+        for k in ["apiKey", "apiKeyId"] {
+            identity
+                .entry(k)
+                .or_insert_with(|| Value::String(String::new()));
+        }
     }
     c["responseOverride"] = json!({ "header": {} });
     c["requestOverride"] = json!({ "header": {}, "querystring": {}, "path": {} });
@@ -653,6 +691,20 @@ pub(super) fn select_response<'a>(
         .integration_responses
         .values()
         .find(|r| is_default(r))
+}
+
+/// Whether `media` (a bare media type) is one of the API's binary media types (`*/*` and
+/// `type/*` wildcards included). A type wildcard on the left (`*/test`) matches nothing, not
+/// even `*/test` itself, and a wildcard sent by the client (`image/*`, `*/*`) matches only a
+/// configured `*/*` (AWS-recorded: LocalStack's `test_aws_proxy_binary_response`).
+fn is_binary(binary_media_types: &[String], media: &str) -> bool {
+    binary_media_types.iter().any(|b| {
+        b == "*/*"
+            || (!b.starts_with("*/")
+                && !media.contains('*')
+                && (b.eq_ignore_ascii_case(media)
+                    || (b.ends_with("/*") && media.starts_with(b.trim_end_matches('*')))))
+    })
 }
 
 /// Percent-encodes a path value, keeping `/` (greedy parameters span segments).

@@ -361,8 +361,10 @@ impl Executor {
             "accessKey": null, "cognitoAuthenticationType": null,
             "cognitoAuthenticationProvider": null, "userArn": null,
             "userAgent": req.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()),
-            "user": null, "apiKey": null, "apiKeyId": null,
+            "user": null,
         });
+        // `apiKey` and `apiKeyId` appear only for methods that require a key (AWS-recorded:
+        // a keyless method's proxy event has neither).
         if let Some(g) = grant {
             identity["apiKey"] = json!(g.key.value);
             identity["apiKeyId"] = json!(g.key.id);
@@ -381,6 +383,7 @@ impl Executor {
             "resourceId": resource.id,
             "resourcePath": resource.path,
             "stage": req.stage,
+            "deploymentId": route.stage.deployment_id.as_deref().unwrap_or("local"),
             "requestId": request_id,
             "extendedRequestId": request_id,
             "requestTime": now.format("%d/%b/%Y:%H:%M:%S +0000").to_string(),

@@ -30,6 +30,17 @@
 //!
 //! Every direct invocation appends one JSON line `{"requestId", "payload"}` to the file
 //! `KSTREAM_TEST_FN_DIRECT`, before acting (the scheduler's tests read the Input there).
+//!
+//! API Gateway behaviours, chosen by `KSTREAM_TEST_FN_APIGW` (the API Gateway conformance cases
+//! describe the recorded test functions with them; unset, none applies):
+//! - `echo`: any direct invocation returns its payload as it is;
+//! - `proxy-echo`: a Lambda proxy event (one with `requestContext`) is answered with
+//!   `{"statusCode": 200, "body": <the event as JSON text>, "isBase64Encoded": false}`;
+//! - `proxy-body`: a Lambda proxy event is answered with its body parsed as JSON (base64-decoded
+//!   first when `isBase64Encoded`), whatever it holds; no body fails the invocation;
+//! - `table`: `KSTREAM_TEST_FN_TABLE` holds `{"pointer": "/json/pointer", "cases": {value: action},
+//!   "default": action}`: the payload's value at the pointer (a string, or a scalar's JSON text)
+//!   chooses an action, which is then run as a direct invocation (`{"echo": v}`, `{"fail": m}`).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -195,8 +206,58 @@ async fn windowed(payload: &Value, records: &[Value], request_id: &str) -> Resul
     Ok(json!({"state": state, "batchItemFailures": []}))
 }
 
+/// The `KSTREAM_TEST_FN_APIGW` behaviours (see the crate docs): `Some` when one applies.
+fn apigw(payload: &Value) -> Option<Result<Value, Error>> {
+    let mode = std::env::var("KSTREAM_TEST_FN_APIGW").ok()?;
+    let proxy_event = payload.get("requestContext").is_some();
+    match mode.as_str() {
+        "echo" => Some(Ok(payload.clone())),
+        "proxy-echo" if proxy_event => Some(Ok(json!({
+            "statusCode": 200,
+            "body": payload.to_string(),
+            "isBase64Encoded": false,
+        }))),
+        "proxy-body" if proxy_event => Some(proxy_body(payload)),
+        "table" => Some(table(payload)),
+        _ => None,
+    }
+}
+
+fn proxy_body(event: &Value) -> Result<Value, Error> {
+    let Some(body) = event.get("body").and_then(Value::as_str) else {
+        return Err(Box::new(TestFailure("the proxy event has no body".into())));
+    };
+    let bytes = if event["isBase64Encoded"].as_bool().unwrap_or(false) {
+        base64::engine::general_purpose::STANDARD.decode(body)?
+    } else {
+        body.as_bytes().to_vec()
+    };
+    Ok(serde_json::from_slice(&bytes)?)
+}
+
+fn table(payload: &Value) -> Result<Value, Error> {
+    let table: Value = serde_json::from_str(&std::env::var("KSTREAM_TEST_FN_TABLE")?)?;
+    let pointer = table["pointer"].as_str().unwrap_or_default();
+    let key = match payload.pointer(pointer) {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    };
+    let action = table["cases"].get(&key).unwrap_or(&table["default"]);
+    if let Some(v) = action.get("echo") {
+        return Ok(v.clone());
+    }
+    let message = action["fail"]
+        .as_str()
+        .unwrap_or("no action for this payload");
+    Err(Box::new(TestFailure(message.to_owned())))
+}
+
 async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
     let (payload, context) = event.into_parts();
+    if let Some(result) = apigw(&payload) {
+        return result;
+    }
     if let Some(records) = payload.get("Records").and_then(Value::as_array)
         && payload.get("window").is_some()
     {
