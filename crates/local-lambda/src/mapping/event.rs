@@ -145,6 +145,11 @@ fn iso_millis(epoch_seconds: f64) -> String {
 /// The invocation record Lambda sends to an on-failure destination for a Kinesis batch
 /// (Lambda developer guide, "Retain discarded batch records for a Kinesis Data Streams event
 /// source"): `requestContext`, `responseContext`, `version`, `timestamp`, `KinesisBatchInfo`.
+///
+/// As AWS records it (conformance/kinesis-lambda): after `RetryAttemptsExhausted` the
+/// `responseContext` always carries `functionError`, `"Unhandled"` for a function error and
+/// `null` when the function answered but its response failed the batch (a bad or partial
+/// `batchItemFailures`); a `RecordAgeExceeded` record has no `responseContext` at all.
 pub fn on_failure_message(
     records: &[StreamRecord],
     function_arn: &str,
@@ -156,21 +161,13 @@ pub fn on_failure_message(
         (Some(f), Some(l)) => (f, l),
         _ => return Value::Null,
     };
-    let mut response = json!({
-        "statusCode": 200,
-        "executedVersion": "$LATEST",
-    });
-    if failure.function_error {
-        response["functionError"] = json!("Unhandled");
-    }
-    json!({
+    let mut message = json!({
         "requestContext": {
             "requestId": failure.request_id,
             "functionArn": function_arn,
             "condition": failure.condition.as_str(),
             "approximateInvokeCount": failure.invoke_count,
         },
-        "responseContext": response,
         "version": "1.0",
         "timestamp": iso_millis(now_epoch_seconds),
         "KinesisBatchInfo": {
@@ -182,7 +179,15 @@ pub fn on_failure_message(
             "batchSize": records.len(),
             "streamArn": stream_arn,
         }
-    })
+    });
+    if failure.condition == Condition::RetryAttemptsExhausted {
+        message["responseContext"] = json!({
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": failure.function_error.then_some("Unhandled"),
+        });
+    }
+    message
 }
 
 #[cfg(test)]
@@ -299,5 +304,28 @@ mod tests {
             }
         });
         assert_eq!(message, expected);
+    }
+
+    #[test]
+    fn a_bad_response_has_a_null_function_error_and_an_expired_batch_no_response_context() {
+        let records = [rec("1", "x")];
+        let mut failure = FailureContext {
+            condition: Condition::RetryAttemptsExhausted,
+            invoke_count: 3,
+            request_id: "r".into(),
+            function_error: false,
+        };
+        let message = on_failure_message(&records, "f", "s", &failure, 0.0);
+        assert_eq!(message["responseContext"]["functionError"], Value::Null);
+        assert!(
+            message["responseContext"]
+                .as_object()
+                .unwrap()
+                .contains_key("functionError")
+        );
+        failure.condition = Condition::RecordAgeExceeded;
+        let message = on_failure_message(&records, "f", "s", &failure, 0.0);
+        assert!(message.get("responseContext").is_none(), "{message}");
+        assert_eq!(message["requestContext"]["condition"], "RecordAgeExceeded");
     }
 }
