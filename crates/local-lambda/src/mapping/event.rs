@@ -61,30 +61,44 @@ fn base64(data: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(data)
 }
 
+/// One record of a Kinesis event, with its data already base64-encoded.
+fn record_json(r: &StreamRecord, ctx: &EventContext, data: String) -> Value {
+    json!({
+        "kinesis": {
+            "kinesisSchemaVersion": "1.0",
+            "partitionKey": r.partition_key,
+            "sequenceNumber": r.sequence_number,
+            "data": data,
+            "approximateArrivalTimestamp": r.arrival,
+        },
+        "eventSource": "aws:kinesis",
+        "eventVersion": "1.0",
+        "eventID": format!("{}:{}", r.shard_id, r.sequence_number),
+        "eventName": "aws:kinesis:record",
+        "invokeIdentityArn": ctx.role_arn,
+        "awsRegion": ctx.region,
+        "eventSourceARN": ctx.stream_arn,
+    })
+}
+
 /// The event Lambda sends for a batch of Kinesis records.
 pub fn kinesis_event(records: &[StreamRecord], ctx: &EventContext) -> Value {
     let records: Vec<Value> = records
         .iter()
-        .map(|r| {
-            json!({
-                "kinesis": {
-                    "kinesisSchemaVersion": "1.0",
-                    "partitionKey": r.partition_key,
-                    "sequenceNumber": r.sequence_number,
-                    "data": base64(&r.data),
-                    "approximateArrivalTimestamp": r.arrival,
-                },
-                "eventSource": "aws:kinesis",
-                "eventVersion": "1.0",
-                "eventID": format!("{}:{}", r.shard_id, r.sequence_number),
-                "eventName": "aws:kinesis:record",
-                "invokeIdentityArn": ctx.role_arn,
-                "awsRegion": ctx.region,
-                "eventSourceARN": ctx.stream_arn,
-            })
-        })
+        .map(|r| record_json(r, ctx, base64(&r.data)))
         .collect();
     json!({ "Records": records })
+}
+
+/// The bytes `{"Records":[]}` takes in a serialized event, around the records.
+pub const EVENT_ENVELOPE_BYTES: usize = r#"{"Records":[]}"#.len();
+
+/// The bytes one record takes in the serialized [`kinesis_event`] (without the comma between
+/// records), computed without encoding its data: the event of `n` records is
+/// [`EVENT_ENVELOPE_BYTES`] + `n - 1` + the sum of these.
+pub fn record_event_bytes(r: &StreamRecord, ctx: &EventContext) -> usize {
+    let without_data = record_json(r, ctx, String::new()).to_string().len();
+    without_data + r.data.len().div_ceil(3) * 4
 }
 
 /// The record as event filtering sees it (see [`super::filter`]).
@@ -245,6 +259,20 @@ mod tests {
             "eventSourceARN": "arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream"
         }]});
         assert_eq!(event, expected);
+    }
+
+    #[test]
+    fn the_record_sizes_add_up_to_the_event_size() {
+        for n in [1usize, 2, 3, 4, 1000] {
+            let a = rec(
+                "49590338271490256608559692538361571095921575989136588898",
+                &"x".repeat(n),
+            );
+            let b = rec("7", &"\u{e9}".repeat(n));
+            let event = kinesis_event(&[a.clone(), b.clone()], &ctx()).to_string();
+            let sum = record_event_bytes(&a, &ctx()) + record_event_bytes(&b, &ctx());
+            assert_eq!(event.len(), EVENT_ENVELOPE_BYTES + 1 + sum, "{n}");
+        }
     }
 
     #[test]
