@@ -17,8 +17,19 @@
 //!   (remembered as a file in `KSTREAM_TEST_FN_STATE`);
 //! - `"sleep"` with `"ms": n`: sleeps `n` ms (to run past the function's timeout).
 //!
-//! Every Kinesis invocation appends one JSON line `{"requestId", "shardIds", "seqs", "failed"}`
-//! to the file `KSTREAM_TEST_FN_SEEN`, before acting, so tests can see what the function saw.
+//! Every Kinesis invocation appends one JSON line `{"requestId", "shardIds", "seqs", "failed",
+//! "bytes", "at"}` to the file `KSTREAM_TEST_FN_SEEN`, before acting, so tests can see what the
+//! function saw (`bytes`: the size of the event as compact JSON; `at`: when it arrived, epoch ms).
+//!
+//! Configured responses (the conformance tier's response shapes):
+//! - `KSTREAM_TEST_FN_FAIL_ALL=1`: every Kinesis invocation ends in an unhandled error
+//!   (`errorType` `TestFailure`), whatever its records;
+//! - `KSTREAM_TEST_FN_RESPONSE=<JSON>`: a Kinesis invocation whose records all act `"ok"`
+//!   returns exactly this JSON document (through `lambda_runtime`, as a handler's return value);
+//! - `KSTREAM_TEST_FN_RAW_RESPONSE=<bytes>`: the function does not use `lambda_runtime` at all:
+//!   it polls the Runtime API itself and posts these bytes, unchanged, as every invocation's
+//!   response (for bodies a handler cannot return: not JSON, or empty). It still writes the
+//!   `KSTREAM_TEST_FN_SEEN` lines.
 //!
 //! Tumbling-window events (a Kinesis event with a `window`): the function counts records in
 //! `state.count` and returns the state. It appends one JSON line per invoke to
@@ -77,29 +88,46 @@ fn seq_of(record: &Value) -> String {
         .to_owned()
 }
 
-async fn kinesis(records: &[Value], request_id: &str) -> Result<Value, Error> {
-    let report = std::env::var("KSTREAM_TEST_FN_REPORT").is_ok_and(|v| v == "1");
+/// Appends the `KSTREAM_TEST_FN_SEEN` line of a Kinesis invocation (when the variable is set).
+fn record_seen(payload: &Value, request_id: &str) -> Result<(), Error> {
+    let Ok(path) = std::env::var("KSTREAM_TEST_FN_SEEN") else {
+        return Ok(());
+    };
+    let records = payload
+        .get("Records")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
     let seqs: Vec<String> = records.iter().map(seq_of).collect();
     let failed: Vec<String> = records
         .iter()
         .filter(|r| record_act(r).0 == "fail")
         .map(seq_of)
         .collect();
-    if let Ok(path) = std::env::var("KSTREAM_TEST_FN_SEEN") {
-        let shard_ids: Vec<String> = records
-            .iter()
-            .filter_map(|r| r.get("eventID").and_then(Value::as_str))
-            .map(|id| id.split(':').next().unwrap_or_default().to_owned())
-            .collect();
-        let line =
-            json!({"requestId": request_id, "shardIds": shard_ids, "seqs": seqs, "failed": failed});
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?;
-        // One write per line: concurrent processes (parallelization) append to the same file.
-        file.write_all(format!("{line}\n").as_bytes())?;
-    }
+    let shard_ids: Vec<String> = records
+        .iter()
+        .filter_map(|r| r.get("eventID").and_then(Value::as_str))
+        .map(|id| id.split(':').next().unwrap_or_default().to_owned())
+        .collect();
+    let line = json!({
+        "requestId": request_id,
+        "shardIds": shard_ids,
+        "seqs": seqs,
+        "failed": failed,
+        "bytes": serde_json::to_vec(payload)?.len(),
+        "at": chrono::Utc::now().timestamp_millis(),
+    });
+    // One write per line: concurrent processes (parallelization) append to the same file.
+    append_line(&path, &line)
+}
+
+async fn kinesis(payload: &Value, records: &[Value], request_id: &str) -> Result<Value, Error> {
+    let report = std::env::var("KSTREAM_TEST_FN_REPORT").is_ok_and(|v| v == "1");
+    let failed: Vec<String> = records
+        .iter()
+        .filter(|r| record_act(r).0 == "fail")
+        .map(seq_of)
+        .collect();
+    record_seen(payload, request_id)?;
     for record in records {
         let (act, ms) = record_act(record);
         match act.as_str() {
@@ -116,7 +144,13 @@ async fn kinesis(records: &[Value], request_id: &str) -> Result<Value, Error> {
             _ => {}
         }
     }
+    if std::env::var("KSTREAM_TEST_FN_FAIL_ALL").is_ok_and(|v| v == "1") {
+        return Err(Box::new(TestFailure("every invocation fails".into())));
+    }
     if failed.is_empty() {
+        if let Ok(response) = std::env::var("KSTREAM_TEST_FN_RESPONSE") {
+            return Ok(serde_json::from_str(&response)?);
+        }
         return Ok(json!({"batchItemFailures": []}));
     }
     if report {
@@ -264,7 +298,7 @@ async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
         return windowed(&payload, records, &context.request_id).await;
     }
     if let Some(records) = payload.get("Records").and_then(Value::as_array) {
-        return kinesis(records, &context.request_id).await;
+        return kinesis(&payload, records, &context.request_id).await;
     }
     if let Ok(path) = std::env::var("KSTREAM_TEST_FN_DIRECT") {
         let line = json!({"requestId": context.request_id, "payload": payload});
@@ -297,8 +331,42 @@ async fn handler(event: LambdaEvent<Value>) -> Result<Value, Error> {
     )
 }
 
+/// The Runtime API loop of `KSTREAM_TEST_FN_RAW_RESPONSE`: next invocation, then `body` as its
+/// response, byte for byte.
+async fn raw_responses(body: bytes::Bytes) -> Result<(), Error> {
+    use http_body_util::{BodyExt as _, Full};
+    let api = std::env::var("AWS_LAMBDA_RUNTIME_API")?;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<bytes::Bytes>>();
+    loop {
+        let next = http::Request::get(format!("http://{api}/2018-06-01/runtime/invocation/next"))
+            .body(Full::default())?;
+        let response = client.request(next).await?;
+        let request_id = response
+            .headers()
+            .get("lambda-runtime-aws-request-id")
+            .and_then(|v| v.to_str().ok())
+            .ok_or("the next invocation has no lambda-runtime-aws-request-id")?
+            .to_owned();
+        let event = response.into_body().collect().await?.to_bytes();
+        let payload: Value = serde_json::from_slice(&event).unwrap_or(Value::Null);
+        record_seen(&payload, &request_id)?;
+        let post = http::Request::post(format!(
+            "http://{api}/2018-06-01/runtime/invocation/{request_id}/response"
+        ))
+        .body(Full::new(body.clone()))?;
+        let answer = client.request(post).await?;
+        if !answer.status().is_success() {
+            return Err(format!("the response was refused: {}", answer.status()).into());
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
+    if let Ok(raw) = std::env::var("KSTREAM_TEST_FN_RAW_RESPONSE") {
+        return raw_responses(bytes::Bytes::from(raw)).await;
+    }
     lambda_runtime::run(service_fn(handler)).await
 }

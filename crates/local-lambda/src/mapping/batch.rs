@@ -12,7 +12,8 @@
 //! - `MaximumRetryAttempts` (-1: unbounded) counts retries of the same records; when a batch
 //!   fails once more than that, it is given up: an on-failure record goes to the destination
 //!   and the records count as done. Records older than `MaximumRecordAgeInSeconds` are given up
-//!   before an invocation, with condition `RecordAgeExceeded`.
+//!   before an invocation, with condition `RecordAgeExceeded` (the attempt that finds them
+//!   expired counts in `approximateInvokeCount`, as AWS records it).
 //!
 //! Work is done strictly in order, so what is done is always a prefix of the batch: when the
 //! data plane stops between attempts, everything after that prefix is read again next time.
@@ -209,10 +210,13 @@ pub async fn process<D: BatchDriver>(
                 .count();
             if expired > 0 {
                 let range = seg.range.start..seg.range.start + expired;
+                // The attempt that finds the records expired counts: AWS records an
+                // `approximateInvokeCount` of 1 for records that expired before their first
+                // invocation (conformance/kinesis-lambda/on-failure-*.json).
                 let give_up = GiveUp {
                     range: range.clone(),
                     condition: Condition::RecordAgeExceeded,
-                    invoke_count: seg.failures,
+                    invoke_count: seg.failures + 1,
                     request_id: seg.last_request.clone(),
                     function_error: seg.last_function_error,
                 };
@@ -511,6 +515,10 @@ mod tests {
         let report = process(&records(5), &p, &mut fake).await;
         assert_eq!(fake.given_up[0].0, ["1", "2", "3"]);
         assert_eq!(fake.given_up[0].1.condition, Condition::RecordAgeExceeded);
+        assert_eq!(
+            fake.given_up[0].1.invoke_count, 1,
+            "never invoked: one attempt"
+        );
         assert_eq!(fake.invocations, vec![vec!["4".to_owned(), "5".to_owned()]]);
         assert_eq!(report.done, 5);
     }

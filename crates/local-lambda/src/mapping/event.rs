@@ -61,30 +61,44 @@ fn base64(data: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(data)
 }
 
+/// One record of a Kinesis event, with its data already base64-encoded.
+fn record_json(r: &StreamRecord, ctx: &EventContext, data: String) -> Value {
+    json!({
+        "kinesis": {
+            "kinesisSchemaVersion": "1.0",
+            "partitionKey": r.partition_key,
+            "sequenceNumber": r.sequence_number,
+            "data": data,
+            "approximateArrivalTimestamp": r.arrival,
+        },
+        "eventSource": "aws:kinesis",
+        "eventVersion": "1.0",
+        "eventID": format!("{}:{}", r.shard_id, r.sequence_number),
+        "eventName": "aws:kinesis:record",
+        "invokeIdentityArn": ctx.role_arn,
+        "awsRegion": ctx.region,
+        "eventSourceARN": ctx.stream_arn,
+    })
+}
+
 /// The event Lambda sends for a batch of Kinesis records.
 pub fn kinesis_event(records: &[StreamRecord], ctx: &EventContext) -> Value {
     let records: Vec<Value> = records
         .iter()
-        .map(|r| {
-            json!({
-                "kinesis": {
-                    "kinesisSchemaVersion": "1.0",
-                    "partitionKey": r.partition_key,
-                    "sequenceNumber": r.sequence_number,
-                    "data": base64(&r.data),
-                    "approximateArrivalTimestamp": r.arrival,
-                },
-                "eventSource": "aws:kinesis",
-                "eventVersion": "1.0",
-                "eventID": format!("{}:{}", r.shard_id, r.sequence_number),
-                "eventName": "aws:kinesis:record",
-                "invokeIdentityArn": ctx.role_arn,
-                "awsRegion": ctx.region,
-                "eventSourceARN": ctx.stream_arn,
-            })
-        })
+        .map(|r| record_json(r, ctx, base64(&r.data)))
         .collect();
     json!({ "Records": records })
+}
+
+/// The bytes `{"Records":[]}` takes in a serialized event, around the records.
+pub const EVENT_ENVELOPE_BYTES: usize = r#"{"Records":[]}"#.len();
+
+/// The bytes one record takes in the serialized [`kinesis_event`] (without the comma between
+/// records), computed without encoding its data: the event of `n` records is
+/// [`EVENT_ENVELOPE_BYTES`] + `n - 1` + the sum of these.
+pub fn record_event_bytes(r: &StreamRecord, ctx: &EventContext) -> usize {
+    let without_data = record_json(r, ctx, String::new()).to_string().len();
+    without_data + r.data.len().div_ceil(3) * 4
 }
 
 /// The record as event filtering sees it (see [`super::filter`]).
@@ -145,6 +159,11 @@ fn iso_millis(epoch_seconds: f64) -> String {
 /// The invocation record Lambda sends to an on-failure destination for a Kinesis batch
 /// (Lambda developer guide, "Retain discarded batch records for a Kinesis Data Streams event
 /// source"): `requestContext`, `responseContext`, `version`, `timestamp`, `KinesisBatchInfo`.
+///
+/// As AWS records it (conformance/kinesis-lambda): after `RetryAttemptsExhausted` the
+/// `responseContext` always carries `functionError`, `"Unhandled"` for a function error and
+/// `null` when the function answered but its response failed the batch (a bad or partial
+/// `batchItemFailures`); a `RecordAgeExceeded` record has no `responseContext` at all.
 pub fn on_failure_message(
     records: &[StreamRecord],
     function_arn: &str,
@@ -156,21 +175,13 @@ pub fn on_failure_message(
         (Some(f), Some(l)) => (f, l),
         _ => return Value::Null,
     };
-    let mut response = json!({
-        "statusCode": 200,
-        "executedVersion": "$LATEST",
-    });
-    if failure.function_error {
-        response["functionError"] = json!("Unhandled");
-    }
-    json!({
+    let mut message = json!({
         "requestContext": {
             "requestId": failure.request_id,
             "functionArn": function_arn,
             "condition": failure.condition.as_str(),
             "approximateInvokeCount": failure.invoke_count,
         },
-        "responseContext": response,
         "version": "1.0",
         "timestamp": iso_millis(now_epoch_seconds),
         "KinesisBatchInfo": {
@@ -182,7 +193,15 @@ pub fn on_failure_message(
             "batchSize": records.len(),
             "streamArn": stream_arn,
         }
-    })
+    });
+    if failure.condition == Condition::RetryAttemptsExhausted {
+        message["responseContext"] = json!({
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": failure.function_error.then_some("Unhandled"),
+        });
+    }
+    message
 }
 
 #[cfg(test)]
@@ -243,6 +262,20 @@ mod tests {
     }
 
     #[test]
+    fn the_record_sizes_add_up_to_the_event_size() {
+        for n in [1usize, 2, 3, 4, 1000] {
+            let a = rec(
+                "49590338271490256608559692538361571095921575989136588898",
+                &"x".repeat(n),
+            );
+            let b = rec("7", &"\u{e9}".repeat(n));
+            let event = kinesis_event(&[a.clone(), b.clone()], &ctx()).to_string();
+            let sum = record_event_bytes(&a, &ctx()) + record_event_bytes(&b, &ctx());
+            assert_eq!(event.len(), EVENT_ENVELOPE_BYTES + 1 + sum, "{n}");
+        }
+    }
+
+    #[test]
     fn the_filter_view_parses_json_data() {
         let v = filter_view(&rec("1", r#"{"a":1}"#));
         assert_eq!(v["data"], json!({"a": 1}));
@@ -299,5 +332,28 @@ mod tests {
             }
         });
         assert_eq!(message, expected);
+    }
+
+    #[test]
+    fn a_bad_response_has_a_null_function_error_and_an_expired_batch_no_response_context() {
+        let records = [rec("1", "x")];
+        let mut failure = FailureContext {
+            condition: Condition::RetryAttemptsExhausted,
+            invoke_count: 3,
+            request_id: "r".into(),
+            function_error: false,
+        };
+        let message = on_failure_message(&records, "f", "s", &failure, 0.0);
+        assert_eq!(message["responseContext"]["functionError"], Value::Null);
+        assert!(
+            message["responseContext"]
+                .as_object()
+                .unwrap()
+                .contains_key("functionError")
+        );
+        failure.condition = Condition::RecordAgeExceeded;
+        let message = on_failure_message(&records, "f", "s", &failure, 0.0);
+        assert!(message.get("responseContext").is_none(), "{message}");
+        assert_eq!(message["requestContext"]["condition"], "RecordAgeExceeded");
     }
 }

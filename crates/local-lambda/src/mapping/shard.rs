@@ -20,8 +20,12 @@ use crate::error::{Error, Result};
 use crate::mapping::MappingStats;
 use crate::runtime::new_request_id;
 
-/// A batch's payload stays under Lambda's 6 MB synchronous request limit.
-const MAX_BATCH_BYTES: usize = 5 * 1024 * 1024;
+/// Lambda's synchronous invocation payload limit (6 MB): a batch's event stays within it.
+pub(crate) const MAX_EVENT_BYTES: usize = 6 * 1024 * 1024;
+
+/// What a windowed event may add to its records: the state (at most
+/// [`window::MAX_STATE_BYTES`]) and the window fields.
+const WINDOW_RESERVE_BYTES: usize = window::MAX_STATE_BYTES + 4096;
 
 /// Which records of a shard are done; the checkpoint is the end of the done prefix.
 #[derive(Debug, Default)]
@@ -461,6 +465,8 @@ struct LaneBuffer {
     records: Vec<StreamRecord>,
     bytes: usize,
     since: Option<Instant>,
+    /// What the events share (for their size).
+    ctx: EventContext,
 }
 
 impl LaneBuffer {
@@ -476,14 +482,15 @@ impl LaneBuffer {
         batch
     }
 
-    /// Records that fit one batch: at most `batch_size`, and under the payload limit.
-    fn batch_len(&self, batch_size: usize) -> usize {
-        let mut bytes = 0;
+    /// Records that fit one batch: at most `batch_size`, and an event of at most `max_bytes`
+    /// (always at least one record: a single record is never over the limit, since Kinesis
+    /// caps a record at 1 MiB).
+    fn batch_len(&self, batch_size: usize, max_bytes: usize) -> usize {
+        let mut bytes = event::EVENT_ENVELOPE_BYTES;
         let mut n = 0;
         for r in self.records.iter().take(batch_size) {
-            // base64 grows data by 4/3; the envelope adds about 500 bytes per record.
-            let size = r.data.len() * 4 / 3 + 500;
-            if n > 0 && bytes + size > MAX_BATCH_BYTES {
+            let size = event::record_event_bytes(r, &self.ctx) + usize::from(n > 0);
+            if n > 0 && bytes + size > max_bytes {
                 break;
             }
             bytes += size;
@@ -542,7 +549,9 @@ async fn flush_windowed(
             .iter()
             .take_while(|r| w.holds(r.arrival))
             .count();
-        let n = buffer.batch_len(batch_size).min(in_window);
+        let n = buffer
+            .batch_len(batch_size, MAX_EVENT_BYTES - WINDOW_RESERVE_BYTES)
+            .min(in_window);
         let work = if in_window < buffer.records.len() || clock.past(w) {
             if n == in_window {
                 // The window's last records go with its final invoke.
@@ -611,11 +620,17 @@ pub(super) async fn run_shard(
             resume.clone(),
         ));
     }
+    let ctx = EventContext {
+        stream_arn: spec.stream_arn.clone(),
+        region: spec.region.clone(),
+        role_arn: runner.role_arn.clone(),
+    };
     let mut buffers: Vec<LaneBuffer> = (0..lanes_n)
         .map(|_| LaneBuffer {
             records: Vec::new(),
             bytes: 0,
             since: None,
+            ctx: ctx.clone(),
         })
         .collect();
 
@@ -689,7 +704,7 @@ pub(super) async fn run_shard(
                 continue;
             }
             loop {
-                let n = buffer.batch_len(spec.batch_size);
+                let n = buffer.batch_len(spec.batch_size, MAX_EVENT_BYTES);
                 if n == 0 {
                     break;
                 }
@@ -755,6 +770,11 @@ mod tests {
             records,
             bytes: 0,
             since: Some(Instant::now()),
+            ctx: EventContext {
+                stream_arn: "arn:aws:kinesis:us-east-1:123456789012:stream/s".into(),
+                region: "us-east-1".into(),
+                role_arn: String::new(),
+            },
         }
     }
 
@@ -866,6 +886,29 @@ mod tests {
             drain(&mut rx),
             [(180, v(&["1"]), true)],
             "the shard ended: its window closes"
+        );
+    }
+
+    #[test]
+    fn a_batch_fills_up_to_the_payload_limit_and_no_further() {
+        let mut buf = buffer(&[1.0; 10]);
+        for r in &mut buf.records {
+            r.data = Bytes::from(vec![b'x'; 1_000_000]);
+        }
+        let n = buf.batch_len(100, MAX_EVENT_BYTES);
+        assert_eq!(
+            n, 4,
+            "4 records of 1 MB are 5.3 MB as base64, 5 would pass 6 MB"
+        );
+        let event = event::kinesis_event(&buf.records[..n], &buf.ctx).to_string();
+        assert!(event.len() <= MAX_EVENT_BYTES);
+        let over = event::kinesis_event(&buf.records[..=n], &buf.ctx).to_string();
+        assert!(over.len() > MAX_EVENT_BYTES);
+        assert_eq!(buf.batch_len(3, MAX_EVENT_BYTES), 3, "BatchSize first");
+        assert_eq!(
+            buf.batch_len(100, MAX_EVENT_BYTES - WINDOW_RESERVE_BYTES),
+            3,
+            "a windowed batch leaves room for the state"
         );
     }
 
