@@ -272,7 +272,7 @@ impl Executor {
             tracing::warn!(request_id = %ctx.request_id, status = backend.status, "no integration response matches and none is the default");
             return internal_error();
         };
-        self.integration_response(ctx, response, &backend, &params)
+        self.integration_response(ctx, response, &backend, &params, &context)
     }
 
     /// `HTTP_PROXY`: the request goes to the backend as it came (headers, query string, body),
@@ -370,6 +370,7 @@ impl Executor {
         response: &IntegrationResponse,
         backend: &BackendResponse,
         params: &RequestParams,
+        request_context: &Value,
     ) -> ExecutorResponse {
         let accept = ctx
             .req
@@ -384,6 +385,11 @@ impl Executor {
             .or_else(|| templates.iter().next());
         let mut context = template_context(&ctx.request_context);
         context["integration"] = json!({ "status": backend.status });
+        // What the request template `#set` into `$context.requestOverride` is still there for
+        // the response template, as on API Gateway.
+        if let Some(o) = request_context.get("requestOverride") {
+            context["requestOverride"] = o.clone();
+        }
         let mut headers = HeaderMap::new();
         let body = match chosen {
             Some((ct, src)) if !src.trim().is_empty() => {
