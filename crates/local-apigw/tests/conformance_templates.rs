@@ -2,7 +2,8 @@
 //! case (outputs recorded on AWS or printed in the AWS documentation) run through the real
 //! executor behind the axum router.
 //!
-//! Each case deploys one `POST`/`GET /case` method whose integration is
+//! Each case deploys one method (`/case` unless the case names a resource path) whose
+//! integration is
 //! - `HTTP` to a local echo backend, either `httpbin-post` (answers like httpbin.org's `/post`,
 //!   the echo the AWS recordings used: `{"data": <body>, "json": <body parsed or null>, …}`) or
 //!   `echo-body` (answers the body it got, as the recordings' echo Lambda function URL did), or
@@ -57,6 +58,9 @@ struct Case {
     name: String,
     feature: String,
     integration: CaseIntegration,
+    /// The method's resource path (default `/case`), e.g. `/{testPath}`.
+    #[serde(default)]
+    resource_path: Option<String>,
     #[serde(default)]
     request_template: Option<String>,
     #[serde(default)]
@@ -80,6 +84,9 @@ struct CaseIntegration {
 #[serde(deny_unknown_fields)]
 struct CaseRequest {
     method: String,
+    /// The path requested (default `/case`).
+    #[serde(default)]
+    path: Option<String>,
     #[serde(default)]
     headers: BTreeMap<String, String>,
     #[serde(default)]
@@ -191,7 +198,7 @@ fn deployment(case: &Case, backend: &str) -> Result<Deployment, String> {
     };
     let mut resource = Resource {
         id: "case".into(),
-        path: "/case".into(),
+        path: case.resource_path.clone().unwrap_or_else(|| "/case".into()),
         methods: BTreeMap::new(),
     };
     resource.methods.insert(case.request.method.clone(), method);
@@ -216,7 +223,10 @@ async fn run_case(case: &Case, backend: &str) -> Result<(), String> {
     let app = router(Executor::builder(deployment(case, backend)?).build());
     let mut req = Request::builder()
         .method(case.request.method.as_str())
-        .uri(format!("/restapis/{API}/{STAGE}/_user_request_/case"));
+        .uri(format!(
+            "/restapis/{API}/{STAGE}/_user_request_{}",
+            case.request.path.as_deref().unwrap_or("/case")
+        ));
     for (k, v) in &case.request.headers {
         req = req.header(k, v);
     }
