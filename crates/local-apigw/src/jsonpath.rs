@@ -1,161 +1,186 @@
-//! The JSONPath subset that `$input.path()` and `$input.json()` use.
+//! JSONPath for `$input.path()`, `$input.json()` and `integration.response.body.*` mappings.
 //!
-//! Supported: the root `$`, child members `$.a.b`, bracketed members `$['a b']` and `$["a"]`,
-//! array indexes `$.a[0]` (negative indexes count from the end), and the wildcards `$.a.*` and
-//! `$.a[*]`, which make the result a list, as in Jayway JsonPath (what API Gateway uses).
-//! A path that does not resolve yields `None`; filters, slices and deep scans (`..`) are
-//! rejected with [`ApigwError::JsonPath`].
+//! Expressions are evaluated by [`serde_json_path`] (RFC 9535: members, indexes, wildcards,
+//! slices `[1:3]`, filters `[?(@.price < 10)]`, unions and deep scans `..`). This module is the
+//! adapter that gives them API Gateway's shape, which is Jayway JsonPath's (what API Gateway
+//! runs):
+//! - a *definite* path (only members and indexes) yields the one value it names, or nothing;
+//! - any other path (a wildcard, slice, filter, union or `..`) yields a list of every match,
+//!   an empty list when nothing matches.
+//!
+//! Jayway syntax RFC 9535 refuses is rewritten first: a missing leading `$` (`a.b` means
+//! `$.a.b`), and dotted member names outside RFC 9535's grammar (`$.content-type`,
+//! `$.2024`), which become bracketed names (`$['content-type']`). Not carried over from
+//! Jayway: its filter operators beyond RFC 9535's comparisons (`=~`, `in`, `nin`,
+//! `subsetof`, `size`, `empty`), its functions (`length()`, `min()`, …) and its map-shaped
+//! result for multi-member brackets (`$['a','b']` yields a list here); these are rejected or
+//! shaped as RFC 9535 says, and the error names the expression.
 
 use serde_json::Value;
 
 use super::error::{ApigwError, Result};
 
-#[derive(Debug, Clone, PartialEq)]
-enum Step {
-    Member(String),
-    Index(i64),
-    Wildcard,
-}
-
 /// A compiled JSONPath expression.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JsonPath {
-    steps: Vec<Step>,
+    query: serde_json_path::JsonPath,
+    definite: bool,
 }
 
 impl JsonPath {
-    /// Parses an expression. A missing leading `$` is tolerated (`a.b` means `$.a.b`), as
-    /// API Gateway tolerates it.
+    /// Parses an expression (Jayway's syntax where it differs, see the module docs).
     pub fn parse(path: &str) -> Result<Self> {
-        let err = |message: &str| ApigwError::JsonPath {
+        let rfc = to_rfc9535(path.trim());
+        let query = serde_json_path::JsonPath::parse(&rfc).map_err(|e| ApigwError::JsonPath {
             path: path.to_owned(),
-            message: message.to_owned(),
-        };
-        let chars: Vec<char> = path.trim().chars().collect();
-        let mut i = 0;
-        let mut steps = Vec::new();
-        if chars.first() == Some(&'$') {
-            i = 1;
-        } else if !chars.is_empty() && chars[0] != '.' && chars[0] != '[' {
-            // `a.b` → `$.a.b`
-            let (name, next) = read_name(&chars, 0);
-            if name.is_empty() {
-                return Err(err("expected a member name"));
-            }
-            steps.push(Step::Member(name));
-            i = next;
-        }
-        while i < chars.len() {
-            match chars[i] {
-                '.' => {
-                    if chars.get(i + 1) == Some(&'.') {
-                        return Err(err("deep scan (..) is not supported"));
-                    }
-                    if chars.get(i + 1) == Some(&'*') {
-                        steps.push(Step::Wildcard);
-                        i += 2;
-                        continue;
-                    }
-                    let (name, next) = read_name(&chars, i + 1);
-                    if name.is_empty() {
-                        return Err(err("expected a member name after '.'"));
-                    }
-                    steps.push(Step::Member(name));
-                    i = next;
-                }
-                '[' => {
-                    let close = chars[i..]
-                        .iter()
-                        .position(|&c| c == ']')
-                        .map(|p| p + i)
-                        .ok_or_else(|| err("unclosed '['"))?;
-                    let inner: String = chars[i + 1..close].iter().collect();
-                    let inner = inner.trim();
-                    if inner == "*" {
-                        steps.push(Step::Wildcard);
-                    } else if let Some(q) = inner.chars().next().filter(|c| *c == '\'' || *c == '"')
-                    {
-                        if inner.len() < 2 || !inner.ends_with(q) {
-                            return Err(err("unterminated quoted member"));
-                        }
-                        steps.push(Step::Member(inner[1..inner.len() - 1].to_owned()));
-                    } else if let Ok(n) = inner.parse::<i64>() {
-                        steps.push(Step::Index(n));
-                    } else {
-                        return Err(err(
-                            "only quoted members, integer indexes and * are supported in brackets",
-                        ));
-                    }
-                    i = close + 1;
-                }
-                c if c.is_whitespace() => i += 1,
-                _ => return Err(err("expected '.' or '['")),
-            }
-        }
-        Ok(Self { steps })
+            message: e.to_string(),
+        })?;
+        Ok(Self {
+            query,
+            definite: is_definite(&rfc),
+        })
     }
 
-    /// Evaluates the path on a document; `None` when it does not resolve.
+    /// Whether the path names one value (Jayway's "definite" path) rather than a list.
+    pub fn is_definite(&self) -> bool {
+        self.definite
+    }
+
+    /// Evaluates the path on a document, shaped as API Gateway shapes it: the value of a
+    /// definite path (`None` when it does not resolve), the list of matches of any other.
     pub fn eval(&self, doc: &Value) -> Option<Value> {
-        let mut current: Vec<&Value> = vec![doc];
-        let mut definite = true;
-        for step in &self.steps {
-            let mut next = Vec::new();
-            for v in current {
-                match step {
-                    Step::Member(name) => {
-                        if let Some(x) = v.as_object().and_then(|o| o.get(name)) {
-                            next.push(x);
-                        }
-                    }
-                    Step::Index(n) => {
-                        if let Some(a) = v.as_array() {
-                            let idx = if *n < 0 { a.len() as i64 + n } else { *n };
-                            if idx >= 0
-                                && let Some(x) = a.get(idx as usize)
-                            {
-                                next.push(x);
-                            }
-                        }
-                    }
-                    Step::Wildcard => {
-                        definite = false;
-                        match v {
-                            Value::Array(a) => next.extend(a.iter()),
-                            Value::Object(o) => next.extend(o.values()),
-                            _ => {}
-                        }
-                    }
-                }
-            }
-            current = next;
-        }
-        if definite {
-            current.first().map(|v| (*v).clone())
+        let nodes = self.query.query(doc);
+        if self.definite {
+            nodes.first().map(|v| (*v).clone())
         } else {
-            Some(Value::Array(current.into_iter().cloned().collect()))
+            Some(Value::Array(nodes.into_iter().cloned().collect()))
         }
     }
-}
-
-fn read_name(chars: &[char], start: usize) -> (String, usize) {
-    let mut end = start;
-    while end < chars.len() && chars[end] != '.' && chars[end] != '[' {
-        end += 1;
-    }
-    (
-        chars[start..end]
-            .iter()
-            .collect::<String>()
-            .trim()
-            .to_owned(),
-        end,
-    )
 }
 
 /// Parses and evaluates in one step.
 pub fn select(doc: &Value, path: &str) -> Result<Option<Value>> {
     Ok(JsonPath::parse(path)?.eval(doc))
+}
+
+/// Rewrites Jayway-only syntax into RFC 9535: a leading `$` where it is missing, and dotted
+/// member names RFC 9535 does not allow into bracketed ones. Text inside brackets (indexes,
+/// quoted names, filters) is kept as written.
+fn to_rfc9535(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 4);
+    let rest = if let Some(rest) = path.strip_prefix('$') {
+        rest
+    } else if path.starts_with('.') || path.starts_with('[') {
+        path
+    } else {
+        // `a.b` → `$.a.b`
+        out.push('$');
+        out.push_str(&member(path.split(['.', '[']).next().unwrap_or_default()));
+        &path[path.find(['.', '[']).unwrap_or(path.len())..]
+    };
+    if !out.starts_with('$') {
+        out.push('$');
+    }
+    let chars: Vec<char> = rest.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '[' => {
+                // Copy up to the matching `]`, skipping quoted text and nested brackets.
+                let start = i;
+                let mut depth = 0;
+                let mut quote: Option<char> = None;
+                while i < chars.len() {
+                    let c = chars[i];
+                    match quote {
+                        Some(_) if c == '\\' => i += 1,
+                        Some(q) if c == q => quote = None,
+                        Some(_) => {}
+                        None if c == '\'' || c == '"' => quote = Some(c),
+                        None if c == '[' => depth += 1,
+                        None if c == ']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        None => {}
+                    }
+                    i += 1;
+                }
+                let end = (i + 1).min(chars.len());
+                out.extend(&chars[start..end]);
+                i = end;
+            }
+            '.' => {
+                let dots = if chars.get(i + 1) == Some(&'.') { 2 } else { 1 };
+                let start = i + dots;
+                let mut end = start;
+                while end < chars.len() && chars[end] != '.' && chars[end] != '[' {
+                    end += 1;
+                }
+                let name: String = chars[start..end].iter().collect();
+                let name = name.trim();
+                if name.is_empty() || name == "*" {
+                    // `..[0]`, `.*`, or an error RFC 9535 reports.
+                    out.extend(&chars[i..end]);
+                } else if dots == 2 {
+                    let m = member(name);
+                    out.push_str(if m.starts_with('[') { ".." } else { "." });
+                    out.push_str(&m);
+                } else {
+                    out.push_str(&member(name));
+                }
+                i = end;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// `.name` when RFC 9535 allows the name after a dot, else `['name']`.
+fn member(name: &str) -> String {
+    let mut chars = name.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || !c.is_ascii());
+    if first_ok && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || !c.is_ascii()) {
+        format!(".{name}")
+    } else {
+        format!("['{}']", name.replace('\\', "\\\\").replace('\'', "\\'"))
+    }
+}
+
+/// Jayway's definite path: no wildcard, deep scan, slice, filter or union (looked for outside
+/// quoted names).
+fn is_definite(rfc: &str) -> bool {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut prev = '\0';
+    for c in rfc.chars() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '*' | '?' | ':' | ',' => return false,
+            '.' if prev == '.' => return false,
+            _ => {}
+        }
+        prev = c;
+    }
+    true
 }
 
 #[cfg(test)]
@@ -165,7 +190,8 @@ mod tests {
     use super::*;
 
     fn doc() -> Value {
-        json!({"a": {"b": [10, {"c": "x"}], "k y": true}, "records": [{"data": "d1"}, {"data": "d2"}]})
+        json!({"a": {"b": [10, {"c": "x"}], "k y": true, "content-type": "t"},
+               "records": [{"data": "d1", "n": 1}, {"data": "d2", "n": 5}]})
     }
 
     #[test]
@@ -184,6 +210,22 @@ mod tests {
     }
 
     #[test]
+    fn jayway_member_names_rfc_9535_refuses() {
+        assert_eq!(
+            select(&doc(), "$.a.content-type").unwrap(),
+            Some(json!("t"))
+        );
+        assert_eq!(
+            select(&json!({"2024": 1}), "$.2024").unwrap(),
+            Some(json!(1))
+        );
+        assert_eq!(
+            select(&json!({"x": {"a-b": 2}}), "$..a-b").unwrap(),
+            Some(json!([2]))
+        );
+    }
+
+    #[test]
     fn missing_paths_yield_none() {
         assert_eq!(select(&doc(), "$.nope").unwrap(), None);
         assert_eq!(select(&doc(), "$.a.b[5]").unwrap(), None);
@@ -192,7 +234,7 @@ mod tests {
     }
 
     #[test]
-    fn wildcards_return_lists() {
+    fn wildcards_filters_slices_and_deep_scans_return_lists() {
         assert_eq!(
             select(&doc(), "$.records[*].data").unwrap(),
             Some(json!(["d1", "d2"]))
@@ -201,13 +243,28 @@ mod tests {
             select(&doc(), "$.records.*.data").unwrap(),
             Some(json!(["d1", "d2"]))
         );
+        assert_eq!(
+            select(&doc(), "$.records[?(@.n > 2)].data").unwrap(),
+            Some(json!(["d2"]))
+        );
+        assert_eq!(
+            select(&doc(), "$.records[0:1].data").unwrap(),
+            Some(json!(["d1"]))
+        );
+        assert_eq!(select(&doc(), "$..c").unwrap(), Some(json!(["x"])));
+        assert_eq!(select(&doc(), "$..nope").unwrap(), Some(json!([])));
+        // A quoted name with wildcard characters is still one member.
+        assert_eq!(
+            select(&json!({"a*b": 1}), "$['a*b']").unwrap(),
+            Some(json!(1))
+        );
     }
 
     #[test]
-    fn unsupported_syntax_is_rejected() {
-        assert!(JsonPath::parse("$..a").is_err());
-        assert!(JsonPath::parse("$.a[?(@.b)]").is_err());
-        assert!(JsonPath::parse("$.a[0").is_err());
-        assert!(JsonPath::parse("$.").is_err());
+    fn malformed_paths_are_rejected_with_the_path() {
+        for bad in ["$.a[0", "$.", "$.a[?(@.b =~ /x/)]", "$[?@.a.length() > 1]"] {
+            let e = JsonPath::parse(bad).unwrap_err().to_string();
+            assert!(e.contains(bad), "{bad}: {e}");
+        }
     }
 }

@@ -37,7 +37,8 @@ pub(crate) struct Reference {
     pub(crate) root: String,
     /// Properties, method calls and indexes, in order.
     pub(crate) accessors: Vec<Accessor>,
-    /// The source text, rendered as is when the value is null (Velocity's behaviour).
+    /// The source text, rendered as is for `$input` and `$util` themselves (a null value
+    /// renders as nothing on API Gateway).
     pub(crate) source: String,
 }
 

@@ -90,10 +90,19 @@ impl<'a> Evaluator<'a> {
         Ok(out)
     }
 
-    /// The body parsed as JSON (null when empty or not JSON).
+    /// `$input.body`: an empty payload reads as `{}`, as API Gateway gives it.
+    fn body(&self) -> &str {
+        if self.input.body.is_empty() {
+            "{}"
+        } else {
+            self.input.body
+        }
+    }
+
+    /// The body parsed as JSON (null when not JSON).
     fn body_json(&self) -> &Value {
         self.body_json
-            .get_or_init(|| serde_json::from_str(self.input.body).unwrap_or(Value::Null))
+            .get_or_init(|| serde_json::from_str(self.body()).unwrap_or(Value::Null))
     }
 
     fn render_nodes(&mut self, nodes: &[Node], out: &mut String) -> Result<Flow> {
@@ -103,11 +112,9 @@ impl<'a> Evaluator<'a> {
                 Node::Ref(r) => {
                     let v = self.eval_ref(r)?;
                     match v {
-                        Val::J(Value::Null) => {
-                            if !r.quiet {
-                                out.push_str(&r.source);
-                            }
-                        }
+                        // API Gateway renders an unresolved or null reference as nothing
+                        // (stock Velocity would print its source text).
+                        Val::J(Value::Null) => {}
                         Val::J(v) => out.push_str(&java_string(&v)),
                         Val::Input | Val::Util => out.push_str(&r.source),
                     }
@@ -314,7 +321,7 @@ impl<'a> Evaluator<'a> {
     fn property(&mut self, cur: Val, name: &str) -> Result<Val> {
         Ok(match cur {
             Val::Input => match name {
-                "body" => Val::string(self.input.body),
+                "body" => Val::string(self.body()),
                 _ => Val::null(),
             },
             Val::Util => Val::null(),
@@ -344,8 +351,10 @@ impl<'a> Evaluator<'a> {
                     let path = arg_string(&args[0], name)?;
                     let compiled = JsonPath::parse(&path)?;
                     let found = compiled.eval(self.body_json());
-                    // A path that does not resolve gives an empty string, as API Gateway does.
+                    // A path that does not resolve: `$input.path` gives null (rendered as
+                    // nothing, `== $null`), `$input.json` an empty string.
                     Ok(match (name, found) {
+                        ("path", None) => Val::null(),
                         (_, None) => Val::string(""),
                         ("path", Some(v)) => Val::J(v),
                         (_, Some(v)) => Val::string(v.to_string()),
@@ -386,13 +395,14 @@ impl<'a> Evaluator<'a> {
                     }
                     n => Err(err(format!("params() takes 0 or 1 argument, got {n}"))),
                 },
-                "getBody" => Ok(Val::string(self.input.body)),
+                "getBody" => Ok(Val::string(self.body())),
                 _ => Err(err(format!("$input has no method {name}()"))),
             },
             Val::Util => {
                 arity(1)?;
                 if let Val::J(Value::Null) = args[0] {
-                    return Err(err(format!("$util.{name}() was given null")));
+                    // `$util.urlEncode($input.body.missing)` renders nothing on API Gateway.
+                    return Ok(Val::null());
                 }
                 let s = arg_string(&args[0], name)?;
                 match name {
@@ -536,10 +546,12 @@ fn is_empty(v: &Value) -> bool {
     }
 }
 
-/// Velocity's `==`: numbers numerically, same types by value, otherwise by `toString()`.
+/// Velocity's `==`: numbers numerically, same types by value, otherwise by `toString()`;
+/// null equals null and, on API Gateway, the empty string (`#if($missing == "")` is true).
 fn velocity_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Null, Value::Null) => true,
+        (Value::Null, Value::String(s)) | (Value::String(s), Value::Null) => s.is_empty(),
         (Value::Null, _) | (_, Value::Null) => false,
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
         _ => java_string(a) == java_string(b),

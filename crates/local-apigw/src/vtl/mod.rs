@@ -5,8 +5,9 @@
 //!
 //! # Supported
 //! - References: `$a`, `${a}`, quiet `$!a` / `$!{a}`, properties `$a.b.c`, indexes `$a[0]`,
-//!   `$a['k']`, method calls `$a.b('x', 1)`. A reference whose value is null renders as its own
-//!   source text (Velocity's behaviour), a quiet one as nothing.
+//!   `$a['k']`, method calls `$a.b('x', 1)`. An unresolved or null reference renders as
+//!   nothing (API Gateway's rule; stock Velocity prints its source text), quiet or not, and
+//!   compares equal to `$null` and to `""`.
 //! - Directives: `#set`, `#if`/`#elseif`/`#else`/`#end`, `#foreach` (with `$foreach.index`,
 //!   `.count`, `.hasNext`, `.first`, `.last` and `$velocityCount`), `#break`, `#stop`, the
 //!   braced forms `#{else}`, comments `##` and `#* *#`, unparsed `#[[ ]]#`, and the escapes
@@ -14,15 +15,16 @@
 //! - Expressions: string (`'…'` literal, `"…"` interpolated), integer and decimal literals,
 //!   `true`/`false`/`null`, lists `[a, b]`, ranges `[1..n]`, maps `{'k': v}`; `!`/`not`,
 //!   `&&`/`and`, `||`/`or`, `==`/`!=`/`<`/`<=`/`>`/`>=` (and `eq`, `ne`, `lt`, …), `+ - * / %`.
-//!   Equality compares numbers numerically and other mixed types by their string forms;
+//!   Equality compares numbers numerically and other mixed types by their rendered forms;
 //!   truthiness is Velocity 1.7's (only null and `false` are false), and so is `#set` with a
 //!   null value: the target keeps its previous value.
-//! - `$input`: `.body`, `.path(jsonpath)` (the value, for further navigation), `.json(jsonpath)`
-//!   (the JSON text), `.params()`, `.params(name)` (path, then query string, then headers,
-//!   case-insensitively; empty string when absent). A JSONPath that does not resolve gives an
-//!   empty string, as API Gateway does.
+//! - `$input`: `.body` (`{}` when the payload is empty, as API Gateway gives it),
+//!   `.path(jsonpath)` (the value, for further navigation; null when the path does not
+//!   resolve), `.json(jsonpath)` (the JSON text; empty when the path does not resolve),
+//!   `.params()`, `.params(name)` (path, then query string, then headers, case-insensitively;
+//!   empty string when absent). JSONPath is RFC 9535 shaped as Jayway's ([`crate::jsonpath`]).
 //! - `$util`: `escapeJavaScript`, `base64Encode`, `base64Decode`, `urlEncode`, `urlDecode`,
-//!   `parseJson`.
+//!   `parseJson` (each gives null when given null).
 //! - `$context.*` and `$stageVariables.*` from the request.
 //! - Methods of strings (`length`, `isEmpty`, `trim`, `toLowerCase`, `toUpperCase`, `contains`,
 //!   `startsWith`, `endsWith`, `equals`, `equalsIgnoreCase`, `indexOf`, `lastIndexOf`, `charAt`,
@@ -30,7 +32,10 @@
 //!   `toString`), lists (`size`, `isEmpty`, `get`, `contains`, `indexOf`, `add`, `addAll`,
 //!   `remove`, `clear`), maps (`size`, `isEmpty`, `get`, `containsKey`, `keySet`, `values`,
 //!   `entrySet`, `put`, `putAll`, `remove`, `clear`) and numbers (`intValue`, `doubleValue`).
-//!   Lists and maps render as Java does: `[a, b]`, `{k=v}`.
+//!   Values render (and `toString()`) as API Gateway renders them: a list as compact JSON at
+//!   any depth (`[{"foo":"bar"}]`), a map Java-style (`{foo=bar}`) with the lists inside it as
+//!   JSON (`{foo=[{"nested":"bar"}]}`). This holds for lists built in the template too
+//!   (`[1, 2]` renders `[1,2]`).
 //!
 //! Whitespace follows Velocity 2's "lines" mode: a directive alone on its line takes the line's
 //! indentation and line break with it.

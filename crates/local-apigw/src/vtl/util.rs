@@ -3,18 +3,18 @@
 use base64::Engine;
 use serde_json::Value;
 
-/// Java's `toString()` of the value API Gateway's Velocity sees: strings as is, numbers and
-/// booleans as literals, lists as `[a, b]` and maps as `{k=v, k2=v2}` (the `java.util` forms).
+/// The text API Gateway's Velocity renders for a value (and its `toString()`): strings as is,
+/// numbers and booleans as literals, null as `null`; a list as compact JSON at any depth
+/// (`[{"foo":"bar"}]`: API Gateway's lists are JSON arrays), a map Java-style (`{foo=bar}`,
+/// `java.util.Map`'s form) with each value rendered by these same rules, so that a list
+/// inside a map is JSON (`{foo=[{"nested":"bar"}]}`).
 pub(crate) fn java_string(v: &Value) -> String {
     match v {
         Value::Null => "null".to_owned(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.clone(),
-        Value::Array(a) => {
-            let items: Vec<String> = a.iter().map(java_string).collect();
-            format!("[{}]", items.join(", "))
-        }
+        Value::Array(_) => v.to_string(),
         Value::Object(o) => {
             let items: Vec<String> = o
                 .iter()
@@ -110,11 +110,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn java_string_of_collections() {
+    fn lists_render_as_json_and_maps_java_style() {
         assert_eq!(
-            java_string(&json!({"a": 1, "b": [true, "x"]})),
-            "{a=1, b=[true, x]}"
+            java_string(&json!({"a": 1, "b": [true, "x"], "c": {"d": [{"e": "f"}]}})),
+            r#"{a=1, b=[true,"x"], c={d=[{"e":"f"}]}}"#
         );
+        assert_eq!(java_string(&json!([{"foo": "bar"}])), r#"[{"foo":"bar"}]"#);
         assert_eq!(java_string(&json!(1.5)), "1.5");
     }
 
