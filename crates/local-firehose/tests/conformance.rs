@@ -17,7 +17,8 @@
 //! `<stream>-<version>-<time>-<uuid>`; `{random11}` stands for `!{firehose:random-string}`'s 11
 //! random characters, `{error-output-type}` for any `…-failed` type where the documentation
 //! does not name it) and body; error objects by prefix, the decoded `rawData` of their records
-//! and the documented fields of each error record.
+//! and the documented fields of each error record. Each case's `loose` field says the same for
+//! its values; `note` says where its expected values come from.
 //!
 //! Run by scripts/test-conformance.sh: prints `FAIL firehose/<file>/<case>: …` per failing
 //! case and `CONFORMANCE\tfirehose\t<feature>\t<passed>\t<total>` per feature, then fails if
