@@ -15,7 +15,8 @@
 //!   the record, which goes to the error output as `partitioning-failed`.
 //! - `env` (and `$ENV`) are not available: the process environment of `kstream local` holds the
 //!   user's credentials, and Firehose's own environment is not the user's. A query using them is
-//!   refused at load time.
+//!   refused at load time. `halt` and `halt_error` fail the record (jaq's `unwrap_valr` would
+//!   exit the process).
 //!
 //! # Bounds (jaq has none of its own)
 //!
@@ -59,7 +60,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use jaq_core::load::{Arena, File, Loader};
-use jaq_core::{Compiler, Ctx, Vars, data, unwrap_valr};
+use jaq_core::{Compiler, Ctx, ValX, Vars, data};
 use jaq_json::Val;
 use jaq_std::ValT as _;
 
@@ -274,15 +275,15 @@ fn evaluate(filter: &Filter, record: &[u8]) -> Result<Keys, String> {
     let input: Val =
         serde_json::from_slice(record).map_err(|e| format!("record is not JSON: {e}"))?;
     let ctx = Ctx::<data::JustLut<Val>>::new(&filter.lut, Vars::new([]));
-    let mut outputs = filter.id.run((ctx, input)).map(unwrap_valr);
+    let mut outputs = filter.id.run((ctx, input)).map(output);
     let first = match outputs.next() {
         None => return Err("the query gave no result".to_owned()),
-        Some(Err(e)) => return Err(format!("the query failed: {e}")),
+        Some(Err(e)) => return Err(e),
         Some(Ok(v)) => v,
     };
     match outputs.next() {
         None => {}
-        Some(Err(e)) => return Err(format!("the query failed after its first result: {e}")),
+        Some(Err(e)) => return Err(format!("after its first result, {e}")),
         Some(Ok(_)) => {
             return Err(
                 "the query gave more than one result; Firehose needs exactly one object".to_owned(),
@@ -319,6 +320,18 @@ fn evaluate(filter: &Filter, record: &[u8]) -> Result<Keys, String> {
         keys.insert(name, text);
     }
     Ok(keys)
+}
+
+/// One output of the query, or why it failed. jaq's own `unwrap_valr` exits the process on
+/// `halt`/`halt_error`; here they fail the record.
+fn output(v: ValX<'_, Val>) -> Result<Val, String> {
+    v.map_err(|exn| match exn.get_err() {
+        Ok(e) => format!("the query failed: {e}"),
+        Err(exn) => match exn.get_halt() {
+            Ok(code) => format!("the query called halt (exit code {code})"),
+            Err(_) => "the query ended with an exception outside any label".to_owned(),
+        },
+    })
 }
 
 /// A value for an error message, cut to 100 characters.
@@ -413,6 +426,11 @@ mod tests {
         assert!(err(&q, br#"{"t":"A"}"#).contains("no result"));
         let q = Query::parse(r#"{t: error("boom")}"#).unwrap();
         assert!(err(&q, br#"{"t":"A"}"#).contains("boom"));
+        // halt and halt_error stop jq; here they fail the record and the process goes on.
+        let q = Query::parse("halt").unwrap();
+        assert!(err(&q, br#"{"t":"A"}"#).contains("halt (exit code 0)"));
+        let q = Query::parse(r#""bye" | halt_error(3)"#).unwrap();
+        assert!(err(&q, br#"{"t":"A"}"#).contains("halt (exit code 3)"));
     }
 
     #[test]
