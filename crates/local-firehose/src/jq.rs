@@ -231,17 +231,17 @@ fn compile<'a>(arena: &'a Arena, query: &'a str) -> Result<Filter, String> {
                     }
                     jaq_core::load::Error::Lex(lex) => {
                         why.extend(lex.into_iter().map(|(expect, at)| {
-                            format!("expected {} at {:?}", expect.as_str(), excerpt(at))
+                            format!("expected {} {}", expect.as_str(), position(at))
                         }))
                     }
                     jaq_core::load::Error::Parse(parse) => {
                         why.extend(parse.into_iter().map(|(expect, at)| {
-                            format!("expected {} at {:?}", expect.as_str(), excerpt(at))
+                            format!("expected {} {}", expect.as_str(), position(at))
                         }));
                     }
                 }
             }
-            format!("not a jq query: {}", why.join("; "))
+            format!("not a jq query kstream local runs: {}", why.join("; "))
         })?;
     Compiler::default()
         .with_funs(funs)
@@ -264,10 +264,13 @@ fn compile<'a>(arena: &'a Arena, query: &'a str) -> Result<Filter, String> {
         })
 }
 
-/// The start of the unparsed rest of a query, for error messages.
-fn excerpt(at: &str) -> &str {
-    let end = at.char_indices().nth(20).map_or(at.len(), |(i, _)| i);
-    if at.is_empty() { "the end" } else { &at[..end] }
+/// Where in a query an error is: the start of the unparsed rest, for error messages.
+fn position(rest: &str) -> String {
+    if rest.is_empty() {
+        return "at the end".to_owned();
+    }
+    let end = rest.char_indices().nth(20).map_or(rest.len(), |(i, _)| i);
+    format!("at {:?}", &rest[..end])
 }
 
 /// Runs the query on one record: the partition keys, or why the record fails.
@@ -450,11 +453,17 @@ mod tests {
     #[test]
     fn queries_that_do_not_compile_are_refused_at_load() {
         for (q, why) in [
-            ("{t: ", "not a jq query"),
+            (
+                "{t: ",
+                "not a jq query kstream local runs: expected closing brace at the end",
+            ),
+            ("{t: .t ]", "not a jq query kstream local runs: expected"),
             ("{t: .a | nosuchfilter}", "undefined filter nosuchfilter/0"),
             ("{t: $nope}", "undefined variable"),
             ("{e: env.HOME}", "undefined filter env/0"),
             ("{e: $ENV.HOME}", "undefined variable"),
+            (r#"include "x"; {t: .t}"#, "module loading not supported"),
+            ("{t: input}", "undefined filter input/0"),
         ] {
             let err = Query::parse(q).unwrap_err().to_string();
             assert!(
