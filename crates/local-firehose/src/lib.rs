@@ -64,8 +64,11 @@
 //! backup objects keep theirs and UTC (the backup's `S3DestinationConfiguration` has neither
 //! setting): the guide does not say, this is kstream local's reading.
 //!
-//! Local differences: an object never spans two evaluated prefixes (Firehose names an object
-//! after its oldest record); intervals can be capped with
+//! Objects are buffered as Firehose does: one buffer per delivery stream (and per error output
+//! type, and for the backup), its prefix evaluated with the arrival of the oldest record in the
+//! object; with dynamic partitioning one buffer per evaluated prefix (partition).
+//!
+//! Local differences: intervals can be capped with
 //! [`FirehoseDeliveryBuilder::max_buffer_interval`] for quick local runs (by default the
 //! deployed hints are honoured). Snappy blocks and deflate streams are valid encodings of the
 //! same bytes but not byte-identical to the service's (different encoders); Parquet files hold

@@ -275,13 +275,10 @@ impl Worker {
     async fn accept(&mut self, record: SourceRecord) -> Result<()> {
         let now = Instant::now();
         let size = record.data.len();
-        if let (Some(backup), Some(hints)) = (&self.cfg.backup, self.backup_hints) {
+        if let (true, Some(hints)) = (self.cfg.backup.is_some(), self.backup_hints) {
             let time = millis_to_time(record.arrival_ms);
-            let key = backup
-                .prefix
-                .group_key(time, &PrefixValues::default())
-                .unwrap_or_default();
-            let pending = self.backup.entry(key).or_insert_with(|| Pending {
+            // One buffer: the object's prefix is evaluated with its oldest record's arrival.
+            let pending = self.backup.entry(String::new()).or_insert_with(|| Pending {
                 buffer: Buffer::new(hints),
                 oldest: time,
                 lambda_keys: BTreeMap::new(),
@@ -445,6 +442,17 @@ impl Worker {
                 return;
             }
         };
+        // Without dynamic partitioning there is one buffer, and an object's prefix is evaluated
+        // with the arrival of its oldest record ("When evaluating timestamps, Firehose uses the
+        // approximate arrival timestamp of the oldest record that's contained in the Amazon S3
+        // object being written", custom prefixes guide): records of 10:59 and 11:00 share an
+        // object under hour 10. With dynamic partitioning each evaluated prefix is a partition
+        // with its own buffer (dynamic partitioning guide, "Data buffering").
+        let key = if self.cfg.dynamic_partitioning {
+            key
+        } else {
+            String::new()
+        };
         // With format conversion the records become Parquet rows: no delimiter.
         if self.cfg.append_newline && self.cfg.converter.is_none() {
             data.push(b'\n');
@@ -491,21 +499,13 @@ impl Worker {
     fn fail_line(&mut self, kind: &str, time: DateTime<Utc>, line: &serde_json::Value) {
         let mut text = line.to_string();
         text.push('\n');
-        let values = PrefixValues {
-            error_output_type: Some(kind),
-            ..Default::default()
-        };
-        // The error prefix may only use the timestamp and firehose namespaces.
-        let key = self
-            .cfg
-            .error_prefix
-            .group_key(time, &values)
-            .unwrap_or_else(|_| format!("{kind}/"));
+        // One buffer per error output type: the error prefix may only use the timestamp and
+        // firehose namespaces, and its timestamps are the oldest record's, as for data objects.
         let size = text.len();
         let hints = self.s3_hints;
         let pending = self
             .errors
-            .entry(format!("{kind}\u{0}{key}"))
+            .entry(kind.to_owned())
             .or_insert_with(|| Pending {
                 buffer: Buffer::new(hints),
                 oldest: time,
