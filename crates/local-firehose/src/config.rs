@@ -341,7 +341,7 @@ impl DeliveryConfig {
         let prefix = Prefix::parse(&prefix_text, !dynamic_partitioning)?.in_time_zone(time_zone);
         let error_prefix = match dest.error_output_prefix() {
             Some(p) if !p.is_empty() => Prefix::parse(p, false)?,
-            _ => Prefix::default_error(),
+            _ => Prefix::default_error_under(&prefix_text),
         }
         .in_time_zone(time_zone);
         let hints = hints_of(dest.buffering_hints());

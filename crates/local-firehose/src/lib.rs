@@ -16,7 +16,8 @@
 //!    `NumberOfRetries` times (default 3); records answered `Ok` go on, `Dropped` are counted,
 //!    `ProcessingFailed` (and missing or invalid answers) go to the error output;
 //! 4. computes dynamic partition keys (`metadata.partitionKeys` from the transform, the
-//!    `MetadataExtraction` JQ query for simple paths), appends the newline delimiter;
+//!    `MetadataExtraction` JQ query, evaluated with jaq under Firehose's rules and bounds: see
+//!    [`jq`]), appends the newline delimiter;
 //! 5. buffers by the destination's hints (`SizeInMBs`, `IntervalInSeconds`) per prefix and
 //!    writes objects named `<prefix><stream>-<version>-<yyyy-MM-dd-HH-mm-ss>-<uuid><extension>`
 //!    with `Content-Type: application/octet-stream`, compressed as configured ([`Compression`],
@@ -63,8 +64,11 @@
 //! backup objects keep theirs and UTC (the backup's `S3DestinationConfiguration` has neither
 //! setting): the guide does not say, this is kstream local's reading.
 //!
-//! Local differences: an object never spans two evaluated prefixes (Firehose names an object
-//! after its oldest record); intervals can be capped with
+//! Objects are buffered as Firehose does: one buffer per delivery stream (and per error output
+//! type, and for the backup), its prefix evaluated with the arrival of the oldest record in the
+//! object; with dynamic partitioning one buffer per evaluated prefix (partition).
+//!
+//! Local differences: intervals can be capped with
 //! [`FirehoseDeliveryBuilder::max_buffer_interval`] for quick local runs (by default the
 //! deployed hints are honoured). Snappy blocks and deflate streams are valid encodings of the
 //! same bytes but not byte-identical to the service's (different encoders); Parquet files hold
@@ -98,6 +102,7 @@ pub mod jq;
 pub mod prefix;
 pub mod processor;
 mod stats;
+mod stored;
 mod worker;
 
 use std::future::Future;
@@ -111,7 +116,8 @@ pub use config::{Backup, Compression, Conversion, DeliveryConfig, LambdaProcesso
 pub use error::{ConvertError, DecimalError, Error, GlueError, Result, ValueError};
 use kstream_local_lambda::runtime::FunctionHost;
 pub use stats::{FirehoseStats, FirehoseStatus};
-use worker::Worker;
+pub use stored::StoredObject;
+use worker::{Store, Worker};
 
 /// Builds a [`FirehoseDelivery`].
 #[derive(Debug)]
@@ -262,6 +268,29 @@ impl FirehoseDelivery {
             }
         }
         Ok(())
+    }
+
+    /// Delivers `records` through one delivery stream as the running delivery does (deployed
+    /// configuration, transform through the function host, partition keys, prefixes, error
+    /// output, delimiter, buffers, compression) and returns the objects it writes, in order,
+    /// instead of reading Kinesis and writing S3. Every buffer is flushed at the end. The
+    /// records' `arrival_ms` give the `!{timestamp:…}` values, as Kinesis's approximate arrival
+    /// timestamps do.
+    ///
+    /// # Errors
+    /// As [`run_one`](Self::run_one), without the Kinesis and S3 errors.
+    pub async fn deliver_records(
+        &self,
+        config: DeliveryConfig,
+        records: Vec<processor::SourceRecord>,
+    ) -> Result<Vec<StoredObject>> {
+        let objects = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let worker = Worker::with_store(self, config, Store::Memory(Arc::clone(&objects)))?;
+        worker.deliver(records).await?;
+        let objects = objects
+            .lock()
+            .map_err(|_| Error::Config("the in-memory object store failed".to_owned()))?;
+        Ok(objects.clone())
     }
 
     /// Delivers one delivery stream (already read with [`discover`](Self::discover)) until

@@ -11,7 +11,8 @@
 //!   keys from the transform's `metadata.partitionKeys` or the JQ `MetadataExtraction` query.
 //!
 //! A (non-partitioned) data prefix with no timestamp expression gets `yyyy/MM/dd/HH/` appended,
-//! as Firehose does; an empty error prefix is `<error-output-type>/yyyy/MM/dd/HH/`.
+//! as Firehose does; an empty error prefix is `<data prefix><error-output-type>/yyyy/MM/dd/HH/`
+//! when the data prefix has no expressions ([`Prefix::default_error_under`]).
 //! Objects are named `<prefix><stream>-<version>-<yyyy-MM-dd-HH-mm-ss>-<uuid><extension>`
 //! ([`object_key`]), the time in the same zone as the prefix: the Firehose guide says "the time
 //! zone used for time prefix and suffix is in UTC, but you can change it"
@@ -139,12 +140,29 @@ impl Prefix {
     /// The error prefix Firehose uses when none is configured:
     /// `!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH/}`.
     pub fn default_error() -> Self {
+        Self::default_error_under("")
+    }
+
+    /// The error prefix Firehose uses when none is configured and the data prefix is
+    /// `data_prefix`: "`ErrorOutputPrefix` can be null only if `Prefix` contains no expressions.
+    /// In this case, [...] `ErrorOutputPrefix` evaluates to
+    /// `<specified-prefix><error-output-type>YYYY/MM/DD/HH/`" (custom prefixes guide, semantic
+    /// rules), with the `/` after the type its example shows
+    /// (`myFirehosePrefix/processing-failed/2018/08/27/`). A data prefix with expressions is
+    /// left out (Firehose refuses that configuration; kstream local uses
+    /// [`default_error`](Self::default_error)).
+    pub fn default_error_under(data_prefix: &str) -> Self {
+        let mut parts = Vec::new();
+        if !data_prefix.is_empty() && !data_prefix.contains("!{") {
+            parts.push(Part::Text(data_prefix.to_owned()));
+        }
+        parts.extend([
+            Part::ErrorOutputType,
+            Part::Text("/".to_owned()),
+            Part::Timestamp(parse_pattern("yyyy/MM/dd/HH/").unwrap_or_default()),
+        ]);
         Self {
-            parts: vec![
-                Part::ErrorOutputType,
-                Part::Text("/".to_owned()),
-                Part::Timestamp(parse_pattern("yyyy/MM/dd/HH/").unwrap_or_default()),
-            ],
+            parts,
             zone: Tz::UTC,
         }
     }
@@ -468,6 +486,16 @@ mod tests {
             error_output_type: Some("processing-failed"),
             ..Default::default()
         };
+        assert_eq!(
+            p.evaluate(t(), &v).unwrap(),
+            "processing-failed/2026/03/07/09/"
+        );
+        let p = Prefix::default_error_under("myFirehosePrefix/");
+        assert_eq!(
+            p.evaluate(t(), &v).unwrap(),
+            "myFirehosePrefix/processing-failed/2026/03/07/09/"
+        );
+        let p = Prefix::default_error_under("data/!{timestamp:yyyy}/");
         assert_eq!(
             p.evaluate(t(), &v).unwrap(),
             "processing-failed/2026/03/07/09/"

@@ -2,7 +2,7 @@
 //! prefix, writes objects (data, error output, backup) and checkpoints.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_kinesis::types::ShardIteratorType;
@@ -18,7 +18,9 @@ use crate::config::{DeliveryConfig, LambdaProcessor};
 use crate::error::{Error, Result};
 use crate::prefix::{PrefixError, PrefixValues};
 use crate::processor::{Outcome, SourceRecord};
-use crate::{Compression, FirehoseDelivery, FirehoseStats, convert, prefix, processor};
+use crate::{
+    Compression, FirehoseDelivery, FirehoseStats, StoredObject, convert, prefix, processor,
+};
 use kstream_local_lambda::checkpoint::CheckpointStore;
 use kstream_local_lambda::runtime::{FunctionHost, InvokeResult};
 
@@ -59,10 +61,16 @@ struct ShardState {
     closed: bool,
 }
 
+/// Where objects go: S3 (the emulator or AWS), or memory ([`FirehoseDelivery::deliver_records`]).
+pub(crate) enum Store {
+    S3(aws_sdk_s3::Client),
+    Memory(Arc<Mutex<Vec<StoredObject>>>),
+}
+
 pub(crate) struct Worker {
     cfg: DeliveryConfig,
     kinesis: aws_sdk_kinesis::Client,
-    s3: aws_sdk_s3::Client,
+    store: Store,
     host: FunctionHost,
     stats: Arc<FirehoseStats>,
     checkpoints: Option<CheckpointStore>,
@@ -82,6 +90,15 @@ fn millis_to_time(ms: i64) -> DateTime<Utc> {
 
 impl Worker {
     pub(crate) fn new(d: &FirehoseDelivery, cfg: DeliveryConfig) -> Result<Self> {
+        Self::with_store(d, cfg, Store::S3(d.inner.s3.clone()))
+    }
+
+    /// A worker writing objects to `store`.
+    pub(crate) fn with_store(
+        d: &FirehoseDelivery,
+        cfg: DeliveryConfig,
+        store: Store,
+    ) -> Result<Self> {
         let checkpoints = match &d.inner.state_dir {
             Some(dir) => Some(CheckpointStore::open(
                 dir,
@@ -98,7 +115,7 @@ impl Worker {
         Ok(Self {
             s3_hints: cfg.hints.cap_interval(cap),
             kinesis: d.inner.kinesis.clone(),
-            s3: d.inner.s3.clone(),
+            store,
             host: d.inner.host.clone(),
             stats: Arc::clone(&d.stats),
             checkpoints,
@@ -135,6 +152,17 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Delivers `records` as if read from the source stream, then flushes every buffer: the
+    /// transform, partitioning, error output and object writes of [`run`](Self::run), without
+    /// Kinesis.
+    pub(crate) async fn deliver(mut self, records: Vec<SourceRecord>) -> Result<()> {
+        for record in records {
+            FirehoseStats::add(&self.stats.records_read, 1);
+            self.accept(record).await?;
+        }
+        self.flush(true).await
     }
 
     async fn open_shards(&mut self) -> Result<()> {
@@ -247,13 +275,10 @@ impl Worker {
     async fn accept(&mut self, record: SourceRecord) -> Result<()> {
         let now = Instant::now();
         let size = record.data.len();
-        if let (Some(backup), Some(hints)) = (&self.cfg.backup, self.backup_hints) {
+        if let (true, Some(hints)) = (self.cfg.backup.is_some(), self.backup_hints) {
             let time = millis_to_time(record.arrival_ms);
-            let key = backup
-                .prefix
-                .group_key(time, &PrefixValues::default())
-                .unwrap_or_default();
-            let pending = self.backup.entry(key).or_insert_with(|| Pending {
+            // One buffer: the object's prefix is evaluated with its oldest record's arrival.
+            let pending = self.backup.entry(String::new()).or_insert_with(|| Pending {
                 buffer: Buffer::new(hints),
                 oldest: time,
                 lambda_keys: BTreeMap::new(),
@@ -417,6 +442,17 @@ impl Worker {
                 return;
             }
         };
+        // Without dynamic partitioning there is one buffer, and an object's prefix is evaluated
+        // with the arrival of its oldest record ("When evaluating timestamps, Firehose uses the
+        // approximate arrival timestamp of the oldest record that's contained in the Amazon S3
+        // object being written", custom prefixes guide): records of 10:59 and 11:00 share an
+        // object under hour 10. With dynamic partitioning each evaluated prefix is a partition
+        // with its own buffer (dynamic partitioning guide, "Data buffering").
+        let key = if self.cfg.dynamic_partitioning {
+            key
+        } else {
+            String::new()
+        };
         // With format conversion the records become Parquet rows: no delimiter.
         if self.cfg.append_newline && self.cfg.converter.is_none() {
             data.push(b'\n');
@@ -463,21 +499,13 @@ impl Worker {
     fn fail_line(&mut self, kind: &str, time: DateTime<Utc>, line: &serde_json::Value) {
         let mut text = line.to_string();
         text.push('\n');
-        let values = PrefixValues {
-            error_output_type: Some(kind),
-            ..Default::default()
-        };
-        // The error prefix may only use the timestamp and firehose namespaces.
-        let key = self
-            .cfg
-            .error_prefix
-            .group_key(time, &values)
-            .unwrap_or_else(|_| format!("{kind}/"));
+        // One buffer per error output type: the error prefix may only use the timestamp and
+        // firehose namespaces, and its timestamps are the oldest record's, as for data objects.
         let size = text.len();
         let hints = self.s3_hints;
         let pending = self
             .errors
-            .entry(format!("{kind}\u{0}{key}"))
+            .entry(kind.to_owned())
             .or_insert_with(|| Pending {
                 buffer: Buffer::new(hints),
                 oldest: time,
@@ -665,11 +693,26 @@ impl Worker {
         let body = compression
             .compress(body)
             .map_err(|e| Error::Config(format!("delivery stream {}: {e}", self.cfg.name)))?;
+        let s3 = match &self.store {
+            Store::S3(client) => client,
+            Store::Memory(objects) => {
+                objects
+                    .lock()
+                    .map_err(|_| Error::Config("the in-memory object store failed".to_owned()))?
+                    .push(StoredObject {
+                        bucket: bucket.to_owned(),
+                        key,
+                        content_encoding: compression.content_encoding().map(str::to_owned),
+                        body,
+                    });
+                FirehoseStats::add(&self.stats.objects_written, 1);
+                return Ok(());
+            }
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let res = self
-                .s3
+            let res = s3
                 .put_object()
                 .bucket(bucket)
                 .key(&key)
