@@ -7,6 +7,7 @@
 #   scripts/local-apply.sh output  <pattern> [name]       terraform output -json (or -raw <name>)
 #   scripts/local-apply.sh vars    <pattern>              the variables' effective values, as JSON
 #   scripts/local-apply.sh state-dir <pattern>            where this deployment's state lives
+#   KSTREAM_PLAN_JSON=<file> ... apply                      also writes the applied plan as JSON there
 #
 # <pattern> is a directory name under patterns/ (01-apigw-kds-lambda), its number (01), or a path to
 # any other root configuration (it must contain a '/').
@@ -29,7 +30,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
 usage() {
-  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -168,8 +169,19 @@ case $cmd in
     # Progress goes to the terminal as it comes (and to apply.log); Terraform's error diagnostics
     # (its stderr) are held back and explained once at the end.
     set +e
-    tf apply -auto-approve -input=false -state="$state_file" "${var_args[@]}" "${other_args[@]}" \
-      2>"$errors" | tee "$apply_log"
+    if [ -n "${KSTREAM_PLAN_JSON:-}" ]; then
+      # The plan is saved, written out as JSON (for the IaC scan, scripts/checkov_gate.py) and
+      # applied as saved: the scan sees exactly what was deployed, at no extra plan.
+      plan_file=$state_dir/tfplan
+      {
+        tf plan -input=false -state="$state_file" -out="$plan_file" "${var_args[@]}" "${other_args[@]}" &&
+          tf show -json "$plan_file" >"$KSTREAM_PLAN_JSON" &&
+          tf apply -auto-approve -input=false -state="$state_file" "$plan_file"
+      } 2>"$errors" | tee "$apply_log"
+    else
+      tf apply -auto-approve -input=false -state="$state_file" "${var_args[@]}" "${other_args[@]}" \
+        2>"$errors" | tee "$apply_log"
+    fi
     status=${PIPESTATUS[0]}
     set -e
     cat "$errors" >>"$apply_log"

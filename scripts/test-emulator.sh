@@ -13,6 +13,9 @@
 #   get force_destroy=true (throwaway deployments).
 # - After destroy, every resource the outputs name (stream, function, queue, API, dashboard, bucket) and
 #   every alarm with the run's prefix must be gone from the emulator.
+# - The IaC scan: each pattern's plan is saved, applied as saved, and scanned by checkov at the end
+#   against the committed security/checkov-baseline.yaml: a finding not listed there (or a listed one
+#   that no longer fails) fails the tier.
 # - Every terraform run is bounded by KSTREAM_TF_TIMEOUT seconds (default 900): a provider that waits
 #   forever on the emulator fails the tier instead of hanging CI.
 set -euo pipefail
@@ -26,6 +29,12 @@ kstream_default_tf_mirror
 kstream_emulator_env
 tf_timeout=${KSTREAM_TF_TIMEOUT:-900}
 mkdir -p "$KSTREAM_STATE_DIR"
+# The IaC scan: checkov (pinned; its own venv, its pins clash with .venv's) over each pattern's
+# applied plan, against security/checkov-baseline.yaml (scripts/checkov_gate.py).
+checkov_version=3.3.30
+checkov_venv=$(kstream_python_tool checkov "$checkov_version")
+plans_dir=$KSTREAM_STATE_DIR/plans
+mkdir -p "$plans_dir"
 
 # Which patterns.
 patterns=()
@@ -138,7 +147,12 @@ run_pattern() {
   ok=true
   outputs='{}'
   local tf_log=$KSTREAM_STATE_DIR/test-emulator-$name.log
-  if ! timeout "$tf_timeout" scripts/local-apply.sh apply "$pattern" "${var_args[@]}" >"$tf_log" 2>&1; then
+  # The applied plan, as JSON, for the IaC scan at the end (patterns under patterns/ only: the
+  # baseline knows those).
+  local plan_json=
+  [[ "$pattern" == */* ]] || plan_json=$plans_dir/$name.json
+  rm -f "$plans_dir/$name.json"
+  if ! KSTREAM_PLAN_JSON=$plan_json timeout "$tf_timeout" scripts/local-apply.sh apply "$pattern" "${var_args[@]}" >"$tf_log" 2>&1; then
     tail -n 40 "$tf_log"
     echo "FAIL  $pattern: terraform apply to the emulator (log: ${tf_log#"$KSTREAM_ROOT"/})"
     ok=false
@@ -202,6 +216,21 @@ else
     wait "${pids[$pattern]}" || failed+=("$pattern")
     cat "$reports/$(basename "$pattern").log"
   done
+fi
+
+# The IaC scan over every plan that was applied: a finding not in the baseline fails the tier.
+plans=()
+for pattern in "${patterns[@]}"; do
+  [ -f "$plans_dir/$(basename "$pattern").json" ] && plans+=("$plans_dir/$(basename "$pattern").json")
+done
+if [ ${#plans[@]} -gt 0 ]; then
+  t0=$(date +%s)
+  if "$checkov_venv/bin/python" scripts/checkov_gate.py --checkov "$checkov_venv/bin/checkov" \
+    --baseline security/checkov-baseline.yaml "${plans[@]}"; then
+    log "checkov $checkov_version: ${#plans[@]} plan(s) scanned in $(($(date +%s) - t0))s, nothing new"
+  else
+    failed+=("checkov")
+  fi
 fi
 
 if [ ${#failed[@]} -gt 0 ]; then

@@ -10,6 +10,18 @@ cd "$(dirname "$0")/.."
 if [ "${1:-}" != shell ]; then
   cargo fmt --all -- --check
   cargo clippy --workspace --all-targets -- -D warnings
+  # The dependency audit (deny.toml): licences, bans and sources always; advisories need the
+  # RustSec advisory database, checked only when it can be fetched, and said so when it cannot
+  # (KSTREAM_REQUIRE_ADVISORIES=1 makes that an error, for a machine that should reach it).
+  cargo_deny=$(kstream_cargo_tool cargo-deny 0.20.2)
+  "$cargo_deny" --log-level error check bans licenses sources
+  if timeout 120 "$cargo_deny" --log-level error fetch db >/dev/null 2>&1; then
+    "$cargo_deny" --log-level error check advisories
+  elif [ "${KSTREAM_REQUIRE_ADVISORIES:-0}" = 1 ]; then
+    die "cargo deny: the RustSec advisory database cannot be fetched, and KSTREAM_REQUIRE_ADVISORIES=1"
+  else
+    warn "cargo deny: advisories NOT checked: the RustSec advisory database (deny.toml db-urls) cannot be fetched from this machine; licences, bans and sources were checked"
+  fi
 fi
 kstream_tf_cli_config_guard
 terraform fmt -check -recursive infra

@@ -51,6 +51,7 @@ module "api" {
   manage_account_cloudwatch_role = var.manage_api_gateway_account
   log_retention_in_days          = var.log_retention_in_days
   log_kms_key_arn                = var.log_kms_key_arn
+  waf_web_acl_arn                = var.waf_web_acl_arn
 }
 
 ################################################################################

@@ -131,6 +131,12 @@ variable "api_execution_logging_level" {
   default     = "INFO"
 }
 
+variable "waf_web_acl_arn" {
+  description = "A regional WAFv2 web ACL to associate with the public API's stage; null: none (apigw-kinesis-proxy: waf_web_acl_arn)."
+  type        = string
+  default     = null
+}
+
 variable "manage_api_gateway_account" {
   description = "Set the account's API Gateway CloudWatch role, region-wide; false when something else manages it (apigw-kinesis-proxy: manage_account_cloudwatch_role)."
   type        = bool

@@ -81,6 +81,7 @@ module "transform" {
   timeout_seconds       = var.transform_timeout_seconds
   environment_variables = local.transform_environment
   application_log_level = var.transform_log_level
+  log_kms_key_arn       = var.log_kms_key_arn
 
   # Names the cargo package that builds this function; `kstream local` runs that binary.
   tags = { "kstream:package" = "firehose-transform" }
@@ -119,6 +120,7 @@ module "firehose" {
 
   error_logging_enabled = true
   log_retention_in_days = var.error_log_retention_days
+  log_kms_key_arn       = var.log_kms_key_arn
   s3_backup_enabled     = var.s3_backup_enabled
 
   parquet_conversion_enabled = var.parquet_conversion_enabled

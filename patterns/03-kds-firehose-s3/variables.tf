@@ -173,6 +173,12 @@ variable "error_log_retention_days" {
   default     = 30
 }
 
+variable "log_kms_key_arn" {
+  description = "KMS key of every log group of the pattern (the transform's and the delivery stream's error log); null: CloudWatch Logs' own encryption (lambda-function and firehose-s3: log_kms_key_arn)."
+  type        = string
+  default     = null
+}
+
 ################################################################################
 # Transform Lambda: the Firehose processor (firehose-s3 module), the function (lambda-function
 # module) and its configuration (code: functions/firehose-transform)

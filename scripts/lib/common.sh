@@ -164,3 +164,54 @@ kstream_example() {
   [ -n "$exe" ] || die "no example '$name' in $dir (kstream_build)"
   "$exe" "$@"
 }
+
+# A Rust tool a tier needs (cargo-deny, cargo-fuzz), pinned and installed once per machine:
+#   kstream_cargo_tool NAME VERSION [BIN]   prints the path of the tool's binary BIN (default NAME),
+#                                           after `cargo install --locked --version VERSION` into
+#                                           $KSTREAM_TOOLS/NAME-VERSION when it is not there yet.
+# KSTREAM_TOOLS defaults to ${XDG_CACHE_HOME:-$HOME/.cache}/kstream/tools: a per-machine cache keyed
+# by version, outside the checkout, so a clean clone (CI) does not rebuild it and a version bump
+# installs next to the old one. Idempotent; concurrent callers wait on one lock (flock) instead of
+# building the same tool twice. Build output goes to stderr.
+kstream_cargo_tool() {
+  local name=$1 version=$2 bin=${3:-$1} tools root
+  tools=${KSTREAM_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/kstream/tools}
+  root=$tools/$name-$version
+  if [ ! -x "$root/bin/$bin" ]; then
+    mkdir -p "$tools"
+    (
+      flock 9
+      if [ ! -x "$root/bin/$bin" ]; then
+        log "installing $name $version into ${root/#"$HOME"/\~} (once per machine)"
+        cargo install --quiet --locked --version "$version" --root "$root" "$name" >&2 ||
+          die "cargo install $name $version failed"
+      fi
+    ) 9>"$tools/.$name-$version.lock" || return 1
+  fi
+  [ -x "$root/bin/$bin" ] || die "$name $version installed no $bin in $root/bin"
+  printf '%s\n' "$root/bin/$bin"
+}
+
+# A Python tool whose pins clash with the project's .venv (checkov pins boto3, packaging, ...), in a
+# venv of its own in the same per-machine cache:
+#   kstream_python_tool NAME VERSION   prints the venv's directory after `pip install NAME==VERSION`
+#                                      into $KSTREAM_TOOLS/NAME-VERSION when it is not there yet.
+kstream_python_tool() {
+  local name=$1 version=$2 tools root
+  tools=${KSTREAM_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/kstream/tools}
+  root=$tools/$name-$version
+  if [ ! -f "$root/.installed" ]; then
+    mkdir -p "$tools"
+    (
+      flock 9
+      if [ ! -f "$root/.installed" ]; then
+        log "installing $name $version into ${root/#"$HOME"/\~} (once per machine)"
+        rm -rf "$root"
+        python3 -m venv "$root" >&2 && "$root/bin/pip" install --quiet "$name==$version" >&2 ||
+          die "pip install $name==$version failed"
+        touch "$root/.installed"
+      fi
+    ) 9>"$tools/.$name-$version.lock" || return 1
+  fi
+  printf '%s\n' "$root"
+}

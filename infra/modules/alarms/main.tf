@@ -180,11 +180,26 @@ resource "aws_cloudwatch_metric_alarm" "this" {
 ################################################################################
 
 data "aws_caller_identity" "current" {
-  count = local.create_key ? 1 : 0
+  count = var.create_sns_topic ? 1 : 0
 }
 
 data "aws_partition" "current" {
-  count = local.create_key ? 1 : 0
+  count = var.create_sns_topic ? 1 : 0
+}
+
+data "aws_region" "current" {
+  count = var.create_sns_topic ? 1 : 0
+}
+
+locals {
+  account_id   = one(data.aws_caller_identity.current[*].account_id)
+  account_root = var.create_sns_topic ? "arn:${data.aws_partition.current[0].partition}:iam::${local.account_id}:root" : null
+  # CloudWatch sends the alarm's ARN and account with every publish: only this account's alarms
+  # in this region may use the topic (and its key).
+  alarm_source = var.create_sns_topic ? {
+    ArnLike      = { "aws:SourceArn" = "arn:${data.aws_partition.current[0].partition}:cloudwatch:${data.aws_region.current[0].name}:${local.account_id}:alarm:*" }
+    StringEquals = { "aws:SourceAccount" = local.account_id }
+  } : null
 }
 
 resource "aws_kms_key" "sns" {
@@ -196,12 +211,32 @@ resource "aws_kms_key" "sns" {
     Version = "2012-10-17"
     Statement = [
       {
-        # Key policies name the key itself as "*".
+        # Key policies name the key itself as "*". The account administers the key; using it to
+        # encrypt or decrypt is granted below, through SNS only.
         Sid       = "AccountAdministersKey"
         Effect    = "Allow"
-        Principal = { AWS = "arn:${data.aws_partition.current[0].partition}:iam::${data.aws_caller_identity.current[0].account_id}:root" }
-        Action    = "kms:*"
+        Principal = { AWS = local.account_root }
+        Action = [
+          "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+          "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource",
+          "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+        ]
+        Resource = "*"
+      },
+      {
+        # Principals of the account (publishers, readers of the topic's messages) use the key only
+        # through SNS in this region.
+        Sid       = "AccountUsesKeyThroughSns"
+        Effect    = "Allow"
+        Principal = { AWS = local.account_root }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
         Resource  = "*"
+        Condition = {
+          StringEquals = {
+            "kms:ViaService"    = "sns.${data.aws_region.current[0].name}.amazonaws.com"
+            "kms:CallerAccount" = local.account_id
+          }
+        }
       },
       {
         Sid       = "CloudWatchPublishesToTopic"
@@ -209,7 +244,7 @@ resource "aws_kms_key" "sns" {
         Principal = { Service = "cloudwatch.amazonaws.com" }
         Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
         Resource  = "*"
-        Condition = { StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current[0].account_id } }
+        Condition = local.alarm_source
       },
     ]
   })
@@ -238,6 +273,45 @@ resource "aws_sns_topic" "alarms" {
       error_message = "Set either create_sns_topic or sns_topic_arn, not both."
     }
   }
+}
+
+# Replaces SNS's default topic policy: the owner account as before, CloudWatch alarms of this
+# account and region, and nothing without TLS.
+resource "aws_sns_topic_policy" "alarms" {
+  count = var.create_sns_topic ? 1 : 0
+
+  arn = aws_sns_topic.alarms[0].arn
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountOwnsTopic"
+        Effect    = "Allow"
+        Principal = { AWS = local.account_root }
+        Action = [
+          "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:AddPermission", "sns:RemovePermission",
+          "sns:DeleteTopic", "sns:Subscribe", "sns:ListSubscriptionsByTopic", "sns:Publish",
+        ]
+        Resource = aws_sns_topic.alarms[0].arn
+      },
+      {
+        Sid       = "CloudWatchAlarmsPublish"
+        Effect    = "Allow"
+        Principal = { Service = "cloudwatch.amazonaws.com" }
+        Action    = "sns:Publish"
+        Resource  = aws_sns_topic.alarms[0].arn
+        Condition = local.alarm_source
+      },
+      {
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "sns:Publish"
+        Resource  = aws_sns_topic.alarms[0].arn
+        Condition = { Bool = { "aws:SecureTransport" = "false" } }
+      },
+    ]
+  })
 }
 
 resource "aws_sns_topic_subscription" "email" {

@@ -77,3 +77,8 @@ output "throttling" {
     burst_limit = aws_api_gateway_method_settings.this.settings[0].throttling_burst_limit
   }
 }
+
+output "web_acl_association_id" {
+  description = "ID of the WAF web ACL association (null without waf_web_acl_arn)."
+  value       = one(aws_wafv2_web_acl_association.this[*].id)
+}

@@ -110,3 +110,11 @@ resource "aws_api_gateway_method_settings" "this" {
 
   depends_on = [aws_api_gateway_account.this]
 }
+
+# The public API behind a WAF web ACL, when one is given.
+resource "aws_wafv2_web_acl_association" "this" {
+  count = var.waf_web_acl_arn == null ? 0 : 1
+
+  resource_arn = aws_api_gateway_stage.this.arn
+  web_acl_arn  = var.waf_web_acl_arn
+}

@@ -200,6 +200,17 @@ variable "manage_account_cloudwatch_role" {
   default     = true
 }
 
+variable "waf_web_acl_arn" {
+  description = "ARN of a regional AWS WAFv2 web ACL to associate with the stage (arn:<partition>:wafv2:<region>:<account>:regional/webacl/<name>/<id>), as apigw-lambda-api does. null (the default): no WAF. EDGE APIs take a regional ACL too (the stage is regional)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.waf_web_acl_arn == null || can(regex("^arn:aws[a-zA-Z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:regional/webacl/", var.waf_web_acl_arn))
+    error_message = "waf_web_acl_arn must be null or a regional WAFv2 web ACL ARN (arn:<partition>:wafv2:<region>:<account>:regional/webacl/<name>/<id>)."
+  }
+}
+
 variable "tags" {
   description = "Tags for every taggable resource of the module (merged with the provider's default_tags). At most 45 entries, keys 1 to 128 and values up to 256 characters."
   type        = map(string)

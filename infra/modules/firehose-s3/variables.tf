@@ -272,6 +272,17 @@ variable "log_retention_in_days" {
   }
 }
 
+variable "log_kms_key_arn" {
+  description = "ARN of a customer managed KMS key that encrypts the error log group (its key policy must let logs.<region>.amazonaws.com use it, with a kms:EncryptionContext:aws:logs:arn condition on the log group). Default null: CloudWatch Logs' own encryption."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.log_kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.log_kms_key_arn))
+    error_message = "log_kms_key_arn must be null or a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)."
+  }
+}
+
 ################################################################################
 # S3 backup of the source records
 ################################################################################

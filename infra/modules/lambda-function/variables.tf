@@ -186,6 +186,12 @@ variable "policy_statements" {
     condition     = alltrue([for s in var.policy_statements : can(regex("^[A-Za-z0-9]+$", s.sid)) && length(s.actions) > 0 && length(s.resources) > 0])
     error_message = "each statement needs an alphanumeric sid and at least one action and one resource."
   }
+
+  # Least privilege: the module's own statements are the only ones with "*" (X-Ray has no resources).
+  validation {
+    condition     = alltrue([for s in var.policy_statements : !contains(s.resources, "*") && !contains(s.actions, "*") && !anytrue([for a in s.actions : endswith(a, ":*")])])
+    error_message = "policy_statements: name the actions and resource ARNs; \"*\" (or \"service:*\") is refused as an action or a resource."
+  }
 }
 
 variable "tags" {

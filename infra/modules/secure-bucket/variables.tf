@@ -39,7 +39,7 @@ variable "force_destroy" {
 }
 
 variable "versioning_enabled" {
-  description = "Whether object versioning is enabled on the data bucket. Default false (as the reference solution); enable it to keep overwritten or deleted objects."
+  description = "Whether object versioning is enabled on the data bucket. Default false, decided: the writers (Firehose, the functions) write each object once under a unique key and never overwrite, and the lifecycle expires objects; versioning would only keep deleted objects (and pay for them). Enable it to keep overwritten or deleted objects (a bucket other writers share, an audit requirement)."
   type        = bool
   default     = false
 
@@ -57,6 +57,13 @@ variable "tls_only_policy" {
   validation {
     condition     = var.tls_only_policy != null
     error_message = "tls_only_policy must be true or false, not null."
+  }
+
+  # Only an emulator may go without it: they answer with fixed documentation accounts (moto
+  # 123456789012, LocalStack 000000000000) that AWS never issues.
+  validation {
+    condition     = var.tls_only_policy != false || contains(["123456789012", "000000000000"], data.aws_caller_identity.current.account_id)
+    error_message = "tls_only_policy = false is for a local emulator only (account 123456789012 or 000000000000), not for account ${data.aws_caller_identity.current.account_id}: keep the TLS-only bucket policy on AWS."
   }
 }
 
@@ -112,6 +119,18 @@ variable "policy_statements_json" {
   validation {
     condition     = length(var.policy_statements_json) <= 20 && alltrue([for d in var.policy_statements_json : can(jsondecode(d).Statement)])
     error_message = "policy_statements_json must be at most 20 JSON policy documents, each with a Statement list."
+  }
+
+  # Least privilege: an Allow names its principals, actions and resources ("*" only in a Deny).
+  validation {
+    condition = alltrue(flatten([for d in var.policy_statements_json : [
+      for st in try(flatten([jsondecode(d).Statement]), []) : try(st.Effect, "Allow") != "Allow" || !(
+        try(st.Principal == "*", false) || try(contains(flatten([st.Principal.AWS]), "*"), false) ||
+        contains(flatten([try(st.Action, [])]), "*") || anytrue([for a in flatten([try(st.Action, [])]) : endswith(a, ":*")]) ||
+        contains(flatten([try(st.Resource, [])]), "*") || can(st.NotAction) || can(st.NotResource) || can(st.NotPrincipal)
+      )
+    ]]))
+    error_message = "policy_statements_json: an Allow statement may not use \"*\" as its principal, action (or \"service:*\") or resource, nor NotAction/NotResource/NotPrincipal: name them (\"*\" is fine in a Deny)."
   }
 }
 

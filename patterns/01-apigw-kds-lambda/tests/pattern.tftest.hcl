@@ -261,3 +261,14 @@ run "rejects_long_prefix" {
   variables { name_prefix = "a-prefix-that-is-far-too-long" }
   expect_failures = [var.name_prefix]
 }
+
+run "waf_web_acl_reaches_the_api" {
+  command = apply
+  variables {
+    waf_web_acl_arn = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/records/0123abcd"
+  }
+  assert {
+    condition     = module.api.web_acl_association_id != null
+    error_message = "waf_web_acl_arn associates the web ACL with the public API's stage"
+  }
+}

@@ -9,6 +9,11 @@ mock_provider "aws" {
       partition = "aws"
     }
   }
+  mock_data "aws_region" {
+    defaults = {
+      name = "us-east-1"
+    }
+  }
   mock_resource "aws_sns_topic" {
     defaults = {
       arn = "arn:aws:sns:us-east-1:123456789012:kstream-test-alarms"
@@ -182,8 +187,50 @@ run "created_topic_is_encrypted_and_notified" {
     error_message = "the topic must be encrypted with the module's key"
   }
   assert {
-    condition     = jsondecode(aws_kms_key.sns[0].policy).Statement[1].Principal.Service == "cloudwatch.amazonaws.com" && contains(jsondecode(aws_kms_key.sns[0].policy).Statement[1].Action, "kms:GenerateDataKey*")
+    condition     = jsondecode(aws_kms_key.sns[0].policy).Statement[2].Principal.Service == "cloudwatch.amazonaws.com" && contains(jsondecode(aws_kms_key.sns[0].policy).Statement[2].Action, "kms:GenerateDataKey*")
     error_message = "CloudWatch must be allowed to use the topic key"
+  }
+  assert {
+    condition = jsondecode(aws_kms_key.sns[0].policy).Statement[2].Condition == {
+      ArnLike      = { "aws:SourceArn" = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:*" }
+      StringEquals = { "aws:SourceAccount" = "123456789012" }
+    }
+    error_message = "CloudWatch may use the key only for this account's alarms (aws:SourceArn, aws:SourceAccount)"
+  }
+  assert {
+    condition     = !contains(jsondecode(aws_kms_key.sns[0].policy).Statement[0].Action, "kms:*") && !contains(jsondecode(aws_kms_key.sns[0].policy).Statement[0].Action, "kms:Decrypt") && contains(jsondecode(aws_kms_key.sns[0].policy).Statement[0].Action, "kms:ScheduleKeyDeletion")
+    error_message = "the account administers the key without a blanket kms:* (no direct Decrypt)"
+  }
+  assert {
+    condition     = jsondecode(aws_kms_key.sns[0].policy).Statement[1].Condition.StringEquals == { "kms:ViaService" = "sns.us-east-1.amazonaws.com", "kms:CallerAccount" = "123456789012" }
+    error_message = "the account uses the key through SNS only (kms:ViaService)"
+  }
+  assert {
+    condition     = aws_sns_topic_policy.alarms[0].arn == "arn:aws:sns:us-east-1:123456789012:kstream-test-alarms"
+    error_message = "the topic gets its own policy"
+  }
+  assert {
+    condition = jsondecode(aws_sns_topic_policy.alarms[0].policy).Statement[2] == {
+      Sid       = "DenyInsecureTransport"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "sns:Publish"
+      Resource  = "arn:aws:sns:us-east-1:123456789012:kstream-test-alarms"
+      Condition = { Bool = { "aws:SecureTransport" = "false" } }
+    }
+    error_message = "the topic refuses publishing without TLS"
+  }
+  assert {
+    condition = (
+      jsondecode(aws_sns_topic_policy.alarms[0].policy).Statement[1].Principal.Service == "cloudwatch.amazonaws.com" &&
+      jsondecode(aws_sns_topic_policy.alarms[0].policy).Statement[1].Condition.ArnLike["aws:SourceArn"] == "arn:aws:cloudwatch:us-east-1:123456789012:alarm:*" &&
+      jsondecode(aws_sns_topic_policy.alarms[0].policy).Statement[1].Condition.StringEquals["aws:SourceAccount"] == "123456789012"
+    )
+    error_message = "CloudWatch publishes for this account's alarms only"
+  }
+  assert {
+    condition     = jsondecode(aws_sns_topic_policy.alarms[0].policy).Statement[0].Principal.AWS == "arn:aws:iam::123456789012:root" && !contains(jsondecode(aws_sns_topic_policy.alarms[0].policy).Statement[0].Action, "sns:*")
+    error_message = "the owner account keeps the default topic permissions, named"
   }
   assert {
     condition     = aws_kms_key.sns[0].enable_key_rotation
@@ -207,7 +254,7 @@ run "existing_topic" {
     error_message = "alarms must notify the given topic"
   }
   assert {
-    condition     = length(aws_sns_topic.alarms) == 0 && length(aws_kms_key.sns) == 0
+    condition     = length(aws_sns_topic.alarms) == 0 && length(aws_kms_key.sns) == 0 && length(aws_sns_topic_policy.alarms) == 0
     error_message = "no topic or key is created for a given topic"
   }
 }

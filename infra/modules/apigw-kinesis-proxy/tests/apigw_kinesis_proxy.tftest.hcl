@@ -9,6 +9,11 @@ mock_provider "aws" {
       arn = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_test"
     }
   }
+  mock_resource "aws_api_gateway_stage" {
+    defaults = {
+      arn = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/prod"
+    }
+  }
   mock_resource "aws_cloudwatch_log_group" {
     defaults = {
       arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/kstream-test-api/prod/access"
@@ -346,4 +351,33 @@ run "rejects_execution_logging_debug" {
   command = plan
   variables { execution_logging_level = "DEBUG" }
   expect_failures = [var.execution_logging_level]
+}
+
+run "no_waf_by_default" {
+  command = plan
+  assert {
+    condition     = length(aws_wafv2_web_acl_association.this) == 0
+    error_message = "no web ACL association without waf_web_acl_arn"
+  }
+}
+
+run "waf_web_acl_is_associated_with_the_stage" {
+  command = apply
+  variables {
+    waf_web_acl_arn = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/records/0123abcd"
+  }
+  assert {
+    condition     = aws_wafv2_web_acl_association.this[0].web_acl_arn == "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/records/0123abcd" && aws_wafv2_web_acl_association.this[0].resource_arn == "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/prod"
+    error_message = "the web ACL protects the stage"
+  }
+  assert {
+    condition     = output.web_acl_association_id == aws_wafv2_web_acl_association.this[0].id
+    error_message = "the association is an output"
+  }
+}
+
+run "rejects_a_global_web_acl" {
+  command = plan
+  variables { waf_web_acl_arn = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/records/0123abcd" }
+  expect_failures = [var.waf_web_acl_arn]
 }

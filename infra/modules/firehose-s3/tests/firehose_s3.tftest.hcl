@@ -728,3 +728,30 @@ run "custom_time_zone_above_range" {
   }
   expect_failures = [var.custom_time_zone]
 }
+
+run "error_log_group_with_a_customer_managed_key" {
+  command = plan
+  variables {
+    log_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.this[0].kms_key_id == "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    error_message = "the error log group is encrypted with the given key"
+  }
+}
+
+run "error_log_group_default_encryption" {
+  command = plan
+  assert {
+    condition     = aws_cloudwatch_log_group.this[0].kms_key_id == null
+    error_message = "without a key the error log group uses CloudWatch Logs' own encryption"
+  }
+}
+
+run "rejects_log_kms_key_not_an_arn" {
+  command = plan
+  variables {
+    log_kms_key_arn = "alias/my-logs"
+  }
+  expect_failures = [var.log_kms_key_arn]
+}

@@ -186,3 +186,27 @@ run "rejects_unknown_architecture" {
   variables { architecture = "arm" }
   expect_failures = [var.architecture]
 }
+
+run "rejects_wildcard_resource_in_statements" {
+  command = plan
+  variables {
+    policy_statements = [{ sid = "ReadAll", actions = ["s3:GetObject"], resources = ["*"] }]
+  }
+  expect_failures = [var.policy_statements]
+}
+
+run "rejects_wildcard_action_in_statements" {
+  command = plan
+  variables {
+    policy_statements = [{ sid = "AllS3", actions = ["s3:*"], resources = ["arn:aws:s3:::b/*"] }]
+  }
+  expect_failures = [var.policy_statements]
+}
+
+run "rejects_star_action_in_statements" {
+  command = plan
+  variables {
+    policy_statements = [{ sid = "Everything", actions = ["*"], resources = ["arn:aws:s3:::b/*"] }]
+  }
+  expect_failures = [var.policy_statements]
+}

@@ -254,3 +254,75 @@ run "rejects_policy_without_statements" {
   }
   expect_failures = [var.policy_statements_json]
 }
+
+run "rejects_no_tls_policy_on_a_real_account" {
+  command = plan
+  override_data {
+    target = data.aws_caller_identity.current
+    values = { account_id = "210987654321", arn = "arn:aws:iam::210987654321:user/test", user_id = "AIDATEST" }
+  }
+  variables {
+    tls_only_policy = false
+  }
+  expect_failures = [var.tls_only_policy]
+}
+
+run "no_tls_policy_on_localstack_account" {
+  command = plan
+  override_data {
+    target = data.aws_caller_identity.current
+    values = { account_id = "000000000000", arn = "arn:aws:iam::000000000000:root", user_id = "000000000000" }
+  }
+  variables {
+    tls_only_policy = false
+  }
+  assert {
+    condition     = length(aws_s3_bucket_policy.this) == 0
+    error_message = "LocalStack's account may leave the TLS deny out"
+  }
+}
+
+run "rejects_wildcard_principal_in_an_allow" {
+  command = plan
+  variables {
+    policy_statements_json = [jsonencode({ Version = "2012-10-17", Statement = [{ Sid = "Open", Effect = "Allow", Principal = "*", Action = "s3:GetObject", Resource = "arn:aws:s3:::b/*" }] })]
+  }
+  expect_failures = [var.policy_statements_json]
+}
+
+run "rejects_wildcard_aws_principal_action_or_resource" {
+  command = plan
+  variables {
+    policy_statements_json = [
+      jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { AWS = ["arn:aws:iam::210987654321:root", "*"] }, Action = "s3:GetObject", Resource = "arn:aws:s3:::b/*" }] }),
+    ]
+  }
+  expect_failures = [var.policy_statements_json]
+}
+
+run "rejects_wildcard_action" {
+  command = plan
+  variables {
+    policy_statements_json = [jsonencode({ Version = "2012-10-17", Statement = { Effect = "Allow", Principal = { AWS = "arn:aws:iam::210987654321:root" }, Action = ["s3:*"], Resource = "arn:aws:s3:::b/*" } })]
+  }
+  expect_failures = [var.policy_statements_json]
+}
+
+run "rejects_wildcard_resource" {
+  command = plan
+  variables {
+    policy_statements_json = [jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { AWS = "arn:aws:iam::210987654321:root" }, Action = "s3:GetObject", Resource = "*" }] })]
+  }
+  expect_failures = [var.policy_statements_json]
+}
+
+run "wildcards_are_fine_in_a_deny" {
+  command = plan
+  variables {
+    policy_statements_json = [jsonencode({ Version = "2012-10-17", Statement = [{ Sid = "DenyOldTls", Effect = "Deny", Principal = "*", Action = "s3:*", Resource = "*", Condition = { NumericLessThan = { "s3:TlsVersion" = "1.2" } } }] })]
+  }
+  assert {
+    condition     = jsondecode(aws_s3_bucket_policy.this[0].policy).Statement[1].Sid == "DenyOldTls"
+    error_message = "a Deny with wildcards is accepted"
+  }
+}

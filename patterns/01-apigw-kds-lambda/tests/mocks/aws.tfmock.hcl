@@ -20,6 +20,7 @@ mock_resource "aws_cloudwatch_metric_alarm" {
 mock_resource "aws_api_gateway_stage" {
   defaults = {
     invoke_url = "https://abc123.execute-api.us-east-1.amazonaws.com/prod"
+    arn        = "arn:aws:apigateway:us-east-1::/restapis/abc123/stages/prod"
   }
 }
 mock_resource "aws_iam_role" {
