@@ -25,7 +25,7 @@
 //!
 //! `loose` names JSON members (at any depth, in the body and the Kinesis records) whose
 //! recorded value AWS generated, with the form the value must have instead: `sequence-number`
-//! (decimal digits), `shard-id` (`shardId-` and 12 digits). Where the recorded value is one of
+//! (decimal digits), `shard-id` (`shardId-` and 12 digits), `uuid`. Where the recorded value is one of
 //! the snapshot's placeholders (`<sequence_number:1>`), every member recorded with the same
 //! placeholder must hold the same value (the response's `SequenceNumber` is the record's).
 //!
@@ -424,6 +424,7 @@ async fn stream_records(emu: &Emulator, name: &str, shard: &str) -> Result<Vec<V
 fn rule_holds(rule: &str, actual: &str) -> bool {
     match rule {
         "sequence-number" => !actual.is_empty() && actual.bytes().all(|b| b.is_ascii_digit()),
+        "uuid" => uuid::Uuid::parse_str(actual).is_ok(),
         "shard-id" => actual
             .strip_prefix("shardId-")
             .is_some_and(|n| n.len() == 12 && n.bytes().all(|b| b.is_ascii_digit())),
