@@ -16,7 +16,9 @@
 //!   `"kinesisStream": true` the case gets a new one-shard Kinesis stream whose name replaces
 //!   `%s` in the request template (the recorded test's own substitution), and
 //!   `expected.kinesisRecords` lists the records read back from it (`Data` as UTF-8 text,
-//!   `PartitionKey`, `SequenceNumber`); or
+//!   `PartitionKey`, `SequenceNumber`). With `"dynamodbItems": [...]` the case gets a new
+//!   DynamoDB table (partition key `id`, a string, as LocalStack's `dynamodb_create_table`
+//!   fixture makes it) holding those items, whose name replaces `%s`; or
 //! - `MOCK`,
 //!
 //! with the case's request and response templates (`application/json`), then sends the case's
@@ -25,7 +27,8 @@
 //!
 //! `loose` names JSON members (at any depth, in the body and the Kinesis records) whose
 //! recorded value AWS generated, with the form the value must have instead: `sequence-number`
-//! (decimal digits), `shard-id` (`shardId-` and 12 digits), `uuid`. Where the recorded value is one of
+//! (decimal digits), `shard-id` (`shardId-` and 12 digits), `uuid`; `unordered` compares a
+//! list in any order (where the recording sorted it first). Where the recorded value is one of
 //! the snapshot's placeholders (`<sequence_number:1>`), every member recorded with the same
 //! placeholder must hold the same value (the response's `SequenceNumber` is the record's).
 //!
@@ -107,6 +110,10 @@ struct CaseIntegration {
     /// The case gets a new Kinesis stream on the emulator (its name replaces `%s`).
     #[serde(default)]
     kinesis_stream: bool,
+    /// The case gets a new DynamoDB table on the emulator (partition key `id`, a string; its
+    /// name replaces `%s`) holding these items (DynamoDB JSON).
+    #[serde(default)]
+    dynamodb_items: Option<Vec<Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -296,8 +303,12 @@ async fn run_case(case: &Case, env: &Env) -> Result<(), String> {
         Some((emu, _)) if case.integration.kinesis_stream => Some(new_stream(emu).await?),
         _ => None,
     };
-    let mut executor =
-        Executor::builder(deployment(case, &env.backend, stream.as_ref().map(|s| &*s.0))?);
+    let table = match (emu, &case.integration.dynamodb_items) {
+        (Some((emu, _)), Some(items)) => Some(new_table(emu, items).await),
+        _ => None,
+    };
+    let name = stream.as_ref().map(|s| s.0.as_str()).or(table.as_deref());
+    let mut executor = Executor::builder(deployment(case, &env.backend, name)?);
     if let Some((_, aws)) = emu {
         executor = executor.backend(aws.clone());
     }
@@ -386,6 +397,43 @@ async fn new_stream(emu: &Emulator) -> Result<(String, String), String> {
     Ok((name, shard))
 }
 
+/// A new DynamoDB table on the emulator (partition key `id`, a string) holding `items`; returns
+/// its name. Plain JSON-protocol calls (the tests do without the DynamoDB SDK crate).
+async fn new_table(emu: &Emulator, items: &[Value]) -> String {
+    static TABLES: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "{}-table-{}",
+        emu.prefix,
+        TABLES.fetch_add(1, Ordering::SeqCst)
+    );
+    let call = |action: &str, body: Value| {
+        let headers = format!("X-Amz-Target: DynamoDB_20120810.{action}\r\n");
+        async move {
+            emu.raw_post(
+                "dynamodb",
+                "application/x-amz-json-1.0",
+                &headers,
+                &body.to_string(),
+            )
+            .await
+        }
+    };
+    call(
+        "CreateTable",
+        json!({
+            "TableName": name,
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+        }),
+    )
+    .await;
+    for item in items {
+        call("PutItem", json!({"TableName": name, "Item": item})).await;
+    }
+    name
+}
+
 /// The stream's records from its start, as `{"Data", "PartitionKey", "SequenceNumber"}`.
 async fn stream_records(emu: &Emulator, name: &str, shard: &str) -> Result<Vec<Value>, String> {
     let iterator = emu
@@ -448,7 +496,18 @@ fn compare(
                 let av = a
                     .get(k)
                     .ok_or_else(|| format!("{here}: missing (expected {ev})"))?;
-                match (loose.get(k), ev.as_str()) {
+                match (loose.get(k).map(String::as_str), ev.as_str()) {
+                    (Some("unordered"), _) => {
+                        let sorted = |v: &Value| -> Option<Vec<Value>> {
+                            let mut items = v.as_array()?.clone();
+                            items.sort_by_key(Value::to_string);
+                            Some(items)
+                        };
+                        let (Some(e), Some(a)) = (sorted(ev), sorted(av)) else {
+                            return Err(format!("{here}: expected a list, got {av}"));
+                        };
+                        compare(&Value::Array(e), &Value::Array(a), loose, bound, &here)?;
+                    }
                     (Some(rule), Some(recorded)) => {
                         let got = av
                             .as_str()
