@@ -42,6 +42,13 @@ fn is_ident_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
+/// A property name may also hold `-`, as Velocity 1.7's identifiers do: API Gateway reads
+/// `$context.requestOverride.header.X-Amz-Target` as one property (recorded on AWS:
+/// conformance/apigw/templates-eventbridge-put-events.json).
+fn is_property_char(c: char) -> bool {
+    is_ident_char(c) || c == '-'
+}
+
 impl Parser {
     fn error(&self, message: impl Into<String>) -> ApigwError {
         let upto = &self.s[..self.i.min(self.s.len())];
@@ -410,7 +417,7 @@ impl Parser {
                 Some('.') if self.peek_at(1).is_some_and(is_ident_start) => {
                     self.i += 1;
                     let ns = self.i;
-                    while self.peek().is_some_and(is_ident_char) {
+                    while self.peek().is_some_and(is_property_char) {
                         self.i += 1;
                     }
                     let name: String = self.s[ns..self.i].iter().collect();

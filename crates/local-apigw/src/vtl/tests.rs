@@ -648,3 +648,13 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn property_names_may_hold_hyphens() {
+    // Velocity 1.7 identifiers hold `-`: one property `X-Amz-Target`, not `X` minus text.
+    let out = r(
+        r#"{"h": {"X-Amz-Target": "a.b"}}"#,
+        "#set($h = $input.path('$.h'))$h.X-Amz-Target|$h.X-Missing|$context.stage",
+    );
+    assert_eq!(out, "a.b||prod");
+}
