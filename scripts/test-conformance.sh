@@ -20,14 +20,8 @@ set -euo pipefail
 cd "$KSTREAM_ROOT"
 
 kstream_require_venv
-kstream_emulator_env
-started=""
-if ! kstream_emulator_kind >/dev/null 2>&1; then
-  scripts/emulator.sh start
-  started=yes
-fi
-stop_emulator() { [ -z "$started" ] || scripts/emulator.sh stop; }
-trap stop_emulator EXIT
+kstream_emulator_for_tier
+trap kstream_emulator_release EXIT
 
 [ -n "${_kstream_built:-}" ] || kstream_build
 runners=$(jq -r 'select(.test and .kind == "test" and (.name | startswith("conformance"))) | "\(.dir) \(.name)"' \
@@ -35,7 +29,7 @@ runners=$(jq -r 'select(.test and .kind == "test" and (.name | startswith("confo
 [ -n "$runners" ] || die "no conformance* test target in the build (kstream_build)"
 
 out=$(mktemp)
-trap 'rm -f "$out"; stop_emulator' EXIT
+trap 'rm -f "$out"; kstream_emulator_release' EXIT
 failed=()
 t0=$(date +%s)
 while read -r dir name; do

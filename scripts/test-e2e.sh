@@ -18,14 +18,8 @@ set -euo pipefail
 cd "$KSTREAM_ROOT"
 
 kstream_require_venv
-kstream_emulator_env
-started=""
-if ! kstream_emulator_kind >/dev/null 2>&1; then
-  scripts/emulator.sh start
-  started=yes
-fi
-stop_emulator() { [ -z "$started" ] || scripts/emulator.sh stop; }
-trap stop_emulator EXIT
+kstream_emulator_for_tier
+trap kstream_emulator_release EXIT
 
 t0=$(date +%s)
 log "kstream-local* emulator tests against $AWS_ENDPOINT_URL"

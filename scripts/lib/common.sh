@@ -80,6 +80,21 @@ kstream_require_venv() {
   esac
 }
 
+# For a test tier that needs the emulator: kstream_emulator_for_tier starts one when none answers at
+# the configured host:port (and exports AWS_ENDPOINT_URL); kstream_emulator_release, called from the
+# tier's EXIT trap, stops it only if this script started it.
+kstream_emulator_for_tier() {
+  kstream_emulator_env
+  _kstream_started_emulator=""
+  if ! kstream_emulator_kind >/dev/null 2>&1; then
+    "$KSTREAM_ROOT/scripts/emulator.sh" start
+    _kstream_started_emulator=yes
+  fi
+}
+kstream_emulator_release() {
+  [ -z "${_kstream_started_emulator:-}" ] || "$KSTREAM_ROOT/scripts/emulator.sh" stop || true
+}
+
 kstream_require_terraform() {
   command -v terraform >/dev/null 2>&1 ||
     die "terraform is not installed (need >= 1.7): see https://developer.hashicorp.com/terraform/install"
