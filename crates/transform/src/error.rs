@@ -149,6 +149,24 @@ pub enum TransformError {
         /// The key's name.
         name: String,
     },
+    /// The record crossed a per-record budget ([`crate::budget`]): it fails alone.
+    #[error("{what} exceeds the per-record limit of {limit} {unit}")]
+    OverBudget {
+        /// What crossed the budget (`flattening`, `the transformed record`, ...).
+        what: &'static str,
+        /// The limit.
+        limit: usize,
+        /// What the limit counts (`bytes`, `keys`, `iterations`).
+        unit: &'static str,
+    },
+    /// A partition key value from the record that S3 or Firehose cannot take in a prefix.
+    #[error("partition key {name} cannot be used in an S3 prefix: {reason}")]
+    InvalidPartitionKey {
+        /// The key's name.
+        name: String,
+        /// What is wrong with the value.
+        reason: String,
+    },
     /// The record did not fit in the function's 6 MB response.
     #[error(
         "the response would exceed the Lambda response limit of {limit} bytes; \
@@ -172,6 +190,8 @@ impl TransformError {
             Self::Render { .. } => "RenderError",
             Self::InvalidOutput { .. } => "InvalidOutput",
             Self::EmptyPartitionKey { .. } => "EmptyPartitionKey",
+            Self::OverBudget { .. } => "OverBudget",
+            Self::InvalidPartitionKey { .. } => "InvalidPartitionKey",
             Self::ResponseLimit { .. } => "ResponseLimit",
         }
     }

@@ -14,6 +14,8 @@
 //! - [`transform`]: [`Transform`], the Firehose record transform (decode, flatten,
 //!   filter, template, validate, delimit, partition keys), configured by a builder or the
 //!   environment.
+//! - [`budget`]: the per-record limits (output bytes, keys, depth, iterations,
+//!   partition-key values) and where each number comes from.
 //! - [`error`]: [`TemplateError`] and [`ConfigError`] (found when building),
 //!   [`TransformError`] (one record failed).
 //!
@@ -40,6 +42,7 @@
 //! assert_eq!(key, "eu-7");
 //! ```
 
+pub mod budget;
 pub mod error;
 pub mod flatten;
 pub mod raw;

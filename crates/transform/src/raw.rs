@@ -18,11 +18,12 @@ use std::borrow::Cow;
 use std::fmt;
 
 use kstream_pipeline::DecodeError;
-use kstream_pipeline::decode::{decode_utf8, json_error};
+use kstream_pipeline::decode::{decode_json, decode_utf8, json_error};
 use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
+use crate::budget::MAX_DEPTH;
 use crate::error::TransformError;
 
 /// A record whose top level is located once; nested levels are located on demand.
@@ -49,6 +50,11 @@ impl<'a> RawRecord<'a> {
         if let Some(top) = scan_document(text) {
             return Ok(Self { top });
         }
+        // Not scanned: invalid, nested too deep, or a key the scanner leaves to
+        // serde_json. The `Value` path's reading decides first, so both paths accept and
+        // reject the same records with the same errors (its depth limit included:
+        // serde_json's raw values below have none).
+        decode_json(bytes)?;
         let json_error = |e: serde_json::Error| json_error(&e);
         let top = match text.trim_start().as_bytes().first() {
             Some(b'{') => Node::Object(
@@ -133,7 +139,7 @@ fn scan_document(text: &str) -> Option<Node<'_>> {
                         return None;
                     }
                     let start = skip_ws(b, i + 1);
-                    i = skip_value(b, start)?;
+                    i = skip_value(b, start, 1)?;
                     fields.push((key, &text[start..i]));
                     i = skip_ws(b, i);
                     match *b.get(i)? {
@@ -156,7 +162,7 @@ fn scan_document(text: &str) -> Option<Node<'_>> {
             } else {
                 loop {
                     let start = i;
-                    i = skip_value(b, start)?;
+                    i = skip_value(b, start, 1)?;
                     items.push(&text[start..i]);
                     i = skip_ws(b, i);
                     match *b.get(i)? {
@@ -191,14 +197,19 @@ fn skip_key(b: &[u8], i: usize) -> Option<usize> {
     skip_string(b, i)
 }
 
-/// The end of the one JSON value at `i` (no leading whitespace): iterative, so nesting is
-/// unlimited, as in serde_json's skipping of raw values.
-fn skip_value(b: &[u8], mut i: usize) -> Option<usize> {
+/// The end of the one JSON value at `i` (no leading whitespace), inside `depth`
+/// containers: iterative, and `None` for a container [`MAX_DEPTH`] deep or more, which
+/// serde_json's `Value` parsing rejects (its raw values alone would not).
+fn skip_value(b: &[u8], mut i: usize, depth: usize) -> Option<usize> {
     // the closing byte of each open container
     let mut open: Vec<u8> = Vec::new();
     loop {
         // a value starts at i
-        match *b.get(i)? {
+        let c = *b.get(i)?;
+        if matches!(c, b'{' | b'[') && depth + open.len() + 1 >= MAX_DEPTH {
+            return None;
+        }
+        match c {
             b'"' => i = skip_string(b, i)?,
             b'{' => {
                 i = skip_ws(b, i + 1);

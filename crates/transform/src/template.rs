@@ -78,9 +78,13 @@ use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
 use handlebars::template::{HelperTemplate, Parameter, Subexpression, Template, TemplateElement};
-use handlebars::{Context, Handlebars, RenderError, RenderErrorReason};
+use handlebars::{
+    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError,
+    RenderErrorReason,
+};
 use serde_json::Value;
 
+use crate::budget::{self, LimitedWriter, MAX_ITERATIONS, MAX_OUTPUT_BYTES};
 use crate::error::{TemplateError, TransformError};
 use crate::raw::{self, RawRecord};
 use date::{FORMAT_DATE, FormatDate};
@@ -101,6 +105,9 @@ pub enum OutputFormat {
 const JSON_VALUE: &str = "__kstream_json_value";
 const JSON_STRING: &str = "__kstream_json_string";
 const RAW: &str = "__kstream_raw";
+/// Counts one block iteration ([`budget::MAX_ITERATIONS`]); put first in each `{{#each}}`
+/// body when the template is added.
+const TICK: &str = "__kstream_tick";
 
 /// Helpers every template can use (the built-ins and kstream's).
 const HELPERS: &[&str] = &[
@@ -129,6 +136,7 @@ pub struct Templates {
     registry: Handlebars<'static>,
     helpers: BTreeSet<&'static str>,
     wrapper: Box<HelperTemplate>,
+    tick: TemplateElement,
     plans: HashMap<String, Plan>,
     json: BTreeSet<String>,
 }
@@ -157,6 +165,26 @@ impl Templates {
         registry.register_helper(JSON_STRING, Box::new(Encode(Encoding::JsonString)));
         registry.register_helper(RAW, Box::new(Encode(Encoding::Raw)));
         registry.register_helper(FORMAT_DATE, Box::new(FormatDate));
+        registry.register_helper(
+            TICK,
+            Box::new(
+                |_: &Helper<'_>,
+                 _: &Handlebars<'_>,
+                 _: &Context,
+                 _: &mut RenderContext<'_, '_>,
+                 _: &mut dyn Output|
+                 -> HelperResult {
+                    if budget::tick() {
+                        Ok(())
+                    } else {
+                        Err(
+                            RenderErrorReason::Other("block iteration budget exceeded".into())
+                                .into(),
+                        )
+                    }
+                },
+            ),
+        );
         // The shape of a wrapped expression, `{{{helper x}}}`, taken from the parser so
         // the (non-exhaustive) AST types never need constructing by hand.
         let donor = Template::compile("{{{__kstream_raw x}}}").expect("valid donor template");
@@ -164,10 +192,15 @@ impl Templates {
             Some(TemplateElement::HtmlExpression(ht)) => ht,
             other => unreachable!("donor template parsed as {other:?}"),
         };
+        let tick = Template::compile(&format!("{{{{{TICK}}}}}"))
+            .expect("valid donor template")
+            .elements
+            .remove(0);
         Self {
             registry,
             helpers: HELPERS.iter().copied().collect(),
             wrapper,
+            tick,
             plans: HashMap::new(),
             json: BTreeSet::new(),
         }
@@ -200,6 +233,7 @@ impl Templates {
             }
             OutputFormat::Text => self.rewrite_text(&mut template.elements),
         }
+        self.insert_ticks(&mut template.elements);
         match Plan::build(&template.elements) {
             Some(mut plan) => {
                 if format == OutputFormat::Json {
@@ -244,6 +278,9 @@ impl Templates {
             message: "template has no direct plan".to_owned(),
         })?;
         plan.render_raw(name, record, out)?;
+        if out.len() - start > MAX_OUTPUT_BYTES {
+            return Err(budget::output_over());
+        }
         if self.json.contains(name) && !plan.prevalidated {
             let compact = compact_json(&out[start..])?;
             out.truncate(start);
@@ -292,10 +329,27 @@ impl Templates {
         let plan = self.plans.get(name);
         if let Some(plan) = plan {
             plan.render(name, data, out)?;
+            if out.len() - start > MAX_OUTPUT_BYTES {
+                return Err(budget::output_over());
+            }
         } else {
-            self.registry
-                .render_with_context_to_write(name, &context(), &mut *out)
-                .map_err(|e| render_error(name, &e))?;
+            // Output and block iterations are bounded while rendering: an amplifying
+            // template stops at the budget, before it has taken the memory or the time.
+            budget::reset_iterations();
+            let mut writer = LimitedWriter::new(out, MAX_OUTPUT_BYTES);
+            let rendered =
+                self.registry
+                    .render_with_context_to_write(name, &context(), &mut writer);
+            let exceeded = writer.exceeded;
+            if let Err(e) = rendered {
+                return Err(if exceeded {
+                    budget::output_over()
+                } else if budget::iterations_exceeded() {
+                    budget::over("block iterations", MAX_ITERATIONS as usize, "iterations")
+                } else {
+                    render_error(name, &e)
+                });
+            }
         }
         if self.json.contains(name) && !plan.is_some_and(|p| p.prevalidated) {
             let compact = compact_json(&out[start..])?;
@@ -440,6 +494,21 @@ impl Templates {
             }
         }
         Ok(state)
+    }
+
+    /// Puts a [`TICK`] first in each `{{#each}}` body, so that every iteration counts.
+    fn insert_ticks(&self, elements: &mut [TemplateElement]) {
+        for element in elements.iter_mut() {
+            if let TemplateElement::HelperBlock(ht) = element {
+                let each = ht.name.as_name() == Some("each");
+                for t in [&mut ht.template, &mut ht.inverse].into_iter().flatten() {
+                    self.insert_ticks(&mut t.elements);
+                }
+                if each && let Some(body) = &mut ht.template {
+                    body.elements.insert(0, self.tick.clone());
+                }
+            }
+        }
     }
 
     /// Wraps each output expression in the text encoder.
@@ -815,6 +884,52 @@ mod tests {
         // literals as helper arguments stay strings; escaped mustaches stay text
         let t = one(r#"{{eq 'a b' "a b"}} \{{'x'}}"#, OutputFormat::Text);
         assert_eq!(t.render("T", &json!({})).unwrap(), "true {{'x'}}");
+    }
+
+    /// Issue 13: `\` followed by a multi-byte character inside a quoted key panicked.
+    #[test]
+    fn quoted_keys_with_escaped_multibyte_characters() {
+        let t = one(r#"{{'caf\é'}}|{{"\😀 x"}}"#, OutputFormat::Text);
+        assert_eq!(
+            t.render("T", &json!({"café": 1, "😀 x": 2})).unwrap(),
+            "1|2"
+        );
+        for source in [r"{{'\é", r"{{'\\", r"{{'a\", r"{{\'é'}}", r"{{'\😀'"] {
+            let mut t = Templates::new();
+            let _ = t.add("T", source, OutputFormat::Json);
+            let _ = t.add("T", source, OutputFormat::Text);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+
+        /// Adding any template string returns Ok or an error, never panics: arbitrary
+        /// unicode, and strings made of the pieces templates are made of.
+        #[test]
+        fn adding_any_template_never_panics(
+            arbitrary in ".*",
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "{{", "}}", "{{{", "}}}", "{{{{", "{{{{/", "\\", "'", "\"", "~", "&",
+                    "#each", "#if", "/each", "/if", "else", "this", "@index", "..", "[", "]",
+                    "(", ")", "=", " ", "a", "b.c", "é", "😀", "\\é", "\\😀", "format_date",
+                    "\"%Y\"", "input=", ">", "!", "--", "{", "}", ":", ",", "\n",
+                ]),
+                0..24,
+            ),
+        ) {
+            let built: String = pieces.concat();
+            for source in [arbitrary.as_str(), built.as_str()] {
+                for format in [OutputFormat::Json, OutputFormat::Text] {
+                    let mut t = Templates::new();
+                    if t.add("T", source, format).is_ok() {
+                        // and what was added renders or fails, never panics
+                        let _ = t.render("T", &json!({"a": [1, "x"], "b": {"c": null}}));
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -42,6 +42,7 @@ use kstream_pipeline::config::Env;
 use kstream_pipeline::decode::decode_json;
 use serde_json::Value;
 
+use crate::budget::MAX_PARTITION_KEY_BYTES;
 use crate::error::{ConfigError, TemplateError, TransformError};
 use crate::flatten::{DEFAULT_SEPARATOR, flatten};
 use crate::raw::RawRecord;
@@ -412,17 +413,69 @@ impl Transform {
     }
 }
 
-/// A rendered partition key: non-empty UTF-8.
+/// A rendered partition key: non-empty UTF-8 that S3 and Firehose take as one segment of
+/// a prefix ([`check_partition_key`]).
 fn partition_key(name: &str, template: &str, key: Vec<u8>) -> Result<String, TransformError> {
     if key.is_empty() {
         return Err(TransformError::EmptyPartitionKey {
             name: name.to_owned(),
         });
     }
-    String::from_utf8(key).map_err(|e| TransformError::Render {
+    let key = String::from_utf8(key).map_err(|e| TransformError::Render {
         template: template.to_owned(),
         message: e.to_string(),
-    })
+    })?;
+    check_partition_key(&key).map_err(|reason| TransformError::InvalidPartitionKey {
+        name: name.to_owned(),
+        reason,
+    })?;
+    Ok(key)
+}
+
+/// The characters S3's object-key naming guide lists as ones to avoid, which Firehose
+/// would copy into the key as they are.
+const AVOIDED: &[char] = &[
+    '\\', '{', '^', '}', '%', '`', ']', '"', '>', '[', '~', '<', '#', '|',
+];
+
+/// Whether a partition-key value from a record can be one segment of an S3 prefix: at
+/// most [`MAX_PARTITION_KEY_BYTES`], no `/` (a record could add prefix levels, or climb
+/// them with `..`), not `.` or `..`, no control characters (S3: non-printable characters
+/// may not survive in keys) and none of the characters S3 says to avoid. The value is
+/// checked before it reaches a prefix, so a record cannot write outside its partition.
+///
+/// # Errors
+/// Why the value cannot be used.
+pub fn check_partition_key(value: &str) -> Result<(), String> {
+    if value.len() > MAX_PARTITION_KEY_BYTES {
+        return Err(format!(
+            "the value is {} bytes long, more than {MAX_PARTITION_KEY_BYTES} (S3 keys hold 1,024)",
+            value.len()
+        ));
+    }
+    if value == "." || value == ".." {
+        return Err(format!("the value {value:?} is a relative path segment"));
+    }
+    if let Some(c) = value
+        .chars()
+        .find(|c| *c == '/' || c.is_control() || AVOIDED.contains(c))
+    {
+        return Err(format!(
+            "the value {:?} contains {c:?}, which S3 keys cannot hold safely (`/`, control \
+             characters and {} are refused)",
+            truncated(value),
+            AVOIDED.iter().collect::<String>()
+        ));
+    }
+    Ok(())
+}
+
+/// The first 64 characters of `value`, for messages.
+fn truncated(value: &str) -> String {
+    match value.char_indices().nth(64) {
+        Some((i, _)) => format!("{}…", &value[..i]),
+        None => value.to_owned(),
+    }
 }
 
 /// A filter's verdict: falsy when the trimmed output is empty, `false`, `0` or `null`.

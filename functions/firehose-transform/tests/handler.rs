@@ -515,3 +515,61 @@ async fn response_body_serializes_verbatim() {
         format!("[{}]", response.as_str())
     );
 }
+
+/// Issue 13: hostile records among good ones, through the handler. Each crosses a
+/// per-record budget and fails alone (`ProcessingFailed`, `OverBudget` /
+/// `InvalidPartitionKey` / `InvalidJson`); the invocation and the other records do not.
+#[tokio::test]
+async fn hostile_records_fail_alone() {
+    let good = br#"{"t":"AMZN","a":{"b":[1,2]}}"#.to_vec();
+    // a long key over a long array: FLATTEN asks for ~100 MB
+    let blowup = format!(
+        r#"{{"t":"AMZN","{}":[{}]}}"#,
+        "k".repeat(10_000),
+        vec!["0"; 10_000].join(",")
+    )
+    .into_bytes();
+    let deep = format!(
+        r#"{{"t":"AMZN","d":{}0{}}}"#,
+        "[".repeat(200_000),
+        "]".repeat(200_000)
+    )
+    .into_bytes();
+    let traversal = br#"{"t":"../../other-prefix","a":1}"#.to_vec();
+    let event = batch([good.clone(), blowup, deep, traversal, good]);
+    let (t, sink) = transformer(
+        Transform::from_lookup(env(&[
+            ("FLATTEN", "true"),
+            ("PARTITION_KEYS", r#"{"ticker":"{{t}}"}"#),
+        ]))
+        .unwrap(),
+    );
+    let response = invoke(event.clone(), &t).await;
+    let a = assert_every_record_answered_once(&event, &response);
+    let results: Vec<&str> = a.iter().map(|x| x.1.as_str()).collect();
+    assert_eq!(
+        results,
+        [
+            "Ok",
+            "ProcessingFailed",
+            "ProcessingFailed",
+            "ProcessingFailed",
+            "Ok"
+        ]
+    );
+    let codes: Vec<String> = a[1..=3]
+        .iter()
+        .map(|x| serde_json::from_str::<Value>(&x.2).unwrap()["errorCode"].to_string())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            r#""OverBudget""#,
+            r#""InvalidJson""#,
+            r#""InvalidPartitionKey""#
+        ]
+    );
+    assert_eq!(a[0].2, "{\"a.b.0\":1,\"a.b.1\":2,\"t\":\"AMZN\"}\n");
+    assert_eq!(a[4].3, json!({"ticker": "AMZN"}));
+    assert_eq!(sink.documents()[0]["RecordsFailed"], 3);
+}

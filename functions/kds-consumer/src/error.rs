@@ -71,6 +71,17 @@ pub enum RecordError {
         #[source]
         source: DecodeError,
     },
+    /// A user record's data is larger than [`MAX_RECORD_BYTES`](crate::MAX_RECORD_BYTES):
+    /// failed alone, before it is parsed.
+    #[error("{}record data is {size} bytes, more than the {max} a record may hold", at(*sub_sequence_number))]
+    TooLarge {
+        /// The user record's index in its KPL aggregate, `None` for a plain record.
+        sub_sequence_number: Option<u64>,
+        /// The data's size.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
     /// The per-record processing rejected a user record.
     #[error("{}{source}", at(*sub_sequence_number))]
     Process {
@@ -102,6 +113,7 @@ impl RecordError {
                 DecodeError::NotAnObject { .. } => "NotAnObject",
                 _ => "DecodeError",
             },
+            Self::TooLarge { .. } => "RecordTooLarge",
             Self::Process { source, .. } => source.kind(),
         }
     }

@@ -401,6 +401,12 @@ async fn process_record<P: RecordProcessor>(
     }
 }
 
+/// The largest user record data parsed: 1 MiB, Kinesis' default maximum record size (the
+/// data blob). Larger data (a stream raised past the default, or a KPL aggregate's
+/// sub-record claiming more) fails alone, before a `Value` is built from it (a `Value`
+/// costs up to ~16 times its text). Depth is bounded by serde_json's limit of 128.
+pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
+
 struct UserInput<'a> {
     sub_sequence_number: Option<u64>,
     partition_key: &'a str,
@@ -414,6 +420,13 @@ async fn process_user_record<P: RecordProcessor>(
     consumer: &Consumer<P>,
 ) -> Result<(), RecordError> {
     let sub_sequence_number = input.sub_sequence_number;
+    if input.data.len() > MAX_RECORD_BYTES {
+        return Err(RecordError::TooLarge {
+            sub_sequence_number,
+            size: input.data.len(),
+            max: MAX_RECORD_BYTES,
+        });
+    }
     let json = decode_json(input.data).map_err(|source| RecordError::Decode {
         sub_sequence_number,
         source,

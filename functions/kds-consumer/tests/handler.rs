@@ -535,3 +535,49 @@ async fn a_large_batch_of_aggregates_fails_exactly_the_corrupt_ones() {
     assert_eq!(seen, want_seen);
     assert_eq!(sink.documents()[0]["UserRecords"], want_seen.len());
 }
+
+/// Per-record bounds: data past 1 MiB and JSON nested past serde_json's 128 fail alone,
+/// the records around them succeed.
+#[tokio::test]
+async fn oversized_and_deep_records_fail_alone() {
+    let big = format!(
+        r#"{{"ticker":"AMZN","price":1,"pad":"{}"}}"#,
+        "x".repeat(kds_consumer::MAX_RECORD_BYTES)
+    );
+    let deep = format!(
+        r#"{{"ticker":"AMZN","price":1,"d":{}0{}}}"#,
+        "[".repeat(200_000),
+        "]".repeat(200_000)
+    );
+    let ok = br#"{"ticker":"AMZN","price":1}"#.to_vec();
+    let event = event(&[
+        ("1", "a", ok.clone()),
+        ("2", "a", big.into_bytes()),
+        ("3", "a", deep.into_bytes()),
+        ("4", "a", ok),
+    ]);
+    let (consumer, _) = test_consumer(ValidatingProcessor::default());
+    let report = consumer.process_batch(&event).await;
+    let failed: Vec<(&str, &str)> = report
+        .failures
+        .iter()
+        .map(|f| (f.sequence_number.as_str(), f.error.kind()))
+        .collect();
+    assert_eq!(failed, [("2", "RecordTooLarge"), ("3", "InvalidJson")]);
+    assert!(
+        report.failures[0]
+            .error
+            .to_string()
+            .ends_with("bytes, more than the 1048576 a record may hold"),
+        "{}",
+        report.failures[0].error
+    );
+    assert!(
+        report.failures[1]
+            .error
+            .to_string()
+            .contains("recursion limit exceeded"),
+        "{}",
+        report.failures[1].error
+    );
+}

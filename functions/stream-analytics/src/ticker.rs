@@ -84,6 +84,47 @@ pub fn parse_event_time(text: &str) -> Result<DateTime<Utc>, RecordError> {
 mod tests {
     use super::*;
 
+    /// Issue 13's bounds, as this parser has them: nothing but the three fields is kept,
+    /// and a hostile record fails alone with a reason (or, when the nesting is in a field
+    /// it never reads, is read in linear memory without recursion).
+    #[test]
+    fn hostile_records_fail_alone_or_cost_linear_memory() {
+        let deep = |field: &str| {
+            format!(
+                r#"{{"event_time":"2026-11-22T05:00:00Z","ticker":"AAPL","price":1,"{field}":{}0{}}}"#,
+                "[".repeat(200_000),
+                "]".repeat(200_000)
+            )
+        };
+        // a deep price: serde_json's depth limit (128)
+        let deep_price = deep("price").replacen(r#""price":1,"#, "", 1);
+        let err = Ticker::parse(deep_price.as_bytes()).unwrap_err();
+        assert_eq!(err.kind(), "Json");
+        assert!(
+            err.to_string().contains("recursion limit exceeded"),
+            "{err}"
+        );
+        // deep in a field the parser skips: skipped iteratively, the record is good
+        assert!(Ticker::parse(deep("other").as_bytes()).is_ok());
+        // long fields are refused before they are kept
+        let long_ticker = format!(
+            r#"{{"event_time":"2026-11-22T05:00:00Z","ticker":"{}","price":1}}"#,
+            "A".repeat(1_000_000)
+        );
+        assert_eq!(
+            Ticker::parse(long_ticker.as_bytes()).unwrap_err().kind(),
+            "BadTicker"
+        );
+        let long_time = format!(
+            r#"{{"event_time":"{}","ticker":"A","price":1}}"#,
+            "2".repeat(1_000_000)
+        );
+        assert_eq!(
+            Ticker::parse(long_time.as_bytes()).unwrap_err().kind(),
+            "BadEventTime"
+        );
+    }
+
     #[test]
     fn both_event_time_forms_parse_to_the_same_instant() {
         let a = Ticker::parse(

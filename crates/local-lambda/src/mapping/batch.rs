@@ -11,7 +11,10 @@
 //!   retried on its own, first half first; splitting does not consume the retry quota.
 //! - `MaximumRetryAttempts` (-1: unbounded) counts retries of the same records; when a batch
 //!   fails once more than that, it is given up: an on-failure record goes to the destination
-//!   and the records count as done. Records older than `MaximumRecordAgeInSeconds` are given up
+//!   and the records count as done. Only once the record is delivered: while the destination
+//!   refuses it (SQS down, queue missing), the batch stays undone, so it is not checkpointed
+//!   and its metadata is not lost; the send is retried with backoff (or the batch read again
+//!   on the next start). Records older than `MaximumRecordAgeInSeconds` are given up
 //!   before an invocation, with condition `RecordAgeExceeded` (the attempt that finds them
 //!   expired counts in `approximateInvokeCount`, as AWS records it).
 //!
@@ -84,12 +87,13 @@ pub struct GiveUp {
 pub trait BatchDriver {
     /// Invokes the function with these records.
     fn invoke(&mut self, records: &[StreamRecord]) -> impl Future<Output = AttemptResult> + Send;
-    /// Sends the on-failure record for given-up records.
+    /// Sends the on-failure record for given-up records: whether it was delivered (or
+    /// there is nowhere to deliver it); `false` keeps the records undone.
     fn give_up(
         &mut self,
         records: &[StreamRecord],
         give_up: &GiveUp,
-    ) -> impl Future<Output = ()> + Send;
+    ) -> impl Future<Output = bool> + Send;
     /// Whether to stop before the next attempt (shutdown).
     fn stopping(&self) -> bool;
     /// Now, in Unix epoch seconds.
@@ -220,7 +224,9 @@ pub async fn process<D: BatchDriver>(
                     request_id: seg.last_request.clone(),
                     function_error: seg.last_function_error,
                 };
-                driver.give_up(&records[range.clone()], &give_up).await;
+                if !deliver(driver, &records[range.clone()], &give_up).await {
+                    break; // stopping: the expired records are not done
+                }
                 report.given_up.push(give_up);
                 report.done = range.end;
                 seg.range.start = range.end;
@@ -275,7 +281,9 @@ pub async fn process<D: BatchDriver>(
                 request_id: request,
                 function_error,
             };
-            driver.give_up(&records[remaining.clone()], &give_up).await;
+            if !deliver(driver, &records[remaining.clone()], &give_up).await {
+                break; // stopping: the given-up records are not done
+            }
             report.given_up.push(give_up);
             report.done = remaining.end;
             continue;
@@ -289,6 +297,26 @@ pub async fn process<D: BatchDriver>(
         });
     }
     report
+}
+
+/// Gives `records` up, retrying the on-failure record with backoff until it is delivered:
+/// `false` when the driver stops first (the records then stay undone, and are read again).
+async fn deliver<D: BatchDriver>(
+    driver: &mut D,
+    records: &[StreamRecord],
+    give_up: &GiveUp,
+) -> bool {
+    let mut retry = 0u32;
+    loop {
+        if driver.give_up(records, give_up).await {
+            return true;
+        }
+        if driver.stopping() {
+            return false;
+        }
+        retry += 1;
+        driver.backoff(retry.min(6)).await;
+    }
 }
 
 /// The sequence number of a record, ordered.
@@ -322,6 +350,9 @@ mod tests {
         given_up: Vec<(Vec<String>, GiveUp)>,
         now: f64,
         stop_after: Option<usize>,
+        /// On-failure sends refused before one is delivered (`usize::MAX`: all).
+        refuse_sends: usize,
+        refused: usize,
     }
 
     impl Fake {
@@ -333,6 +364,8 @@ mod tests {
                 given_up: Vec::new(),
                 now: 2000.0,
                 stop_after: None,
+                refuse_sends: 0,
+                refused: 0,
             }
         }
     }
@@ -362,11 +395,17 @@ mod tests {
                 attempt: classify(&result, records, self.report),
             }
         }
-        async fn give_up(&mut self, records: &[StreamRecord], give_up: &GiveUp) {
+        async fn give_up(&mut self, records: &[StreamRecord], give_up: &GiveUp) -> bool {
+            if self.refuse_sends > 0 {
+                self.refuse_sends -= 1;
+                self.refused += 1;
+                return false;
+            }
             self.given_up.push((
                 records.iter().map(|r| r.sequence_number.clone()).collect(),
                 give_up.clone(),
             ));
+            true
         }
         fn stopping(&self) -> bool {
             self.stop_after.is_some_and(|n| self.invocations.len() >= n)
@@ -532,6 +571,39 @@ mod tests {
         assert!(fake.given_up.is_empty());
     }
 
+    /// A failed on-failure send keeps the batch undone (not checkpointed) and is retried
+    /// until delivered; the records after it wait, in order.
+    #[tokio::test]
+    async fn a_refused_on_failure_send_keeps_the_batch_undone_until_delivered() {
+        let mut fake = Fake::new(&[2], false);
+        fake.refuse_sends = 3;
+        let report = process(&records(5), &policy(false, false, Some(0)), &mut fake).await;
+        assert_eq!(fake.refused, 3);
+        assert_eq!(fake.given_up.len(), 1, "delivered once, after the refusals");
+        assert_eq!(report.done, 5);
+
+        // The destination never takes it, and the data plane stops: nothing is done, so
+        // nothing is checkpointed and the batch is read again on the next start.
+        let mut fake = Fake::new(&[0], false);
+        fake.refuse_sends = usize::MAX;
+        fake.stop_after = Some(1);
+        let report = process(&records(5), &policy(false, false, Some(0)), &mut fake).await;
+        assert!(fake.refused >= 1);
+        assert!(fake.given_up.is_empty());
+        assert_eq!(report.done, 0);
+        assert!(report.given_up.is_empty());
+
+        // Records given up for age: the same.
+        let mut fake = Fake::new(&[], false);
+        fake.refuse_sends = usize::MAX;
+        fake.stop_after = Some(0);
+        fake.now = 1e12;
+        let mut policy = policy(false, false, None);
+        policy.max_record_age = Some(Duration::from_secs(60));
+        let report = process(&records(5), &policy, &mut fake).await;
+        assert_eq!(report.done, 0);
+    }
+
     #[tokio::test]
     async fn unbounded_retries_keep_going_until_success() {
         struct Flaky(u32);
@@ -550,7 +622,7 @@ mod tests {
                     attempt,
                 }
             }
-            async fn give_up(&mut self, _r: &[StreamRecord], _g: &GiveUp) {
+            async fn give_up(&mut self, _r: &[StreamRecord], _g: &GiveUp) -> bool {
                 panic!("never given up");
             }
             fn stopping(&self) -> bool {

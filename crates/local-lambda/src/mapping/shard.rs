@@ -169,9 +169,8 @@ impl BatchDriver for Driver {
         }
     }
 
-    async fn give_up(&mut self, records: &[StreamRecord], give_up: &GiveUp) {
+    async fn give_up(&mut self, records: &[StreamRecord], give_up: &GiveUp) -> bool {
         let spec = self.runner.spec.clone();
-        MappingStats::add(&self.runner.stats.records_given_up, records.len() as u64);
         let failure = FailureContext {
             condition: give_up.condition,
             invoke_count: give_up.invoke_count,
@@ -197,18 +196,23 @@ impl BatchDriver for Driver {
             records = records.len(),
             "batch given up"
         );
+        let given_up =
+            || MappingStats::add(&self.runner.stats.records_given_up, records.len() as u64);
         let Some(destination) = spec.on_failure.clone() else {
-            return;
+            given_up();
+            return true;
         };
         if !destination.starts_with("arn:aws:sqs:") {
             tracing::error!(%destination, "only SQS on-failure destinations are supported locally; the failure record is dropped");
-            return;
+            given_up();
+            return true;
         }
         for attempt in 1..=5u32 {
             match self.send_failure(&destination, message.to_string()).await {
                 Ok(()) => {
                     MappingStats::add(&self.runner.stats.failure_messages, 1);
-                    return;
+                    MappingStats::add(&self.runner.stats.records_given_up, records.len() as u64);
+                    return true;
                 }
                 Err(e) => {
                     tracing::warn!(%destination, attempt, error = %e, "could not send the on-failure record");
@@ -216,7 +220,9 @@ impl BatchDriver for Driver {
                 }
             }
         }
-        tracing::error!(%destination, record = %message, "on-failure record lost after 5 attempts");
+        // Not checkpointed: the batch stays undone and the send is tried again (batch.rs).
+        tracing::error!(%destination, record = %message, "on-failure record not delivered after 5 attempts; the batch stays un-checkpointed and is retried");
+        false
     }
 
     fn stopping(&self) -> bool {

@@ -497,9 +497,10 @@ mod tests {
                 attempt,
             }
         }
-        async fn give_up(&mut self, records: &[StreamRecord], _g: &GiveUp) {
+        async fn give_up(&mut self, records: &[StreamRecord], _g: &GiveUp) -> bool {
             self.given_up
                 .push(records.iter().map(|r| r.sequence_number.clone()).collect());
+            true
         }
         fn stopping(&self) -> bool {
             false

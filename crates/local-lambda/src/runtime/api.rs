@@ -15,7 +15,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -159,7 +159,8 @@ pub(crate) fn routes(state: Arc<RuntimeState>) -> Router {
         .route(RESPONSE_PATH, post(response))
         .route(ERROR_PATH, post(error))
         .route(INIT_ERROR_PATH, post(init_error))
-        // Sizes are checked in the handlers, so an oversized answer still fails its invocation.
+        // Sizes are checked in the handlers (bodies read through a cap), so an oversized
+        // answer still fails its invocation.
         .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(state)
 }
@@ -276,29 +277,65 @@ async fn next(State(state): State<Arc<RuntimeState>>) -> Result<Response, ApiErr
 async fn response(
     State(state): State<Arc<RuntimeState>>,
     Path(request_id): Path<String>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let responder = state.take_responder(&request_id)?;
-    if body.len() > MAX_RESPONSE_BYTES {
-        let error = FunctionError::new(
-            "Function.ResponseSizeTooLarge",
-            format!(
-                "Response payload size ({} bytes) exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).",
-                body.len()
-            ),
-        );
-        let _ = responder.send(InvokeResult::Error(error));
-        return Err(ApiError {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            body: ApiErrorBody {
-                error_type: "RequestEntityTooLarge".to_owned(),
-                error_message: format!("response is larger than {MAX_RESPONSE_BYTES} bytes"),
-            },
-        });
-    }
+    let body = match read_capped(body).await {
+        Ok(body) => body,
+        Err(BodyError::TooLarge) => {
+            let error = FunctionError::new(
+                "Function.ResponseSizeTooLarge",
+                format!(
+                    "Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."
+                ),
+            );
+            let _ = responder.send(InvokeResult::Error(error));
+            return Err(too_large());
+        }
+        Err(BodyError::Read(message)) => {
+            let error = FunctionError::new("Runtime.InvalidResponse", message.clone());
+            let _ = responder.send(InvokeResult::Error(error));
+            return Err(ApiError::bad_request("InvalidRequestBody", message));
+        }
+    };
     // The invoker may be gone (shutdown); the answer is then simply dropped.
     let _ = responder.send(InvokeResult::Ok(body));
     Ok(accepted())
+}
+
+/// Why a posted body was not read.
+#[derive(Debug)]
+enum BodyError {
+    /// Longer than [`MAX_RESPONSE_BYTES`]: reading stopped there.
+    TooLarge,
+    /// The connection failed while reading.
+    Read(String),
+}
+
+/// Reads a posted body, at most [`MAX_RESPONSE_BYTES`] of it: a runtime posting more (or
+/// never ending) costs the host no more than that, as on Lambda, which answers 413.
+async fn read_capped(body: Body) -> Result<Bytes, BodyError> {
+    use http_body_util::BodyExt as _;
+    match http_body_util::Limited::new(body, MAX_RESPONSE_BYTES)
+        .collect()
+        .await
+    {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge),
+        Err(e) => Err(BodyError::Read(format!(
+            "cannot read the request body: {e}"
+        ))),
+    }
+}
+
+fn too_large() -> ApiError {
+    ApiError {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        body: ApiErrorBody {
+            error_type: "RequestEntityTooLarge".to_owned(),
+            error_message: format!("the request body is larger than {MAX_RESPONSE_BYTES} bytes"),
+        },
+    }
 }
 
 /// The error document a runtime posts (`errorMessage`, `errorType`, `stackTrace`).
@@ -332,9 +369,29 @@ async fn error(
     State(state): State<Arc<RuntimeState>>,
     Path(request_id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let responder = state.take_responder(&request_id)?;
+    let body = match read_capped(body).await {
+        Ok(body) => body,
+        Err(e) => {
+            let (error, api) = match e {
+                BodyError::TooLarge => (
+                    FunctionError::new(
+                        "Function.ResponseSizeTooLarge",
+                        format!("the error document is larger than {MAX_RESPONSE_BYTES} bytes"),
+                    ),
+                    too_large(),
+                ),
+                BodyError::Read(message) => (
+                    FunctionError::new("Runtime.InvalidResponse", message.clone()),
+                    ApiError::bad_request("InvalidRequestBody", message),
+                ),
+            };
+            let _ = responder.send(InvokeResult::Error(error));
+            return Err(api);
+        }
+    };
     let error = function_error(&headers, &body, "Unhandled");
     let _ = responder.send(InvokeResult::Error(error));
     Ok(accepted())
@@ -343,13 +400,20 @@ async fn error(
 async fn init_error(
     State(state): State<Arc<RuntimeState>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     if *state.initialized.borrow() {
         return Err(ApiError::forbidden(
             "initialization is over: the runtime already asked for an invocation".to_owned(),
         ));
     }
+    let body = match read_capped(body).await {
+        Ok(body) => body,
+        Err(BodyError::TooLarge) => return Err(too_large()),
+        Err(BodyError::Read(message)) => {
+            return Err(ApiError::bad_request("InvalidRequestBody", message));
+        }
+    };
     let error = function_error(&headers, &body, "Runtime.InitError");
     state.init_error.send_replace(Some(error));
     Ok(accepted())
@@ -508,6 +572,58 @@ mod tests {
             InvokeResult::Error(e) => assert_eq!(e.error_type, "Function.ResponseSizeTooLarge"),
             other => panic!("expected an error, got {other:?}"),
         }
+    }
+
+    /// The body is read through the cap: a runtime streaming without end gets 413 once
+    /// 6 MiB have come, and the host never holds more.
+    #[tokio::test]
+    async fn an_endless_response_stops_at_the_cap() {
+        let (state, tx) = state();
+        let (inv, pending) = invocation("req-endless", "{}");
+        tx.send(inv).await.unwrap();
+        call(routes(state.clone()), "GET", NEXT_PATH, "").await;
+        let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
+        let endless = futures::stream::repeat_with(move || Ok::<_, std::io::Error>(chunk.clone()));
+        let request = Request::builder()
+            .method("POST")
+            .uri(path(RESPONSE_PATH, "req-endless"))
+            .body(Body::from_stream(endless))
+            .unwrap();
+        let response = tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            routes(state).oneshot(request),
+        )
+        .await
+        .expect("the host stops reading at the cap")
+        .unwrap();
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        match pending.result.await.unwrap() {
+            InvokeResult::Error(e) => {
+                assert_eq!(e.error_type, "Function.ResponseSizeTooLarge");
+                assert!(
+                    e.error_message.contains("6291456 bytes"),
+                    "{}",
+                    e.error_message
+                );
+            }
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_oversized_error_document_is_413_and_still_fails_the_invocation() {
+        let (state, tx) = state();
+        let (inv, pending) = invocation("req-bigerr", "{}");
+        tx.send(inv).await.unwrap();
+        call(routes(state.clone()), "GET", NEXT_PATH, "").await;
+        let big: &'static str = Box::leak("x".repeat(MAX_RESPONSE_BYTES + 1).into_boxed_str());
+        let (status, _, _) =
+            call(routes(state), "POST", &path(ERROR_PATH, "req-bigerr"), big).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(matches!(
+            pending.result.await.unwrap(),
+            InvokeResult::Error(_)
+        ));
     }
 
     #[tokio::test]

@@ -51,8 +51,10 @@ pub(super) fn quote_keys<'a>(tname: &str, source: &'a str) -> Result<Cow<'a, str
         while k < bytes.len() {
             match bytes[k] {
                 b'\\' if k + 1 < bytes.len() => {
-                    key.push(char::from(bytes[k + 1]));
-                    k += 2;
+                    // the escaped character is whole: it may be several bytes long
+                    let ch = source[k + 1..].chars().next().unwrap_or_default();
+                    key.push(ch);
+                    k += 1 + ch.len_utf8();
                 }
                 b if b == quote => {
                     closed = true;
