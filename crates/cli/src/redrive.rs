@@ -151,7 +151,9 @@ pub(crate) async fn run(args: Args) -> miette::Result<()> {
         .filter(|s| (1..=43_200).contains(s))
         .ok_or_else(|| miette::miette!("--visibility-timeout must be 1s to 12h (SQS's range)"))?;
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed_precise} {pos} message(s) {msg}") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} {elapsed_precise} {pos} message(s) {msg}")
+    {
         bar.set_style(style);
     }
     bar.enable_steady_tick(Duration::from_millis(200));
@@ -174,8 +176,7 @@ pub(crate) async fn run(args: Args) -> miette::Result<()> {
             })?;
         let mut new = 0;
         for message in out.messages() {
-            let (Some(id), Some(receipt)) = (message.message_id(), message.receipt_handle())
-            else {
+            let (Some(id), Some(receipt)) = (message.message_id(), message.receipt_handle()) else {
                 continue;
             };
             if !seen.insert(id.to_owned()) {
@@ -239,8 +240,9 @@ pub(crate) async fn run(args: Args) -> miette::Result<()> {
                     .send()
                     .await
                     .map_err(|e| {
-                        miette::miette!("{}", kstream_producer::sdk_error_message(&e))
-                            .wrap_err(format!("{info} was handled but its message cannot be deleted"))
+                        miette::miette!("{}", kstream_producer::sdk_error_message(&e)).wrap_err(
+                            format!("{info} was handled but its message cannot be deleted"),
+                        )
                     })?;
             } else {
                 kept.push(receipt.to_owned());
@@ -419,7 +421,10 @@ mod tests {
         };
         assert_eq!(s.left(), 2);
         let text = s.to_string();
-        assert!(text.contains("4 message(s) read; 1 range(s) handled (7 record(s))"), "{text}");
+        assert!(
+            text.contains("4 message(s) read; 1 range(s) handled (7 record(s))"),
+            "{text}"
+        );
         assert!(text.contains("2 unrecoverable (1 deleted)"), "{text}");
     }
 }

@@ -275,7 +275,10 @@ mod tests {
         assert_eq!(info.shard_id, "shardId-000000000001");
         assert_eq!(info.batch_size, Some(500));
         assert_eq!(info.stream_name(), "mystream");
-        assert!(info.to_string().starts_with("mystream shardId-000000000001 4960"));
+        assert!(
+            info.to_string()
+                .starts_with("mystream shardId-000000000001 4960")
+        );
         assert!(serde_json::from_str::<OnFailureMessage>(r#"{"Records": []}"#).is_err());
     }
 

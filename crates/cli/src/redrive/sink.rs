@@ -188,9 +188,8 @@ impl FileSink {
         match std::fs::File::open(path) {
             Ok(existing) => {
                 for (n, text) in std::io::BufReader::new(existing).lines().enumerate() {
-                    let text = text.map_err(|e| {
-                        miette::miette!("cannot read {}: {e}", path.display())
-                    })?;
+                    let text =
+                        text.map_err(|e| miette::miette!("cannot read {}: {e}", path.display()))?;
                     if text.trim().is_empty() {
                         continue;
                     }
@@ -203,7 +202,8 @@ impl FileSink {
                     });
                     let Some(key) = key else {
                         return Err(miette::miette!(
-                            help = "choose another --to-file: redrive appends to its own output only",
+                            help =
+                                "choose another --to-file: redrive appends to its own output only",
                             "{} line {}: not a line written by kstream redrive",
                             path.display(),
                             n + 1
@@ -345,7 +345,10 @@ pub(crate) enum Invoker {
         role_arn: String,
     },
     /// The function's binary on this machine, through the local Runtime API host.
-    Local { host: FunctionHost, function: String },
+    Local {
+        host: FunctionHost,
+        function: String,
+    },
 }
 
 impl Invoker {
@@ -565,10 +568,7 @@ mod tests {
             .map(|i| record(&i.to_string(), vec![b'x'; 1024 * 1024]))
             .collect();
         let cut = batches(&big, &ctx(), 10_000);
-        assert_eq!(
-            cut.iter().map(|b| b.len()).collect::<Vec<_>>(),
-            [4, 4, 1]
-        );
+        assert_eq!(cut.iter().map(|b| b.len()).collect::<Vec<_>>(), [4, 4, 1]);
         for batch in cut {
             assert!(kinesis_event(batch, &ctx()).to_string().len() <= INVOKE_PAYLOAD_MAX_BYTES);
         }
