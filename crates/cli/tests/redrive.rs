@@ -442,7 +442,7 @@ async fn file_and_s3_write_each_range_once_and_a_trimmed_range_is_kept_until_giv
 #[ignore = "needs the emulator: run by scripts/test-e2e.sh"]
 async fn reput_puts_the_user_records_into_the_stream_again_once() {
     let case = Case::new(false).await;
-    let seqs = vec![
+    let seqs = [
         case.put(json!({"act": "crash-once"})).await,
         case.put(json!({"act": "ok"})).await,
         case.put_aggregate(3).await,

@@ -360,7 +360,7 @@ impl Invoker {
         records: &[StreamRecord],
     ) -> miette::Result<Handled> {
         let ctx = self.context(info);
-        for batch in batches(records, &ctx, self.max_records(info, records)) {
+        for batch in batches(records, &ctx, max_records(info, records)) {
             let event = kinesis_event(batch, &ctx).to_string();
             let result = self.invoke(event.into_bytes()).await?;
             match classify(&result, batch, true) {
@@ -390,15 +390,6 @@ impl Invoker {
             records: records.len() as u64,
             already: 0,
         })
-    }
-
-    fn max_records(&self, info: &BatchInfo, records: &[StreamRecord]) -> usize {
-        let _ = self;
-        info.batch_size
-            .and_then(|n| usize::try_from(n).ok())
-            .filter(|n| *n > 0)
-            .unwrap_or(records.len())
-            .max(1)
     }
 
     fn context(&self, info: &BatchInfo) -> EventContext {
@@ -452,6 +443,15 @@ impl Invoker {
                 .map_err(|e| miette::miette!("cannot invoke {function} on this machine: {e}")),
         }
     }
+}
+
+/// Records per event: the batch size the message names (the mapping's batch), else all.
+fn max_records(info: &BatchInfo, records: &[StreamRecord]) -> usize {
+    info.batch_size
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(records.len())
+        .max(1)
 }
 
 /// The records cut into events of at most `max_records` records and
