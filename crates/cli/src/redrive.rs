@@ -161,7 +161,8 @@ pub(crate) async fn run(args: Args) -> miette::Result<()> {
     let mut summary = Summary::default();
     let mut seen: HashSet<String> = HashSet::new();
     let mut kept: Vec<String> = Vec::new();
-    'queue: loop {
+    let mut stop = false;
+    loop {
         let out = sqs
             .receive_message()
             .queue_url(&args.queue)
@@ -183,8 +184,10 @@ pub(crate) async fn run(args: Args) -> miette::Result<()> {
                 continue; // kept earlier in this run, visible again
             }
             if args.max_messages.is_some_and(|n| summary.messages >= n) {
+                // Not ours to handle in this run: visible again at the end.
                 kept.push(receipt.to_owned());
-                break 'queue;
+                stop = true;
+                continue;
             }
             new += 1;
             summary.messages += 1;
@@ -248,7 +251,7 @@ pub(crate) async fn run(args: Args) -> miette::Result<()> {
                 kept.push(receipt.to_owned());
             }
         }
-        if new == 0 {
+        if new == 0 || stop {
             break;
         }
     }

@@ -435,6 +435,18 @@ async fn file_and_s3_write_each_range_once_and_a_trimmed_range_is_kept_until_giv
     let (ok, stderr) = case.redrive(&["--to-file", &out_arg]);
     assert!(ok, "{stderr}");
     assert!(stderr.contains("0 message(s) read"), "{stderr}");
+
+    // --max-messages: the messages received beyond it are visible again at once.
+    case.send(&message).await;
+    case.send(&message).await;
+    let (ok, stderr) = case.redrive(&["--to-file", &out_arg, "--max-messages", "1"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("1 message(s) read; 1 range(s) handled"),
+        "{stderr}"
+    );
+    assert_eq!(case.peek().await, message, "the other one, visible");
+    assert_eq!(lines(&out).len(), 5);
     case.cleanup().await;
 }
 
