@@ -278,7 +278,7 @@ pub(crate) async fn run(args: Args) -> miette::Result<()> {
     eprintln!("{summary}");
     if summary.left() > 0 {
         return Err(miette::miette!(
-            help = "see the lines above; an unrecoverable range can only be given up (--delete-unrecoverable)",
+            help = "see the lines above: run again once the cause is fixed; a range the stream no longer holds can only be given up (--delete-unrecoverable)",
             "{} message(s) left in {}",
             summary.left(),
             args.queue
