@@ -9,7 +9,8 @@
 #      good orders (POST /records), a malformed record (data not JSON) and a poison record
 #      ({"poison": true}, kds-consumer's test convention), and one bad request (400 from the API)
 #   4. shows the Rust consumer's log for those batches, and the failure queue's messages: the
-#      on-failure metadata Lambda would send (shard, sequence range, batch size, invoke count)
+#      on-failure metadata Lambda would send (shard, sequence range, batch size, invoke count);
+#      they are left in the queue for `kstream redrive` (scripts/demo.sh ends with its command)
 #   5. stops the data plane with SIGINT (in-flight invocations finish, checkpoints are saved)
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
@@ -100,15 +101,30 @@ malformed_at=$(cut -d' ' -f2- <<<"$malformed" | jq -r '"\(.ShardId):\(.SequenceN
 poison_at=$(cut -d' ' -f2- <<<"$poison" | jq -r '"\(.ShardId):\(.SequenceNumber)"')
 
 # Both failing records are bisected out of their batches, retried, then reported to the queue.
+# The messages stay in the queue (read with a zero visibility timeout, never deleted): they are what
+# `kstream redrive` recovers the records from. Those of this run are the ones whose range holds the
+# malformed or the poison record (earlier runs' messages may be there too).
 log "waiting for the consumer to give up on the two failing records"
+# holds(at): whether a message's range holds "shard:sequence" (sequence numbers compare as numbers).
+# shellcheck disable=SC2016 # a jq program
+holds='def le(a; b): (a | length) < (b | length) or ((a | length) == (b | length) and a <= b);
+  def holds(at): (at | split(":")) as [$s, $q] | .KinesisBatchInfo as $b
+    | $b.shardId == $s and le($b.startSequenceNumber; $q) and le($q; $b.endSequenceNumber);'
+declare -A by_id=()
 messages=()
 deadline=$(($(date +%s) + 60))
 while [ ${#messages[@]} -lt 2 ] && [ "$(date +%s)" -lt "$deadline" ]; do
-  page=$(awse sqs receive-message --queue-url "$queue_url" --max-number-of-messages 10 --wait-time-seconds 1)
+  page=$(awse sqs receive-message --queue-url "$queue_url" --max-number-of-messages 10 --wait-time-seconds 1 \
+    --visibility-timeout 0)
   while IFS= read -r m; do
     [ -n "$m" ] || continue
-    messages+=("$(jq -r .Body <<<"$m")")
-    awse sqs delete-message --queue-url "$queue_url" --receipt-handle "$(jq -r .ReceiptHandle <<<"$m")"
+    id=$(jq -r .MessageId <<<"$m")
+    body=$(jq -r .Body <<<"$m")
+    [ -z "${by_id[$id]:-}" ] || continue
+    if jq -e --arg p "$poison_at" --arg m "$malformed_at" "$holds"' holds($p) or holds($m)' <<<"$body" >/dev/null; then
+      by_id[$id]=1
+      messages+=("$body")
+    fi
   done < <(jq -c '.Messages // [] | .[]' <<<"$page")
 done
 sleep 1

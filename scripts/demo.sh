@@ -142,6 +142,7 @@ step_summary() {
     "Mapping" "$(jq -r '"batch \(.BatchSize), parallelization \(.ParallelizationFactor), retries \(.MaximumRetryAttempts), bisect \(.BisectBatchOnFunctionError), max age \(.MaximumRecordAgeInSeconds) s"' <<<"$esm")" \
     "" "$(jq -r '"from \(.StartingPosition), \(.FunctionResponseTypes | join(",")), on failure -> \(.DestinationConfig.OnFailure.Destination | split(":") | last)"' <<<"$esm")" \
     "Failure queue" "$queue_url" \
+    "" "$(awse sqs get-queue-attributes --queue-url "$queue_url" --attribute-names ApproximateNumberOfMessages --query Attributes.ApproximateNumberOfMessages --output text) message(s): batches given up, kept for kstream redrive" \
     "Alarms" "$alarms_total CloudWatch alarms${topic:+, notifying $topic}" \
     "Dashboard" "$(out dashboard_name)"
 
@@ -166,6 +167,11 @@ step_summary() {
   printf '  aws --endpoint-url "$AWS_ENDPOINT_URL" kinesis list-shards --stream-name %s\n' "$stream"
   printf '  scripts/smoke-01.sh                    # the smoke checks of make test, on this deployment\n'
   printf '  make emulator-destroy                  # remove the deployment; make emulator-stop stops the emulator\n'
+  printf '\n%sRecover the failed records%s: the failure queue holds only where they are in the stream;\n' "$_k_bold" "$_k_reset"
+  printf '  redrive reads them back while the stream retains them (%s h), and deletes a message once handled\n' \
+    "$(jq -r .RetentionPeriodHours <<<"$summary")"
+  printf '  target/debug/kstream redrive --queue %s --to-file failed-records.jsonl\n' "$queue_url"
+  printf '  (or --reput to put them into %s again, or --invoke %s --local --functions-dir target/debug)\n' "$stream" "$fn"
   local times
   times=$(printf '%s, ' "${step_times[@]}")
   printf '\nSteps: %s; total %ss\n' "${times%, }" "$(($(date +%s) - demo_start))"

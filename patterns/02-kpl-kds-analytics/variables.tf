@@ -68,9 +68,9 @@ variable "shard_count" {
 }
 
 variable "retention_period_hours" {
-  description = "Retention of the created stream (kinesis-stream: retention_period_hours)."
+  description = "Retention of the created stream. 168 h (7 days) by default: a batch the consumer gives up can be read back with `kstream redrive` for days after (kinesis-stream: retention_period_hours)."
   type        = number
-  default     = 24
+  default     = 168
 }
 
 variable "stream_kms_key_arn" {
@@ -195,9 +195,13 @@ variable "maximum_retry_attempts" {
 }
 
 variable "maximum_record_age_in_seconds" {
-  description = "Age after which records go to the failure queue unprocessed (kinesis-lambda-consumer: maximum_record_age_in_seconds)."
+  description = "Age after which records go to the failure queue unprocessed (kinesis-lambda-consumer: maximum_record_age_in_seconds). It stays at least an hour below the created stream's retention, so that a batch given up is still in the stream for `kstream redrive` (not checked with stream_arn: the existing stream's retention is not known here)."
   type        = number
   default     = 86400
+  validation {
+    condition     = var.stream_arn != null || (var.maximum_record_age_in_seconds != -1 && var.maximum_record_age_in_seconds <= var.retention_period_hours * 3600 - 3600)
+    error_message = "maximum_record_age_in_seconds must stay at least an hour below the stream's retention (at most retention_period_hours * 3600 - 3600, and not -1, which keeps retrying until the records expire): a batch given up must still be in the stream for kstream redrive."
+  }
 }
 
 variable "starting_position" {

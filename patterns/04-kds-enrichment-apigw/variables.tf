@@ -69,9 +69,9 @@ variable "shard_count" {
 }
 
 variable "retention_period_hours" {
-  description = "Retention of the created stream; a batch can be retried until its records expire (kinesis-stream: retention_period_hours)."
+  description = "Retention of the created stream; a batch can be retried until its records expire. 168 h (7 days) by default: a batch the consumer gives up can be read back with `kstream redrive` for days after (kinesis-stream: retention_period_hours)."
   type        = number
-  default     = 24
+  default     = 168
 }
 
 variable "stream_kms_key_arn" {
@@ -396,9 +396,13 @@ variable "maximum_retry_attempts" {
 }
 
 variable "maximum_record_age_in_seconds" {
-  description = "Age after which records go to the failure queue unprocessed; one hour lets a fare API outage of several minutes heal by itself (kinesis-lambda-consumer: maximum_record_age_in_seconds)."
+  description = "Age after which records go to the failure queue unprocessed; one hour lets a fare API outage of several minutes heal by itself (kinesis-lambda-consumer: maximum_record_age_in_seconds). It stays at least an hour below the created stream's retention, so that a batch given up is still in the stream for `kstream redrive` (not checked with stream_arn: the existing stream's retention is not known here)."
   type        = number
   default     = 3600
+  validation {
+    condition     = var.stream_arn != null || (var.maximum_record_age_in_seconds != -1 && var.maximum_record_age_in_seconds <= var.retention_period_hours * 3600 - 3600)
+    error_message = "maximum_record_age_in_seconds must stay at least an hour below the stream's retention (at most retention_period_hours * 3600 - 3600, and not -1, which keeps retrying until the records expire): a batch given up must still be in the stream for kstream redrive."
+  }
 }
 
 variable "starting_position" {

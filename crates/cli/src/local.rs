@@ -116,7 +116,7 @@ struct StatusArgs {
     json: bool,
 }
 
-fn parse_binary(s: &str) -> Result<(String, PathBuf), String> {
+pub(crate) fn parse_binary(s: &str) -> Result<(String, PathBuf), String> {
     match s.split_once('=') {
         Some((name, path)) if !name.is_empty() && !path.is_empty() => {
             Ok((name.to_owned(), PathBuf::from(path)))

@@ -15,6 +15,7 @@ mod metrics;
 mod produce;
 mod producing;
 mod put;
+mod redrive;
 mod replay;
 mod s3_input;
 mod tail;
@@ -42,6 +43,9 @@ enum Command {
     Deagg(deagg::Args),
     /// The local data plane: run deployed patterns on this machine.
     Local(local::Args),
+    /// Recover the records of batches a mapping gave up: read its on-failure queue, re-read
+    /// each range from the stream, and write, re-put or re-invoke them.
+    Redrive(redrive::Args),
 }
 
 #[tokio::main]
@@ -61,6 +65,7 @@ async fn main() -> miette::Result<()> {
         Command::Tail(args) => tail::run(args).await,
         Command::Deagg(args) => deagg::run(args).await,
         Command::Local(args) => local::run(args).await,
+        Command::Redrive(args) => redrive::run(args).await,
     }
 }
 

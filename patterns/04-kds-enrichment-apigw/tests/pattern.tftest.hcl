@@ -432,3 +432,34 @@ run "calls_are_paced_as_asked" {
     error_message = "max_calls_per_second reaches MAX_CALLS_PER_SECOND"
   }
 }
+
+# The record age stays an hour below the retention (tests/rejected/record_age_*): the boundary is
+# accepted, and an existing stream (whose retention is unknown here) is not checked.
+run "record_age_up_to_an_hour_below_the_retention_is_accepted" {
+  command = plan
+
+  variables {
+    retention_period_hours        = 24
+    maximum_record_age_in_seconds = 82800
+  }
+
+  assert {
+    condition     = module.consumer.settings.maximum_record_age_in_seconds == 82800
+    error_message = "a record age an hour below the retention reaches the mapping"
+  }
+}
+
+run "record_age_of_an_existing_stream_is_not_checked" {
+  command = plan
+
+  variables {
+    stream_arn                    = "arn:aws:kinesis:us-east-1:123456789012:stream/orders"
+    retention_period_hours        = 24
+    maximum_record_age_in_seconds = -1
+  }
+
+  assert {
+    condition     = module.consumer.settings.maximum_record_age_in_seconds == -1
+    error_message = "with stream_arn the record age is the caller's choice"
+  }
+}
