@@ -32,7 +32,8 @@ smoke=false
 cargo +nightly --version >/dev/null 2>&1 ||
   die "the nightly toolchain is needed for cargo-fuzz: rustup toolchain install nightly"
 fuzz_bin=$(kstream_cargo_tool cargo-fuzz "$CARGO_FUZZ_VERSION")
-export PATH="$(dirname "$fuzz_bin"):$PATH"
+PATH="$(dirname "$fuzz_bin"):$PATH"
+export PATH
 
 if $smoke; then
   seconds=${FUZZ_SECONDS:-5} sanitizer=${FUZZ_SANITIZER:-none}

@@ -15,8 +15,14 @@ fuzz_target!(|data: &[u8]| {
     for arns in [&[][..], &pools[..]] {
         match fuzz_check_cognito(data, arns, NOW) {
             Ok(claims) => {
-                assert!(claims.values().all(serde_json::Value::is_string), "{claims:?}");
-                let exp: i64 = claims["exp"].as_str().and_then(|s| s.parse().ok()).expect("exp");
+                assert!(
+                    claims.values().all(serde_json::Value::is_string),
+                    "{claims:?}"
+                );
+                let exp: i64 = claims["exp"]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+                    .expect("exp");
                 assert!(exp > NOW);
                 if !arns.is_empty() {
                     let iss = claims["iss"].as_str().expect("iss");

@@ -22,12 +22,20 @@ use libfuzzer_sys::fuzz_target;
 
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| tokio::runtime::Builder::new_current_thread().build().expect("runtime"))
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+    })
 }
 
 fn consumer() -> &'static Consumer {
     static C: OnceLock<Consumer> = OnceLock::new();
-    C.get_or_init(|| Consumer::builder().telemetry(Telemetry::from_env("fuzz")).build())
+    C.get_or_init(|| {
+        Consumer::builder()
+            .telemetry(Telemetry::from_env("fuzz"))
+            .build()
+    })
 }
 
 fn transformer() -> &'static Transformer {
@@ -42,34 +50,54 @@ fn transformer() -> &'static Transformer {
 }
 
 fn kinesis(data: &[u8]) {
-    let Ok(event) = serde_json::from_slice::<KinesisEvent>(data) else { return };
+    let Ok(event) = serde_json::from_slice::<KinesisEvent>(data) else {
+        return;
+    };
     let report = runtime().block_on(consumer().process_batch(&event));
     assert_eq!(report.counters.records, event.records.len());
-    let ids: HashSet<&str> =
-        event.records.iter().map(|r| r.kinesis.sequence_number.as_str()).collect();
+    let ids: HashSet<&str> = event
+        .records
+        .iter()
+        .map(|r| r.kinesis.sequence_number.as_str())
+        .collect();
     assert!(report.failures.len() <= event.records.len());
     for failure in &report.failures {
-        assert!(ids.contains(failure.sequence_number.as_str()), "failure names no record");
+        assert!(
+            ids.contains(failure.sequence_number.as_str()),
+            "failure names no record"
+        );
     }
     let response = report.response();
     assert!(response.batch_item_failures.len() <= report.failures.len());
 }
 
 fn firehose(data: &[u8]) {
-    let Ok(event) = serde_json::from_slice::<FirehoseEvent>(data) else { return };
+    let Ok(event) = serde_json::from_slice::<FirehoseEvent>(data) else {
+        return;
+    };
     let ids: Vec<Option<String>> = event.records.iter().map(|r| r.record_id.clone()).collect();
     let report = transformer().transform_batch(event);
     let response = report.body.parse();
     assert_eq!(response.records.len(), ids.len(), "one answer per record");
     for (answer, id) in response.records.iter().zip(&ids) {
         if let Some(id) = id {
-            assert_eq!(answer.record_id.as_deref(), Some(id.as_str()), "answer for another record");
+            assert_eq!(
+                answer.record_id.as_deref(),
+                Some(id.as_str()),
+                "answer for another record"
+            );
         }
     }
     assert!(report.failures.len() <= ids.len());
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&which, rest)) = data.split_first() else { return };
-    if which & 1 == 0 { kinesis(rest) } else { firehose(rest) }
+    let Some((&which, rest)) = data.split_first() else {
+        return;
+    };
+    if which & 1 == 0 {
+        kinesis(rest)
+    } else {
+        firehose(rest)
+    }
 });

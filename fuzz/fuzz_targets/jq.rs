@@ -16,11 +16,19 @@
 use kstream_local_firehose::jq::Query;
 use libfuzzer_sys::fuzz_target;
 
-const UNBOUNDED: &[&str] = &["def", "recurse", "repeat", "while", "until", "..", "range", "limit", "*", "input", "getpath", "walk", "env"];
+const UNBOUNDED: &[&str] = &[
+    "def", "recurse", "repeat", "while", "until", "..", "range", "limit", "*", "input", "getpath",
+    "walk", "env",
+];
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let (query, record) = text.split_once('\n').unwrap_or((text, r#"{"customer_id":"c1","type":{"device":"phone"},"n":1.50}"#));
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let (query, record) = text.split_once('\n').unwrap_or((
+        text,
+        r#"{"customer_id":"c1","type":{"device":"phone"},"n":1.50}"#,
+    ));
     if query.len() > 256 || UNBOUNDED.iter().any(|w| query.contains(w)) {
         return;
     }

@@ -10,13 +10,16 @@ use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let (path, doc) = text.split_once('\n').unwrap_or((text, ""));
     if path.len() > 512 {
         return;
     }
-    let doc: Value = serde_json::from_str(doc)
-        .unwrap_or_else(|_| json!({"records": [{"data": "a", "n": 1}, {"data": "b", "n": 3}], "c": "x"}));
+    let doc: Value = serde_json::from_str(doc).unwrap_or_else(
+        |_| json!({"records": [{"data": "a", "n": 1}, {"data": "b", "n": 3}], "c": "x"}),
+    );
     if let Ok(p) = JsonPath::parse(path) {
         match (p.is_definite(), p.eval(&doc)) {
             (false, Some(Value::Array(_))) | (true, _) => {}

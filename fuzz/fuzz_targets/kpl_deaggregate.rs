@@ -6,7 +6,9 @@
 //! and cut into user records that are encoded and must come back identical.
 #![no_main]
 
-use kstream_kpl::{Deaggregated, DeaggregatedRef, MAGIC, UserRecord, deaggregate, deaggregate_batch, encode};
+use kstream_kpl::{
+    Deaggregated, DeaggregatedRef, MAGIC, UserRecord, deaggregate, deaggregate_batch, encode,
+};
 use libfuzzer_sys::fuzz_target;
 
 fn check_any(data: &[u8]) {
@@ -31,7 +33,10 @@ fn check_any(data: &[u8]) {
         }
         (Deaggregated::NotAggregated { reason }, DeaggregatedRef::NotAggregated { reason: b }) => {
             assert_eq!(reason, b);
-            assert_eq!(single.is_corrupt(), kstream_kpl::has_magic(data) && reason.is_corrupt());
+            assert_eq!(
+                single.is_corrupt(),
+                kstream_kpl::has_magic(data) && reason.is_corrupt()
+            );
             let _ = reason.to_string();
         }
         (a, b) => panic!("single and batch deaggregation disagree: {a:?} vs {b:?}"),
@@ -53,12 +58,17 @@ fuzz_target!(|data: &[u8]| {
 
     // Round trip: the first byte says how many records (1..=8), the rest is cut evenly; each
     // piece's first byte picks the key shape.
-    let Some((&n, rest)) = data.split_first() else { return };
+    let Some((&n, rest)) = data.split_first() else {
+        return;
+    };
     let n = usize::from(n % 8) + 1;
     let chunk = rest.len().div_ceil(n).max(1);
     let records: Vec<UserRecord> = rest
         .chunks(chunk)
-        .chain(std::iter::repeat_n(&[][..], n.saturating_sub(rest.chunks(chunk).count())))
+        .chain(std::iter::repeat_n(
+            &[][..],
+            n.saturating_sub(rest.chunks(chunk).count()),
+        ))
         .take(n)
         .enumerate()
         .map(|(i, piece)| {

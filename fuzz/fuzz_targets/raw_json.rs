@@ -22,7 +22,11 @@ fn same(raw: &RawRecord<'_>, path: &[String], expected: &Value) {
 fn children(value: &Value) -> Vec<(String, &Value)> {
     match value {
         Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), v)).collect(),
-        Value::Array(items) => items.iter().enumerate().map(|(i, v)| (i.to_string(), v)).collect(),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i.to_string(), v))
+            .collect(),
         _ => Vec::new(),
     }
 }

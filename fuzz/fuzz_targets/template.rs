@@ -6,10 +6,13 @@
 use kstream_transform::{OutputFormat, Templates};
 use libfuzzer_sys::fuzz_target;
 
-const RECORD: &str = r#"{"id":7,"name":"x\"y","nested":{"a":[1,2.5,null,true]},"when":"2024-01-02T03:04:05Z"}"#;
+const RECORD: &str =
+    r#"{"id":7,"name":"x\"y","nested":{"a":[1,2.5,null,true]},"when":"2024-01-02T03:04:05Z"}"#;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(source) = std::str::from_utf8(data) else { return };
+    let Ok(source) = std::str::from_utf8(data) else {
+        return;
+    };
     if source.len() > 4096 {
         return;
     }

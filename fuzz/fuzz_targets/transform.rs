@@ -9,7 +9,7 @@
 //! flattening: each template copies a field at most a few times).
 #![no_main]
 
-use kstream_transform::{OutputFormat, Transform, Transformed, TransformError};
+use kstream_transform::{OutputFormat, Transform, TransformError, Transformed};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -17,9 +17,18 @@ use std::sync::OnceLock;
 /// JSON templates, each with a direct plan (text and substitutions), and how many times at
 /// most each copies a value of the record.
 const TEMPLATES: [(&str, usize); 4] = [
-    (r#"{ "reading date":  "{{'reading date'}}", "a": {{data}}, "b": {{b}}, "c": {{c}} }"#, 4),
-    (r#"{"s": "<{{data}}>", "n": {{b}}, "o": {{o}}, "in": "{{o}}", "t": {{{data}}}}"#, 5),
-    (r#"{"deep": {{o.k}}, "first": {{o.k.[0]}}, "second": "{{o.k.[1]}}"}"#, 3),
+    (
+        r#"{ "reading date":  "{{'reading date'}}", "a": {{data}}, "b": {{b}}, "c": {{c}} }"#,
+        4,
+    ),
+    (
+        r#"{"s": "<{{data}}>", "n": {{b}}, "o": {{o}}, "in": "{{o}}", "t": {{{data}}}}"#,
+        5,
+    ),
+    (
+        r#"{"deep": {{o.k}}, "first": {{o.k.[0]}}, "second": "{{o.k.[1]}}"}"#,
+        3,
+    ),
     (r#"[{{a}}, "{{a}}", {{b}}]"#, 3),
 ];
 const FILTER_FORCING_VALUE_PATH: &str = "{{#if 1}}1{{/if}}";
@@ -48,7 +57,11 @@ fn transforms() -> &'static [Pair] {
                     .build()
                     .expect("template compiles");
                 assert!(direct.is_direct() && !interpreted.is_direct());
-                Pair { direct, interpreted, copies }
+                Pair {
+                    direct,
+                    interpreted,
+                    copies,
+                }
             })
             .collect()
     })
@@ -83,7 +96,10 @@ fn json_line(out: &Transformed) -> Value {
     assert_eq!(*last, b'\n', "JSON output ends with a newline");
     assert!(!body.contains(&b'\n'), "one JSON document per line");
     serde_json::from_slice(body).unwrap_or_else(|e| {
-        panic!("JSON output is not JSON ({e}): {:?}", String::from_utf8_lossy(body))
+        panic!(
+            "JSON output is not JSON ({e}): {:?}",
+            String::from_utf8_lossy(body)
+        )
     })
 }
 
@@ -97,10 +113,19 @@ fuzz_target!(|record: &[u8]| {
         let b = pair.interpreted.apply(record);
         match (&a, &b) {
             (Ok(Some(a)), Ok(Some(b))) => {
-                assert_eq!(json_line(a), json_line(b), "direct and interpreted paths differ");
+                assert_eq!(
+                    json_line(a),
+                    json_line(b),
+                    "direct and interpreted paths differ"
+                );
                 assert_eq!(a.partition_keys, b.partition_keys);
                 let bound = pair.copies * 2 * record.len() + 256;
-                assert!(a.data.len() <= bound, "{} bytes out of {}", a.data.len(), record.len());
+                assert!(
+                    a.data.len() <= bound,
+                    "{} bytes out of {}",
+                    a.data.len(),
+                    record.len()
+                );
             }
             (Err(a), Err(b)) => same_failure(a, b),
             _ => panic!("direct and interpreted paths disagree: {a:?} vs {b:?}"),
@@ -123,7 +148,11 @@ fuzz_target!(|record: &[u8]| {
                 }
                 // Flattening repeats each key's path once per leaf: at most quadratic.
                 let n = record.len() + 1;
-                assert!(out.data.len() <= n * n + 256, "{} bytes out of {n}", out.data.len());
+                assert!(
+                    out.data.len() <= n * n + 256,
+                    "{} bytes out of {n}",
+                    out.data.len()
+                );
             }
             Ok(None) => panic!("no filter, yet the record was dropped"),
             Err(e) => {

@@ -43,11 +43,15 @@ fn fixture() -> &'static Fixture {
 const BODY: &str = r#"{"records":[{"data":"a","n":1},{"data":"b","n":3}],"name":"Zoë \"Z\"","nested":{"x":[1,2,{"y":null}]}}"#;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(source) = std::str::from_utf8(data) else { return };
+    let Ok(source) = std::str::from_utf8(data) else {
+        return;
+    };
     if source.len() > 2048 {
         return;
     }
-    let Ok(template) = Template::parse(source) else { return };
+    let Ok(template) = Template::parse(source) else {
+        return;
+    };
     let f = fixture();
     let input = TemplateInput {
         body: BODY,
@@ -56,7 +60,10 @@ fuzz_target!(|data: &[u8]| {
         stage_variables: &f.stage,
     };
     if let Ok((out, context)) = template.render_with_context(&input) {
-        assert!(context.is_object(), "$context is no longer an object: {context}");
+        assert!(
+            context.is_object(),
+            "$context is no longer an object: {context}"
+        );
         let _ = out;
     }
 });
