@@ -3,8 +3,8 @@
 #   scripts/fuzz.sh            `make fuzz`: every target (the local data plane's too), release
 #                              build with AddressSanitizer, FUZZ_SECONDS (600) each
 #   scripts/fuzz.sh --smoke    the `make test` smoke (scripts/test-fuzz.sh): the default targets
-#                              (no AWS SDK to build), debug build without sanitizer, a few
-#                              seconds each over the seed corpus
+#                              (no AWS SDK to build), debug build without sanitizer, the seed
+#                              corpus and FUZZ_RUNS (2000) mutations with a fixed seed, 5 s at most
 # Environment:
 #   FUZZ_SECONDS     seconds per target (default 600; the smoke: 5)
 #   FUZZ_TARGETS     space-separated targets to run (default: all the mode builds)
@@ -36,11 +36,13 @@ PATH="$(dirname "$fuzz_bin"):$PATH"
 export PATH
 
 if $smoke; then
+  # Deterministic, so that `make test` is not flaky: a fixed seed and a fixed number of runs
+  # (the seeds, then mutations of them), capped by the time.
   seconds=${FUZZ_SECONDS:-5} sanitizer=${FUZZ_SANITIZER:-none}
-  build=(--dev) profile=debug
+  build=(--dev) profile=debug extra=(-seed=1 -runs="${FUZZ_RUNS:-2000}")
 else
   seconds=${FUZZ_SECONDS:-600} sanitizer=${FUZZ_SANITIZER:-address}
-  build=(--release --features local) profile=release
+  build=(--release --features local) profile=release extra=()
 fi
 # Fuzzing builds are never edited: incremental caches would only take disk.
 export CARGO_INCREMENTAL=0
@@ -62,6 +64,10 @@ for t in ${FUZZ_TARGETS:-$all}; do
   fi
 done
 
+# Parallel workers only when asked: libFuzzer's -jobs writes each worker's log to fuzz-N.log in
+# the current directory.
+parallel=()
+[ "${FUZZ_JOBS:-1}" -gt 1 ] && parallel=(-jobs="$FUZZ_JOBS" -workers="$FUZZ_JOBS")
 crashed=()
 for t in "${targets[@]}"; do
   corpus=fuzz/target/corpus/$t artifacts=fuzz/artifacts/$t
@@ -71,7 +77,7 @@ for t in "${targets[@]}"; do
   log "fuzz $t for ${seconds}s"
   rc=0
   "$bin_dir/$t" -max_total_time="$seconds" -rss_limit_mb="$RSS_LIMIT_MB" -timeout="$INPUT_TIMEOUT_S" \
-    -jobs="${FUZZ_JOBS:-1}" -workers="${FUZZ_JOBS:-1}" -print_final_stats=1 \
+    "${parallel[@]}" "${extra[@]}" -print_final_stats=1 \
     -artifact_prefix="$artifacts/" "$corpus" "fuzz/corpus/$t" >"$out" 2>&1 || rc=$?
   stats=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 execs in \2 s/p' "$out" | tail -1)
   if [ "$rc" -ne 0 ]; then
