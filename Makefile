@@ -21,7 +21,7 @@ RUST_VERSION := $(shell sed -n 's/^rust-version *= *"\(.*\)"/\1/p' Cargo.toml)
 # set KSTREAM_TF_MIRROR= (empty) to force the public registry.
 
 .PHONY: help venv check-tools check-rust check-terraform rust-target emulator emulator-stop emulator-status \
-	emulator-apply emulator-destroy aws-preflight build build-host demo test bench deploy destroy fmt lint clean
+	emulator-apply emulator-destroy aws-preflight build build-host demo test fuzz bench deploy destroy fmt lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -86,6 +86,13 @@ demo: check-tools venv check-rust check-terraform ## PATTERN (01, 02 or 04) on t
 
 test: check-tools venv check-rust check-terraform ## every test tier (what CI runs)
 	scripts/test.sh
+
+# `make fuzz FUZZ_SECONDS=3600 FUZZ_TARGETS="transform jq"`: seconds per target, which targets.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?=
+export FUZZ_SECONDS FUZZ_TARGETS
+fuzz: check-rust ## run each cargo-fuzz target for FUZZ_SECONDS (600) (needs the nightly toolchain)
+	scripts/fuzz.sh
 
 bench: venv check-rust ## benchmarks against the Python and Node peers, side by side
 	scripts/bench.sh

@@ -266,6 +266,32 @@ pub(crate) fn check_cognito(
     })
 }
 
+/// Fuzzing entry point (fuzz/fuzz_targets/cognito.rs): the `COGNITO_USER_POOLS` check of an
+/// `Authorization` header value at `now_epoch_s`, with an authorizer of `provider_arns`: the
+/// claims handed to the integration, or the status and message of the refusal. A value that is
+/// not a valid header value is refused as a missing token.
+#[doc(hidden)]
+pub fn fuzz_check_cognito(
+    authorization: &[u8],
+    provider_arns: &[String],
+    now_epoch_s: i64,
+) -> Result<Map<String, Value>, (u16, String)> {
+    let authorizer = Authorizer {
+        authorizer_type: "COGNITO_USER_POOLS".to_owned(),
+        identity_source: Some("method.request.header.Authorization".to_owned()),
+        provider_arns: provider_arns.to_vec(),
+        ..Authorizer::default()
+    };
+    let mut headers = http::HeaderMap::new();
+    if let Ok(value) = http::HeaderValue::from_bytes(authorization) {
+        headers.insert(http::header::AUTHORIZATION, value);
+    }
+    match check_cognito(&authorizer, &headers, now_epoch_s) {
+        Ok(principal) => Ok(principal.claims.unwrap_or_default()),
+        Err(denied) => Err((denied.status, denied.message)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -140,6 +140,8 @@ pub mod signature;
 mod validate;
 pub mod vtl;
 
+#[doc(hidden)]
+pub use auth::fuzz_check_cognito;
 pub use backend::AwsBackend;
 pub use deployed::load;
 pub use error::ApigwError;
