@@ -274,8 +274,30 @@ fn skip_literal(b: &[u8], i: usize, literal: &[u8]) -> Option<usize> {
         .then_some(i + literal.len())
 }
 
-/// `-? (0 | [1-9][0-9]*) (\.[0-9]+)? ([eE][+-]?[0-9]+)?`
-fn skip_number(b: &[u8], mut i: usize) -> Option<usize> {
+/// `-? (0 | [1-9][0-9]*) (\.[0-9]+)? ([eE][+-]?[0-9]+)?`, within `f64`'s range: serde_json
+/// refuses a number out of it (`1e999`, or an integer of more than 308 digits) as "number out of
+/// range", so such a number is left to it (`None`), like anything else the scanner does not accept.
+fn skip_number(b: &[u8], i: usize) -> Option<usize> {
+    let end = skip_number_syntax(b, i)?;
+    let text = &b[i..end];
+    // Without an exponent, fewer than 309 digits are always within range: no parse needed.
+    let may_overflow =
+        text.len() > MAX_PLAIN_NUMBER_LEN || text.iter().any(|&c| c == b'e' || c == b'E');
+    if may_overflow {
+        let value: f64 = std::str::from_utf8(text).ok()?.parse().ok()?;
+        if !value.is_finite() {
+            return None;
+        }
+    }
+    Some(end)
+}
+
+/// The longest number text without an exponent that is surely finite as an `f64` (whose largest
+/// value is below 1e309): a sign, 308 integer digits, a point.
+const MAX_PLAIN_NUMBER_LEN: usize = 310;
+
+/// The end of the number's syntax at `i`.
+fn skip_number_syntax(b: &[u8], mut i: usize) -> Option<usize> {
     let digits = |mut i: usize| {
         while b.get(i).is_some_and(u8::is_ascii_digit) {
             i += 1;
@@ -451,6 +473,34 @@ impl<'de> Deserialize<'de> for Key<'de> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_out_of_f64_range_are_refused_as_serde_json_refuses_them() {
+        // Found by the raw_json fuzz target: the scanner accepted these, serde_json does not.
+        let long_integer = format!("{{\"a\":{}}}", "9".repeat(400));
+        let long_but_finite = format!("[{}]", "9".repeat(300));
+        for text in [
+            r#"{"a":1e999}"#,
+            "51E513",
+            "18888000009711162116e888888",
+            r#"[-1.5e400]"#,
+            long_integer.as_str(),
+        ] {
+            assert!(
+                RawRecord::parse(text.as_bytes()).is_err(),
+                "{text} is refused like serde_json refuses it"
+            );
+            assert!(decode_json(text.as_bytes()).is_err(), "{text}");
+        }
+        for text in [
+            r#"{"a":1e308}"#,
+            r#"{"a":1e-999}"#,
+            long_but_finite.as_str(),
+        ] {
+            assert!(RawRecord::parse(text.as_bytes()).is_ok(), "{text}");
+            assert!(decode_json(text.as_bytes()).is_ok(), "{text}");
+        }
+    }
 
     fn path(p: &[&str]) -> Vec<String> {
         p.iter().map(|s| (*s).to_owned()).collect()
