@@ -118,6 +118,36 @@ fn form_encode(pairs: &[(&str, &str)]) -> String {
 }
 
 impl Emulator {
+    /// Deletes a mapping case's resources, ignoring errors (what is already gone stays gone): the
+    /// event source mapping `uuid`, the function, the stream and the queue.
+    pub async fn delete_mapping_case(
+        &self,
+        uuid: &str,
+        function: &str,
+        stream: &str,
+        queue_url: &str,
+    ) {
+        let _ = self
+            .lambda
+            .delete_event_source_mapping()
+            .uuid(uuid)
+            .send()
+            .await;
+        let _ = self
+            .lambda
+            .delete_function()
+            .function_name(function)
+            .send()
+            .await;
+        let _ = self
+            .kinesis
+            .delete_stream()
+            .stream_name(stream)
+            .send()
+            .await;
+        let _ = self.sqs.delete_queue().queue_url(queue_url).send().await;
+    }
+
     /// POSTs `body` to the emulator's root with a dummy SigV4 `Authorization` for `service`
     /// (moto reads the service from it) and the extra `headers` (`Name: value` lines); returns
     /// the whole HTTP response, which must be a 200. For the APIs whose SDK crates the tests

@@ -147,26 +147,9 @@ impl Case {
 
     /// Deletes what the case created (a failed test leaves it: names are unique).
     async fn cleanup(self) {
-        let e = &self.emu;
-        let _ = e
-            .lambda
-            .delete_event_source_mapping()
-            .uuid(&self.uuid)
-            .send()
+        self.emu
+            .delete_mapping_case(&self.uuid, &self.function, &self.stream, &self.queue_url)
             .await;
-        let _ = e
-            .lambda
-            .delete_function()
-            .function_name(&self.function)
-            .send()
-            .await;
-        let _ = e
-            .kinesis
-            .delete_stream()
-            .stream_name(&self.stream)
-            .send()
-            .await;
-        let _ = e.sqs.delete_queue().queue_url(&self.queue_url).send().await;
     }
 
     fn seen(&self) -> Vec<Seen> {
