@@ -3,8 +3,7 @@
 # Each tier is a script of its own, runnable alone:
 #   test-lint.sh       rustfmt, clippy -D warnings, terraform fmt
 #   test-rust.sh       Rust unit and integration tests (handlers with real event shapes, property tests)
-#   (test-fuzz.sh, a few seconds of each cargo-fuzz target, is not a tier yet: the raw JSON scanner's
-#    out-of-range numbers crash two targets, and its clean build costs 2-4 min; run it alone)
+#   test-fuzz.sh       each default cargo-fuzz target over its seed corpus, 2,000 fixed-seed runs (nightly)
 #   test-conformance.sh  the local data plane against AWS-recorded outputs (conformance/), counts per area
 #   test-arch.sh       code that depends on the instruction set: each x86_64 MD5 kernel, and arm64 under qemu
 #   test-terraform.sh  terraform validate + terraform test (mock_provider "aws") for every module and pattern
@@ -13,7 +12,7 @@
 #   test-e2e.sh        whole patterns driven through kstream local on the emulator
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tiers=(lint rust conformance arch terraform interop emulator e2e)
+tiers=(lint rust fuzz conformance arch terraform interop emulator e2e)
 # A test run builds each crate once and never edits it: incremental caches would only take disk
 # (about 4 GB). Set CARGO_INCREMENTAL=1 to keep them.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
