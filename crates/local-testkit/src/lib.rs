@@ -32,6 +32,25 @@ pub fn test_fn() -> PathBuf {
     p
 }
 
+/// The environment of `kstream-test-fn` in a mapping case whose files live in `dir`: the log of
+/// what it saw (`dir/seen.jsonl`), its state directory (`dir/fnstate`, created here), and whether
+/// it names failed records in `batchItemFailures` (`report`) or fails the whole invocation.
+pub fn test_fn_env(dir: &Path, report: bool) -> [(&'static str, String); 3] {
+    let state = dir.join("fnstate");
+    std::fs::create_dir_all(&state).unwrap();
+    [
+        (
+            "KSTREAM_TEST_FN_SEEN",
+            dir.join("seen.jsonl").display().to_string(),
+        ),
+        ("KSTREAM_TEST_FN_STATE", state.display().to_string()),
+        (
+            "KSTREAM_TEST_FN_REPORT",
+            if report { "1" } else { "0" }.to_owned(),
+        ),
+    ]
+}
+
 /// Clients for the emulator named by `AWS_ENDPOINT_URL`, and a unique name prefix.
 pub struct Emulator {
     /// `AWS_ENDPOINT_URL`.

@@ -66,21 +66,7 @@ impl Case {
         let (queue_url, queue_arn) = emu.queue().await;
         let role = emu.role().await;
         let function = format!("{}-fn", emu.prefix);
-        std::fs::create_dir_all(dir.path().join("fnstate")).unwrap();
-        let env = [
-            (
-                "KSTREAM_TEST_FN_SEEN",
-                dir.path().join("seen.jsonl").display().to_string(),
-            ),
-            (
-                "KSTREAM_TEST_FN_STATE",
-                dir.path().join("fnstate").display().to_string(),
-            ),
-            (
-                "KSTREAM_TEST_FN_REPORT",
-                if report { "1" } else { "0" }.to_owned(),
-            ),
-        ];
+        let env = kstream_local_testkit::test_fn_env(dir.path(), report);
         let function_arn = emu.function(&function, &role, timeout, &env).await;
         let request = emu
             .lambda
