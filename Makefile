@@ -21,7 +21,7 @@ RUST_VERSION := $(shell sed -n 's/^rust-version *= *"\(.*\)"/\1/p' Cargo.toml)
 # set KSTREAM_TF_MIRROR= (empty) to force the public registry.
 
 .PHONY: help venv check-tools check-rust check-terraform rust-target emulator emulator-stop emulator-status \
-	emulator-apply emulator-destroy aws-preflight build build-host demo test fuzz bench deploy destroy fmt lint clean
+	emulator-apply emulator-destroy aws-preflight build build-host demo test fuzz bench diagrams deploy destroy fmt lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -93,6 +93,9 @@ FUZZ_TARGETS ?=
 export FUZZ_SECONDS FUZZ_TARGETS
 fuzz: check-rust ## run each cargo-fuzz target for FUZZ_SECONDS (600) (needs the nightly toolchain)
 	scripts/fuzz.sh
+
+diagrams: check-tools ## draw each pattern's architecture diagram (docs/diagrams/*.png, from docs/diagrams/patterns.py)
+	scripts/diagrams.sh
 
 bench: venv check-rust ## benchmarks against the Python and Node peers, side by side
 	scripts/bench.sh
