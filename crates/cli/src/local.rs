@@ -143,6 +143,14 @@ fn status_line(report: &StatusReport) -> String {
         "[kstream local] {} mapping(s) · records polled {polled} · invocations {invocations} · failed {failed} · sent to failure queues {messages}",
         report.mappings.len()
     );
+    let lags: Vec<String> = report
+        .mappings
+        .iter()
+        .map(|m| format!("{} {}", m.function, lag(m.lag_ms())))
+        .collect();
+    if !lags.is_empty() {
+        line.push_str(&format!(" · lag {}", lags.join(", ")));
+    }
     if let Some(f) = &report.firehose {
         line.push_str(&format!(
             " · firehose read {} · delivered {} · error output {} · objects {}",
@@ -157,6 +165,15 @@ fn status_line(report: &StatusReport) -> String {
         ));
     }
     line
+}
+
+/// A mapping's lag for the status line: `0 s` caught up, else seconds with one decimal.
+fn lag(ms: u64) -> String {
+    if ms == 0 {
+        "0 s".to_owned()
+    } else {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    }
 }
 
 async fn shutdown_signal() {
@@ -603,8 +620,14 @@ mod tests {
     #[test]
     fn the_status_line_sums_the_mappings() {
         let mut report = StatusReport::default();
-        for (polled, inv, failed, msgs) in [(10, 3, 1, 1), (5, 2, 0, 0)] {
+        for (function, polled, done, age, inv, failed, msgs) in [
+            ("consumer", 10, 4, 1260, 3, 1, 1),
+            ("analytics", 5, 5, 900, 2, 0, 0),
+        ] {
             let mut m = kstream_local::status::MappingStatus::default();
+            m.function = function.to_owned();
+            m.records_done = done;
+            m.iterator_age_ms = age;
             m.records_polled = polled;
             m.invocations = inv;
             m.failed_invocations = failed;
@@ -613,7 +636,7 @@ mod tests {
         }
         assert_eq!(
             status_line(&report),
-            "[kstream local] 2 mapping(s) · records polled 15 · invocations 5 · failed 1 · sent to failure queues 1"
+            "[kstream local] 2 mapping(s) · records polled 15 · invocations 5 · failed 1 · sent to failure queues 1 · lag consumer 1.3 s, analytics 0 s"
         );
         let mut firehose = kstream_local::status::FirehoseStatus::default();
         firehose.records_read = 12;
@@ -623,7 +646,7 @@ mod tests {
         report.firehose = Some(firehose);
         assert_eq!(
             status_line(&report),
-            "[kstream local] 2 mapping(s) · records polled 15 · invocations 5 · failed 1 · sent to failure queues 1 · firehose read 12 · delivered 9 · error output 3 · objects 2"
+            "[kstream local] 2 mapping(s) · records polled 15 · invocations 5 · failed 1 · sent to failure queues 1 · lag consumer 1.3 s, analytics 0 s · firehose read 12 · delivered 9 · error output 3 · objects 2"
         );
     }
 }

@@ -1,13 +1,14 @@
 //! What `produce`, `put` and `replay` share: producer flags (CloudWatch metrics included),
 //! result tracking, Ctrl-C, progress and the closing summary.
 
+use std::io::IsTerminal as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanDuration, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kstream_producer::{MetricsSnapshot, Producer, ProducerConfig, PutHandle, PutOutcome};
 use miette::IntoDiagnostic;
 use tokio::sync::{mpsc, watch};
@@ -195,15 +196,22 @@ impl Tracker {
     }
 }
 
-/// A progress bar on stderr (hidden when stderr is not a terminal).
+/// How often the plain progress line is printed when stderr is not a terminal (a CI log, a file).
+const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(10);
+
+/// Progress on stderr: on a terminal, a bar (with the rate, and the ETA when the total is known);
+/// otherwise a plain line every [`PLAIN_PROGRESS_EVERY`], so a log shows the run advancing without
+/// control characters.
 pub(crate) fn progress(total: Option<u64>, what: &str) -> ProgressBar {
-    let bar = match total {
-        Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()),
-        None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
-    };
+    if !std::io::stderr().is_terminal() {
+        let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::hidden());
+        plain_progress_lines(&bar, what.to_owned(), PLAIN_PROGRESS_EVERY);
+        return bar;
+    }
+    let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
     let template = if total.is_some() {
         format!(
-            "{{spinner}} {{elapsed_precise}} [{{bar:30}}] {{pos}}/{{len}} {what} put ({{per_sec}}) {{msg}}"
+            "{{spinner}} {{elapsed_precise}} [{{bar:30}}] {{pos}}/{{len}} {what} put ({{per_sec}}, ETA {{eta}}) {{msg}}"
         )
     } else {
         format!("{{spinner}} {{elapsed_precise}} {{pos}} {what} put ({{per_sec}}) {{msg}}")
@@ -213,6 +221,45 @@ pub(crate) fn progress(total: Option<u64>, what: &str) -> ProgressBar {
     }
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
+}
+
+/// Prints [`plain_line`] on stderr every `every` until the bar is finished or dropped.
+fn plain_progress_lines(bar: &ProgressBar, what: String, every: Duration) {
+    let weak = bar.downgrade();
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(every);
+            let Some(bar) = weak.upgrade() else { break };
+            if bar.is_finished() {
+                break;
+            }
+            eprintln!("{}", plain_line(&bar, &what));
+        }
+    });
+}
+
+/// One plain progress line: `1m 10s: 12345/100000 records put (1763/s, ETA 50s) <message>`.
+fn plain_line(bar: &ProgressBar, what: &str) -> String {
+    let done = bar.position();
+    let rate = bar.per_sec();
+    let mut line = format!("{}: {done}", HumanDuration(bar.elapsed()));
+    if let Some(total) = bar.length() {
+        line.push_str(&format!("/{total}"));
+    }
+    line.push_str(&format!(" {what} put ({rate:.0}/s"));
+    if let Some(total) = bar.length() {
+        if rate > 0.0 && total > done {
+            let eta = Duration::from_secs_f64((total - done) as f64 / rate);
+            line.push_str(&format!(", ETA {}", HumanDuration(eta)));
+        }
+    }
+    line.push(')');
+    let message = bar.message();
+    if !message.is_empty() {
+        line.push(' ');
+        line.push_str(&message);
+    }
+    line
 }
 
 /// Shuts the producer down (flushing everything), waits for the results, uploads the last
@@ -316,6 +363,21 @@ pub(crate) fn bytes(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_plain_progress_line_says_how_far_and_how_long() {
+        let bar = ProgressBar::with_draw_target(Some(100), ProgressDrawTarget::hidden());
+        bar.set_position(40);
+        bar.set_message("2 failed");
+        let line = plain_line(&bar, "records");
+        assert!(line.contains(": 40/100 records put ("), "{line}");
+        assert!(line.ends_with(") 2 failed"), "{line}");
+        let open = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+        open.set_position(7);
+        let line = plain_line(&open, "events");
+        assert!(line.contains(": 7 events put ("), "{line}");
+        assert!(!line.contains("ETA"), "no total, no ETA: {line}");
+    }
 
     #[test]
     fn byte_counts_read_well() {

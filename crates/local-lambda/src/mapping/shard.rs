@@ -128,6 +128,12 @@ impl BatchDriver for Driver {
         }
         .to_string();
         let stats = &self.runner.stats;
+        if let Some(last) = records.last() {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64());
+            stats.set_iterator_age(last.arrival, now);
+        }
         match self.runner.host.invoke(&spec.function_name, payload).await {
             Ok(outcome) => {
                 MappingStats::add(&stats.invocations, 1);

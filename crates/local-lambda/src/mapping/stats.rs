@@ -28,6 +28,9 @@ pub struct MappingStats {
     pub windows_closed: AtomicU64,
     /// Tumbling windows terminated early (the state passed 1 MB).
     pub windows_terminated_early: AtomicU64,
+    /// Age of the last record of the latest invocation's batch when it was sent, in
+    /// milliseconds (Lambda's `IteratorAge` metric for a mapping). Not monotonic: the latest value.
+    pub iterator_age_ms: AtomicU64,
 }
 
 /// A snapshot of [`MappingStats`] with the mapping's identity.
@@ -63,6 +66,25 @@ pub struct MappingStatus {
     /// See [`MappingStats::windows_terminated_early`].
     #[serde(default)]
     pub windows_terminated_early: u64,
+    /// See [`MappingStats::iterator_age_ms`].
+    #[serde(default)]
+    pub iterator_age_ms: u64,
+}
+
+impl MappingStatus {
+    /// How far the mapping is behind its stream, in milliseconds: the iterator age of its latest
+    /// invocation while records it read are still being handled, 0 once it has caught up.
+    pub fn lag_ms(&self) -> u64 {
+        let pending = self
+            .records_polled
+            .saturating_sub(self.records_filtered)
+            .saturating_sub(self.records_done);
+        if pending == 0 {
+            0
+        } else {
+            self.iterator_age_ms
+        }
+    }
 }
 
 impl MappingStats {
@@ -83,13 +105,46 @@ impl MappingStats {
             failure_messages: get(&self.failure_messages),
             windows_closed: get(&self.windows_closed),
             windows_terminated_early: get(&self.windows_terminated_early),
+            iterator_age_ms: get(&self.iterator_age_ms),
         }
     }
 
     pub(crate) fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }
+
+    /// Records the iterator age of a batch about to be sent: now minus the arrival time (Unix
+    /// epoch seconds) of its last record.
+    pub(crate) fn set_iterator_age(&self, last_arrival: f64, now_unix_secs: f64) {
+        let age_ms = ((now_unix_secs - last_arrival) * 1000.0).max(0.0) as u64;
+        self.iterator_age_ms.store(age_ms, Ordering::Relaxed);
+    }
 }
 
 /// Shared counters of every mapping, by UUID.
 pub type SharedStats = Arc<MappingStats>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lag_is_the_iterator_age_while_records_are_pending() {
+        let stats = MappingStats::default();
+        stats.set_iterator_age(100.0, 102.5);
+        MappingStats::add(&stats.records_polled, 10);
+        MappingStats::add(&stats.records_filtered, 2);
+        MappingStats::add(&stats.records_done, 5);
+        let status = stats.snapshot("u", "f", "arn");
+        assert_eq!(status.iterator_age_ms, 2500);
+        assert_eq!(status.lag_ms(), 2500, "3 records still pending");
+        MappingStats::add(&stats.records_done, 3);
+        assert_eq!(stats.snapshot("u", "f", "arn").lag_ms(), 0, "caught up");
+        stats.set_iterator_age(103.0, 102.0);
+        assert_eq!(
+            stats.snapshot("u", "f", "arn").iterator_age_ms,
+            0,
+            "clock skew is no age"
+        );
+    }
+}
