@@ -247,11 +247,12 @@ fn plain_line(bar: &ProgressBar, what: &str) -> String {
         line.push_str(&format!("/{total}"));
     }
     line.push_str(&format!(" {what} put ({rate:.0}/s"));
-    if let Some(total) = bar.length() {
-        if rate > 0.0 && total > done {
-            let eta = Duration::from_secs_f64((total - done) as f64 / rate);
-            line.push_str(&format!(", ETA {}", HumanDuration(eta)));
-        }
+    if let Some(total) = bar.length()
+        && rate > 0.0
+        && total > done
+    {
+        let eta = Duration::from_secs_f64((total - done) as f64 / rate);
+        line.push_str(&format!(", ETA {}", HumanDuration(eta)));
     }
     line.push(')');
     let message = bar.message();
