@@ -124,3 +124,37 @@ module "alarms" {
   api    = { name = module.api.rest_api_name, stage = module.api.stage_name }
   queues = { failures = module.consumer.failure_queue_name }
 }
+
+################################################################################
+# Redrive workflow (optional, off by default): functions/redrive run by a Step Functions state
+# machine over the failure queue, on demand or on a schedule
+################################################################################
+
+module "redrive" {
+  source = "../../infra/modules/redrive-workflow"
+  count  = var.redrive_workflow.enabled ? 1 : 0
+
+  name               = "${var.name_prefix}-redrive"
+  queue_arn          = module.consumer.failure_queue_arn
+  queue_url          = module.consumer.failure_queue_url
+  queue_kms_key_arn  = var.failure_queue_kms_key_arn
+  stream_arn         = local.stream_arn
+  stream_kms_key_arn = var.stream_kms_key_arn
+
+  mode                 = var.redrive_workflow.mode
+  function_arn         = var.redrive_workflow.mode == "invoke" ? module.consumer_function.function_arn : null
+  max_messages         = var.redrive_workflow.max_messages
+  delete_unrecoverable = var.redrive_workflow.delete_unrecoverable
+  # Longer than one range takes: in invoke mode, one invocation of the consumer and a minute.
+  visibility_timeout_seconds = var.redrive_workflow.mode == "invoke" ? max(300, var.consumer_timeout_seconds + 60) : 300
+
+  package_path        = startswith(var.redrive_workflow.package_path, "/") ? var.redrive_workflow.package_path : "${path.module}/../../${var.redrive_workflow.package_path}"
+  schedule_expression = var.redrive_workflow.schedule_expression
+
+  notification_topic_arn   = module.alarms.sns_topic_arn
+  notification_kms_key_arn = module.alarms.sns_kms_key_arn
+
+  log_retention_in_days = var.log_retention_in_days
+  log_kms_key_arn       = var.log_kms_key_arn
+  tracing_enabled       = var.redrive_workflow.tracing_enabled
+}

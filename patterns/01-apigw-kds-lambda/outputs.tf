@@ -109,3 +109,17 @@ output "region" {
   description = "Region of the deployment."
   value       = data.aws_region.current.name
 }
+
+################################################################################
+# Redrive workflow (null when redrive_workflow.enabled is false)
+################################################################################
+
+output "redrive_state_machine_arn" {
+  description = "ARN of the redrive workflow's state machine (aws stepfunctions start-execution --state-machine-arn <this>), or null when redrive_workflow.enabled is false."
+  value       = one(module.redrive[*].state_machine_arn)
+}
+
+output "redrive_function_name" {
+  description = "Name of the redrive function, or null when redrive_workflow.enabled is false."
+  value       = one(module.redrive[*].function_name)
+}

@@ -154,3 +154,17 @@ output "producer_host_instance_id" {
   description = "Instance id of the EC2 producer host (aws ssm start-session --target <id>), or null when producer_host_enabled is false."
   value       = one(module.producer_host[*].instance_id)
 }
+
+################################################################################
+# Redrive workflow (null when redrive_workflow.enabled is false)
+################################################################################
+
+output "redrive_state_machine_arn" {
+  description = "ARN of the redrive workflow's state machine (aws stepfunctions start-execution --state-machine-arn <this>), or null when redrive_workflow.enabled is false."
+  value       = one(module.redrive[*].state_machine_arn)
+}
+
+output "redrive_function_name" {
+  description = "Name of the redrive function, or null when redrive_workflow.enabled is false."
+  value       = one(module.redrive[*].function_name)
+}

@@ -547,3 +547,31 @@ variable "producer_host_records_per_second" {
   type        = number
   default     = 100
 }
+
+################################################################################
+# Redrive workflow (redrive-workflow module): off by default
+################################################################################
+
+variable "redrive_workflow" {
+  description = "Optional Step Functions workflow that redrives the failure queue (redrive-workflow module): the redrive function (functions/redrive) reads each failed range back from the stream while it is retained, on demand (aws stepfunctions start-execution) or on schedule_expression; Lambda's errors are retried with backoff, and the alarm topic is notified when a run fails or leaves records. enabled (default false); mode: s3 (the records as JSON lines under redrive/ in the pattern's bucket, for inspection); reput (the records into the stream again: every consumer reads them again, and one that keeps failing comes back to the queue); default s3 (invoke is refused: stream-analytics takes tumbling-window events with their state, which a redrive does not rebuild). schedule_expression: null (the default) runs on demand only (redrive-workflow: schedule_expression); max_messages per pass, null: as many as a pass's time allows (redrive-workflow: max_messages); delete_unrecoverable (default false: ranges the stream no longer holds stay in the queue and are notified every run); tracing_enabled (default false); package_path of the function (default target/lambda/redrive/bootstrap.zip, relative to the repository root or absolute). Needs the alarm topic (create_alarm_topic, or alarm_topic_arn)."
+  type = object({
+    enabled              = optional(bool, false)
+    mode                 = optional(string, "s3")
+    schedule_expression  = optional(string)
+    max_messages         = optional(number)
+    delete_unrecoverable = optional(bool, false)
+    tracing_enabled      = optional(bool, false)
+    package_path         = optional(string, "target/lambda/redrive/bootstrap.zip")
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = contains(["s3", "reput"], var.redrive_workflow.mode)
+    error_message = "redrive_workflow.mode must be one of s3, reput in this pattern (stream-analytics takes tumbling-window events, which a redrive does not rebuild)."
+  }
+  validation {
+    condition     = !var.redrive_workflow.enabled || var.create_alarm_topic || var.alarm_topic_arn != null
+    error_message = "redrive_workflow.enabled needs the alarm topic it notifies: create_alarm_topic = true (the default) or alarm_topic_arn."
+  }
+}

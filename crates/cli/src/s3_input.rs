@@ -21,41 +21,8 @@ use tokio::sync::mpsc;
 
 use crate::input::{self, LineReceiver, LineSender};
 
-/// An S3 location: a bucket and a key prefix (possibly empty).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct S3Prefix {
-    pub(crate) bucket: String,
-    pub(crate) prefix: String,
-}
-
-impl S3Prefix {
-    /// Parses `s3://bucket/prefix` (`s3://bucket` and `s3://bucket/` mean every object).
-    pub(crate) fn parse(text: &str) -> Result<Self, String> {
-        let rest = text
-            .strip_prefix("s3://")
-            .ok_or_else(|| format!("{text:?} is not an s3:// URL"))?;
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        let valid = (3..=63).contains(&bucket.len())
-            && bucket
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
-        if !valid {
-            return Err(format!(
-                "{text:?}: {bucket:?} is not a bucket name (3 to 63 lowercase letters, digits, '-' or '.')"
-            ));
-        }
-        Ok(Self {
-            bucket: bucket.to_owned(),
-            prefix: prefix.to_owned(),
-        })
-    }
-}
-
-impl std::fmt::Display for S3Prefix {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "s3://{}/{}", self.bucket, self.prefix)
-    }
-}
+/// An S3 location: a bucket and a key prefix (shared with `kstream redrive --to-s3`).
+pub(crate) use kstream_redrive::S3Prefix;
 
 /// Whether a listed key is skipped rather than read.
 pub(crate) fn skipped_key(key: &str) -> bool {

@@ -17,11 +17,10 @@ use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::error::ProvideErrorMetadata;
 use aws_sdk_kinesis::types::ShardIteratorType;
 use bytes::Bytes;
-use kstream_local::lambda::mapping::event::{SequenceNumber, StreamRecord};
-use kstream_local::lambda::mapping::stream_name_of;
-use serde::Deserialize;
+use kstream_local_lambda::mapping::event::{SequenceNumber, StreamRecord};
 
-use crate::aws::sdk_error;
+use crate::error::{Error, Result};
+use crate::message::BatchInfo;
 
 /// Records per `GetRecords` call: the most Kinesis returns.
 const GET_RECORDS_LIMIT: i32 = 10_000;
@@ -30,49 +29,9 @@ const GET_RECORDS_LIMIT: i32 = 10_000;
 /// run (Kinesis allows 5 calls a second per shard, shared with the stream's consumers).
 const THROTTLED_RETRIES: u32 = 30;
 
-/// The `KinesisBatchInfo` of an on-failure message (Lambda developer guide, "Retain discarded
-/// batch records for a Kinesis Data Streams event source").
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct BatchInfo {
-    pub(crate) shard_id: String,
-    pub(crate) start_sequence_number: String,
-    pub(crate) end_sequence_number: String,
-    pub(crate) stream_arn: String,
-    #[serde(default)]
-    pub(crate) batch_size: Option<u64>,
-}
-
-impl BatchInfo {
-    /// The stream's name (from its ARN).
-    pub(crate) fn stream_name(&self) -> &str {
-        stream_name_of(&self.stream_arn)
-    }
-}
-
-impl std::fmt::Display for BatchInfo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} {} {}..{}",
-            self.stream_name(),
-            self.shard_id,
-            self.start_sequence_number,
-            self.end_sequence_number
-        )
-    }
-}
-
-/// An on-failure message: only its batch info matters here.
-#[derive(Debug, Deserialize)]
-pub(crate) struct OnFailureMessage {
-    #[serde(rename = "KinesisBatchInfo")]
-    pub(crate) info: BatchInfo,
-}
-
 /// What reading a range found.
 #[derive(Debug)]
-pub(crate) enum RangeRead {
+pub enum RangeRead {
     /// Every record of the range, in shard order.
     Retained(Vec<StreamRecord>),
     /// The range is (partly) gone; why.
@@ -83,7 +42,7 @@ pub(crate) enum RangeRead {
 ///
 /// # Errors
 /// A Kinesis call failing for another reason than the range being gone.
-pub(crate) async fn read(client: &Client, info: &BatchInfo) -> miette::Result<RangeRead> {
+pub async fn read(client: &Client, info: &BatchInfo) -> Result<RangeRead> {
     let start = SequenceNumber(info.start_sequence_number.clone());
     let end = SequenceNumber(info.end_sequence_number.clone());
     if end < start {
@@ -131,7 +90,7 @@ pub(crate) async fn read(client: &Client, info: &BatchInfo) -> miette::Result<Ra
                     continue;
                 }
                 _ => {
-                    return Err(sdk_error(err).wrap_err(format!("GetRecords on {info} failed")));
+                    return Err(Error::aws(format!("GetRecords on {info} failed"), &err));
                 }
             },
         };
@@ -218,7 +177,7 @@ async fn shard_iterator(
     info: &BatchInfo,
     at: &str,
     after: Option<&str>,
-) -> miette::Result<Result<String, String>> {
+) -> Result<std::result::Result<String, String>> {
     let (kind, sequence) = match after {
         Some(after) => (ShardIteratorType::AfterSequenceNumber, after),
         None => (ShardIteratorType::AtSequenceNumber, at),
@@ -235,7 +194,10 @@ async fn shard_iterator(
         Ok(out) => out
             .shard_iterator()
             .map(|it| Ok(it.to_owned()))
-            .ok_or_else(|| miette::miette!("GetShardIterator on {info} returned no iterator")),
+            .ok_or_else(|| Error::Aws {
+                context: format!("GetShardIterator on {info}"),
+                message: "no iterator returned".into(),
+            }),
         Err(err) => {
             let message = kstream_producer::sdk_error_message(&err);
             match err.code().unwrap_or_default() {
@@ -245,7 +207,10 @@ async fn shard_iterator(
                 "TrimmedDataAccessException" | "InvalidArgumentException" => Ok(Err(format!(
                     "the shard no longer holds {sequence}: trimmed by the stream's retention ({message})"
                 ))),
-                _ => Err(sdk_error(err).wrap_err(format!("GetShardIterator on {info} failed"))),
+                _ => Err(Error::aws(
+                    format!("GetShardIterator on {info} failed"),
+                    &err,
+                )),
             }
         }
     }
@@ -254,33 +219,6 @@ async fn shard_iterator(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_batch_info_of_an_on_failure_message_parses() {
-        // The documented example (Lambda developer guide).
-        let body = r#"{
-          "requestContext": {"requestId": "c9b8fa9f-5a7f-xmpl-af9c-0c604cde93a5",
-            "functionArn": "arn:aws:lambda:us-east-2:123456789012:function:myfunction",
-            "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 1},
-          "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-          "version": "1.0", "timestamp": "2019-11-14T00:38:06.021Z",
-          "KinesisBatchInfo": {"shardId": "shardId-000000000001",
-            "startSequenceNumber": "49601189658422359378836298521827638475320189012309704722",
-            "endSequenceNumber": "49601189658422359378836298522902373528957594348623495186",
-            "approximateArrivalOfFirstRecord": "2019-11-14T00:38:04.835Z",
-            "approximateArrivalOfLastRecord": "2019-11-14T00:38:05.580Z",
-            "batchSize": 500,
-            "streamArn": "arn:aws:kinesis:us-east-2:123456789012:stream/mystream"}}"#;
-        let info = serde_json::from_str::<OnFailureMessage>(body).unwrap().info;
-        assert_eq!(info.shard_id, "shardId-000000000001");
-        assert_eq!(info.batch_size, Some(500));
-        assert_eq!(info.stream_name(), "mystream");
-        assert!(
-            info.to_string()
-                .starts_with("mystream shardId-000000000001 4960")
-        );
-        assert!(serde_json::from_str::<OnFailureMessage>(r#"{"Records": []}"#).is_err());
-    }
 
     #[test]
     fn a_range_read_short_of_its_batch_size_is_lost() {

@@ -1,0 +1,13 @@
+//! Lambda entry point: wiring only (logging, the AWS clients once per cold start, the runtime
+//! loop).
+
+use lambda_runtime::{Error, run, service_fn, tracing};
+use redrive::{Clients, handler};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    // JSON when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL, then RUST_LOG, then INFO.
+    tracing::init_default_subscriber();
+    let clients = Clients::new(&aws_config::load_from_env().await);
+    run(service_fn(|event| handler(event, &clients))).await
+}
