@@ -7,7 +7,7 @@
 #      filters, parallelization, a changed retry count, tumbling windows, a stream consumer), the REST
 #      API executor against moto, the schedules fired by the local scheduler, the
 #      scheduled-producer's handler, the enrichment consumer's key and S3 output, and
-#      `kstream redrive` over the on-failure messages of a real mapping run;
+#      `kstream redrive` and the redrive function over the on-failure messages of a real mapping run;
 #   2. scripts/test-producer-emulator.sh: the producer (nothing lost, order per key) and the CLI;
 #   3. tests/e2e-*.sh: each pattern applied with Terraform and driven end to end (tests/e2e-01.sh:
 #      API -> stream -> kds-consumer -> failure queue, and a retry count changed in the variables).
@@ -36,6 +36,8 @@ kstream_tests functions/scheduled-producer handler -- --ignored
 kstream_tests functions/enrichment-consumer emulator -- --ignored
 # kstream redrive over on-failure messages from a real mapping run: file, S3, re-put, re-invoke, trimmed.
 kstream_tests crates/cli redrive -- --ignored
+# The redrive Lambda (the redrive workflow's pass) over on-failure messages in moto's SQS.
+kstream_tests functions/redrive emulator -- --ignored
 log "emulator tests passed in $(($(date +%s) - t0))s"
 
 t0=$(date +%s)
