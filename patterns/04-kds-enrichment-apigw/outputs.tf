@@ -171,3 +171,13 @@ output "region" {
   description = "Region of the deployment."
   value       = data.aws_region.current.name
 }
+
+output "failed_record_archive_bucket" {
+  description = "Bucket of the failed-record archive (null when failed_record_archive is off)."
+  value       = one(module.failed_record_archive[*].bucket_name)
+}
+
+output "failed_record_archive_prefix" {
+  description = "Key prefix of the archived records (null when failed_record_archive is off)."
+  value       = one(module.failed_record_archive[*].prefix)
+}
