@@ -6,8 +6,9 @@
 #      restart from checkpoints, bisect of a poison record in 100, ReportBatchItemFailures, timeouts,
 #      filters, parallelization, a changed retry count, tumbling windows, a stream consumer), the REST
 #      API executor against moto, the schedules fired by the local scheduler, the
-#      scheduled-producer's handler, the enrichment consumer's key and S3 output, and
-#      `kstream redrive` and the redrive function over the on-failure messages of a real mapping run;
+#      scheduled-producer's handler, the enrichment consumer's key and S3 output, kds-consumer's
+#      failed-record archive on S3, and `kstream redrive` and the redrive function over the
+#      on-failure messages of a real mapping run;
 #   2. scripts/test-producer-emulator.sh: the producer (nothing lost, order per key) and the CLI;
 #   3. tests/e2e-*.sh: each pattern applied with Terraform and driven end to end (tests/e2e-01.sh:
 #      API -> stream -> kds-consumer -> failure queue, and a retry count changed in the variables).
@@ -34,6 +35,8 @@ kstream_tests crates/local-scheduler tests -- --ignored
 kstream_tests functions/scheduled-producer handler -- --ignored
 # The enrichment consumer's API key from SSM / Secrets Manager (and re-read after a rotation), rows to S3.
 kstream_tests functions/enrichment-consumer emulator -- --ignored
+# The consumers' failed-record archive on moto S3 (kds-consumer; enrichment-consumer's in tests/archive.rs).
+kstream_tests functions/kds-consumer emulator -- --ignored
 # kstream redrive over on-failure messages from a real mapping run: file, S3, re-put, re-invoke, trimmed.
 kstream_tests crates/cli redrive -- --ignored
 # The redrive Lambda (the redrive workflow's pass) over on-failure messages in moto's SQS.

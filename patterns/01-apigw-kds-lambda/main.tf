@@ -76,6 +76,7 @@ module "consumer_function" {
       POWERTOOLS_SERVICE_NAME      = "${var.name_prefix}-consumer"
       POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
     },
+    local.failed_record_archive_environment,
     var.consumer_environment,
   )
 

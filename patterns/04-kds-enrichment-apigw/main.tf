@@ -47,6 +47,7 @@ locals {
       POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
     },
     var.api_key_store == "ssm" ? { API_KEY_PARAMETER = module.api.api_key_parameter_name } : { API_KEY_SECRET_ID = module.api.api_key_secret_arn },
+    local.failed_record_archive_environment,
   )
 
   # Least privilege: write under its two prefixes (no read, list or delete), read the one key,

@@ -185,3 +185,13 @@ output "redrive_function_name" {
   description = "Name of the redrive function, or null when redrive_workflow.enabled is false."
   value       = one(module.redrive[*].function_name)
 }
+
+output "failed_record_archive_bucket" {
+  description = "Bucket of the failed-record archive (null when failed_record_archive is off)."
+  value       = one(module.failed_record_archive[*].bucket_name)
+}
+
+output "failed_record_archive_prefix" {
+  description = "Key prefix of the archived records (null when failed_record_archive is off)."
+  value       = one(module.failed_record_archive[*].prefix)
+}

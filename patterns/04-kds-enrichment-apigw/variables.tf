@@ -537,3 +537,32 @@ variable "redrive_workflow" {
     error_message = "redrive_workflow.enabled needs the alarm topic it notifies: create_alarm_topic = true (the default) or alarm_topic_arn."
   }
 }
+
+################################################################################
+# Failed-record archive (failed-record-archive module; off by default)
+################################################################################
+
+variable "failed_record_archive" {
+  description = "Archive every record the consumer reports as a batch item failure to a KMS-encrypted, TLS-only S3 bucket before Lambda gives it up: <prefix><shard-id>/<sequence>[-<sub-sequence>].json (payload base64, reason, shard, sequence numbers, arrival time, function), the same key on every retry. Off by default (enabled = false). expiration_days: 1 to 3650 (default 30); prefix: ending in '/' (default failed-records/); kms_key_arn: null creates a key (about 1 USD a month). The bucket follows force_destroy and bucket_tls_only_policy."
+  type = object({
+    enabled         = optional(bool, false)
+    expiration_days = optional(number, 30)
+    prefix          = optional(string, "failed-records/")
+    kms_key_arn     = optional(string)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.failed_record_archive.enabled != null && var.failed_record_archive.expiration_days != null && var.failed_record_archive.prefix != null
+    error_message = "failed_record_archive: enabled, expiration_days and prefix may not be null (leave them out for the defaults)."
+  }
+  validation {
+    condition     = try(var.failed_record_archive.expiration_days >= 1 && var.failed_record_archive.expiration_days <= 3650 && floor(var.failed_record_archive.expiration_days) == var.failed_record_archive.expiration_days, false)
+    error_message = "failed_record_archive.expiration_days must be a whole number of days from 1 to 3650."
+  }
+  validation {
+    condition     = try(length(var.failed_record_archive.prefix) >= 1 && length(var.failed_record_archive.prefix) <= 256 && endswith(var.failed_record_archive.prefix, "/") && !startswith(var.failed_record_archive.prefix, "/") && !strcontains(var.failed_record_archive.prefix, "//") && !strcontains(var.failed_record_archive.prefix, "*"), false)
+    error_message = "failed_record_archive.prefix must be 1 to 256 characters, end in '/', not start with '/', and hold neither '//' nor '*'."
+  }
+}

@@ -90,3 +90,21 @@ pub struct StoreError {
     /// Why.
     pub reason: String,
 }
+
+/// Why a failed record could not be archived (feature `s3`): logged and counted by the
+/// function, never failing the invocation (the record is still reported as failed).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ArchiveError {
+    /// The object key cannot be formed from the record's shard id and sequence number.
+    #[error("cannot archive under the key {key:?}: {reason}")]
+    Key {
+        /// The key as it would be.
+        key: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The write failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

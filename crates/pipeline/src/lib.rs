@@ -18,6 +18,8 @@
 //!   once per cold start, and [`config::configure`] for `main.rs`.
 //! - `store` (feature `s3`): `ObjectStore`, whole objects to S3 (`S3Store`) or memory
 //!   (`MemoryStore`), for the functions that write to S3.
+//! - `archive` (feature `s3`): `FailedRecordArchive`, the consumers' optional archive of the
+//!   records they report as batch item failures, one S3 object per record.
 //! - [`error`]: the crate's error types.
 //!
 //! # Function skeleton
@@ -52,6 +54,8 @@
 //! assert_eq!(sink.documents()[0]["FailedRecords"], 1);
 //! ```
 
+#[cfg(feature = "s3")]
+pub mod archive;
 pub mod config;
 pub mod decode;
 pub mod emf;
@@ -63,6 +67,6 @@ pub mod store;
 pub mod telemetry;
 
 pub use config::{Env, FunctionConfig};
-pub use error::{DecodeError, EmfError, EnvError, StoreError};
+pub use error::{ArchiveError, DecodeError, EmfError, EnvError, StoreError};
 pub use outcome::BatchOutcome;
 pub use telemetry::Telemetry;

@@ -37,7 +37,7 @@ impl ObjectStore for S3Store {
                 .put_object()
                 .bucket(&self.bucket)
                 .key(key)
-                .content_type("application/x-ndjson")
+                .content_type(content_type(key))
                 .body(body.into())
                 .send()
                 .await
@@ -47,6 +47,15 @@ impl ObjectStore for S3Store {
                 })?;
             Ok(())
         })
+    }
+}
+
+/// The object's `Content-Type`, from its key: `.json` (one document) or JSON lines.
+fn content_type(key: &str) -> &'static str {
+    if key.ends_with(".json") {
+        "application/json"
+    } else {
+        "application/x-ndjson"
     }
 }
 

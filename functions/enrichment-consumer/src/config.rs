@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use kstream_pipeline::archive::ArchiveConfig;
 use kstream_pipeline::config::{Env, FunctionConfig};
 
 use crate::FUNCTION_NAME;
@@ -48,6 +49,9 @@ pub struct Config {
     /// `MAX_CALLS_PER_SECOND`: attempts this process starts per second, so that the shards'
     /// consumers together stay under the API's usage plan (0: no pacing).
     pub max_calls_per_second: u32,
+    /// `FAILED_RECORD_ARCHIVE_BUCKET` / `FAILED_RECORD_ARCHIVE_PREFIX`: where the record named in
+    /// `batchItemFailures` is archived (`None`: the archive is off).
+    pub archive: Option<ArchiveConfig>,
 }
 
 /// The default time kept for the S3 writes.
@@ -70,6 +74,7 @@ impl Config {
             error_prefix: "errors/".to_owned(),
             write_unsampled: false,
             max_calls_per_second: 0,
+            archive: None,
         }
     }
 }
@@ -164,6 +169,7 @@ impl FunctionConfig for Config {
                 0,
             )?)
             .unwrap_or(10_000),
+            archive: ArchiveConfig::from_env_with(env)?,
         })
     }
 }
@@ -213,6 +219,20 @@ mod tests {
         assert_eq!(config.output_prefix, "");
         assert!(config.write_unsampled);
         assert_eq!(config.endpoint.send_base, "http://127.0.0.1:4567");
+        assert_eq!(config.archive, None, "the archive is off by default");
+
+        let env = Env::from_pairs(&[
+            ("FARE_API_URL", URL),
+            ("API_KEY_PARAMETER", "/p4/api-key"),
+            ("OUTPUT_BUCKET", "b"),
+            ("FAILED_RECORD_ARCHIVE_BUCKET", "archive"),
+            ("FAILED_RECORD_ARCHIVE_PREFIX", "failed/"),
+        ]);
+        let archive = Config::from_env_with(&env).unwrap().archive.unwrap();
+        assert_eq!(
+            (archive.bucket.as_str(), archive.prefix.as_str()),
+            ("archive", "failed/")
+        );
     }
 
     #[test]
@@ -253,6 +273,13 @@ mod tests {
         assert!(error(&[("API_KEY_SECRET_ID", "s")]).contains("exactly one"));
         assert!(error(&[("ERROR_PREFIX", "/errors")]).starts_with("ERROR_PREFIX="));
         assert!(error(&[("WRITE_UNSAMPLED", "maybe")]).starts_with("WRITE_UNSAMPLED="));
+        assert!(
+            error(&[
+                ("FAILED_RECORD_ARCHIVE_BUCKET", "a"),
+                ("FAILED_RECORD_ARCHIVE_PREFIX", "failed")
+            ])
+            .starts_with("FAILED_RECORD_ARCHIVE_PREFIX=")
+        );
         assert!(
             error(&[(
                 "FARE_API_URL",

@@ -146,6 +146,19 @@ pub enum CallError {
     Cancelled,
 }
 
+impl CallError {
+    /// A stable name for the failure (the failed-record archive's `error_kind`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Status { .. } => "FareApiStatus",
+            Self::Exhausted { .. } => "FareApiRetriesExhausted",
+            Self::BadBody(_) => "FareApiBadBody",
+            Self::Signing(_) => "SigningFailed",
+            Self::Cancelled => "Cancelled",
+        }
+    }
+}
+
 /// The API key could not be read.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("could not read the API key from {source_name}: {reason}")]

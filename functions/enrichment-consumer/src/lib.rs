@@ -19,6 +19,14 @@
 //!    ([`output`] for the keys). A failed write fails the invocation: Lambda retries the batch,
 //!    which writes the same keys.
 //!
+//! # Failed-record archive (optional)
+//! With `FAILED_RECORD_ARCHIVE_BUCKET` set, the record named in `batchItemFailures` is also
+//! written to that bucket, `<prefix><shard-id>/<sequence>[-<sub-sequence>].json`
+//! (`kstream_pipeline::archive`; the sub-sequence number of the trip whose call failed, for a
+//! KPL aggregate): its base64 `data`, the call's error and its kind, the shard, the arrival
+//! time and the function. A retry writes the same key. A failed archive write is logged and
+//! counted (`ArchiveFailures`), never fails the invocation; the record is still reported.
+//!
 //! # Configuration (environment, read once per cold start; a bad value fails the cold start)
 //! `FARE_API_URL` (required, https), `API_KEY_PARAMETER` (SSM SecureString) or
 //! `API_KEY_SECRET_ID` (Secrets Manager; exactly one), `SAMPLE_EVERY` (1..=1000000, 20),
@@ -27,6 +35,8 @@
 //! consumers stay under the usage plan), `CALL_TIMEOUT_MS` (100..=28000, 3000), `MAX_ATTEMPTS`
 //! (1..=10, 4), `RETRY_BUDGET_PERCENT` (0..=100, 20), `OUTPUT_BUCKET` (required),
 //! `OUTPUT_PREFIX` (`enriched/`), `ERROR_PREFIX` (`errors/`), `WRITE_UNSAMPLED` (`false`),
+//! `FAILED_RECORD_ARCHIVE_BUCKET` and `FAILED_RECORD_ARCHIVE_PREFIX` (`failed-records/`; the
+//! archive, off when the bucket is unset),
 //! `AWS_ENDPOINT_URL_EXECUTE_API` (local only, see [`fare`]), `AWS_REGION` (signing region when
 //! the host does not name one), and the EMF variables of every kstream function
 //! (`POWERTOOLS_METRICS_NAMESPACE`, `POWERTOOLS_SERVICE_NAME`).
@@ -34,7 +44,8 @@
 //! # Metrics (one EMF document per invocation, dimension `FunctionName`)
 //! `Records`, `Trips`, `Sampled`, `Calls` (attempts), `CallLatency` (Milliseconds, one value per
 //! attempt), `Retries`, `Throttles` (429s), `CallFailures` (trips whose calls finally failed),
-//! `Skipped` (watermark/control), `ParseFailures`, `RowsWritten`, `BatchItemFailures`.
+//! `Skipped` (watermark/control), `ParseFailures`, `RowsWritten`, `BatchItemFailures`, and with
+//! the archive on `ArchivedRecords` and `ArchiveFailures`.
 //!
 //! # Layout
 //! - [`config`]: the environment; [`trip`]: reading a record; [`fare`]: the API client;
@@ -58,6 +69,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use futures::StreamExt as _;
 use kstream_kpl::Deaggregated;
 use kstream_pipeline::Telemetry;
+use kstream_pipeline::archive::{ArchiveOutcome, FailedRecord, FailedRecordArchive};
 use kstream_pipeline::emf::{Metrics, Unit};
 use kstream_pipeline::kinesis::{KinesisEvent, KinesisEventRecord};
 use lambda_runtime::LambdaEvent;
@@ -84,6 +96,7 @@ pub struct Enricher {
     fare: FareClient,
     store: Box<dyn ObjectStore>,
     telemetry: Telemetry,
+    archive: Option<FailedRecordArchive>,
 }
 
 impl std::fmt::Debug for Enricher {
@@ -105,6 +118,8 @@ enum Item {
 struct Read<'e> {
     record: &'e KinesisEventRecord,
     items: Vec<Item>,
+    /// The record is a KPL aggregate: its items are its sub-records, in order.
+    aggregated: bool,
 }
 
 /// Counters of one invocation.
@@ -135,6 +150,8 @@ pub struct Report {
     pub rows_written: usize,
     /// The record named in `batchItemFailures`, and why.
     pub failed: Option<(String, CallError)>,
+    /// What the failed-record archive did; `None` when it is off.
+    pub archive: Option<ArchiveOutcome>,
 }
 
 impl Report {
@@ -163,6 +180,10 @@ impl Report {
         metrics.count("ParseFailures", self.parse_failures);
         metrics.count("RowsWritten", self.rows_written);
         metrics.count("BatchItemFailures", usize::from(self.failed.is_some()));
+        if let Some(archive) = &self.archive {
+            metrics.count("ArchivedRecords", archive.archived);
+            metrics.count("ArchiveFailures", archive.failed);
+        }
     }
 }
 
@@ -209,8 +230,8 @@ fn deadline(deadline_ms: u64) -> Option<Instant> {
     Some(Instant::now() + left)
 }
 
-/// Reads one Kinesis record into its user records' items.
-fn read_record(record: &KinesisEventRecord, sample_every: u64) -> Vec<Item> {
+/// Reads one Kinesis record into its user records' items; `true` for a KPL aggregate.
+fn read_record(record: &KinesisEventRecord, sample_every: u64) -> (Vec<Item>, bool) {
     let kinesis = &record.kinesis;
     let shard = record.shard_id().unwrap_or(UNKNOWN_SHARD);
     let unreadable = |partition_key: &str, data: &[u8], reason: String| {
@@ -227,14 +248,15 @@ fn read_record(record: &KinesisEventRecord, sample_every: u64) -> Vec<Item> {
         Ok(data) => data,
         Err(e) => {
             // Not base64: the error line keeps the text as it came.
-            return vec![Item::Unreadable(ErrorLine {
+            let line = Item::Unreadable(ErrorLine {
                 shard_id: shard.to_owned(),
                 sequence_number: kinesis.sequence_number.clone(),
                 partition_key: kinesis.partition_key.clone(),
                 approximate_arrival_timestamp: kinesis.approximate_arrival_timestamp,
                 reason: ParseError::Base64(e.to_string()).to_string(),
                 data_base64: kinesis.data.clone(),
-            })];
+            });
+            return (vec![line], false);
         }
     };
     let item = |partition_key: &str, bytes: &[u8], at: Option<u64>| match trip::parse(bytes) {
@@ -252,18 +274,23 @@ fn read_record(record: &KinesisEventRecord, sample_every: u64) -> Vec<Item> {
         }
     };
     match kstream_kpl::deaggregate(&data) {
-        Deaggregated::Aggregated(subs) => subs
-            .iter()
-            .map(|sub| item(&sub.partition_key, &sub.data, Some(sub.sub_sequence_number)))
-            .collect(),
-        Deaggregated::NotAggregated { reason } if reason.is_corrupt() => {
+        Deaggregated::Aggregated(subs) => (
+            subs.iter()
+                .map(|sub| item(&sub.partition_key, &sub.data, Some(sub.sub_sequence_number)))
+                .collect(),
+            true,
+        ),
+        Deaggregated::NotAggregated { reason } if reason.is_corrupt() => (
             vec![unreadable(
                 &kinesis.partition_key,
                 &data,
                 ParseError::Aggregate(reason.to_string()).to_string(),
-            )]
+            )],
+            false,
+        ),
+        Deaggregated::NotAggregated { .. } => {
+            (vec![item(&kinesis.partition_key, &data, None)], false)
         }
-        Deaggregated::NotAggregated { .. } => vec![item(&kinesis.partition_key, &data, None)],
     }
 }
 
@@ -281,7 +308,15 @@ impl Enricher {
             fare,
             store: Box::new(store),
             telemetry,
+            archive: None,
         }
+    }
+
+    /// Archives the record named in `batchItemFailures` to `archive` (see the crate docs).
+    #[must_use]
+    pub fn with_archive(mut self, archive: FailedRecordArchive) -> Self {
+        self.archive = Some(archive);
+        self
     }
 
     /// The configuration.
@@ -309,9 +344,13 @@ impl Enricher {
         let reads: Vec<Read<'_>> = event
             .records
             .iter()
-            .map(|record| Read {
-                record,
-                items: read_record(record, config.sample_every),
+            .map(|record| {
+                let (items, aggregated) = read_record(record, config.sample_every);
+                Read {
+                    record,
+                    items,
+                    aggregated,
+                }
             })
             .collect();
         let mut calls = Vec::new();
@@ -346,7 +385,7 @@ impl Enricher {
             write_margin: config.write_margin,
         };
         let mut fares: HashMap<(usize, usize), f64> = HashMap::new();
-        let mut first_error: Option<(usize, CallError)> = None;
+        let mut first_error: Option<(usize, usize, CallError)> = None;
         let invocation = &invocation;
         let mut outcomes = futures::stream::iter(calls)
             .map(|(index, sub, id)| async move {
@@ -374,8 +413,11 @@ impl Enricher {
                         error = %error,
                         "fare call failed"
                     );
-                    if first_error.as_ref().is_none_or(|(first, _)| index < *first) {
-                        first_error = Some((index, error));
+                    if first_error
+                        .as_ref()
+                        .is_none_or(|(first, first_sub, _)| (index, sub) < (*first, *first_sub))
+                    {
+                        first_error = Some((index, sub, error));
                     }
                 }
             }
@@ -385,9 +427,22 @@ impl Enricher {
         // Only the records before the first failed one are written.
         let written = first_error
             .as_ref()
-            .map_or(reads.len(), |(index, _)| *index);
+            .map_or(reads.len(), |(index, _, _)| *index);
+        if let (Some(archive), Some((index, sub, error))) = (&self.archive, &first_error) {
+            let read = &reads[*index];
+            let sub_sequence_number = read.aggregated.then_some(*sub as u64);
+            let failed = FailedRecord::new(
+                read.record,
+                sub_sequence_number,
+                error.kind(),
+                error.to_string(),
+            );
+            report.archive = Some(archive.archive_all(vec![failed]).await);
+        } else if self.archive.is_some() {
+            report.archive = Some(ArchiveOutcome::default());
+        }
         report.failed = first_error
-            .map(|(index, error)| (reads[index].record.kinesis.sequence_number.clone(), error));
+            .map(|(index, _, error)| (reads[index].record.kinesis.sequence_number.clone(), error));
         let done = &reads[..written];
         let (Some(first), Some(last)) = (done.first(), done.last()) else {
             return Ok(report);

@@ -8,6 +8,7 @@ use enrichment_consumer::{
     SecretKey, SsmKey, handler,
 };
 use kstream_pipeline::Telemetry;
+use kstream_pipeline::archive::FailedRecordArchive;
 use kstream_pipeline::config::configure;
 use lambda_runtime::{Error, run, service_fn, tracing};
 
@@ -33,7 +34,17 @@ async fn main() -> Result<(), Error> {
         .ok_or("no AWS credentials provider: the function's role credentials are required")?;
     let fare = FareClient::new(config.endpoint.clone(), key, credentials)?
         .with_rate_limit(config.max_calls_per_second);
-    let store = S3Store::new(aws_sdk_s3::Client::new(&sdk), config.bucket.clone());
-    let enricher = Enricher::new(config, fare, store, Telemetry::from_env(FUNCTION_NAME));
+    let s3 = aws_sdk_s3::Client::new(&sdk);
+    let store = S3Store::new(s3.clone(), config.bucket.clone());
+    let archive = config.archive.clone().map(|archive| {
+        let name =
+            std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| FUNCTION_NAME.into());
+        let store = S3Store::new(s3, archive.bucket.clone());
+        FailedRecordArchive::new(Arc::new(store), &archive, name)
+    });
+    let mut enricher = Enricher::new(config, fare, store, Telemetry::from_env(FUNCTION_NAME));
+    if let Some(archive) = archive {
+        enricher = enricher.with_archive(archive);
+    }
     run(service_fn(|event| handler(event, &enricher))).await
 }

@@ -101,6 +101,26 @@ fn at(sub_sequence_number: Option<u64>) -> String {
 }
 
 impl RecordError {
+    /// The failed user record's index in its KPL aggregate; `None` for a plain record, or a
+    /// failure of the Kinesis record as a whole (base64, a corrupt aggregate).
+    pub fn sub_sequence_number(&self) -> Option<u64> {
+        match self {
+            Self::Decode {
+                sub_sequence_number,
+                ..
+            }
+            | Self::TooLarge {
+                sub_sequence_number,
+                ..
+            }
+            | Self::Process {
+                sub_sequence_number,
+                ..
+            } => *sub_sequence_number,
+            Self::Base64(_) | Self::CorruptAggregate { .. } => None,
+        }
+    }
+
     /// A stable name for the failure, logged as `error_kind`.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -30,12 +30,25 @@
 //! | `SubRecords` | Count | user records taken out of aggregates |
 //! | `UserRecords` | Count | user records processed successfully (plain + sub-records) |
 //! | `FailedRecords` | Count | records named in `batchItemFailures` |
+//! | `ArchivedRecords` | Count | failed records written to the archive (only when it is on) |
+//! | `ArchiveFailures` | Count | failed records whose archive write failed (only when it is on) |
 //!
 //! # Configuration (environment, read once per cold start)
 //! - `REQUIRED_FIELDS`: comma-separated top-level fields every record must have (default none);
 //! - `POWERTOOLS_METRICS_NAMESPACE` / `KSTREAM_METRICS_NAMESPACE`: EMF namespace (default `kstream`);
 //! - `POWERTOOLS_SERVICE_NAME`: written as the `service` property of the EMF documents;
+//! - `FAILED_RECORD_ARCHIVE_BUCKET` / `FAILED_RECORD_ARCHIVE_PREFIX`: the failed-record archive
+//!   (below; off when the bucket is unset);
 //! - `AWS_LAMBDA_LOG_FORMAT` (`JSON` for JSON logs) and `AWS_LAMBDA_LOG_LEVEL` / `RUST_LOG`.
+//!
+//! # Failed-record archive (optional)
+//! With `FAILED_RECORD_ARCHIVE_BUCKET` set, every record named in `batchItemFailures` is first
+//! written to that bucket as one object, `<prefix><shard-id>/<sequence>[-<sub-sequence>].json`
+//! (`kstream_pipeline::archive`): the record's base64 `data` (the whole aggregate for a KPL
+//! record), the reason and its kind, the shard, the sequence and sub-sequence numbers (the
+//! failed sub-record), the arrival time and the function. A retry writes the same key. A failed
+//! write is logged at `error` and counted (`ArchiveFailures`); the record is still reported as
+//! failed, so Lambda's retries and the on-failure destination are unchanged.
 //!
 //! # Poison records
 //! A record whose JSON has `"poison": true` always fails with
@@ -88,6 +101,7 @@ use aws_lambda_events::streams::KinesisEventResponse;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use kstream_kpl::DeaggregatedRef;
+use kstream_pipeline::archive::{ArchiveConfig, ArchiveOutcome, FailedRecord, FailedRecordArchive};
 use kstream_pipeline::config::{Env, FunctionConfig};
 use kstream_pipeline::decode::decode_json;
 use kstream_pipeline::emf::Metrics;
@@ -107,6 +121,8 @@ pub const FUNCTION_NAME: &str = "kds-consumer";
 pub struct Consumer<P = ValidatingProcessor> {
     processor: P,
     telemetry: Telemetry,
+    archive_config: Option<ArchiveConfig>,
+    archive: Option<FailedRecordArchive>,
 }
 
 impl Consumer<ValidatingProcessor> {
@@ -115,6 +131,7 @@ impl Consumer<ValidatingProcessor> {
         ConsumerBuilder {
             processor: None,
             telemetry: None,
+            archive: None,
         }
     }
 }
@@ -127,10 +144,12 @@ impl FunctionConfig for Consumer<ValidatingProcessor> {
     type Error = EnvError;
 
     fn from_env_with(env: &Env<'_>) -> Result<Self, EnvError> {
-        Ok(Self::builder()
+        let mut consumer = Self::builder()
             .processor(ValidatingProcessor::from_env_with(env))
             .telemetry(Telemetry::from_env_with(env, FUNCTION_NAME))
-            .build())
+            .build();
+        consumer.archive_config = ArchiveConfig::from_env_with(env)?;
+        Ok(consumer)
     }
 }
 
@@ -139,12 +158,25 @@ impl<P> Consumer<P> {
     pub fn processor(&self) -> &P {
         &self.processor
     }
+
+    /// The failed-record archive the environment asks for (`FAILED_RECORD_ARCHIVE_BUCKET`);
+    /// `main.rs` builds the S3 client for it and sets it with [`Consumer::set_archive`].
+    pub fn archive_config(&self) -> Option<&ArchiveConfig> {
+        self.archive_config.as_ref()
+    }
+
+    /// Archives every record reported as failed to `archive` from now on.
+    pub fn set_archive(&mut self, archive: FailedRecordArchive) {
+        self.archive = Some(archive);
+    }
 }
 
 /// Builder for [`Consumer`].
 pub struct ConsumerBuilder<P> {
     processor: Option<P>,
     telemetry: Option<Telemetry>,
+    // Boxed: `try_build` returns the builder as its error, which stays small.
+    archive: Option<Box<FailedRecordArchive>>,
 }
 
 impl<P> ConsumerBuilder<P> {
@@ -154,7 +186,14 @@ impl<P> ConsumerBuilder<P> {
         ConsumerBuilder {
             processor: Some(processor),
             telemetry: self.telemetry,
+            archive: self.archive,
         }
+    }
+
+    /// Archives every record reported as failed (see the crate docs). By default, none is.
+    pub fn archive(mut self, archive: FailedRecordArchive) -> Self {
+        self.archive = Some(Box::new(archive));
+        self
     }
 
     /// Metrics namespace, dimensions and sink. By default,
@@ -174,6 +213,8 @@ impl<P: RecordProcessor + Default> ConsumerBuilder<P> {
             telemetry: self
                 .telemetry
                 .unwrap_or_else(|| Telemetry::from_env(FUNCTION_NAME)),
+            archive_config: None,
+            archive: self.archive.map(|a| *a),
         }
     }
 }
@@ -193,6 +234,8 @@ impl<P: RecordProcessor> ConsumerBuilder<P> {
             telemetry: self
                 .telemetry
                 .unwrap_or_else(|| Telemetry::from_env(FUNCTION_NAME)),
+            archive_config: None,
+            archive: self.archive.map(|a| *a),
         })
     }
 }
@@ -221,6 +264,8 @@ pub struct RecordFailure {
     pub sequence_number: String,
     /// Why it failed.
     pub error: RecordError,
+    /// The record's position in the event's `Records`.
+    pub index: usize,
 }
 
 /// What happened to a batch: the failures in batch order, and the counters.
@@ -231,6 +276,8 @@ pub struct BatchReport {
     pub failures: Vec<RecordFailure>,
     /// The batch's counters.
     pub counters: Counters,
+    /// What the failed-record archive did; `None` when it is off.
+    pub archive: Option<ArchiveOutcome>,
 }
 
 impl BatchReport {
@@ -257,6 +304,10 @@ impl BatchReport {
         metrics.count("SubRecords", c.sub_records);
         metrics.count("UserRecords", c.user_records);
         metrics.count("FailedRecords", self.response().batch_item_failures.len());
+        if let Some(archive) = &self.archive {
+            metrics.count("ArchivedRecords", archive.archived);
+            metrics.count("ArchiveFailures", archive.failed);
+        }
     }
 }
 
@@ -280,8 +331,12 @@ impl<P: RecordProcessor> Consumer<P> {
             .map(|data| data.as_deref().unwrap_or_default())
             .collect();
         let deaggregated = kstream_kpl::deaggregate_batch(&data);
-        for ((record, data), deaggregated) in
-            event.records.iter().zip(&decoded).zip(deaggregated.iter())
+        for (index, ((record, data), deaggregated)) in event
+            .records
+            .iter()
+            .zip(&decoded)
+            .zip(deaggregated.iter())
+            .enumerate()
         {
             let kinesis = &record.kinesis;
             let span = tracing::info_span!(
@@ -304,11 +359,35 @@ impl<P: RecordProcessor> Consumer<P> {
                 report.failures.push(RecordFailure {
                     sequence_number: kinesis.sequence_number.clone(),
                     error,
+                    index,
                 });
             }
         }
+        if let Some(archive) = &self.archive {
+            report.archive = Some(archive_failures(archive, event, &report.failures).await);
+        }
         report
     }
+}
+
+/// Writes every failed record to the archive (failures logged and counted, never returned).
+async fn archive_failures(
+    archive: &FailedRecordArchive,
+    event: &KinesisEvent,
+    failures: &[RecordFailure],
+) -> ArchiveOutcome {
+    let failed = failures
+        .iter()
+        .map(|f| {
+            FailedRecord::new(
+                &event.records[f.index],
+                f.error.sub_sequence_number(),
+                f.error.kind(),
+                f.error.to_string(),
+            )
+        })
+        .collect();
+    archive.archive_all(failed).await
 }
 
 /// Decodes a record's base64 `data` (standard alphabet, padded), with base64-simd (AVX2, SSE4.1
@@ -340,6 +419,8 @@ pub async fn handler<P: RecordProcessor>(
         user_records = c.user_records,
         aggregated_records = c.aggregated,
         failed_records = response.batch_item_failures.len(),
+        archived_records = report.archive.map(|a| a.archived),
+        archive_failures = report.archive.map(|a| a.failed),
         "batch processed"
     );
     Ok(response)

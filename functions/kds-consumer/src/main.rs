@@ -1,13 +1,25 @@
-//! Lambda entry point: wiring only (logging, configuration once per cold start, the runtime loop).
+//! Lambda entry point: wiring only (logging, configuration once per cold start, the S3 client
+//! of the failed-record archive when it is on, the runtime loop).
 
-use kds_consumer::{Consumer, handler};
+use std::sync::Arc;
+
+use kds_consumer::{Consumer, FUNCTION_NAME, handler};
+use kstream_pipeline::archive::FailedRecordArchive;
 use kstream_pipeline::config::configure;
+use kstream_pipeline::store::S3Store;
 use lambda_runtime::{Error, run, service_fn, tracing};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     // JSON when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL, then RUST_LOG, then INFO.
     tracing::init_default_subscriber();
-    let consumer: Consumer = configure()?;
+    let mut consumer: Consumer = configure()?;
+    if let Some(config) = consumer.archive_config().cloned() {
+        let sdk = aws_config::load_from_env().await;
+        let store = S3Store::new(aws_sdk_s3::Client::new(&sdk), config.bucket.clone());
+        let name =
+            std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| FUNCTION_NAME.into());
+        consumer.set_archive(FailedRecordArchive::new(Arc::new(store), &config, name));
+    }
     run(service_fn(|event| handler(event, &consumer))).await
 }

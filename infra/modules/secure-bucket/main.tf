@@ -111,6 +111,20 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
       }
     }
   }
+
+  dynamic "rule" {
+    for_each = var.expiration_days == null ? [] : [var.expiration_days]
+    content {
+      id     = "expiration-rule"
+      status = "Enabled"
+
+      filter {}
+
+      expiration {
+        days = rule.value
+      }
+    }
+  }
 }
 
 resource "aws_s3_bucket_policy" "this" {

@@ -111,6 +111,17 @@ variable "intelligent_tiering_days" {
   }
 }
 
+variable "expiration_days" {
+  description = "Days after object creation when objects of the data bucket expire (are deleted). Default null: they never expire. 1 to 3650 days (the failed-record archive sets it)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.expiration_days == null || try(var.expiration_days >= 1 && var.expiration_days <= 3650 && floor(var.expiration_days) == var.expiration_days, false)
+    error_message = "expiration_days must be null or a whole number of days from 1 to 3650."
+  }
+}
+
 variable "policy_statements_json" {
   description = "Extra bucket policy documents (JSON strings, each a full policy document with a Statement list) whose statements are merged into the data bucket policy after the TLS-only deny. Default none. At most 20 documents; the bucket policy limit of 20 KB applies to the result."
   type        = list(string)

@@ -463,3 +463,44 @@ run "record_age_of_an_existing_stream_is_not_checked" {
     error_message = "with stream_arn the record age is the caller's choice"
   }
 }
+
+run "failed_record_archive_is_off_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(module.failed_record_archive) == 0 && output.failed_record_archive_bucket == null && output.failed_record_archive_prefix == null
+    error_message = "no archive bucket unless failed_record_archive.enabled"
+  }
+  assert {
+    condition     = !contains(keys(local.consumer_environment), "FAILED_RECORD_ARCHIVE_BUCKET")
+    error_message = "the consumer's archive is off (no FAILED_RECORD_ARCHIVE_BUCKET)"
+  }
+}
+
+run "failed_record_archive_on" {
+  command = apply
+
+  variables {
+    failed_record_archive = {
+      enabled         = true
+      expiration_days = 14
+    }
+  }
+
+  assert {
+    condition     = output.failed_record_archive_bucket == "kstream-p4-arc-123456789012-us-east-1" && output.failed_record_archive_prefix == "failed-records/"
+    error_message = "the archive bucket is <prefix>-arc-<account>-<region>, the prefix failed-records/"
+  }
+  assert {
+    condition     = local.consumer_environment.FAILED_RECORD_ARCHIVE_BUCKET == output.failed_record_archive_bucket && local.consumer_environment.FAILED_RECORD_ARCHIVE_PREFIX == "failed-records/"
+    error_message = "the consumer is told the bucket and the prefix"
+  }
+  assert {
+    condition     = module.failed_record_archive[0].expiration_days == 14 && module.failed_record_archive[0].kms_key_arn == "arn:aws:kms:us-east-1:123456789012:key/mock"
+    error_message = "objects expire as asked; the bucket has its own KMS key"
+  }
+  assert {
+    condition     = jsondecode(module.failed_record_archive[0].policy_json).Statement[0].Action == ["s3:PutObject"] && jsondecode(module.failed_record_archive[0].policy_json).Statement[0].Resource == ["arn:aws:s3:::kstream-p4-arc-123456789012-us-east-1/failed-records/*"]
+    error_message = "the consumer's role may only put objects under the prefix"
+  }
+}

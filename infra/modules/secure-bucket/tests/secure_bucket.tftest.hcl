@@ -326,3 +326,33 @@ run "wildcards_are_fine_in_a_deny" {
     error_message = "a Deny with wildcards is accepted"
   }
 }
+
+run "objects_expire_when_asked" {
+  command = plan
+  variables {
+    expiration_days = 30
+  }
+  assert {
+    condition = anytrue([
+      for r in aws_s3_bucket_lifecycle_configuration.this.rule :
+      r.id == "expiration-rule" && r.status == "Enabled" && try(r.expiration[0].days, 0) == 30
+    ])
+    error_message = "expiration_days adds an expiration rule"
+  }
+}
+
+run "objects_never_expire_by_default" {
+  command = plan
+  assert {
+    condition     = alltrue([for r in aws_s3_bucket_lifecycle_configuration.this.rule : length(r.expiration) == 0])
+    error_message = "no expiration rule by default"
+  }
+}
+
+run "rejects_expiration_days_out_of_range" {
+  command = plan
+  variables {
+    expiration_days = 0
+  }
+  expect_failures = [var.expiration_days]
+}
