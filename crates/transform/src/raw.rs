@@ -7,7 +7,9 @@
 //! object or array is copied with the whitespace outside its strings removed. Only the
 //! Handlebars interpreter, flattening and text output of escaped strings need decoded
 //! values. The output is the same JSON as through `Value` (same values, same structure);
-//! only spellings the record chose are kept (`1e2` stays `1e2`, `\u00e9` stays escaped).
+//! only spellings the record chose are kept where the value stays JSON (bare, `1e2` stays
+//! `1e2`; in a string, `\u00e9` stays escaped). Where a value becomes text (a partition key,
+//! a string's content) it is written as through `Value` (see [`crate::template`]).
 //!
 //! Objects and arrays are located by a small JSON scanner that skips string contents a
 //! chunk at a time (most of a record's bytes are inside strings). It accepts only what
@@ -113,8 +115,8 @@ fn child<'a>(node: &Node<'a>, seg: &str) -> Option<&'a str> {
 }
 
 /// Locates the members of `text` when it is one valid JSON object or array (surrounding
-/// whitespace allowed). `None` for anything else, and for the few valid documents it
-/// leaves to serde_json (an object key escaping a lone surrogate).
+/// whitespace allowed). `None` for anything else: serde_json then decides (and words the
+/// error).
 fn scan_document(text: &str) -> Option<Node<'_>> {
     let b = text.as_bytes();
     let mut i = skip_ws(b, 0);
@@ -361,11 +363,35 @@ fn skip_string(b: &[u8], mut i: usize) -> Option<usize> {
             b'"' => return Some(i + 1),
             b'\\' => match *b.get(i + 1)? {
                 b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
-                b'u' if b.get(i + 2..i + 6)?.iter().all(u8::is_ascii_hexdigit) => i += 6,
+                b'u' => i = skip_unicode_escape(b, i)?,
                 _ => return None,
             },
             _ => return None,
         }
+    }
+}
+
+/// The end of the `\uXXXX` escape at `i`, refusing what serde_json refuses when it reads a
+/// string (as a `Value` does; its raw values alone would not): a lone surrogate. A leading
+/// surrogate (`D800`-`DBFF`) must be followed at once by an escaped trailing one (`DC00`-`DFFF`),
+/// and a trailing one alone is refused.
+fn skip_unicode_escape(b: &[u8], i: usize) -> Option<usize> {
+    let unit = |at: usize| -> Option<u16> {
+        let hex = b.get(at..at + 4)?;
+        if !hex.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+    };
+    match unit(i + 2)? {
+        0xD800..=0xDBFF => {
+            if b.get(i + 6..i + 8)? != b"\\u" || !(0xDC00..=0xDFFF).contains(&unit(i + 8)?) {
+                return None;
+            }
+            Some(i + 12)
+        }
+        0xDC00..=0xDFFF => None,
+        _ => Some(i + 6),
     }
 }
 
@@ -502,6 +528,39 @@ mod tests {
         }
     }
 
+    #[test]
+    fn lone_surrogates_are_refused_as_serde_json_refuses_them() {
+        // Found by the raw_json fuzz target (fuzz/corpus/raw_json/lone-surrogate): the scanner
+        // accepted a trailing surrogate alone, which serde_json refuses when it reads a string.
+        let found = br#"{"reading date":"4/7data{\\n\uddda","data":"q","b":-0,"c":0}"#;
+        assert!(RawRecord::parse(found).is_err());
+        assert!(decode_json(found).is_err());
+        for text in [
+            r#"{"a":"\uDDDA"}"#,
+            r#"["\udc00"]"#,
+            r#"["\uD800"]"#,
+            r#"{"a":"\uD800x"}"#,
+            r#"{"a":"\uD800\n"}"#,
+            r#"{"a":"\uD800\uD800"}"#,
+            r#"{"a":"\uD800\u0041"}"#,
+            r#"{"a":"\uDC00\uD800"}"#,
+            r#"{"a":"\uD83D\uDE0"}"#,
+            r#"{"a":{"b":["\uDBFF"]}}"#,
+        ] {
+            assert!(scan_document(text).is_none(), "scanned {text}");
+            assert!(RawRecord::parse(text.as_bytes()).is_err(), "{text}");
+            assert!(decode_json(text.as_bytes()).is_err(), "{text}");
+        }
+        for text in [
+            r#"{"a":"\uD83D\uDE00"}"#,
+            r#"{"a":"\udbff\udfff","b":"\uD800\uDC00"}"#,
+            r#"["\ud7ff\ue000\uffff\u0000"]"#,
+        ] {
+            assert!(assert_agrees(text), "{text}");
+            assert!(decode_json(text.as_bytes()).is_ok(), "{text}");
+        }
+    }
+
     fn path(p: &[&str]) -> Vec<String> {
         p.iter().map(|s| (*s).to_owned()).collect()
     }
@@ -567,12 +626,17 @@ mod tests {
         }
     }
 
-    /// Whatever the scanner accepts, serde_json accepts, with the same members. Whether
-    /// the scanner accepted.
+    /// Whatever the scanner accepts, serde_json accepts, as a `Value` (which validates more
+    /// than its raw values: surrogates, depth), with the same members. Whether the scanner
+    /// accepted.
     fn assert_agrees(text: &str) -> bool {
         let Some(scanned) = scanned_members(text) else {
             return false;
         };
+        assert!(
+            decode_json(text.as_bytes()).is_ok(),
+            "the scanner accepted {text:?}, which serde_json refuses"
+        );
         assert_eq!(
             Some(scanned),
             serde_members(text),
