@@ -277,12 +277,13 @@ fn skip_literal(b: &[u8], i: usize, literal: &[u8]) -> Option<usize> {
 }
 
 /// `-? (0 | [1-9][0-9]*) (\.[0-9]+)? ([eE][+-]?[0-9]+)?`, within `f64`'s range: serde_json
-/// refuses a number out of it (`1e999`, or an integer of more than 308 digits) as "number out of
-/// range", so such a number is left to it (`None`), like anything else the scanner does not accept.
+/// refuses a number out of it (`1e999`, or an integer of 309 digits or more above `f64::MAX`) as
+/// "number out of range", so such a number is left to it (`None`), like anything else the scanner
+/// does not accept.
 fn skip_number(b: &[u8], i: usize) -> Option<usize> {
     let end = skip_number_syntax(b, i)?;
     let text = &b[i..end];
-    // Without an exponent, fewer than 309 digits are always within range: no parse needed.
+    // Without an exponent, a text of at most 308 characters is always within range: no parse.
     let may_overflow =
         text.len() > MAX_PLAIN_NUMBER_LEN || text.iter().any(|&c| c == b'e' || c == b'E');
     if may_overflow {
@@ -294,9 +295,10 @@ fn skip_number(b: &[u8], i: usize) -> Option<usize> {
     Some(end)
 }
 
-/// The longest number text without an exponent that is surely finite as an `f64` (whose largest
-/// value is below 1e309): a sign, 308 integer digits, a point.
-const MAX_PLAIN_NUMBER_LEN: usize = 310;
+/// The longest number text without an exponent that is surely finite as an `f64`: at most 308
+/// integer digits, so below 1e308 (the largest `f64` is about 1.8e308, so 309 digits may
+/// already be out of range: `18` and 307 zeros is). A longer text is parsed to decide.
+const MAX_PLAIN_NUMBER_LEN: usize = 308;
 
 /// The end of the number's syntax at `i`.
 fn skip_number_syntax(b: &[u8], mut i: usize) -> Option<usize> {
@@ -505,12 +507,21 @@ mod tests {
         // Found by the raw_json fuzz target: the scanner accepted these, serde_json does not.
         let long_integer = format!("{{\"a\":{}}}", "9".repeat(400));
         let long_but_finite = format!("[{}]", "9".repeat(300));
+        // Found by the raw_json fuzz target in session 8: an integer of 310 digits (1.88e309)
+        // was not parsed, as the check counted a sign and a point into the length.
+        let digits_309 = format!("[1,[{}]]", "9".repeat(309));
+        let just_over = format!("[-18{}]", "0".repeat(307));
+        let found = format!("[ 13,[\t188{}]]", "0".repeat(307));
+        let just_under = format!("[1{}, -1{}.5]", "0".repeat(308), "7".repeat(307));
         for text in [
             r#"{"a":1e999}"#,
             "51E513",
             "18888000009711162116e888888",
             r#"[-1.5e400]"#,
             long_integer.as_str(),
+            digits_309.as_str(),
+            just_over.as_str(),
+            found.as_str(),
         ] {
             assert!(
                 RawRecord::parse(text.as_bytes()).is_err(),
@@ -522,6 +533,7 @@ mod tests {
             r#"{"a":1e308}"#,
             r#"{"a":1e-999}"#,
             long_but_finite.as_str(),
+            just_under.as_str(),
         ] {
             assert!(RawRecord::parse(text.as_bytes()).is_ok(), "{text}");
             assert!(decode_json(text.as_bytes()).is_ok(), "{text}");
