@@ -826,6 +826,40 @@ mod tests {
         })
     }
 
+    /// Direct and interpreted transforms (a JSON template, one with values inside strings, a
+    /// text one), each with two partition keys, built once.
+    fn path_pairs() -> &'static [(Transform, Transform, OutputFormat)] {
+        static PAIRS: std::sync::OnceLock<Vec<(Transform, Transform, OutputFormat)>> =
+            std::sync::OnceLock::new();
+        PAIRS.get_or_init(|| {
+            let in_strings =
+                r#"{"s": "<{{data}}>", "n": {{b}}, "o": {{o}}, "in": "{{o}}", "t": {{{b}}}}"#;
+            [
+                (SEED_TEMPLATE, OutputFormat::Json),
+                (in_strings, OutputFormat::Json),
+                ("{{data}}|{{b}}|{{o}}|{{{o}}}", OutputFormat::Text),
+            ]
+            .into_iter()
+            .map(|(template, output)| {
+                let build = |filter: bool| {
+                    let mut t = Transform::builder()
+                        .template(template)
+                        .output(output)
+                        .partition_key("k", "{{data}}")
+                        .partition_key("b", "{{b}}");
+                    if filter {
+                        t = t.filter("{{#if 1}}1{{/if}}");
+                    }
+                    t.build().unwrap()
+                };
+                let (direct, interpreted) = (build(false), build(true));
+                assert!(direct.is_direct() && !interpreted.is_direct());
+                (direct, interpreted, output)
+            })
+            .collect()
+        })
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
 
@@ -839,26 +873,8 @@ mod tests {
             o in record_value(),
         ) {
             let record = format!(r#"{{"reading date":"x","data":{data},"b":{b},"c":1,"o":{o}}}"#);
-            let in_strings = r#"{"s": "<{{data}}>", "n": {{b}}, "o": {{o}}, "in": "{{o}}", "t": {{{b}}}}"#;
-            let builds = [
-                (SEED_TEMPLATE, OutputFormat::Json),
-                (in_strings, OutputFormat::Json),
-                ("{{data}}|{{b}}|{{o}}|{{{o}}}", OutputFormat::Text),
-            ];
-            for (template, output) in builds {
-                let build = |filter: bool| {
-                    let mut t = Transform::builder()
-                        .template(template)
-                        .output(output)
-                        .partition_key("k", "{{data}}")
-                        .partition_key("b", "{{b}}");
-                    if filter {
-                        t = t.filter("{{#if 1}}1{{/if}}");
-                    }
-                    t.build().unwrap()
-                };
-                let (direct, interpreted) = (build(false), build(true));
-                proptest::prop_assert!(direct.is_direct() && !interpreted.is_direct());
+            for (direct, interpreted, output) in path_pairs() {
+                let output = *output;
                 match (direct.apply(record.as_bytes()), interpreted.apply(record.as_bytes())) {
                     (Ok(Some(a)), Ok(Some(b))) => {
                         proptest::prop_assert_eq!(&a.partition_keys, &b.partition_keys);
