@@ -10,8 +10,8 @@
 #   FUZZ_TARGETS     space-separated targets to run (default: all the mode builds)
 #   FUZZ_SANITIZER   cargo fuzz's -s (default address; the smoke: none)
 #   FUZZ_JOBS        parallel libFuzzer workers per target (default 1)
-#   FUZZ_PROFILE     release (default) or dev: a debug build, much faster to build (the local
-#                    features: minutes instead of about 37 min), several times slower to run
+#   FUZZ_PROFILE     release (default) or dev: a debug build, faster to build (no optimization;
+#                    with FUZZ_SANITIZER=none it shares the smoke's dependencies), slower to run
 #   FUZZ_TARGET_DIR  cargo's target directory for the build (default fuzz/target): a second one
 #                    lets a long build (the local data plane's) run beside runs of built targets
 #                    (cargo locks its target directory while it builds). Corpora and logs stay
