@@ -87,7 +87,8 @@ demo: check-tools venv check-rust check-terraform ## PATTERN (01, 02 or 04) on t
 test: check-tools venv check-rust check-terraform ## every test tier (what CI runs)
 	scripts/test.sh
 
-# `make fuzz FUZZ_SECONDS=3600 FUZZ_TARGETS="transform jq"`: seconds per target, which targets.
+# `make fuzz FUZZ_SECONDS=3600 FUZZ_TARGETS="transform jq"`: seconds per target, which targets;
+# FUZZ_PROFILE=dev, FUZZ_SANITIZER, FUZZ_TARGET_DIR from the environment (scripts/fuzz.sh, fuzz/README.md).
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS ?=
 export FUZZ_SECONDS FUZZ_TARGETS

@@ -10,6 +10,12 @@
 #   FUZZ_TARGETS     space-separated targets to run (default: all the mode builds)
 #   FUZZ_SANITIZER   cargo fuzz's -s (default address; the smoke: none)
 #   FUZZ_JOBS        parallel libFuzzer workers per target (default 1)
+#   FUZZ_PROFILE     release (default) or dev: a debug build, faster to build (no optimization;
+#                    with FUZZ_SANITIZER=none it shares the smoke's dependencies), slower to run
+#   FUZZ_TARGET_DIR  cargo's target directory for the build (default fuzz/target): a second one
+#                    lets a long build (the local data plane's) run beside runs of built targets
+#                    (cargo locks its target directory while it builds). Corpora and logs stay
+#                    in fuzz/target.
 # Needs the nightly toolchain (rustup toolchain install nightly); cargo-fuzz is installed pinned
 # into the per-machine tool cache (kstream_cargo_tool). New inputs go to
 # fuzz/target/corpus/<target>/ (fuzz/corpus/<target>/ is the committed seed corpus, read only);
@@ -42,17 +48,35 @@ if $smoke; then
   build=(--dev) profile=debug extra=(-seed=1 -runs="${FUZZ_RUNS:-2000}")
 else
   seconds=${FUZZ_SECONDS:-600} sanitizer=${FUZZ_SANITIZER:-address}
-  build=(--release --features local) profile=release extra=()
+  case ${FUZZ_PROFILE:-release} in
+    release) build=(--release) profile=release ;;
+    dev) build=(--dev) profile=debug ;;
+    *) die "FUZZ_PROFILE is release or dev, not ${FUZZ_PROFILE}" ;;
+  esac
+  extra=()
+  # The local data plane's targets (required-features = ["local"]) bring the AWS SDK: built only
+  # when one of them is to run.
+  local_targets=$(awk '/^\[\[bin\]\]/ { name = "" } /^name = / { gsub(/"/, "", $3); name = $3 }
+    /^required-features = .*"local"/ { print name }' fuzz/Cargo.toml)
+  for t in ${FUZZ_TARGETS:-$local_targets}; do
+    grep -qx "$t" <<<"$local_targets" && { build+=(--features local); break; }
+  done
 fi
+# One target asked for: only its binary is linked (a release link with the sanitizer takes minutes).
+only=()
+read -ra asked <<<"${FUZZ_TARGETS:-}"
+[ "${#asked[@]}" -eq 1 ] && only=("${asked[0]}")
+target_dir=${FUZZ_TARGET_DIR:-fuzz/target}
+case $target_dir in /*) ;; *) target_dir=$PWD/$target_dir ;; esac
 # Fuzzing builds are never edited: incremental caches would only take disk.
 export CARGO_INCREMENTAL=0
 
 t0=$(date +%s)
 log "building the fuzz targets (cargo +nightly fuzz build ${build[*]} -s $sanitizer)"
-(cd fuzz && cargo +nightly fuzz build "${build[@]}" -s "$sanitizer")
+(cd fuzz && cargo +nightly fuzz build "${build[@]}" -s "$sanitizer" --target-dir "$target_dir" "${only[@]}")
 log "built in $(( $(date +%s) - t0 ))s"
 
-bin_dir=fuzz/target/x86_64-unknown-linux-gnu/$profile
+bin_dir=$target_dir/x86_64-unknown-linux-gnu/$profile
 all=$(cd fuzz && cargo +nightly fuzz list)
 targets=()
 for t in ${FUZZ_TARGETS:-$all}; do

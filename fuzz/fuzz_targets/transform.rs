@@ -3,10 +3,10 @@
 //! (records read as JSON text: templates of text and substitutions) and the interpreted path
 //! (a `Value` and Handlebars: a filter block forces it), JSON and text output.
 //!
-//! Asserted: no panic; the direct and the interpreted transforms give the same JSON and the
-//! same partition keys, or fail with the same kind of error; JSON output is one valid JSON
-//! document ended by one newline; the output stays bounded (linear in the record without
-//! flattening: each template copies a field at most a few times).
+//! Asserted: no panic; the direct and the interpreted transforms give the same JSON, the same
+//! text (byte for byte) and the same partition keys, or fail with the same kind of error; JSON
+//! output is one valid JSON document ended by one newline; the output stays bounded (linear in
+//! the record without flattening: each template copies a field at most a few times).
 #![no_main]
 
 use kstream_transform::{OutputFormat, Transform, TransformError, Transformed};
@@ -32,6 +32,9 @@ const TEMPLATES: [(&str, usize); 4] = [
     (r#"[{{a}}, "{{a}}", {{b}}]"#, 3),
 ];
 const FILTER_FORCING_VALUE_PATH: &str = "{{#if 1}}1{{/if}}";
+/// A text-output template (as partition keys are): the values written as text, compared byte
+/// for byte between the paths (a number's spelling, an object's key order are the content).
+const TEXT_TEMPLATE: &str = "{{data}}|{{b}}|{{o}}|{{{o}}}";
 
 struct Pair {
     direct: Transform,
@@ -64,6 +67,25 @@ fn transforms() -> &'static [Pair] {
                 }
             })
             .collect()
+    })
+}
+
+fn text_pair() -> &'static (Transform, Transform) {
+    static PAIR: OnceLock<(Transform, Transform)> = OnceLock::new();
+    PAIR.get_or_init(|| {
+        let build = |filter: bool| {
+            let mut t = Transform::builder()
+                .template(TEXT_TEMPLATE)
+                .output(OutputFormat::Text)
+                .partition_key("k", "{{b}}");
+            if filter {
+                t = t.filter(FILTER_FORCING_VALUE_PATH);
+            }
+            t.build().expect("text template compiles")
+        };
+        let pair = (build(false), build(true));
+        assert!(pair.0.is_direct() && !pair.1.is_direct());
+        pair
     })
 }
 
@@ -130,6 +152,19 @@ fuzz_target!(|record: &[u8]| {
             (Err(a), Err(b)) => same_failure(a, b),
             _ => panic!("direct and interpreted paths disagree: {a:?} vs {b:?}"),
         }
+    }
+    let (direct, interpreted) = text_pair();
+    match (direct.apply(record), interpreted.apply(record)) {
+        (Ok(Some(a)), Ok(Some(b))) => {
+            assert_eq!(
+                String::from_utf8_lossy(&a.data),
+                String::from_utf8_lossy(&b.data),
+                "direct and interpreted text differ"
+            );
+            assert_eq!(a.partition_keys, b.partition_keys);
+        }
+        (Err(a), Err(b)) => same_failure(&a, &b),
+        (a, b) => panic!("direct and interpreted text paths disagree: {a:?} vs {b:?}"),
     }
     for (i, t) in flattening().iter().enumerate() {
         match t.apply(record) {

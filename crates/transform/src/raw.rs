@@ -7,7 +7,9 @@
 //! object or array is copied with the whitespace outside its strings removed. Only the
 //! Handlebars interpreter, flattening and text output of escaped strings need decoded
 //! values. The output is the same JSON as through `Value` (same values, same structure);
-//! only spellings the record chose are kept (`1e2` stays `1e2`, `\u00e9` stays escaped).
+//! only spellings the record chose are kept where the value stays JSON (bare, `1e2` stays
+//! `1e2`; in a string, `\u00e9` stays escaped). Where a value becomes text (a partition key,
+//! a string's content) it is written as through `Value` (see [`crate::template`]).
 //!
 //! Objects and arrays are located by a small JSON scanner that skips string contents a
 //! chunk at a time (most of a record's bytes are inside strings). It accepts only what
@@ -113,8 +115,8 @@ fn child<'a>(node: &Node<'a>, seg: &str) -> Option<&'a str> {
 }
 
 /// Locates the members of `text` when it is one valid JSON object or array (surrounding
-/// whitespace allowed). `None` for anything else, and for the few valid documents it
-/// leaves to serde_json (an object key escaping a lone surrogate).
+/// whitespace allowed). `None` for anything else: serde_json then decides (and words the
+/// error).
 fn scan_document(text: &str) -> Option<Node<'_>> {
     let b = text.as_bytes();
     let mut i = skip_ws(b, 0);
@@ -275,12 +277,13 @@ fn skip_literal(b: &[u8], i: usize, literal: &[u8]) -> Option<usize> {
 }
 
 /// `-? (0 | [1-9][0-9]*) (\.[0-9]+)? ([eE][+-]?[0-9]+)?`, within `f64`'s range: serde_json
-/// refuses a number out of it (`1e999`, or an integer of more than 308 digits) as "number out of
-/// range", so such a number is left to it (`None`), like anything else the scanner does not accept.
+/// refuses a number out of it (`1e999`, or an integer of 309 digits or more above `f64::MAX`) as
+/// "number out of range", so such a number is left to it (`None`), like anything else the scanner
+/// does not accept.
 fn skip_number(b: &[u8], i: usize) -> Option<usize> {
     let end = skip_number_syntax(b, i)?;
     let text = &b[i..end];
-    // Without an exponent, fewer than 309 digits are always within range: no parse needed.
+    // Without an exponent, a text of at most 308 characters is always within range: no parse.
     let may_overflow =
         text.len() > MAX_PLAIN_NUMBER_LEN || text.iter().any(|&c| c == b'e' || c == b'E');
     if may_overflow {
@@ -292,9 +295,10 @@ fn skip_number(b: &[u8], i: usize) -> Option<usize> {
     Some(end)
 }
 
-/// The longest number text without an exponent that is surely finite as an `f64` (whose largest
-/// value is below 1e309): a sign, 308 integer digits, a point.
-const MAX_PLAIN_NUMBER_LEN: usize = 310;
+/// The longest number text without an exponent that is surely finite as an `f64`: at most 308
+/// integer digits, so below 1e308 (the largest `f64` is about 1.8e308, so 309 digits may
+/// already be out of range: `18` and 307 zeros is). A longer text is parsed to decide.
+const MAX_PLAIN_NUMBER_LEN: usize = 308;
 
 /// The end of the number's syntax at `i`.
 fn skip_number_syntax(b: &[u8], mut i: usize) -> Option<usize> {
@@ -361,11 +365,35 @@ fn skip_string(b: &[u8], mut i: usize) -> Option<usize> {
             b'"' => return Some(i + 1),
             b'\\' => match *b.get(i + 1)? {
                 b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
-                b'u' if b.get(i + 2..i + 6)?.iter().all(u8::is_ascii_hexdigit) => i += 6,
+                b'u' => i = skip_unicode_escape(b, i)?,
                 _ => return None,
             },
             _ => return None,
         }
+    }
+}
+
+/// The end of the `\uXXXX` escape at `i`, refusing what serde_json refuses when it reads a
+/// string (as a `Value` does; its raw values alone would not): a lone surrogate. A leading
+/// surrogate (`D800`-`DBFF`) must be followed at once by an escaped trailing one (`DC00`-`DFFF`),
+/// and a trailing one alone is refused.
+fn skip_unicode_escape(b: &[u8], i: usize) -> Option<usize> {
+    let unit = |at: usize| -> Option<u16> {
+        let hex = b.get(at..at + 4)?;
+        if !hex.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+    };
+    match unit(i + 2)? {
+        0xD800..=0xDBFF => {
+            if b.get(i + 6..i + 8)? != b"\\u" || !(0xDC00..=0xDFFF).contains(&unit(i + 8)?) {
+                return None;
+            }
+            Some(i + 12)
+        }
+        0xDC00..=0xDFFF => None,
+        _ => Some(i + 6),
     }
 }
 
@@ -479,12 +507,21 @@ mod tests {
         // Found by the raw_json fuzz target: the scanner accepted these, serde_json does not.
         let long_integer = format!("{{\"a\":{}}}", "9".repeat(400));
         let long_but_finite = format!("[{}]", "9".repeat(300));
+        // Found by the raw_json fuzz target in session 8: an integer of 310 digits (1.88e309)
+        // was not parsed, as the check counted a sign and a point into the length.
+        let digits_309 = format!("[1,[{}]]", "9".repeat(309));
+        let just_over = format!("[-18{}]", "0".repeat(307));
+        let found = format!("[ 13,[\t188{}]]", "0".repeat(307));
+        let just_under = format!("[1{}, -1{}.5]", "0".repeat(308), "7".repeat(307));
         for text in [
             r#"{"a":1e999}"#,
             "51E513",
             "18888000009711162116e888888",
             r#"[-1.5e400]"#,
             long_integer.as_str(),
+            digits_309.as_str(),
+            just_over.as_str(),
+            found.as_str(),
         ] {
             assert!(
                 RawRecord::parse(text.as_bytes()).is_err(),
@@ -496,8 +533,42 @@ mod tests {
             r#"{"a":1e308}"#,
             r#"{"a":1e-999}"#,
             long_but_finite.as_str(),
+            just_under.as_str(),
         ] {
             assert!(RawRecord::parse(text.as_bytes()).is_ok(), "{text}");
+            assert!(decode_json(text.as_bytes()).is_ok(), "{text}");
+        }
+    }
+
+    #[test]
+    fn lone_surrogates_are_refused_as_serde_json_refuses_them() {
+        // Found by the raw_json fuzz target (fuzz/corpus/raw_json/lone-surrogate): the scanner
+        // accepted a trailing surrogate alone, which serde_json refuses when it reads a string.
+        let found = br#"{"reading date":"4/7data{\\n\uddda","data":"q","b":-0,"c":0}"#;
+        assert!(RawRecord::parse(found).is_err());
+        assert!(decode_json(found).is_err());
+        for text in [
+            r#"{"a":"\uDDDA"}"#,
+            r#"["\udc00"]"#,
+            r#"["\uD800"]"#,
+            r#"{"a":"\uD800x"}"#,
+            r#"{"a":"\uD800\n"}"#,
+            r#"{"a":"\uD800\uD800"}"#,
+            r#"{"a":"\uD800\u0041"}"#,
+            r#"{"a":"\uDC00\uD800"}"#,
+            r#"{"a":"\uD83D\uDE0"}"#,
+            r#"{"a":{"b":["\uDBFF"]}}"#,
+        ] {
+            assert!(scan_document(text).is_none(), "scanned {text}");
+            assert!(RawRecord::parse(text.as_bytes()).is_err(), "{text}");
+            assert!(decode_json(text.as_bytes()).is_err(), "{text}");
+        }
+        for text in [
+            r#"{"a":"\uD83D\uDE00"}"#,
+            r#"{"a":"\udbff\udfff","b":"\uD800\uDC00"}"#,
+            r#"["\ud7ff\ue000\uffff\u0000"]"#,
+        ] {
+            assert!(assert_agrees(text), "{text}");
             assert!(decode_json(text.as_bytes()).is_ok(), "{text}");
         }
     }
@@ -567,12 +638,17 @@ mod tests {
         }
     }
 
-    /// Whatever the scanner accepts, serde_json accepts, with the same members. Whether
-    /// the scanner accepted.
+    /// Whatever the scanner accepts, serde_json accepts, as a `Value` (which validates more
+    /// than its raw values: surrogates, depth), with the same members. Whether the scanner
+    /// accepted.
     fn assert_agrees(text: &str) -> bool {
         let Some(scanned) = scanned_members(text) else {
             return false;
         };
+        assert!(
+            decode_json(text.as_bytes()).is_ok(),
+            "the scanner accepted {text:?}, which serde_json refuses"
+        );
         assert_eq!(
             Some(scanned),
             serde_members(text),

@@ -33,6 +33,12 @@
 //! For [`OutputFormat::Text`] (partition keys, filters, text output) values are written
 //! as text: strings as they are, `null` as nothing, other values as their JSON.
 //!
+//! Wherever a number, boolean, object or array becomes text (inside a JSON string,
+//! triple-stash, text output, partition keys) it is written as serde_json writes the decoded
+//! value, whatever the record's spelling: `1e2` as `100.0`, `1.50` as `1.5`, an object's keys
+//! sorted, a duplicate key once (the last). Bare in JSON output a value may keep the record's
+//! spelling: it is the same JSON value.
+//!
 //! # Quoted keys
 //! As in Handlebars.js, a quoted literal used as the whole expression is a lookup of
 //! that key: `{{'reading date'}}` (or `{{"reading date"}}`) reads the field `reading date`,

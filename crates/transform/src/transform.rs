@@ -485,6 +485,7 @@ fn truthy(output: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::{Just, Strategy, prop_oneof};
     use serde_json::json;
 
     use super::*;
@@ -744,7 +745,7 @@ mod tests {
             SEED_TEMPLATE,
             r#"{"s": "<{{data}}>", "n": {{b}}, "o": {{o}}, "in": "{{o}}", "t": {{{data}}}}"#,
         ];
-        let records: [&[u8]; 7] = [
+        let records: [&[u8]; 9] = [
             SEED_INPUT.as_bytes(),
             br#"{"reading date":"x","data":"q\"\\\n\u00e9\/","b":1e2,"c":-0.5,"o":{ "k" : [ 1 , "a b" ] }}"#,
             br#"{"reading date":"x","data":"plain","b":true,"c":null,"o":null}"#,
@@ -752,6 +753,9 @@ mod tests {
             br#"{"data":"no date","b":1,"c":2,"o":1}"#,
             b"{\"reading date\": \"x\", \"data\": \"\xff\"}",
             br#"{"reading date": "x""#,
+            // found by the transform fuzz target: a partition key from a number spelled `1e2`
+            br#"{"reading date":"x","data":1e2,"c":-5.5,"o":{ "k" : [ 0 , "a b" ] }}"#,
+            br#"{"reading date":"x","data":-0,"b":1.50,"c":0,"o":{"z":1E+2,"a":[2],"z":3}}"#,
         ];
         for template in templates {
             let direct = Transform::builder()
@@ -781,6 +785,115 @@ mod tests {
                     }
                     (Err(a), Err(b)) => assert_eq!(a.kind(), b.kind(), "{a} / {b}"),
                     _ => panic!("{template}: {a:?} vs {b:?}"),
+                }
+            }
+        }
+    }
+
+    /// A number as a record may spell it: sign, integer digits, fraction, exponent (out of
+    /// `f64`'s range too: both paths then refuse the record).
+    fn spelled_number() -> impl Strategy<Value = String> {
+        (
+            "-?",
+            "0|[1-9][0-9]{0,20}",
+            "(\\.[0-9]{1,4})?",
+            "([eE][+-]?[0-9]{1,3})?",
+        )
+            .prop_map(|(sign, int, frac, exp)| format!("{sign}{int}{frac}{exp}"))
+    }
+
+    /// A JSON value as a record may write it: spelled numbers, objects with keys in any order
+    /// (duplicates too), whitespace.
+    fn record_value() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            4 => spelled_number(),
+            1 => Just("true".to_owned()),
+            1 => Just("null".to_owned()),
+            1 => "\"[a-z \u{e9}]{0,4}\"",
+        ];
+        leaf.prop_recursive(2, 12, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4)
+                    .prop_map(|items| format!("[ {} ]", items.join(" , "))),
+                proptest::collection::vec(("[a-d]", inner), 0..4).prop_map(|members| {
+                    let members: Vec<String> = members
+                        .iter()
+                        .map(|(k, v)| format!("\"{k}\" : {v}"))
+                        .collect();
+                    format!("{{{}}}", members.join(","))
+                }),
+            ]
+        })
+    }
+
+    /// Direct and interpreted transforms (a JSON template, one with values inside strings, a
+    /// text one), each with two partition keys, built once.
+    fn path_pairs() -> &'static [(Transform, Transform, OutputFormat)] {
+        static PAIRS: std::sync::OnceLock<Vec<(Transform, Transform, OutputFormat)>> =
+            std::sync::OnceLock::new();
+        PAIRS.get_or_init(|| {
+            let in_strings =
+                r#"{"s": "<{{data}}>", "n": {{b}}, "o": {{o}}, "in": "{{o}}", "t": {{{b}}}}"#;
+            [
+                (SEED_TEMPLATE, OutputFormat::Json),
+                (in_strings, OutputFormat::Json),
+                ("{{data}}|{{b}}|{{o}}|{{{o}}}", OutputFormat::Text),
+            ]
+            .into_iter()
+            .map(|(template, output)| {
+                let build = |filter: bool| {
+                    let mut t = Transform::builder()
+                        .template(template)
+                        .output(output)
+                        .partition_key("k", "{{data}}")
+                        .partition_key("b", "{{b}}");
+                    if filter {
+                        t = t.filter("{{#if 1}}1{{/if}}");
+                    }
+                    t.build().unwrap()
+                };
+                let (direct, interpreted) = (build(false), build(true));
+                assert!(direct.is_direct() && !interpreted.is_direct());
+                (direct, interpreted, output)
+            })
+            .collect()
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// The direct and the `Value` paths give the same JSON, the same text and the same
+        /// partition keys byte for byte, whatever the record's spelling: a value written as
+        /// text (in a string, a partition key, text output) is written as the decoded value.
+        #[test]
+        fn both_paths_give_the_same_text_for_any_spelling(
+            data in record_value(),
+            b in record_value(),
+            o in record_value(),
+        ) {
+            let record = format!(r#"{{"reading date":"x","data":{data},"b":{b},"c":1,"o":{o}}}"#);
+            for (direct, interpreted, output) in path_pairs() {
+                let output = *output;
+                match (direct.apply(record.as_bytes()), interpreted.apply(record.as_bytes())) {
+                    (Ok(Some(a)), Ok(Some(b))) => {
+                        proptest::prop_assert_eq!(&a.partition_keys, &b.partition_keys);
+                        if output == OutputFormat::Json {
+                            let va: Value = serde_json::from_slice(&a.data).unwrap();
+                            let vb: Value = serde_json::from_slice(&b.data).unwrap();
+                            proptest::prop_assert_eq!(va, vb, "{}", record);
+                        } else {
+                            proptest::prop_assert_eq!(
+                                String::from_utf8_lossy(&a.data),
+                                String::from_utf8_lossy(&b.data),
+                                "{}", record
+                            );
+                        }
+                    }
+                    (Err(a), Err(b)) => {
+                        proptest::prop_assert_eq!(a.kind(), b.kind(), "{} / {}", a, b);
+                    }
+                    (a, b) => proptest::prop_assert!(false, "{record}: {a:?} vs {b:?}"),
                 }
             }
         }

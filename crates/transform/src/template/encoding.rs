@@ -139,35 +139,33 @@ pub(super) fn write_escaped(s: &str, out: &mut impl Sink) {
     }
 }
 
-/// [`encode`] for a value given as (valid) JSON text: the same JSON, copied rather than
-/// rebuilt.
+/// [`encode`] for a value given as (valid) JSON text: the same output. Bare in JSON output a
+/// value is copied rather than rebuilt (the record's spelling kept: `1e2` stays `1e2`, the same
+/// JSON value). As text (inside a JSON string, triple-stash, text output and partition keys) a
+/// number, boolean or container is written as [`encode`] writes the decoded value: its spelling
+/// is then the content, so `1e2` is `100.0` and an object's keys come sorted as serde_json
+/// writes them, on both paths, and the same record always gives the same string and lands under
+/// the same prefix.
 pub(super) fn encode_raw(
     encoding: Encoding,
     text: &str,
     out: &mut Vec<u8>,
 ) -> Result<(), TransformError> {
     match (encoding, raw::kind(text)) {
-        (Encoding::JsonValue, raw::Kind::Container) | (Encoding::Raw, raw::Kind::Container) => {
-            raw::compact_into(text.as_bytes(), out);
-        }
+        (Encoding::JsonValue, raw::Kind::Container) => raw::compact_into(text.as_bytes(), out),
         (Encoding::JsonValue, _) => out.extend_from_slice(text.as_bytes()),
         // a JSON string's content is already escaped as string content
         (Encoding::JsonString, raw::Kind::String) => {
             out.extend_from_slice(&text.as_bytes()[1..text.len() - 1]);
         }
+        (Encoding::Raw, raw::Kind::String) => out.put(&raw::string_value(text)?),
         (Encoding::JsonString | Encoding::Raw, raw::Kind::Null) => {}
-        (Encoding::JsonString, raw::Kind::Container) => {
-            let mut compact = Vec::with_capacity(text.len());
-            raw::compact_into(text.as_bytes(), &mut compact);
-            let compact = String::from_utf8(compact).map_err(|e| TransformError::Render {
+        (Encoding::JsonString | Encoding::Raw, raw::Kind::Container | raw::Kind::Other) => {
+            let value: Value = serde_json::from_str(text).map_err(|e| TransformError::Render {
                 template: String::new(),
                 message: e.to_string(),
             })?;
-            write_escaped(&compact, out);
-        }
-        (Encoding::Raw, raw::Kind::String) => out.put(&raw::string_value(text)?),
-        (Encoding::JsonString | Encoding::Raw, raw::Kind::Other) => {
-            out.extend_from_slice(text.as_bytes());
+            encode(encoding, &value, out);
         }
     }
     Ok(())
