@@ -93,10 +93,12 @@ for p in "${patterns[@]}"; do
   (
     e2e_init "$name" "$stem"
     e2e_build "$package"
+    pkg=$zip
+    [[ $pkg == /* ]] || pkg=$KSTREAM_ROOT/$zip
     log "applying patterns/$name (prefix $prefix) for $records records"
     case $name in
-      01-*) vars=(-var "consumer_package_path=$KSTREAM_ROOT/$zip" -var batch_size=100 -var maximum_retry_attempts=3) ;;
-      03-*) vars=(-var "transform_package_path=$KSTREAM_ROOT/$zip" -var bucket_tls_only_policy=false
+      01-*) vars=(-var "consumer_package_path=$pkg" -var batch_size=100 -var maximum_retry_attempts=3) ;;
+      03-*) vars=(-var "transform_package_path=$pkg" -var bucket_tls_only_policy=false
         -var force_destroy=true -var shard_count=2 -var buffering_size_mb=1
         -var buffering_interval_seconds=60 -var buffer_interval_seconds=60) ;;
     esac

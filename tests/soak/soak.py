@@ -179,20 +179,40 @@ class Run:
 
     # ---- faults ------------------------------------------------------------------------------
 
+    @staticmethod
+    def cpu_ns(pid: int) -> int:
+        """Nanoseconds the process has run on a CPU (/proc/<pid>/schedstat), -1 when gone."""
+        try:
+            return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return -1
+
     def kill_one(self) -> None:
-        for _ in range(40):
+        """SIGKILLs a function process, preferably one that is running (its CPU time grows over
+        a few milliseconds: it is in an invocation); after 2 s without one, any."""
+        deadline = time.time() + 2
+        while True:
             pids = self.function_pids()
+            busy = []
             if pids:
-                pid = self.rng.choice(pids)
+                before = {pid: self.cpu_ns(pid) for pid in pids}
+                time.sleep(0.003)
+                busy = [pid for pid in pids if self.cpu_ns(pid) > before[pid] >= 0]
+            candidates = busy or (pids if time.time() > deadline else [])
+            if candidates:
+                pid = self.rng.choice(candidates)
                 try:
                     os.kill(pid, signal.SIGKILL)
                     self.kills += 1
-                    self.event(f"SIGKILL {self.function_package} pid {pid} (of {len(pids)} running)")
+                    state = "running" if busy else "idle"
+                    self.event(f"SIGKILL {self.function_package} pid {pid} ({state}; {len(pids)} process(es))")
                     return
                 except ProcessLookupError:
                     pass
-            time.sleep(0.05)
-        self.event("no function process to kill (none running for 2 s)")
+            if time.time() > deadline + 2:
+                self.event("no function process to kill (none for 4 s)")
+                return
+            time.sleep(0.002)
 
     def outage(self) -> None:
         self.event(f"emulator unreachable for {self.a.outage_seconds} s (the proxy refuses and cuts every connection)")
