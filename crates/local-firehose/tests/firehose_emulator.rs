@@ -322,7 +322,10 @@ async fn deliver(emu: &Emulator, name: &str, records: u64) -> (u64, u64, u64, u6
 }
 
 /// Every object in the bucket: key → decompressed lines.
-pub(crate) async fn objects(s3: &aws_sdk_s3::Client, bucket: &str) -> BTreeMap<String, Vec<String>> {
+pub(crate) async fn objects(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();
     for (key, _, bytes) in s3_objects(s3, bucket).await {
         let mut text = String::new();

@@ -91,7 +91,8 @@ fn upstream(endpoint: &str) -> SocketAddr {
         .trim_start_matches("http://")
         .trim_end_matches('/')
         .replace("localhost", "127.0.0.1");
-    host.parse().expect("AWS_ENDPOINT_URL is http://<ip>:<port>")
+    host.parse()
+        .expect("AWS_ENDPOINT_URL is http://<ip>:<port>")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,8 +114,12 @@ async fn an_emulator_outage_delays_the_delivery_and_loses_nothing() {
         let stream = stream.clone();
         async move {
             for n in from..from + 20 {
-                emu.put(&stream, &format!("pk{n}"), &format!(r#"{{"ticker":"T","n":{n}}}"#))
-                    .await;
+                emu.put(
+                    &stream,
+                    &format!("pk{n}"),
+                    &format!(r#"{{"ticker":"T","n":{n}}}"#),
+                )
+                .await;
             }
         }
     };
@@ -130,11 +135,19 @@ async fn an_emulator_outage_delays_the_delivery_and_loses_nothing() {
     let fh = fast_delivery_with(&sdk).only([name.clone()]).build();
     let stats = fh.stats();
     let running = Running::start(&fh);
-    let snapshot = || format!("(read, delivered, dropped, failed, objects) = {:?}", stats.snapshot());
+    let snapshot = || {
+        format!(
+            "(read, delivered, dropped, failed, objects) = {:?}",
+            stats.snapshot()
+        )
+    };
     running
-        .wait("the first records read", Duration::from_secs(30), || {
-            stats.records_read.load(Ordering::Relaxed) >= 20
-        }, snapshot)
+        .wait(
+            "the first records read",
+            Duration::from_secs(30),
+            || stats.records_read.load(Ordering::Relaxed) >= 20,
+            snapshot,
+        )
         .await;
     // Read but not yet written (objects go after 1 s): the outage catches them in the buffer,
     // and the next GetRecords.
@@ -148,9 +161,12 @@ async fn an_emulator_outage_delays_the_delivery_and_loses_nothing() {
     );
     outage.up();
     running
-        .wait("every record delivered after the outage", Duration::from_secs(60), || {
-            stats.records_delivered.load(Ordering::Relaxed) >= 40
-        }, snapshot)
+        .wait(
+            "every record delivered after the outage",
+            Duration::from_secs(60),
+            || stats.records_delivered.load(Ordering::Relaxed) >= 40,
+            snapshot,
+        )
         .await;
     running.finish().await;
 
