@@ -58,7 +58,7 @@ soak_run() {
   scripts/local-apply.sh output "$1" >"$3/outputs.json"
   local feed=25 drain=120
   if [ "$4" -gt 20000 ]; then
-    feed=$(($4 / 1000)) drain=600
+    feed=$(($4 / 500)) drain=900
   fi
   "$KSTREAM_VENV/bin/python3" tests/soak/soak.py --pattern "$n" --records "$4" --outputs "$3/outputs.json" \
     --prefix "$p" --work "$3" --kstream target/debug/kstream --functions-dir target/debug \
@@ -97,7 +97,8 @@ for p in "${patterns[@]}"; do
     [[ $pkg == /* ]] || pkg=$KSTREAM_ROOT/$zip
     log "applying patterns/$name (prefix $prefix) for $records records"
     case $name in
-      01-*) vars=(-var "consumer_package_path=$pkg" -var batch_size=100 -var maximum_retry_attempts=3) ;;
+      01-*) vars=(-var "consumer_package_path=$pkg" -var batch_size=100 -var maximum_retry_attempts=3
+        -var parallelization_factor=10) ;;
       03-*) vars=(-var "transform_package_path=$pkg" -var bucket_tls_only_policy=false
         -var force_destroy=true -var shard_count=2 -var buffering_size_mb=1
         -var buffering_interval_seconds=60 -var buffer_interval_seconds=60) ;;

@@ -321,7 +321,7 @@ class Run:
                        f"through the proxy at {self.proxy.url}")
             put_err = open(self.work / "put.log", "wb")
             put = subprocess.Popen(
-                [a.kstream, "put", "--stream", self.stream, "--no-aggregate", "--record-ttl", "10m", "-"],
+                [a.kstream, "put", "--stream", self.stream, "--no-aggregate", "--record-ttl", "1h", "-"],
                 stdin=subprocess.PIPE, stdout=put_err, stderr=put_err,
                 env=dict(os.environ, AWS_ENDPOINT_URL=self.proxy.url))
             feeder = threading.Thread(target=self.feed, args=(put, lines, a.feed_seconds), daemon=True)
