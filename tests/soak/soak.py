@@ -47,6 +47,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from proxy import Faults, FaultProxy  # noqa: E402
@@ -68,7 +70,9 @@ class Run:
         self.rng = random.Random(a.seed)
         self.run_id = f"s{a.seed:x}{int(time.time()) % 100000:05d}"
         self.moto = os.environ["AWS_ENDPOINT_URL"]
-        self.kinesis = boto3.client("kinesis")
+        # moto answers 500 now and then under load (a shard's records change while it iterates
+        # them): the harness's own reads retry.
+        self.kinesis = boto3.client("kinesis", config=Config(retries={"max_attempts": 20, "mode": "standard"}))
         self.up: subprocess.Popen | None = None
         self.up_log = open(self.work / "up.log", "ab")
         self.events: list[str] = []
@@ -260,7 +264,14 @@ class Run:
             "ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber": after}
         it = self.kinesis.get_shard_iterator(StreamName=self.stream, ShardId=sid, **kw)["ShardIterator"]
         while it:
-            out = self.kinesis.get_records(ShardIterator=it, Limit=10000)
+            for attempt in range(20):
+                try:
+                    out = self.kinesis.get_records(ShardIterator=it, Limit=10000)
+                    break
+                except ClientError:
+                    if attempt == 19:
+                        raise
+                    time.sleep(0.5)
             yield from out["Records"]
             if not out["Records"]:
                 return
@@ -579,7 +590,22 @@ def main() -> int:
     ap.add_argument("--request-error-after-store", type=float, default=0.03)
     ap.add_argument("--record-throttle", type=float, default=0.03)
     ap.add_argument("--record-error", type=float, default=0.01)
-    return Run(ap.parse_args()).run()
+    ap.add_argument("--account-only", action="store_true",
+                    help="only the accounting of a run whose work dir and deployment are still there")
+    a = ap.parse_args()
+    if a.account_only:
+        run = Run(a)
+        lines = (run.work / "records.jsonl").read_text().splitlines()
+        ids = [run.id_of(line) for line in lines]
+        run.run_id = ids[0].rsplit("-", 1)[0]
+        poison = {run.id_of(line) for line in lines if '"poison"' in line}
+
+        class Stats:
+            stats = {k: 0 for k in ("put_records_requests", "request_throttled", "request_internal_failure",
+                                    "request_failed_after_store", "record_throttled", "record_internal_failure")}
+        run.proxy = Stats()
+        return run.account(ids, poison, -1, 0)
+    return Run(a).run()
 
 
 if __name__ == "__main__":
