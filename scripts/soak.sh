@@ -5,7 +5,7 @@
 #                                                  apply it under a unique prefix, run, destroy;
 #                                                  100,000 records by default
 #   scripts/soak.sh --deployed PATTERN --prefix P [--state-dir DIR] [--work DIR] [--records N]
-#                                                  run on a deployment already applied (the
+#                                                  run on a deployment already applied
 #                                                  (tests/e2e-03.sh: 10,000 records, ~55 s)
 #
 # The faults, each real (tests/soak/soak.py and tests/soak/proxy.py have the details): 1 % poison
