@@ -21,7 +21,7 @@ RUST_VERSION := $(shell sed -n 's/^rust-version *= *"\(.*\)"/\1/p' Cargo.toml)
 # set KSTREAM_TF_MIRROR= (empty) to force the public registry.
 
 .PHONY: help venv check-tools check-rust check-terraform rust-target emulator emulator-stop emulator-status \
-	emulator-apply emulator-destroy aws-preflight build build-host demo test fuzz bench diagrams deploy destroy fmt lint clean
+	emulator-apply emulator-destroy aws-preflight build build-host demo test fuzz soak bench diagrams deploy destroy fmt lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -97,6 +97,12 @@ fuzz: check-rust ## run each cargo-fuzz target for FUZZ_SECONDS (600) (needs the
 
 diagrams: check-tools ## draw each pattern's architecture diagram (docs/diagrams/*.png, from docs/diagrams/patterns.py)
 	scripts/diagrams.sh
+
+# `make soak SOAK_RECORDS=10000 SOAK_PATTERNS=03`: records per pattern, which patterns (01 and 03).
+SOAK_RECORDS ?= 100000
+SOAK_PATTERNS ?= 01 03
+soak: check-tools venv check-rust check-terraform ## SOAK_RECORDS (100,000) records through faults per pattern, none lost
+	scripts/soak.sh --records $(SOAK_RECORDS) $(SOAK_PATTERNS)
 
 bench: venv check-rust ## benchmarks against the Python and Node peers, side by side
 	scripts/bench.sh

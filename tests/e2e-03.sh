@@ -195,6 +195,7 @@ sleep 3
 check "the restart read nothing twice (records read $(fh .recordsRead), objects $(fh .objectsWritten))" \
   test "$(fh .recordsRead)/$(fh .objectsWritten)" = 0/0
 check "Ctrl-C stops it again" e2e_down
+check "10,000 records through faults, none lost (scripts/soak.sh)" scripts/soak.sh --deployed "$pattern" --prefix "$prefix" --state-dir "$state_dir" --work "$work/soak"
 end_phase
 
 ################################################################################

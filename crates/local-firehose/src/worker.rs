@@ -82,6 +82,22 @@ pub(crate) struct Worker {
     backup_hints: Option<Hints>,
     backup: BTreeMap<String, Pending<Delivered>>,
     shards: Vec<ShardState>,
+    /// Turns `true` when the delivery is asked to stop (set by [`Worker::run`]).
+    shutdown: Option<watch::Receiver<bool>>,
+}
+
+/// The longest pause between two tries of an AWS call the delivery cannot do without (reading the
+/// source, writing an object): Firehose retries S3 "every 5 seconds" while the destination is
+/// unreachable (Firehose developer guide, "Handle data delivery failure", Amazon S3).
+const MAX_RETRY_PAUSE: Duration = Duration::from_secs(5);
+
+/// Tries of an object write before a stopping delivery gives up (the records stay
+/// un-checkpointed and are read again on the next start).
+const WRITE_TRIES_WHEN_STOPPING: u32 = 5;
+
+/// The pause before try `attempt + 1`: 200 ms more per try, at most [`MAX_RETRY_PAUSE`].
+fn retry_pause(attempt: u32) -> Duration {
+    Duration::from_millis(200 * u64::from(attempt)).min(MAX_RETRY_PAUSE)
 }
 
 fn millis_to_time(ms: i64) -> DateTime<Utc> {
@@ -126,12 +142,49 @@ impl Worker {
             backup_hints: cfg.backup.as_ref().map(|b| b.hints.cap_interval(cap)),
             backup: BTreeMap::new(),
             shards: Vec::new(),
+            shutdown: None,
             cfg,
         })
     }
 
+    /// Whether the delivery has been asked to stop.
+    fn stopping(&self) -> bool {
+        self.shutdown.as_ref().is_some_and(|s| *s.borrow())
+    }
+
+    /// Waits `pause`, or less when the delivery is asked to stop meanwhile (a delivery already
+    /// stopping waits it all: its last tries keep their pauses).
+    async fn pause(&self, pause: Duration) {
+        match self.shutdown.clone() {
+            Some(mut shutdown) if !self.stopping() => {
+                tokio::select! {
+                    () = tokio::time::sleep(pause) => {}
+                    _ = shutdown.wait_for(|s| *s) => {}
+                }
+            }
+            _ => tokio::time::sleep(pause).await,
+        }
+    }
+
+    /// Reads the source, transforms, writes, until `shutdown` turns `true`; then flushes and
+    /// checkpoints. The source and the bucket being unreachable for a while (the emulator
+    /// restarting, a network outage) is retried as Firehose does, without stopping the delivery.
+    ///
+    /// # Errors
+    /// A configuration the delivery cannot run (a prefix, a conversion), a checkpoint that cannot
+    /// be saved, or an object still unwritten after [`WRITE_TRIES_WHEN_STOPPING`] tries while
+    /// stopping (its records are not checkpointed: the next start reads them again).
     pub(crate) async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> Result<()> {
-        self.open_shards().await?;
+        self.shutdown = Some(shutdown.clone());
+        let mut attempt = 0;
+        while let Err(e) = self.open_shards().await {
+            if self.stopping() {
+                return Err(e);
+            }
+            attempt += 1;
+            tracing::warn!(delivery_stream = %self.cfg.name, attempt, error = %e, "cannot open the source shards; retrying");
+            self.pause(retry_pause(attempt)).await;
+        }
         loop {
             let stopping = *shutdown.borrow();
             let read = if stopping {
@@ -166,14 +219,7 @@ impl Worker {
     }
 
     async fn open_shards(&mut self) -> Result<()> {
-        // By name: moto's shard iterators only carry the stream name when the iterator was asked
-        // for by name (AWS accepts both).
-        let stream = self
-            .cfg
-            .source_stream_arn
-            .rsplit_once(":stream/")
-            .map_or(self.cfg.source_stream_arn.as_str(), |(_, n)| n)
-            .to_owned();
+        let stream = self.source_stream_name().to_owned();
         let mut next: Option<String> = None;
         let mut ids = Vec::new();
         loop {
@@ -191,55 +237,103 @@ impl Worker {
                 break;
             }
         }
+        let mut shards = Vec::with_capacity(ids.len());
         for id in ids {
             let checkpoint = self.checkpoints.as_ref().and_then(|c| c.get(&id));
-            let mut req = self
-                .kinesis
-                .get_shard_iterator()
-                .stream_name(&stream)
-                .shard_id(&id);
-            req = match (&checkpoint, self.cfg.created) {
-                (Some(seq), _) => req
-                    .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
-                    .starting_sequence_number(seq),
-                (None, Some(created)) => req
-                    .shard_iterator_type(ShardIteratorType::AtTimestamp)
-                    .timestamp(aws_smithy_types::DateTime::from_millis(
-                        created.timestamp_millis(),
-                    )),
-                (None, None) => req.shard_iterator_type(ShardIteratorType::TrimHorizon),
-            };
-            let out = req
-                .send()
-                .await
-                .map_err(|e| Error::aws("Kinesis.GetShardIterator", e))?;
-            self.shards.push(ShardState {
-                iterator: out.shard_iterator().map(str::to_owned),
+            let iterator = self.shard_iterator(&id, checkpoint.as_deref()).await?;
+            shards.push(ShardState {
+                iterator,
                 last_read: checkpoint,
                 closed: false,
                 id,
             });
         }
+        self.shards = shards;
         Ok(())
     }
 
-    /// One GetRecords per open shard; returns the number of user records read.
+    /// The source stream's name (moto's shard iterators only carry the stream name when the
+    /// iterator was asked for by name; AWS accepts both).
+    fn source_stream_name(&self) -> &str {
+        self.cfg
+            .source_stream_arn
+            .rsplit_once(":stream/")
+            .map_or(self.cfg.source_stream_arn.as_str(), |(_, n)| n)
+    }
+
+    /// An iterator of shard `id` after `after` (the checkpoint or the last record read), else
+    /// from where the delivery stream started.
+    async fn shard_iterator(&self, id: &str, after: Option<&str>) -> Result<Option<String>> {
+        let mut req = self
+            .kinesis
+            .get_shard_iterator()
+            .stream_name(self.source_stream_name())
+            .shard_id(id);
+        req = match (after, self.cfg.created) {
+            (Some(seq), _) => req
+                .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                .starting_sequence_number(seq),
+            (None, Some(created)) => req
+                .shard_iterator_type(ShardIteratorType::AtTimestamp)
+                .timestamp(aws_smithy_types::DateTime::from_millis(
+                    created.timestamp_millis(),
+                )),
+            (None, None) => req.shard_iterator_type(ShardIteratorType::TrimHorizon),
+        };
+        let out = req
+            .send()
+            .await
+            .map_err(|e| Error::aws("Kinesis.GetShardIterator", e))?;
+        Ok(out.shard_iterator().map(str::to_owned))
+    }
+
+    /// One GetRecords per open shard; returns the number of user records read. A shard that
+    /// cannot be read now (the stream unreachable, the iterator expired) is read again on the
+    /// next call, from its last record read, as Firehose keeps polling its source.
     async fn poll_shards(&mut self) -> Result<usize> {
         let mut total = 0;
         for i in 0..self.shards.len() {
-            let Some(iterator) = self.shards[i].iterator.clone() else {
-                self.shards[i].closed = true;
-                continue;
+            let iterator = match self.shards[i].iterator.clone() {
+                Some(iterator) => iterator,
+                None if self.shards[i].closed => continue,
+                None => {
+                    let (id, after) = (self.shards[i].id.clone(), self.shards[i].last_read.clone());
+                    match self.shard_iterator(&id, after.as_deref()).await {
+                        Ok(Some(iterator)) => iterator,
+                        Ok(None) => {
+                            self.shards[i].closed = true;
+                            continue;
+                        }
+                        Err(e) => {
+                            tracing::warn!(delivery_stream = %self.cfg.name, shard = %id, error = %e, "cannot read the source shard; retrying");
+                            continue;
+                        }
+                    }
+                }
             };
-            let out = self
+            let out = match self
                 .kinesis
                 .get_records()
-                .shard_iterator(iterator)
+                .shard_iterator(&iterator)
                 .limit(10_000)
                 .send()
                 .await
-                .map_err(|e| Error::aws("Kinesis.GetRecords", e))?;
+            {
+                Ok(out) => out,
+                Err(e) => {
+                    let expired = e
+                        .as_service_error()
+                        .is_some_and(|s| s.is_expired_iterator_exception());
+                    let e = Error::aws("Kinesis.GetRecords", e);
+                    tracing::warn!(delivery_stream = %self.cfg.name, shard = %self.shards[i].id, error = %e, "GetRecords failed; retrying");
+                    // An expired iterator is replaced (after the last record read) on the next
+                    // call; any other one is tried again as it is.
+                    self.shards[i].iterator = if expired { None } else { Some(iterator) };
+                    continue;
+                }
+            };
             self.shards[i].iterator = out.next_shard_iterator().map(str::to_owned);
+            self.shards[i].closed = self.shards[i].iterator.is_none();
             let shard_id = self.shards[i].id.clone();
             for r in out.records() {
                 let arrival_ms = r
@@ -727,9 +821,11 @@ impl Worker {
                     FirehoseStats::add(&self.stats.objects_written, 1);
                     return Ok(());
                 }
-                Err(e) if attempt < 5 => {
+                // As Firehose: the object is tried again (every 5 s at most) until it is written;
+                // a stopping delivery gives up after a few tries, un-checkpointed.
+                Err(e) if !(self.stopping() && attempt >= WRITE_TRIES_WHEN_STOPPING) => {
                     tracing::warn!(delivery_stream = %self.cfg.name, %key, attempt, error = %aws_smithy_types::error::display::DisplayErrorContext(&e), "S3 put failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                    self.pause(retry_pause(attempt)).await;
                 }
                 Err(e) => return Err(Error::aws("S3.PutObject", e)),
             }

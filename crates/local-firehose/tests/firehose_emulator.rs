@@ -165,7 +165,12 @@ pub(crate) async fn create_delivery(
 
 /// The local delivery with no functions, polling every 200 ms and writing buffers after 1 s.
 pub(crate) fn fast_delivery(emu: &Emulator) -> FirehoseDeliveryBuilder {
-    FirehoseDelivery::builder(&emu.sdk, FunctionHost::builder().build())
+    fast_delivery_with(&emu.sdk)
+}
+
+/// [`fast_delivery`] with its own SDK configuration (e.g. another endpoint).
+pub(crate) fn fast_delivery_with(sdk: &aws_config::SdkConfig) -> FirehoseDeliveryBuilder {
+    FirehoseDelivery::builder(sdk, FunctionHost::builder().build())
         .poll_interval(Duration::from_millis(200))
         .max_buffer_interval(Duration::from_secs(1))
 }
@@ -235,7 +240,7 @@ async fn delivery_stream(
 
 /// A destination with no transform: partition keys from the JQ query `{ticker: .ticker}` (a
 /// record without a ticker fails), one record per line.
-fn jq_ticker_destination(
+pub(crate) fn jq_ticker_destination(
     bucket: &str,
     prefix: &str,
     error_prefix: &str,
@@ -317,7 +322,10 @@ async fn deliver(emu: &Emulator, name: &str, records: u64) -> (u64, u64, u64, u6
 }
 
 /// Every object in the bucket: key → decompressed lines.
-async fn objects(s3: &aws_sdk_s3::Client, bucket: &str) -> BTreeMap<String, Vec<String>> {
+pub(crate) async fn objects(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();
     for (key, _, bytes) in s3_objects(s3, bucket).await {
         let mut text = String::new();
