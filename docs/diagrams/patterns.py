@@ -21,7 +21,7 @@ from diagrams.aws.analytics import (
     KinesisDataStreams,
 )
 from diagrams.aws.compute import EC2, Lambda
-from diagrams.aws.integration import SNS, SQS, EventbridgeScheduler
+from diagrams.aws.integration import SNS, SQS, EventbridgeScheduler, StepFunctions
 from diagrams.aws.management import Cloudwatch, SystemsManagerParameterStore
 from diagrams.aws.network import APIGateway
 from diagrams.aws.security import Cognito, SecretsManager
@@ -36,6 +36,22 @@ FAILURE = {"style": "dashed", "color": "firebrick"}
 OPTIONAL = {"style": "dotted", "color": "gray40"}
 
 
+def diagram(title, path: Path):
+    """A left-to-right diagram written to `path`.png, in the house look."""
+    return Diagram(title, filename=str(path), show=False, direction="LR", graph_attr=GRAPH, node_attr=NODE)
+
+
+def recovery(consumer, failures, stream, archive=True):
+    """The optional recovery parts: the redrive workflow (Step Functions running the redrive
+    function over the failure queue) and, where the consumer has it, the failed-record archive."""
+    with Cluster("recovery (optional)"):
+        workflow = StepFunctions("redrive workflow\n(schedule or on demand)")
+        if archive:
+            bucket = S3("failed-record archive")
+            consumer >> Edge(label="failed payloads", **OPTIONAL) >> bucket
+    failures >> Edge(**OPTIONAL) >> workflow >> Edge(label="re-read ranges", **OPTIONAL) >> stream
+
+
 def observability(watched):
     """The CloudWatch alarms and dashboard of a pattern, the SNS topic they notify."""
     with Cluster("observability"):
@@ -47,14 +63,7 @@ def observability(watched):
 
 
 def pattern_01(out: Path):
-    with Diagram(
-        "Pattern 1: API Gateway -> Kinesis -> Lambda (Rust), failures to SQS",
-        filename=str(out / "01-apigw-kds-lambda"),
-        show=False,
-        direction="LR",
-        graph_attr=GRAPH,
-        node_attr=NODE,
-    ):
+    with diagram("Pattern 1: API Gateway -> Kinesis -> Lambda (Rust), failures to SQS", out / "01-apigw-kds-lambda"):
         clients = Users("clients\nPOST /records")
         idp = Cognito("Cognito user pool\n(or IAM, or API key)")
         api = APIGateway("REST API\n(direct Kinesis integration,\nVTL request template)")
@@ -66,18 +75,12 @@ def pattern_01(out: Path):
         clients >> api >> Edge(label="PutRecord(s)") >> stream >> Edge(label="event source mapping") >> consumer
         consumer >> Edge(label="on-failure metadata", **FAILURE) >> failures
         failures >> Edge(label="kstream redrive", **FAILURE) >> stream
+        recovery(consumer, failures, stream)
         observability([api, stream, consumer, failures])
 
 
 def pattern_02(out: Path):
-    with Diagram(
-        "Pattern 2: KPL producer -> Kinesis -> windowed analytics (Rust) -> S3",
-        filename=str(out / "02-kpl-kds-analytics"),
-        show=False,
-        direction="LR",
-        graph_attr=GRAPH,
-        node_attr=NODE,
-    ):
+    with diagram("Pattern 2: KPL producer -> Kinesis -> windowed analytics (Rust) -> S3", out / "02-kpl-kds-analytics"):
         with Cluster("producers (KPL-aggregated)"):
             cli = Client("kstream produce")
             schedule = EventbridgeScheduler("schedule")
@@ -99,18 +102,12 @@ def pattern_02(out: Path):
         stream >> Edge(**OPTIONAL) >> flink >> Edge(**OPTIONAL) >> bucket
         analytics >> Edge(label="on-failure metadata", **FAILURE) >> failures
         bucket >> tables >> athena
+        recovery(analytics, failures, stream, archive=False)
         observability([stream, analytics, failures])
 
 
 def pattern_03(out: Path):
-    with Diagram(
-        "Pattern 3: Kinesis -> Firehose (Rust transform) -> S3",
-        filename=str(out / "03-kds-firehose-s3"),
-        show=False,
-        direction="LR",
-        graph_attr=GRAPH,
-        node_attr=NODE,
-    ):
+    with diagram("Pattern 3: Kinesis -> Firehose (Rust transform) -> S3", out / "03-kds-firehose-s3"):
         producers = Client("producers")
         with Cluster("KMS-encrypted"):
             stream = KinesisDataStreams("data stream")
@@ -129,14 +126,7 @@ def pattern_03(out: Path):
 
 
 def pattern_04(out: Path):
-    with Diagram(
-        "Pattern 4: Kinesis -> enrichment through an API Gateway fare API (Rust) -> S3",
-        filename=str(out / "04-kds-enrichment-apigw"),
-        show=False,
-        direction="LR",
-        graph_attr=GRAPH,
-        node_attr=NODE,
-    ):
+    with diagram("Pattern 4: Kinesis -> enrichment through an API Gateway fare API (Rust) -> S3", out / "04-kds-enrichment-apigw"):
         replay = Client("kstream replay\n(trips by event time)")
         with Cluster("KMS-encrypted"):
             stream = KinesisDataStreams("data stream")
@@ -154,6 +144,7 @@ def pattern_04(out: Path):
         secret >> Edge(**OPTIONAL) >> consumer
         consumer >> bucket
         consumer >> Edge(label="on-failure metadata", **FAILURE) >> failures
+        recovery(consumer, failures, stream)
         observability([stream, consumer, api, failures])
 
 
