@@ -321,7 +321,7 @@ variable "redrive_workflow" {
 ################################################################################
 
 variable "failed_record_archive" {
-  description = "Archive every record the consumer reports as a batch item failure to a KMS-encrypted, TLS-only S3 bucket before Lambda gives it up: <prefix><shard-id>/<sequence>[-<sub-sequence>].json (payload base64, reason, shard, sequence numbers, arrival time, function), the same key on every retry. Off by default (enabled = false). expiration_days: 1 to 3650 (default 30); prefix: ending in '/' (default failed-records/); kms_key_arn: null creates a key (about 1 USD a month). force_destroy and tls_only_policy are for the emulator only (secure-bucket: false refused on a real account)."
+  description = "Archive every record the consumer reports as a batch item failure to a KMS-encrypted, TLS-only S3 bucket before Lambda gives it up: <prefix><shard-id>/<sequence>[-<sub-sequence>].json (payload base64, reason, shard, sequence numbers, arrival time, function), the same key on every retry. Off by default (enabled = false). expiration_days: 1 to 3650 (default 30); prefix: ending in '/' (default failed-records/); kms_key_arn: null creates a key (about 1 USD a month). force_destroy and tls_only_policy are for the emulator only: secure-bucket refuses tls_only_policy = false on a real account."
   type = object({
     enabled         = optional(bool, false)
     expiration_days = optional(number, 30)
