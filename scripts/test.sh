@@ -60,10 +60,14 @@ start_background() {
   mkdir -p target
   echo "==> tier: $background_tier (in the background, low priority; log: $bg_log)"
   bg_start=$(date +%s)
-  # setsid: a process group of its own, so stop_background can end all of it.
+  # A process group of its own (job control), so stop_background can end all of it; not a session
+  # of its own (setsid): with the kernel's autogroups, each session shares the CPU equally, and
+  # nice would then not lower its share against the other tiers.
+  set -m
   KSTREAM_EMULATOR_PORT=${KSTREAM_BACKGROUND_EMULATOR_PORT:-4568} \
-    setsid nice -n 15 "$script" >"$bg_log" 2>&1 </dev/null &
+    nice -n 15 "$script" >"$bg_log" 2>&1 </dev/null &
   bg_pid=$!
+  set +m
 }
 wait_background() {
   [ -n "$bg_pid" ] || return 0
