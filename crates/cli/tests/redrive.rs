@@ -9,7 +9,6 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::ShardIteratorType;
 use aws_sdk_lambda::types::{
     DestinationConfig, EventSourcePosition, FunctionResponseType, OnFailure,
 };
@@ -204,34 +203,9 @@ impl Case {
 
     /// Every record of the stream after `after`: (partition key, data).
     async fn records_after(&self, after: &str) -> Vec<(String, Vec<u8>)> {
-        let it = self
-            .emu
-            .kinesis
-            .get_shard_iterator()
-            .stream_name(&self.stream)
-            .shard_id("shardId-000000000000")
-            .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
-            .starting_sequence_number(after)
-            .send()
+        self.emu
+            .records_after(&self.stream, "shardId-000000000000", after)
             .await
-            .unwrap();
-        let page = self
-            .emu
-            .kinesis
-            .get_records()
-            .shard_iterator(it.shard_iterator().unwrap())
-            .send()
-            .await
-            .unwrap();
-        page.records()
-            .iter()
-            .map(|r| {
-                (
-                    r.partition_key().unwrap_or_default().to_owned(),
-                    r.data().as_ref().to_vec(),
-                )
-            })
-            .collect()
     }
 
     /// An on-failure message, as the mapping writes it, for a range this shard never held

@@ -330,6 +330,41 @@ impl Emulator {
             .to_owned()
     }
 
+    /// The records of one page of `shard` after sequence number `after`: (partition key, data).
+    pub async fn records_after(
+        &self,
+        stream: &str,
+        shard: &str,
+        after: &str,
+    ) -> Vec<(String, Vec<u8>)> {
+        let it = self
+            .kinesis
+            .get_shard_iterator()
+            .stream_name(stream)
+            .shard_id(shard)
+            .shard_iterator_type(aws_sdk_kinesis::types::ShardIteratorType::AfterSequenceNumber)
+            .starting_sequence_number(after)
+            .send()
+            .await
+            .unwrap();
+        let page = self
+            .kinesis
+            .get_records()
+            .shard_iterator(it.shard_iterator().unwrap())
+            .send()
+            .await
+            .unwrap();
+        page.records()
+            .iter()
+            .map(|r| {
+                (
+                    r.partition_key().unwrap_or_default().to_owned(),
+                    r.data().as_ref().to_vec(),
+                )
+            })
+            .collect()
+    }
+
     /// Receives messages until `n` have arrived or `timeout` passes; returns their bodies as JSON.
     pub async fn receive(&self, url: &str, n: usize, timeout: Duration) -> Vec<Value> {
         let deadline = Instant::now() + timeout;

@@ -13,7 +13,6 @@
 use std::time::Duration;
 
 use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::ShardIteratorType;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
@@ -162,35 +161,7 @@ impl Case {
     }
 
     async fn records_after(&self, after: &str) -> Vec<(String, Vec<u8>)> {
-        let it = self
-            .emu
-            .kinesis
-            .get_shard_iterator()
-            .stream_name(&self.stream)
-            .shard_id(SHARD)
-            .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
-            .starting_sequence_number(after)
-            .send()
-            .await
-            .unwrap();
-        let page = self
-            .emu
-            .kinesis
-            .get_records()
-            .shard_iterator(it.shard_iterator().unwrap())
-            .send()
-            .await
-            .unwrap();
-        let mut out: Vec<(String, Vec<u8>)> = page
-            .records()
-            .iter()
-            .map(|r| {
-                (
-                    r.partition_key().unwrap_or_default().to_owned(),
-                    r.data().as_ref().to_vec(),
-                )
-            })
-            .collect();
+        let mut out = self.emu.records_after(&self.stream, SHARD, after).await;
         out.sort();
         out
     }
