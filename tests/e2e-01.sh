@@ -26,7 +26,7 @@ e2e_init 01-apigw-kds-lambda kse
 e2e_build kds-consumer
 
 apply() {
-  if ! scripts/local-apply.sh apply "$pattern" -var "name_prefix=$prefix" -var "consumer_package_path=$KSTREAM_ROOT/$zip" \
+  if ! scripts/local-apply.sh apply "$pattern" -var "name_prefix=$prefix" -var "consumer_package_path=$zip" \
     -var "maximum_retry_attempts=$1" -var "batch_size=10" >"$work/apply-$1.log" 2>&1; then
     tail -n 30 "$work/apply-$1.log" >&2
     die "terraform apply failed (log: $work/apply-$1.log)"

@@ -43,13 +43,12 @@ cd "$KSTREAM_ROOT"
 # shellcheck source=scripts/lib/e2e.sh
 . scripts/lib/e2e.sh
 e2e_init 02-kpl-kds-analytics kse2
-abs() { case $1 in /*) echo "$1" ;; *) echo "$KSTREAM_ROOT/$1" ;; esac } # a package path for Terraform
 
 e2e_build stream-analytics
 
 window=10
 log "applying patterns/$pattern (prefix $prefix, ${window} s tumbling window)"
-if ! scripts/local-apply.sh apply "$pattern" -var "name_prefix=$prefix" -var "analytics_package_path=$(abs "$zip")" \
+if ! scripts/local-apply.sh apply "$pattern" -var "name_prefix=$prefix" -var "analytics_package_path=$zip" \
   -var scheduled_producer_enabled=false -var bucket_tls_only_policy=false -var force_destroy=true \
   -var shard_count=2 -var "tumbling_window_in_seconds=$window" -var maximum_retry_attempts=1 \
   -var starting_position=TRIM_HORIZON >"$work/apply.log" 2>&1; then
@@ -222,8 +221,8 @@ log "re-applying with the scheduled producer on and ten retries"
 e2e_build scheduled-producer
 producer_zip=$zip
 e2e_build stream-analytics
-if ! scripts/local-apply.sh apply "$pattern" -var "name_prefix=$prefix" -var "analytics_package_path=$(abs "$zip")" \
-  -var "scheduled_producer_package_path=$(abs "$producer_zip")" -var scheduled_producer_enabled=true \
+if ! scripts/local-apply.sh apply "$pattern" -var "name_prefix=$prefix" -var "analytics_package_path=$zip" \
+  -var "scheduled_producer_package_path=$producer_zip" -var scheduled_producer_enabled=true \
   -var "scheduled_producer_schedule_expression=rate(1 minute)" -var scheduled_producer_records_per_run=200 \
   -var bucket_tls_only_policy=false -var force_destroy=true -var shard_count=2 -var "tumbling_window_in_seconds=$window" \
   -var maximum_retry_attempts=10 -var starting_position=TRIM_HORIZON >"$work/apply-2.log" 2>&1; then

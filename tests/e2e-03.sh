@@ -43,7 +43,7 @@ apply() {
   local phase=$1
   shift
   log "applying patterns/$pattern (prefix $prefix, $phase phase)"
-  if ! scripts/local-apply.sh apply "$pattern" -var "name_prefix=$prefix" -var "transform_package_path=$KSTREAM_ROOT/$zip" \
+  if ! scripts/local-apply.sh apply "$pattern" -var "name_prefix=$prefix" -var "transform_package_path=$zip" \
     -var bucket_tls_only_policy=false -var force_destroy=true -var shard_count=1 \
     -var buffering_interval_seconds=60 -var buffer_interval_seconds=60 "$@" \
     >"$work/apply-$phase.log" 2>&1; then

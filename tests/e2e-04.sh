@@ -34,7 +34,6 @@ cd "$KSTREAM_ROOT"
 # shellcheck source=scripts/lib/e2e.sh
 . scripts/lib/e2e.sh
 e2e_init 04-kds-enrichment-apigw kse4
-abs() { case $1 in /*) echo "$1" ;; *) echo "$KSTREAM_ROOT/$1" ;; esac }
 py() { "$KSTREAM_VENV/bin/python3" - "$@"; }
 
 e2e_build enrichment-consumer
@@ -50,7 +49,7 @@ apply() { # apply <log> <faults> [more -var ...]
   local logf=$1 faults=$2
   shift 2
   if ! scripts/local-apply.sh apply "$pattern" -var "name_prefix=$prefix" \
-    -var "consumer_package_path=$(abs "$consumer_zip")" -var "fare_api_package_path=$(abs "$fare_zip")" \
+    -var "consumer_package_path=$consumer_zip" -var "fare_api_package_path=$fare_zip" \
     -var bucket_tls_only_policy=false -var force_destroy=true -var shard_count=2 \
     -var starting_position=TRIM_HORIZON -var maximum_retry_attempts=3 -var write_unsampled=true \
     -var "fare_api_faults=$faults" "$@" >"$logf" 2>&1; then
