@@ -1,0 +1,106 @@
+"""The emulator process: moto's server with its Kinesis shard made safe for concurrent callers.
+
+scripts/emulator.sh starts this instead of `moto_server` (same arguments). moto 5.2's
+`Shard.put_record` says of itself "this function is not safe for concurrency": it reads the
+shard's last sequence number and stores the record under that number plus one, and moto's server
+answers requests on threads. Two PutRecords on one shard at once (a producer's parallel requests,
+or a retry while the timed-out request still runs) got the same sequence number and the second
+record replaced the first: acknowledged to the caller, then lost (8 threads x 1,000 records on one
+shard lost 1 in a run). A GetRecords iterating the shard's dict while a put grew it failed with
+`OrderedDict mutated during iteration`, a 500 that Kinesis never answers for that. Kinesis gives
+every acknowledged record its own sequence number and keeps it, so the data plane's fault runs
+only mean something with that guarantee.
+
+Also, moto found the last sequence number by copying every key of the shard into a list on every
+put, and GetRecords scanned the shard from its first record: a put and a read cost O(records in
+the shard), so a 100,000-record run slowed down quadratically. Here both are O(1) / O(log n).
+
+The patch changes only Shard's record bookkeeping (one lock per shard; the records dict kept as
+moto has it, so split and merge, which rebuild it, still work). tests in crates/producer
+(emulator.rs, concurrent_puts_on_one_shard_lose_nothing) fail on an unpatched moto.
+"""
+
+import bisect
+import sys
+import threading
+from typing import Any
+
+from moto.kinesis import models
+from moto.server import main
+
+_Shard = models.Shard
+_locks_guard = threading.Lock()
+
+
+def _lock(shard: Any) -> threading.RLock:
+    lock = shard.__dict__.get("_kstream_lock")
+    if lock is None:
+        with _locks_guard:
+            lock = shard.__dict__.setdefault("_kstream_lock", threading.RLock())
+    return lock
+
+
+def _keys(shard: Any) -> list[int]:
+    """The shard's sequence numbers in order; rebuilt when moto replaced or changed the dict."""
+    cache = shard.__dict__.get("_kstream_keys")
+    if cache is None or cache[0] is not shard.records or len(cache[1]) != len(shard.records):
+        cache = (shard.records, list(shard.records.keys()))
+        shard.__dict__["_kstream_keys"] = cache
+    return cache[1]
+
+
+def put_record(self: Any, partition_key: str, data: str, explicit_hash_key: str) -> str:
+    with _lock(self):
+        keys = _keys(self)
+        sequence_number = (keys[-1] if keys else 0) + 1
+        self.records[sequence_number] = models.Record(partition_key, data, sequence_number, explicit_hash_key)
+        keys.append(sequence_number)
+        return str(sequence_number)
+
+
+def get_records(self: Any, last_sequence_id: str, limit: int | None) -> tuple[list[Any], int, int]:
+    """moto's answer (records after last_sequence_id, up to limit, millis behind the last record)."""
+    with _lock(self):
+        keys = _keys(self)
+        last_sequence_int = int(last_sequence_id)
+        start = bisect.bisect_right(keys, last_sequence_int)
+        chosen = keys[start:] if limit is None else keys[start : start + limit]
+        results = [self.records[k] for k in chosen]
+        millis_behind_latest = 0
+        if results:
+            last_sequence_int = chosen[-1]
+            very_last_record = self.records[keys[-1]]
+            millis_behind_latest = int((very_last_record.created_at - results[-1].created_at) * 1000)
+        return results, last_sequence_int, millis_behind_latest
+
+
+def get_min_sequence_number(self: Any) -> int:
+    with _lock(self):
+        keys = _keys(self)
+        return keys[0] if keys else 0
+
+
+def get_max_sequence_number(self: Any) -> int:
+    with _lock(self):
+        keys = _keys(self)
+        return keys[-1] if keys else 0
+
+
+def _locked(method: Any) -> Any:
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with _lock(self):
+            return method(self, *args, **kwargs)
+
+    return run
+
+
+_Shard.put_record = put_record
+_Shard.get_records = get_records
+_Shard.get_min_sequence_number = get_min_sequence_number
+_Shard.get_max_sequence_number = get_max_sequence_number
+# The rest of Shard that walks its records (AT_TIMESTAMP iterators, DescribeStream) runs under the lock.
+_Shard.get_sequence_number_at = _locked(_Shard.get_sequence_number_at)
+_Shard.to_json = _locked(_Shard.to_json)
+
+if __name__ == "__main__":
+    sys.exit(main())
