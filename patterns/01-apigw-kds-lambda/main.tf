@@ -124,6 +124,19 @@ module "alarms" {
   }
   api    = { name = module.api.rest_api_name, stage = module.api.stage_name }
   queues = { failures = module.consumer.failure_queue_name }
+
+  # The consumer's archive writes that failed (EMF, dimension FunctionName), when the archive is on.
+  metric_alarms = var.failed_record_archive.enabled ? {
+    "archive-failures" = {
+      namespace           = var.metrics_namespace
+      metric_name         = "ArchiveFailures"
+      dimensions          = { FunctionName = module.consumer_function.function_name }
+      statistic           = "Sum"
+      comparison_operator = "GreaterThanOrEqualToThreshold"
+      threshold           = 1
+      description         = "Failed records whose copy to the failed-record archive could not be written (S3 refused or timed out): they are still reported as failed and reach the failure queue, but without their payload once the stream's retention ends."
+    }
+  } : {}
 }
 
 ################################################################################

@@ -315,12 +315,17 @@ module "alarms" {
       threshold   = var.throttles_alarm_threshold
       description = "The fare API answered 429 to the consumer ${var.throttles_alarm_threshold} time(s) or more in a minute: the usage plan's rate or burst (or the quota) is too low for the stream's sampled trips."
     }
+    "archive-failures" = {
+      metric_name = "ArchiveFailures"
+      threshold   = 1
+      description = "Failed records whose copy to the failed-record archive could not be written (S3 refused or timed out): they are still reported as failed and reach the failure queue, but without their payload once the stream's retention ends."
+    }
     } : name => merge({
       namespace           = var.metrics_namespace
       dimensions          = { FunctionName = module.consumer_function.function_name }
       statistic           = "Sum"
       comparison_operator = "GreaterThanOrEqualToThreshold"
-  }, alarm) }
+  }, alarm) if name != "archive-failures" || var.failed_record_archive.enabled }
 }
 
 ################################################################################

@@ -312,6 +312,10 @@ run "failed_record_archive_is_off_by_default" {
     error_message = "no archive bucket unless failed_record_archive.enabled"
   }
   assert {
+    condition     = !contains(keys(module.alarms.thresholds), "archive-failures")
+    error_message = "no ArchiveFailures alarm without the archive"
+  }
+  assert {
     condition     = !contains(keys(local.failed_record_archive_environment), "FAILED_RECORD_ARCHIVE_BUCKET")
     error_message = "the consumer's archive is off (no FAILED_RECORD_ARCHIVE_BUCKET)"
   }
@@ -329,6 +333,10 @@ run "failed_record_archive_on" {
     }
   }
 
+  assert {
+    condition     = module.alarms.alarms["archive-failures"].metric_name == "ArchiveFailures" && module.alarms.alarms["archive-failures"].statistic == "Sum" && module.alarms.alarms["archive-failures"].threshold == 1 && module.alarms.alarms["archive-failures"].dimensions.FunctionName == module.consumer_function.function_name
+    error_message = "an alarm on the consumer's ArchiveFailures (Sum >= 1 a minute) when the archive is on"
+  }
   assert {
     condition     = output.failed_record_archive_bucket == "kstream-p1-arc-123456789012-us-east-1" && output.failed_record_archive_prefix == "failed-records/"
     error_message = "the archive bucket is <prefix>-arc-<account>-<region>, the prefix failed-records/"
