@@ -15,6 +15,11 @@ Also, moto found the last sequence number by copying every key of the shard into
 put, and GetRecords scanned the shard from its first record: a put and a read cost O(records in
 the shard), so a 100,000-record run slowed down quadratically. Here both are O(1) / O(log n).
 
+And moto runs a stream's mapped functions itself, synchronously inside every put, one record per
+invocation (failing at once here: DOCKER_HOST=none://, no Docker), which the Lambda service never
+does: its event source mappings poll batches, which is what `kstream local`'s data plane does. That
+attempt cost ~2 ms per record put on a mapped stream; it is switched off (send_kinesis_message).
+
 The patch changes only Shard's record bookkeeping (one lock per shard; the records dict kept as
 moto has it, so split and merge, which rebuild it, still work). tests in crates/producer
 (emulator.rs, concurrent_puts_on_one_shard_lose_nothing) fail on an unpatched moto.
@@ -25,6 +30,7 @@ import sys
 import threading
 from typing import Any
 
+from moto.awslambda.models import LambdaBackend
 from moto.kinesis import models
 from moto.server import main
 
@@ -101,6 +107,14 @@ _Shard.get_max_sequence_number = get_max_sequence_number
 # The rest of Shard that walks its records (AT_TIMESTAMP iterators, DescribeStream) runs under the lock.
 _Shard.get_sequence_number_at = _locked(_Shard.get_sequence_number_at)
 _Shard.to_json = _locked(_Shard.to_json)
+
+
+
+def send_kinesis_message(self: Any, **_: Any) -> None:
+    """Nothing: `kstream local` runs the stream's event source mappings (module docs)."""
+
+
+LambdaBackend.send_kinesis_message = send_kinesis_message
 
 if __name__ == "__main__":
     sys.exit(main())
