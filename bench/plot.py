@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """One PNG per benchmark suite, docs/bench/<suite>.png, from bench/results/<suite>.json: a panel
-per metric marked `plot: true`, grouped bars with the sides (kstream first) side by side per
+per metric marked `plot: true` (side by side when they have one or two workloads), grouped bars with the sides (kstream first) side by side per
 workload, each bar labelled with its value, the unit on the axis and "higher/lower is better" in
 the panel's title. The output depends only on the result file and the matplotlib version: fixed
 size, resolution, font (DejaVu Sans, shipped with matplotlib), colours and hash salt, and no
@@ -18,6 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import StrMethodFormatter  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import results  # noqa: E402  (bench/lib)
@@ -36,10 +37,11 @@ def style():
 
 
 def compact(value):
-    """A bar's label: three significant figures, thousands as k and millions as M."""
-    for limit, suffix in ((1e6, "M"), (1e3, "k")):
-        if abs(value) >= limit * 10:
-            return f"{value / limit:.3g}{suffix}"
+    """A bar's label: three significant figures, from 10,000 on in k and from a million in M."""
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:.3g}M"
+    if abs(value) >= 1e4:
+        return f"{value / 1e3:.3g}k"
     if abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:.3g}"
@@ -54,26 +56,34 @@ def panel(ax, metric, sides):
         ys = [metric["values"][w][side] for w in workloads if side in metric["values"][w]]
         bars = ax.bar(xs, ys, width * 0.92, label=side, color=COLOURS[i % len(COLOURS)])
         ax.bar_label(bars, labels=[compact(y) for y in ys], padding=2, fontsize=7)
-    ax.set_xticks(range(len(workloads)), [textwrap.fill(w, 18) for w in workloads], fontsize=8)
-    pad = 0.5 * max(0, 3 - len(workloads))  # a lone workload's bars no wider than one of three
+    ax.set_xticks(range(len(workloads)), [textwrap.fill(w, 22) for w in workloads], fontsize=8)
+    pad = 0.3 * max(0, 3 - len(workloads))  # one or two workloads' bars not stretched across the panel
     ax.set_xlim(-0.5 - pad, len(workloads) - 0.5 + pad)
     ax.set_ylabel(metric["unit"])
+    if max(v for values in metric["values"].values() for v in values.values()) >= 1000:
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     better = "higher is better" if metric["higher_is_better"] else "lower is better"
-    ax.set_title(f"{metric['name']} ({better})", fontsize=10, loc="left")
+    ax.set_title(f"{metric['name']}\n({better})", fontsize=10, loc="left")
     ax.grid(axis="y", color="#dee2e6", linewidth=0.6)
     ax.margins(y=0.15)
 
 
 def draw(doc, out_dir):
     metrics = [m for m in doc["metrics"] if m.get("plot")]
-    fig, axes = plt.subplots(len(metrics), 1, figsize=(WIDTH_IN, PANEL_IN * len(metrics) + 0.9), squeeze=False)
-    for ax, metric in zip(axes[:, 0], metrics):
+    # Panels of one or two workloads side by side (up to three), more workloads one under another.
+    across = len(metrics) <= 3 and max(len(m["values"]) for m in metrics) <= 2
+    rows, columns = (1, len(metrics)) if across else (len(metrics), 1)
+    width = WIDTH_IN if columns < 3 else WIDTH_IN * 1.2
+    height = PANEL_IN * rows + 1.0  # the panels, the title and legend above, the footer below
+    fig, axes = plt.subplots(rows, columns, figsize=(width, height), squeeze=False)
+    for ax, metric in zip(axes.flat, metrics):
         panel(ax, metric, doc["sides"])
-    fig.suptitle(doc["title"], fontsize=12, fontweight="bold", x=0.01, ha="left")
+    fig.suptitle(doc["title"], fontsize=12, fontweight="bold", x=0.01, y=1 - 0.12 / height, ha="left", va="top")
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper right", ncol=len(labels), frameon=False, fontsize=9)
-    fig.text(0.01, 0.005, f"recorded {doc['recorded']} · {doc['command']}", fontsize=7, color="#495057")
-    fig.tight_layout(rect=(0, 0.02, 1, 0.97))
+    fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.005, 1 - 0.40 / height), ncol=len(labels),
+               frameon=False, fontsize=9)
+    fig.text(0.01, 0.08 / height, f"recorded {doc['recorded']} · {doc['command']}", fontsize=7, color="#495057")
+    fig.tight_layout(rect=(0, 0.22 / height, 1, 1 - 0.65 / height))
     path = Path(out_dir) / f"{doc['suite']}.png"
     fig.savefig(path, dpi=DPI, metadata={"Software": None})
     plt.close(fig)

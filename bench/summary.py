@@ -15,8 +15,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cost  # noqa: E402  (bench/cost.py)
 from lib import results  # noqa: E402  (bench/lib)
 
+SIGNS = {">=": "≥", "<=": "≤"}
+
 
 def number(value, unit):
+    if float(value).is_integer():
+        return f"{value:,.0f}{'' if unit == '×' else ' '}{unit}".rstrip()
     if unit == "×":
         return f"{value:.2f}×" if value < 10 else f"{value:.1f}×"
     if unit == "%":
@@ -30,7 +34,7 @@ def goal_rows(docs):
         for g in doc["goals"]:
             verdict = "met" if g["met"] else "**MISSED**"
             yield (doc["suite"], g["name"], number(g["value"], g["unit"]),
-                   f"{g['comparison']} {number(g['goal'], g['unit'])}", verdict)
+                   f"{SIGNS[g['comparison']]} {number(g['goal'], g['unit'])}", verdict)
 
 
 def ratio_rows(docs):
