@@ -57,25 +57,48 @@ def rows(docs):
 
 
 def usd(value):
-    """Three significant figures: the cost of a million records is often a fraction of a cent."""
-    return f"{value:.3g}" if value < 1 else f"{value:,.2f}"
+    """Millionths of a dollar: the cost of a million records is often a fraction of a cent."""
+    return f"{value:.6f}"
 
 
 def table(docs):
-    """The cost table as Markdown lines (empty when no suite has cost entries)."""
+    """The cost table as Markdown lines, a row per function and workload with every side's billed ms
+    and USD per million records (empty when no suite has cost entries)."""
     found = rows(docs)
     if not found:
         return []
     lines = [
-        "| function | workload | side | memory MB | records per batch | wall ms per batch (median) "
-        "| billed ms | USD per 1M records: requests | compute | total | × kstream |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| function | memory MB | workload | records per batch | kstream: billed ms, USD per 1M records "
+        "| peers: billed ms, USD per 1M records (× kstream) |",
+        "|---|---:|---|---:|---:|---|",
     ]
+    groups = {}
     for e, c, ratio in found:
+        groups.setdefault((e["function"], e["workload"]), []).append((e, c, ratio))
+    for (function, workload), entries in groups.items():
+        first = entries[0][0]
+        ours = next((f"{c['billed_ms']} ms, {usd(c['total_usd'])}" for e, c, _ in entries if e["side"] == "kstream"),
+                    "–")
+        peers = "; ".join(f"{e['side']}: {c['billed_ms']} ms, {usd(c['total_usd'])}"
+                          + ("" if ratio is None else f" ({ratio:.2f}×)")
+                          for e, c, ratio in entries if e["side"] != "kstream")
+        lines.append(f"| {function} | {first['memory_mb']} | {workload} | {first['records_per_batch']:,} "
+                     f"| {ours} | {peers} |")
+    return lines
+
+
+def detail(docs):
+    """Every cost entry with its request and compute parts, as Markdown lines."""
+    lines = [
+        "| function | workload | side | memory MB | records per batch | wall ms per batch (median) "
+        "| billed ms | USD per 1M records: requests | compute | total |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for e, c, _ in rows(docs):
         lines.append(
             f"| {e['function']} | {e['workload']} | {e['side']} | {e['memory_mb']} | {e['records_per_batch']:,} "
-            f"| {e['billed_ms_per_batch']:.2f} | {c['billed_ms']} | {usd(c['request_usd'])} | {usd(c['compute_usd'])} "
-            f"| **{usd(c['total_usd'])}** | {'–' if ratio is None else f'{ratio:.2f}'} |")
+            f"| {e['billed_ms_per_batch']:.2f} | {c['billed_ms']} | {usd(c['request_usd'])} "
+            f"| {usd(c['compute_usd'])} | {usd(c['total_usd'])} |")
     return lines
 
 
@@ -85,10 +108,11 @@ NOTES = [
     "millisecond, at the function's memory as its pattern configures it (patterns/*/variables.tf); "
     "the peers at the same memory. Free tier, event-source and other services' charges left out.",
     "",
-    "The wall times were measured on this machine, where each process has at least one whole core. "
-    "Lambda gives a function CPU in proportion to its memory (one vCPU at 1,769 MB): at 256 MB about "
-    "a seventh of one, so the CPU-bound part of each batch takes longer there and these figures are "
-    "a lower bound; the side that spends less CPU per batch gains most from that.",
+    "The wall times were measured on this machine, where a process runs on a whole core. Lambda gives "
+    "a function CPU in proportion to its memory (one vCPU at 1,769 MB; at 256 MB about a seventh of "
+    "one), so there the CPU-bound part of a batch takes longer: these figures are a lower bound, and "
+    "between two sides the bill moves towards their CPU-time ratio. At 100 records a batch the "
+    "request price (0.002 USD per million records) is most of the bill, the same for every side.",
 ]
 
 
@@ -97,7 +121,8 @@ def write(directory, docs):
     lines = table(docs)
     if not lines:
         return None
-    text = "\n".join(["# Lambda cost of one million records", "", *lines, "", *NOTES]) + "\n"
+    text = "\n".join(["# Lambda cost of one million records", "", *lines, "", *NOTES, "",
+                      "## Request and compute parts", "", *detail(docs)]) + "\n"
     with open(os.path.join(directory, "cost.md"), "w") as f:
         f.write(text)
     return text

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One PNG per benchmark suite, docs/bench/<suite>.png, from bench/results/<suite>.json: a panel
-per metric marked `plot: true` (side by side when they have one or two workloads), grouped bars with the sides (kstream first) side by side per
-workload, each bar labelled with its value, the unit on the axis and "higher/lower is better" in
+per metric marked `plot: true` (in a row when they have one or two workloads), grouped bars with
+the sides (kstream first) side by side per workload, each bar labelled with its value, the unit on the axis and "higher/lower is better" in
 the panel's title. The output depends only on the result file and the matplotlib version: fixed
 size, resolution, font (DejaVu Sans, shipped with matplotlib), colours and hash salt, and no
 software or date in the PNG's metadata, so a rerun on the same file gives the same bytes.
