@@ -120,6 +120,8 @@ def load_all(directory=RESULTS):
     for path in sorted(Path(directory).glob("*.json")):
         doc = json.loads(path.read_text())
         check(doc, str(path))
+        if doc["suite"] != path.stem:
+            raise ValueError(f"{path}: suite {doc['suite']!r} in a file named for {path.stem!r}")
         docs.append(doc)
     return docs
 

@@ -28,7 +28,7 @@ PYTHON = "Python Powertools"
 
 def label(workload):
     size, form = workload.split("-")
-    return f"{int(size):,} {'plain JSON' if form == 'plain' else 'KPL-aggregated'}"
+    return f"{int(size):,} records an invoke, {'plain JSON' if form == 'plain' else 'KPL-aggregated'}"
 
 
 def write_result(figures):
