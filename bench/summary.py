@@ -62,6 +62,7 @@ def markdown(header, rows):
 
 def main():
     directory = sys.argv[1] if len(sys.argv) > 1 else results.RESULTS
+    os.makedirs(directory, exist_ok=True)
     docs = results.load_all(directory)
     have = {doc["suite"] for doc in docs}
     missing = [s for s in results.suites_with_runner() if s not in have]
