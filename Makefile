@@ -21,7 +21,7 @@ RUST_VERSION := $(shell sed -n 's/^rust-version *= *"\(.*\)"/\1/p' Cargo.toml)
 # set KSTREAM_TF_MIRROR= (empty) to force the public registry.
 
 .PHONY: help venv check-tools check-rust check-terraform rust-target emulator emulator-stop emulator-status \
-	emulator-apply emulator-destroy aws-preflight build build-host demo test fuzz soak bench diagrams deploy destroy fmt lint clean
+	emulator-apply emulator-destroy aws-preflight build build-host demo test fuzz soak bench bench-plots diagrams deploy destroy fmt lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -104,8 +104,12 @@ SOAK_PATTERNS ?= 01 03
 soak: check-tools venv check-rust check-terraform ## SOAK_RECORDS (100,000) records through faults per pattern, none lost
 	scripts/soak.sh --records $(SOAK_RECORDS) $(SOAK_PATTERNS)
 
-bench: venv check-rust ## benchmarks against the Python and Node peers, side by side
+bench: venv check-rust ## benchmarks against the Python and Node peers, side by side; goal summary, plots
 	scripts/bench.sh
+
+bench-plots: ## redraw docs/bench/*.png and the goal summary from the last results (bench/results/*.json)
+	python3 bench/summary.py
+	scripts/bench-plots.sh
 
 # Real AWS: refuse when AWS_ENDPOINT_URL is set (it would send the deploy to an emulator with the AWS state).
 aws-preflight:

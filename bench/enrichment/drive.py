@@ -15,14 +15,15 @@ Measured over the invokes after the workload's `warmup` first ones (the cold sta
 warm-up not counted):
 - CPU time: the process's CPU clock (all threads, read from outside with clock_gettime) when it
   asks for the first measured invoke and when it asks for the one after the last;
-- wall time between the same two moments;
+- wall time between the same two moments, and per batch (what Lambda bills): from the moment the
+  event is handed to the process's `GET /next` to the moment its posted response has arrived;
 - call latencies: the `CallLatency` values of the EMF documents the process wrote to stdout
   (a file, written synchronously by both runtimes) between those two moments: one value per
   attempt, as each side timed it (Rust: its EMF; Node: its performance.now() timer published
   through Powertools Metrics);
 - peak RSS: the process's VmHWM at the end (start-up included).
 Prints one JSON line: {"side", "label", "trips", "sampled", "invokes", "cpu_s", "wall_s",
-"peak_rss_kib", "latencies_ms"}.
+"batch_wall_ms", "peak_rss_kib", "latencies_ms"}.
 """
 
 import base64
@@ -93,6 +94,7 @@ def main():
     done = threading.Event()
     state = {"index": 0}
     marks = {}
+    batch_wall_ms = []
     failure = []
     proc = None
     function = f"enrichment-consumer-{side}"
@@ -138,6 +140,7 @@ def main():
                 time.sleep(3600)  # the process is killed before this answers
                 return None
             deadline = str(int(time.time() * 1000) + 60_000)
+            marks["delivered"] = (index, time.monotonic())
             return self.reply(200, payloads[index], [
                 ("Lambda-Runtime-Aws-Request-Id", f"bench-{index}"),
                 ("Lambda-Runtime-Deadline-Ms", deadline),
@@ -148,9 +151,12 @@ def main():
 
         def do_POST(self):
             body = self.body()
+            posted = time.monotonic()
             with lock:
                 index = state["index"]
                 if self.path == f"/2018-06-01/runtime/invocation/bench-{index}/response":
+                    if index >= warmup and marks.get("delivered", (None,))[0] == index:
+                        batch_wall_ms.append(1000 * (posted - marks["delivered"][1]))
                     response = json.loads(body)
                     if response != {"batchItemFailures": []}:
                         failure.append(f"invoke {index}: {body[:2000].decode(errors='replace')}")
@@ -204,6 +210,7 @@ def main():
         "invokes": batches,
         "cpu_s": cpu1 - cpu0,
         "wall_s": wall1 - wall0,
+        "batch_wall_ms": batch_wall_ms,
         "peak_rss_kib": marks["rss"],
         "latencies_ms": values,
     }))

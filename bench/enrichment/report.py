@@ -4,8 +4,10 @@
     report.py RESULTS.jsonl EVENTS_DIR BUCKET OUT.md WARMUP BATCHES ROUNDS
 
 Per workload (batch size / SAMPLE_EVERY / fare latency) and side: trips per CPU-second of the
-best round (by CPU time), peak RSS (the highest of its rounds), and the p50/p99 of the call
-latencies of all its measured rounds pooled (client-side, per attempt, as each side timed it).
+best round (by CPU time), peak RSS (the highest of its rounds), the p50/p99 of the call
+latencies of all its measured rounds pooled (client-side, per attempt, as each side timed it),
+and the median wall time per batch of all its measured rounds (what Lambda bills). Writes OUT.md
+and bench/results/enrichment.json.
 
 The rows each side wrote under `{side}/{workload}/enriched/` in BUCKET (the emulator's) must be
 the same objects (same keys) holding the same rows in the same order (same trip ids, fares and
@@ -26,6 +28,38 @@ import sys
 import boto3
 
 from fare_server import fare_body
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from lib import results  # noqa: E402  (bench/lib)
+
+NODE = "Node 20"
+
+
+def label(workload):
+    size, every, latency = workload.split("-")
+    return f"{int(size):,} trips, SAMPLE_EVERY {every.removeprefix('every')}, fare {latency.removesuffix('ms')} ms"
+
+
+def write_result(figures):
+    """bench/results/enrichment.json from the table's figures; no goal is set for this suite."""
+    def values(key):
+        return {label(w): {"kstream": f["rust"][key], NODE: f["node"][key]} for w, f in figures.items()}
+
+    memory_mb = results.pattern_memory_mb("04-kds-enrichment-apigw", "consumer_memory_size_mb")
+    return results.write(
+        "enrichment", "enrichment (pattern 4's fare enrichment): kstream vs a Node 20 consumer",
+        results.command("bench/enrichment/run.sh", ["WARMUP", "BATCHES", "ROUNDS", "SIZES", "SAMPLE_EVERY_VALUES",
+                                                    "FARE_LATENCIES_MS"]),
+        ["kstream", NODE],
+        [results.metric("trips per CPU-second", "trips/CPU-s", True, values("rate"), plot=True),
+         results.metric("fare call latency p99", "ms", False, values("p99"), plot=True),
+         results.metric("peak memory (RSS)", "MiB", False, values("rss"), plot=True),
+         results.metric("wall time per batch (median)", "ms", False, values("wall_ms"), plot=True),
+         results.metric("fare call latency p50", "ms", False, values("p50")),
+         results.metric("CPU time per batch", "ms", False, values("cpu_ms"))],
+        [],
+        [results.cost("enrichment-consumer", label(w), side, memory_mb, int(w.split("-")[0]), f[key]["wall_ms"])
+         for w, f in figures.items() for key, side in (("rust", "kstream"), ("node", NODE))])
 
 
 def objects(s3, bucket, prefix):
@@ -106,16 +140,19 @@ def main():
             "p99": percentile(latencies, 99),
             "calls": len(latencies),
             "sampled": sum(r["sampled"] for r in mine),
+            "wall_ms": results.median([w for r in mine for w in r["batch_wall_ms"]]),
         }
 
     s3 = boto3.client("s3")
     rows = []
+    figures = {}
     checked_objects = checked_rows = 0
     for workload in workloads:
         n_objects, n_rows = check_rows(s3, bucket, events_dir, workload)
         checked_objects += n_objects
         checked_rows += n_rows
         r, n = side("rust", workload), side("node", workload)
+        figures[workload] = {"rust": r, "node": n}
         size, every, latency = workload.split("-")
         retries = "" if r["calls"] == r["sampled"] and n["calls"] == n["sampled"] else \
             f" (retries: Rust {r['calls'] - r['sampled']}, Node {n['calls'] - n['sampled']})"
@@ -125,7 +162,8 @@ def main():
             f"{r['cpu_ms']:.1f} | {n['cpu_ms']:.1f} | "
             f"{r['p50']:.2f} / {r['p99']:.2f} | {n['p50']:.2f} / {n['p99']:.2f} | "
             f"{r['p99'] / n['p99']:.2f}{retries} | "
-            f"{r['rss']:.1f} | {n['rss']:.1f} | {r['rss'] / n['rss']:.2f} |"
+            f"{r['rss']:.1f} | {n['rss']:.1f} | {r['rss'] / n['rss']:.2f} | "
+            f"{r['wall_ms']:.1f} | {n['wall_ms']:.1f} |"
         )
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     node_version = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
@@ -156,8 +194,8 @@ def main():
         "| records per batch | SAMPLE_EVERY | fare latency ms | Rust trips/s per CPU-s | "
         "Node trips/s per CPU-s | Rust/Node | Rust CPU ms/batch | Node CPU ms/batch | "
         "Rust call p50 / p99 ms | Node call p50 / p99 ms | p99 Rust/Node | Rust peak RSS MiB | "
-        "Node peak RSS MiB | RSS Rust/Node |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "Node peak RSS MiB | RSS Rust/Node | Rust wall ms/batch (median) | Node wall ms/batch (median) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         *rows,
         "",
         "CPU time is each whole process's (all threads: for Node its garbage collector and libuv "
@@ -167,12 +205,15 @@ def main():
         "own processes and are not counted. Call latency is client-side per attempt, signing "
         "included, as each side times it (Rust: its EMF CallLatency values; Node: its own timer "
         "published through Powertools Metrics); with 20 calls in flight against one fare "
-        "endpoint process, it includes the endpoint's queue, the same for both sides.",
+        "endpoint process, it includes the endpoint's queue, the same for both sides. Wall ms per "
+        "batch: the median over the measured batches of all rounds, from the event handed to the "
+        "process's `GET /next` to its posted response; what the cost table (bench/cost.py) bills.",
     ]
     text = "\n".join(lines) + "\n"
     print(text)
     with open(out, "w") as f:
         f.write(text)
+    print(f"wrote {out} and {write_result(figures)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,13 @@ warm-up windows), as each runtime really spends it on a batch:
   counted, in Python's favour.
 
 The result also gives the CPU time of the cheapest measured final invoke (no records, one PUT of
-the window's aggregates): what an invoke costs beyond its records. Peak memory is the process's VmHWM (peak RSS) at the end, start-up included on both sides.
+the window's aggregates): what an invoke costs beyond its records. Peak memory is the process's
+VmHWM (peak RSS) at the end, start-up included on both sides.
+
+Wall time per measured invoke with records (what Lambda bills for it), each in the result's
+`wall_ms`: rust, from the moment the event is handed to the binary's `GET /next` to the moment its
+posted response has arrived; python, from `json.loads` to `json.dumps` done (the runtime's
+HTTP receipt and post not counted, in Python's favour).
 """
 
 import json
@@ -48,11 +54,17 @@ class Plan:
         self.state = None
         self.user_records = 0
         self.final_cpu = []
+        self.wall_ms = []
 
     def spent(self, index, cpu_s):
         """Notes the CPU time of invoke `index` when it is a measured final invoke."""
         if index >= self.warmup_invokes and self.events[index % len(self.events)]["isFinalInvokeForWindow"]:
             self.final_cpu.append(cpu_s)
+
+    def took(self, index, wall_s):
+        """Notes the wall time of invoke `index` when it is a measured invoke with records."""
+        if index >= self.warmup_invokes and self.events[index % len(self.events)]["Records"]:
+            self.wall_ms.append(1000 * wall_s)
 
     def payload(self):
         event = dict(self.events[self.index % len(self.events)])
@@ -84,6 +96,7 @@ class Plan:
             "cpu_s": cpu_s,
             "peak_rss_kib": peak_kib,
             "final_invoke_cpu_s": min(self.final_cpu),
+            "wall_ms": self.wall_ms,
         }
 
 
@@ -114,9 +127,10 @@ def run_python(workload_path, warmup, windows):
             invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:stream-analytics-python",
             log_group_name="/aws/lambda/stream-analytics-python", log_stream_name="bench",
         )
-        start = time.process_time()
+        start, wall = time.process_time(), time.perf_counter()
         response = json.dumps(analytics.handler(json.loads(payload), context)).encode()
         spent = time.process_time() - start
+        plan.took(plan.index, time.perf_counter() - wall)
         if plan.index >= plan.warmup_invokes:
             cpu += spent
         plan.spent(plan.index, spent)
@@ -181,6 +195,7 @@ def run_rust(binary, workload_path, warmup, windows):
                 time.sleep(3600)  # the process is killed before this answers
                 return None
             deadline = str(int(time.time() * 1000) + 60_000)
+            marks["delivered"] = (request_id, time.monotonic())
             return self.reply(200, payload, [
                 ("Lambda-Runtime-Aws-Request-Id", request_id),
                 ("Lambda-Runtime-Deadline-Ms", deadline),
@@ -191,9 +206,13 @@ def run_rust(binary, workload_path, warmup, windows):
 
         def do_POST(self):
             body = self.body()
+            posted = time.monotonic()
             parts = self.path.split("/")
             if self.path.endswith("/response") and parts[-2] == f"bench-{plan.index}":
                 with lock:
+                    delivered = marks.get("delivered")
+                    if delivered and delivered[0] == parts[-2]:
+                        plan.took(plan.index, posted - delivered[1])
                     try:
                         plan.answer(body)
                     except SystemExit as e:
