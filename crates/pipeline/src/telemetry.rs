@@ -36,7 +36,7 @@ use crate::emf::{
 /// process (its clones share the cold start: one `ColdStart` document in all).
 #[derive(Clone)]
 pub struct Telemetry {
-    config: MetricsConfig,
+    config: Arc<MetricsConfig>,
     sink: Arc<dyn EmfSink>,
     cold: Arc<AtomicBool>,
 }
@@ -54,7 +54,7 @@ impl Telemetry {
     pub fn new(config: MetricsConfig) -> Self {
         let cold = Arc::new(AtomicBool::new(config.cold_start()));
         Self {
-            config,
+            config: Arc::new(config),
             sink: Arc::new(Stdout),
             cold,
         }
