@@ -51,7 +51,10 @@
 //! - a metric given several values ([`Metrics::sample`], Powertools: `add_metric` called
 //!   again) is written as the list of its values.
 //!
-//! Deliberate differences (each listed in the test):
+//! Deliberate differences (those visible in the compared documents are normalised, one by one,
+//! by the test's `DIFFERENCES`; the `FunctionName` set is in the fixtures themselves, written
+//! with `add_dimensions`, and the test records Powertools' `add_metric` once as [`Metrics::add`],
+//! several times as [`Metrics::sample`]):
 //! - the second dimension set `[<default dimensions>, FunctionName]`: the patterns' alarms and
 //!   dashboards select `FunctionName`, Powertools' own dashboards `service`; both work. It is
 //!   what a Powertools handler writes after `metrics.add_dimensions(FunctionName=...)`, and it
