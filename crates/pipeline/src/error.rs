@@ -46,14 +46,8 @@ pub enum EmfError {
         /// The offending value.
         value: f64,
     },
-    /// The document has more than 100 metrics, the EMF limit per document.
-    #[error("an EMF document holds at most 100 metrics, {count} were given")]
-    TooManyMetrics {
-        /// How many metrics were recorded.
-        count: usize,
-    },
-    /// The document has more than 30 dimensions, the EMF limit per dimension set.
-    #[error("an EMF dimension set holds at most 30 dimensions, {count} were given")]
+    /// The documents have more than 30 dimensions, the EMF limit.
+    #[error("an EMF document holds at most 30 dimensions, {count} were given")]
     TooManyDimensions {
         /// How many dimensions were recorded.
         count: usize,

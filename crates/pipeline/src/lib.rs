@@ -37,7 +37,7 @@
 //! use kstream_pipeline::{BatchOutcome, decode::decode_object};
 //! use kstream_pipeline::emf::{MemorySink, Metrics, MetricsConfig};
 //!
-//! let config = MetricsConfig::builder().dimension("FunctionName", "demo").build();
+//! let config = MetricsConfig::builder().function_name("demo").build();
 //! let mut metrics = Metrics::new(&config);
 //! let mut outcome = BatchOutcome::new();
 //! for (sequence_number, data) in [("1", &br#"{"ok":true}"#[..]), ("2", b"not json")] {

@@ -133,7 +133,7 @@ async fn the_failed_record_is_archived_and_a_retry_overwrites_it() {
             .starts_with("the fare API answered 400"),
         "{doc}"
     );
-    let metrics = &s.sink.documents()[0];
+    let metrics = &s.sink.invocation_documents()[0];
     assert_eq!(
         (
             metrics["ArchivedRecords"].as_u64(),
@@ -194,7 +194,7 @@ async fn a_failed_archive_write_is_counted_and_changes_nothing_else() {
         rows, 5,
         "the rows before the failed record are written as always"
     );
-    let metrics = &s.sink.documents()[0];
+    let metrics = &s.sink.invocation_documents()[0];
     assert_eq!(
         (
             metrics["ArchivedRecords"].as_u64(),
@@ -211,5 +211,5 @@ async fn nothing_is_archived_without_a_failure() {
     let event = fixture("trips.json");
     assert!(failures(&s.enricher, &event).await.is_empty());
     assert_eq!(s.archive.puts(), 0);
-    assert_eq!(s.sink.documents()[0]["ArchivedRecords"], 0);
+    assert_eq!(s.sink.invocation_documents()[0]["ArchivedRecords"], 0);
 }

@@ -126,7 +126,7 @@ async fn samples_one_in_n_deterministically_and_writes_rows_per_pickup_hour() {
     assert_eq!(store.objects().len(), 2);
     assert_eq!(store.puts(), 4);
 
-    let doc = &sink.documents()[0];
+    let doc = &sink.invocation_documents()[0];
     assert_eq!(doc["Records"], 40);
     assert_eq!(doc["Trips"], 40);
     assert_eq!(doc["Sampled"], 2);
@@ -303,7 +303,7 @@ async fn unreadable_records_go_to_the_error_output_with_their_reason() {
             seq(&event, 9)
         )]
     );
-    let doc = &sink.documents()[0];
+    let doc = &sink.invocation_documents()[0];
     assert_eq!(
         (
             doc["ParseFailures"].as_u64(),
@@ -370,7 +370,7 @@ async fn calls_are_bounded_by_max_in_flight_and_reach_it() {
     assert_eq!(server.seen().len(), 40);
     assert_eq!(server.max_in_flight(), 4);
     assert_eq!(lines(&store, "enriched/").len(), 40);
-    let latencies = sink.documents()[0]["CallLatency"]
+    let latencies = sink.invocation_documents()[0]["CallLatency"]
         .as_array()
         .unwrap()
         .clone();
@@ -461,7 +461,7 @@ async fn a_slow_attempt_times_out_and_is_retried() {
     );
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(trip_ids(&lines(&store, "enriched/")), [20, 40]);
-    let doc = &sink.documents()[0];
+    let doc = &sink.invocation_documents()[0];
     assert_eq!(
         (doc["Calls"].as_u64(), doc["Retries"].as_u64()),
         (Some(4), Some(2))
@@ -498,7 +498,7 @@ async fn throttles_and_server_errors_are_retried_within_the_deadline() {
     let response = invoke(&enricher, fixture("trips.json"), Duration::from_secs(60)).await;
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(trip_ids(&lines(&store, "enriched/")), [20, 40]);
-    let doc = &sink.documents()[0];
+    let doc = &sink.invocation_documents()[0];
     assert_eq!(
         (
             doc["Calls"].as_u64(),
@@ -553,7 +553,7 @@ async fn a_tiny_deadline_stops_the_retries() {
         2,
         "one attempt per sampled trip, no retry"
     );
-    let doc = &sink.documents()[0];
+    let doc = &sink.invocation_documents()[0];
     assert_eq!(
         (
             doc["Retries"].as_u64(),
@@ -591,7 +591,7 @@ async fn the_retry_budget_caps_retries_per_invocation() {
     let mut event = fixture("trips.json");
     event.records.truncate(12);
     let response = invoke(&enricher, event.clone(), Duration::from_secs(60)).await;
-    let doc = &sink.documents()[0];
+    let doc = &sink.invocation_documents()[0];
     assert_eq!(
         (doc["Retries"].as_u64(), doc["CallFailures"].as_u64()),
         (Some(10), Some(2))
@@ -660,7 +660,7 @@ async fn a_403_reads_the_key_again_once() {
         .map(|s| s.headers["x-api-key"].to_str().unwrap().to_owned())
         .collect();
     assert_eq!(keys, ["key-1", "key-2"]);
-    assert_eq!(sink.documents()[0]["Retries"], 0);
+    assert_eq!(sink.invocation_documents()[0]["Retries"], 0);
 }
 
 #[tokio::test]
@@ -700,7 +700,7 @@ async fn a_400_is_not_retried_and_only_earlier_rows_are_written() {
             seq(&event, 4)
         )]
     );
-    let doc = &sink.documents()[0];
+    let doc = &sink.invocation_documents()[0];
     assert_eq!(
         (
             doc["RowsWritten"].as_u64(),

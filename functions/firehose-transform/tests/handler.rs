@@ -40,7 +40,7 @@ fn transformer(transform: Transform) -> (Transformer, Arc<MemorySink>) {
             Telemetry::new(
                 MetricsConfig::builder()
                     .namespace("kstream-test")
-                    .dimension("FunctionName", "firehose-transform-test")
+                    .function_name("firehose-transform-test")
                     .build(),
             )
             .with_sink(sink.clone()),
@@ -211,7 +211,7 @@ async fn filter_drops_and_partition_keys() {
         "{\"b\":10,\"c\":100,\"data\":\"some string\",\"reading date\":\"1/4/22\"}\n"
     );
 
-    let doc = &sink.documents()[0];
+    let doc = &sink.invocation_documents()[0];
     assert_eq!(doc["RecordsIn"], 6);
     assert_eq!(doc["RecordsOk"], 1);
     assert_eq!(doc["RecordsDropped"], 3);
@@ -354,7 +354,7 @@ async fn three_megabyte_batch() {
     assert!(a.iter().all(|x| x.1 == "Ok"));
     let out: Value = serde_json::from_str(&a[3071].2).unwrap();
     assert_eq!(out["b"], 3071);
-    assert_eq!(sink.documents()[0]["RecordsOk"], 3072);
+    assert_eq!(sink.invocation_documents()[0]["RecordsOk"], 3072);
 }
 
 /// Output larger than the response limit: the records that do not fit fail, the
@@ -391,7 +391,7 @@ async fn response_limit_fails_overflowing_records_not_the_invocation() {
     // the limit is used well: less than one more record would have fitted
     let slack = firehose_transform::DEFAULT_RESPONSE_LIMIT - json.len();
     assert!(slack < 3000, "{slack} bytes unused");
-    let doc = &sink.documents()[0];
+    let doc = &sink.invocation_documents()[0];
     assert_eq!(doc["ResponseLimitFailures"], 5000 - first_failed);
     assert_eq!(doc["RecordsFailed"], 5000 - first_failed);
 
@@ -484,7 +484,7 @@ hIjoxfQ=="}},
     let err: Value = serde_json::from_str(&a[4].2).unwrap();
     assert_eq!(err["errorCode"], "InvalidUtf8");
     assert_eq!(a[5].2, format!("{SEED_OUTPUT}\n"));
-    assert_eq!(sink.documents()[0]["RecordsFailed"], 4);
+    assert_eq!(sink.invocation_documents()[0]["RecordsFailed"], 4);
     // the event serializes back as Firehose sent it (valid data re-encoded, bad data as it came)
     let back = serde_json::to_value(&event).unwrap();
     assert_eq!(back["records"][0]["data"], good);
@@ -571,5 +571,5 @@ async fn hostile_records_fail_alone() {
     );
     assert_eq!(a[0].2, "{\"a.b.0\":1,\"a.b.1\":2,\"t\":\"AMZN\"}\n");
     assert_eq!(a[4].3, json!({"ticker": "AMZN"}));
-    assert_eq!(sink.documents()[0]["RecordsFailed"], 3);
+    assert_eq!(sink.invocation_documents()[0]["RecordsFailed"], 3);
 }

@@ -20,7 +20,8 @@
 //!
 //! At the end of every invocation one CloudWatch EMF document is written to stdout with
 //! these metrics (namespace from `POWERTOOLS_METRICS_NAMESPACE`, else
-//! `KSTREAM_METRICS_NAMESPACE`, else `kstream`; dimension `FunctionName`):
+//! `KSTREAM_METRICS_NAMESPACE`, else `kstream`; dimension `FunctionName`, and `service` as
+//! Powertools; after Powertools' `ColdStart` document on a process's first invocation):
 //!
 //! | metric | unit | meaning |
 //! |---|---|---|
@@ -36,7 +37,7 @@
 //! # Configuration (environment, read once per cold start)
 //! - `REQUIRED_FIELDS`: comma-separated top-level fields every record must have (default none);
 //! - `POWERTOOLS_METRICS_NAMESPACE` / `KSTREAM_METRICS_NAMESPACE`: EMF namespace (default `kstream`);
-//! - `POWERTOOLS_SERVICE_NAME`: written as the `service` property of the EMF documents;
+//! - `POWERTOOLS_SERVICE_NAME`: the EMF `service` dimension, as Powertools;
 //! - `FAILED_RECORD_ARCHIVE_BUCKET` / `FAILED_RECORD_ARCHIVE_PREFIX`: the failed-record archive
 //!   (below; off when the bucket is unset);
 //! - `AWS_LAMBDA_LOG_FORMAT` (`JSON` for JSON logs) and `AWS_LAMBDA_LOG_LEVEL` / `RUST_LOG`.
@@ -81,7 +82,7 @@
 //! let failed: Vec<_> = response.batch_item_failures.iter()
 //!     .map(|f| f.item_identifier.clone().unwrap()).collect();
 //! assert_eq!(failed, ["2"]);
-//! assert_eq!(sink.documents()[0]["FailedRecords"], 1);
+//! assert_eq!(sink.invocation_documents()[0]["FailedRecords"], 1);
 //! # });
 //! ```
 //!

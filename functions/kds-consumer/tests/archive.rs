@@ -37,7 +37,7 @@ fn archiving_consumer(store: Arc<MemoryStore>, archive: bool) -> (Consumer, Arc<
     let telemetry = Telemetry::new(
         MetricsConfig::builder()
             .namespace("kstream-test")
-            .dimension("FunctionName", "kds-consumer-test")
+            .function_name("kds-consumer-test")
             .build(),
     )
     .with_sink(sink.clone());
@@ -148,7 +148,7 @@ async fn every_failed_record_is_archived_once_under_its_own_key() {
         assert!(doc["archived_at"].as_f64().unwrap() > 1_700_000_000.0);
     }
 
-    let doc = &sink.documents()[0];
+    let doc = &sink.invocation_documents()[0];
     assert_eq!(doc["FailedRecords"], 5);
     assert_eq!(doc["ArchivedRecords"], 5);
     assert_eq!(doc["ArchiveFailures"], 0);
@@ -189,7 +189,7 @@ async fn a_failed_archive_write_is_counted_and_the_record_still_reported() {
     let keys: Vec<String> = store.objects().into_keys().collect();
     assert_eq!(keys.len(), 4);
     assert!(!keys.iter().any(|k| k.contains(&expected[1])));
-    let doc = &sink.documents()[0];
+    let doc = &sink.invocation_documents()[0];
     assert_eq!(doc["ArchivedRecords"], 4);
     assert_eq!(doc["ArchiveFailures"], 1);
     assert_eq!(doc["FailedRecords"], 5);
@@ -202,7 +202,7 @@ async fn nothing_is_archived_when_every_record_succeeds() {
     let (consumer, sink) = archiving_consumer(store.clone(), true);
     assert!(failed(&event, &consumer).await.is_empty());
     assert_eq!(store.puts(), 0);
-    assert_eq!(sink.documents()[0]["ArchivedRecords"], 0);
+    assert_eq!(sink.invocation_documents()[0]["ArchivedRecords"], 0);
 }
 
 #[tokio::test]
@@ -212,7 +212,7 @@ async fn the_archive_is_off_unless_its_bucket_is_set() {
     let (consumer, sink) = archiving_consumer(Arc::new(MemoryStore::default()), false);
     let (event, _) = fixture("mixed.json");
     failed(&event, &consumer).await;
-    let doc = &sink.documents()[0];
+    let doc = &sink.invocation_documents()[0];
     assert!(doc.get("ArchivedRecords").is_none() && doc.get("ArchiveFailures").is_none());
 
     let on = Consumer::from_env_with(&Env::from_pairs(&[

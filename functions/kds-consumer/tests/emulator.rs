@@ -98,7 +98,7 @@ async fn failed_records_are_archived_to_s3_and_a_missing_bucket_loses_nothing() 
         .await
         .unwrap();
     assert_eq!(head.content_type(), Some("application/json"));
-    let doc = &sink.documents()[0];
+    let doc = &sink.invocation_documents()[0];
     assert_eq!(
         (
             doc["ArchivedRecords"].as_u64(),
@@ -111,7 +111,7 @@ async fn failed_records_are_archived_to_s3_and_a_missing_bucket_loses_nothing() 
     // names every failed record.
     let (consumer, sink) = archiving_consumer(&s3, &format!("{bucket}-missing"));
     assert_eq!(failed(&event, &consumer).await, expected);
-    let doc = &sink.documents()[0];
+    let doc = &sink.invocation_documents()[0];
     assert_eq!(
         (
             doc["ArchivedRecords"].as_u64(),

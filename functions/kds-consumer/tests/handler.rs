@@ -56,7 +56,7 @@ fn test_consumer<P: RecordProcessor>(processor: P) -> (Consumer<P>, Arc<MemorySi
             Telemetry::new(
                 MetricsConfig::builder()
                     .namespace("kstream-test")
-                    .dimension("FunctionName", "kds-consumer-test")
+                    .function_name("kds-consumer-test")
                     .build(),
             )
             .with_sink(sink.clone()),
@@ -370,7 +370,7 @@ async fn kstream_aggregates_good_and_bad() {
         ["100", "100", "101", "102", "103", "105", "105"]
     );
 
-    let doc = &sink.documents()[0];
+    let doc = &sink.invocation_documents()[0];
     assert_eq!(doc["Records"], 6);
     assert_eq!(doc["AggregatedRecords"], 4);
     assert_eq!(doc["SubRecords"], 8);
@@ -439,9 +439,16 @@ async fn emf_document_per_invocation() {
         .unwrap();
 
     let lines = sink.lines();
-    assert_eq!(lines.len(), 1, "one document per invocation");
-    assert!(lines[0].ends_with(b"\n"));
-    let doc = &sink.documents()[0];
+    assert_eq!(
+        lines.len(),
+        2,
+        "the process's ColdStart document, then the invocation's"
+    );
+    assert!(lines.iter().all(|l| l.ends_with(b"\n")));
+    let cold = &sink.documents()[0];
+    assert_eq!(cold["ColdStart"], 1);
+    assert_eq!(cold["function_name"], "kds-consumer-test");
+    let doc = &sink.invocation_documents()[0];
     let meta = &doc["_aws"]["CloudWatchMetrics"][0];
     assert_eq!(meta["Namespace"], "kstream-test");
     assert_eq!(meta["Dimensions"], json!([["FunctionName"]]));
@@ -480,7 +487,7 @@ async fn emf_document_per_invocation() {
 async fn empty_batch() {
     let (consumer, sink) = test_consumer(ValidatingProcessor::default());
     assert!(run(KinesisEvent::default(), &consumer).await.is_empty());
-    assert_eq!(sink.documents()[0]["Records"], 0);
+    assert_eq!(sink.invocation_documents()[0]["Records"], 0);
 }
 
 /// A record without a sequence number cannot be named: Lambda reads an empty identifier
@@ -533,7 +540,10 @@ async fn a_large_batch_of_aggregates_fails_exactly_the_corrupt_ones() {
     let seen = consumer.processor().seen.lock().unwrap().clone();
     let seen: Vec<&str> = seen.iter().map(|s| s.sequence_number.as_str()).collect();
     assert_eq!(seen, want_seen);
-    assert_eq!(sink.documents()[0]["UserRecords"], want_seen.len());
+    assert_eq!(
+        sink.invocation_documents()[0]["UserRecords"],
+        want_seen.len()
+    );
 }
 
 /// Per-record bounds: data past 1 MiB and JSON nested past serde_json's 128 fail alone,

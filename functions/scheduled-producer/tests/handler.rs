@@ -95,12 +95,8 @@ fn function(
     config: Config,
 ) -> (ScheduledProducer, Arc<MemorySink>) {
     let sink = Arc::new(MemorySink::default());
-    let telemetry = Telemetry::new(
-        MetricsConfig::builder()
-            .dimension("FunctionName", "sp")
-            .build(),
-    )
-    .with_sink(sink.clone());
+    let telemetry = Telemetry::new(MetricsConfig::builder().function_name("sp").build())
+        .with_sink(sink.clone());
     (ScheduledProducer::new(config, client, telemetry), sink)
 }
 
@@ -139,7 +135,7 @@ async fn a_run_puts_the_inputs_count_of_aggregated_ticker_records() {
         assert!(kstream_ticker::TICKERS.contains(&user["ticker"].as_str().unwrap()));
         assert!((0.0..100.0).contains(&user["price"].as_f64().unwrap()));
     }
-    let doc = &sink.documents()[0];
+    let doc = &sink.invocation_documents()[0];
     assert_eq!(doc["RecordsPut"], 300);
     assert_eq!(doc["RecordsFailed"], 0);
 }
@@ -208,7 +204,7 @@ async fn records_that_cannot_be_put_fail_the_invocation_with_the_counts() {
         err.contains("of 30 records were not put into stream"),
         "{err}"
     );
-    let doc = &sink.documents()[0];
+    let doc = &sink.invocation_documents()[0];
     let not_put = doc["RecordsFailed"].as_u64().unwrap()
         + doc["RecordsUnresolved"].as_u64().unwrap()
         + (30 - doc["RecordsProduced"].as_u64().unwrap());

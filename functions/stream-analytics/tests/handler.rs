@@ -77,12 +77,8 @@ impl stream_analytics::ObjectStore for Shared {
 fn harness() -> Harness {
     let store = Arc::new(MemoryStore::default());
     let sink = Arc::new(MemorySink::default());
-    let telemetry = Telemetry::new(
-        MetricsConfig::builder()
-            .dimension("FunctionName", "t")
-            .build(),
-    )
-    .with_sink(sink.clone());
+    let telemetry =
+        Telemetry::new(MetricsConfig::builder().function_name("t").build()).with_sink(sink.clone());
     Harness {
         analytics: Analytics::new(Config::new("bucket"), Shared(store.clone()), telemetry),
         store,
@@ -236,7 +232,13 @@ async fn a_window_aggregates_across_invokes_filters_rows_and_closes_once() {
     assert_eq!(aapl["shard_id"], "shardId-000000000006");
     assert_eq!(lines[1]["ticker"], "MSFT");
 
-    let docs = h.sink.documents();
+    let all = h.sink.documents();
+    assert_eq!(
+        all[0]["ColdStart"], 1,
+        "the process's ColdStart document first"
+    );
+    assert_eq!(all.len(), 4, "then one EMF document per invoke");
+    let docs = h.sink.invocation_documents();
     assert_eq!(docs.len(), 3, "one EMF document per invoke");
     assert_eq!(docs[0]["FilteredRows"], 2);
     assert_eq!(docs[2]["WindowsClosed"], 1);
@@ -351,7 +353,7 @@ async fn a_failed_final_invoke_is_retried_into_the_same_keys() {
         "30 and 31 once each"
     );
     assert_eq!(under(&after, "aggregates/")[0][0]["count"], 2);
-    let docs = h.sink.documents();
+    let docs = h.sink.invocation_documents();
     let failed: Vec<_> = docs
         .iter()
         .map(|d| d["FailedFinalInvokes"].clone())
@@ -392,7 +394,10 @@ async fn an_early_termination_closes_its_segment_and_the_fresh_state_writes_a_ne
     );
     assert_eq!(aggregates[0][0]["terminated_early"], true);
     assert_eq!(aggregates[1][0]["terminated_early"], false);
-    assert_eq!(h.sink.documents()[0]["WindowsTerminatedEarly"], 1);
+    assert_eq!(
+        h.sink.invocation_documents()[0]["WindowsTerminatedEarly"],
+        1
+    );
 }
 
 #[tokio::test]
