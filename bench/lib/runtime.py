@@ -125,6 +125,7 @@ def serve(command, invocations, function, *, stdout=subprocess.DEVNULL, stderr=N
     run = Run(delivered_s=[0.0] * invocations.total, posted_s=[0.0] * invocations.total)
     lock = threading.Lock()
     done = threading.Event()
+    started = threading.Event()  # `proc` is set: the process can ask before Popen returns here
     state = {"index": 0}
     proc = None
     on_next = getattr(invocations, "on_next", None)
@@ -143,6 +144,7 @@ def serve(command, invocations, function, *, stdout=subprocess.DEVNULL, stderr=N
         def do_GET(self):
             if self.path != f"{RUNTIME}/invocation/next":
                 return _reply(self, 404)
+            started.wait()
             with lock:
                 index = state["index"]
                 run.next_cpu_s.append(process_cpu_s(proc.pid))
@@ -204,6 +206,7 @@ def serve(command, invocations, function, *, stdout=subprocess.DEVNULL, stderr=N
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
     })
     proc = subprocess.Popen(command, env=env, stdout=stdout, stderr=stderr)
+    started.set()
     while not done.wait(0.2):
         if proc.poll() is not None:
             fail(f"the function exited with {proc.returncode}")
