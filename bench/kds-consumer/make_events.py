@@ -25,13 +25,15 @@ required field null, text that is not JSON, a JSON array. In a KPL record the ba
 sub-record at a random place in the aggregate, which fails the whole Kinesis record.
 """
 
-import base64
 import json
 import os
 import random
 import sys
 
 from aws_kinesis_agg.aggregator import RecordAggregator
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import kinesis  # noqa: E402  (bench/lib/kinesis.py)
 
 SIZES = [100, 1000]
 AGGREGATE = 10
@@ -76,22 +78,9 @@ def good(rng: random.Random, i: int) -> bytes:
 
 
 def kinesis_record(seq: int, partition_key: str, data: bytes) -> dict:
-    return {
-        "kinesis": {
-            "kinesisSchemaVersion": "1.0",
-            "partitionKey": partition_key,
-            "sequenceNumber": str(seq),
-            "data": base64.b64encode(data).decode(),
-            "approximateArrivalTimestamp": 1795323600.5 + (seq - FIRST_SEQ) / 1000,
-        },
-        "eventSource": "aws:kinesis",
-        "eventVersion": "1.0",
-        "eventID": f"{SHARD}:{seq}",
-        "eventName": "aws:kinesis:record",
-        "invokeIdentityArn": "arn:aws:iam::123456789012:role/kstream-p1-consumer",
-        "awsRegion": "us-east-1",
-        "eventSourceARN": ARN,
-    }
+    arrival = 1795323600.5 + (seq - FIRST_SEQ) / 1000
+    return kinesis.kinesis_record(seq, partition_key, data, arrival=arrival, shard=SHARD,
+                                  stream_arn=ARN, role="kstream-p1-consumer")
 
 
 def batch(rng: random.Random, size: int, kpl: bool, seq: int, user: int, kinds: list) -> tuple:
