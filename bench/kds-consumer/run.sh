@@ -38,16 +38,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ ! "$PEERS/.installed" -nt "$HERE/requirements.txt" ]; then
-  echo "installing the Python peer (bench/kds-consumer/requirements.txt)..." >&2
-  python3 -m venv "$PEERS"
-  "$PEERS/bin/pip" install --quiet --disable-pip-version-check -r "$HERE/requirements.txt"
-  touch "$PEERS/.installed"
-fi
-if [ ! bench/node_modules/.package-lock.json -nt bench/package-lock.json ]; then
-  echo "installing the Node peer's packages (bench/package.json)..." >&2
-  npm ci --prefix bench --no-audit --no-fund --silent
-fi
+# shellcheck source=bench/lib/peers.sh
+. bench/lib/peers.sh
+bench_python_peers "$PEERS" "$HERE/requirements.txt"
+bench_node_peers
 
 echo "building the function (release)..." >&2
 cargo build --release --quiet -p kds-consumer
