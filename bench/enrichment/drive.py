@@ -29,23 +29,10 @@ Prints one JSON line: {"side", "label", "trips", "sampled", "invokes", "cpu_s", 
 import base64
 import json
 import os
-import subprocess
 import sys
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-
-def peak_rss_kib(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    raise SystemExit("no VmHWM in /proc/<pid>/status")
-
-
-def process_cpu_s(pid):
-    """Another process's CPU time, all threads (the Linux process CPU clock of `pid`)."""
-    return time.clock_gettime(((~pid) << 3) | 2)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import runtime  # noqa: E402  (bench/lib/runtime.py)
 
 
 def counts(event, sample_every):
@@ -90,115 +77,30 @@ def main():
     payloads = [json.dumps(e, separators=(",", ":")).encode() for e in events[:total]]
     measured = [counts(e, sample_every) for e in events[warmup:total]]
 
-    lock = threading.Lock()
-    done = threading.Event()
-    state = {"index": 0}
-    marks = {}
-    batch_wall_ms = []
-    failure = []
-    proc = None
-    function = f"enrichment-consumer-{side}"
+    stdout_sizes = {}
 
-    class Api(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    class Invocations:
+        """The workload's events in order; every response must report no failure."""
 
-        def log_message(self, *args):
-            pass
+        def __init__(self):
+            self.total = total
 
-        def body(self):
-            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                data = b""
-                while True:
-                    size = int(self.rfile.readline().split(b";")[0], 16)
-                    chunk = self.rfile.read(size + 2)
-                    if size == 0:
-                        return data
-                    data += chunk[:-2]
-            return self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        def payload(self, index):
+            return payloads[index]
 
-        def reply(self, status, body=b"", headers=()):
-            self.send_response(status)
-            for name, value in headers:
-                self.send_header(name, value)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+        def answer(self, index, body):
+            if json.loads(body) != {"batchItemFailures": []}:
+                raise SystemExit(f"invoke {index}: {body[:2000].decode(errors='replace')}")
 
-        def do_GET(self):
-            if self.path != "/2018-06-01/runtime/invocation/next":
-                return self.reply(404)
-            with lock:
-                index = state["index"]
-                if index == warmup:
-                    marks["start"] = (process_cpu_s(proc.pid), time.monotonic(), os.path.getsize(stdout_path))
-                if index == total:
-                    marks["end"] = (process_cpu_s(proc.pid), time.monotonic(), os.path.getsize(stdout_path))
-                    marks["rss"] = peak_rss_kib(proc.pid)
-                    done.set()
-            if index == total:
-                time.sleep(3600)  # the process is killed before this answers
-                return None
-            deadline = str(int(time.time() * 1000) + 60_000)
-            marks["delivered"] = (index, time.monotonic())
-            return self.reply(200, payloads[index], [
-                ("Lambda-Runtime-Aws-Request-Id", f"bench-{index}"),
-                ("Lambda-Runtime-Deadline-Ms", deadline),
-                ("Lambda-Runtime-Invoked-Function-Arn",
-                 f"arn:aws:lambda:us-east-1:123456789012:function:{function}"),
-                ("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000"),
-            ])
+        def on_next(self, index):
+            if index in (warmup, total):
+                stdout_sizes[index] = os.path.getsize(stdout_path)
 
-        def do_POST(self):
-            body = self.body()
-            posted = time.monotonic()
-            with lock:
-                index = state["index"]
-                if self.path == f"/2018-06-01/runtime/invocation/bench-{index}/response":
-                    if index >= warmup and marks.get("delivered", (None,))[0] == index:
-                        batch_wall_ms.append(1000 * (posted - marks["delivered"][1]))
-                    response = json.loads(body)
-                    if response != {"batchItemFailures": []}:
-                        failure.append(f"invoke {index}: {body[:2000].decode(errors='replace')}")
-                        done.set()
-                    state["index"] = index + 1
-                else:
-                    failure.append(f"{self.path}: {body[:2000].decode(errors='replace')}")
-                    done.set()
-            return self.reply(202, b'{"status":"OK"}')
-
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-
-        def handle_error(self, request, client_address):
-            if not done.is_set():  # after the end, the killed process's connection resets
-                super().handle_error(request, client_address)
-
-    server = Server(("127.0.0.1", 0), Api)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    env = dict(os.environ)
-    env.update({
-        "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{server.server_address[1]}",
-        "AWS_LAMBDA_FUNCTION_NAME": function,
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function}",
-        "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-    })
     with open(stdout_path, "wb") as stdout, open(stdout_path + ".err", "wb") as stderr:
-        proc = subprocess.Popen(command, env=env, stdout=stdout, stderr=stderr)
-        while not done.wait(0.2):
-            if proc.poll() is not None:
-                failure.append(f"the function exited with {proc.returncode}")
-                break
-        proc.kill()
-        proc.wait()
-    server.shutdown()
-    if failure:
-        raise SystemExit(f"{side} {label}: {failure[0]} (its output: {stdout_path} and .err)")
-    (cpu0, wall0, out0), (cpu1, wall1, out1) = marks["start"], marks["end"]
-    values = latencies(stdout_path, out0, out1)
+        run = runtime.serve(command, Invocations(), f"enrichment-consumer-{side}", stdout=stdout, stderr=stderr)
+    if run.failure:
+        raise SystemExit(f"{side} {label}: {run.failure} (its output: {stdout_path} and .err)")
+    values = latencies(stdout_path, stdout_sizes[warmup], stdout_sizes[total])
     sampled = sum(s for _, s in measured)
     if len(values) < sampled:
         raise SystemExit(f"{side} {label}: {len(values)} CallLatency values for {sampled} sampled trips")
@@ -208,10 +110,10 @@ def main():
         "trips": sum(t for t, _ in measured),
         "sampled": sampled,
         "invokes": batches,
-        "cpu_s": cpu1 - cpu0,
-        "wall_s": wall1 - wall0,
-        "batch_wall_ms": batch_wall_ms,
-        "peak_rss_kib": marks["rss"],
+        "cpu_s": run.cpu_s(warmup, total),
+        "wall_s": run.wall_s(warmup, total),
+        "batch_wall_ms": [1000 * run.invoke_wall_s(index) for index in range(warmup, total)],
+        "peak_rss_kib": run.peak_rss_kib,
         "latencies_ms": values,
     }))
 

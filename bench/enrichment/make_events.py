@@ -19,13 +19,15 @@ several hours around 2018-01-01 (several `dt=/hr=` partitions per batch). No wat
 unreadable records: every record is a trip.
 """
 
-import base64
 import datetime
 import json
 import os
 import random
 import sys
 import zlib
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import kinesis  # noqa: E402  (bench/lib/kinesis.py)
 
 SIZES = [100, 1000]
 LARGEST = max(SIZES)
@@ -70,22 +72,8 @@ def trip(rng: random.Random, trip_id: int, dropoff: datetime.datetime) -> dict:
 
 
 def kinesis_record(seq: int, data: bytes, arrival: float) -> dict:
-    return {
-        "kinesis": {
-            "kinesisSchemaVersion": "1.0",
-            "partitionKey": str(zlib.crc32(data)),
-            "sequenceNumber": str(seq),
-            "data": base64.b64encode(data).decode(),
-            "approximateArrivalTimestamp": arrival,
-        },
-        "eventSource": "aws:kinesis",
-        "eventVersion": "1.0",
-        "eventID": f"{SHARD}:{seq}",
-        "eventName": "aws:kinesis:record",
-        "invokeIdentityArn": "arn:aws:iam::123456789012:role/enrichment-consumer",
-        "awsRegion": "us-east-1",
-        "eventSourceARN": ARN,
-    }
+    return kinesis.kinesis_record(seq, str(zlib.crc32(data)), data, arrival=arrival, shard=SHARD,
+                                  stream_arn=ARN, role="enrichment-consumer")
 
 
 def workload(size: int, warmup: int, batches: int) -> dict:

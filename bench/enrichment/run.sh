@@ -52,10 +52,9 @@ cleanup() {
 trap cleanup EXIT
 
 [ -x "$PY" ] || { echo "bench: the Python tools are missing ($PY): run 'make venv' first" >&2; exit 1; }
-if [ ! bench/node_modules/.package-lock.json -nt bench/package-lock.json ]; then
-  echo "installing the Node peer's packages (bench/package.json)..." >&2
-  npm ci --prefix bench --no-audit --no-fund --silent
-fi
+# shellcheck source=bench/lib/peers.sh
+. bench/lib/peers.sh
+bench_node_peers
 
 echo "building the function (release)..." >&2
 cargo build --release --quiet -p enrichment-consumer

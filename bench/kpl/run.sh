@@ -5,9 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 make --no-print-directory venv
-if [ ! bench/node_modules/.package-lock.json -nt bench/package-lock.json ]; then
-  npm ci --prefix bench --no-audit --no-fund --silent
-fi
+# shellcheck source=bench/lib/peers.sh
+. bench/lib/peers.sh
+bench_node_peers
 dir=$PWD/target/bench-kpl
 mkdir -p "$dir" bench/results
 

@@ -32,11 +32,10 @@ HTTP receipt and post not counted, in Python's favour).
 
 import json
 import os
-import subprocess
 import sys
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import runtime  # noqa: E402  (bench/lib/runtime.py)
 
 STATE_KEY = "kstream"
 
@@ -66,13 +65,15 @@ class Plan:
         if index >= self.warmup_invokes and self.events[index % len(self.events)]["Records"]:
             self.wall_ms.append(1000 * wall_s)
 
-    def payload(self):
+    def payload(self, index):
+        assert index == self.index
         event = dict(self.events[self.index % len(self.events)])
         event["state"] = self.state
         return json.dumps(event, separators=(",", ":")).encode()
 
-    def answer(self, body):
+    def answer(self, index, body):
         """Checks the response to invoke `index` and moves on."""
+        assert index == self.index
         response = json.loads(body)
         position = self.index % len(self.events)
         event = self.events[position]
@@ -100,153 +101,34 @@ class Plan:
         }
 
 
-def peak_rss_kib(pid="self"):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    raise SystemExit("no VmHWM in /proc/<pid>/status")
-
-
-def process_cpu_s(pid):
-    """Another process's CPU time, all threads (the Linux process CPU clock of `pid`)."""
-    return time.clock_gettime(((~pid) << 3) | 2)
-
-
 def run_python(workload_path, warmup, windows):
-    import types
-
     import analytics
 
     plan = Plan(workload_path, warmup, windows)
     cpu = 0.0
     while plan.index < plan.total:
-        payload = plan.payload()
-        context = types.SimpleNamespace(
-            function_name="stream-analytics-python", function_version="$LATEST",
-            aws_request_id=f"bench-{plan.index}", memory_limit_in_mb=512,
-            invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:stream-analytics-python",
-            log_group_name="/aws/lambda/stream-analytics-python", log_stream_name="bench",
-        )
-        start, wall = time.process_time(), time.perf_counter()
-        response = json.dumps(analytics.handler(json.loads(payload), context)).encode()
-        spent = time.process_time() - start
-        plan.took(plan.index, time.perf_counter() - wall)
+        payload = plan.payload(plan.index)
+        context = runtime.lambda_context("stream-analytics-python", f"bench-{plan.index}")
+        response, spent, wall = runtime.call_as_python_runtime(analytics.handler, payload, context)
+        plan.took(plan.index, wall)
         if plan.index >= plan.warmup_invokes:
             cpu += spent
         plan.spent(plan.index, spent)
-        plan.answer(response)
+        plan.answer(plan.index, response)
     with os.fdopen(3, "w") as out:
-        out.write(json.dumps(plan.result("python", cpu, peak_rss_kib())) + "\n")
+        out.write(json.dumps(plan.result("python", cpu, runtime.peak_rss_kib())) + "\n")
 
 
 def run_rust(binary, workload_path, warmup, windows):
     plan = Plan(workload_path, warmup, windows)
-    lock = threading.Lock()
-    done = threading.Event()
-    marks = {}
-    failure = []
-    proc = None
-
-    class Api(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):
-            pass
-
-        def body(self):
-            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                data = b""
-                while True:
-                    size = int(self.rfile.readline().split(b";")[0], 16)
-                    chunk = self.rfile.read(size + 2)
-                    if size == 0:
-                        return data
-                    data += chunk[:-2]
-            return self.rfile.read(int(self.headers.get("Content-Length", 0)))
-
-        def reply(self, status, body=b"", headers=()):
-            self.send_response(status)
-            for name, value in headers:
-                self.send_header(name, value)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def do_GET(self):
-            if self.path != "/2018-06-01/runtime/invocation/next":
-                return self.reply(404)
-            with lock:
-                now = process_cpu_s(proc.pid)
-                if "last" in marks and marks["last"][0] == plan.index - 1:
-                    plan.spent(plan.index - 1, now - marks["last"][1])
-                marks["last"] = (plan.index, now)
-                if plan.index == plan.warmup_invokes:
-                    marks["cpu0"] = now
-                if plan.index == plan.total:
-                    marks["cpu1"] = now
-                    marks["rss"] = peak_rss_kib(proc.pid)
-                    done.set()
-                    payload = None
-                else:
-                    payload = plan.payload()
-                    request_id = f"bench-{plan.index}"
-            if payload is None:
-                time.sleep(3600)  # the process is killed before this answers
-                return None
-            deadline = str(int(time.time() * 1000) + 60_000)
-            marks["delivered"] = (request_id, time.monotonic())
-            return self.reply(200, payload, [
-                ("Lambda-Runtime-Aws-Request-Id", request_id),
-                ("Lambda-Runtime-Deadline-Ms", deadline),
-                ("Lambda-Runtime-Invoked-Function-Arn",
-                 "arn:aws:lambda:us-east-1:123456789012:function:stream-analytics"),
-                ("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000"),
-            ])
-
-        def do_POST(self):
-            body = self.body()
-            posted = time.monotonic()
-            parts = self.path.split("/")
-            if self.path.endswith("/response") and parts[-2] == f"bench-{plan.index}":
-                with lock:
-                    delivered = marks.get("delivered")
-                    if delivered and delivered[0] == parts[-2]:
-                        plan.took(plan.index, posted - delivered[1])
-                    try:
-                        plan.answer(body)
-                    except SystemExit as e:
-                        failure.append(str(e))
-                        done.set()
-                return self.reply(202, b'{"status":"OK"}')
-            failure.append(f"{self.path}: {body[:2000].decode(errors='replace')}")
-            done.set()
-            return self.reply(202, b'{"status":"OK"}')
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Api)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    env = dict(os.environ)
-    env.update({
-        "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{server.server_address[1]}",
-        "AWS_LAMBDA_FUNCTION_NAME": "stream-analytics",
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
-        "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/stream-analytics",
-        "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-    })
-    proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL)
-    while not done.wait(0.2):
-        if proc.poll() is not None:
-            failure.append(f"the function exited with {proc.returncode}")
-            break
-    proc.kill()
-    proc.wait()
-    server.shutdown()
-    if failure:
-        raise SystemExit(f"rust: {failure[0]}")
-    print(json.dumps(plan.result("rust", marks["cpu1"] - marks["cpu0"], marks["rss"])))
+    run = runtime.serve([binary], plan, "stream-analytics")
+    if run.failure:
+        raise SystemExit(f"rust: {run.failure}")
+    for index in range(plan.total):
+        plan.spent(index, run.cpu_s(index, index + 1))
+        plan.took(index, run.invoke_wall_s(index))
+    cpu = run.cpu_s(plan.warmup_invokes, plan.total)
+    print(json.dumps(plan.result("rust", cpu, run.peak_rss_kib)))
 
 
 def main():

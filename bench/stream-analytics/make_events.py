@@ -17,13 +17,15 @@ hold AGGREGATE user records each, made with aws_kinesis_agg's RecordAggregator (
 writes the same bytes; scripts/test-interop.sh checks it).
 """
 
-import base64
 import json
 import os
 import random
 import sys
 
 from aws_kinesis_agg.aggregator import RecordAggregator
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import kinesis  # noqa: E402  (bench/lib/kinesis.py)
 
 TICKERS = ["AAPL", "AMZN", "MSFT", "INTC", "TBV"]
 SIZES = [100, 1000]
@@ -45,22 +47,9 @@ def ticker_record(rng: random.Random, i: int) -> bytes:
 
 
 def kinesis_record(seq: int, partition_key: str, data: bytes) -> dict:
-    return {
-        "kinesis": {
-            "kinesisSchemaVersion": "1.0",
-            "partitionKey": partition_key,
-            "sequenceNumber": str(seq),
-            "data": base64.b64encode(data).decode(),
-            "approximateArrivalTimestamp": 1795323600.5 + (seq - FIRST_SEQ) / 1000,
-        },
-        "eventSource": "aws:kinesis",
-        "eventVersion": "1.0",
-        "eventID": f"{SHARD}:{seq}",
-        "eventName": "aws:kinesis:record",
-        "invokeIdentityArn": "arn:aws:iam::123456789012:role/analytics",
-        "awsRegion": "us-east-1",
-        "eventSourceARN": ARN,
-    }
+    arrival = 1795323600.5 + (seq - FIRST_SEQ) / 1000
+    return kinesis.kinesis_record(seq, partition_key, data, arrival=arrival, shard=SHARD,
+                                  stream_arn=ARN, role="analytics")
 
 
 def window_event(records: list, final: bool) -> dict:

@@ -37,12 +37,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ ! "$PEERS/.installed" -nt "$HERE/requirements.txt" ]; then
-  echo "installing the Python peer (bench/stream-analytics/requirements.txt)..." >&2
-  python3 -m venv "$PEERS"
-  "$PEERS/bin/pip" install --quiet --disable-pip-version-check -r "$HERE/requirements.txt"
-  touch "$PEERS/.installed"
-fi
+# shellcheck source=bench/lib/peers.sh
+. bench/lib/peers.sh
+bench_python_peers "$PEERS" "$HERE/requirements.txt"
 
 echo "building the function (release)..." >&2
 cargo build --release --quiet -p stream-analytics

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Benchmark: pattern 1's consumer (functions/kds-consumer, Rust) against the same consumer written
+# with Powertools for AWS Lambda (Python) BatchProcessor (bench/kds-consumer/powertools_consumer.py,
+# aws_kinesis_agg) and Powertools for AWS Lambda (TypeScript) BatchProcessor
+# (bench/kds-consumer/node_consumer.mjs, aws-kinesis-agg), on the same Kinesis batches, in one run.
+#
+# Workloads (make_events.py): batches of 100 and 1,000 Kinesis records, plain JSON (one ~100-byte
+# ticker event each) or KPL-aggregated (10 such events each), 1 % of the Kinesis records bad (one
+# user record failing the validation: REQUIRED_FIELDS=id,ticker,price, poison, not JSON, not an
+# object). Every side must answer every batch with exactly the batchItemFailures the workload
+# expects, or the run fails.
+#
+# Per side (drive.py, bench/lib/runtime.py): the Rust release binary and Node 20
+# (bench/enrichment/node_runtime.mjs) against a minimal local Runtime API (each receives, parses,
+# handles and answers each batch itself); the Python handler as the Python runtime calls it
+# (json.loads of the event, the handler, json.dumps). Records per CPU-second (process CPU, all
+# threads) over the measured batches after WARMUP_RECORDS Kinesis records of warm-up, peak RSS,
+# and the wall time per batch (event handed out → response read). Sides alternate (each round
+# starts with another side) for ROUNDS rounds; each side's best round counts for CPU. Writes
+# bench/results/kds-consumer.md and bench/results/kds-consumer.json.
+#
+# Env: RECORDS (measured Kinesis records per workload, side and round, default 20000),
+# WARMUP_RECORDS (2000), ROUNDS (3), WORKLOADS ("100-plain 100-kpl 1000-plain 1000-kpl").
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+HERE=$ROOT/bench/kds-consumer
+RECORDS=${RECORDS:-20000}
+WARMUP_RECORDS=${WARMUP_RECORDS:-2000}
+ROUNDS=${ROUNDS:-3}
+WORKLOADS=${WORKLOADS:-"100-plain 100-kpl 1000-plain 1000-kpl"}
+PEERS=$ROOT/target/bench-kds-consumer/venv
+PY=$PEERS/bin/python
+WORK=$(mktemp -d)
+cleanup() {
+  local status=$?
+  if [ "$status" = 0 ]; then rm -rf "$WORK"; else echo "bench: failed; outputs kept in $WORK" >&2; fi
+}
+trap cleanup EXIT
+
+# shellcheck source=bench/lib/peers.sh
+. bench/lib/peers.sh
+bench_python_peers "$PEERS" "$HERE/requirements.txt"
+bench_node_peers
+
+echo "building the function (release)..." >&2
+cargo build --release --quiet -p kds-consumer
+BIN=$ROOT/target/release/kds-consumer
+
+"$PY" "$HERE/make_events.py" "$WORK/events"
+# As pattern 1 configures the consumer (JSON logs at INFO, Powertools names), plus the fields
+# every record must have; the peers read REQUIRED_FIELDS too.
+export REQUIRED_FIELDS=id,ticker,price
+export POWERTOOLS_SERVICE_NAME=kstream-p1-consumer POWERTOOLS_METRICS_NAMESPACE=kstream-bench
+export AWS_LAMBDA_LOG_FORMAT=JSON AWS_LAMBDA_LOG_LEVEL=INFO
+
+measure() { # side workload round
+  local side=$1 workload=$2 round=$3
+  local size=${workload%%-*}
+  local warmup=$(((WARMUP_RECORDS + size - 1) / size)) batches=$(((RECORDS + size - 1) / size))
+  local events=$WORK/events/$workload.json out=$WORK/$side-$workload-$round.out
+  case $side in
+    rust) "$PY" "$HERE/drive.py" rust "$events" "$warmup" "$batches" "$out" -- "$BIN" ;;
+    node) "$PY" "$HERE/drive.py" node "$events" "$warmup" "$batches" "$out" -- \
+      node "$ROOT/bench/enrichment/node_runtime.mjs" "$HERE/node_consumer.mjs" ;;
+    python) (cd "$HERE" && "$PY" drive.py python "$events" "$warmup" "$batches") ;;
+  esac >>"$WORK/results.jsonl"
+}
+
+sides=(rust python node)
+for round in $(seq 1 "$ROUNDS"); do
+  for workload in $WORKLOADS; do
+    echo "round $round/$ROUNDS: $workload..." >&2
+    # Each round starts with another side, so that none always runs on a warmer machine.
+    for i in 0 1 2; do
+      measure "${sides[$(((round - 1 + i) % 3))]}" "$workload" "$round"
+    done
+  done
+done
+
+mkdir -p bench/results
+"$PY" "$HERE/report.py" "$WORK/results.jsonl" "$WORK/events" bench/results/kds-consumer \
+  "bench/kds-consumer/run.sh (RECORDS=$RECORDS WARMUP_RECORDS=$WARMUP_RECORDS ROUNDS=$ROUNDS)"
