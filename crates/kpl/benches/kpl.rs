@@ -20,7 +20,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use kstream_kpl::{
     AggregatedRecord, Aggregator, AggregatorConfig, DeaggregatedRef, UserRecord, deaggregate_batch,
-    deaggregate_record, md5x,
+    deaggregate_record, finish_all, md5x,
 };
 use md5::{Digest, Md5};
 use serde_json::{Value, json};
@@ -417,23 +417,34 @@ fn measure(d: &Dataset) -> Value {
     assert_eq!(sub_records, n_users, "every user record comes back");
     assert_eq!(owned_records, n_users, "every user record comes back");
 
-    // Aggregation with the KPL defaults: user records in, encoded Kinesis records out.
-    let mut kinesis_records = 0;
+    // Aggregation with the KPL defaults: user records in, encoded Kinesis records out, as the
+    // producer does it when it has several aggregates ready together: each aggregate is written
+    // as its records come (`add_unfinished`), and the full ones are finished `md5x::LANES` at a
+    // time, their MD5s side by side in the lane MD5 (`finish_all`); the last ones at the end.
     // The records are the caller's to move in: cloning them is setup, not aggregation.
+    let mut kinesis_records = 0;
     let agg = best_with(
+        || d.users.clone(),
+        |users| kinesis_records = aggregate_in_lanes(users),
+    );
+    // For reference: one aggregate at a time (`add`: each aggregate's MD5 computed alone, with
+    // the md-5 crate, when it is emitted), the producer's case when only one is ready.
+    let mut kinesis_records_one = 0;
+    let agg_one = best_with(
         || d.users.clone(),
         |users| {
             let mut agg = Aggregator::new(AggregatorConfig::default());
-            kinesis_records = 0;
+            kinesis_records_one = 0;
             for r in users {
                 if let Some(k) = agg.add(r).expect("valid") {
-                    kinesis_records += 1;
+                    kinesis_records_one += 1;
                     black_box(k);
                 }
             }
-            kinesis_records += usize::from(agg.flush().is_some());
+            kinesis_records_one += usize::from(agg.flush().is_some());
         },
     );
+    assert_eq!(kinesis_records, kinesis_records_one, "same aggregates");
 
     json!({
         "record_size": d.size,
@@ -450,8 +461,35 @@ fn measure(d: &Dataset) -> Value {
         "md5_only": rate(kinesis_bytes, n_users, md5_only),
         "md5_lanes_only": rate(kinesis_bytes, n_users, md5x_only),
         "aggregate": rate(user_bytes, n_users, agg),
+        "aggregate_one_at_a_time": rate(user_bytes, n_users, agg_one),
         "aggregate_kinesis_records": kinesis_records,
     })
+}
+
+/// Aggregates `users` for one shard with the KPL defaults, finishing the aggregates
+/// `md5x::LANES` at a time with the lane MD5; returns how many Kinesis records came out.
+fn aggregate_in_lanes(users: Vec<UserRecord>) -> usize {
+    let mut agg = Aggregator::new(AggregatorConfig::default());
+    let mut ready = Vec::with_capacity(md5x::LANES);
+    let mut count = 0;
+    for r in users {
+        if let Some(unfinished) = agg.add_unfinished(&r).expect("valid") {
+            ready.push(unfinished);
+            if ready.len() == md5x::LANES {
+                let finished = finish_all(std::mem::replace(
+                    &mut ready,
+                    Vec::with_capacity(md5x::LANES),
+                ));
+                count += finished.len();
+                black_box(finished);
+            }
+        }
+    }
+    ready.extend(agg.flush_unfinished());
+    let finished = finish_all(ready);
+    count += finished.len();
+    black_box(finished);
+    count
 }
 
 /// User payload over Kinesis bytes, with the KPL defaults, for several key distributions.

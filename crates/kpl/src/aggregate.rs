@@ -1,16 +1,13 @@
 //! Aggregation: many user records into one Kinesis record, the KPL way.
 
-use std::collections::HashMap;
-
 use bytes::Bytes;
 use md5::{Digest, Md5};
-use prost::Message as _;
 
 use crate::error::Error;
+use crate::finish::UnfinishedRecord;
 use crate::hash;
-use crate::proto;
+use crate::message::MessageWriter;
 use crate::record::UserRecord;
-use crate::wire::varint_len;
 
 /// The four bytes every aggregated record starts with.
 pub const MAGIC: [u8; 4] = [0xF3, 0x89, 0x9A, 0xC2];
@@ -165,102 +162,31 @@ impl AggregatedRecord {
 /// A container holding a single record is emitted raw (its own partition key, explicit hash key
 /// and data; tags cannot travel outside an aggregate and are dropped), as the KPL does.
 ///
+/// [`add_unfinished`](Aggregator::add_unfinished) and
+/// [`flush_unfinished`](Aggregator::flush_unfinished) do the same but leave the aggregate's MD5
+/// trailer to the caller, who can then finish the aggregates it has ready together (those of
+/// several shards, say) side by side in SIMD lanes with [`finish_all`](crate::finish_all).
+///
+/// Each record's protobuf fields are written when it is added (see `message.rs`); the
+/// aggregator keeps its buffers from one aggregate to the next.
+///
 /// One aggregator should only see records bound for one shard (see
 /// [`ShardMap`](crate::ShardMap)): consumers such as the KCL drop sub-records whose hash key is
 /// outside the shard they read.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Aggregator {
     config: AggregatorConfig,
-    partition_keys: KeyTable,
-    explicit_hash_keys: KeyTable,
-    records: Vec<proto::Record>,
-    /// Exact encoded length of the pending protobuf message.
-    proto_len: usize,
+    message: MessageWriter,
+    /// The first pending record's data and whether it has an explicit hash key: a container of
+    /// one record is sent as that record, and an aggregate takes that record's hash key.
+    first: Option<(Bytes, bool)>,
 }
 
-/// Where a record goes in the pending aggregate (see [`Aggregator::place`]).
-#[derive(Debug, Clone, Copy)]
-struct Placement {
-    pk_found: bool,
-    pk_index: u64,
-    ehk_found: bool,
-    ehk_index: Option<u64>,
-    /// Bytes the protobuf message grows by.
-    added_len: usize,
-}
-
-/// Tables up to this size are searched linearly (faster than hashing for a few keys).
-const LINEAR_SEARCH_MAX: usize = 8;
-
-/// A deduplicated table of keys.
-#[derive(Debug, Default)]
-struct KeyTable {
-    keys: Vec<String>,
-    index: HashMap<String, u64>,
-}
-
-impl KeyTable {
-    fn find(&self, key: &str) -> Option<u64> {
-        // Linear search beats hashing for the small tables most aggregates have.
-        if self.keys.len() <= LINEAR_SEARCH_MAX {
-            return self.keys.iter().position(|k| k == key).map(|i| i as u64);
-        }
-        self.index.get(key).copied()
+impl Default for Aggregator {
+    /// An aggregator with the KPL's default limits.
+    fn default() -> Self {
+        Self::new(AggregatorConfig::default())
     }
-
-    /// Appends a key known not to be in the table; returns its index.
-    fn push(&mut self, key: &str) -> u64 {
-        let i = self.keys.len() as u64;
-        self.keys.push(key.to_owned());
-        if self.keys.len() > LINEAR_SEARCH_MAX {
-            if self.index.is_empty() {
-                for (j, k) in self.keys.iter().enumerate() {
-                    self.index.insert(k.clone(), j as u64);
-                }
-            } else {
-                self.index.insert(key.to_owned(), i);
-            }
-        }
-        i
-    }
-
-    /// Index of `key`, appending it if new.
-    fn insert(&mut self, key: &str) -> u64 {
-        match self.find(key) {
-            Some(i) => i,
-            None => self.push(key),
-        }
-    }
-
-    fn take(&mut self) -> Vec<String> {
-        self.index.clear();
-        std::mem::take(&mut self.keys)
-    }
-}
-
-/// Encoded length of a length-delimited field (key byte, length varint, payload). Every field
-/// number here is below 16, so its key is one byte.
-fn field_len(payload: usize) -> usize {
-    1 + varint_len(payload as u64) + payload
-}
-
-/// Encoded length of a varint field (key byte and varint).
-fn varint_field_len(value: u64) -> usize {
-    1 + varint_len(value)
-}
-
-fn record_len(pk_index: u64, ehk_index: Option<u64>, record: &UserRecord) -> usize {
-    let tags: usize = record
-        .tags
-        .iter()
-        .map(|t| {
-            field_len(field_len(t.key.len()) + t.value.as_ref().map_or(0, |v| field_len(v.len())))
-        })
-        .sum();
-    varint_field_len(pk_index)
-        + ehk_index.map_or(0, varint_field_len)
-        + field_len(record.data.len())
-        + tags
 }
 
 impl Aggregator {
@@ -269,7 +195,8 @@ impl Aggregator {
     pub fn new(config: AggregatorConfig) -> Self {
         Self {
             config,
-            ..Self::default()
+            message: MessageWriter::new(config.max_size),
+            first: None,
         }
     }
 
@@ -286,154 +213,101 @@ impl Aggregator {
     /// [`Error::InvalidPartitionKey`] or [`Error::InvalidHashKey`] if the record would be rejected
     /// by Kinesis; the aggregator is unchanged.
     pub fn add(&mut self, record: UserRecord) -> Result<Option<AggregatedRecord>, Error> {
+        Ok(self.add_unfinished(&record)?.map(UnfinishedRecord::finish))
+    }
+
+    /// [`add`](Self::add), but the aggregate returned still needs its MD5 trailer: finish it with
+    /// [`UnfinishedRecord::finish`], or with the others ready at the same time with
+    /// [`finish_all`](crate::finish_all). The record's fields are copied into the aggregate (its
+    /// data is kept, not copied, in case it ends up alone and raw).
+    ///
+    /// # Errors
+    /// As [`add`](Self::add).
+    pub fn add_unfinished(
+        &mut self,
+        record: &UserRecord,
+    ) -> Result<Option<UnfinishedRecord>, Error> {
         record.validate()?;
-        let mut placed = self.place(&record);
+        let mut placed = self.message.place(record);
         let mut emitted = None;
-        if !self.records.is_empty() {
-            let grown = OVERHEAD + self.proto_len + placed.added_len;
-            let full_count = self.records.len() as u64 >= self.config.max_count;
+        if self.message.count() > 0 {
+            let grown = OVERHEAD + self.message.len() + placed.added_len;
+            let full_count = self.message.count() as u64 >= self.config.max_count;
             if grown > self.config.max_size || full_count {
                 emitted = Some(self.take());
-                placed = self.place(&record);
+                placed = self.message.place(record);
             }
         }
-        self.push(record, placed);
+        if self.message.count() == 0 {
+            self.first = Some((record.data.clone(), record.explicit_hash_key.is_some()));
+        }
+        self.message.push(record, placed);
         Ok(emitted)
     }
 
     /// Emits whatever is pending (an aggregate, a raw record, or `None` when empty).
     pub fn flush(&mut self) -> Option<AggregatedRecord> {
-        (!self.records.is_empty()).then(|| self.take())
+        self.flush_unfinished().map(UnfinishedRecord::finish)
+    }
+
+    /// [`flush`](Self::flush), leaving an aggregate's MD5 to the caller (see
+    /// [`add_unfinished`](Self::add_unfinished)).
+    pub fn flush_unfinished(&mut self) -> Option<UnfinishedRecord> {
+        (self.message.count() > 0).then(|| self.take())
     }
 
     /// Number of user records pending.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.message.count()
     }
 
     /// Whether no user record is pending.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.message.count() == 0
     }
 
     /// Exact size in bytes of the pending records encoded as an aggregate (magic, protobuf, MD5);
     /// 0 when empty.
     #[must_use]
     pub fn size_bytes(&self) -> usize {
-        if self.records.is_empty() {
+        if self.is_empty() {
             0
         } else {
-            OVERHEAD + self.proto_len
+            OVERHEAD + self.message.len()
         }
     }
 
-    /// Where `record` would go: its key indexes (existing or new) and the bytes the protobuf
-    /// message would grow by. One table lookup per key.
-    fn place(&self, record: &UserRecord) -> Placement {
-        let pk = self.partition_keys.find(&record.partition_key);
-        let pk_index = pk.unwrap_or(self.partition_keys.keys.len() as u64);
-        let mut added_len = if pk.is_some() {
-            0
-        } else {
-            field_len(record.partition_key.len())
-        };
-        let ehk = record.explicit_hash_key.as_deref().map(|ehk| {
-            let found = self.explicit_hash_keys.find(ehk);
-            if found.is_none() {
-                added_len += field_len(ehk.len());
-            }
-            (
-                found,
-                found.unwrap_or(self.explicit_hash_keys.keys.len() as u64),
-            )
-        });
-        added_len += field_len(record_len(pk_index, ehk.map(|(_, i)| i), record));
-        Placement {
-            pk_found: pk.is_some(),
-            pk_index,
-            ehk_found: ehk.is_some_and(|(found, _)| found.is_some()),
-            ehk_index: ehk.map(|(_, i)| i),
-            added_len,
-        }
-    }
-
-    /// Adds a record where [`place`](Self::place) said, without checks.
-    fn push(&mut self, record: UserRecord, placed: Placement) {
-        self.proto_len += placed.added_len;
-        if !placed.pk_found {
-            self.partition_keys.push(&record.partition_key);
-        }
-        if let (Some(ehk), false) = (record.explicit_hash_key.as_deref(), placed.ehk_found) {
-            self.explicit_hash_keys.push(ehk);
-        }
-        self.records.push(proto::Record {
-            partition_key_index: Some(placed.pk_index),
-            explicit_hash_key_index: placed.ehk_index,
-            data: Some(record.data),
-            tags: record
-                .tags
-                .into_iter()
-                .map(|t| proto::Tag {
-                    key: Some(t.key),
-                    value: t.value,
-                })
-                .collect(),
-        });
-    }
-
-    /// Takes the pending records out as one Kinesis record and resets the aggregator.
-    fn take(&mut self) -> AggregatedRecord {
-        let mut message = proto::AggregatedRecord {
-            partition_key_table: self.partition_keys.take(),
-            explicit_hash_key_table: self.explicit_hash_keys.take(),
-            records: std::mem::take(&mut self.records),
-        };
-        debug_assert_eq!(message.encoded_len(), self.proto_len);
-        self.proto_len = 0;
-        let user_records = message.records.len();
+    /// Takes the pending records out as one Kinesis record (not empty) and resets the aggregator.
+    fn take(&mut self) -> UnfinishedRecord {
+        let (first_data, first_has_ehk) = self.first.take().unwrap_or_default();
+        let message = &mut self.message;
+        // The first record's keys are the first of their tables.
+        let first_pk = message.partition_keys.key(0);
+        let first_ehk = first_has_ehk.then(|| message.explicit_hash_keys.key(0));
+        let user_records = message.count();
         if user_records == 1 {
-            let record = message.records.swap_remove(0);
-            return AggregatedRecord {
-                partition_key: message.partition_key_table.swap_remove(0),
-                explicit_hash_key: message.explicit_hash_key_table.pop(),
-                data: record.data.unwrap_or_default(),
-                user_records,
-            };
+            let record = UnfinishedRecord::raw(
+                first_pk.to_owned(),
+                first_ehk.map(str::to_owned),
+                first_data,
+            );
+            message.clear();
+            return record;
         }
-        let first = &message.records[0];
-        let first_pk = &message.partition_key_table[index(first.partition_key_index)];
-        let first_ehk = first
-            .explicit_hash_key_index
-            .map(|i| message.explicit_hash_key_table[index(Some(i))].as_str());
         // Records were validated on the way in, so the explicit hash key parses.
         let hash = hash::effective_hash_key(first_pk, first_ehk)
             .unwrap_or_else(|_| hash::hash_key(first_pk));
-        AggregatedRecord {
-            partition_key: AGGREGATE_PARTITION_KEY.to_owned(),
-            explicit_hash_key: Some(hash.to_string()),
-            data: Bytes::from(encode_message(&message)),
+        let (buf, start) = message.take();
+        UnfinishedRecord::aggregate(
+            AGGREGATE_PARTITION_KEY.to_owned(),
+            hash.to_string(),
+            buf,
+            start,
             user_records,
-        }
+        )
     }
-}
-
-fn index(i: Option<u64>) -> usize {
-    i.unwrap_or_default() as usize
-}
-
-/// Magic, message, MD5 of the message.
-fn encode_message(message: &proto::AggregatedRecord) -> Vec<u8> {
-    let mut out = Vec::with_capacity(OVERHEAD + message.encoded_len());
-    out.extend_from_slice(&MAGIC);
-    // Cannot fail: the buffer was sized for the message, and a Vec grows anyway.
-    message
-        .encode(&mut out)
-        .expect("a Vec<u8> has room for any message");
-    let digest = Md5::digest(&out[MAGIC.len()..]);
-    out.extend_from_slice(&digest);
-    out
 }
 
 /// Encodes records as one KPL aggregate (magic, protobuf, MD5), whatever their number or size,
@@ -442,30 +316,11 @@ fn encode_message(message: &proto::AggregatedRecord) -> Vec<u8> {
 /// Use [`Aggregator`] to respect size limits and the KPL's raw single-record convention.
 #[must_use]
 pub fn encode(records: &[UserRecord]) -> Vec<u8> {
-    let mut partition_keys = KeyTable::default();
-    let mut explicit_hash_keys = KeyTable::default();
-    let records = records
-        .iter()
-        .map(|r| proto::Record {
-            partition_key_index: Some(partition_keys.insert(&r.partition_key)),
-            explicit_hash_key_index: r
-                .explicit_hash_key
-                .as_deref()
-                .map(|k| explicit_hash_keys.insert(k)),
-            data: Some(r.data.clone()),
-            tags: r
-                .tags
-                .iter()
-                .map(|t| proto::Tag {
-                    key: Some(t.key.clone()),
-                    value: t.value.clone(),
-                })
-                .collect(),
-        })
-        .collect();
-    encode_message(&proto::AggregatedRecord {
-        partition_key_table: partition_keys.take(),
-        explicit_hash_key_table: explicit_hash_keys.take(),
-        records,
-    })
+    let mut message = MessageWriter::new(usize::MAX);
+    message.extend(records);
+    let (mut out, start) = message.take();
+    let digest = Md5::digest(&out[start + MAGIC.len()..]);
+    out.extend_from_slice(&digest);
+    out.drain(..start);
+    out
 }

@@ -10,7 +10,12 @@
 //! - [`Aggregator`] collects user records into aggregates within a size and count limit
 //!   (KPL defaults: 51200 bytes, 4294967295 records), with the KPL's conventions: a container of
 //!   one record is sent raw; an aggregate uses partition key `"a"` and, as explicit hash key, the
-//!   first record's hash key, so it lands on that record's shard.
+//!   first record's hash key, so it lands on that record's shard. Each record's protobuf fields
+//!   are written as it is added, into the buffer the aggregate is sent in.
+//! - [`Aggregator::add_unfinished`] / [`Aggregator::flush_unfinished`] give aggregates without
+//!   their MD5 trailer ([`UnfinishedRecord`]), and [`finish_all`] finishes those a caller has
+//!   ready together (several shards' aggregates, say) side by side in the lane MD5 ([`md5x`]):
+//!   the MD5 is most of what aggregating costs.
 //! - [`deaggregate`] / [`deaggregate_record`] take records apart again. Records that are not
 //!   aggregates, or are corrupt, pass through unchanged with a [`NotAggregatedReason`]; corrupt ones
 //!   (magic present, but bad MD5, truncated, bad protobuf, index out of range) are flagged by
@@ -68,6 +73,9 @@
 //! - `record.rs`: [`UserRecord`] and [`Tag`], partition key validation.
 //! - `aggregate.rs`: [`Aggregator`], [`AggregatorConfig`], [`AggregatedRecord`], [`encode`] and the
 //!   format constants.
+//! - `message.rs`: the protobuf message of an aggregate, written as its records come (what prost
+//!   writes, byte for byte: a property test compares), and its deduplicated key tables.
+//! - `finish.rs`: [`UnfinishedRecord`] and [`finish_all`], the MD5 trailers.
 //! - `deaggregate.rs`: [`deaggregate`], [`deaggregate_bytes`], [`deaggregate_record`],
 //!   [`deaggregate_batch`], [`SubRecord`], [`SubRecordRef`], [`NotAggregatedReason`].
 //! - `md5x.rs`: [`md5x::digest_many`], multi-buffer MD5. Hand-written (portable lane arrays
@@ -75,15 +83,19 @@
 //!   because no maintained crate digests messages of different lengths in SIMD lanes; its
 //!   module docs say more, and property tests check it against the `md-5` crate.
 //! - `hash.rs`: [`hash_key`], [`parse_hash_key`], [`effective_hash_key`], [`ShardMap`].
-//! - `proto.rs`: the protobuf messages, written for prost by hand (no protoc); `wire.rs`: the
-//!   small protobuf reader deaggregation uses.
+//! - `proto.rs` (tests only): the protobuf messages, written for prost by hand (no protoc), the
+//!   reference the hand-written writer and reader are tested against; `wire.rs`: the small
+//!   protobuf reader deaggregation uses.
 //! - `error.rs`: [`Error`].
 
 mod aggregate;
 mod deaggregate;
 mod error;
+mod finish;
 mod hash;
 pub mod md5x;
+mod message;
+#[cfg(test)]
 mod proto;
 mod record;
 mod wire;
@@ -102,5 +114,6 @@ pub use deaggregate::{
     deaggregate_bytes, deaggregate_record, has_magic,
 };
 pub use error::Error;
+pub use finish::{UnfinishedRecord, finish_all};
 pub use hash::{ShardId, ShardMap, ShardRange, effective_hash_key, hash_key, parse_hash_key};
 pub use record::{MAX_PARTITION_KEY_CHARS, Tag, UserRecord, validate_partition_key};

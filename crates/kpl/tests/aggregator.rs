@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use kstream_kpl::{
     AggregatedRecord, Aggregator, AggregatorConfig, Deaggregated, Error, MAGIC, OVERHEAD,
-    SubRecord, UserRecord, deaggregate, encode, hash_key,
+    SubRecord, UserRecord, deaggregate, encode, finish_all, hash_key,
 };
 use proptest::prelude::*;
 
@@ -303,6 +303,36 @@ proptest! {
         }
         prop_assert_eq!(agg.len(), records.len());
         prop_assert_eq!(agg.size_bytes(), encode(&records).len());
+    }
+
+    #[test]
+    fn aggregates_finished_together_are_those_add_gives(
+        records in prop::collection::vec(arb_record(600), 1..150),
+        max_size in 64usize..6000,
+        max_count in 1u64..40,
+        group in 1usize..40,
+    ) {
+        let want = run(&mut aggregator(max_size, max_count), &records);
+        // The same records, the aggregates finished `group` at a time (in lanes from three on).
+        let mut agg = aggregator(max_size, max_count);
+        let mut ready = Vec::new();
+        let mut got = Vec::new();
+        let finish = |ready: Vec<kstream_kpl::UnfinishedRecord>, got: &mut Vec<AggregatedRecord>| {
+            let sizes: Vec<_> = ready.iter().map(|u| (u.size_bytes(), u.user_records(), u.is_aggregated())).collect();
+            let finished = finish_all(ready);
+            let finished_sizes: Vec<_> = finished.iter().map(|r| (r.size_bytes(), r.user_records, r.is_aggregated())).collect();
+            assert_eq!(sizes, finished_sizes);
+            got.extend(finished);
+        };
+        for r in &records {
+            ready.extend(agg.add_unfinished(r).unwrap());
+            if ready.len() == group {
+                finish(std::mem::take(&mut ready), &mut got);
+            }
+        }
+        ready.extend(agg.flush_unfinished());
+        finish(ready, &mut got);
+        prop_assert_eq!(got, want);
     }
 
     #[test]

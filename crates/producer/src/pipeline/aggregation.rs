@@ -1,15 +1,32 @@
 //! Stage 1, aggregation: a new or re-routed user record goes to its predicted shard's
 //! `kstream_kpl::Aggregator`, emitted when full or when its oldest record has waited
 //! `record_max_buffered_time`; a record too big to share an aggregate goes alone.
+//!
+//! Emitted aggregates wait, without their MD5 trailer, in the pipeline's `ready` list until
+//! [`Pipeline::finish_ready`] finishes them all at once with `kstream_kpl::finish_all` (their
+//! MD5s side by side in SIMD lanes, from three aggregates on) and hands them to the limiter
+//! queues, in the order they were emitted. That happens once the aggregates emitted together are
+//! all there: after a batch of commands has been routed (the next `step`), after the due
+//! aggregates of every shard are flushed (`step`), and on `flush_now`.
 
 use std::collections::VecDeque;
 
-use kstream_kpl::{Aggregator, ShardId};
+use kstream_kpl::{Aggregator, ShardId, UnfinishedRecord};
 use tokio::time::Instant;
 
 use super::Pipeline;
 use super::records::{KRecord, Pending};
 use crate::error::RecordFailure;
+
+/// An aggregate emitted and not yet finished (see the module docs), with what its Kinesis
+/// record needs.
+#[derive(Debug)]
+pub(super) struct Ready {
+    shard: Option<ShardId>,
+    record: UnfinishedRecord,
+    members: Vec<Pending>,
+    generation: u64,
+}
 
 /// The aggregation stage of one predicted shard.
 #[derive(Debug)]
@@ -49,6 +66,8 @@ impl Pipeline {
             || size + kstream_kpl::OVERHEAD + 16 > self.aggregator_config.max_size();
         if alone {
             self.flush_buffer(&shard);
+            // What was emitted before goes first, so the order holds.
+            self.finish_ready();
             let record = KRecord::raw(pending, shard.clone(), self.generation);
             self.enqueue(shard, record, None);
             return;
@@ -63,17 +82,17 @@ impl Pipeline {
                 members: VecDeque::new(),
                 deadline: None,
             });
-        match buffer.aggregator.add(pending.record.clone()) {
+        match buffer.aggregator.add_unfinished(&pending.record) {
             Ok(emitted) => {
-                let emitted = emitted.map(|agg| {
-                    let members: Vec<Pending> = buffer.members.drain(..agg.user_records).collect();
-                    KRecord::from_aggregate(agg, members, shard.clone(), generation)
+                let emitted = emitted.map(|record| Ready {
+                    members: buffer.members.drain(..record.user_records()).collect(),
+                    shard: shard.clone(),
+                    record,
+                    generation,
                 });
                 buffer.members.push_back(pending);
                 buffer.deadline = buffer.members.iter().map(|m| m.send_by).min();
-                if let Some(record) = emitted {
-                    self.enqueue(shard, record, None);
-                }
+                self.ready.extend(emitted);
             }
             Err(e) => self.fail(
                 pending,
@@ -87,19 +106,43 @@ impl Pipeline {
         }
     }
 
-    /// Emits the pending aggregate of one shard to its limiter queue.
+    /// Emits the pending aggregate of one shard to the `ready` list (see
+    /// [`finish_ready`](Self::finish_ready)).
     pub(super) fn flush_buffer(&mut self, shard: &Option<ShardId>) {
         let generation = self.generation;
         let Some(buffer) = self.buffers.get_mut(shard) else {
             return;
         };
         buffer.deadline = None;
-        let Some(agg) = buffer.aggregator.flush() else {
+        let Some(record) = buffer.aggregator.flush_unfinished() else {
             return;
         };
-        let members: Vec<Pending> = buffer.members.drain(..agg.user_records).collect();
-        let record = KRecord::from_aggregate(agg, members, shard.clone(), generation);
-        self.enqueue(shard.clone(), record, None);
+        let members: Vec<Pending> = buffer.members.drain(..record.user_records()).collect();
+        self.ready.push(Ready {
+            shard: shard.clone(),
+            record,
+            members,
+            generation,
+        });
+    }
+
+    /// Finishes every emitted aggregate at once (their MD5s in lanes) and hands them to their
+    /// limiter queues, in the order they were emitted.
+    pub(super) fn finish_ready(&mut self) {
+        if self.ready.is_empty() {
+            return;
+        }
+        let ready = std::mem::take(&mut self.ready);
+        let (records, rest): (Vec<UnfinishedRecord>, Vec<_>) = ready
+            .into_iter()
+            .map(|r| (r.record, (r.shard, r.members, r.generation)))
+            .unzip();
+        for (agg, (shard, members, generation)) in
+            kstream_kpl::finish_all(records).into_iter().zip(rest)
+        {
+            let record = KRecord::from_aggregate(agg, members, shard.clone(), generation);
+            self.enqueue(shard, record, None);
+        }
     }
 }
 
@@ -111,8 +154,69 @@ mod tests {
 
     use tokio::time::Instant;
 
+    use kstream_kpl::{Deaggregated, ShardMap, deaggregate};
+
     use super::super::testing::{pending, pipeline, two_shards};
     use crate::config::ProducerConfig;
+
+    #[tokio::test(start_paused = true)]
+    async fn aggregates_emitted_together_are_finished_together_in_order() {
+        // Small aggregates, so that routing fills several per shard; eight shards.
+        let config = ProducerConfig::builder()
+            .stream_name("s")
+            .aggregation_max_size(300)
+            .build()
+            .unwrap();
+        let step = u128::MAX / 8;
+        let map = ShardMap::from_decimal((0..8u128).map(|i| {
+            let end = if i == 7 {
+                u128::MAX
+            } else {
+                (i + 1) * step - 1
+            };
+            (
+                format!("shardId-{i:012}"),
+                (i * step).to_string(),
+                end.to_string(),
+            )
+        }))
+        .unwrap();
+        let (mut p, _metrics) = pipeline(&config, map.clone());
+        let start = Instant::now();
+        let mut sent: std::collections::HashMap<String, Vec<String>> = Default::default();
+        for i in 0..400 {
+            let key = format!("key-{}", i % 37);
+            let data = format!("record {i}");
+            let shard = map.shard_for(kstream_kpl::hash_key(&key)).unwrap();
+            sent.entry(shard.as_str().to_owned())
+                .or_default()
+                .push(data.clone());
+            p.route(pending(&config, &key, &data), start);
+        }
+        assert!(
+            p.ready.len() > 8,
+            "routing filled aggregates: {}",
+            p.ready.len()
+        );
+        // flush_now finishes them, and every shard's last one, together.
+        p.flush_now(start);
+        assert!(p.ready.is_empty());
+        let mut got: std::collections::HashMap<String, Vec<String>> = Default::default();
+        for (shard, queue) in &p.queues {
+            let shard = shard.as_ref().unwrap().as_str().to_owned();
+            for record in &queue.queue {
+                let Deaggregated::Aggregated(subs) = deaggregate(&record.data) else {
+                    panic!("{shard}: not a valid aggregate (MD5 checked)");
+                };
+                assert_eq!(subs.len(), record.members.len());
+                got.entry(shard.clone()).or_default().extend(
+                    subs.iter()
+                        .map(|s| String::from_utf8(s.data.to_vec()).unwrap()),
+                );
+            }
+        }
+        assert_eq!(got, sent, "every shard's records, in order");
+    }
 
     #[tokio::test(start_paused = true)]
     async fn records_linger_then_go_as_one_aggregate_per_shard() {

@@ -49,6 +49,7 @@ impl Pipeline {
         for shard in shards {
             self.flush_buffer(&shard);
         }
+        self.finish_ready();
         for queue in self.queues.values_mut() {
             for record in &mut queue.queue {
                 record.send_by = record.send_by.min(now);

@@ -8,7 +8,8 @@
 //!
 //! Stages, in order:
 //! 1. **Aggregation** ([`ShardBuffer`]): one `kstream_kpl::Aggregator` per predicted shard;
-//!    emitted when full or when its oldest record has waited `record_max_buffered_time`.
+//!    emitted when full or when its oldest record has waited `record_max_buffered_time`; the
+//!    aggregates emitted together are finished together (their MD5s in SIMD lanes).
 //! 2. **Limiter** ([`ShardQueue`]): a FIFO of Kinesis records per shard behind two token buckets.
 //!    A shard with a request in flight waits for it, so the records of one shard (and of one
 //!    partition key) reach Kinesis in order unless a retry intervenes.
@@ -42,7 +43,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::{debug, warn};
 
-use self::aggregation::ShardBuffer;
+use self::aggregation::{Ready, ShardBuffer};
 use self::collection::ShardQueue;
 use self::completion::{Completion, Retry};
 use self::records::KRecord;
@@ -82,6 +83,8 @@ pub(crate) struct Pipeline {
     generation: u64,
     aggregator_config: AggregatorConfig,
     buffers: HashMap<Option<ShardId>, ShardBuffer>,
+    /// Aggregates emitted, waiting to be finished together (see `aggregation.rs`).
+    ready: Vec<Ready>,
     queues: HashMap<Option<ShardId>, ShardQueue>,
     retries: BTreeMap<(Instant, u64), Retry>,
     retry_seq: u64,
@@ -150,6 +153,7 @@ impl Pipeline {
             generation: 0,
             aggregator_config,
             buffers: HashMap::new(),
+            ready: Vec::new(),
             queues: HashMap::new(),
             retries: BTreeMap::new(),
             retry_seq: 0,
@@ -221,6 +225,7 @@ impl Pipeline {
     fn is_idle(&self) -> bool {
         self.in_flight == 0
             && self.batch.is_empty()
+            && self.ready.is_empty()
             && self.retries.is_empty()
             && self.buffers.values().all(|b| b.members.is_empty())
             && self.queues.values().all(|q| q.queue.is_empty())
@@ -289,11 +294,15 @@ impl Pipeline {
         for shard in due {
             self.flush_buffer(&shard);
         }
+        // Those, and the aggregates emitted since the last step, finished together.
+        self.finish_ready();
         self.drain(now);
         if self.batch_due().is_some_and(|d| d <= now) && !self.batch.is_empty() {
             self.dispatch(now);
             self.drain(now);
         }
+        // Aggregates emitted while draining (expired members' companions, routed again).
+        self.finish_ready();
         if !self.flush_waiters.is_empty() {
             for waiter in self.flush_waiters.drain(..) {
                 let _ = waiter.send(());
