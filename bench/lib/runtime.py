@@ -71,8 +71,10 @@ def call_as_python_runtime(handler, payload, context):
 class Run:
     """What `serve` saw. Index i of `next_cpu_s` / `next_wall_s` is the `GET /next` asking for
     invoke i (index `total` the one after the last response); `delivered_s[i]` / `posted_s[i]`
-    the monotonic times invoke i's event was handed out and its response read."""
+    the monotonic times invoke i's event was handed out and its response read; `started_s` the
+    monotonic time just before the process was started (fork/exec)."""
 
+    started_s: float = 0.0
     next_cpu_s: list = field(default_factory=list)
     next_wall_s: list = field(default_factory=list)
     delivered_s: list = field(default_factory=list)
@@ -205,6 +207,7 @@ def serve(command, invocations, function, *, stdout=subprocess.DEVNULL, stderr=N
         "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
     })
+    run.started_s = time.monotonic()
     proc = subprocess.Popen(command, env=env, stdout=stdout, stderr=stderr)
     started.set()
     while not done.wait(0.2):
