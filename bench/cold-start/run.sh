@@ -54,11 +54,13 @@ trap cleanup EXIT
 # shellcheck source=bench/lib/peers.sh
 . bench/lib/peers.sh
 [ -x .venv/bin/python ] || { echo "bench: the Python tools are missing (.venv): run 'make venv' first" >&2; exit 1; }
-ANALYTICS_PY=$(bench_python_peer stream-analytics)/bin/python
+bench_python_peers "$ROOT/target/bench-stream-analytics/venv" bench/stream-analytics/requirements.txt
+ANALYTICS_PY=$ROOT/target/bench-stream-analytics/venv/bin/python
 bench_node_peers
 KDS_PEERS=0
 if [ -f bench/kds-consumer/powertools_consumer.py ] && [ -f bench/kds-consumer/node_consumer.mjs ]; then
-  KDS_PY=$(bench_python_peer kds-consumer)/bin/python
+  bench_python_peers "$ROOT/target/bench-kds-consumer/venv" bench/kds-consumer/requirements.txt
+  KDS_PY=$ROOT/target/bench-kds-consumer/venv/bin/python
   KDS_PEERS=1
 fi
 
