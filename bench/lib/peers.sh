@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Installs the benchmarks' pinned peers when their pins changed; sourced by bench/<suite>/run.sh
 # (run from the repository's root).
 #   bench_python_peers VENV REQUIREMENTS   a venv of its own with the suite's pinned Python
