@@ -69,7 +69,10 @@ def panel(ax, metric, sides):
 
 
 def draw(doc, out_dir):
-    metrics = [m for m in doc["metrics"] if m.get("plot")]
+    # A metric the run measured nothing for (e.g. zip sizes with ZIPS=skip) has no panel.
+    metrics = [m for m in doc["metrics"] if m.get("plot") and any(m["values"].values())]
+    if not metrics:
+        return None
     # Panels of one or two workloads side by side (up to three), more workloads one under another.
     across = len(metrics) <= 3 and max(len(m["values"]) for m in metrics) <= 2
     rows, columns = (1, len(metrics)) if across else (len(metrics), 1)
@@ -101,6 +104,9 @@ def main():
         sys.exit(1)
     for doc in docs:
         path = draw(doc, out_dir)
+        if path is None:
+            print(f"plot: {doc['suite']}: no measured metric to plot", file=sys.stderr)
+            continue
         print(f"wrote {path} ({path.stat().st_size // 1024} KiB)", file=sys.stderr)
 
 
