@@ -66,21 +66,26 @@ async fn shard_map(client: &Client, name: &str) -> ShardMap {
     .unwrap()
 }
 
+/// A TRIM_HORIZON iterator of one shard.
+async fn trim_horizon(client: &Client, name: &str, shard_id: &str) -> String {
+    client
+        .get_shard_iterator()
+        .stream_name(name)
+        .shard_id(shard_id)
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .unwrap()
+        .shard_iterator
+        .unwrap()
+}
+
 /// Reads every shard from TRIM_HORIZON to the end and deaggregates.
 async fn read_all(client: &Client, name: &str) -> Vec<ReadBack> {
     let shards = client.list_shards().stream_name(name).send().await.unwrap();
     let mut out = Vec::new();
     for shard in shards.shards() {
-        let mut iterator = client
-            .get_shard_iterator()
-            .stream_name(name)
-            .shard_id(shard.shard_id())
-            .shard_iterator_type(ShardIteratorType::TrimHorizon)
-            .send()
-            .await
-            .unwrap()
-            .shard_iterator
-            .unwrap();
+        let mut iterator = trim_horizon(client, name, shard.shard_id()).await;
         let mut position = 0u64;
         loop {
             let page = client
@@ -261,16 +266,7 @@ async fn concurrent_puts_on_one_shard_lose_nothing() {
         .send()
         .await
         .unwrap();
-    let mut iterator = client
-        .get_shard_iterator()
-        .stream_name(&name)
-        .shard_id(shard.shards()[0].shard_id())
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap()
-        .shard_iterator
-        .unwrap();
+    let mut iterator = trim_horizon(&client, &name, shard.shards()[0].shard_id()).await;
     let mut stored: HashMap<String, Vec<u8>> = HashMap::new();
     loop {
         let page = client
