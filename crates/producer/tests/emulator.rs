@@ -7,7 +7,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::types::{ShardIteratorType, StreamStatus};
+use aws_sdk_kinesis::types::{Record, ShardIteratorType, StreamStatus};
 use kstream_kpl::ShardMap;
 use kstream_producer::{Producer, UserRecord};
 
@@ -66,9 +66,9 @@ async fn shard_map(client: &Client, name: &str) -> ShardMap {
     .unwrap()
 }
 
-/// A TRIM_HORIZON iterator of one shard.
-async fn trim_horizon(client: &Client, name: &str, shard_id: &str) -> String {
-    client
+/// Every record of one shard, from TRIM_HORIZON to the end.
+async fn shard_records(client: &Client, name: &str, shard_id: &str) -> Vec<Record> {
+    let mut iterator = client
         .get_shard_iterator()
         .stream_name(name)
         .shard_id(shard_id)
@@ -77,7 +77,24 @@ async fn trim_horizon(client: &Client, name: &str, shard_id: &str) -> String {
         .await
         .unwrap()
         .shard_iterator
-        .unwrap()
+        .unwrap();
+    let mut out = Vec::new();
+    loop {
+        let page = client
+            .get_records()
+            .shard_iterator(&iterator)
+            .limit(10_000)
+            .send()
+            .await
+            .expect("GetRecords");
+        let caught_up = page.records().is_empty() || page.millis_behind_latest() == Some(0);
+        let more = !page.records().is_empty() || !caught_up;
+        out.extend_from_slice(page.records());
+        match page.next_shard_iterator() {
+            Some(next) if more => iterator = next.to_owned(),
+            _ => return out,
+        }
+    }
 }
 
 /// Reads every shard from TRIM_HORIZON to the end and deaggregates.
@@ -85,32 +102,14 @@ async fn read_all(client: &Client, name: &str) -> Vec<ReadBack> {
     let shards = client.list_shards().stream_name(name).send().await.unwrap();
     let mut out = Vec::new();
     for shard in shards.shards() {
-        let mut iterator = trim_horizon(client, name, shard.shard_id()).await;
-        let mut position = 0u64;
-        loop {
-            let page = client
-                .get_records()
-                .shard_iterator(&iterator)
-                .limit(10_000)
-                .send()
-                .await
-                .unwrap();
-            for record in page.records() {
-                out.extend(user_records(
-                    shard.shard_id(),
-                    position,
-                    record.partition_key().unwrap_or_default(),
-                    record.data().as_ref(),
-                ));
-                position += 1;
-            }
-            let caught_up = page.records().is_empty() || page.millis_behind_latest() == Some(0);
-            match page.next_shard_iterator() {
-                Some(next) if !page.records().is_empty() || !caught_up => {
-                    iterator = next.to_owned();
-                }
-                _ => break,
-            }
+        let records = shard_records(client, name, shard.shard_id()).await;
+        for (position, record) in records.iter().enumerate() {
+            out.extend(user_records(
+                shard.shard_id(),
+                position as u64,
+                record.partition_key().unwrap_or_default(),
+                record.data().as_ref(),
+            ));
         }
     }
     out
@@ -266,27 +265,12 @@ async fn concurrent_puts_on_one_shard_lose_nothing() {
         .send()
         .await
         .unwrap();
-    let mut iterator = trim_horizon(&client, &name, shard.shards()[0].shard_id()).await;
-    let mut stored: HashMap<String, Vec<u8>> = HashMap::new();
-    loop {
-        let page = client
-            .get_records()
-            .shard_iterator(&iterator)
-            .limit(10_000)
-            .send()
+    let stored: HashMap<String, Vec<u8>> =
+        shard_records(&client, &name, shard.shards()[0].shard_id())
             .await
-            .expect("GetRecords");
-        if page.records().is_empty() {
-            break;
-        }
-        for record in page.records() {
-            stored.insert(
-                record.sequence_number().to_owned(),
-                record.data().as_ref().to_vec(),
-            );
-        }
-        iterator = page.next_shard_iterator().unwrap().to_owned();
-    }
+            .into_iter()
+            .map(|r| (r.sequence_number().to_owned(), r.data().as_ref().to_vec()))
+            .collect();
     let lost: Vec<&String> = acknowledged
         .iter()
         .filter(|(sequence, data)| stored.get(sequence) != Some(data))
