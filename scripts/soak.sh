@@ -6,7 +6,8 @@
 #                                                  100,000 records by default
 #   scripts/soak.sh --deployed PATTERN --prefix P [--state-dir DIR] [--work DIR] [--records N]
 #                                                  run on a deployment already applied
-#                                                  (tests/e2e-03.sh: 10,000 records, ~55 s)
+#                                                  (tests/e2e-01.sh ~45 s, tests/e2e-03.sh ~55 s:
+#                                                  10,000 records)
 #
 # The faults, each real (tests/soak/soak.py and tests/soak/proxy.py have the details): 1 % poison
 # records; the function process SIGKILLed at random moments (4 times per run, more if none lands in

@@ -11,7 +11,11 @@
 #      - malformed requests get API Gateway's answers (400 Invalid request body, 403, 401);
 #   4. change maximum_retry_attempts to 3 in the Terraform variables, re-apply, restart the data plane:
 #      the next poison record is invoked 4 times before its metadata reaches the queue;
-#   5. Ctrl-C (SIGINT) stops it cleanly; the restart read nothing twice; destroy.
+#   5. Ctrl-C (SIGINT) stops it cleanly; the restart read nothing twice;
+#   6. the fault run (scripts/soak.sh --deployed, tests/soak/README.md) with 10,000 records on this
+#      deployment, re-applied with batch_size=100 and parallelization_factor=10 as `make soak` does:
+#      1 % poison, the function killed mid-batch, PutRecords throttled and 5xx'd, an outage, a
+#      data-plane restart; every record processed or in the failure queue's ranges; destroy.
 #
 # Needs the emulator (started if none answers) and the venv. Prints "ok"/"FAIL" lines; exits 1 on failure.
 set -euo pipefail
@@ -25,9 +29,10 @@ e2e_init 01-apigw-kds-lambda kse
 
 e2e_build kds-consumer
 
+# apply <maximum_retry_attempts> [more -var ...]
 apply() {
   if ! scripts/local-apply.sh apply "$pattern" -var "name_prefix=$prefix" -var "consumer_package_path=$zip" \
-    -var "maximum_retry_attempts=$1" -var "batch_size=10" >"$work/apply-$1.log" 2>&1; then
+    -var "maximum_retry_attempts=$1" -var "batch_size=10" "${@:2}" >"$work/apply-$1.log" 2>&1; then
     tail -n 30 "$work/apply-$1.log" >&2
     die "terraform apply failed (log: $work/apply-$1.log)"
   fi
@@ -159,6 +164,12 @@ sleep 1
 polled_after=$(polled)
 check "the restart read only the new record (checkpoints kept: polled $polled_after after $polled_before)" test "$polled_after" = 1
 check "Ctrl-C stops it again" e2e_down
+
+# The fault run, 10,000 records, on this deployment with make soak's mapping settings.
+log "re-applying with batch_size=100 parallelization_factor=10 for the fault run"
+apply 3 -var batch_size=100 -var parallelization_factor=10
+check "10,000 records through faults, none lost (scripts/soak.sh)" scripts/soak.sh --deployed "$pattern" \
+  --prefix "$prefix" --state-dir "$state_dir" --work "$work/soak"
 
 if [ "$failures" -gt 0 ]; then
   printf '%d check(s) failed; logs in %s\n' "$failures" "${work#"$KSTREAM_ROOT"/}"
