@@ -59,6 +59,11 @@ struct UpArgs {
     /// Do not serve the REST APIs.
     #[arg(long)]
     no_api: bool,
+    /// Port of Lambda's Invoke API for the functions run here, on 127.0.0.1 (0, the default,
+    /// picks a free one); functions get it as AWS_ENDPOINT_URL_LAMBDA, other Lambda operations
+    /// are passed to the emulator.
+    #[arg(long, default_value_t = 0)]
+    lambda_port: u16,
     /// Run even though AWS_ENDPOINT_URL (or a service-specific AWS_ENDPOINT_URL_*) is unset or
     /// names a host that is not this machine: the data plane then polls those streams and writes
     /// to those queues and buckets with your credentials.
@@ -319,6 +324,11 @@ fn describe(plane: &DataPlane, state_dir: &std::path::Path) -> String {
         ));
     }
     line(format!(
+        "  Lambda Invoke API http://{} (functions get {}; other Lambda operations go to the emulator)",
+        plane.lambda_address(),
+        kstream_local::dataplane::LAMBDA_ENDPOINT_VAR
+    ));
+    line(format!(
         "  logs: {}/logs/<function>.log · status: kstream local status --state-dir {}",
         state_dir.display(),
         state_dir.display()
@@ -397,6 +407,10 @@ async fn run_up(args: UpArgs) -> miette::Result<()> {
     if let Some(speedup) = args.schedule_speedup {
         builder = builder.schedule_speedup(speedup);
     }
+    builder = builder.lambda_addr(SocketAddr::new(
+        IpAddr::V4(Ipv4Addr::LOCALHOST),
+        args.lambda_port,
+    ));
     if !args.no_api {
         builder = builder.api_addr(SocketAddr::new(
             IpAddr::V4(Ipv4Addr::LOCALHOST),

@@ -16,6 +16,9 @@
 //!   tumbling windows ([`mapping::window`]), stream consumers), and their counters
 //!   ([`mapping::MappingStats`]).
 //! - [`deployed`]: reads functions and mappings from the emulator (see below).
+//! - [`invoke_api`]: Lambda's `Invoke` API for the host's functions (the emulator's other Lambda
+//!   operations passed through), which functions that invoke functions reach through
+//!   `AWS_ENDPOINT_URL_LAMBDA`.
 //! - [`checkpoint`]: per-mapping shard checkpoints in the state directory.
 //! - [`sigv4`]: SigV4 signing of the data plane's own AWS JSON calls.
 //!
@@ -60,6 +63,7 @@
 
 pub mod checkpoint;
 pub mod deployed;
+pub mod invoke_api;
 pub mod mapping;
 pub mod runtime;
 pub mod sigv4;

@@ -14,6 +14,7 @@ use kstream_local_firehose::{DeliveryConfig, FirehoseDelivery, FirehoseStats, Fi
 use kstream_local_lambda::Error as LambdaError;
 use kstream_local_lambda::checkpoint::CheckpointStore;
 use kstream_local_lambda::deployed::{self, BinaryResolver, Deployed};
+use kstream_local_lambda::invoke_api;
 use kstream_local_lambda::mapping::{MappingRunner, MappingSpec, MappingStats, RunnerOptions};
 use kstream_local_lambda::runtime::{AwsEnv, FunctionHost};
 use kstream_local_scheduler::{ScheduleSpec, ScheduleStats, Scheduler, SchedulerOptions};
@@ -28,6 +29,11 @@ use crate::status::StatusReport;
 /// is unset.
 pub const EXECUTE_API_ENDPOINT_VAR: &str = "AWS_ENDPOINT_URL_EXECUTE_API";
 
+/// The variable that sends a function's Lambda calls to the data plane's Lambda endpoint
+/// ([`invoke_api`]): `Invoke` runs the function here, other operations go to the emulator. The
+/// SDKs' own service-specific endpoint variable; on AWS it is unset.
+pub const LAMBDA_ENDPOINT_VAR: &str = "AWS_ENDPOINT_URL_LAMBDA";
+
 /// `http://<addr>` for the executor listening on `addr`; an unspecified address (`0.0.0.0`,
 /// `::`) is reached on loopback.
 pub fn execute_api_endpoint(addr: SocketAddr) -> String {
@@ -37,6 +43,19 @@ pub fn execute_api_endpoint(addr: SocketAddr) -> String {
         std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
     };
     format!("http://{}", SocketAddr::new(ip, addr.port()))
+}
+
+/// A listener on `addr`, with the address it got (port 0: a free one).
+async fn bind(addr: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr)> {
+    let bind_error = |source| LambdaError::Bind {
+        addr: addr.to_string(),
+        source,
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(bind_error)?;
+    let bound = listener.local_addr().map_err(bind_error)?;
+    Ok((listener, bound))
 }
 
 /// Builds a [`DataPlane`].
@@ -50,6 +69,7 @@ pub struct DataPlaneBuilder {
     function_env: BTreeMap<String, String>,
     aws_env: Option<AwsEnv>,
     api_addr: Option<SocketAddr>,
+    lambda_addr: SocketAddr,
     default_log_format: Option<String>,
     name_prefix: Option<String>,
     firehose_max_buffer_interval: Option<Duration>,
@@ -67,6 +87,7 @@ impl Default for DataPlaneBuilder {
             function_env: BTreeMap::new(),
             aws_env: None,
             api_addr: None,
+            lambda_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             default_log_format: None,
             name_prefix: None,
             firehose_max_buffer_interval: None,
@@ -204,6 +225,16 @@ impl DataPlaneBuilder {
         self
     }
 
+    /// Serve Lambda's `Invoke` API for the functions run here
+    /// ([`invoke_api`](kstream_local_lambda::invoke_api)) on this loopback address; by default
+    /// a free port of 127.0.0.1. Every function gets [`LAMBDA_ENDPOINT_VAR`] = its URL (unless
+    /// [`function_env`](Self::function_env) sets it), so that a function invoking another (the
+    /// redrive function) reaches this host.
+    pub fn lambda_addr(mut self, addr: SocketAddr) -> Self {
+        self.lambda_addr = addr;
+        self
+    }
+
     /// The Firehose delivery of this deployment's delivery streams (by the name prefix), run by
     /// `host`; `None` when there is none, or when the Firehose API cannot be read (logged).
     async fn firehose(&self, sdk: &aws_config::SdkConfig, host: &FunctionHost) -> Option<Firehose> {
@@ -258,10 +289,10 @@ impl DataPlaneBuilder {
 
     /// Reads the deployed configuration through `sdk` and prepares everything.
     pub async fn start(self, sdk: &aws_config::SdkConfig) -> Result<DataPlane> {
-        if let Some(addr) = self.api_addr
-            && !addr.ip().is_loopback()
-        {
-            return Err(crate::Error::NotLoopback { addr });
+        for addr in self.api_addr.iter().chain([&self.lambda_addr]) {
+            if !addr.ip().is_loopback() {
+                return Err(crate::Error::NotLoopback { addr: *addr });
+            }
         }
         std::fs::create_dir_all(&self.state_dir).map_err(|source| LambdaError::Io {
             what: "creating the state directory",
@@ -281,21 +312,11 @@ impl DataPlaneBuilder {
         // environment, so that calls to `https://{api}.execute-api.{region}.amazonaws.com/…`
         // reach it (see EXECUTE_API_ENDPOINT_VAR).
         let api_listener = match self.api_addr {
-            Some(addr) => {
-                let listener = tokio::net::TcpListener::bind(addr)
-                    .await
-                    .map_err(|source| LambdaError::Bind {
-                        addr: addr.to_string(),
-                        source,
-                    })?;
-                let bound = listener.local_addr().map_err(|source| LambdaError::Bind {
-                    addr: addr.to_string(),
-                    source,
-                })?;
-                Some((listener, bound))
-            }
+            Some(addr) => Some(bind(addr).await?),
             None => None,
         };
+        // The same for Lambda's Invoke API (AWS_ENDPOINT_URL_LAMBDA).
+        let (lambda_listener, lambda_bound) = bind(self.lambda_addr).await?;
         let aws_env = self.aws_env.clone().unwrap_or_else(AwsEnv::from_env);
         let mut host = FunctionHost::builder()
             .log_dir(self.state_dir.join("logs"))
@@ -305,6 +326,7 @@ impl DataPlaneBuilder {
         if let Some((_, bound)) = &api_listener {
             host = host.env(EXECUTE_API_ENDPOINT_VAR, execute_api_endpoint(*bound));
         }
+        host = host.env(LAMBDA_ENDPOINT_VAR, format!("http://{lambda_bound}"));
         // Set last: an explicit function_env wins.
         for (k, v) in &self.function_env {
             host = host.env(k, v);
@@ -398,6 +420,11 @@ impl DataPlaneBuilder {
                 .map(|(_, _, bound)| execute_api_endpoint(*bound)),
             api_urls,
             server: api.map(|(executor, listener, _)| (executor, listener)),
+            lambda: lambda_bound.to_string(),
+            lambda_server: (
+                lambda_listener,
+                aws_env.endpoint_url.as_deref().and_then(|u| u.parse().ok()),
+            ),
             firehose,
             scheduler,
             skipped_schedules,
@@ -445,6 +472,9 @@ pub struct DataPlane {
     execute_api_url: Option<String>,
     api_urls: Vec<String>,
     server: Option<(kstream_local_apigw::Executor, tokio::net::TcpListener)>,
+    lambda: String,
+    /// The Invoke API's listener, and the emulator it passes other Lambda operations to.
+    lambda_server: (tokio::net::TcpListener, Option<invoke_api::Uri>),
     firehose: Option<Firehose>,
     scheduler: Option<Scheduler>,
     skipped_schedules: Vec<(String, String)>,
@@ -457,6 +487,7 @@ pub struct StatusHandle {
     mappings: Vec<(Arc<MappingSpec>, Arc<MappingStats>)>,
     functions: Vec<String>,
     api: Option<String>,
+    lambda: String,
     firehose: Option<(Vec<String>, Arc<FirehoseStats>)>,
     schedules: Vec<(Arc<ScheduleSpec>, Arc<ScheduleStats>)>,
     started_at: String,
@@ -471,6 +502,7 @@ impl StatusHandle {
             updated_at: chrono::Utc::now().to_rfc3339(),
             state: state.to_owned(),
             api: self.api.clone(),
+            lambda: Some(self.lambda.clone()),
             functions: self.functions.clone(),
             mappings: self
                 .mappings
@@ -523,6 +555,12 @@ impl DataPlane {
         self.api.as_deref()
     }
 
+    /// The address Lambda's Invoke API listens on (given to every function as
+    /// [`LAMBDA_ENDPOINT_VAR`]).
+    pub fn lambda_address(&self) -> &str {
+        &self.lambda
+    }
+
     /// The executor's base URL given to every function as [`EXECUTE_API_ENDPOINT_VAR`], when
     /// it serves.
     pub fn execute_api_url(&self) -> Option<&str> {
@@ -569,6 +607,7 @@ impl DataPlane {
                 .collect(),
             functions: self.host.functions().into_iter().map(|f| f.name).collect(),
             api: self.api.clone(),
+            lambda: self.lambda.clone(),
             firehose: self
                 .firehose
                 .as_ref()
@@ -627,6 +666,19 @@ impl DataPlane {
                 }
             })
         });
+        let lambda_server = {
+            let mut stop = stop_rx.clone();
+            let (listener, upstream) = self.lambda_server;
+            let host = self.host.clone();
+            tokio::spawn(async move {
+                let stopped = async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                };
+                if let Err(e) = invoke_api::serve(listener, host, upstream, stopped).await {
+                    tracing::error!(error = %e, "Lambda's Invoke API stopped");
+                }
+            })
+        };
         let mut deliveries = tokio::task::JoinSet::new();
         if let Some(firehose) = self.firehose {
             for config in firehose.configs {
@@ -681,6 +733,7 @@ impl DataPlane {
         if let Some(server) = api_server {
             let _ = server.await;
         }
+        let _ = lambda_server.await;
         self.host.shutdown().await;
         status.report("stopped").write(&self.state_dir)?;
         Ok(())

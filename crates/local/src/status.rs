@@ -32,6 +32,10 @@ pub struct StatusReport {
     pub state: String,
     /// Address of the REST API executor, when it serves.
     pub api: Option<String>,
+    /// Address of Lambda's Invoke API for the functions run here (`AWS_ENDPOINT_URL_LAMBDA`);
+    /// absent in files written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lambda: Option<String>,
     /// Functions registered, by name.
     pub functions: Vec<String>,
     /// The mappings.
