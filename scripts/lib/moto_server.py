@@ -20,6 +20,9 @@ invocation (failing at once here: DOCKER_HOST=none://, no Docker), which the Lam
 does: its event source mappings poll batches, which is what `kstream local`'s data plane does. That
 attempt cost ~2 ms per record put on a mapped stream; it is switched off (send_kinesis_message).
 
+Step Functions' ValidateStateMachineDefinition, which moto lacks and Terraform calls before it
+creates a state machine, comes from moto_sfn.py (structural checks; its docs say which).
+
 The patch changes only Shard's record bookkeeping (one lock per shard; the records dict kept as
 moto has it, so split and merge, which rebuild it, still work). tests in crates/producer
 (emulator.rs, concurrent_puts_on_one_shard_lose_nothing) fail on an unpatched moto.
@@ -33,6 +36,8 @@ from typing import Any
 from moto.awslambda.models import LambdaBackend
 from moto.kinesis import models
 from moto.server import main
+
+import moto_sfn  # noqa: F401  (ValidateStateMachineDefinition: its module docs)
 
 _Shard = models.Shard
 _locks_guard = threading.Lock()
