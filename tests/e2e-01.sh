@@ -12,7 +12,12 @@
 #   4. change maximum_retry_attempts to 3 in the Terraform variables, re-apply, restart the data plane:
 #      the next poison record is invoked 4 times before its metadata reaches the queue;
 #   5. Ctrl-C (SIGINT) stops it cleanly; the restart read nothing twice;
-#   6. the fault run (scripts/soak.sh --deployed, tests/soak/README.md) with 10,000 records on this
+#   6. the redrive workflow on (Step Functions state machine and the redrive function, applied to
+#      the emulator): a new poison record's metadata in the failure queue; the redrive function,
+#      invoked through kstream local's Lambda endpoint (status.json "lambda") in invoke mode, reads
+#      the range back and invokes the consumer (GetFunctionConfiguration passed to the emulator),
+#      which fails it again: the message stays;
+#   7. the fault run (scripts/soak.sh --deployed, tests/soak/README.md) with 10,000 records on this
 #      deployment, re-applied with batch_size=100 and parallelization_factor=10 as `make soak` does:
 #      1 % poison, the function killed mid-batch, PutRecords throttled and 5xx'd, an outage, a
 #      data-plane restart; every record processed or in the failure queue's ranges; destroy.
@@ -164,6 +169,38 @@ sleep 1
 polled_after=$(polled)
 check "the restart read only the new record (checkpoints kept: polled $polled_after after $polled_before)" test "$polled_after" = 1
 check "Ctrl-C stops it again" e2e_down
+
+# The redrive workflow on, its function invoked through kstream local's Lambda endpoint in
+# invoke mode: it reads the failure queue, GetFunctionConfiguration of the consumer (passed to
+# the emulator), the range back from the stream, and invokes the consumer (run here) with it.
+log "re-applying with redrive_workflow enabled (mode invoke)"
+apply 3 -var "redrive_workflow={enabled=true, package_path=\"$zip\"}"
+redrive_fn=$(out redrive_function_name)
+check "the redrive state machine is deployed" test -n "$(awse stepfunctions describe-state-machine \
+  --state-machine-arn "$(out redrive_state_machine_arn)" --query name --output text)"
+start_up
+lambda=$(jq -r '.lambda' "$state_dir/status.json")
+check "kstream local up runs the redrive function" jqt --arg f "$redrive_fn" '.functions | index($f) != null' \
+  <"$state_dir/status.json"
+r=$(post /record '{"data":"{\"order_id\":\"o-6\",\"poison\":true}","partitionKey":"customer-6"}')
+poison3=$(sed 's/^200 //' <<<"$r" | jq -r .SequenceNumber)
+queued() { awse sqs get-queue-attributes --queue-url "$queue_url" --attribute-names ApproximateNumberOfMessages \
+  --query Attributes.ApproximateNumberOfMessages --output text; }
+for _ in $(seq 60); do [ "$(queued)" -ge 1 ] && break; sleep 1; done
+# The consumer's failure lines for the poison record (its span names the sequence number).
+invocations() { grep -c "record failed.*\"sequence_number\":\"$poison3\"" "$state_dir/logs/$fn.log" || true; }
+before=$(invocations)
+event=$(jq -nc --arg q "$queue_url" --arg f "$fn" '{queue_url: $q, mode: "invoke", function_name: $f}')
+aws --endpoint-url "http://$lambda" --output json lambda invoke --function-name "$redrive_fn" \
+  --payload "$event" "$work/redrive.json" >"$work/redrive-invoke.json"
+printf '    %s\n' "$(cat "$work/redrive.json")"
+check "the redrive function ran (no function error)" jqt '.FunctionError == null' <"$work/redrive-invoke.json"
+check "it handled the failure queue in invoke mode: the poison range failed again and stays queued" \
+  jqt '.messages >= 1 and .failed >= 1 and .left >= 1' <"$work/redrive.json"
+check "the consumer was invoked again with the poison record (failed $before times by the mapping, $(invocations) after)" \
+  test "$before/$(invocations)" = 4/5
+check "the message is still in the queue" test "$(queued)" -ge 1
+check "Ctrl-C stops it" e2e_down
 
 # The fault run, 10,000 records, on this deployment with make soak's mapping settings.
 log "re-applying with batch_size=100 parallelization_factor=10 for the fault run"

@@ -6,7 +6,8 @@
 //!
 //! Invoke mode is not run here: moto runs an invoked function in Docker, which these machines
 //! do not have; the invoke sink is tested through the CLI's local host
-//! (crates/cli/tests/redrive.rs).
+//! (crates/cli/tests/redrive.rs), and this function's invoke mode as deployed in
+//! tests/e2e-01.sh (through `kstream local`'s Lambda endpoint).
 //!
 //! Needs the emulator: run by scripts/test-e2e.sh (`-- --ignored`).
 
