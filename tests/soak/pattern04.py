@@ -25,12 +25,15 @@ import base64
 import json
 import time
 from collections import Counter
+from pathlib import Path
 
 import boto3
 
 FUNCTION_PACKAGE = "enrichment-consumer"
 FARE_FAULTS = "error_rate=0.2,throttle_rate=0.05"
 UP_OPTIONS = ["--api-port", "0"]
+# The pattern's sample_every (its default: neither tests/e2e-04.sh nor scripts/soak.sh changes it).
+SAMPLE_EVERY = 20
 SECONDARY = ("failure_queue", "error_output")
 
 
@@ -79,8 +82,15 @@ def id_of(data: bytes | str) -> str | None:
     return str(v)
 
 
+def _consumer_log(run) -> Path:
+    return run.state_dir / "logs" / f"{run.function}.log"
+
+
 def prepare(run) -> dict:
-    """Turns on the fare function's fault mode for the run; returns the environment to restore."""
+    """Turns on the fare function's fault mode for the run; returns the environment to restore.
+    Notes where the consumer's log ends (a state dir an end-to-end test used holds its runs too)."""
+    log = _consumer_log(run)
+    run.consumer_log_start = log.stat().st_size if log.exists() else 0
     lam = boto3.client("lambda")
     fare = run.outputs["fare_function_name"]
     env = lam.get_function_configuration(FunctionName=fare).get("Environment", {}).get("Variables", {})
@@ -94,6 +104,49 @@ def restore(run, env: dict) -> None:
         FunctionName=run.outputs["fare_function_name"], Environment={"Variables": env})
 
 
+def fare_metrics(run) -> dict:
+    """The consumer's EMF counters over the run (its invocations since prepare): the fare API's
+    calls, retries, 429s, trips whose calls finally failed, batch item failures."""
+    names = ("Calls", "Retries", "Throttles", "CallFailures", "BatchItemFailures", "Sampled", "ParseFailures")
+    sums = dict.fromkeys(names, 0)
+    sums["invocations"] = 0
+    with open(_consumer_log(run), "rb") as f:
+        f.seek(getattr(run, "consumer_log_start", 0))
+        for line in f:
+            try:
+                doc = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(doc, dict) and "_aws" in doc:
+                sums["invocations"] += 1
+                for n in names:
+                    sums[n] += int(doc.get(n, 0) or 0)
+    return sums
+
+
+def failures(summary: dict) -> list[str]:
+    """What fails a pattern 4 run beyond the common checks: the fare API's faults not seen (the
+    fault mode did not take), a good trip in the error output, a row of an unsampled trip with a
+    fare or of a sampled one without."""
+    fare, out = summary["fare_api"], []
+    if fare["Retries"] == 0 or fare["Throttles"] == 0:
+        out.append(f"the fare API's faults were not seen (retries {fare['Retries']}, 429s {fare['Throttles']})")
+    if summary["good_in_error_output"]:
+        out.append(f"{summary['good_in_error_output']} good trip(s) in the error output")
+    if summary["rows_with_a_wrong_fare"]:
+        out.append(f"{summary['rows_with_a_wrong_fare']} row(s) with a fare though unsampled, or without though sampled")
+    return out
+
+
+def describe(summary: dict) -> str:
+    """The summary's line about the fare API."""
+    f = summary["fare_api"]
+    return (f"  fare API: {f['Sampled']} sampled trips in {f['invocations']} invocations, {f['Calls']} calls, "
+            f"{f['Retries']} retries, {f['Throttles']} answered 429, {f['CallFailures']} trips whose calls "
+            f"finally failed ({f['BatchItemFailures']} batch item failures); rows with a wrong fare "
+            f"{summary['rows_with_a_wrong_fare']}")
+
+
 def _objects(bucket: str, prefix: str):
     """The text of every object under ``prefix``."""
     s3 = boto3.client("s3")
@@ -105,15 +158,15 @@ def _objects(bucket: str, prefix: str):
 def account(run, wanted: set[str], by_seq: dict) -> tuple[Counter, dict[str, Counter], dict]:
     """Processed (rows in S3), and the failure queue's ranges and the error output, per id."""
     bucket = run.outputs["bucket_name"]
-    processed, errors, unsampled_fares = Counter(), Counter(), 0
+    processed, errors, wrong_fares = Counter(), Counter(), 0
     for body in _objects(bucket, run.outputs["output_prefix"]):
         for line in body.splitlines():
             rid = id_of(line)
             if rid in wanted:
                 processed[rid] += 1
                 row = json.loads(line)
-                if not row.get("sampled") and row.get("expected_fare") is not None:
-                    unsampled_fares += 1
+                if row.get("sampled") != (int(rid) % SAMPLE_EVERY == 0) or row["sampled"] != (row.get("expected_fare") is not None):
+                    wrong_fares += 1
     for body in _objects(bucket, run.outputs["error_prefix"]):
         for line in body.splitlines():
             try:
@@ -123,9 +176,12 @@ def account(run, wanted: set[str], by_seq: dict) -> tuple[Counter, dict[str, Cou
             if rid in wanted:
                 errors[rid] += 1
     in_ranges, messages = run.failure_ranges_p1(by_seq)
-    sampled = [r for r in wanted if processed[r] and int(r) % 20 == 0]
+    sampled = [r for r in wanted if processed[r] and int(r) % SAMPLE_EVERY == 0]
+    both = sorted(r for r in in_ranges if processed[r])
     return processed, {"failure_queue": in_ranges, "error_output": errors}, {
         "failure_queue_messages": messages,
+        "processed_and_failure_queue_examples": both[:20],
         "sampled_processed": len(sampled),
-        "unsampled_rows_with_a_fare": unsampled_fares,
+        "rows_with_a_wrong_fare": wrong_fares,
+        "fare_api": fare_metrics(run),
     }

@@ -574,6 +574,8 @@ class Run:
               f"PutRecords: {p['put_records_requests']} requests, {p['request_throttled']} throttled + "
               f"{p['request_internal_failure']} 5xx + {p['request_failed_after_store']} 5xx after store, "
               f"{p['record_throttled']} records throttled + {p['record_internal_failure']} InternalFailure")
+        if self.mod is not None:
+            print(self.mod.describe(summary))
         print(f"  stream: {summary['in_stream']} ids stored, {summary['stream_duplicates']} duplicate copies; "
               f"producer failed {summary['producer_failed']} (status {put_code})")
         print(f"  processed {summary['processed']} ({summary['processed_duplicates']} duplicate processings), "
@@ -581,7 +583,7 @@ class Run:
                         f"good {summary['good_in_' + n]}), both {summary['processed_and_' + n]}, " for n in others)
               + f"poison processed {summary['poison_processed']}")
         print(f"  lost {len(lost)}")
-        failures = []
+        failures = self.mod.failures(summary) if self.mod is not None else []
         if lost:
             failures.append(f"{len(lost)} record(s) lost, e.g. {', '.join(lost[:20])} (all in {self.work}/lost.txt)")
         if unstored:
