@@ -141,7 +141,7 @@ def failures(summary: dict) -> list[str]:
 def describe(summary: dict) -> str:
     """The summary's line about the fare API."""
     f = summary["fare_api"]
-    return (f"  fare API: {f['Sampled']} sampled trips in {f['invocations']} invocations, {f['Calls']} calls, "
+    return (f"  fare API: {f['invocations']} invocations, {f['Sampled']} sampled trips (retried batches again), {f['Calls']} calls, "
             f"{f['Retries']} retries, {f['Throttles']} answered 429, {f['CallFailures']} trips whose calls "
             f"finally failed ({f['BatchItemFailures']} batch item failures); rows with a wrong fare "
             f"{summary['rows_with_a_wrong_fare']}")
