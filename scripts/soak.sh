@@ -6,7 +6,7 @@
 #                                                  destroy; 100,000 records by default
 #   scripts/soak.sh --deployed PATTERN --prefix P [--state-dir DIR] [--work DIR] [--records N]
 #                                                  run on a deployment already applied (10,000
-#                                                  records: tests/e2e-03.sh ~55 s, tests/e2e-04.sh)
+#                                                  records: e2e-03 ~55 s, e2e-04 ~60 s)
 #
 # The faults, each real (tests/soak/soak.py and tests/soak/proxy.py have the details): 1 % poison
 # records; the function process SIGKILLed at random moments (4 times per run, more if none lands in
