@@ -34,7 +34,6 @@ FARE_FAULTS = "error_rate=0.2,throttle_rate=0.05"
 UP_OPTIONS = ["--api-port", "0"]
 # The pattern's sample_every (its default: neither tests/e2e-04.sh nor scripts/soak.sh changes it).
 SAMPLE_EVERY = 20
-SECONDARY = ("failure_queue", "error_output")
 
 
 def names(outputs: dict) -> tuple[str, str, str]:
@@ -107,8 +106,8 @@ def restore(run, env: dict) -> None:
 def fare_metrics(run) -> dict:
     """The consumer's EMF counters over the run (its invocations since prepare): the fare API's
     calls, retries, 429s, trips whose calls finally failed, batch item failures."""
-    names = ("Calls", "Retries", "Throttles", "CallFailures", "BatchItemFailures", "Sampled", "ParseFailures")
-    sums = dict.fromkeys(names, 0)
+    counters = ("Calls", "Retries", "Throttles", "CallFailures", "BatchItemFailures", "Sampled", "ParseFailures")
+    sums = dict.fromkeys(counters, 0)
     sums["invocations"] = 0
     with open(_consumer_log(run), "rb") as f:
         f.seek(getattr(run, "consumer_log_start", 0))
@@ -119,7 +118,7 @@ def fare_metrics(run) -> dict:
                 continue
             if isinstance(doc, dict) and "_aws" in doc:
                 sums["invocations"] += 1
-                for n in names:
+                for n in counters:
                     sums[n] += int(doc.get(n, 0) or 0)
     return sums
 
