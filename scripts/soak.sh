@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # The fault run: records through a pattern on `kstream local`, with faults, every record accounted for.
 #
-#   scripts/soak.sh [--records N] [PATTERN...]     `make soak`: for each pattern (01 03 by default),
-#                                                  apply it under a unique prefix, run, destroy;
-#                                                  100,000 records by default
+#   scripts/soak.sh [--records N] [PATTERN...]     `make soak`: for each pattern (01 03 04 by
+#                                                  default), apply it under a unique prefix, run,
+#                                                  destroy; 100,000 records by default
 #   scripts/soak.sh --deployed PATTERN --prefix P [--state-dir DIR] [--work DIR] [--records N]
-#                                                  run on a deployment already applied
-#                                                  (tests/e2e-01.sh ~45 s, tests/e2e-03.sh ~55 s:
-#                                                  10,000 records)
+#                                                  run on a deployment already applied (10,000
+#                                                  records: e2e-01 ~45 s, e2e-03 ~55 s, e2e-04 ~60 s)
 #
 # The faults, each real (tests/soak/soak.py and tests/soak/proxy.py have the details): 1 % poison
 # records; the function process SIGKILLed at random moments (4 times per run, more if none lands in
@@ -16,12 +15,14 @@
 # run goes through; the emulator unreachable once for 10 s (that proxy refusing and cutting every
 # connection: moto keeps its state only in memory, so really restarting it would lose every stream,
 # queue and bucket of the deployment); `kstream local up` stopped with SIGINT and started again.
-# Every record is then found processed, in the failure queue's ranges (pattern 1) or in Firehose's
-# error output (pattern 3); duplicates are counted; a lost record fails the run, named. Prints the
-# counts, and writes them to <work>/soak-summary.json.
+# Pattern 4 adds the fare API's own fault mode (20 % 503, 5 % 429: tests/soak/pattern04.py).
+# Every record is then found processed, in the failure queue's ranges (patterns 1 and 4), in
+# Firehose's error output (pattern 3) or in the consumer's error output (pattern 4); duplicates are
+# counted; a lost record fails the run, named. Prints the counts, and writes them to
+# <work>/soak-summary.json.
 #
-# Needs the emulator (started if none answers, on KSTREAM_EMULATOR_PORT) and the venv. Pattern 2 and 4
-# are not covered yet.
+# Needs the emulator (started if none answers, on KSTREAM_EMULATOR_PORT) and the venv. Pattern 2 is
+# not covered yet.
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -79,7 +80,7 @@ if [ -n "$deployed" ]; then
 fi
 
 # `make soak`: apply, run, destroy, one pattern after the other.
-[ ${#patterns[@]} -gt 0 ] || patterns=(01 03)
+[ ${#patterns[@]} -gt 0 ] || patterns=(01 03 04)
 records=${records:-100000}
 # shellcheck source=scripts/lib/e2e.sh
 . scripts/lib/e2e.sh
@@ -89,7 +90,8 @@ for p in "${patterns[@]}"; do
   case $(num "$p") in
     01) name=01-apigw-kds-lambda package=kds-consumer stem=sk1 ;;
     03) name=03-kds-firehose-s3 package=firehose-transform stem=sk3 ;;
-    *) die "no fault run for pattern $p (01 and 03 have one)" ;;
+    04) name=04-kds-enrichment-apigw package=enrichment-consumer stem=sk4 ;;
+    *) die "no fault run for pattern $p (01, 03 and 04 have one)" ;;
   esac
   (
     e2e_init "$name" "$stem"
@@ -103,6 +105,10 @@ for p in "${patterns[@]}"; do
       03-*) vars=(-var "transform_package_path=$pkg" -var bucket_tls_only_policy=false
         -var force_destroy=true -var shard_count=2 -var buffering_size_mb=1
         -var buffering_interval_seconds=60 -var buffer_interval_seconds=60) ;;
+      # As tests/e2e-04.sh: every trip written (each record accounted for), TRIM_HORIZON, 3 retries.
+      04-*) vars=(-var "consumer_package_path=$pkg" -var "fare_api_package_path=$pkg"
+        -var bucket_tls_only_policy=false -var force_destroy=true -var shard_count=2
+        -var starting_position=TRIM_HORIZON -var maximum_retry_attempts=3 -var write_unsampled=true) ;;
     esac
     if ! scripts/local-apply.sh apply "$name" -var "name_prefix=$prefix" "${vars[@]}" >"$work/apply.log" 2>&1; then
       tail -n 30 "$work/apply.log" >&2

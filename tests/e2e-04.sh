@@ -9,7 +9,8 @@
 #      every trip written (write_unsampled=true, so every record can be accounted for), the fare
 #      function's fault mode at 20 % 503 and 5 % 429, and the default usage plan (20 rps, burst
 #      100) that the consumers pace their calls to (MAX_CALLS_PER_SECOND: 10 a shard);
-#   2. start `kstream local up`;
+#   2. start `kstream local up` (its REST API executor on a free port: --api-port 0; the functions get
+#      its URL, so runs beside another `kstream local up` do not collide on the default 4567);
 #   3. replay the first part of the committed trip sample (data/) at a high speedup, with the
 #      reference replay's watermark events; then check S3 against the sample: every trip exactly
 #      once, sampled (ride_request_id % 20 == 0) trips with the fare the reference's formula gives,
@@ -22,7 +23,10 @@
 #      is in S3 exactly once or inside a failure-queue range of its shard (never both: nothing
 #      half-written), some ranges reached the queue, and the consumer recovered by itself: the trips
 #      put after the outage are in S3;
-#   6. destroy, and nothing named with the prefix is left.
+#   6. 10,000 records through faults on this deployment (scripts/soak.sh --deployed: the fare API's
+#      fault mode again, function kills, PutRecords throttled and 5xx'd, an emulator outage, a data
+#      plane restart; every record in S3, the error output or a failure-queue range: none lost);
+#   7. destroy, and nothing named with the prefix is left.
 #
 # Needs the emulator (scripts/test-e2e.sh starts one if none answers), the venv and the workspace
 # build. Prints "ok"/"FAIL" lines; exits 1 on failure.
@@ -87,7 +91,7 @@ PY
 split=$(jq -r .split "$work/sample.json")
 part1=$(grep -c . "$work/part1.jsonl")
 
-e2e_up
+e2e_up --api-port 0
 
 # Reads every object of the bucket into $work/rows.json: enriched rows and error-output lines.
 read_bucket() {
@@ -180,7 +184,7 @@ until_epoch=$(($(date +%s) + apply_secs + 15 + outage))
 until_iso=$(date -u -d "@$until_epoch" +%Y-%m-%dT%H:%M:%SZ)
 log "re-applying with the fare API down until $until_iso"
 apply "$work/apply-2.log" "error_rate=1,until=$until_iso"
-e2e_up
+e2e_up --api-port 0
 rest=$(jq --arg s "$split" '[.trips[] | select(.dropoff_datetime >= $s)] | length' "$work/sample.json")
 span=$(jq -r '[.trips[].dropoff_datetime] | max' "$work/sample.json")
 speedup=$(py "$split" "$span" "$(($until_epoch - $(date +%s) + 30))" <<'PY'
@@ -271,6 +275,12 @@ check(f"the consumer recovered by itself: the {len(after)} trips put after the o
       after and all(at(r) in seqs for r in after))
 sys.exit(1 if failed else 0)
 PY
+
+# 6. The fault run on this deployment: its own `kstream local up` on this state dir.
+check "kstream local up stops cleanly on SIGINT (before the fault run)" e2e_down
+soak_t0=$(date +%s)
+check "10,000 records through faults, none lost (scripts/soak.sh)" scripts/soak.sh --deployed "$pattern" --prefix "$prefix" --state-dir "$state_dir" --work "$work/soak"
+log "the fault run took $(($(date +%s) - soak_t0)) s"
 
 e2e_destroy
 [ "$failures" -eq 0 ] || die "$failures check(s) failed"

@@ -5,7 +5,8 @@ deployment an end-to-end test applied); see there for the environment.
 What it does:
 1. makes N records, each with a unique id ``<run>-<n>``; 1 % are poison (pattern 1: ``"poison":
    true``, the consumer's convention; pattern 3: JSON without the template's fields, which
-   firehose-transform answers ProcessingFailed);
+   firehose-transform answers ProcessingFailed; pattern 4: see pattern04.py, which holds that
+   pattern's specifics: records, the fare API's fault mode, the accounting);
 2. starts the fault proxy (proxy.py) in front of the emulator, and ``kstream local up`` and the
    producer (``kstream put``, raw records, one per line) with AWS_ENDPOINT_URL on the proxy, so
    every AWS call of the run crosses it; PutRecords are throttled and 5xx'd there;
@@ -23,6 +24,8 @@ What it does:
      of the on-failure queue's messages;
    - pattern 3: processed = a line of the data objects in S3 (the template keeps the id in
      ``ticker``); error output = ``rawData`` of the error records;
+   - pattern 4: processed = the trip's row in S3; error output = ``data_base64`` of the error
+     lines; failure queue = as pattern 1;
    - lost = neither, or never stored though the producer reported success; the run fails
      naming them (all in <work>/lost.txt). A record the producer reports failed is a failure too.
 Prints a summary and writes <work>/soak-summary.json.
@@ -51,7 +54,11 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pattern04  # noqa: E402
 from proxy import Faults, FaultProxy  # noqa: E402
+
+# Patterns whose specifics live in their own module (tests/soak/patternNN.py).
+PATTERNS = {"04": pattern04}
 
 POISON_RATE = 0.01
 
@@ -80,7 +87,12 @@ class Run:
         self.restarts = 0
         self.outages = 0
         self.function_package = "kds-consumer" if a.pattern == "01" else "firehose-transform"
-        if a.pattern == "01":
+        self.mod = PATTERNS.get(a.pattern)
+        if self.mod is not None:
+            self.function_package = self.mod.FUNCTION_PACKAGE
+            self.stream, self.stream_arn, self.function = self.mod.names(self.outputs)
+            self.id_of = self.mod.id_of
+        elif a.pattern == "01":
             self.stream_arn = self.outputs["stream_arn"]
             self.stream = self.stream_arn.rsplit("/", 1)[1]
             self.function = self.outputs["consumer_function_name"]
@@ -93,6 +105,8 @@ class Run:
     # ---- the records -------------------------------------------------------------------------
 
     def make_records(self) -> tuple[list[str], set[str]]:
+        if self.mod is not None:
+            return self.mod.make_records(self.a.records, self.rng, self.a.seed, POISON_RATE)
         lines, poison = [], set()
         for n in range(self.a.records):
             rid = f"{self.run_id}-{n:06d}"
@@ -130,7 +144,8 @@ class Run:
         env = dict(os.environ, AWS_ENDPOINT_URL=self.proxy.url, RUST_LOG="info")
         cmd = [self.a.kstream, "local", "up", "--state-dir", str(self.state_dir),
                "--functions-dir", self.a.functions_dir, "--no-status-line", "--log-format", "JSON",
-               "--name-prefix", f"{self.a.prefix}-", "--no-api"]
+               "--name-prefix", f"{self.a.prefix}-"]
+        cmd += self.mod.UP_OPTIONS if self.mod is not None else ["--no-api"]
         if self.a.pattern == "03":
             cmd += ["--firehose-max-buffer-interval", "2"]
         self.up = subprocess.Popen(cmd, env=env, stdout=self.up_log, stderr=self.up_log)
@@ -302,7 +317,10 @@ class Run:
 
     def prepare_function(self) -> dict | None:
         """Pattern 1: turn on the consumer's record-level trace log (its payload line) through the
-        function's environment, as on AWS; returns the environment to restore."""
+        function's environment, as on AWS; returns the environment to restore. Pattern modules
+        prepare their own (pattern 4: the fare API's fault mode)."""
+        if self.mod is not None:
+            return self.mod.prepare(self)
         if self.a.pattern != "01":
             return None
         lam = boto3.client("lambda")
@@ -312,7 +330,9 @@ class Run:
         return env
 
     def restore_function(self, env: dict | None) -> None:
-        if env is not None:
+        if env is not None and self.mod is not None:
+            self.mod.restore(self, env)
+        elif env is not None:
             boto3.client("lambda").update_function_configuration(
                 FunctionName=self.function, Environment={"Variables": env})
 
@@ -499,28 +519,37 @@ class Run:
         put_failed = {ids[int(m) - 1] for m in re.findall(r"line (\d+)", put_log) if 0 < int(m) <= len(ids)}
         copies, by_seq = self.stream_copies(wanted)
         summary: dict = {"pattern": self.a.pattern, "run": self.run_id, "in": len(ids), "poison": len(poison)}
-        if self.a.pattern == "01":
+        # Where a record not processed may be: {name: Counter of ids} (the failure queue, the error output).
+        if self.mod is not None:
+            processed, others, extra = self.mod.account(self, wanted, by_seq)
+            summary.update(extra)
+        elif self.a.pattern == "01":
             processed = self.processed_p1(wanted)
             second, messages = self.failure_ranges_p1(by_seq)
             summary["failure_queue_messages"] = messages
-            second_name = "failure_queue"
+            others = {"failure_queue": second}
         else:
             processed, second, kinds = self.s3_p3(wanted)
             summary["error_output_codes"] = dict(kinds)
-            second_name = "error_output"
-        lost = sorted(r for r in ids if processed[r] == 0 and second[r] == 0)
+            others = {"error_output": second}
+        lost = sorted(r for r in ids if processed[r] == 0 and not any(c[r] for c in others.values()))
         unstored = sorted(r for r in ids if not copies.get(r) and r not in put_failed)
         summary.update({
             "in_stream": sum(1 for r in ids if copies.get(r)),
             "stream_duplicates": sum(len(c) - 1 for c in copies.values() if len(c) > 1),
             "producer_failed": len(put_failed),
             "processed": sum(1 for r in ids if processed[r]),
-            second_name: sum(1 for r in ids if second[r]),
-            "processed_and_" + second_name: sum(1 for r in ids if processed[r] and second[r]),
             "processed_duplicates": sum(c - 1 for c in processed.values() if c > 1),
             "poison_processed": sum(1 for r in poison if processed[r]),
-            "poison_in_" + second_name: sum(1 for r in poison if second[r]),
-            "good_in_" + second_name: sum(1 for r in ids if r not in poison and second[r]),
+        })
+        for name, second in others.items():
+            summary.update({
+                name: sum(1 for r in ids if second[r]),
+                "processed_and_" + name: sum(1 for r in ids if processed[r] and second[r]),
+                "poison_in_" + name: sum(1 for r in poison if second[r]),
+                "good_in_" + name: sum(1 for r in ids if r not in poison and second[r]),
+            })
+        summary.update({
             "lost": len(lost),
             "faults": {
                 "function_kills": self.kills,
@@ -545,14 +574,16 @@ class Run:
               f"PutRecords: {p['put_records_requests']} requests, {p['request_throttled']} throttled + "
               f"{p['request_internal_failure']} 5xx + {p['request_failed_after_store']} 5xx after store, "
               f"{p['record_throttled']} records throttled + {p['record_internal_failure']} InternalFailure")
+        if self.mod is not None:
+            print(self.mod.describe(summary))
         print(f"  stream: {summary['in_stream']} ids stored, {summary['stream_duplicates']} duplicate copies; "
               f"producer failed {summary['producer_failed']} (status {put_code})")
         print(f"  processed {summary['processed']} ({summary['processed_duplicates']} duplicate processings), "
-              f"{second_name.replace('_', ' ')} {summary[second_name]} "
-              f"(poison {summary['poison_in_' + second_name]}/{len(poison)}, good {summary['good_in_' + second_name]}), "
-              f"both {summary['processed_and_' + second_name]}, poison processed {summary['poison_processed']}")
+              + "".join(f"{n.replace('_', ' ')} {summary[n]} (poison {summary['poison_in_' + n]}/{len(poison)}, "
+                        f"good {summary['good_in_' + n]}), both {summary['processed_and_' + n]}, " for n in others)
+              + f"poison processed {summary['poison_processed']}")
         print(f"  lost {len(lost)}")
-        failures = []
+        failures = self.mod.failures(summary) if self.mod is not None else []
         if lost:
             failures.append(f"{len(lost)} record(s) lost, e.g. {', '.join(lost[:20])} (all in {self.work}/lost.txt)")
         if unstored:
@@ -566,13 +597,14 @@ class Run:
         for fail in failures:
             print(f"FAIL  {fail}")
         if not failures:
-            print(f"ok    every record accounted for: {summary['in']} in = processed or {second_name.replace('_', ' ')}, lost 0")
+            where = " or ".join(n.replace("_", " ") for n in others)
+            print(f"ok    every record accounted for: {summary['in']} in = processed or {where}, lost 0")
         return 1 if failures else 0
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--pattern", choices=["01", "03"], required=True)
+    ap.add_argument("--pattern", choices=["01", "03", *PATTERNS], required=True)
     ap.add_argument("--records", type=int, default=10000)
     ap.add_argument("--outputs", required=True, help="terraform output -json of the deployment")
     ap.add_argument("--prefix", required=True, help="the deployment's name_prefix")
