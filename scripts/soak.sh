@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The fault run: records through a pattern on `kstream local`, with faults, every record accounted for.
 #
-#   scripts/soak.sh [--records N] [PATTERN...]     `make soak`: for each pattern (01 03 by default),
+#   scripts/soak.sh [--records N] [PATTERN...]     `make soak`: for each pattern (01 02 03 by default),
 #                                                  apply it under a unique prefix, run, destroy;
 #                                                  100,000 records by default
 #   scripts/soak.sh --deployed PATTERN --prefix P [--state-dir DIR] [--work DIR] [--records N]
 #                                                  run on a deployment already applied
-#                                                  (tests/e2e-03.sh: 10,000 records, ~55 s)
+#                                                  (tests/e2e-03.sh: 10,000 records, ~55 s;
+#                                                  tests/e2e-02.sh: 10,000 records, ~NN s)
 #
 # The faults, each real (tests/soak/soak.py and tests/soak/proxy.py have the details): 1 % poison
 # records; the function process SIGKILLed at random moments (4 times per run, more if none lands in
@@ -15,12 +16,13 @@
 # run goes through; the emulator unreachable once for 10 s (that proxy refusing and cutting every
 # connection: moto keeps its state only in memory, so really restarting it would lose every stream,
 # queue and bucket of the deployment); `kstream local up` stopped with SIGINT and started again.
-# Every record is then found processed, in the failure queue's ranges (pattern 1) or in Firehose's
-# error output (pattern 3); duplicates are counted; a lost record fails the run, named. Prints the
-# counts, and writes them to <work>/soak-summary.json.
+# Every record is then found processed, in the failure queue's ranges (patterns 1 and 2) or in
+# Firehose's error output (pattern 3); pattern 2's are found through its windows' output (a row, or
+# its window's aggregate equal to a recount: tests/soak/pattern02.py); duplicates are counted; a
+# lost record fails the run, named. Prints the counts, and writes them to <work>/soak-summary.json.
 #
-# Needs the emulator (started if none answers, on KSTREAM_EMULATOR_PORT) and the venv. Pattern 2 and 4
-# are not covered yet.
+# Needs the emulator (started if none answers, on KSTREAM_EMULATOR_PORT) and the venv. Pattern 4
+# is not covered yet.
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -78,7 +80,7 @@ if [ -n "$deployed" ]; then
 fi
 
 # `make soak`: apply, run, destroy, one pattern after the other.
-[ ${#patterns[@]} -gt 0 ] || patterns=(01 03)
+[ ${#patterns[@]} -gt 0 ] || patterns=(01 02 03)
 records=${records:-100000}
 # shellcheck source=scripts/lib/e2e.sh
 . scripts/lib/e2e.sh
@@ -87,8 +89,9 @@ status=0
 for p in "${patterns[@]}"; do
   case $(num "$p") in
     01) name=01-apigw-kds-lambda package=kds-consumer stem=sk1 ;;
+    02) name=02-kpl-kds-analytics package=stream-analytics stem=sk2 ;;
     03) name=03-kds-firehose-s3 package=firehose-transform stem=sk3 ;;
-    *) die "no fault run for pattern $p (01 and 03 have one)" ;;
+    *) die "no fault run for pattern $p (01, 02 and 03 have one)" ;;
   esac
   (
     e2e_init "$name" "$stem"
@@ -99,6 +102,9 @@ for p in "${patterns[@]}"; do
     case $name in
       01-*) vars=(-var "consumer_package_path=$pkg" -var batch_size=100 -var maximum_retry_attempts=3
         -var parallelization_factor=10) ;;
+      02-*) vars=(-var "analytics_package_path=$pkg" -var scheduled_producer_enabled=false
+        -var bucket_tls_only_policy=false -var force_destroy=true -var shard_count=4
+        -var tumbling_window_in_seconds=10 -var maximum_retry_attempts=2 -var starting_position=TRIM_HORIZON) ;;
       03-*) vars=(-var "transform_package_path=$pkg" -var bucket_tls_only_policy=false
         -var force_destroy=true -var shard_count=2 -var buffering_size_mb=1
         -var buffering_interval_seconds=60 -var buffer_interval_seconds=60) ;;

@@ -4,8 +4,9 @@ deployment an end-to-end test applied); see there for the environment.
 
 What it does:
 1. makes N records, each with a unique id ``<run>-<n>``; 1 % are poison (pattern 1: ``"poison":
-   true``, the consumer's convention; pattern 3: JSON without the template's fields, which
-   firehose-transform answers ProcessingFailed);
+   true``, the consumer's convention; pattern 2: no ticker, price or event time, which
+   stream-analytics names in batchItemFailures; pattern 3: JSON without the template's fields,
+   which firehose-transform answers ProcessingFailed);
 2. starts the fault proxy (proxy.py) in front of the emulator, and ``kstream local up`` and the
    producer (``kstream put``, raw records, one per line) with AWS_ENDPOINT_URL on the proxy, so
    every AWS call of the run crosses it; PutRecords are throttled and 5xx'd there;
@@ -23,6 +24,9 @@ What it does:
      of the on-failure queue's messages;
    - pattern 3: processed = a line of the data objects in S3 (the template keeps the id in
      ``ticker``); error output = ``rawData`` of the error records;
+   - pattern 2: processed = its row in S3 (price above the threshold) or counted in its window
+     segment's aggregate line, which must equal the recount of the stream's copies there;
+     failure queue as for pattern 1 (pattern02.py has the details);
    - lost = neither, or never stored though the producer reported success; the run fails
      naming them (all in <work>/lost.txt). A record the producer reports failed is a failure too.
 Prints a summary and writes <work>/soak-summary.json.
@@ -51,6 +55,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pattern02  # noqa: E402
 from proxy import Faults, FaultProxy  # noqa: E402
 
 POISON_RATE = 0.01
@@ -79,8 +84,14 @@ class Run:
         self.kills = 0
         self.restarts = 0
         self.outages = 0
-        self.function_package = "kds-consumer" if a.pattern == "01" else "firehose-transform"
-        if a.pattern == "01":
+        self.function_package = {"01": "kds-consumer", "02": "stream-analytics"}.get(a.pattern, "firehose-transform")
+        self.failure_ranges: list[tuple[str, int, int]] = []  # (shard, start, end) of the failure queue
+        self.extra_failures: list[str] = []
+        if a.pattern == "02":
+            self.stream, self.stream_arn = self.outputs["stream_name"], self.outputs["stream_arn"]
+            self.function = self.outputs["function_name"]
+            self.p2 = pattern02.Pattern02(self)
+        elif a.pattern == "01":
             self.stream_arn = self.outputs["stream_arn"]
             self.stream = self.stream_arn.rsplit("/", 1)[1]
             self.function = self.outputs["consumer_function_name"]
@@ -97,7 +108,9 @@ class Run:
         for n in range(self.a.records):
             rid = f"{self.run_id}-{n:06d}"
             bad = self.rng.random() < POISON_RATE
-            if self.a.pattern == "01":
+            if self.a.pattern == "02":
+                rec = self.p2.record(n, rid, bad)
+            elif self.a.pattern == "01":
                 rec = {"id": rid, "amount": n % 997 + 0.5}
                 if bad:
                     rec["poison"] = True
@@ -292,13 +305,26 @@ class Run:
         deadline = time.time() + timeout
         while time.time() < deadline:
             cp = self.checkpoints()
-            if all(int(cp.get(s, "0") or 0) >= int(e) for s, e in ends.items()):
+            if all(int(cp.get(s, "0") or 0) >= int(e) for s, e in ends.items()) and not self.open_windows():
                 return True
             if self.up is not None and self.up.poll() is not None:
                 self.event(f"kstream local up exited by itself (status {self.up.returncode})")
                 return False
             time.sleep(0.5)
         return False
+
+    def open_windows(self) -> int:
+        """Tumbling windows of the stream still open in the checkpoints (pattern 2: the last
+        windows close, and write their aggregates, after the records are done)."""
+        count = 0
+        for path in glob.glob(str(self.state_dir / "checkpoints" / "*.json")):
+            try:
+                f = json.loads(Path(path).read_text())
+            except (OSError, ValueError):
+                continue
+            if f.get("streamArn") == self.stream_arn:
+                count += len(f.get("windows") or {})
+        return count
 
     def prepare_function(self) -> dict | None:
         """Pattern 1: turn on the consumer's record-level trace log (its payload line) through the
@@ -451,6 +477,7 @@ class Run:
                 continue
             messages += 1
             lo, hi = int(info["startSequenceNumber"]), int(info["endSequenceNumber"])
+            self.failure_ranges.append((info["shardId"], lo, hi))
             for seq, rid in by_shard.get(info["shardId"], []):
                 if lo <= seq <= hi:
                     in_ranges[rid] += 1
@@ -499,7 +526,14 @@ class Run:
         put_failed = {ids[int(m) - 1] for m in re.findall(r"line (\d+)", put_log) if 0 < int(m) <= len(ids)}
         copies, by_seq = self.stream_copies(wanted)
         summary: dict = {"pattern": self.a.pattern, "run": self.run_id, "in": len(ids), "poison": len(poison)}
-        if self.a.pattern == "01":
+        if self.a.pattern == "02":
+            second, messages = self.failure_ranges_p1(by_seq)
+            summary["failure_queue_messages"] = messages
+            lines = (self.work / "records.jsonl").read_text().splitlines()
+            processed, extra, self.extra_failures = self.p2.account(ids, lines, copies)
+            summary.update(extra)
+            second_name = "failure_queue"
+        elif self.a.pattern == "01":
             processed = self.processed_p1(wanted)
             second, messages = self.failure_ranges_p1(by_seq)
             summary["failure_queue_messages"] = messages
@@ -561,6 +595,7 @@ class Run:
             failures.append(f"the producer failed {len(put_failed)} record(s) (status {put_code}; {self.work}/put.log)")
         if summary["poison_processed"]:
             failures.append(f"{summary['poison_processed']} poison record(s) reported processed")
+        failures += self.extra_failures
         if f["kills_in_invocations"] == 0 and self.a.kills > 0:
             failures.append("no function kill landed in an invocation")
         for fail in failures:
@@ -572,7 +607,7 @@ class Run:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--pattern", choices=["01", "03"], required=True)
+    ap.add_argument("--pattern", choices=["01", "02", "03"], required=True)
     ap.add_argument("--records", type=int, default=10000)
     ap.add_argument("--outputs", required=True, help="terraform output -json of the deployment")
     ap.add_argument("--prefix", required=True, help="the deployment's name_prefix")
