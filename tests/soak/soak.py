@@ -290,7 +290,9 @@ class Run:
                 return
             it = out.get("NextShardIterator")
 
-    def checkpoints(self) -> dict[str, str]:
+    def checkpoints(self, open_windows: list | None = None) -> dict[str, str]:
+        """The shards' checkpoints; the tumbling windows still open go to ``open_windows`` (pattern
+        2: the last windows close, and write their aggregates, after the records are done)."""
         done = {}
         for path in glob.glob(str(self.state_dir / "checkpoints" / "*.json")):
             try:
@@ -299,32 +301,22 @@ class Run:
                 continue
             if f.get("streamArn") == self.stream_arn:
                 done.update(f.get("shards", {}))
+                if open_windows is not None:
+                    open_windows.extend((f.get("windows") or {}).items())
         return done
 
     def wait_drained(self, ends: dict[str, str], timeout: float) -> bool:
         deadline = time.time() + timeout
         while time.time() < deadline:
-            cp = self.checkpoints()
-            if all(int(cp.get(s, "0") or 0) >= int(e) for s, e in ends.items()) and not self.open_windows():
+            windows: list = []
+            cp = self.checkpoints(windows)
+            if all(int(cp.get(s, "0") or 0) >= int(e) for s, e in ends.items()) and not windows:
                 return True
             if self.up is not None and self.up.poll() is not None:
                 self.event(f"kstream local up exited by itself (status {self.up.returncode})")
                 return False
             time.sleep(0.5)
         return False
-
-    def open_windows(self) -> int:
-        """Tumbling windows of the stream still open in the checkpoints (pattern 2: the last
-        windows close, and write their aggregates, after the records are done)."""
-        count = 0
-        for path in glob.glob(str(self.state_dir / "checkpoints" / "*.json")):
-            try:
-                f = json.loads(Path(path).read_text())
-            except (OSError, ValueError):
-                continue
-            if f.get("streamArn") == self.stream_arn:
-                count += len(f.get("windows") or {})
-        return count
 
     def prepare_function(self) -> dict | None:
         """Pattern 1: turn on the consumer's record-level trace log (its payload line) through the
