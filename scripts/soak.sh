@@ -57,6 +57,11 @@ soak_run() {
   local n p=$2
   n=$(num "$1")
   mkdir -p "$3"
+  if [ "$n" = 02 ]; then
+    # Pattern 2's accounting itself first, on made-up output damaged one way at a time (< 1 s).
+    "$KSTREAM_VENV/bin/python3" -m unittest -q tests/soak/test_pattern02.py 2>"$3/unittest.log" ||
+      { cat "$3/unittest.log" >&2; die "tests/soak/test_pattern02.py failed"; }
+  fi
   scripts/local-apply.sh output "$1" >"$3/outputs.json"
   local feed=25 drain=120
   if [ "$4" -gt 20000 ]; then
