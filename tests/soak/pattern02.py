@@ -259,5 +259,6 @@ class Pattern02:
             "aggregate_copies_counted": sum(counted.values()),
             "aggregate_copies_named_individually": individual,
             "copies_before_any_segment": unsegmented,
+            "poison_copies_stored": sum(len(copies.get(r, [])) for r in ids if r not in records),
         }
         return processed, extra, problems
