@@ -7,7 +7,7 @@
 #   scripts/soak.sh --deployed PATTERN --prefix P [--state-dir DIR] [--work DIR] [--records N]
 #                                                  run on a deployment already applied
 #                                                  (tests/e2e-03.sh: 10,000 records, ~55 s;
-#                                                  tests/e2e-02.sh: 10,000 records, ~55 s)
+#                                                  tests/e2e-02.sh: 10,000 records, ~40 s)
 #
 # The faults, each real (tests/soak/soak.py and tests/soak/proxy.py have the details): 1 % poison
 # records; the function process SIGKILLed at random moments (4 times per run, more if none lands in

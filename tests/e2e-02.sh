@@ -33,7 +33,7 @@
 #   7. the fault run on this deployment (scripts/soak.sh --deployed, tests/soak/pattern02.py): 10,000
 #      records through function kills, throttled and 5xx'd PutRecords, an emulator outage and a data
 #      plane restart, 1 % poison; every one found as a row, in its window's aggregate (equal to a
-#      recount) or in the failure queue's ranges, none lost (~55 s). The mapping is set back to one
+#      recount) or in the failure queue's ranges, none lost (~40 s). The mapping is set back to one
 #      retry first (as a user would for a drill): with ten, each poison holds its shard ~13 s;
 #   8. destroy, and nothing named with the prefix is left.
 #
