@@ -29,7 +29,7 @@ set -euo pipefail
 cd "$KSTREAM_ROOT"
 
 usage() {
-  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
