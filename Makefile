@@ -98,9 +98,9 @@ fuzz: check-rust ## run each cargo-fuzz target for FUZZ_SECONDS (600) (needs the
 diagrams: check-tools ## draw each pattern's architecture diagram (docs/diagrams/*.png, from docs/diagrams/patterns.py)
 	scripts/diagrams.sh
 
-# `make soak SOAK_RECORDS=10000 SOAK_PATTERNS=03`: records per pattern, which patterns (01, 03 and 04).
+# `make soak SOAK_RECORDS=10000 SOAK_PATTERNS=03`: records per pattern, which patterns (01 to 04).
 SOAK_RECORDS ?= 100000
-SOAK_PATTERNS ?= 01 03 04
+SOAK_PATTERNS ?= 01 02 03 04
 soak: check-tools venv check-rust check-terraform ## SOAK_RECORDS (100,000) records through faults per pattern, none lost
 	scripts/soak.sh --records $(SOAK_RECORDS) $(SOAK_PATTERNS)
 

@@ -4,9 +4,10 @@ deployment an end-to-end test applied); see there for the environment.
 
 What it does:
 1. makes N records, each with a unique id ``<run>-<n>``; 1 % are poison (pattern 1: ``"poison":
-   true``, the consumer's convention; pattern 3: JSON without the template's fields, which
-   firehose-transform answers ProcessingFailed; pattern 4: see pattern04.py, which holds that
-   pattern's specifics: records, the fare API's fault mode, the accounting);
+   true``, the consumer's convention; pattern 2: no ticker, price or event time, which
+   stream-analytics names in batchItemFailures; pattern 3: JSON without the template's fields,
+   which firehose-transform answers ProcessingFailed; pattern 4: see pattern04.py, which holds
+   that pattern's specifics: records, the fare API's fault mode, the accounting);
 2. starts the fault proxy (proxy.py) in front of the emulator, and ``kstream local up`` and the
    producer (``kstream put``, raw records, one per line) with AWS_ENDPOINT_URL on the proxy, so
    every AWS call of the run crosses it; PutRecords are throttled and 5xx'd there;
@@ -24,6 +25,9 @@ What it does:
      of the on-failure queue's messages;
    - pattern 3: processed = a line of the data objects in S3 (the template keeps the id in
      ``ticker``); error output = ``rawData`` of the error records;
+   - pattern 2: processed = its row in S3 (price above the threshold) or counted in its window
+     segment's aggregate line, which must equal the recount of the stream's copies there;
+     failure queue as for pattern 1 (pattern02.py has the details);
    - pattern 4: processed = the trip's row in S3; error output = ``data_base64`` of the error
      lines; failure queue = as pattern 1;
    - lost = neither, or never stored though the producer reported success; the run fails
@@ -54,6 +58,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pattern02  # noqa: E402
 import pattern04  # noqa: E402
 from proxy import Faults, FaultProxy  # noqa: E402
 
@@ -86,12 +91,18 @@ class Run:
         self.kills = 0
         self.restarts = 0
         self.outages = 0
-        self.function_package = "kds-consumer" if a.pattern == "01" else "firehose-transform"
+        self.function_package = {"01": "kds-consumer", "02": "stream-analytics"}.get(a.pattern, "firehose-transform")
+        self.failure_ranges: list[tuple[str, int, int]] = []  # (shard, start, end) of the failure queue
+        self.extra_failures: list[str] = []
         self.mod = PATTERNS.get(a.pattern)
         if self.mod is not None:
             self.function_package = self.mod.FUNCTION_PACKAGE
             self.stream, self.stream_arn, self.function = self.mod.names(self.outputs)
             self.id_of = self.mod.id_of
+        elif a.pattern == "02":
+            self.stream, self.stream_arn = self.outputs["stream_name"], self.outputs["stream_arn"]
+            self.function = self.outputs["function_name"]
+            self.p2 = pattern02.Pattern02(self)
         elif a.pattern == "01":
             self.stream_arn = self.outputs["stream_arn"]
             self.stream = self.stream_arn.rsplit("/", 1)[1]
@@ -111,7 +122,9 @@ class Run:
         for n in range(self.a.records):
             rid = f"{self.run_id}-{n:06d}"
             bad = self.rng.random() < POISON_RATE
-            if self.a.pattern == "01":
+            if self.a.pattern == "02":
+                rec = self.p2.record(n, rid, bad)
+            elif self.a.pattern == "01":
                 rec = {"id": rid, "amount": n % 997 + 0.5}
                 if bad:
                     rec["poison"] = True
@@ -292,7 +305,9 @@ class Run:
                 return
             it = out.get("NextShardIterator")
 
-    def checkpoints(self) -> dict[str, str]:
+    def checkpoints(self, open_windows: list | None = None) -> dict[str, str]:
+        """The shards' checkpoints; the tumbling windows still open go to ``open_windows`` (pattern
+        2: the last windows close, and write their aggregates, after the records are done)."""
         done = {}
         for path in glob.glob(str(self.state_dir / "checkpoints" / "*.json")):
             try:
@@ -301,13 +316,16 @@ class Run:
                 continue
             if f.get("streamArn") == self.stream_arn:
                 done.update(f.get("shards", {}))
+                if open_windows is not None:
+                    open_windows.extend((f.get("windows") or {}).items())
         return done
 
     def wait_drained(self, ends: dict[str, str], timeout: float) -> bool:
         deadline = time.time() + timeout
         while time.time() < deadline:
-            cp = self.checkpoints()
-            if all(int(cp.get(s, "0") or 0) >= int(e) for s, e in ends.items()):
+            windows: list = []
+            cp = self.checkpoints(windows)
+            if all(int(cp.get(s, "0") or 0) >= int(e) for s, e in ends.items()) and not windows:
                 return True
             if self.up is not None and self.up.poll() is not None:
                 self.event(f"kstream local up exited by itself (status {self.up.returncode})")
@@ -471,6 +489,7 @@ class Run:
                 continue
             messages += 1
             lo, hi = int(info["startSequenceNumber"]), int(info["endSequenceNumber"])
+            self.failure_ranges.append((info["shardId"], lo, hi))
             for seq, rid in by_shard.get(info["shardId"], []):
                 if lo <= seq <= hi:
                     in_ranges[rid] += 1
@@ -523,6 +542,13 @@ class Run:
         if self.mod is not None:
             processed, others, extra = self.mod.account(self, wanted, by_seq)
             summary.update(extra)
+        elif self.a.pattern == "02":
+            second, messages = self.failure_ranges_p1(by_seq)
+            summary["failure_queue_messages"] = messages
+            lines = (self.work / "records.jsonl").read_text().splitlines()
+            processed, extra, self.extra_failures = self.p2.account(ids, lines, copies)
+            summary.update(extra)
+            others = {"failure_queue": second}
         elif self.a.pattern == "01":
             processed = self.processed_p1(wanted)
             second, messages = self.failure_ranges_p1(by_seq)
@@ -592,6 +618,7 @@ class Run:
             failures.append(f"the producer failed {len(put_failed)} record(s) (status {put_code}; {self.work}/put.log)")
         if summary["poison_processed"]:
             failures.append(f"{summary['poison_processed']} poison record(s) reported processed")
+        failures += self.extra_failures
         if f["kills_in_invocations"] == 0 and self.a.kills > 0:
             failures.append("no function kill landed in an invocation")
         for fail in failures:
@@ -604,7 +631,7 @@ class Run:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--pattern", choices=["01", "03", *PATTERNS], required=True)
+    ap.add_argument("--pattern", choices=["01", "02", "03", *PATTERNS], required=True)
     ap.add_argument("--records", type=int, default=10000)
     ap.add_argument("--outputs", required=True, help="terraform output -json of the deployment")
     ap.add_argument("--prefix", required=True, help="the deployment's name_prefix")
