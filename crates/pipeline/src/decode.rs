@@ -28,8 +28,92 @@ pub fn decode_utf8(bytes: &[u8]) -> Result<&str, DecodeError> {
 /// # Errors
 /// [`DecodeError::Empty`], [`DecodeError::Utf8`] or [`DecodeError::Json`] (with line and column).
 pub fn decode_json(bytes: &[u8]) -> Result<Value, DecodeError> {
+    decode_json_text(bytes).map(|(_, value)| value)
+}
+
+/// As [`decode_json`], returning the text with the value.
+///
+/// # Errors
+/// As [`decode_json`].
+pub fn decode_json_text(bytes: &[u8]) -> Result<(&str, Value), DecodeError> {
     let text = decode_utf8(bytes)?;
-    serde_json::from_str(text).map_err(|e| json_error(&e))
+    let value = serde_json::from_str(text).map_err(|e| json_error(&e))?;
+    Ok((text, value))
+}
+
+/// Checks that `bytes` are one UTF-8 JSON document, without building a [`Value`]: the same
+/// walk through serde_json's parser that a `Value` is built by, keeping nothing (no allocation;
+/// a string with escapes is decoded into the parser's reused buffer). So it accepts and refuses
+/// exactly what [`decode_json`] does, with the same errors: nesting deeper than serde_json's
+/// 128 and numbers beyond `f64`'s range included.
+///
+/// # Errors
+/// As [`decode_json`].
+pub fn check_json(bytes: &[u8]) -> Result<&str, DecodeError> {
+    use serde::Deserialize as _;
+    let text = decode_utf8(bytes)?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    AnyJson::deserialize(&mut deserializer)
+        .and_then(|AnyJson| deserializer.end())
+        .map_err(|e| json_error(&e))?;
+    Ok(text)
+}
+
+/// Any JSON value, read through and dropped ([`check_json`]). Unlike `serde::de::IgnoredAny`,
+/// which serde_json skips with a scanner of its own (no depth limit, numbers unchecked), it
+/// goes through `deserialize_any` at every level, as a `Value` does.
+struct AnyJson;
+
+impl<'de> serde::Deserialize<'de> for AnyJson {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(AnyJsonVisitor)
+    }
+}
+
+struct AnyJsonVisitor;
+
+impl<'de> serde::de::Visitor<'de> for AnyJsonVisitor {
+    type Value = AnyJson;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<AnyJson, E> {
+        Ok(AnyJson)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<AnyJson, E> {
+        Ok(AnyJson)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<AnyJson, E> {
+        Ok(AnyJson)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<AnyJson, E> {
+        Ok(AnyJson)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<AnyJson, E> {
+        Ok(AnyJson)
+    }
+
+    fn visit_unit<E>(self) -> Result<AnyJson, E> {
+        Ok(AnyJson)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<AnyJson, A::Error> {
+        while seq.next_element::<AnyJson>()?.is_some() {}
+        Ok(AnyJson)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<AnyJson, A::Error> {
+        while map.next_key::<AnyJson>()?.is_some() {
+            map.next_value::<AnyJson>()?;
+        }
+        Ok(AnyJson)
+    }
 }
 
 /// Decodes `bytes` as one UTF-8 JSON object (`{...}`), the shape every kstream record has.
@@ -128,6 +212,39 @@ mod tests {
             err.to_string(),
             format!("record data is not valid JSON: {message} (line 2, column 6)")
         );
+    }
+
+    #[test]
+    fn the_check_accepts_and_refuses_as_the_decoder() {
+        for text in [
+            &b" {\"a\":[1,{\"b\":null}],\"c\":\"\\u00e9\"}\n"[..],
+            b"[]",
+            b"-1.5e3",
+            b"\"s\"",
+            b"",
+            b"{\"a\":1} {\"b\":2}",
+            b"{\"a\":\n  tru}",
+            b"{\"a\":\"\xff\"}",
+            b"NaN",
+            b"{\"a\":1,}",
+        ] {
+            assert_eq!(check_json(text).err(), decode_json(text).err(), "{text:?}");
+            if let Ok(checked) = check_json(text) {
+                assert_eq!(checked.as_bytes(), text);
+            }
+        }
+        // A `Value`'s limits: nesting past 128, numbers past f64.
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let fine = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        for text in [
+            deep.as_bytes(),
+            fine.as_bytes(),
+            b"1e999",
+            b"{\"a\":-1e400}",
+        ] {
+            assert_eq!(check_json(text).err(), decode_json(text).err(), "{text:?}");
+        }
+        assert!(check_json(deep.as_bytes()).is_err() && check_json(b"1e999").is_err());
     }
 
     #[test]

@@ -138,3 +138,33 @@ impl RecordError {
         }
     }
 }
+
+/// The invocation's event is not a Kinesis event: [`handle_text`](crate::handle_text) fails
+/// the invocation with it, as `lambda_runtime` does for an event that does not deserialize.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EventError {
+    /// The event is not UTF-8 text.
+    #[error("the event is not UTF-8 text: invalid byte sequence at offset {valid_up_to}")]
+    NotUtf8 {
+        /// The offset of the first invalid byte.
+        valid_up_to: usize,
+    },
+    /// The event is not JSON, or not a Kinesis event's shape (`Records` not an array of
+    /// records, a field of the wrong type).
+    #[error("the event is not a Kinesis event: {0}")]
+    Shape(#[source] serde_json::Error),
+    /// The runtime handed the handler no event body (`body::EventBodyLayer` is not installed).
+    #[error("no event body: the runtime was built without kds_consumer::body::EventBodyLayer")]
+    NoBody,
+}
+
+/// The error Lambda records for the failed invocation: `errorType` `EventError`.
+impl From<EventError> for lambda_runtime::Diagnostic {
+    fn from(error: EventError) -> Self {
+        Self {
+            error_type: "EventError".into(),
+            error_message: error.to_string(),
+        }
+    }
+}

@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
-use kds_consumer::{Consumer, FUNCTION_NAME, handler};
+use kds_consumer::body::{EventBody, EventBodyLayer};
+use kds_consumer::{Consumer, FUNCTION_NAME, handler_body};
 use kstream_pipeline::archive::FailedRecordArchive;
 use kstream_pipeline::config::configure;
 use kstream_pipeline::store::S3Store;
-use lambda_runtime::{Error, run, service_fn, tracing};
+use lambda_runtime::{Error, LambdaEvent, Runtime, layers, service_fn, tracing};
 
 /// mimalloc (v2) keeps the memory a batch freed for the next one; with the system allocator
 /// the event's buffers (up to Lambda's 6 MB) and the per-record allocations come back as fresh
@@ -31,5 +32,13 @@ async fn main() -> Result<(), Error> {
             std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| FUNCTION_NAME.into());
         consumer.set_archive(FailedRecordArchive::new(Arc::new(store), &config, name));
     }
-    run(service_fn(|event| handler(event, &consumer))).await
+    // As `lambda_runtime::run` (its tracing layer), with the event's bytes handed to the
+    // handler as they came (`kds_consumer::body`): read once, without copying its strings.
+    let body = EventBody::default();
+    let handler = service_fn(|event: LambdaEvent<()>| handler_body(event, &body, &consumer));
+    Runtime::new(handler)
+        .layer(layers::TracingLayer::new())
+        .layer(EventBodyLayer::new(body.clone()))
+        .run()
+        .await
 }

@@ -14,7 +14,7 @@ pub const REQUIRED_FIELDS_ENV: &str = "REQUIRED_FIELDS";
 pub const POISON_FIELD: &str = "poison";
 
 /// One user record as the processor sees it: a plain Kinesis record, or one sub-record
-/// of a KPL aggregate, already decoded as UTF-8 JSON.
+/// of a KPL aggregate, already checked to be one UTF-8 JSON document.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct UserRecord<'a> {
@@ -30,7 +30,10 @@ pub struct UserRecord<'a> {
     pub approximate_arrival_timestamp: Option<f64>,
     /// The raw bytes of the user record.
     pub data: &'a [u8],
-    /// The decoded JSON.
+    /// The same bytes as text: one JSON document (the consumer checked it).
+    pub text: &'a str,
+    /// The decoded JSON; `Value::Null` for a processor whose
+    /// [`JSON_VALUE`](RecordProcessor::JSON_VALUE) is `false` (it reads [`text`](Self::text)).
     pub json: &'a Value,
 }
 
@@ -40,7 +43,7 @@ impl<'a> UserRecord<'a> {
     pub fn new(
         sequence_number: &'a str,
         partition_key: &'a str,
-        data: &'a [u8],
+        text: &'a str,
         json: &'a Value,
     ) -> Self {
         Self {
@@ -49,7 +52,8 @@ impl<'a> UserRecord<'a> {
             partition_key,
             explicit_hash_key: None,
             approximate_arrival_timestamp: None,
-            data,
+            data: text.as_bytes(),
+            text,
             json,
         }
     }
@@ -88,6 +92,13 @@ pub trait RecordProcessor: Send + Sync {
     /// of the cost. With `true`, every record is processed in its span, so that the events
     /// `process` emits carry those fields.
     const LOGS: bool = true;
+
+    /// Whether the consumer builds a `serde_json::Value` of every user record for
+    /// [`UserRecord::json`]; `true` unless the implementation says otherwise. A processor that
+    /// reads only [`UserRecord::text`] sets it to `false`: the consumer then checks that the
+    /// text is one JSON document (the same decode errors) without building the tree, the
+    /// largest part of a small record's cost (bench/kds-consumer), and `json` is `Value::Null`.
+    const JSON_VALUE: bool = true;
 
     /// Processes one user record.
     ///
@@ -149,7 +160,17 @@ impl ValidatingProcessor {
         &self.required_fields
     }
 
-    /// The synchronous check behind [`RecordProcessor::process`].
+    /// The check behind [`RecordProcessor::process`], on the record's JSON text (one JSON
+    /// document): the same verdict as [`validate`](Self::validate) on its `Value`, without
+    /// building one (`top_level.rs`).
+    ///
+    /// # Errors
+    /// As described on the type.
+    pub fn validate_text(&self, text: &str) -> Result<(), ProcessError> {
+        crate::top_level::check(text, &self.required_fields)
+    }
+
+    /// The same check on a decoded `Value`.
     ///
     /// # Errors
     /// As described on the type.
@@ -174,11 +195,13 @@ impl ValidatingProcessor {
 }
 
 impl RecordProcessor for ValidatingProcessor {
-    /// `validate` emits no event: a failure is logged by the consumer, in the record's span.
+    /// `validate_text` emits no event: a failure is logged by the consumer, in the record's span.
     const LOGS: bool = false;
+    /// `validate_text` reads the text: no `Value` is built.
+    const JSON_VALUE: bool = false;
 
     async fn process(&self, record: &UserRecord<'_>) -> Result<(), ProcessError> {
-        self.validate(record.json)
+        self.validate_text(record.text)
     }
 }
 

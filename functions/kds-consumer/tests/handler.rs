@@ -7,9 +7,11 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use kds_consumer::body::EventBody;
 use kds_consumer::event::KinesisEvent;
 use kds_consumer::{
-    Consumer, ProcessError, RecordProcessor, UserRecord, ValidatingProcessor, handler,
+    Consumer, EventError, ProcessError, RecordProcessor, UserRecord, ValidatingProcessor,
+    handle_text, handler, handler_body,
 };
 use kstream_kpl::{Aggregator, AggregatorConfig, UserRecord as KplRecord};
 use kstream_pipeline::Telemetry;
@@ -66,8 +68,10 @@ fn test_consumer<P: RecordProcessor>(processor: P) -> (Consumer<P>, Arc<MemorySi
     (consumer, sink)
 }
 
+/// The failures `handle_text` (what the binary runs) reports for `event` as JSON text.
 async fn run<P: RecordProcessor>(event: KinesisEvent, consumer: &Consumer<P>) -> Vec<String> {
-    let response = handler(LambdaEvent::new(event, Context::default()), consumer)
+    let text = serde_json::to_vec(&event).unwrap();
+    let response = handle_text(&text, &Context::default(), consumer)
         .await
         .unwrap();
     response
@@ -114,6 +118,45 @@ async fn fixtures_report_exactly_the_failing_sequence_numbers() {
 
 /// Every fixture: each record fails for the expected reason (a corrupt aggregate is not
 /// "invalid UTF-8", though its bytes are not UTF-8 either).
+/// `handler` (an owned event) and `handle_text` (the event's bytes) answer alike, and bytes
+/// that are not a Kinesis event fail the invocation with a clear error.
+#[tokio::test]
+async fn both_handlers_answer_alike() {
+    let (consumer, _) = test_consumer(ValidatingProcessor::new(["ticker"]));
+    for name in FIXTURES {
+        let text = fixture_text(name);
+        let (event, _) = fixture(name);
+        let owned = handler(LambdaEvent::new(event, Context::default()), &consumer)
+            .await
+            .unwrap();
+        let borrowed = handle_text(text.as_bytes(), &Context::default(), &consumer)
+            .await
+            .unwrap();
+        assert_eq!(borrowed, owned, "fixture {name}");
+    }
+    for (bytes, error) in [
+        (
+            &br#"{"Records": {"kinesis": 1}}"#[..],
+            "the event is not a Kinesis event: invalid type: map, expected a sequence at line 1 column 12",
+        ),
+        (
+            b"{\"Records\": [\xff]}",
+            "the event is not UTF-8 text: invalid byte sequence at offset 13",
+        ),
+        (
+            b"[",
+            "the event is not a Kinesis event: EOF while parsing a list at line 1 column 1",
+        ),
+    ] {
+        let failed = handle_text(bytes, &Context::default(), &consumer).await;
+        assert_eq!(failed.unwrap_err().to_string(), error);
+    }
+    // The binary's path: the body put by the layer, taken once.
+    let body = EventBody::default();
+    let failed = handler_body(LambdaEvent::new((), Context::default()), &body, &consumer).await;
+    assert!(matches!(failed, Err(EventError::NoBody)));
+}
+
 #[tokio::test]
 async fn fixtures_fail_for_the_expected_reasons() {
     for name in FIXTURES {
