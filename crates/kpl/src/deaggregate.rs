@@ -697,51 +697,144 @@ fn check_and_decode<'a>(
 struct Tables<'a> {
     pks: Vec<&'a str>,
     ehks: Vec<&'a str>,
+    /// Where the entries are in the message, before they are checked as UTF-8 together.
+    pk_ranges: Vec<Range<usize>>,
+    ehk_ranges: Vec<Range<usize>>,
+}
+
+impl<'a> Tables<'a> {
+    /// Reads the key tables at the start of `body`, up to its first record: where that record
+    /// starts, `None` at anything unusual (no record, a wrong wire type, invalid UTF-8).
+    fn read(&mut self, body: &'a [u8]) -> Option<usize> {
+        self.pk_ranges.clear();
+        self.ehk_ranges.clear();
+        let mut reader = Reader::new(body);
+        let (mut first, mut last) = (body.len(), 0);
+        let records = loop {
+            if reader.is_empty() {
+                return None;
+            }
+            let at = reader.pos();
+            let (field, wire_type) = reader.key().ok()?;
+            let ranges = match (field, wire_type) {
+                (1, wire::LEN) => &mut self.pk_ranges,
+                (2, wire::LEN) => &mut self.ehk_ranges,
+                (3, wire::LEN) => break at,
+                (1..=3, _) => return None,
+                _ => {
+                    reader.skip(field, wire_type).ok()?;
+                    continue;
+                }
+            };
+            let range = reader.len_delimited().ok()?;
+            first = first.min(range.start);
+            last = range.end;
+            ranges.push(range);
+        };
+        // The keys are checked as UTF-8 together, in one pass over the bytes they span (a key
+        // table's entries are usually contiguous, one or two bytes of field key and length
+        // between them); a key whose ends are character boundaries of valid UTF-8 is valid
+        // UTF-8. Where the span is not valid UTF-8 (a bad key, or an unknown field between),
+        // each key is checked alone.
+        let span = std::str::from_utf8(body.get(first..last).unwrap_or_default()).ok();
+        let key = |range: &Range<usize>| match span
+            .and_then(|s| s.get(range.start - first..range.end - first))
+        {
+            Some(key) => Some(key),
+            None => std::str::from_utf8(&body[range.clone()]).ok(),
+        };
+        self.pks.clear();
+        self.ehks.clear();
+        for range in &self.pk_ranges {
+            self.pks.push(key(range)?);
+        }
+        for range in &self.ehk_ranges {
+            self.ehks.push(key(range)?);
+        }
+        Some(records)
+    }
 }
 
 /// Decodes an aggregate laid out as the KPL and the Python and Node libraries write it (the key
 /// tables before the records) in one pass, each record of the usual shape
-/// (`08 <pk> [10 <ehk>] 1a <len> <data>`) without the general record parser. `None` at
+/// (`1a <len> 08 <pk> [10 <ehk>] 1a <len> <data>`) without the general parsers. `None` at
 /// anything else (a table after a record, any error, no records), having perhaps appended
 /// records that the caller removes before [`decode_general`] decides: what this accepts,
 /// that decodes to the same records.
 fn decode_common<'a>(body: &'a [u8], out: &mut Records<'a>, tables: &mut Tables<'a>) -> Option<()> {
-    let Tables { pks, ehks } = tables;
-    pks.clear();
-    ehks.clear();
-    let mut reader = Reader::new(body);
+    let mut rest = &body[tables.read(body)?..];
+    let (pks, ehks) = (&tables.pks[..], &tables.ehks[..]);
     let mut i = 0;
-    while !reader.is_empty() {
+    while !rest.is_empty() {
+        let plain = plain_records(&mut rest, pks, &mut out.keys_and_data);
+        if plain > 0 {
+            i += plain;
+            continue;
+        }
+        if let Some((pk, ehk, data, next)) = common_record(rest, pks, ehks) {
+            out.push(pk, ehk, data, Vec::new());
+            rest = next;
+            i += 1;
+            continue;
+        }
+        let mut reader = Reader::new(rest);
         let (field, wire_type) = reader.key().ok()?;
         match (field, wire_type) {
-            // Tables complete before the first record: each record's lookups are final.
-            (1, wire::LEN) if i == 0 => pks.push(reader.string().ok()?),
-            (2, wire::LEN) if i == 0 => ehks.push(reader.string().ok()?),
             (3, wire::LEN) => {
-                let record = &body[reader.len_delimited().ok()?];
-                match common_record(record, pks, ehks) {
-                    Some((pk, ehk, data)) => out.push(pk, ehk, data, Vec::new()),
-                    None => out.push_ref(decode_record(record, i, pks, ehks).ok()?),
-                }
+                let record = &rest[reader.len_delimited().ok()?];
+                out.push_ref(decode_record(record, i, pks, ehks).ok()?);
                 i += 1;
             }
+            // A table after a record, or a wrong wire type: the general decoder's case.
             (1..=3, _) => return None,
             _ => reader.skip(field, wire_type).ok()?,
         }
+        rest = &rest[reader.pos()..];
     }
-    (i > 0).then_some(())
+    Some(())
 }
 
-/// A user record of the usual shape: `08 <pk> [10 <ehk>] 1a <len> <data>` with one-byte key
-/// indexes and a one- or two-byte length, the data ending the record, indexes in range: its
-/// partition key, explicit hash key and data.
+/// Appends to `out` the partition keys and data of the records at the start of `rest` that
+/// have the KPL's own shape, `1a <len> 08 <pk> 1a <len> <data>` (one-byte key index, one- or
+/// two-byte lengths, the data ending the record, the index in range), and moves `rest` past
+/// them: how many. The hot loop of deaggregation: nothing to check but those bytes, and nothing
+/// to keep but a key and a slice.
 #[inline]
+fn plain_records<'a>(
+    rest: &mut &'a [u8],
+    pks: &[&'a str],
+    out: &mut Vec<(&'a str, &'a [u8])>,
+) -> usize {
+    let start = out.len();
+    let mut buf = *rest;
+    while let Some((len, tail)) = length(buf, 0x1a)
+        && let Some((record, after)) = tail.split_at_checked(len)
+        && let [0x08, pk @ 0..0x80, rest @ ..] = record
+        && let Some((data_len, data)) = length(rest, 0x1a)
+        && data.len() == data_len
+        && let Some(&key) = pks.get(usize::from(*pk))
+    {
+        out.push((key, data));
+        buf = after;
+    }
+    *rest = buf;
+    out.len() - start
+}
+
+/// A user record of the usual shape at the start of `buf`: `1a <len> 08 <pk> [10 <ehk>] 1a
+/// <len> <data>` with one-byte key indexes and one- or two-byte lengths, the data ending the
+/// record, indexes in range: its partition key, explicit hash key and data, and the bytes after
+/// it.
+#[inline]
+#[allow(clippy::type_complexity)]
 fn common_record<'a>(
     buf: &'a [u8],
     pks: &[&'a str],
     ehks: &[&'a str],
-) -> Option<(&'a str, Option<&'a str>, &'a [u8])> {
-    let [0x08, pk, rest @ ..] = buf else {
+) -> Option<(&'a str, Option<&'a str>, &'a [u8], &'a [u8])> {
+    let (len, rest) = length(buf, 0x1a)?;
+    let (record, after) = rest.split_at_checked(len)?;
+    let [0x08, pk, rest @ ..] = record else {
         return None;
     };
     if *pk >= 0x80 {
@@ -751,17 +844,24 @@ fn common_record<'a>(
         [0x10, ehk, rest @ ..] if *ehk < 0x80 => (Some(*ehks.get(usize::from(*ehk))?), rest),
         _ => (None, rest),
     };
-    let (len, data) = match rest {
-        [0x1a, len, data @ ..] if *len < 0x80 => (usize::from(*len), data),
-        [0x1a, low, high, data @ ..] if *low >= 0x80 && *high < 0x80 => {
-            (usize::from(*low & 0x7f) | usize::from(*high) << 7, data)
-        }
-        _ => return None,
-    };
+    let (len, data) = length(rest, 0x1a)?;
     if data.len() != len {
         return None;
     }
-    Some((pks.get(usize::from(*pk))?, explicit_hash_key, data))
+    Some((pks.get(usize::from(*pk))?, explicit_hash_key, data, after))
+}
+
+/// A length-delimited field's length and what follows it, if `buf` starts with the field key
+/// `key` and a one- or two-byte length.
+#[inline(always)]
+fn length(buf: &[u8], key: u8) -> Option<(usize, &[u8])> {
+    match buf {
+        [k, len, rest @ ..] if *k == key && *len < 0x80 => Some((usize::from(*len), rest)),
+        [k, low, high, rest @ ..] if *k == key && *low >= 0x80 && *high < 0x80 => {
+            Some((usize::from(*low & 0x7f) | usize::from(*high) << 7, rest))
+        }
+        _ => None,
+    }
 }
 
 /// What went wrong in one user record.
@@ -1159,6 +1259,48 @@ mod tests {
         let moved = Bytes::from(tables_last(&message).expect("a table first"));
         assert_eq!(decode_message(&moved, None), Ok(want.clone()));
         assert_eq!(decode_with_prost(&moved), Ok(want));
+    }
+
+    #[test]
+    fn key_tables_are_checked_as_utf8_key_by_key() {
+        let record = [0x1a, 0x06, 0x08, 0x00, 0x1a, 0x02, b'h', b'i'];
+        let message = |table: &[u8]| Bytes::from([table, &record[..]].concat());
+        // Valid keys of several bytes per character, one after the other.
+        let keys = [
+            &[0x0a, 0x02, 0xc3, 0xa9][..],
+            &[0x0a, 0x03, b'a', 0xc3, 0xa8],
+        ]
+        .concat();
+        let body = message(&keys);
+        let want = decode_with_prost(&body);
+        assert_eq!(
+            want.as_ref().map(|r| r[0].partition_key.as_str()),
+            Ok("\u{e9}")
+        );
+        assert_eq!(decode_message(&body, None), want);
+        // A key that is half a character, followed by an unknown field whose key's first byte
+        // completes it: the bytes the keys span are valid UTF-8, the first key is not.
+        let split = [
+            &[0x0a, 0x01, 0xc3][..],
+            &[0xa8, 0x01, 0x00],
+            &[0x0a, 0x01, b'a'],
+        ]
+        .concat();
+        let body = message(&split);
+        assert!(matches!(
+            decode_with_prost(&body),
+            Err(NotAggregatedReason::Protobuf(_))
+        ));
+        assert!(matches!(
+            decode_message(&body, None),
+            Err(NotAggregatedReason::Protobuf(_))
+        ));
+        // An invalid key alone.
+        let body = message(&[0x0a, 0x02, 0xff, b'a']);
+        assert!(matches!(
+            decode_message(&body, None),
+            Err(NotAggregatedReason::Protobuf(_))
+        ));
     }
 
     proptest! {

@@ -70,7 +70,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Bytes read so far.
-    #[cfg(test)]
+    #[inline]
     pub(crate) fn pos(&self) -> usize {
         self.pos
     }
