@@ -20,12 +20,15 @@
 # queue and scheduled-producer's puts 10 records into a Kinesis stream.
 #
 # Zip sizes: target/lambda/<function>/bootstrap.zip as `make build` makes it
-# (cargo lambda build --release --arm64 --output-format zip); the build runs first (a no-op
-# when the zips are up to date; from nothing, arm64 cross builds with zig: slow) and its time
-# is reported. ZIPS=skip measures the zips already there without building.
+# (cargo lambda build --release --arm64 --output-format zip); the build runs after the timings
+# (a no-op when the zips are up to date; from nothing, arm64 cross builds with zig: slow) and
+# its time is reported. ZIPS=skip measures the zips in ZIP_DIR without building (scripts/bench.sh
+# builds them beside the host build, before any suite, and passes their build time in
+# ZIP_BUILD_S).
 #
 # Env: STARTS (starts per side and round, default 10), ROUNDS (2), FUNCTIONS (all of
-# functions/), ZIPS (build | skip), KSTREAM_EMULATOR_PORT (4607).
+# functions/), ZIPS (build | skip), ZIP_DIR (target/lambda), ZIP_BUILD_S (with ZIPS=skip: the
+# build time to report), KSTREAM_EMULATOR_PORT (4607).
 # Writes bench/results/cold-start.md and cold-start.json.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -64,8 +67,9 @@ if [ -f bench/kds-consumer/powertools_consumer.py ] && [ -f bench/kds-consumer/n
   KDS_PEERS=1
 fi
 
-echo "building the functions (release, this machine)..." >&2
-cargo build --release --quiet "${PACKAGES[@]}"
+# shellcheck source=bench/lib/build.sh
+. bench/lib/build.sh
+bench_build
 
 if ! scripts/emulator.sh status >/dev/null; then
   scripts/emulator.sh start >&2
@@ -136,7 +140,8 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 # The Lambda zips, after the timings so that the cross build does not load the machine under them.
-ZIP_BUILD_S=-1
+ZIP_BUILD_S=${ZIP_BUILD_S:--1}
+ZIP_DIR=${ZIP_DIR:-target/lambda}
 if [ "$ZIPS" = build ]; then
   echo "building the Lambda zips (cargo lambda build --release --arm64 --output-format zip)..." >&2
   began=$SECONDS
@@ -144,7 +149,7 @@ if [ "$ZIPS" = build ]; then
   ZIP_BUILD_S=$((SECONDS - began))
 fi
 for function in "${FUNCTIONS[@]}"; do
-  zip=target/lambda/$function/bootstrap.zip
+  zip=$ZIP_DIR/$function/bootstrap.zip
   if [ -f "$zip" ]; then printf '%s %s\n' "$function" "$(stat -c %s "$zip")"; fi
 done >"$WORK/zips.txt"
 

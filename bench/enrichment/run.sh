@@ -56,8 +56,9 @@ trap cleanup EXIT
 . bench/lib/peers.sh
 bench_node_peers
 
-echo "building the function (release)..." >&2
-cargo build --release --quiet -p enrichment-consumer
+# shellcheck source=bench/lib/build.sh
+. bench/lib/build.sh
+bench_build
 BIN=$ROOT/target/release/enrichment-consumer
 
 if ! scripts/emulator.sh status >/dev/null; then

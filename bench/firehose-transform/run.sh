@@ -31,8 +31,9 @@ if [ ! -d bench/node_modules/handlebars ]; then
   (cd bench && npm ci --no-audit --no-fund >/dev/null)
 fi
 
-echo "building the Rust driver (release)..." >&2
-cargo build --release --quiet -p firehose-transform --example transform_bench
+# shellcheck source=bench/lib/build.sh
+. bench/lib/build.sh
+bench_build
 RUST_BIN=$ROOT/target/release/examples/transform_bench
 
 python3 "$HERE/make_event.py" "$WORK/event.json" "$RECORDS"

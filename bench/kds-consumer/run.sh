@@ -20,14 +20,14 @@
 # bench/results/kds-consumer.md and bench/results/kds-consumer.json.
 #
 # Env: RECORDS (measured Kinesis records per workload, side and round, default 20000),
-# WARMUP_RECORDS (2000), ROUNDS (3), WORKLOADS ("100-plain 100-kpl 1000-plain 1000-kpl").
+# WARMUP_RECORDS (2000), ROUNDS (2), WORKLOADS ("100-plain 100-kpl 1000-plain 1000-kpl").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 HERE=$ROOT/bench/kds-consumer
 RECORDS=${RECORDS:-20000}
 WARMUP_RECORDS=${WARMUP_RECORDS:-2000}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-2}
 WORKLOADS=${WORKLOADS:-"100-plain 100-kpl 1000-plain 1000-kpl"}
 PEERS=$ROOT/target/bench-kds-consumer/venv
 PY=$PEERS/bin/python
@@ -43,8 +43,9 @@ trap cleanup EXIT
 bench_python_peers "$PEERS" "$HERE/requirements.txt"
 bench_node_peers
 
-echo "building the function (release)..." >&2
-cargo build --release --quiet -p kds-consumer
+# shellcheck source=bench/lib/build.sh
+. bench/lib/build.sh
+bench_build
 BIN=$ROOT/target/release/kds-consumer
 
 "$PY" "$HERE/make_events.py" "$WORK/events"

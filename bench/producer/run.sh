@@ -24,8 +24,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "building the benchmark (release)..." >&2
-cargo build --release --quiet -p kstream-producer --example bench_producer
+# shellcheck source=bench/lib/build.sh
+. bench/lib/build.sh
+bench_build
 BIN=target/release/examples/bench_producer
 HAVE_PY=0
 if [ -x "$PY" ] && "$PY" -c 'import boto3, aws_kinesis_agg' 2>/dev/null; then

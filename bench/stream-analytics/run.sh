@@ -41,8 +41,9 @@ trap cleanup EXIT
 . bench/lib/peers.sh
 bench_python_peers "$PEERS" "$HERE/requirements.txt"
 
-echo "building the function (release)..." >&2
-cargo build --release --quiet -p stream-analytics
+# shellcheck source=bench/lib/build.sh
+. bench/lib/build.sh
+bench_build
 BIN=$ROOT/target/release/stream-analytics
 
 if ! scripts/emulator.sh status >/dev/null; then
