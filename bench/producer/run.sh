@@ -6,10 +6,10 @@
 # on 1 shard and on 8 shards; each producer in its own process against the same endpoint
 # process, so its CPU time is its own. Prints a table with ratios (bench/producer/report.py); writes
 # bench/results/producer.md and producer.json.
-# Env: SECONDS_PER_RUN (default 12), WARMUP (default 3), RECORD_SIZE (default 100), SHARDS_WIDE (8).
+# Env: SECONDS_PER_RUN (default 8), WARMUP (default 3), RECORD_SIZE (default 100), SHARDS_WIDE (8).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-SECONDS_PER_RUN="${SECONDS_PER_RUN:-12}"
+SECONDS_PER_RUN="${SECONDS_PER_RUN:-8}"
 WARMUP="${WARMUP:-3}"
 RECORD_SIZE="${RECORD_SIZE:-100}"
 SHARDS_WIDE="${SHARDS_WIDE:-8}"
