@@ -275,7 +275,7 @@ impl FareClient {
         credentials: SharedCredentialsProvider,
     ) -> std::io::Result<Self> {
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()?
+            .with_provider_and_native_roots(kstream_pipeline::sdk::crypto_provider())?
             .https_or_http()
             .enable_http1()
             .build();

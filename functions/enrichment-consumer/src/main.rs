@@ -17,7 +17,7 @@ async fn main() -> Result<(), Error> {
     // JSON when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL, then RUST_LOG, then INFO.
     tracing::init_default_subscriber();
     let config: Config = configure()?;
-    let sdk = aws_config::load_from_env().await;
+    let sdk = kstream_pipeline::sdk::load().await;
     let source: Arc<dyn KeySource> = match &config.key {
         KeyLocation::Ssm(name) => Arc::new(SsmKey::new(aws_sdk_ssm::Client::new(&sdk), name)),
         KeyLocation::SecretsManager(id) => Arc::new(SecretKey::new(
