@@ -1,14 +1,14 @@
 //! The AWS SDK configuration of every function that calls AWS (feature `sdk`), and the TLS
 //! they use: one HTTPS client, rustls on ring.
 //!
-//! The SDK's `default-https-client` is rustls on aws-lc, a C library that is about a third of
-//! a function's Lambda zip and slower to initialize than ring. The functions therefore link
+//! The SDK's `default-https-client` is rustls on aws-lc, a C library that took 0.63 MB of each
+//! function's arm64 Lambda zip (1.4 MB of its binary). The functions therefore link
 //! the SDK without it and build their configuration here, with smithy's own hyper client on
 //! rustls + ring ([`load`]): the same client, the same cipher suites, the same native
 //! root certificates, and plain `http://` endpoints (`AWS_ENDPOINT_URL`: the emulator, kstream
 //! local) work as before. A function's own HTTPS calls (enrichment-consumer's fare API) take
 //! their TLS from [`crypto_provider`], so no function links aws-lc
-//! (`cargo tree -i aws-lc-sys -p <function>` prints nothing).
+//! (`cargo tree -e normal -i aws-lc-sys -p <function>` finds no such package).
 //!
 //! A function that loaded its configuration with `aws_config::load_from_env()` instead would
 //! compile but have no HTTP client in its Lambda build (its tests link the default client
