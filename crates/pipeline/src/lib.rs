@@ -18,6 +18,8 @@
 //!   once per cold start, and [`config::configure`] for `main.rs`.
 //! - `store` (feature `s3`): `ObjectStore`, whole objects to S3 (`S3Store`) or memory
 //!   (`MemoryStore`), for the functions that write to S3.
+//! - `sdk` (feature `sdk`): the AWS SDK configuration of the functions that call AWS, with
+//!   their one HTTPS client (rustls on ring).
 //! - `archive` (feature `s3`): `FailedRecordArchive`, the consumers' optional archive of the
 //!   records they report as batch item failures, one S3 object per record.
 //! - [`error`]: the crate's error types.
@@ -62,6 +64,8 @@ pub mod emf;
 pub mod error;
 pub mod kinesis;
 pub mod outcome;
+#[cfg(feature = "sdk")]
+pub mod sdk;
 #[cfg(feature = "s3")]
 pub mod store;
 pub mod telemetry;

@@ -125,7 +125,9 @@ where
 
 /// A Kinesis client from the environment (`aws_config::defaults(BehaviorVersion::latest())`,
 /// which honours `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_KINESIS`, `AWS_REGION`, profiles and the
-/// credential chain), with optional endpoint and region overrides.
+/// credential chain), with optional endpoint and region overrides. Its HTTP client is the SDK's
+/// default one: the binary turns on aws-config's `default-https-client` (the CLI does; the
+/// Lambda functions build their configuration with kstream-pipeline's `sdk` instead).
 pub async fn client_from_env(
     endpoint_url: Option<&str>,
     region: Option<&str>,

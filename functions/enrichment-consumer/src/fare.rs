@@ -245,6 +245,38 @@ enum Attempt {
 
 type HttpClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
 
+/// The HTTP client of the calls: hyper-util's pooled client over rustls on ring (the crypto
+/// provider of the functions' SDK client) with the system's root certificates, `http://` for
+/// a local base URL. Built on its own so that `main.rs` can load the root certificates while
+/// the API key is being read.
+#[derive(Clone)]
+pub struct FareHttp(HttpClient);
+
+impl std::fmt::Debug for FareHttp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FareHttp").finish_non_exhaustive()
+    }
+}
+
+impl FareHttp {
+    /// The client, with the system's root certificates.
+    ///
+    /// # Errors
+    /// When the system's root certificates cannot be read.
+    pub fn new() -> std::io::Result<Self> {
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(kstream_pipeline::sdk::crypto_provider())?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        Ok(Self(
+            Client::builder(TokioExecutor::new())
+                .pool_idle_timeout(Duration::from_secs(60))
+                .build(connector),
+        ))
+    }
+}
+
 /// The fare API client, built once per cold start.
 pub struct FareClient {
     endpoint: Endpoint,
@@ -274,21 +306,28 @@ impl FareClient {
         key: Arc<ApiKey>,
         credentials: SharedCredentialsProvider,
     ) -> std::io::Result<Self> {
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let http = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build(connector);
-        Ok(Self {
+        Ok(Self::with_http(
+            endpoint,
+            key,
+            credentials,
+            FareHttp::new()?,
+        ))
+    }
+
+    /// [`FareClient::new`] with an HTTP client built beforehand.
+    pub fn with_http(
+        endpoint: Endpoint,
+        key: Arc<ApiKey>,
+        credentials: SharedCredentialsProvider,
+        http: FareHttp,
+    ) -> Self {
+        Self {
             endpoint,
             key,
             credentials: CredentialsCache::new(credentials),
-            http,
+            http: http.0,
             pacer: None,
-        })
+        }
     }
 
     /// Starts at most `calls_per_second` attempts a second (0: no limit), so that the

@@ -76,7 +76,7 @@ use lambda_runtime::LambdaEvent;
 
 pub use config::{Config, KeyLocation};
 pub use error::{CallError, ConfigError, InvokeError, KeyError, ParseError, StoreError};
-pub use fare::{CallPolicy, Endpoint, FareClient, Invocation};
+pub use fare::{CallPolicy, Endpoint, FareClient, FareHttp, Invocation};
 pub use key::{ApiKey, KeySource, SecretKey, SsmKey};
 pub use kstream_pipeline::store::{MemoryStore, ObjectStore, S3Store};
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use enrichment_consumer::{
-    ApiKey, Config, Enricher, FUNCTION_NAME, FareClient, KeyLocation, KeySource, S3Store,
+    ApiKey, Config, Enricher, FUNCTION_NAME, FareClient, FareHttp, KeyLocation, KeySource, S3Store,
     SecretKey, SsmKey, handler,
 };
 use kstream_pipeline::Telemetry;
@@ -17,24 +17,33 @@ async fn main() -> Result<(), Error> {
     // JSON when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL, then RUST_LOG, then INFO.
     tracing::init_default_subscriber();
     let config: Config = configure()?;
-    let sdk = aws_config::load_from_env().await;
-    let source: Arc<dyn KeySource> = match &config.key {
-        KeyLocation::Ssm(name) => Arc::new(SsmKey::new(aws_sdk_ssm::Client::new(&sdk), name)),
-        KeyLocation::SecretsManager(id) => Arc::new(SecretKey::new(
-            aws_sdk_secretsmanager::Client::new(&sdk),
-            id,
-        )),
-    };
-    // Read once here, before the first invocation; again only after a 403 (rotation).
-    let key = Arc::new(ApiKey::load(source).await.inspect_err(|error| {
+    let sdk = kstream_pipeline::sdk::load().await;
+    // The API key: read once here, before the first invocation; again only after a 403
+    // (rotation). The read is a network round trip (its own task): the fare API's HTTP client
+    // (the system's root certificates) and the S3 client are built meanwhile.
+    let (location, key_sdk) = (config.key.clone(), sdk.clone());
+    let key = tokio::spawn(async move {
+        let source: Arc<dyn KeySource> = match location {
+            KeyLocation::Ssm(name) => {
+                Arc::new(SsmKey::new(aws_sdk_ssm::Client::new(&key_sdk), name))
+            }
+            KeyLocation::SecretsManager(id) => Arc::new(SecretKey::new(
+                aws_sdk_secretsmanager::Client::new(&key_sdk),
+                id,
+            )),
+        };
+        ApiKey::load(source).await
+    });
+    let http = FareHttp::new()?;
+    let s3 = aws_sdk_s3::Client::new(&sdk);
+    let key = Arc::new(key.await?.inspect_err(|error| {
         tracing::error!(error = %error, "cannot read the API key; check the parameter/secret and the role");
     })?);
     let credentials = sdk
         .credentials_provider()
         .ok_or("no AWS credentials provider: the function's role credentials are required")?;
-    let fare = FareClient::new(config.endpoint.clone(), key, credentials)?
+    let fare = FareClient::with_http(config.endpoint.clone(), key, credentials, http)
         .with_rate_limit(config.max_calls_per_second);
-    let s3 = aws_sdk_s3::Client::new(&sdk);
     let store = S3Store::new(s3.clone(), config.bucket.clone());
     let archive = config.archive.clone().map(|archive| {
         let name =

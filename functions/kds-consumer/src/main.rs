@@ -26,7 +26,7 @@ async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
     let mut consumer: Consumer = configure()?;
     if let Some(config) = consumer.archive_config().cloned() {
-        let sdk = aws_config::load_from_env().await;
+        let sdk = kstream_pipeline::sdk::load().await;
         let store = S3Store::new(aws_sdk_s3::Client::new(&sdk), config.bucket.clone());
         let name =
             std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| FUNCTION_NAME.into());

@@ -8,6 +8,6 @@ use redrive::{Clients, handler};
 async fn main() -> Result<(), Error> {
     // JSON when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL, then RUST_LOG, then INFO.
     tracing::init_default_subscriber();
-    let clients = Clients::new(&aws_config::load_from_env().await);
+    let clients = Clients::new(&kstream_pipeline::sdk::load().await);
     run(service_fn(|event| handler(event, &clients))).await
 }

@@ -11,7 +11,7 @@ async fn main() -> Result<(), Error> {
     // JSON when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL, then RUST_LOG, then INFO.
     tracing::init_default_subscriber();
     let config: Config = configure()?;
-    let kinesis = aws_sdk_kinesis::Client::new(&aws_config::load_from_env().await);
+    let kinesis = aws_sdk_kinesis::Client::new(&kstream_pipeline::sdk::load().await);
     let producer = ScheduledProducer::new(config, kinesis, Telemetry::from_env(FUNCTION_NAME));
     run(service_fn(|event| handler(event, &producer))).await
 }

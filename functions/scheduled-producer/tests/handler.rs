@@ -14,10 +14,12 @@ use lambda_runtime::{Context, LambdaEvent};
 use scheduled_producer::{Config, ScheduledProducer, handler};
 use serde_json::{Value, json};
 
+/// The client as `main.rs` builds it (kstream-pipeline's SDK configuration and HTTP client),
+/// pointed at the emulator by `AWS_ENDPOINT_URL`.
 async fn kinesis() -> aws_sdk_kinesis::Client {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+    std::env::var("AWS_ENDPOINT_URL")
         .expect("AWS_ENDPOINT_URL names the emulator (scripts/test-e2e.sh sets it)");
-    kstream_producer::client_from_env(Some(&endpoint), None).await
+    aws_sdk_kinesis::Client::new(&kstream_pipeline::sdk::load().await)
 }
 
 async fn stream(client: &aws_sdk_kinesis::Client, shards: i32) -> String {

@@ -11,7 +11,7 @@ async fn main() -> Result<(), Error> {
     // JSON when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL, then RUST_LOG, then INFO.
     tracing::init_default_subscriber();
     let config: Config = configure()?;
-    let s3 = aws_sdk_s3::Client::new(&aws_config::load_from_env().await);
+    let s3 = aws_sdk_s3::Client::new(&kstream_pipeline::sdk::load().await);
     let store = S3Store::new(s3, config.bucket.clone());
     let analytics = Analytics::new(config, store, Telemetry::from_env(FUNCTION_NAME));
     run(service_fn(|event| handler(event, &analytics))).await
