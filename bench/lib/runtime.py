@@ -197,7 +197,12 @@ def serve(command, invocations, function, *, stdout=subprocess.DEVNULL, stderr=N
 
     server = Server(("127.0.0.1", 0), Api)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    env = dict(os.environ)
+    # Lambda's environment has no SSL_CERT_DIR / SSL_CERT_FILE / NODE_EXTRA_CA_CERTS (not among
+    # the variables its runtimes set); a machine's (this one sets SSL_CERT_DIR=/etc/ssl/certs)
+    # would make a function that loads the system's roots read every file of that directory at
+    # init, and Node read an extra bundle.
+    unset = ("SSL_CERT_DIR", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update({
         "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{server.server_address[1]}",
         "AWS_LAMBDA_FUNCTION_NAME": function,
