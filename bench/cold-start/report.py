@@ -101,7 +101,7 @@ def main():
                 f"| {stat(function, side, 'init_cpu_ms', results.median):.1f} "
                 f"| {stat(function, side, 'peak_rss_kib', results.median) / 1024:.1f} | {ratio} | {ratio_response} |")
     built = int(build_s)
-    lines += ["", "Lambda zips (`target/lambda/<function>/bootstrap.zip`, arm64, as `make build` makes them"
+    lines += ["", "Lambda zips (`<function>/bootstrap.zip`, arm64, `cargo lambda build --release --arm64 --output-format zip` as `make build` makes them"
               + (f"; the build took {built} s in this run" if built >= 0 else "; not built in this run")
               + "):", "", "| function | bytes | MB | goal ≤ 2 MB |", "|---|---:|---:|---|"]
     for function in functions:
