@@ -1,8 +1,9 @@
 //! Both functions' event parsing and batch handling on arbitrary invocation payloads, through
 //! their libraries' entry points (no Lambda runtime, no AWS SDK):
-//! - kds-consumer: the bytes as a Kinesis event (`kstream_pipeline::kinesis::KinesisEvent`, the
-//!   type the function deserializes), then `Consumer::process_batch`: every failure names a
-//!   record of the batch, once;
+//! - kds-consumer: the bytes as the binary reads them (`handle_text`: borrowed, never a panic),
+//!   and as an owned Kinesis event (`kstream_pipeline::kinesis::KinesisEvent`) through
+//!   `Consumer::process_batch`: every failure names a record of the batch, once, and where the
+//!   owned event reads, `handle_text` reads it too and answers the same;
 //! - firehose-transform: the bytes as a Firehose event, then `Transformer::transform_batch`
 //!   (seed template): exactly one answer per record, in order, with the record's id.
 //!
@@ -50,9 +51,24 @@ fn transformer() -> &'static Transformer {
 }
 
 fn kinesis(data: &[u8]) {
+    let borrowed = runtime().block_on(kds_consumer::handle_text(
+        data,
+        &lambda_runtime::Context::default(),
+        consumer(),
+    ));
     let Ok(event) = serde_json::from_slice::<KinesisEvent>(data) else {
         return;
     };
+    let owned = runtime()
+        .block_on(kds_consumer::handler(
+            lambda_runtime::LambdaEvent::new(event.clone(), lambda_runtime::Context::default()),
+            consumer(),
+        ))
+        .unwrap_or_else(|never| match never {});
+    match borrowed {
+        Ok(response) => assert_eq!(response, owned, "the two paths answer differently"),
+        Err(error) => panic!("the owned event reads, the bytes do not: {error}"),
+    }
     let report = runtime().block_on(consumer().process_batch(&event));
     assert_eq!(report.counters.records, event.records.len());
     let ids: HashSet<&str> = event

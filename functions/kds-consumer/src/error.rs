@@ -144,14 +144,8 @@ impl RecordError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EventError {
-    /// The event is not UTF-8 text.
-    #[error("the event is not UTF-8 text: invalid byte sequence at offset {valid_up_to}")]
-    NotUtf8 {
-        /// The offset of the first invalid byte.
-        valid_up_to: usize,
-    },
     /// The event is not JSON, or not a Kinesis event's shape (`Records` not an array of
-    /// records, a field of the wrong type).
+    /// records, a field of the wrong type, a string that is not UTF-8).
     #[error("the event is not a Kinesis event: {0}")]
     Shape(#[source] serde_json::Error),
     /// The runtime handed the handler no event body (`body::EventBodyLayer` is not installed).

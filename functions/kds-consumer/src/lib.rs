@@ -485,18 +485,18 @@ pub async fn handler_body<P: RecordProcessor>(
 /// and metrics.
 ///
 /// # Errors
-/// [`EventError`] when the bytes are not UTF-8 JSON of a Kinesis event's shape (`Records` not
-/// an array of records, a field of the wrong type): the invocation fails, as `lambda_runtime`
-/// fails it when the event does not deserialize into [`handler`]'s [`KinesisEvent`].
+/// [`EventError`] when the bytes are not JSON of a Kinesis event's shape (`Records` not an array
+/// of records, a field of the wrong type, a string read that is not UTF-8): the invocation
+/// fails, as `lambda_runtime` fails it when the event does not deserialize into [`handler`]'s
+/// [`KinesisEvent`].
 pub async fn handle_text<P: RecordProcessor>(
     bytes: &[u8],
     context: &Context,
     consumer: &Consumer<P>,
 ) -> Result<KinesisEventResponse, EventError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| EventError::NotUtf8 {
-        valid_up_to: e.valid_up_to(),
-    })?;
-    let event: KinesisEventRef<'_> = serde_json::from_str(text).map_err(EventError::Shape)?;
+    // `from_slice`, as `lambda_runtime` reads an event: the strings read are checked as UTF-8,
+    // the skipped ones are not (the fuzz target `events` compares the two paths).
+    let event: KinesisEventRef<'_> = serde_json::from_slice(bytes).map_err(EventError::Shape)?;
     Ok(handle_records(&event.records, context, consumer).await)
 }
 

@@ -140,8 +140,8 @@ async fn both_handlers_answer_alike() {
             "the event is not a Kinesis event: invalid type: map, expected a sequence at line 1 column 12",
         ),
         (
-            b"{\"Records\": [\xff]}",
-            "the event is not UTF-8 text: invalid byte sequence at offset 13",
+            b"{\"Records\": [{\"kinesis\": {\"data\": \"\xff\"}}]}",
+            "the event is not a Kinesis event: invalid unicode code point at line 1 column 36",
         ),
         (
             b"[",
