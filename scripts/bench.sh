@@ -24,13 +24,12 @@ start=$SECONDS
 # shellcheck source=bench/lib/build.sh
 . bench/lib/build.sh
 echo "==> bench: building and installing"
-zip_packages=()
-for function in functions/*/; do zip_packages+=(-p "$(basename "$function")"); done
+bench_functions
 zip_log=$(mktemp)
 (
   began=$SECONDS
   CARGO_TARGET_DIR=$PWD/target/bench-lambda PATH=$PWD/.venv/bin:$PATH \
-    cargo lambda build --release --arm64 --output-format zip --quiet "${zip_packages[@]}"
+    cargo lambda build --release --arm64 --output-format zip --quiet "${FUNCTION_PACKAGES[@]}"
   echo "zip build seconds: $((SECONDS - began))"
 ) >"$zip_log" 2>&1 &
 zip_pid=$!
