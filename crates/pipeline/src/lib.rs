@@ -19,9 +19,11 @@
 //! - `store` (feature `s3`): `ObjectStore`, whole objects to S3 (`S3Store`) or memory
 //!   (`MemoryStore`), for the functions that write to S3.
 //! - `sdk` (feature `sdk`): the AWS SDK configuration of the functions that call AWS, with
-//!   their one HTTPS client (rustls on ring).
+//!   their one HTTPS client (rustls on ring), and `Roots`, the system's root certificates read
+//!   once for all of a function's HTTPS clients.
 //! - `archive` (feature `s3`): `FailedRecordArchive`, the consumers' optional archive of the
 //!   records they report as batch item failures, one S3 object per record.
+//! - `logging` (feature `logging`): the functions' log subscriber (Lambda's logging controls).
 //! - [`error`]: the crate's error types.
 //!
 //! # Function skeleton
@@ -63,7 +65,11 @@ pub mod decode;
 pub mod emf;
 pub mod error;
 pub mod kinesis;
+#[cfg(feature = "logging")]
+pub mod logging;
 pub mod outcome;
+#[cfg(feature = "sdk")]
+mod roots;
 #[cfg(feature = "sdk")]
 pub mod sdk;
 #[cfg(feature = "s3")]

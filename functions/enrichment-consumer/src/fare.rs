@@ -23,6 +23,7 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use kstream_pipeline::sdk::{Roots, crypto_provider};
 use kstream_throttle::TokenBucket;
 
 use crate::error::{CallError, ConfigError};
@@ -246,9 +247,9 @@ enum Attempt {
 type HttpClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
 
 /// The HTTP client of the calls: hyper-util's pooled client over rustls on ring (the crypto
-/// provider of the functions' SDK client) with the system's root certificates, `http://` for
-/// a local base URL. Built on its own so that `main.rs` can load the root certificates while
-/// the API key is being read.
+/// provider of the functions' SDK client) with the system's root certificates (the ones the
+/// SDK's client trusts, read once: [`Roots`]), `http://` for a local base URL. Built on its
+/// own so that `main.rs` can build it while the API key is being read.
 #[derive(Clone)]
 pub struct FareHttp(HttpClient);
 
@@ -259,13 +260,18 @@ impl std::fmt::Debug for FareHttp {
 }
 
 impl FareHttp {
-    /// The client, with the system's root certificates.
+    /// The client, trusting `roots` (the system's root certificates, read once for this client
+    /// and the SDK's: [`Roots`]).
     ///
     /// # Errors
-    /// When the system's root certificates cannot be read.
-    pub fn new() -> std::io::Result<Self> {
+    /// When the crypto provider supports none of rustls's default protocol versions.
+    pub fn new(roots: &Roots) -> Result<Self, rustls::Error> {
+        let tls = rustls::ClientConfig::builder_with_provider(crypto_provider())
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots.store())
+            .with_no_client_auth();
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(kstream_pipeline::sdk::crypto_provider())?
+            .with_tls_config(tls)
             .https_or_http()
             .enable_http1()
             .build();
@@ -297,7 +303,8 @@ impl std::fmt::Debug for FareClient {
 }
 
 impl FareClient {
-    /// A client for `endpoint` sending `key`, signing with `credentials`.
+    /// A client for `endpoint` sending `key`, signing with `credentials`, trusting the
+    /// system's root certificates.
     ///
     /// # Errors
     /// When the system's root certificates cannot be read.
@@ -306,12 +313,8 @@ impl FareClient {
         key: Arc<ApiKey>,
         credentials: SharedCredentialsProvider,
     ) -> std::io::Result<Self> {
-        Ok(Self::with_http(
-            endpoint,
-            key,
-            credentials,
-            FareHttp::new()?,
-        ))
+        let http = FareHttp::new(&Roots::load()?).map_err(std::io::Error::other)?;
+        Ok(Self::with_http(endpoint, key, credentials, http))
     }
 
     /// [`FareClient::new`] with an HTTP client built beforehand.

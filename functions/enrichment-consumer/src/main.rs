@@ -10,17 +10,20 @@ use enrichment_consumer::{
 use kstream_pipeline::Telemetry;
 use kstream_pipeline::archive::FailedRecordArchive;
 use kstream_pipeline::config::configure;
-use lambda_runtime::{Error, run, service_fn, tracing};
+use kstream_pipeline::sdk::Roots;
+use lambda_runtime::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     // JSON when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL, then RUST_LOG, then INFO.
-    tracing::init_default_subscriber();
+    kstream_pipeline::logging::init();
     let config: Config = configure()?;
-    let sdk = kstream_pipeline::sdk::load().await;
+    // The system's root certificates, read once for the SDK's client and the fare API's.
+    let roots = Roots::load()?;
+    let sdk = kstream_pipeline::sdk::load_with_roots(&roots).await?;
     // The API key: read once here, before the first invocation; again only after a 403
     // (rotation). The read is a network round trip (its own task): the fare API's HTTP client
-    // (the system's root certificates) and the S3 client are built meanwhile.
+    // and the S3 client are built meanwhile.
     let (location, key_sdk) = (config.key.clone(), sdk.clone());
     let key = tokio::spawn(async move {
         let source: Arc<dyn KeySource> = match location {
@@ -34,7 +37,7 @@ async fn main() -> Result<(), Error> {
         };
         ApiKey::load(source).await
     });
-    let http = FareHttp::new()?;
+    let http = FareHttp::new(&roots)?;
     let s3 = aws_sdk_s3::Client::new(&sdk);
     let key = Arc::new(key.await?.inspect_err(|error| {
         tracing::error!(error = %error, "cannot read the API key; check the parameter/secret and the role");

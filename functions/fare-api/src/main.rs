@@ -2,12 +2,12 @@
 //! runtime loop).
 
 use fare_api::{Faults, handler};
-use lambda_http::{Error, run, service_fn, tracing};
+use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     // JSON when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL, then RUST_LOG, then INFO.
-    tracing::init_default_subscriber();
+    kstream_pipeline::logging::init();
     // A bad FARE_FAULTS fails the cold start, with the reason in the log.
     let faults = Faults::from_env().inspect_err(|error| tracing::error!(%error, "cannot start"))?;
     if faults.is_on() {

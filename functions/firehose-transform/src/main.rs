@@ -2,7 +2,7 @@
 
 use firehose_transform::{Transformer, handler};
 use kstream_pipeline::config::configure;
-use lambda_runtime::{Error, run, service_fn, tracing};
+use lambda_runtime::{Error, run, service_fn};
 
 /// mimalloc (its v2 line) keeps the memory a batch freed for the next one. With the system
 /// allocator the megabyte-sized buffers of a 3 MB batch (a 5 MB event, a 4.6 MB response
@@ -17,7 +17,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     // JSON when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL, then RUST_LOG, then INFO.
-    tracing::init_default_subscriber();
+    kstream_pipeline::logging::init();
     let transformer: Transformer = configure()?;
     run(service_fn(|event| handler(event, &transformer))).await
 }

@@ -8,7 +8,7 @@ use kds_consumer::{Consumer, FUNCTION_NAME, handler_body};
 use kstream_pipeline::archive::FailedRecordArchive;
 use kstream_pipeline::config::configure;
 use kstream_pipeline::store::S3Store;
-use lambda_runtime::{Error, LambdaEvent, Runtime, layers, service_fn, tracing};
+use lambda_runtime::{Error, LambdaEvent, Runtime, layers, service_fn};
 
 /// mimalloc (v2) keeps the memory a batch freed for the next one; with the system allocator
 /// the event's buffers (up to Lambda's 6 MB) and the per-record allocations come back as fresh
@@ -23,7 +23,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     // JSON when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL, then RUST_LOG, then INFO.
-    tracing::init_default_subscriber();
+    kstream_pipeline::logging::init();
     let mut consumer: Consumer = configure()?;
     if let Some(config) = consumer.archive_config().cloned() {
         let sdk = kstream_pipeline::sdk::load().await;

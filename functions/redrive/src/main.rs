@@ -1,13 +1,13 @@
 //! Lambda entry point: wiring only (logging, the AWS clients once per cold start, the runtime
 //! loop).
 
-use lambda_runtime::{Error, run, service_fn, tracing};
+use lambda_runtime::{Error, run, service_fn};
 use redrive::{Clients, handler};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     // JSON when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL, then RUST_LOG, then INFO.
-    tracing::init_default_subscriber();
+    kstream_pipeline::logging::init();
     let clients = Clients::new(&kstream_pipeline::sdk::load().await);
     run(service_fn(|event| handler(event, &clients))).await
 }

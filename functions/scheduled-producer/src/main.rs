@@ -3,13 +3,13 @@
 
 use kstream_pipeline::Telemetry;
 use kstream_pipeline::config::configure;
-use lambda_runtime::{Error, run, service_fn, tracing};
+use lambda_runtime::{Error, run, service_fn};
 use scheduled_producer::{Config, FUNCTION_NAME, ScheduledProducer, handler};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     // JSON when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL, then RUST_LOG, then INFO.
-    tracing::init_default_subscriber();
+    kstream_pipeline::logging::init();
     let config: Config = configure()?;
     let kinesis = aws_sdk_kinesis::Client::new(&kstream_pipeline::sdk::load().await);
     let producer = ScheduledProducer::new(config, kinesis, Telemetry::from_env(FUNCTION_NAME));

@@ -3,13 +3,13 @@
 
 use kstream_pipeline::Telemetry;
 use kstream_pipeline::config::configure;
-use lambda_runtime::{Error, run, service_fn, tracing};
+use lambda_runtime::{Error, run, service_fn};
 use stream_analytics::{Analytics, Config, FUNCTION_NAME, S3Store, handler};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     // JSON when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL, then RUST_LOG, then INFO.
-    tracing::init_default_subscriber();
+    kstream_pipeline::logging::init();
     let config: Config = configure()?;
     let s3 = aws_sdk_s3::Client::new(&kstream_pipeline::sdk::load().await);
     let store = S3Store::new(s3, config.bucket.clone());

@@ -1,0 +1,131 @@
+//! The system's root certificates, read once for every HTTPS client of a function (feature
+//! `sdk`).
+//!
+//! Reading them is most of a TLS client's start-up: rustls-native-certs reads the system's
+//! bundle and every file of its certificate directory (about 2 ms for 145 certificates on a
+//! Debian host, bench/cold-start), where turning them into trust anchors takes 0.06 ms. The SDK's
+//! client reads them on its own, and so did a function's own HTTPS client beside it
+//! (enrichment-consumer's fare API client): twice per cold start. With [`Roots`] the function
+//! reads them once and hands the same certificates to both: [`Roots::store`] for its own
+//! client, [`crate::sdk::load_with_roots`] for the SDK's.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use rustls::RootCertStore;
+use rustls::pki_types::CertificateDer;
+
+/// Root certificates the TLS stack can use (each one parsed as a trust anchor once).
+#[derive(Clone)]
+pub struct Roots {
+    certs: Vec<CertificateDer<'static>>,
+}
+
+impl std::fmt::Debug for Roots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Roots")
+            .field("certificates", &self.certs.len())
+            .finish()
+    }
+}
+
+impl Roots {
+    /// The system's root certificates, where the SDK's client finds them (rustls-native-certs:
+    /// `SSL_CERT_FILE` / `SSL_CERT_DIR`, else the platform's bundle and directory). A file
+    /// that cannot be read is logged and skipped, as the SDK's client does.
+    ///
+    /// # Errors
+    /// When no usable root certificate is found: no HTTPS call could succeed.
+    pub fn load() -> std::io::Result<Self> {
+        let found = rustls_native_certs::load_native_certs();
+        for error in &found.errors {
+            tracing::warn!(%error, "a root certificate source could not be read");
+        }
+        Self::from_certificates(found.certs)
+    }
+
+    /// The certificates of `certs` that parse as trust anchors.
+    ///
+    /// # Errors
+    /// When none does.
+    pub fn from_certificates(certs: Vec<CertificateDer<'static>>) -> std::io::Result<Self> {
+        let certs: Vec<_> = certs
+            .into_iter()
+            .filter(|cert| RootCertStore::empty().add(cert.clone()).is_ok())
+            .collect();
+        if certs.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no usable root certificate found (the system's CA bundle is missing or empty)",
+            ));
+        }
+        Ok(Self { certs })
+    }
+
+    /// How many certificates there are.
+    pub fn len(&self) -> usize {
+        self.certs.len()
+    }
+
+    /// Never: a [`Roots`] holds at least one certificate.
+    pub fn is_empty(&self) -> bool {
+        self.certs.is_empty()
+    }
+
+    /// A rustls root store of the certificates, for a function's own HTTPS client.
+    pub fn store(&self) -> RootCertStore {
+        let mut store = RootCertStore::empty();
+        store.add_parsable_certificates(self.certs.iter().cloned());
+        store
+    }
+
+    /// The certificates as PEM, the form the SDK client's trust store takes.
+    pub fn pem(&self) -> Vec<u8> {
+        let mut pem = Vec::with_capacity(self.certs.iter().map(|c| c.len() * 4 / 3 + 80).sum());
+        for cert in &self.certs {
+            pem.extend_from_slice(b"-----BEGIN CERTIFICATE-----\n");
+            for line in STANDARD.encode(cert.as_ref()).as_bytes().chunks(64) {
+                pem.extend_from_slice(line);
+                pem.push(b'\n');
+            }
+            pem.extend_from_slice(b"-----END CERTIFICATE-----\n");
+        }
+        pem
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rustls::pki_types::pem::PemObject as _;
+
+    use super::*;
+
+    /// The system's roots, as the functions read them (every host running the tests has some:
+    /// the SDK's own tests need them).
+    fn system() -> Roots {
+        Roots::load().expect("the system's root certificates")
+    }
+
+    #[test]
+    fn the_pem_reads_back_as_the_same_certificates() {
+        let roots = system();
+        let back: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&roots.pem())
+            .collect::<Result<_, _>>()
+            .expect("valid PEM");
+        assert_eq!(back, roots.certs);
+        assert_eq!(roots.store().len(), roots.len());
+    }
+
+    #[test]
+    fn certificates_that_are_not_anchors_are_left_out_and_none_is_an_error() {
+        let roots = system();
+        let mut certs = roots.certs.clone();
+        certs.push(CertificateDer::from(b"not a certificate".to_vec()));
+        let kept = Roots::from_certificates(certs).expect("roots");
+        assert_eq!(kept.len(), roots.len());
+        let none = Roots::from_certificates(vec![CertificateDer::from(vec![0x30, 0x00])]);
+        assert_eq!(
+            none.expect_err("no anchors").kind(),
+            std::io::ErrorKind::NotFound
+        );
+    }
+}
