@@ -495,8 +495,14 @@ pub async fn handle_text<P: RecordProcessor>(
     consumer: &Consumer<P>,
 ) -> Result<KinesisEventResponse, EventError> {
     // `from_slice`, as `lambda_runtime` reads an event: the strings read are checked as UTF-8,
-    // the skipped ones are not (the fuzz target `events` compares the two paths).
-    let event: KinesisEventRef<'_> = serde_json::from_slice(bytes).map_err(EventError::Shape)?;
+    // the skipped ones are not (the fuzz target `events` compares the two paths). When the whole
+    // body is UTF-8 (always, from Lambda), `from_str` reads it the same way without checking
+    // every string again: one SIMD pass over the bytes instead of a `from_utf8` per string read.
+    let event: KinesisEventRef<'_> = match simdutf8::basic::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(bytes),
+    }
+    .map_err(EventError::Shape)?;
     Ok(handle_records(&event.records, context, consumer).await)
 }
 
