@@ -28,17 +28,11 @@ const INLINE_FIELDS: usize = 32;
 /// Checks `text` (one JSON document, already checked by the consumer) against the rules of
 /// [`ValidatingProcessor`](crate::ValidatingProcessor) with these required fields.
 pub(crate) fn check(text: &str, required: &[String]) -> Result<(), ProcessError> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let verdict = TopLevel {
-        required,
-        walk: false,
-    }
-    .deserialize(&mut deserializer)
-    .and_then(|verdict| deserializer.end().map(|()| verdict))
     // The consumer checked that the text is one JSON document; an error here is not
     // expected, and is reported as the record's failure, not a panic.
-    .map_err(ProcessError::other)?;
-    verdict.into_result(required)
+    scan(text, required, false)
+        .map_err(ProcessError::other)?
+        .into_result(required)
 }
 
 /// `kstream_pipeline::decode::check_json(bytes)` and, read in the same walk, [`check`] of the
@@ -51,15 +45,16 @@ pub(crate) fn check_document<'t>(
     required: &[String],
 ) -> Result<(&'t str, Result<(), ProcessError>), DecodeError> {
     let text = decode_utf8(bytes)?;
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let verdict = TopLevel {
-        required,
-        walk: true,
-    }
-    .deserialize(&mut deserializer)
-    .and_then(|verdict| deserializer.end().map(|()| verdict))
-    .map_err(|e| json_error(&e))?;
+    let verdict = scan(text, required, true).map_err(|e| json_error(&e))?;
     Ok((text, verdict.into_result(required)))
+}
+
+/// One document read with [`TopLevel`] (`walk`: every value as `check_json` reads it).
+fn scan(text: &str, required: &[String], walk: bool) -> Result<Verdict, serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let verdict = TopLevel { required, walk }.deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(verdict)
 }
 
 impl Verdict {
