@@ -139,6 +139,13 @@ def serve(command, invocations, function, *, stdout=subprocess.DEVNULL, stderr=N
 
     class Api(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Buffered replies, flushed once the request is handled: a small reply's head and body
+        # go out in one write, as Lambda's Runtime API (Go's net/http) sends them. Unbuffered
+        # (socketserver's default), the 202's body `{"status":"OK"}` followed its head in a
+        # second segment; lambda_runtime drops that body unread, hyper can only drain it if it
+        # has already arrived, so it closed the connection and the Rust functions opened a new
+        # one for every invoke (bench/README.md, kds-consumer).
+        wbufsize = -1
 
         def log_message(self, *args):
             pass

@@ -61,8 +61,11 @@ pub fn check_json(bytes: &[u8]) -> Result<&str, DecodeError> {
 
 /// Any JSON value, read through and dropped ([`check_json`]). Unlike `serde::de::IgnoredAny`,
 /// which serde_json skips with a scanner of its own (no depth limit, numbers unchecked), it
-/// goes through `deserialize_any` at every level, as a `Value` does.
-struct AnyJson;
+/// goes through `deserialize_any` at every level, as a `Value` does. Public for checks that
+/// read a part of the document themselves and the rest as [`check_json`] does (kds-consumer's
+/// text check): the same walk, so the same errors.
+#[derive(Debug, Clone, Copy)]
+pub struct AnyJson;
 
 impl<'de> serde::Deserialize<'de> for AnyJson {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -103,12 +106,31 @@ impl<'de> serde::de::Visitor<'de> for AnyJsonVisitor {
         Ok(AnyJson)
     }
 
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<AnyJson, A::Error> {
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<AnyJson, A::Error> {
+        AnyJson::read_seq(seq)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<AnyJson, A::Error> {
+        AnyJson::read_map(map)
+    }
+}
+
+impl AnyJson {
+    /// Reads an array's elements through, as [`AnyJson`] reads an array (for a visitor of
+    /// its own that reads the rest as `AnyJson` does).
+    ///
+    /// # Errors
+    /// The deserializer's.
+    pub fn read_seq<'de, A: serde::de::SeqAccess<'de>>(mut seq: A) -> Result<Self, A::Error> {
         while seq.next_element::<AnyJson>()?.is_some() {}
         Ok(AnyJson)
     }
 
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<AnyJson, A::Error> {
+    /// Reads an object's keys and values through, as [`AnyJson`] reads an object.
+    ///
+    /// # Errors
+    /// The deserializer's.
+    pub fn read_map<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         while map.next_key::<AnyJson>()?.is_some() {
             map.next_value::<AnyJson>()?;
         }

@@ -120,7 +120,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use kstream_kpl::DeaggregatedRef;
 use kstream_pipeline::archive::{ArchiveConfig, ArchiveOutcome, FailedRecord, FailedRecordArchive};
 use kstream_pipeline::config::{Env, FunctionConfig};
-use kstream_pipeline::decode::{check_json, decode_json_text};
+use kstream_pipeline::decode::decode_json_text;
 use kstream_pipeline::emf::Metrics;
 use kstream_pipeline::{BatchOutcome, EnvError, Telemetry};
 use lambda_runtime::{Context, LambdaEvent};
@@ -131,7 +131,7 @@ use tracing::level_filters::LevelFilter;
 use body::EventBody;
 pub use error::{EventError, ProcessError, RecordError};
 use event::{KinesisEvent, KinesisEventRecord, KinesisEventRecordRef, KinesisEventRef};
-pub use processor::{RecordProcessor, UserRecord, ValidatingProcessor};
+pub use processor::{RecordProcessor, TextCheck, UserRecord, ValidatingProcessor};
 
 /// The function name used as the `FunctionName` dimension outside Lambda.
 pub const FUNCTION_NAME: &str = "kds-consumer";
@@ -495,8 +495,14 @@ pub async fn handle_text<P: RecordProcessor>(
     consumer: &Consumer<P>,
 ) -> Result<KinesisEventResponse, EventError> {
     // `from_slice`, as `lambda_runtime` reads an event: the strings read are checked as UTF-8,
-    // the skipped ones are not (the fuzz target `events` compares the two paths).
-    let event: KinesisEventRef<'_> = serde_json::from_slice(bytes).map_err(EventError::Shape)?;
+    // the skipped ones are not (the fuzz target `events` compares the two paths). When the whole
+    // body is UTF-8 (always, from Lambda), `from_str` reads it the same way without checking
+    // every string again: one SIMD pass over the bytes instead of a `from_utf8` per string read.
+    let event: KinesisEventRef<'_> = match simdutf8::basic::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(bytes),
+    }
+    .map_err(EventError::Shape)?;
     Ok(handle_records(&event.records, context, consumer).await)
 }
 
@@ -609,14 +615,25 @@ async fn process_user_record<P: RecordProcessor>(
         sub_sequence_number,
         source,
     };
-    let (text, value) = if P::JSON_VALUE {
-        let (text, value) = decode_json_text(input.data).map_err(decode_error)?;
-        (text, Some(value))
-    } else {
-        (check_json(input.data).map_err(decode_error)?, None)
+    let process_error = |source| RecordError::Process {
+        sub_sequence_number,
+        source,
     };
-    let json = value.as_ref().unwrap_or(&Value::Null);
+    let (text, value, verdict) = if P::JSON_VALUE {
+        let (text, value) = decode_json_text(input.data).map_err(decode_error)?;
+        (text, Some(value), None)
+    } else {
+        let (text, verdict) = consumer
+            .processor
+            .check_text(input.data)
+            .map_err(decode_error)?;
+        (text, None, verdict)
+    };
     tracing::trace!(payload = text, "user record");
+    if let Some(verdict) = verdict {
+        return verdict.map_err(process_error);
+    }
+    let json = value.as_ref().unwrap_or(&Value::Null);
     let user = UserRecord {
         sequence_number: &record.kinesis.sequence_number,
         sub_sequence_number,
@@ -631,8 +648,5 @@ async fn process_user_record<P: RecordProcessor>(
         .processor
         .process(&user)
         .await
-        .map_err(|source| RecordError::Process {
-            sub_sequence_number,
-            source,
-        })
+        .map_err(process_error)
 }

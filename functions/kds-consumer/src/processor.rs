@@ -2,7 +2,9 @@
 
 use std::future::Future;
 
+use kstream_pipeline::DecodeError;
 use kstream_pipeline::config::Env;
+use kstream_pipeline::decode::check_json;
 use serde_json::Value;
 
 use crate::error::ProcessError;
@@ -100,6 +102,19 @@ pub trait RecordProcessor: Send + Sync {
     /// largest part of a small record's cost (bench/kds-consumer), and `json` is `Value::Null`.
     const JSON_VALUE: bool = true;
 
+    /// For a processor that reads the text ([`JSON_VALUE`](Self::JSON_VALUE) `false`): checks
+    /// that `bytes` are one UTF-8 JSON document, as `kstream_pipeline::decode::check_json` does
+    /// (the same errors), and returns the text. A processor whose verdict needs nothing but a
+    /// walk over the text may read it in the same walk and return it too (`Some`): the consumer
+    /// then reports that verdict as [`process`](Self::process)'s, without calling it (so the
+    /// two must agree). By default, `check_json` and `None`.
+    ///
+    /// # Errors
+    /// `check_json`'s [`DecodeError`]: the record fails to decode.
+    fn check_text<'t>(&self, bytes: &'t [u8]) -> Result<TextCheck<'t>, DecodeError> {
+        Ok((check_json(bytes)?, None))
+    }
+
     /// Processes one user record.
     ///
     /// # Errors
@@ -109,6 +124,10 @@ pub trait RecordProcessor: Send + Sync {
         record: &UserRecord<'_>,
     ) -> impl Future<Output = Result<(), ProcessError>> + Send;
 }
+
+/// What [`RecordProcessor::check_text`] returns: the record's text, and the processor's
+/// verdict when the check read it.
+pub type TextCheck<'t> = (&'t str, Option<Result<(), ProcessError>>);
 
 /// The processing step kstream ships, a small validation that real pipelines extend:
 ///
@@ -199,6 +218,13 @@ impl RecordProcessor for ValidatingProcessor {
     const LOGS: bool = false;
     /// `validate_text` reads the text: no `Value` is built.
     const JSON_VALUE: bool = false;
+
+    /// `check_json` and [`validate_text`](Self::validate_text) in one walk over the text
+    /// (`top_level.rs`): the same errors and the same verdict, the text read once.
+    fn check_text<'t>(&self, bytes: &'t [u8]) -> Result<TextCheck<'t>, DecodeError> {
+        let (text, verdict) = crate::top_level::check_document(bytes, &self.required_fields)?;
+        Ok((text, Some(verdict)))
+    }
 
     async fn process(&self, record: &UserRecord<'_>) -> Result<(), ProcessError> {
         self.validate_text(record.text)
