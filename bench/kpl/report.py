@@ -20,7 +20,11 @@ GOAL_OF_BOUND = {100: 0.90}
 GOAL_OF_BOUND_OTHER = 0.70
 # Aggregation over Node's, at every size (issue 14).
 GOAL_AGGREGATE_VS_NODE = 2.0
+# Wire efficiency at 100 B (issue 4): 0.95, or 0.99 of the format's ceiling for the same records
+# where that ceiling is itself below 0.95 (a unique 36-byte key per 100-byte record: every record
+# carries its key in the key table, 0.944 at most; see kpl.rs, format_floor_bytes).
 GOAL_EFFICIENCY_100 = 0.95
+GOAL_OF_CEILING = 0.99
 SIDES = ["kstream", "Python aws_kinesis_agg", "Node aws-kinesis-agg"]
 
 
@@ -43,6 +47,11 @@ def mbs(r):
 
 def verdict(value, goal):
     return "met" if value >= goal else "**not met**"
+
+
+def efficiency_goal(w):
+    """The data + keys goal of a wire-efficiency row (100 B rows only)."""
+    return min(GOAL_EFFICIENCY_100, GOAL_OF_CEILING * w["format_ceiling_data_and_keys"])
 
 
 def size_label(size):
@@ -75,7 +84,7 @@ def write_result(rust, r, p, n):
     for w in rust["wire_efficiency"]:
         if w["record_size"] == 100:
             goals.append(results.goal(f"aggregation wire efficiency (data + keys), 100 B, keys: {w['keys']}",
-                                      w["efficiency_data_and_keys"], GOAL_EFFICIENCY_100, ">=", ""))
+                                      w["efficiency_data_and_keys"], efficiency_goal(w), ">=", ""))
     return results.write(
         "kpl", "KPL deaggregation and aggregation: kstream-kpl vs Python and Node",
         results.command("bench/kpl/run.sh"), SIDES,
@@ -182,15 +191,21 @@ def main():
         "*Data + keys*: what a non-aggregating producer would send (user data + partition keys) over what is sent "
         "(aggregate data + its partition key `a`); above 1 when repeated keys are deduplicated. *Data only*: user data "
         "over the bytes sent. The format costs at least 6 bytes per record (record tag and length, key index, data tag "
-        "and length), so *data only* is at most 100/106 = 0.943 for 100-byte records.")
+        "and length), so *data only* is at most 100/106 = 0.943 for 100-byte records. *Format ceiling*: data + keys "
+        "over the fewest bytes any encoder of the format could send the same records in (each distinct key once in a "
+        "key table, each record with a one-byte key index, the fewest aggregates); a unique 36-byte key per 100-byte "
+        "record caps it at 136/144 = 0.944. Goal at 100 B: data + keys ≥ 0.95, or ≥ 0.99 of the format ceiling where "
+        "that is below 0.95.")
     add("")
-    add("| record size | partition keys | user records per Kinesis record | data + keys (goal ≥ 0.95 at 100 B) | data only |")
-    add("|---|---|---|---|---|")
+    add("| record size | partition keys | user records per Kinesis record | data + keys | goal | format ceiling "
+        "| of ceiling | data only |")
+    add("|---|---|---|---|---|---|---|---|")
     for w in rust["wire_efficiency"]:
-        eff = w["efficiency_data_and_keys"]
-        goal = f" ({verdict(eff, GOAL_EFFICIENCY_100)})" if w["record_size"] == 100 else ""
+        eff, ceiling = w["efficiency_data_and_keys"], w["format_ceiling_data_and_keys"]
+        goal = (f"≥ {efficiency_goal(w):.3f} ({verdict(eff, efficiency_goal(w))})"
+                if w["record_size"] == 100 else "")
         add(f"| {size_label(w['record_size'])} | {w['keys']} | {w['user_records_per_kinesis_record']:.0f} "
-            f"| {eff:.3f}{goal} | {w['efficiency_data_only']:.3f} |")
+            f"| {eff:.3f} | {goal} | {ceiling:.3f} | {eff / ceiling:.3f} | {w['efficiency_data_only']:.3f} |")
     add("")
     text = "\n".join(lines)
     print(text)
