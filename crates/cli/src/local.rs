@@ -459,6 +459,15 @@ fn run_status(args: &StatusArgs) -> miette::Result<()> {
         return Ok(());
     }
     let running = report.state == "running" && pid_alive(report.pid);
+    write_status(&mut stdout, &report, running).into_diagnostic()
+}
+
+/// `kstream local status`'s text for `report`, `running` when its process is alive.
+fn write_status(
+    stdout: &mut impl std::io::Write,
+    report: &StatusReport,
+    running: bool,
+) -> std::io::Result<()> {
     let state = if running {
         format!("running (pid {})", report.pid)
     } else if report.state == "running" {
@@ -469,7 +478,7 @@ fn run_status(args: &StatusArgs) -> miette::Result<()> {
     } else {
         "stopped".to_owned()
     };
-    let out = (|| -> std::io::Result<()> {
+    {
         writeln!(stdout, "kstream local: {state}")?;
         writeln!(
             stdout,
@@ -478,6 +487,9 @@ fn run_status(args: &StatusArgs) -> miette::Result<()> {
         )?;
         if let Some(api) = &report.api {
             writeln!(stdout, "  REST APIs on http://{api}")?;
+        }
+        if let Some(lambda) = &report.lambda {
+            writeln!(stdout, "  Lambda Invoke API on http://{lambda}")?;
         }
         writeln!(stdout, "  functions: {}", report.functions.join(", "))?;
         for m in &report.mappings {
@@ -538,9 +550,8 @@ fn run_status(args: &StatusArgs) -> miette::Result<()> {
                 f.records_backed_up
             )?;
         }
-        writeln!(stdout, "{}", status_line(&report))
-    })();
-    out.into_diagnostic()
+        writeln!(stdout, "{}", status_line(report))
+    }
 }
 
 #[cfg(test)]
@@ -662,5 +673,37 @@ mod tests {
             status_line(&report),
             "[kstream local] 2 mapping(s) · records polled 15 · invocations 5 · failed 1 · sent to failure queues 1 · lag consumer 1.3 s, analytics 0 s · firehose read 12 · delivered 9 · error output 3 · objects 2"
         );
+    }
+
+    #[test]
+    fn status_names_the_rest_and_lambda_endpoints() {
+        let mut report = StatusReport::default();
+        report.pid = 42;
+        report.state = "running".into();
+        report.api = Some("127.0.0.1:4567".into());
+        report.lambda = Some("127.0.0.1:9001".into());
+        report.functions = vec!["consumer".into()];
+        let mut out = Vec::new();
+        write_status(&mut out, &report, true).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with("kstream local: running (pid 42)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n  REST APIs on http://127.0.0.1:4567\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n  Lambda Invoke API on http://127.0.0.1:9001\n"),
+            "{text}"
+        );
+        let mut out = Vec::new();
+        let mut without = report.clone();
+        without.lambda = None;
+        write_status(&mut out, &without, false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("not running (pid 42 is gone"), "{text}");
+        assert!(!text.contains("Lambda Invoke API"), "{text}");
     }
 }

@@ -23,6 +23,8 @@
 //!   once for all of a function's HTTPS clients.
 //! - `archive` (feature `s3`): `FailedRecordArchive`, the consumers' optional archive of the
 //!   records they report as batch item failures, one S3 object per record.
+//! - `https` (feature `sdk`): the HTTPS connector every client of a function shares, and the
+//!   SDK's HTTP client on it (`SdkHttpClient`).
 //! - `logging` (feature `logging`): the functions' log subscriber (Lambda's logging controls).
 //! - [`error`]: the crate's error types.
 //!
@@ -64,6 +66,8 @@ pub mod config;
 pub mod decode;
 pub mod emf;
 pub mod error;
+#[cfg(feature = "sdk")]
+pub mod https;
 pub mod kinesis;
 #[cfg(feature = "logging")]
 pub mod logging;

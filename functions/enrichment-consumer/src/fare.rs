@@ -19,11 +19,10 @@ use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use http::{StatusCode, Uri};
 use http_body_util::{BodyExt as _, Empty, Limited};
-use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use kstream_pipeline::sdk::{Roots, crypto_provider};
+use kstream_pipeline::https::{self, HttpsConnector};
+use kstream_pipeline::sdk::Roots;
 use kstream_throttle::TokenBucket;
 
 use crate::error::{CallError, ConfigError};
@@ -244,7 +243,7 @@ enum Attempt {
     Fatal(CallError),
 }
 
-type HttpClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
+type HttpClient = Client<HttpsConnector, Empty<Bytes>>;
 
 /// The HTTP client of the calls: hyper-util's pooled client over rustls on ring (the crypto
 /// provider of the functions' SDK client) with the system's root certificates (the ones the
@@ -260,26 +259,15 @@ impl std::fmt::Debug for FareHttp {
 }
 
 impl FareHttp {
-    /// The client, trusting `roots` (the system's root certificates, read once for this client
-    /// and the SDK's: [`Roots`]).
-    ///
-    /// # Errors
-    /// When the crypto provider supports none of rustls's default protocol versions.
-    pub fn new(roots: &Roots) -> Result<Self, rustls::Error> {
-        let tls = rustls::ClientConfig::builder_with_provider(crypto_provider())
-            .with_safe_default_protocol_versions()?
-            .with_root_certificates(roots.store())
-            .with_no_client_auth();
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .build();
-        Ok(Self(
+    /// The client, on `connector` (the function's one TLS connector:
+    /// [`kstream_pipeline::https::connector`], trusting the root certificates the SDK's client
+    /// trusts, read once).
+    pub fn new(connector: HttpsConnector) -> Self {
+        Self(
             Client::builder(TokioExecutor::new())
                 .pool_idle_timeout(Duration::from_secs(60))
                 .build(connector),
-        ))
+        )
     }
 }
 
@@ -313,8 +301,13 @@ impl FareClient {
         key: Arc<ApiKey>,
         credentials: SharedCredentialsProvider,
     ) -> std::io::Result<Self> {
-        let http = FareHttp::new(&Roots::load()?).map_err(std::io::Error::other)?;
-        Ok(Self::with_http(endpoint, key, credentials, http))
+        let connector = https::connector(&Roots::load()?, None).map_err(std::io::Error::other)?;
+        Ok(Self::with_http(
+            endpoint,
+            key,
+            credentials,
+            FareHttp::new(connector),
+        ))
     }
 
     /// [`FareClient::new`] with an HTTP client built beforehand.

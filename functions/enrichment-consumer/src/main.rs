@@ -20,7 +20,7 @@ async fn main() -> Result<(), Error> {
     let config: Config = configure()?;
     // The system's root certificates, read once for the SDK's client and the fare API's.
     let roots = Roots::load()?;
-    let sdk = kstream_pipeline::sdk::load_with_roots(&roots).await?;
+    let sdk = kstream_pipeline::sdk::load_with_roots(&roots).await;
     // The API key: read once here, before the first invocation; again only after a 403
     // (rotation). The read is a network round trip (its own task): the fare API's HTTP client
     // and the S3 client are built meanwhile.
@@ -37,7 +37,7 @@ async fn main() -> Result<(), Error> {
         };
         ApiKey::load(source).await
     });
-    let http = FareHttp::new(&roots)?;
+    let http = FareHttp::new(kstream_pipeline::https::connector(&roots, None)?);
     let s3 = aws_sdk_s3::Client::new(&sdk);
     let key = Arc::new(key.await?.inspect_err(|error| {
         tracing::error!(error = %error, "cannot read the API key; check the parameter/secret and the role");
