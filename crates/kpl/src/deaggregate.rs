@@ -230,11 +230,17 @@ impl<'b, 'a> SubRecords<'b, 'a> {
     /// The user records in order.
     #[must_use]
     pub fn iter(&self) -> SubRecordsIter<'b, 'a> {
+        let Records {
+            keys_and_data,
+            explicit_hash_keys,
+            tags,
+        } = self.records;
         SubRecordsIter {
-            records: *self,
-            next: 0,
-            explicit_hash_key: side_start(&self.records.explicit_hash_keys, self.start),
-            tags: side_start(&self.records.tags, self.start),
+            keys_and_data: keys_and_data[self.start..self.start + self.len].iter(),
+            index: self.start,
+            sub_sequence_number: 0,
+            explicit_hash_keys: &explicit_hash_keys[side_start(explicit_hash_keys, self.start)..],
+            tags: &tags[side_start(tags, self.start)..],
         }
     }
 }
@@ -272,14 +278,22 @@ impl PartialEq for SubRecords<'_, '_> {
 impl Eq for SubRecords<'_, '_> {}
 
 /// Iterator over [`SubRecords`].
+///
+/// It holds the slices it walks, rather than the batch and indexes into it: a consumer's loop
+/// keeps them in registers (not reloading the batch's vectors for each record, as it must
+/// when the loop body may write memory) and takes each record without a bounds check.
 #[derive(Debug, Clone)]
 pub struct SubRecordsIter<'b, 'a> {
-    records: SubRecords<'b, 'a>,
-    next: usize,
-    /// Where the next record's entries are, or would be, in the side tables (walked along
-    /// with the records, rather than searched for each).
-    explicit_hash_key: usize,
-    tags: usize,
+    /// Partition keys and data of the records not yet visited.
+    keys_and_data: std::slice::Iter<'b, (&'a str, &'a [u8])>,
+    /// Batch index of the next record.
+    index: usize,
+    /// Its index in the aggregate.
+    sub_sequence_number: u64,
+    /// The side tables' entries from the next record's on (walked along with the records,
+    /// rather than searched for each).
+    explicit_hash_keys: &'b [(usize, &'a str)],
+    tags: &'b [(usize, Vec<TagRef<'a>>)],
 }
 
 impl<'a> Iterator for SubRecordsIter<'_, 'a> {
@@ -287,22 +301,18 @@ impl<'a> Iterator for SubRecordsIter<'_, 'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        if self.next >= self.records.len {
-            return None;
-        }
-        let records = self.records.records;
-        let index = self.records.start + self.next;
-        let (partition_key, data) = records.keys_and_data[index];
-        let explicit_hash_key = match records.explicit_hash_keys.get(self.explicit_hash_key) {
-            Some(&(i, key)) if i == index => {
-                self.explicit_hash_key += 1;
-                Some(key)
+        let &(partition_key, data) = self.keys_and_data.next()?;
+        let index = self.index;
+        let explicit_hash_key = match self.explicit_hash_keys {
+            [(i, key), rest @ ..] if *i == index => {
+                self.explicit_hash_keys = rest;
+                Some(*key)
             }
             _ => None,
         };
-        let tags = match records.tags.get(self.tags) {
-            Some((i, tags)) if *i == index => {
-                self.tags += 1;
+        let tags = match self.tags {
+            [(i, tags), rest @ ..] if *i == index => {
+                self.tags = rest;
                 tags.clone()
             }
             _ => Vec::new(),
@@ -312,15 +322,15 @@ impl<'a> Iterator for SubRecordsIter<'_, 'a> {
             explicit_hash_key,
             data,
             tags,
-            sub_sequence_number: self.next as u64,
+            sub_sequence_number: self.sub_sequence_number,
         };
-        self.next += 1;
+        self.index += 1;
+        self.sub_sequence_number += 1;
         Some(sub)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.records.len - self.next;
-        (left, Some(left))
+        self.keys_and_data.size_hint()
     }
 }
 

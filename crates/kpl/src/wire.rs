@@ -69,6 +69,11 @@ impl<'a> Reader<'a> {
         Self { buf, pos: 0 }
     }
 
+    /// A reader of `buf` from byte `pos` on (its positions and ranges are still in `buf`).
+    pub(crate) fn at(buf: &'a [u8], pos: usize) -> Self {
+        Self { buf, pos }
+    }
+
     /// Bytes read so far.
     #[inline]
     pub(crate) fn pos(&self) -> usize {

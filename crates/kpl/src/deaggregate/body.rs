@@ -22,8 +22,24 @@ impl<'a> Tables<'a> {
     fn read(&mut self, body: &'a [u8]) -> Option<usize> {
         self.pk_ranges.clear();
         self.ehk_ranges.clear();
-        let mut reader = Reader::new(body);
-        let (mut first, mut last) = (body.len(), 0);
+        // The entries of fewer than 128 bytes at the start, one after the other (`0a <len>` or
+        // `12 <len>`, then the key): the KPL's own layout, taken without the general reader.
+        let mut at = 0;
+        while let [tag @ (0x0a | 0x12), len @ 0..0x80, ..] = body[at..] {
+            let end = at + 2 + usize::from(len);
+            if end > body.len() {
+                break;
+            }
+            let ranges = if tag == 0x0a {
+                &mut self.pk_ranges
+            } else {
+                &mut self.ehk_ranges
+            };
+            ranges.push(at + 2..end);
+            at = end;
+        }
+        // Anything else, up to the first record.
+        let mut reader = Reader::at(body, at);
         let records = loop {
             if reader.is_empty() {
                 return None;
@@ -40,10 +56,19 @@ impl<'a> Tables<'a> {
                     continue;
                 }
             };
-            let range = reader.len_delimited().ok()?;
-            first = first.min(range.start);
-            last = range.end;
-            ranges.push(range);
+            ranges.push(reader.len_delimited().ok()?);
+        };
+        // Each table's entries are in order: where the first begins and where the last ends.
+        let ends = |ranges: &[Range<usize>]| {
+            ranges
+                .first()
+                .map(|r| r.start)
+                .zip(ranges.last().map(|r| r.end))
+        };
+        let (first, last) = match (ends(&self.pk_ranges), ends(&self.ehk_ranges)) {
+            (Some((a, b)), Some((c, d))) => (a.min(c), b.max(d)),
+            (Some(ends), None) | (None, Some(ends)) => ends,
+            (None, None) => (0, 0),
         };
         // The keys are checked as UTF-8 together, in one pass over the bytes they span (a key
         // table's entries are usually contiguous, one or two bytes of field key and length
