@@ -141,6 +141,7 @@ kstream_require_emulator() {
 #                                          test does: from the package directory
 #   kstream_example DIR NAME [ARGS]        runs the package's example NAME (from the current
 #                                          directory, as cargo run does)
+#   kstream_example_path DIR NAME          prints the path of the package's example NAME
 KSTREAM_ARTIFACTS=$KSTREAM_ROOT/target/kstream-artifacts.jsonl
 kstream_build() {
   mkdir -p "$KSTREAM_ROOT/target"
@@ -174,10 +175,15 @@ kstream_tests() {
 kstream_example() {
   local dir=$1 name=$2 exe
   shift 2
+  exe=$(kstream_example_path "$dir" "$name")
+  "$exe" "$@"
+}
+kstream_example_path() {
+  local dir=$1 name=$2 exe
   [ -n "${_kstream_built:-}" ] || kstream_build
   exe=$(_kstream_artifacts "$dir" ".kind == \"example\" and .name == \"$name\"")
   [ -n "$exe" ] || die "no example '$name' in $dir (kstream_build)"
-  "$exe" "$@"
+  printf '%s\n' "$exe"
 }
 
 # A Rust tool a tier needs (cargo-deny, cargo-fuzz), pinned and installed once per machine:

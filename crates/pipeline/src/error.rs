@@ -102,3 +102,59 @@ pub enum ArchiveError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// Why an AWS call of a function failed (feature `aws`): the operation, and what AWS or the
+/// network answered, with the request id to find the call in AWS's logs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AwsError {
+    /// The client cannot be set up from the environment (credentials, region, endpoint).
+    #[error("AWS client configuration: {0}")]
+    Config(String),
+    /// The request could not be built or signed.
+    #[error("{operation}: cannot sign the request: {reason}")]
+    Signing {
+        /// The operation, e.g. `S3 PutObject`.
+        operation: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// No answer: the connection failed, or no answer came within the attempt's time.
+    #[error("{operation}: {reason} (after {attempts} attempt(s))")]
+    Transport {
+        /// The operation.
+        operation: &'static str,
+        /// What failed on the last attempt.
+        reason: String,
+        /// How many attempts were made.
+        attempts: u32,
+    },
+    /// AWS answered with an error.
+    #[error(
+        "{operation}: {code}: {message} (HTTP {status}, request id {request_id}, after {attempts} attempt(s))"
+    )]
+    Service {
+        /// The operation.
+        operation: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// The error code, e.g. `NoSuchBucket` or `ParameterNotFound`.
+        code: String,
+        /// AWS's message.
+        message: String,
+        /// The request id AWS gave (`x-amz-request-id` / `x-amzn-RequestId`), `-` when none.
+        request_id: String,
+        /// How many attempts were made.
+        attempts: u32,
+    },
+}
+
+impl AwsError {
+    /// The service's error code (`None` for errors that are not AWS's answer).
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Service { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}

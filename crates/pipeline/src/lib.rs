@@ -1,8 +1,8 @@
 //! kstream pipeline: the record pieces kstream's Lambda functions share.
 //!
 //! Functions stay thin: they adapt their Lambda event to these pieces and back.
-//! Nothing here depends on Lambda event types, nor on the AWS SDK unless the `s3` feature
-//! asks for the object store, so the pieces are cheap to reuse in the CLI and the local data
+//! Nothing here depends on Lambda event types, nor on the AWS SDK unless the `sdk` feature
+//! asks for its configuration, so the pieces are cheap to reuse in the CLI and the local data
 //! plane.
 //!
 //! # Layout
@@ -18,13 +18,15 @@
 //!   once per cold start, and [`config::configure`] for `main.rs`.
 //! - `store` (feature `s3`): `ObjectStore`, whole objects to S3 (`S3Store`) or memory
 //!   (`MemoryStore`), for the functions that write to S3.
-//! - `sdk` (feature `sdk`): the AWS SDK configuration of the functions that call AWS, with
-//!   their one HTTPS client (rustls on ring), and `Roots`, the system's root certificates read
-//!   once for all of a function's HTTPS clients.
+//! - `aws` (feature `aws`): `AwsClient`, the AWS calls of the functions that make only a few
+//!   (S3 PutObject, SSM GetParameter, Secrets Manager GetSecretValue), SigV4-signed without
+//!   the AWS SDK.
+//! - `sdk` (feature `sdk`): the AWS SDK configuration of the functions that use the SDK
+//!   (redrive, scheduled-producer), on `SdkHttpClient` (`sdk_http.rs`).
 //! - `archive` (feature `s3`): `FailedRecordArchive`, the consumers' optional archive of the
 //!   records they report as batch item failures, one S3 object per record.
-//! - `https` (feature `sdk`): the HTTPS connector every client of a function shares, and the
-//!   SDK's HTTP client on it (`SdkHttpClient`).
+//! - `https` (feature `https`): the HTTPS connector every client of a function shares, and
+//!   `Roots`, the system's root certificates read once for all of them.
 //! - `logging` (feature `logging`): the functions' log subscriber (Lambda's logging controls).
 //! - [`error`]: the crate's error types.
 //!
@@ -62,25 +64,29 @@
 
 #[cfg(feature = "s3")]
 pub mod archive;
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod config;
 pub mod decode;
 pub mod emf;
 pub mod error;
-#[cfg(feature = "sdk")]
+#[cfg(feature = "https")]
 pub mod https;
 pub mod kinesis;
 #[cfg(feature = "logging")]
 pub mod logging;
 pub mod outcome;
-#[cfg(feature = "sdk")]
+#[cfg(feature = "https")]
 mod roots;
 #[cfg(feature = "sdk")]
 pub mod sdk;
+#[cfg(feature = "sdk")]
+mod sdk_http;
 #[cfg(feature = "s3")]
 pub mod store;
 pub mod telemetry;
 
 pub use config::{Env, FunctionConfig};
-pub use error::{ArchiveError, DecodeError, EmfError, EnvError, StoreError};
+pub use error::{ArchiveError, AwsError, DecodeError, EmfError, EnvError, StoreError};
 pub use outcome::BatchOutcome;
 pub use telemetry::Telemetry;

@@ -4,7 +4,7 @@
 //! The SDK's `default-https-client` is rustls on aws-lc, a C library that took 0.63 MB of each
 //! function's arm64 Lambda zip (1.4 MB of its binary). The functions therefore link the SDK
 //! without it and build their configuration here ([`load`]), with their own HTTP client
-//! ([`SdkHttpClient`], `https.rs`: hyper + rustls on ring, HTTP/1.1, the system's root
+//! ([`SdkHttpClient`], `sdk_http.rs`: hyper + rustls on ring, HTTP/1.1, the system's root
 //! certificates); plain `http://` endpoints (`AWS_ENDPOINT_URL`: the emulator, kstream local)
 //! work as before. A function's own HTTPS calls (enrichment-consumer's fare API) use the same
 //! connector ([`crate::https::connector`]), so no function links aws-lc
@@ -15,12 +15,10 @@
 //! compile but have no HTTP client in its Lambda build (its tests link the default client
 //! through the test kit): every function calls [`load`].
 
-use std::sync::Arc;
-
 use aws_config::{BehaviorVersion, SdkConfig};
 
-pub use crate::https::SdkHttpClient;
 pub use crate::roots::Roots;
+pub use crate::sdk_http::SdkHttpClient;
 
 /// The SDK configuration from the environment (region, credentials, `AWS_ENDPOINT_URL*`), as
 /// `aws_config::load_from_env()` reads it, with one HTTP client that the function's SDK
@@ -42,9 +40,4 @@ async fn load_with(http: SdkHttpClient) -> SdkConfig {
         .http_client(http)
         .load()
         .await
-}
-
-/// The rustls crypto provider (ring) for a function's own HTTPS client.
-pub fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
 }

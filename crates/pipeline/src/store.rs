@@ -7,6 +7,8 @@ use std::sync::Mutex;
 
 use futures::future::BoxFuture;
 
+use crate::aws::AwsClient;
+
 pub use crate::error::StoreError;
 
 /// Writes whole objects; a second write of a key replaces the first (what makes retried
@@ -16,16 +18,17 @@ pub trait ObjectStore: Send + Sync {
     fn put<'a>(&'a self, key: &'a str, body: Vec<u8>) -> BoxFuture<'a, Result<(), StoreError>>;
 }
 
-/// An S3 bucket (encryption is the bucket's default: the pattern's bucket enforces it).
+/// An S3 bucket (encryption is the bucket's default: the pattern's bucket enforces it),
+/// written through the function's signing client ([`AwsClient`]).
 #[derive(Debug, Clone)]
 pub struct S3Store {
-    client: aws_sdk_s3::Client,
+    client: AwsClient,
     bucket: String,
 }
 
 impl S3Store {
     /// Objects in `bucket` through `client`.
-    pub fn new(client: aws_sdk_s3::Client, bucket: String) -> Self {
+    pub fn new(client: AwsClient, bucket: String) -> Self {
         Self { client, bucket }
     }
 }
@@ -34,18 +37,12 @@ impl ObjectStore for S3Store {
     fn put<'a>(&'a self, key: &'a str, body: Vec<u8>) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             self.client
-                .put_object()
-                .bucket(&self.bucket)
-                .key(key)
-                .content_type(content_type(key))
-                .body(body.into())
-                .send()
+                .put_object(&self.bucket, key, content_type(key), body.into())
                 .await
                 .map_err(|e| StoreError {
                     key: key.to_owned(),
-                    reason: aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
-                })?;
-            Ok(())
+                    reason: e.to_string(),
+                })
         })
     }
 }

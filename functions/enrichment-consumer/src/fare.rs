@@ -21,8 +21,8 @@ use http::{StatusCode, Uri};
 use http_body_util::{BodyExt as _, Empty, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use kstream_pipeline::https::Roots;
 use kstream_pipeline::https::{self, HttpsConnector};
-use kstream_pipeline::sdk::Roots;
 use kstream_throttle::TokenBucket;
 
 use crate::error::{CallError, ConfigError};

@@ -4,6 +4,7 @@
 use std::sync::{Arc, RwLock};
 
 use futures::future::BoxFuture;
+use kstream_pipeline::aws::AwsClient;
 
 use crate::error::KeyError;
 
@@ -16,13 +17,13 @@ pub trait KeySource: Send + Sync {
 /// An SSM parameter (SecureString, read with decryption).
 #[derive(Debug, Clone)]
 pub struct SsmKey {
-    client: aws_sdk_ssm::Client,
+    client: AwsClient,
     name: String,
 }
 
 impl SsmKey {
     /// The parameter `name` read through `client`.
-    pub fn new(client: aws_sdk_ssm::Client, name: impl Into<String>) -> Self {
+    pub fn new(client: AwsClient, name: impl Into<String>) -> Self {
         Self {
             client,
             name: name.into(),
@@ -37,16 +38,10 @@ impl KeySource for SsmKey {
                 source_name: format!("SSM parameter {}", self.name),
                 reason,
             };
-            let out = self
-                .client
-                .get_parameter()
-                .name(&self.name)
-                .with_decryption(true)
-                .send()
+            self.client
+                .get_parameter(&self.name)
                 .await
-                .map_err(|e| error(aws_sdk_ssm::error::DisplayErrorContext(e).to_string()))?;
-            out.parameter
-                .and_then(|p| p.value)
+                .map_err(|e| error(e.to_string()))?
                 .filter(|v| !v.is_empty())
                 .ok_or_else(|| error("the parameter has no value".to_owned()))
         })
@@ -56,13 +51,13 @@ impl KeySource for SsmKey {
 /// A Secrets Manager secret whose secret string is the key.
 #[derive(Debug, Clone)]
 pub struct SecretKey {
-    client: aws_sdk_secretsmanager::Client,
+    client: AwsClient,
     id: String,
 }
 
 impl SecretKey {
     /// The secret `id` (name or ARN) read through `client`.
-    pub fn new(client: aws_sdk_secretsmanager::Client, id: impl Into<String>) -> Self {
+    pub fn new(client: AwsClient, id: impl Into<String>) -> Self {
         Self {
             client,
             id: id.into(),
@@ -77,16 +72,10 @@ impl KeySource for SecretKey {
                 source_name: format!("secret {}", self.id),
                 reason,
             };
-            let out = self
-                .client
-                .get_secret_value()
-                .secret_id(&self.id)
-                .send()
+            self.client
+                .get_secret_string(&self.id)
                 .await
-                .map_err(|e| {
-                    error(aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string())
-                })?;
-            out.secret_string
+                .map_err(|e| error(e.to_string()))?
                 .filter(|v| !v.is_empty())
                 .ok_or_else(|| error("the secret has no secret string".to_owned()))
         })

@@ -3,14 +3,16 @@
 
 use std::sync::Arc;
 
+use aws_credential_types::provider::SharedCredentialsProvider;
 use enrichment_consumer::{
     ApiKey, Config, Enricher, FUNCTION_NAME, FareClient, FareHttp, KeyLocation, KeySource, S3Store,
     SecretKey, SsmKey, handler,
 };
 use kstream_pipeline::Telemetry;
 use kstream_pipeline::archive::FailedRecordArchive;
+use kstream_pipeline::aws::AwsClient;
 use kstream_pipeline::config::configure;
-use kstream_pipeline::sdk::Roots;
+use kstream_pipeline::https::Roots;
 use lambda_runtime::{Error, run, service_fn};
 
 #[tokio::main]
@@ -18,40 +20,34 @@ async fn main() -> Result<(), Error> {
     // JSON when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL, then RUST_LOG, then INFO.
     kstream_pipeline::logging::init();
     let config: Config = configure()?;
-    // The system's root certificates, read once for the SDK's client and the fare API's.
+    // The system's root certificates, read once for the AWS client and the fare API's.
     let roots = Roots::load()?;
-    let sdk = kstream_pipeline::sdk::load_with_roots(&roots).await;
+    // S3, SSM and Secrets Manager: signed requests from the environment's role credentials.
+    let aws = AwsClient::from_env_with_roots(&roots)?;
     // The API key: read once here, before the first invocation; again only after a 403
     // (rotation). The read is a network round trip (its own task): the fare API's HTTP client
-    // and the S3 client are built meanwhile.
-    let (location, key_sdk) = (config.key.clone(), sdk.clone());
+    // is built meanwhile.
+    let (location, key_client) = (config.key.clone(), aws.clone());
     let key = tokio::spawn(async move {
         let source: Arc<dyn KeySource> = match location {
-            KeyLocation::Ssm(name) => {
-                Arc::new(SsmKey::new(aws_sdk_ssm::Client::new(&key_sdk), name))
-            }
-            KeyLocation::SecretsManager(id) => Arc::new(SecretKey::new(
-                aws_sdk_secretsmanager::Client::new(&key_sdk),
-                id,
-            )),
+            KeyLocation::Ssm(name) => Arc::new(SsmKey::new(key_client, name)),
+            KeyLocation::SecretsManager(id) => Arc::new(SecretKey::new(key_client, id)),
         };
         ApiKey::load(source).await
     });
     let http = FareHttp::new(kstream_pipeline::https::connector(&roots, None)?);
-    let s3 = aws_sdk_s3::Client::new(&sdk);
     let key = Arc::new(key.await?.inspect_err(|error| {
         tracing::error!(error = %error, "cannot read the API key; check the parameter/secret and the role");
     })?);
-    let credentials = sdk
-        .credentials_provider()
-        .ok_or("no AWS credentials provider: the function's role credentials are required")?;
+    // The role's credentials as Lambda sets them: fixed for the execution environment's life.
+    let credentials = SharedCredentialsProvider::new(aws.credentials().clone());
     let fare = FareClient::with_http(config.endpoint.clone(), key, credentials, http)
         .with_rate_limit(config.max_calls_per_second);
-    let store = S3Store::new(s3.clone(), config.bucket.clone());
+    let store = S3Store::new(aws.clone(), config.bucket.clone());
     let archive = config.archive.clone().map(|archive| {
         let name =
             std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| FUNCTION_NAME.into());
-        let store = S3Store::new(s3, archive.bucket.clone());
+        let store = S3Store::new(aws, archive.bucket.clone());
         FailedRecordArchive::new(Arc::new(store), &archive, name)
     });
     let mut enricher = Enricher::new(config, fare, store, Telemetry::from_env(FUNCTION_NAME));

@@ -10,6 +10,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_ssm::types::ParameterType;
 use common::{FareServer, config, fare_of, fixture, ok};
 use enrichment_consumer::{
@@ -17,6 +18,7 @@ use enrichment_consumer::{
 };
 use kstream_local_testkit::{emulator, s3_objects};
 use kstream_pipeline::Telemetry;
+use kstream_pipeline::aws::AwsClient;
 use kstream_pipeline::emf::MemorySink;
 use serde_json::Value;
 
@@ -51,18 +53,20 @@ async fn rows_to_s3_with_the_key_from_ssm_read_again_after_rotation() {
     })
     .await;
 
-    // As main.rs: the key read once from SSM, the SDK's credentials provider, S3.
-    let source: Arc<dyn KeySource> = Arc::new(SsmKey::new(ssm.clone(), &parameter));
+    // As main.rs: the signing client from the environment, the key read once from SSM through
+    // it, its credentials for the fare API, S3 through it.
+    let aws = AwsClient::from_env().unwrap();
+    let source: Arc<dyn KeySource> = Arc::new(SsmKey::new(aws.clone(), &parameter));
     let key = Arc::new(ApiKey::load(source).await.unwrap());
     assert_eq!(&*key.get().1, "key-1");
     let config = config(&server, |c| c.bucket.clone_from(&bucket));
     let fare = FareClient::new(
         config.endpoint.clone(),
         key.clone(),
-        emu.sdk.credentials_provider().unwrap(),
+        SharedCredentialsProvider::new(aws.credentials().clone()),
     )
     .unwrap();
-    let store = S3Store::new(s3.clone(), bucket.clone());
+    let store = S3Store::new(aws, bucket.clone());
     let sink = Arc::new(MemorySink::default());
     let enricher = Enricher::new(
         config,
@@ -129,11 +133,12 @@ async fn the_key_from_secrets_manager() {
         .send()
         .await
         .unwrap();
-    let key = ApiKey::load(Arc::new(SecretKey::new(secrets.clone(), &name)))
+    let aws = AwsClient::from_env().unwrap();
+    let key = ApiKey::load(Arc::new(SecretKey::new(aws.clone(), &name)))
         .await
         .unwrap();
     assert_eq!(&*key.get().1, "key-sm");
-    let missing = ApiKey::load(Arc::new(SecretKey::new(secrets, format!("{name}-nope"))))
+    let missing = ApiKey::load(Arc::new(SecretKey::new(aws, format!("{name}-nope"))))
         .await
         .unwrap_err();
     assert!(

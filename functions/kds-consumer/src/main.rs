@@ -1,11 +1,12 @@
 //! Lambda entry point: wiring only (logging, configuration once per cold start, the S3 client
-//! of the failed-record archive when it is on, the runtime loop).
+//! of the failed-record archive when it is on (signed requests, no AWS SDK), the runtime loop).
 
 use std::sync::Arc;
 
 use kds_consumer::body::{EventBody, EventBodyLayer};
 use kds_consumer::{Consumer, FUNCTION_NAME, handler_body};
 use kstream_pipeline::archive::FailedRecordArchive;
+use kstream_pipeline::aws::AwsClient;
 use kstream_pipeline::config::configure;
 use kstream_pipeline::store::S3Store;
 use lambda_runtime::{Error, LambdaEvent, Runtime, layers, service_fn};
@@ -26,8 +27,7 @@ async fn main() -> Result<(), Error> {
     kstream_pipeline::logging::init();
     let mut consumer: Consumer = configure()?;
     if let Some(config) = consumer.archive_config().cloned() {
-        let sdk = kstream_pipeline::sdk::load().await;
-        let store = S3Store::new(aws_sdk_s3::Client::new(&sdk), config.bucket.clone());
+        let store = S3Store::new(AwsClient::from_env()?, config.bucket.clone());
         let name =
             std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| FUNCTION_NAME.into());
         consumer.set_archive(FailedRecordArchive::new(Arc::new(store), &config, name));

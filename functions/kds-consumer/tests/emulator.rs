@@ -11,18 +11,21 @@ use kds_consumer::{Consumer, ValidatingProcessor, handler};
 use kstream_local_testkit::{emulator, s3_objects};
 use kstream_pipeline::Telemetry;
 use kstream_pipeline::archive::{ArchiveConfig, FailedRecordArchive};
+use kstream_pipeline::aws::AwsClient;
 use kstream_pipeline::emf::{MemorySink, MetricsConfig};
 use kstream_pipeline::store::S3Store;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::Value;
 
-fn archiving_consumer(s3: &aws_sdk_s3::Client, bucket: &str) -> (Consumer, Arc<MemorySink>) {
+fn archiving_consumer(bucket: &str) -> (Consumer, Arc<MemorySink>) {
     let sink = Arc::new(MemorySink::default());
     let config = ArchiveConfig {
         bucket: bucket.to_owned(),
         prefix: "failed-records/".into(),
     };
-    let store = S3Store::new(s3.clone(), config.bucket.clone());
+    // As main.rs builds it: the signing client from the environment (AWS_ENDPOINT_URL).
+    let client = AwsClient::from_env().expect("AWS client from the emulator's environment");
+    let store = S3Store::new(client, config.bucket.clone());
     let consumer = Consumer::builder()
         .processor(ValidatingProcessor::default())
         .telemetry(
@@ -62,7 +65,7 @@ async fn failed_records_are_archived_to_s3_and_a_missing_bucket_loses_nothing() 
     let event: KinesisEvent =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
 
-    let (consumer, sink) = archiving_consumer(&s3, &bucket);
+    let (consumer, sink) = archiving_consumer(&bucket);
     let expected = failed(&event, &consumer).await;
     assert_eq!(expected.len(), 5);
     // A retry of the same batch: the same keys again.
@@ -109,7 +112,7 @@ async fn failed_records_are_archived_to_s3_and_a_missing_bucket_loses_nothing() 
 
     // The bucket is gone: every write fails (NoSuchBucket), is counted, and the response still
     // names every failed record.
-    let (consumer, sink) = archiving_consumer(&s3, &format!("{bucket}-missing"));
+    let (consumer, sink) = archiving_consumer(&format!("{bucket}-missing"));
     assert_eq!(failed(&event, &consumer).await, expected);
     let doc = &sink.invocation_documents()[0];
     assert_eq!(
