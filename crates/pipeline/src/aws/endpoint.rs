@@ -58,8 +58,24 @@ pub struct Endpoints {
     global: Option<String>,
 }
 
+/// Amazon Kinesis Data Streams.
+pub const KINESIS: Service = Service {
+    name: "kinesis",
+    env_suffix: "KINESIS",
+};
+/// Amazon SQS.
+pub const SQS: Service = Service {
+    name: "sqs",
+    env_suffix: "SQS",
+};
+/// AWS Lambda.
+pub const LAMBDA: Service = Service {
+    name: "lambda",
+    env_suffix: "LAMBDA",
+};
+
 /// The services whose configured endpoint is read.
-const SERVICES: [Service; 3] = [S3, SSM, SECRETS_MANAGER];
+const SERVICES: [Service; 6] = [S3, SSM, SECRETS_MANAGER, KINESIS, SQS, LAMBDA];
 
 impl Endpoints {
     /// The endpoints for `region` from `env`.

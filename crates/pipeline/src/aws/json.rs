@@ -1,6 +1,7 @@
-//! The JSON-protocol operations the functions call (`awsJson1_1`: a `POST /` with the operation
-//! in `X-Amz-Target`): SSM GetParameter and Secrets Manager GetSecretValue, which read
-//! enrichment-consumer's API key. Error answers name their code in `x-amzn-ErrorType` or the
+//! The AWS JSON protocols (`awsJson1_0`, `awsJson1_1`: a `POST /` with the operation in
+//! `X-Amz-Target`): any operation of such a service ([`AwsClient::call_json`]: Kinesis, SQS,
+//! SSM, Secrets Manager…), and the two the functions call by name, SSM GetParameter and Secrets
+//! Manager GetSecretValue, which read enrichment-consumer's API key. Error answers name their code in `x-amzn-ErrorType` or the
 //! body's `__type` (either may carry a namespace before `#` or a URL after `:`), their message
 //! in `message` or `Message`.
 
@@ -11,6 +12,24 @@ use serde_json::json;
 
 use super::{Answer, AwsClient, Request, SECRETS_MANAGER, SSM, Service};
 use crate::error::AwsError;
+
+/// The protocol's version: its `Content-Type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonProtocol {
+    /// `application/x-amz-json-1.0` (SQS, DynamoDB…).
+    V1_0,
+    /// `application/x-amz-json-1.1` (Kinesis, SSM, Secrets Manager, Firehose…).
+    V1_1,
+}
+
+impl JsonProtocol {
+    fn content_type(self) -> &'static str {
+        match self {
+            Self::V1_0 => "application/x-amz-json-1.0",
+            Self::V1_1 => "application/x-amz-json-1.1",
+        }
+    }
+}
 
 /// GetParameter's answer (the fields read).
 #[derive(Debug, Deserialize)]
@@ -41,7 +60,13 @@ impl AwsClient {
     pub async fn get_parameter(&self, name: &str) -> Result<Option<String>, AwsError> {
         let input = json!({"Name": name, "WithDecryption": true});
         let body = self
-            .call_json(SSM, "SSM GetParameter", "AmazonSSM.GetParameter", &input)
+            .call_json(
+                SSM,
+                JsonProtocol::V1_1,
+                "SSM GetParameter",
+                "AmazonSSM.GetParameter",
+                &input,
+            )
             .await?;
         let output: GetParameterOutput = parse("SSM GetParameter", &body)?;
         Ok(output.parameter.and_then(|p| p.value))
@@ -57,6 +82,7 @@ impl AwsClient {
         let body = self
             .call_json(
                 SECRETS_MANAGER,
+                JsonProtocol::V1_1,
                 "Secrets Manager GetSecretValue",
                 "secretsmanager.GetSecretValue",
                 &input,
@@ -66,24 +92,36 @@ impl AwsClient {
         Ok(output.secret_string)
     }
 
-    /// Calls `target` of `service` with `input`; the answer's body.
-    async fn call_json(
+    /// Calls `target` (`Kinesis_20131202.PutRecords`) of `service` in `protocol` with
+    /// `input`; the answer's body (2xx). `operation` names the call in errors and logs
+    /// (`Kinesis PutRecords`).
+    ///
+    /// # Errors
+    /// [`AwsError`]: the service's error code and message once retries are spent (a
+    /// throttled or failed request is tried again, see the module's retries), or why no answer
+    /// came.
+    pub async fn call_json(
         &self,
         service: Service,
+        protocol: JsonProtocol,
         operation: &'static str,
         target: &str,
-        input: &serde_json::Value,
+        input: &impl serde::Serialize,
     ) -> Result<Bytes, AwsError> {
+        let body = serde_json::to_vec(input).map_err(|e| AwsError::Signing {
+            operation,
+            reason: format!("the input is not JSON: {e}"),
+        })?;
         let request = Request {
             operation,
             service,
             method: http::Method::POST,
             url: format!("{}/", self.endpoint(service).base),
             headers: vec![
-                ("content-type", "application/x-amz-json-1.1".to_owned()),
+                ("content-type", protocol.content_type().to_owned()),
                 ("x-amz-target", target.to_owned()),
             ],
-            body: Bytes::from(input.to_string()),
+            body: Bytes::from(body),
             settings: SigningSettings::default(),
         };
         Ok(self.send(&request, json_error).await?.body)

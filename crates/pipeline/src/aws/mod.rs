@@ -42,7 +42,8 @@ use http_body_util::{BodyExt as _, Full, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-pub use endpoint::{Endpoint, Endpoints, S3, SECRETS_MANAGER, SSM, Service};
+pub use endpoint::{Endpoint, Endpoints, KINESIS, LAMBDA, S3, SECRETS_MANAGER, SQS, SSM, Service};
+pub use json::JsonProtocol;
 pub use retry::MAX_ATTEMPTS;
 
 use crate::config::Env;
@@ -65,6 +66,7 @@ const MAX_ANSWER_BYTES: usize = 1 << 20;
 #[derive(Clone)]
 pub struct AwsClient {
     inner: Arc<Inner>,
+    max_attempts: u32,
 }
 
 struct Inner {
@@ -170,7 +172,16 @@ impl AwsClient {
         }
         Ok(Self {
             inner: Arc::new(inner),
+            max_attempts: MAX_ATTEMPTS,
         })
+    }
+
+    /// The client with at most `attempts` attempts per call (at least 1; [`MAX_ATTEMPTS`] by
+    /// default), for a caller with retries of its own (1: none here).
+    #[must_use]
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
     }
 
     /// The region the client calls.
@@ -205,7 +216,7 @@ impl AwsClient {
             .map_err(|reason| AwsError::Config(format!("no HTTPS client: {reason}")))
     }
 
-    /// Sends `request` until it succeeds, fails for good or has had [`MAX_ATTEMPTS`].
+    /// Sends `request` until it succeeds, fails for good or has had its attempts.
     async fn send(&self, request: &Request, error_of: ErrorOf) -> Result<Answer, AwsError> {
         let operation = request.operation;
         let mut attempt = 1;
@@ -235,7 +246,7 @@ impl AwsClient {
                 ),
                 Err(Failure::Final(error)) => return Err(error),
             };
-            if !retry || attempt >= MAX_ATTEMPTS {
+            if !retry || attempt >= self.max_attempts {
                 return Err(error);
             }
             let wait = retry::backoff(attempt);

@@ -255,3 +255,25 @@ fn missing_credentials_or_region_name_the_variable() {
     .expect_err("no region");
     assert!(error.to_string().contains("AWS_REGION"), "{error}");
 }
+
+#[tokio::test]
+async fn a_caller_with_retries_of_its_own_gets_one_attempt() {
+    let (endpoint, seen) = server(vec![slow_down(), ok()]);
+    let error = client(&endpoint)
+        .with_max_attempts(1)
+        .put_object("archive", "k", "application/json", Bytes::new())
+        .await
+        .expect_err("throttled, not tried again");
+    assert!(
+        matches!(error, AwsError::Service { attempts: 1, .. }),
+        "{error}"
+    );
+    assert_eq!(
+        seen.recv().map(|r| r.line).ok().as_deref(),
+        Some("PUT /archive/k HTTP/1.1")
+    );
+    assert!(
+        seen.recv_timeout(Duration::from_millis(300)).is_err(),
+        "one request only"
+    );
+}
