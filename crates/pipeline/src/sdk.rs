@@ -1,19 +1,20 @@
-//! The AWS SDK configuration of every function that calls AWS (feature `sdk`), and the TLS
-//! they use: one HTTPS client, rustls on ring.
+//! The AWS SDK configuration of the functions that use the SDK (feature `sdk`: redrive and
+//! scheduled-producer; the functions with a few calls use [`crate::aws::AwsClient`] instead),
+//! and the TLS they use: one HTTPS client, rustls on ring.
 //!
 //! The SDK's `default-https-client` is rustls on aws-lc, a C library that took 0.63 MB of each
 //! function's arm64 Lambda zip (1.4 MB of its binary). The functions therefore link the SDK
 //! without it and build their configuration here ([`load`]), with their own HTTP client
 //! ([`SdkHttpClient`], `sdk_http.rs`: hyper + rustls on ring, HTTP/1.1, the system's root
 //! certificates); plain `http://` endpoints (`AWS_ENDPOINT_URL`: the emulator, kstream local)
-//! work as before. A function's own HTTPS calls (enrichment-consumer's fare API) use the same
-//! connector ([`crate::https::connector`]), so no function links aws-lc
-//! (`cargo tree -e normal -i aws-lc-sys -p <function>` finds no such package), and such a
-//! function reads the root certificates once for both clients ([`Roots`], [`load_with_roots`]).
+//! work as before. Every other HTTPS client of a function uses the same connector
+//! ([`crate::https::connector`]), so no function links aws-lc (`cargo tree -e normal -i
+//! aws-lc-sys -p <function>` finds no such package), and a function with two clients reads the
+//! root certificates once for both ([`Roots`], [`load_with_roots`]).
 //!
 //! A function that loaded its configuration with `aws_config::load_from_env()` instead would
 //! compile but have no HTTP client in its Lambda build (its tests link the default client
-//! through the test kit): every function calls [`load`].
+//! through the test kit): every function that uses the SDK calls [`load`].
 
 use aws_config::{BehaviorVersion, SdkConfig};
 
