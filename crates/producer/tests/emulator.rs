@@ -2,7 +2,8 @@
 //! deaggregated, none lost, order kept per partition key, on a multi-shard stream.
 //!
 //! Needs `AWS_ENDPOINT_URL` (and test credentials); run by scripts/test-producer-emulator.sh,
-//! which scripts/test-e2e.sh calls.
+//! which scripts/test-e2e.sh calls. The streams are made and read with the SDK's client; the
+//! producer runs on it, and (feature `signed`) on the signing client scheduled-producer uses.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -156,6 +157,56 @@ async fn every_record_is_read_back_in_order_per_key() {
     let duplicates = check_read_back(&records, &keys, per_key, &map);
     assert_eq!(duplicates, 0);
     assert_eq!(records.len(), 2000);
+    client
+        .delete_stream()
+        .stream_name(&name)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The producer on kstream-pipeline's signing client (no SDK), configured from the environment
+/// as scheduled-producer's `main.rs` does: the stream described, its shards listed, every
+/// record put and read back, aggregated, in order per key.
+#[cfg(feature = "signed")]
+#[tokio::test]
+#[ignore = "needs the emulator: run by scripts/test-e2e.sh"]
+async fn the_signing_client_puts_every_record_in_order_per_key() {
+    let client = client().await;
+    let name = unique("producer-e2e-signed");
+    create_stream(&client, &name, 3).await;
+    let signed = kstream_pipeline::aws::AwsClient::from_env()
+        .expect("credentials and region in the environment (scripts/emulator.sh env)");
+    let producer = Producer::new(signed, fast_config(&name).build().unwrap())
+        .await
+        .unwrap();
+    assert!(producer.aggregating());
+    assert_eq!(producer.shard_count(), Some(3));
+    let keys: Vec<String> = (0..12).map(|i| format!("signed-{i}")).collect();
+    let per_key = 50;
+    let mut handles = Vec::new();
+    for i in 0..per_key {
+        for key in &keys {
+            handles.push(
+                producer
+                    .put(UserRecord::new(key.clone(), payload(key, i)))
+                    .await
+                    .unwrap(),
+            );
+        }
+    }
+    for h in handles {
+        let outcome = h.await.expect("every record put");
+        assert!(outcome.shard_id.starts_with("shardId-"), "{outcome:?}");
+        assert!(!outcome.sequence_number.is_empty(), "{outcome:?}");
+    }
+    let metrics = producer.shutdown().await;
+    assert_eq!(metrics.totals.user_records_put, 600);
+    let records = read_all(&client, &name).await;
+    assert!(records.iter().filter(|r| r.aggregated).count() > 300);
+    let map = shard_map(&client, &name).await;
+    assert_eq!(check_read_back(&records, &keys, per_key, &map), 0);
+    assert_eq!(records.len(), 600);
     client
         .delete_stream()
         .stream_name(&name)

@@ -1,5 +1,6 @@
 //! Integration tests of the producer: against a fault-injecting local endpoint (plain
-//! `cargo test`) and against the emulator (`#[ignore]`d; run by scripts/test-e2e.sh).
+//! `cargo test`; the fault tests once per Kinesis client, `sdk` and `signed`) and against the
+//! emulator (`#[ignore]`d; run by scripts/test-e2e.sh).
 
 #[cfg(feature = "cloudwatch")]
 #[path = "support/fake_cloudwatch.rs"]
@@ -8,5 +9,26 @@ mod fake_cloudwatch;
 mod fake_kinesis;
 
 mod common;
+#[cfg(feature = "sdk")]
 mod emulator;
-mod fault;
+
+/// The fault tests with the SDK's client.
+#[cfg(feature = "sdk")]
+mod sdk {
+    fn client(fake: &crate::fake_kinesis::FakeKinesis) -> aws_sdk_kinesis::Client {
+        fake.client()
+    }
+
+    include!("fault.rs");
+}
+
+/// The fault tests with the signing client (kstream-pipeline's `AwsClient`, no SDK): the same
+/// behaviour from the same answers.
+#[cfg(feature = "signed")]
+mod signed {
+    fn client(fake: &crate::fake_kinesis::FakeKinesis) -> kstream_pipeline::aws::AwsClient {
+        fake.signed_client()
+    }
+
+    include!("fault.rs");
+}
