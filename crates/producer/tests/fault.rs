@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use kstream_producer::{Error, Producer, RecordFailure, UserRecord};
 
-use crate::common::{ReadBack, check_read_back, fast_config, payload, user_records};
+use crate::common::{ReadBack, check_read_back, fast_config, payload, put_all, user_records};
 use crate::fake_kinesis::{FakeKinesis, Fault};
 
 const STREAM: &str = "fault-test";
@@ -20,29 +20,6 @@ fn keys(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("key-{i}")).collect()
 }
 
-/// Puts `per_key` records for every key, round-robin, and awaits every result.
-async fn put_all(
-    producer: &Producer,
-    keys: &[String],
-    per_key: usize,
-) -> Vec<Result<kstream_producer::PutOutcome, RecordFailure>> {
-    let mut handles = Vec::new();
-    for i in 0..per_key {
-        for key in keys {
-            let handle = producer
-                .put(UserRecord::new(key.clone(), payload(key, i)))
-                .await
-                .expect("accepted");
-            handles.push(handle);
-        }
-    }
-    producer.flush();
-    let mut results = Vec::new();
-    for handle in handles {
-        results.push(handle.await);
-    }
-    results
-}
 
 fn read_back(fake: &FakeKinesis) -> Vec<ReadBack> {
     fake.stored()

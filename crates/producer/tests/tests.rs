@@ -8,6 +8,7 @@ mod fake_cloudwatch;
 #[path = "support/fake_kinesis.rs"]
 mod fake_kinesis;
 
+#[cfg(any(feature = "sdk", feature = "signed"))]
 mod common;
 #[cfg(feature = "sdk")]
 mod emulator;
@@ -26,8 +27,16 @@ mod sdk {
 /// behaviour from the same answers.
 #[cfg(feature = "signed")]
 mod signed {
+    /// A signing client for the fake endpoint with test credentials.
     fn client(fake: &crate::fake_kinesis::FakeKinesis) -> kstream_pipeline::aws::AwsClient {
-        fake.signed_client()
+        let url = fake.url();
+        let env = kstream_pipeline::Env::from_pairs(&[
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ENDPOINT_URL", &url),
+        ]);
+        kstream_pipeline::aws::AwsClient::build(&env, None).expect("a client for the fake")
     }
 
     include!("fault.rs");

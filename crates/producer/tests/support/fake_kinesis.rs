@@ -135,7 +135,6 @@ impl FakeKinesis {
     }
 
     /// A Kinesis client for this endpoint with test credentials.
-    #[cfg(feature = "sdk")]
     pub fn client(&self) -> aws_sdk_kinesis::Client {
         let config = aws_sdk_kinesis::Config::builder()
             .behavior_version(aws_sdk_kinesis::config::BehaviorVersion::latest())
@@ -146,20 +145,6 @@ impl FakeKinesis {
             .endpoint_url(self.url())
             .build();
         aws_sdk_kinesis::Client::from_conf(config)
-    }
-
-    /// A signing client (kstream-pipeline's `AwsClient`, no SDK) for this endpoint with test
-    /// credentials.
-    #[cfg(feature = "signed")]
-    pub fn signed_client(&self) -> kstream_pipeline::aws::AwsClient {
-        let url = self.url();
-        let env = kstream_pipeline::Env::from_pairs(&[
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_ENDPOINT_URL", &url),
-        ]);
-        kstream_pipeline::aws::AwsClient::build(&env, None).expect("a client for the fake")
     }
 
     /// Every PutRecords request answered (faulty ones included), in arrival order.
