@@ -2,7 +2,8 @@
 # The release binaries the benchmark suites run, built by ONE cargo invocation; sourced by
 # bench/<suite>/run.sh (run from the repository's root).
 #   bench_build      builds every function of functions/ and the suites' harnesses
-#                    (firehose-transform's transform_bench, kstream-producer's bench_producer)
+#                    (firehose-transform's transform_bench, kstream-producer's bench_producer,
+#                    which drives the producer through the AWS SDK: feature kstream-producer/sdk)
 #   bench_functions  sets the array FUNCTION_PACKAGES to `-p <function>` for every function
 #
 # One package set for every suite: cargo unifies dependency features over the packages of an
@@ -20,5 +21,5 @@ bench_build() {
   bench_functions
   echo "building the benchmarks' binaries (release)..." >&2
   cargo build --release --quiet "${FUNCTION_PACKAGES[@]}" -p kstream-producer --bins \
-    --example transform_bench --example bench_producer
+    --features kstream-producer/sdk --example transform_bench --example bench_producer
 }

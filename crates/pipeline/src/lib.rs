@@ -19,10 +19,11 @@
 //! - `store` (feature `s3`): `ObjectStore`, whole objects to S3 (`S3Store`) or memory
 //!   (`MemoryStore`), for the functions that write to S3.
 //! - `aws` (feature `aws`): `AwsClient`, the AWS calls of the functions that make only a few
-//!   (S3 PutObject, SSM GetParameter, Secrets Manager GetSecretValue), SigV4-signed without
-//!   the AWS SDK.
+//!   (S3 PutObject, SSM GetParameter, Secrets Manager GetSecretValue; scheduled-producer's
+//!   Kinesis calls through kstream-producer's `signed` feature), SigV4-signed without the AWS
+//!   SDK.
 //! - `sdk` (feature `sdk`): the AWS SDK configuration of the functions that use the SDK
-//!   (redrive, scheduled-producer), on `SdkHttpClient` (`sdk_http.rs`).
+//!   (redrive), on `SdkHttpClient` (`sdk_http.rs`).
 //! - `archive` (feature `s3`): `FailedRecordArchive`, the consumers' optional archive of the
 //!   records they report as batch item failures, one S3 object per record.
 //! - `https` (feature `https`): the HTTPS connector every client of a function shares, and

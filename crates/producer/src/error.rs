@@ -66,6 +66,23 @@ pub enum Error {
     },
 }
 
+/// A Kinesis call that failed as a whole (see [`Kinesis`](crate::kinesis::Kinesis)): AWS's
+/// error code, which the producer's retry and throttling decisions go by, and a message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct KinesisError {
+    /// AWS's error code (`ResourceNotFoundException`, `InternalFailure`…), `Http<status>` for an
+    /// error answer without one, or for a call without an answer `DispatchFailure` (no
+    /// connection), `Timeout`, `ResponseError` (an answer that could not be read) or
+    /// `RequestFailed` (the request could not be built or signed).
+    pub code: String,
+    /// What failed, for people: `Code: message` for an error answer, else the error with its
+    /// causes.
+    pub message: String,
+    /// The HTTP status of an error answer (`None` without an answer).
+    pub status: Option<u16>,
+}
+
 /// Why one user record was not put. Returned by the record's [`PutHandle`](crate::PutHandle).
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]

@@ -1,4 +1,6 @@
-//! A KPL-compatible Amazon Kinesis producer, on `aws-sdk-kinesis`.
+//! A KPL-compatible Amazon Kinesis producer, on `aws-sdk-kinesis` (feature `sdk`) or on
+//! kstream-pipeline's SigV4-signing `AwsClient` (feature `signed`, no AWS SDK: the Lambda
+//! function's choice); see [`kinesis`].
 //!
 //! It does what the Kinesis Producer Library does, in process, without a daemon:
 //!
@@ -32,14 +34,12 @@
 //! # Example
 //!
 //! ```no_run
-//! use aws_config::BehaviorVersion;
-//! use kstream_producer::{Producer, ProducerConfig, UserRecord};
+//! use kstream_producer::{Kinesis, Producer, ProducerConfig, UserRecord};
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! // Honours AWS_ENDPOINT_URL, AWS_REGION and the usual credential chain.
-//! let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
-//! let client = aws_sdk_kinesis::Client::new(&sdk);
-//!
+//! // `client`: with `sdk`, `aws_sdk_kinesis::Client::new(&sdk_config)` (or
+//! // `kstream_producer::client_from_env(None, None).await`); with `signed`,
+//! // `kstream_pipeline::aws::AwsClient::from_env()?`.
+//! # async fn run(client: impl Kinesis) -> Result<(), Box<dyn std::error::Error>> {
 //! let config = ProducerConfig::builder()
 //!     .stream_name("ticker-events")
 //!     .record_max_buffered_time(std::time::Duration::from_millis(50))
@@ -69,16 +69,19 @@
 //!   (`records.rs`), aggregation, the limiter queues and collection, completion (retries,
 //!   expiry).
 //! - `limiter.rs`: the per-shard limits, two `kstream_throttle` token buckets.
-//! - `shards.rs`: DescribeStreamSummary and ListShards.
+//! - `shards.rs`: what DescribeStreamSummary and ListShards say about the stream.
+//! - `kinesis/`: the Kinesis calls ([`Kinesis`]), on the SDK (`sdk.rs`) and on the signing
+//!   client (`signed.rs`).
 //! - `result.rs`: [`PutHandle`], [`PutOutcome`].
 //! - `attempt.rs`: [`Attempt`], one try of a record (in its outcome or its failure).
 //! - `metrics/`: [`MetricsSnapshot`] (`counters.rs`), the CloudWatch upload's data
 //!   (`series.rs`) and the CloudWatch publisher (`publisher.rs`).
-//! - `error.rs`: [`Error`], [`ConfigError`], [`RecordFailure`].
+//! - `error.rs`: [`Error`], [`ConfigError`], [`RecordFailure`], [`KinesisError`].
 
 mod attempt;
 mod config;
 mod error;
+pub mod kinesis;
 mod limiter;
 mod metrics;
 mod pipeline;
@@ -92,7 +95,10 @@ pub use config::{
     MetricsGranularity, MetricsLevel, ProducerConfig, ProducerConfigBuilder, RecordDistribution,
     SHARD_BYTES_PER_SECOND, SHARD_RECORDS_PER_SECOND,
 };
-pub use error::{ConfigError, Error, RecordFailure};
+pub use error::{ConfigError, Error, KinesisError, RecordFailure};
+pub use kinesis::Kinesis;
+#[cfg(feature = "sdk")]
+pub use kinesis::{client_from_env, sdk_config, sdk_error_message};
 pub use kstream_kpl::UserRecord;
 #[cfg(feature = "cloudwatch")]
 pub use metrics::MetricsPublisher;
@@ -101,49 +107,3 @@ pub use metrics::{
 };
 pub use producer::Producer;
 pub use result::{PutHandle, PutOutcome};
-
-/// A short description of an SDK error: `Code: message` for service errors, else the error
-/// with its causes.
-pub fn sdk_error_message<E, R>(err: &aws_sdk_kinesis::error::SdkError<E, R>) -> String
-where
-    E: aws_sdk_kinesis::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    use aws_sdk_kinesis::error::{DisplayErrorContext, SdkError};
-    match err {
-        SdkError::ServiceError(service) => {
-            let e = service.err();
-            match (e.code(), e.message()) {
-                (Some(code), Some(message)) => format!("{code}: {message}"),
-                (Some(code), None) => code.to_owned(),
-                _ => DisplayErrorContext(err).to_string(),
-            }
-        }
-        _ => DisplayErrorContext(err).to_string(),
-    }
-}
-
-/// A Kinesis client from the environment (`aws_config::defaults(BehaviorVersion::latest())`,
-/// which honours `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_KINESIS`, `AWS_REGION`, profiles and the
-/// credential chain), with optional endpoint and region overrides. Its HTTP client is the SDK's
-/// default one: the binary turns on aws-config's `default-https-client` (the CLI does; the
-/// Lambda functions build their configuration with kstream-pipeline's `sdk` instead).
-pub async fn client_from_env(
-    endpoint_url: Option<&str>,
-    region: Option<&str>,
-) -> aws_sdk_kinesis::Client {
-    let sdk = sdk_config(endpoint_url, region).await;
-    aws_sdk_kinesis::Client::new(&sdk)
-}
-
-/// The shared SDK configuration behind [`client_from_env`].
-pub async fn sdk_config(endpoint_url: Option<&str>, region: Option<&str>) -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(url) = endpoint_url {
-        loader = loader.endpoint_url(url);
-    }
-    if let Some(region) = region {
-        loader = loader.region(aws_config::Region::new(region.to_owned()));
-    }
-    loader.load().await
-}

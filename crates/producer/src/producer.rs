@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use aws_sdk_kinesis::Client;
 use kstream_kpl::UserRecord;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -10,6 +9,7 @@ use tracing::{debug, info};
 
 use crate::config::{DEFAULT_MAX_RECORD_SIZE, ProducerConfig, RecordDistribution};
 use crate::error::Error;
+use crate::kinesis::Kinesis;
 use crate::metrics::{Metrics, MetricsSnapshot};
 use crate::pipeline::{Command, Pending, Pipeline};
 use crate::result::PutHandle;
@@ -35,13 +35,16 @@ pub struct Producer {
 impl Producer {
     /// Reads the stream (DescribeStreamSummary, ListShards) and starts the background task.
     ///
-    /// The client is used as given (endpoint, region, credentials), except that PutRecords
-    /// calls run with the SDK's retries off: the producer retries failed entries itself.
+    /// `client` is an `aws_sdk_kinesis::Client` (feature `sdk`), a
+    /// `kstream_pipeline::aws::AwsClient` (feature `signed`) or any other [`Kinesis`]. It is
+    /// used as given (endpoint, region, credentials), except that PutRecords calls make one
+    /// attempt: the producer retries failed entries itself.
     ///
     /// # Errors
     /// [`Error::DescribeStream`] if the stream cannot be described or its shards listed.
-    pub async fn new(client: Client, config: ProducerConfig) -> Result<Self, Error> {
-        let info = shards::describe(&client, &config.stream_name).await?;
+    pub async fn new(client: impl Kinesis, config: ProducerConfig) -> Result<Self, Error> {
+        let client: Arc<dyn Kinesis> = Arc::new(client);
+        let info = shards::describe(client.as_ref(), &config.stream_name).await?;
         let auto = match config.record_distribution {
             RecordDistribution::Detect => info.auto_distribution,
             RecordDistribution::UserPartitionKey => false,
@@ -54,7 +57,7 @@ impl Producer {
         let shard_map = if auto {
             None
         } else {
-            Some(shards::list(&client, &config.stream_name).await?)
+            Some(shards::list(client.as_ref(), &config.stream_name).await?)
         };
         let shard_count = shard_map.as_ref().map(|s| s.open.len());
         let aggregating = config.aggregation_enabled && !auto;

@@ -1,13 +1,12 @@
 //! What the producer reads about the stream: its summary (record size limit, distribution
 //! strategy) and the hash key ranges of its open shards.
 
-use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::types::RecordDistributionStrategy;
 use std::collections::HashMap;
 
 use kstream_kpl::ShardMap;
 
 use crate::error::Error;
+use crate::kinesis::{Kinesis, ShardPage};
 
 /// The parts of `DescribeStreamSummary` the producer uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,26 +18,22 @@ pub(crate) struct StreamInfo {
 }
 
 /// Calls `DescribeStreamSummary`.
-pub(crate) async fn describe(client: &Client, stream: &str) -> Result<StreamInfo, Error> {
-    let out = client
-        .describe_stream_summary()
-        .stream_name(stream)
-        .send()
-        .await
-        .map_err(|e| Error::DescribeStream {
-            stream: stream.to_owned(),
-            message: crate::sdk_error_message(&e),
-        })?;
-    let summary = out.stream_description_summary();
+pub(crate) async fn describe(client: &dyn Kinesis, stream: &str) -> Result<StreamInfo, Error> {
+    let summary =
+        client
+            .describe_stream_summary(stream)
+            .await
+            .map_err(|e| Error::DescribeStream {
+                stream: stream.to_owned(),
+                message: e.message,
+            })?;
     Ok(StreamInfo {
         max_record_size: summary
-            .and_then(|s| s.max_record_size_in_kib())
+            .max_record_size_in_kib
             .and_then(|kib| usize::try_from(kib).ok())
             .filter(|kib| *kib > 0)
             .map(|kib| kib * 1024),
-        auto_distribution: summary
-            .and_then(|s| s.record_distribution_strategy())
-            .is_some_and(|s| *s == RecordDistributionStrategy::Auto),
+        auto_distribution: summary.auto_distribution,
     })
 }
 
@@ -69,7 +64,7 @@ impl Shards {
 }
 
 /// Lists every shard (all pages) and maps the hash key ranges.
-pub(crate) async fn list(client: &Client, stream: &str) -> Result<Shards, Error> {
+pub(crate) async fn list(client: &dyn Kinesis, stream: &str) -> Result<Shards, Error> {
     let describe_err = |message: String| Error::DescribeStream {
         stream: stream.to_owned(),
         message,
@@ -78,36 +73,29 @@ pub(crate) async fn list(client: &Client, stream: &str) -> Result<Shards, Error>
     let mut all = HashMap::new();
     let mut next_token: Option<String> = None;
     loop {
-        // ListShards rejects StreamName together with NextToken.
-        let request = match &next_token {
-            Some(token) => client.list_shards().next_token(token),
-            None => client.list_shards().stream_name(stream),
+        let page = match &next_token {
+            Some(token) => ShardPage::After(token),
+            None => ShardPage::First(stream),
         };
-        let out = request
-            .send()
+        let out = client
+            .list_shards(page)
             .await
-            .map_err(|e| describe_err(crate::sdk_error_message(&e)))?;
-        for shard in out.shards() {
-            let open = shard
-                .sequence_number_range()
-                .is_none_or(|r| r.ending_sequence_number().is_none());
-            if let Some(range) = shard.hash_key_range()
-                && let (Ok(start), Ok(end)) = (
-                    kstream_kpl::parse_hash_key(range.starting_hash_key()),
-                    kstream_kpl::parse_hash_key(range.ending_hash_key()),
-                )
-            {
-                all.insert(shard.shard_id().to_owned(), (start, end));
+            .map_err(|e| describe_err(e.message))?;
+        for shard in out.shards {
+            let Some((start, end)) = shard.hash_key_range else {
+                continue;
+            };
+            if let (Ok(low), Ok(high)) = (
+                kstream_kpl::parse_hash_key(&start),
+                kstream_kpl::parse_hash_key(&end),
+            ) {
+                all.insert(shard.shard_id.clone(), (low, high));
             }
-            if let (true, Some(range)) = (open, shard.hash_key_range()) {
-                ranges.push((
-                    shard.shard_id().to_owned(),
-                    range.starting_hash_key().to_owned(),
-                    range.ending_hash_key().to_owned(),
-                ));
+            if shard.open {
+                ranges.push((shard.shard_id, start, end));
             }
         }
-        next_token = out.next_token().map(str::to_owned);
+        next_token = out.next_token;
         if next_token.is_none() {
             break;
         }

@@ -2,16 +2,17 @@
 //! deaggregated, none lost, order kept per partition key, on a multi-shard stream.
 //!
 //! Needs `AWS_ENDPOINT_URL` (and test credentials); run by scripts/test-producer-emulator.sh,
-//! which scripts/test-e2e.sh calls.
+//! which scripts/test-e2e.sh calls. The streams are made and read with the SDK's client; the
+//! producer runs on it, and (feature `signed`) on the signing client scheduled-producer uses.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::types::{Record, ShardIteratorType, StreamStatus};
 use kstream_kpl::ShardMap;
-use kstream_producer::{Producer, UserRecord};
+use kstream_producer::{Kinesis, Producer, UserRecord};
 
-use crate::common::{ReadBack, check_read_back, fast_config, payload, user_records};
+use crate::common::{ReadBack, check_read_back, fast_config, payload, put_all, user_records};
 
 async fn client() -> Client {
     let endpoint = std::env::var("AWS_ENDPOINT_URL")
@@ -115,53 +116,78 @@ async fn read_all(client: &Client, name: &str) -> Vec<ReadBack> {
     out
 }
 
+/// Puts `per_key` records for each of `keys` through a producer of stream `name` on `kinesis`
+/// (which must find the stream's `shards`), and checks that every one is read back once, most
+/// of them aggregated, in order per key, on the shard owning its key; deletes the stream.
+async fn put_and_read_back(
+    client: &Client,
+    kinesis: impl Kinesis,
+    name: &str,
+    shards: usize,
+    keys: &[String],
+    per_key: usize,
+) {
+    let producer = Producer::new(kinesis, fast_config(name).build().unwrap())
+        .await
+        .unwrap();
+    assert!(producer.aggregating());
+    assert_eq!(producer.shard_count(), Some(shards));
+    let results = put_all(&producer, keys, per_key).await;
+    for result in results {
+        let outcome = result.expect("every record put");
+        assert!(outcome.shard_id.starts_with("shardId-"), "{outcome:?}");
+        assert!(!outcome.sequence_number.is_empty(), "{outcome:?}");
+    }
+    let total = (keys.len() * per_key) as u64;
+    let metrics = producer.shutdown().await;
+    assert_eq!(metrics.totals.user_records_put, total);
+    assert!(
+        metrics.totals.user_records_per_kinesis_record() > 5.0,
+        "{metrics:?}"
+    );
+
+    let records = read_all(client, name).await;
+    let aggregated = records.iter().filter(|r| r.aggregated).count() as u64;
+    assert!(
+        aggregated > total / 2,
+        "most records aggregated: {aggregated}"
+    );
+    let map = shard_map(client, name).await;
+    let duplicates = check_read_back(&records, keys, per_key, &map);
+    assert_eq!(duplicates, 0);
+    assert_eq!(records.len() as u64, total);
+    client
+        .delete_stream()
+        .stream_name(name)
+        .send()
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 #[ignore = "needs the emulator: run by scripts/test-e2e.sh"]
 async fn every_record_is_read_back_in_order_per_key() {
     let client = client().await;
     let name = unique("producer-e2e");
     create_stream(&client, &name, 4).await;
-    let producer = Producer::new(client.clone(), fast_config(&name).build().unwrap())
-        .await
-        .unwrap();
-    assert!(producer.aggregating());
-    assert_eq!(producer.shard_count(), Some(4));
     let keys: Vec<String> = (0..25).map(|i| format!("ticker-{i}")).collect();
-    let per_key = 80;
-    let mut handles = Vec::new();
-    for i in 0..per_key {
-        for key in &keys {
-            handles.push(
-                producer
-                    .put(UserRecord::new(key.clone(), payload(key, i)))
-                    .await
-                    .unwrap(),
-            );
-        }
-    }
-    for h in handles {
-        h.await.expect("every record put");
-    }
-    let metrics = producer.shutdown().await;
-    assert_eq!(metrics.totals.user_records_put, 2000);
-    assert!(
-        metrics.totals.user_records_per_kinesis_record() > 5.0,
-        "{metrics:?}"
-    );
+    put_and_read_back(&client, client.clone(), &name, 4, &keys, 80).await;
+}
 
-    let records = read_all(&client, &name).await;
-    let aggregated = records.iter().filter(|r| r.aggregated).count();
-    assert!(aggregated > 1000, "most records aggregated: {aggregated}");
-    let map = shard_map(&client, &name).await;
-    let duplicates = check_read_back(&records, &keys, per_key, &map);
-    assert_eq!(duplicates, 0);
-    assert_eq!(records.len(), 2000);
-    client
-        .delete_stream()
-        .stream_name(&name)
-        .send()
-        .await
-        .unwrap();
+/// The producer on kstream-pipeline's signing client (no SDK), configured from the environment
+/// as scheduled-producer's `main.rs` does: the stream described, its shards listed, every
+/// record put and read back, aggregated, in order per key.
+#[cfg(feature = "signed")]
+#[tokio::test]
+#[ignore = "needs the emulator: run by scripts/test-e2e.sh"]
+async fn the_signing_client_puts_every_record_in_order_per_key() {
+    let client = client().await;
+    let name = unique("producer-e2e-signed");
+    create_stream(&client, &name, 3).await;
+    let signed = kstream_pipeline::aws::AwsClient::from_env()
+        .expect("credentials and region in the environment (scripts/emulator.sh env)");
+    let keys: Vec<String> = (0..12).map(|i| format!("signed-{i}")).collect();
+    put_and_read_back(&client, signed, &name, 3, &keys, 50).await;
 }
 
 #[tokio::test]

@@ -1,5 +1,8 @@
-//! The producer against a fault-injecting local endpoint: throttled entries inside PutRecords
-//! responses, 5xx, timeouts, expiry, resharding, oversize records, automatic distribution.
+// The producer against a fault-injecting local endpoint: throttled entries inside PutRecords
+// responses, 5xx, timeouts, expiry, resharding, oversize records, automatic distribution.
+// Included (`include!`, hence no inner doc comment) by tests.rs into one module per Kinesis
+// client, whose `client` function it calls: the SDK's (feature `sdk`) and the signing
+// `AwsClient` (feature `signed`).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -8,7 +11,7 @@ use std::time::Duration;
 
 use kstream_producer::{Error, Producer, RecordFailure, UserRecord};
 
-use crate::common::{ReadBack, check_read_back, fast_config, payload, user_records};
+use crate::common::{ReadBack, check_read_back, fast_config, payload, put_all, user_records};
 use crate::fake_kinesis::{FakeKinesis, Fault};
 
 const STREAM: &str = "fault-test";
@@ -17,29 +20,6 @@ fn keys(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("key-{i}")).collect()
 }
 
-/// Puts `per_key` records for every key, round-robin, and awaits every result.
-async fn put_all(
-    producer: &Producer,
-    keys: &[String],
-    per_key: usize,
-) -> Vec<Result<kstream_producer::PutOutcome, RecordFailure>> {
-    let mut handles = Vec::new();
-    for i in 0..per_key {
-        for key in keys {
-            let handle = producer
-                .put(UserRecord::new(key.clone(), payload(key, i)))
-                .await
-                .expect("accepted");
-            handles.push(handle);
-        }
-    }
-    producer.flush();
-    let mut results = Vec::new();
-    for handle in handles {
-        results.push(handle.await);
-    }
-    results
-}
 
 fn read_back(fake: &FakeKinesis) -> Vec<ReadBack> {
     fake.stored()
@@ -59,7 +39,7 @@ fn read_back(fake: &FakeKinesis) -> Vec<ReadBack> {
 async fn every_record_arrives_aggregated_on_its_shard_in_order() {
     let fake = FakeKinesis::builder(STREAM).shards(4).start().await;
     let config = fast_config(STREAM).build().unwrap();
-    let producer = Producer::new(fake.client(), config).await.unwrap();
+    let producer = Producer::new(client(&fake), config).await.unwrap();
     assert!(producer.aggregating());
     assert_eq!(producer.shard_count(), Some(4));
     let keys = keys(40);
@@ -98,7 +78,7 @@ async fn every_record_arrives_aggregated_on_its_shard_in_order() {
 #[tokio::test]
 async fn a_lone_record_is_sent_raw() {
     let fake = FakeKinesis::builder(STREAM).shards(2).start().await;
-    let producer = Producer::new(fake.client(), fast_config(STREAM).build().unwrap())
+    let producer = Producer::new(client(&fake), fast_config(STREAM).build().unwrap())
         .await
         .unwrap();
     let handle = producer
@@ -135,7 +115,7 @@ async fn only_throttled_entries_are_resent() {
         .record_max_buffered_time(Duration::from_millis(300))
         .build()
         .unwrap();
-    let producer = Producer::new(fake.client(), config).await.unwrap();
+    let producer = Producer::new(client(&fake), config).await.unwrap();
     let mut handles = Vec::new();
     for i in 0..6 {
         handles.push(
@@ -188,7 +168,7 @@ async fn server_errors_are_retried_and_nothing_is_lost() {
         })
         .start()
         .await;
-    let producer = Producer::new(fake.client(), fast_config(STREAM).build().unwrap())
+    let producer = Producer::new(client(&fake), fast_config(STREAM).build().unwrap())
         .await
         .unwrap();
     let keys = keys(10);
@@ -240,7 +220,7 @@ async fn timed_out_requests_are_retried() {
         .record_max_buffered_time(Duration::from_millis(300))
         .build()
         .unwrap();
-    let producer = Producer::new(fake.client(), config).await.unwrap();
+    let producer = Producer::new(client(&fake), config).await.unwrap();
     let keys = keys(3);
     let results = put_all(&producer, &keys, 10).await;
     for r in &results {
@@ -281,7 +261,7 @@ async fn expiry_is_reported_when_the_ttl_runs_out() {
         .record_ttl(Duration::from_millis(400))
         .build()
         .unwrap();
-    let producer = Producer::new(fake.client(), config).await.unwrap();
+    let producer = Producer::new(client(&fake), config).await.unwrap();
     let mut handles = Vec::new();
     for i in 0..20 {
         handles.push(
@@ -320,7 +300,7 @@ async fn fail_if_throttled_fails_at_once() {
         .start()
         .await;
     let config = fast_config(STREAM).fail_if_throttled(true).build().unwrap();
-    let producer = Producer::new(fake.client(), config).await.unwrap();
+    let producer = Producer::new(client(&fake), config).await.unwrap();
     let h = producer.put(UserRecord::new("k", "v")).await.unwrap();
     producer.flush();
     match h.await {
@@ -341,7 +321,7 @@ async fn oversize_records_are_rejected_by_put() {
         .max_record_size_kib(1)
         .start()
         .await;
-    let producer = Producer::new(fake.client(), fast_config(STREAM).build().unwrap())
+    let producer = Producer::new(client(&fake), fast_config(STREAM).build().unwrap())
         .await
         .unwrap();
     assert_eq!(
@@ -385,7 +365,7 @@ async fn auto_distribution_turns_aggregation_off() {
         .auto_distribution(true)
         .start()
         .await;
-    let producer = Producer::new(fake.client(), fast_config(STREAM).build().unwrap())
+    let producer = Producer::new(client(&fake), fast_config(STREAM).build().unwrap())
         .await
         .unwrap();
     assert!(!producer.aggregating());
@@ -409,7 +389,7 @@ async fn resharding_refreshes_the_shard_map() {
         .shard_map_refresh_interval(None)
         .build()
         .unwrap();
-    let producer = Producer::new(fake.client(), config).await.unwrap();
+    let producer = Producer::new(client(&fake), config).await.unwrap();
     let keys = keys(20);
     // Split the only shard: the producer still predicts the parent.
     fake.reshard(2);
@@ -475,7 +455,7 @@ async fn put_waits_when_too_many_records_are_outstanding() {
         .max_outstanding_records(5)
         .build()
         .unwrap();
-    let producer = Producer::new(fake.client(), config).await.unwrap();
+    let producer = Producer::new(client(&fake), config).await.unwrap();
     let mut handles = Vec::new();
     for i in 0..5 {
         handles.push(
@@ -512,7 +492,7 @@ async fn put_waits_when_too_many_records_are_outstanding() {
 async fn a_missing_stream_is_a_clear_error() {
     let fake = FakeKinesis::builder(STREAM).start().await;
     let err = Producer::new(
-        fake.client(),
+        client(&fake),
         fast_config("no-such-stream").build().unwrap(),
     )
     .await
@@ -538,7 +518,7 @@ async fn the_shard_limits_are_respected() {
         .rate_limit(90)
         .build()
         .unwrap();
-    let producer = Producer::new(fake.client(), config).await.unwrap();
+    let producer = Producer::new(client(&fake), config).await.unwrap();
     let started = std::time::Instant::now();
     let keys = keys(10);
     let results = put_all(&producer, &keys, 150).await;
@@ -563,7 +543,7 @@ async fn requests_respect_the_collection_limits() {
         .collection_max_size(60_000)
         .build()
         .unwrap();
-    let producer = Producer::new(fake.client(), config).await.unwrap();
+    let producer = Producer::new(client(&fake), config).await.unwrap();
     // Sizes from a fixed pseudo-random sequence, 1 byte to 20 KB.
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut handles = Vec::new();
@@ -640,7 +620,7 @@ async fn metrics_are_published_with_put_metric_data() {
         .metrics_upload_delay(Duration::from_secs(1))
         .build()
         .unwrap();
-    let producer = Producer::new(fake.client(), config).await.unwrap();
+    let producer = Producer::new(client(&fake), config).await.unwrap();
     let publisher = producer
         .start_metrics_publisher(cloudwatch.clone())
         .expect("publishing at Detailed");
@@ -771,7 +751,7 @@ async fn per_shard_counters_match_the_outcomes() {
             Fault::None
         }
     });
-    let producer = Producer::new(fake.client(), fast_config(STREAM).build().unwrap())
+    let producer = Producer::new(client(&fake), fast_config(STREAM).build().unwrap())
         .await
         .unwrap();
     let results = put_all(&producer, &keys(30), 4).await;
@@ -830,7 +810,7 @@ async fn an_aggregate_on_a_shard_owning_all_its_records_is_not_resent() {
         .record_ttl(Duration::from_secs(2))
         .build()
         .unwrap();
-    let producer = Producer::new(fake.client(), config).await.unwrap();
+    let producer = Producer::new(client(&fake), config).await.unwrap();
     assert_eq!(producer.shard_count(), Some(2), "predicting the children");
     let keys = keys(20);
     let results = put_all(&producer, &keys, 10).await;

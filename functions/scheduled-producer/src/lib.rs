@@ -69,6 +69,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt as _;
 use kstream_pipeline::Telemetry;
+use kstream_pipeline::aws::AwsClient;
 use kstream_pipeline::config::{Env, FunctionConfig};
 use kstream_pipeline::emf::{Metrics, Unit};
 use kstream_producer::{Producer, ProducerConfig, UserRecord};
@@ -259,7 +260,7 @@ impl RunReport {
 #[derive(Debug)]
 pub struct ScheduledProducer {
     config: Config,
-    kinesis: aws_sdk_kinesis::Client,
+    kinesis: AwsClient,
     telemetry: Telemetry,
 }
 
@@ -294,7 +295,7 @@ pub fn remaining_until(deadline_ms: u64) -> Duration {
 
 impl ScheduledProducer {
     /// The function with `config`, putting through `kinesis`, reporting through `telemetry`.
-    pub fn new(config: Config, kinesis: aws_sdk_kinesis::Client, telemetry: Telemetry) -> Self {
+    pub fn new(config: Config, kinesis: AwsClient, telemetry: Telemetry) -> Self {
         Self {
             config,
             kinesis,

@@ -7,78 +7,93 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_sdk_kinesis::types::ShardIteratorType;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use kstream_pipeline::Telemetry;
+use kstream_pipeline::aws::{AwsClient, JsonProtocol, KINESIS};
 use kstream_pipeline::emf::{MemorySink, MetricsConfig};
 use lambda_runtime::{Context, LambdaEvent};
 use scheduled_producer::{Config, ScheduledProducer, handler};
 use serde_json::{Value, json};
 
-/// The client as `main.rs` builds it (kstream-pipeline's SDK configuration and HTTP client),
-/// pointed at the emulator by `AWS_ENDPOINT_URL`.
-async fn kinesis() -> aws_sdk_kinesis::Client {
+/// The client as `main.rs` builds it (kstream-pipeline's signing client, from the
+/// environment), pointed at the emulator by `AWS_ENDPOINT_URL`.
+fn kinesis() -> AwsClient {
     std::env::var("AWS_ENDPOINT_URL")
         .expect("AWS_ENDPOINT_URL names the emulator (scripts/test-e2e.sh sets it)");
-    aws_sdk_kinesis::Client::new(&kstream_pipeline::sdk::load().await)
+    AwsClient::from_env().expect("credentials and region in the environment")
 }
 
-async fn stream(client: &aws_sdk_kinesis::Client, shards: i32) -> String {
+/// A Kinesis operation of the test's own (creating, reading back, deleting), with the same
+/// client: its JSON answer.
+async fn call(client: &AwsClient, operation: &'static str, input: Value) -> Value {
+    let body = client
+        .call_json(
+            KINESIS,
+            JsonProtocol::V1_1,
+            operation,
+            &format!("Kinesis_20131202.{operation}"),
+            &input,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{operation}: {e}"));
+    serde_json::from_slice(&body).unwrap()
+}
+
+async fn stream(client: &AwsClient, shards: u32) -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_nanos();
     let name = format!("sp-{}-{nanos}", std::process::id());
-    client
-        .create_stream()
-        .stream_name(&name)
-        .shard_count(shards)
-        .send()
-        .await
-        .unwrap();
+    call(
+        client,
+        "CreateStream",
+        json!({"StreamName": name, "ShardCount": shards}),
+    )
+    .await;
     name
 }
 
+async fn delete_stream(client: &AwsClient, name: &str) {
+    call(client, "DeleteStream", json!({"StreamName": name})).await;
+}
+
 /// Every user record in the stream, deaggregated, with the number of Kinesis records.
-async fn read_back(client: &aws_sdk_kinesis::Client, name: &str) -> (Vec<Value>, usize) {
-    let shards = client.list_shards().stream_name(name).send().await.unwrap();
+async fn read_back(client: &AwsClient, name: &str) -> (Vec<Value>, usize) {
+    let shards = call(client, "ListShards", json!({"StreamName": name})).await;
     let mut users = Vec::new();
     let mut outer = 0;
-    for shard in shards.shards() {
-        let mut iterator = client
-            .get_shard_iterator()
-            .stream_name(name)
-            .shard_id(shard.shard_id())
-            .shard_iterator_type(ShardIteratorType::TrimHorizon)
-            .send()
-            .await
-            .unwrap()
-            .shard_iterator
-            .unwrap();
+    for shard in shards["Shards"].as_array().unwrap() {
+        let iterator = call(
+            client,
+            "GetShardIterator",
+            json!({"StreamName": name, "ShardId": shard["ShardId"],
+                   "ShardIteratorType": "TRIM_HORIZON"}),
+        )
+        .await;
+        let mut iterator = iterator["ShardIterator"].clone();
         loop {
-            let out = client
-                .get_records()
-                .shard_iterator(&iterator)
-                .send()
-                .await
-                .unwrap();
-            for record in out.records() {
+            let out = call(client, "GetRecords", json!({"ShardIterator": iterator})).await;
+            let records = out["Records"].as_array().unwrap();
+            for record in records {
                 outer += 1;
-                let data = record.data().as_ref();
-                match kstream_kpl::deaggregate(data) {
+                let data = STANDARD.decode(record["Data"].as_str().unwrap()).unwrap();
+                match kstream_kpl::deaggregate(&data) {
                     kstream_kpl::Deaggregated::Aggregated(subs) => {
                         for sub in subs {
                             users.push(serde_json::from_slice(&sub.data).unwrap());
                         }
                     }
                     kstream_kpl::Deaggregated::NotAggregated { .. } => {
-                        users.push(serde_json::from_slice(data).unwrap());
+                        users.push(serde_json::from_slice(&data).unwrap());
                     }
                 }
             }
-            if out.records().is_empty() {
+            if records.is_empty() {
                 break;
             }
-            iterator = out.next_shard_iterator.unwrap();
+            iterator = out["NextShardIterator"].clone();
         }
     }
     (users, outer)
@@ -92,10 +107,7 @@ fn event(payload: Value, timeout: Duration) -> LambdaEvent<Value> {
     LambdaEvent::new(payload, context)
 }
 
-fn function(
-    client: aws_sdk_kinesis::Client,
-    config: Config,
-) -> (ScheduledProducer, Arc<MemorySink>) {
+fn function(client: AwsClient, config: Config) -> (ScheduledProducer, Arc<MemorySink>) {
     let sink = Arc::new(MemorySink::default());
     let telemetry = Telemetry::new(MetricsConfig::builder().function_name("sp").build())
         .with_sink(sink.clone());
@@ -105,7 +117,7 @@ fn function(
 #[tokio::test]
 #[ignore = "needs the emulator (scripts/test-e2e.sh)"]
 async fn a_run_puts_the_inputs_count_of_aggregated_ticker_records() {
-    let client = kinesis().await;
+    let client = kinesis();
     let name = stream(&client, 2).await;
     let (producer, sink) = function(client.clone(), Config::new(&name));
     let report = handler(
@@ -145,7 +157,7 @@ async fn a_run_puts_the_inputs_count_of_aggregated_ticker_records() {
 #[tokio::test]
 #[ignore = "needs the emulator (scripts/test-e2e.sh)"]
 async fn an_absent_input_runs_the_environments_count_at_its_rate() {
-    let client = kinesis().await;
+    let client = kinesis();
     let name = stream(&client, 1).await;
     let mut config = Config::new(&name);
     config.records_per_run = 20;
@@ -165,7 +177,7 @@ async fn an_absent_input_runs_the_environments_count_at_its_rate() {
 #[tokio::test]
 #[ignore = "needs the emulator (scripts/test-e2e.sh)"]
 async fn records_that_cannot_be_put_fail_the_invocation_with_the_counts() {
-    let client = kinesis().await;
+    let client = kinesis();
     // A stream that does not exist: the producer cannot start, nothing is put.
     let (producer, _) = function(client.clone(), Config::new("sp-no-such-stream"));
     let err = handler(
@@ -188,12 +200,7 @@ async fn records_that_cannot_be_put_fail_the_invocation_with_the_counts() {
         let name = name.clone();
         async move {
             tokio::time::sleep(Duration::from_millis(300)).await;
-            client
-                .delete_stream()
-                .stream_name(&name)
-                .send()
-                .await
-                .unwrap();
+            delete_stream(&client, &name).await;
         }
     };
     let run = handler(

@@ -7,8 +7,8 @@
 //! Why not the SDK: for one operation, an SDK client links the generated service crate, the
 //! SDK's runtime (orchestrator, endpoint rules engine, interceptors, identity cache) and
 //! aws-config's credential chain (profiles, SSO, STS, IMDS); that was most of an S3-writing
-//! function's Lambda zip (bench/cold-start measures them). The functions that call more of AWS
-//! (redrive, scheduled-producer) keep the SDK.
+//! function's Lambda zip (bench/cold-start measures them). The function that calls more of AWS
+//! (redrive) keeps the SDK.
 //!
 //! What is kept of the SDK's behaviour, from the environment Lambda gives every function:
 //! - credentials: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` (Lambda sets

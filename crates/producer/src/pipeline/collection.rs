@@ -7,11 +7,6 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
-use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_kinesis::operation::put_records::PutRecordsError;
-use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::PutRecordsRequestEntry;
-use aws_smithy_types::retry::RetryConfig;
 use kstream_kpl::ShardId;
 use tokio::time::Instant;
 use tracing::trace;
@@ -19,6 +14,7 @@ use tracing::trace;
 use super::Pipeline;
 use super::completion::Completion;
 use super::records::KRecord;
+use crate::kinesis::{KinesisError, PutRecordsEntry};
 use crate::limiter::ShardLimiter;
 use crate::metrics::Metrics;
 
@@ -182,13 +178,11 @@ impl Pipeline {
                         m.buffered_records += buffered;
                     });
             }
-            let entry = PutRecordsRequestEntry::builder()
-                .data(Blob::new(record.data.to_vec()))
-                .partition_key(record.partition_key.clone())
-                .set_explicit_hash_key(record.explicit_hash_key.clone())
-                .build()
-                .expect("data and partition key are set");
-            entries.push(entry);
+            entries.push(PutRecordsEntry {
+                data: record.data.clone(),
+                partition_key: record.partition_key.clone(),
+                explicit_hash_key: record.explicit_hash_key.clone(),
+            });
         }
         Metrics::add(&self.metrics.put_records_requests, 1);
         Metrics::add(&self.metrics.put_records_entries, batch.len() as u64);
@@ -201,20 +195,11 @@ impl Pipeline {
         let tx = self.completions_tx.clone();
         tokio::spawn(async move {
             let started = Instant::now();
-            let send = client
-                .put_records()
-                .stream_name(stream)
-                .set_records(Some(entries))
-                .customize()
-                // The producer retries per entry; SDK retries would resend whole requests.
-                .config_override(
-                    aws_sdk_kinesis::config::Builder::default()
-                        .retry_config(RetryConfig::disabled()),
-                )
-                .send();
+            // One attempt (see the `kinesis` module): the producer retries per entry.
+            let send = client.put_records(&stream, entries);
             let result = match tokio::time::timeout(timeout, send).await {
                 Ok(Ok(output)) => Ok(output),
-                Ok(Err(err)) => Err(classify(&err)),
+                Ok(Err(err)) => Err(classify(err)),
                 Err(_) => Err((
                     "Timeout".to_owned(),
                     format!("PutRecords did not answer within {timeout:?}"),
@@ -230,24 +215,14 @@ impl Pipeline {
     }
 }
 
-/// Error code and message of a failed request.
-fn classify(err: &SdkError<PutRecordsError>) -> (String, String) {
-    let message = crate::sdk_error_message(err);
-    match err {
-        SdkError::ServiceError(service) => {
-            let status = service.raw().status().as_u16();
-            let code = service
-                .err()
-                .code()
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("Http{status}"));
-            (code, format!("HTTP {status}: {message}"))
-        }
-        SdkError::TimeoutError(_) => ("Timeout".to_owned(), message),
-        SdkError::DispatchFailure(_) => ("DispatchFailure".to_owned(), message),
-        SdkError::ResponseError(_) => ("ResponseError".to_owned(), message),
-        _ => ("RequestFailed".to_owned(), message),
-    }
+/// Error code and message of a failed request (the message with the HTTP status of an error
+/// answer).
+fn classify(err: KinesisError) -> (String, String) {
+    let message = match err.status {
+        Some(status) => format!("HTTP {status}: {}", err.message),
+        None => err.message,
+    };
+    (err.code, message)
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_sdk_kinesis::operation::put_records::PutRecordsOutput;
 use kstream_kpl::ShardId;
 use rand::Rng;
 use tokio::time::Instant;
@@ -15,6 +14,7 @@ use super::Pipeline;
 use super::records::{KRecord, Pending};
 use crate::attempt::Attempt;
 use crate::error::RecordFailure;
+use crate::kinesis::PutRecordsResult;
 use crate::metrics::Metrics;
 use crate::result::PutOutcome;
 
@@ -52,7 +52,8 @@ pub(super) struct Completion {
     pub(super) batch: Vec<KRecord>,
     pub(super) started: Instant,
     pub(super) ended: Instant,
-    pub(super) result: Result<PutRecordsOutput, (String, String)>,
+    /// One result per entry, or the code and message of the request's failure.
+    pub(super) result: Result<Vec<PutRecordsResult>, (String, String)>,
 }
 
 impl Pipeline {
@@ -76,11 +77,11 @@ impl Pipeline {
         // One jitter per response, so the entries that failed together are retried together.
         let jitter: f64 = rand::rng().random_range(0.5..=1.0);
         let output = match result {
-            Ok(output) if output.records().len() == batch.len() => output,
+            Ok(output) if output.len() == batch.len() => output,
             Ok(output) => {
                 let message = format!(
                     "PutRecords answered {} entries for {} sent",
-                    output.records().len(),
+                    output.len(),
                     batch.len()
                 );
                 warn!("{message}");
@@ -102,15 +103,15 @@ impl Pipeline {
                 return;
             }
         };
-        for (record, entry) in batch.into_iter().zip(output.records()) {
-            if let Some(code) = entry.error_code() {
-                let message = entry.error_message().unwrap_or_default();
+        for (record, entry) in batch.into_iter().zip(&output) {
+            if let Some(code) = entry.error_code.as_deref() {
+                let message = entry.error_message.as_deref().unwrap_or_default();
                 self.entry_error(&record, code);
                 self.failed(record, started, ended, jitter, code, message);
                 continue;
             }
-            let shard_id = entry.shard_id().unwrap_or_default();
-            let sequence_number = entry.sequence_number().unwrap_or_default();
+            let shard_id = entry.shard_id.as_deref().unwrap_or_default();
+            let sequence_number = entry.sequence_number.as_deref().unwrap_or_default();
             // An aggregate on an unexpected shard: consumers such as the KCL drop its sub-records
             // outside that shard's range, so the records are put again with a fresh shard map.
             // A raw record lands where its own key sends it, so it is fine wherever it is.
@@ -383,7 +384,6 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use aws_sdk_kinesis::operation::put_records::PutRecordsOutput;
     use kstream_kpl::ShardId;
     use tokio::time::Instant;
 
@@ -431,32 +431,25 @@ mod tests {
         complete(batch(4), Err(("Timeout".to_owned(), "slow".to_owned())));
         assert_eq!(errors()["Timeout"], 1, "{:?}", errors());
 
-        let entry = |error: Option<&str>| {
-            let b = aws_sdk_kinesis::types::PutRecordsResultEntry::builder();
-            match error {
-                Some(code) => b.error_code(code).error_message("slow down"),
-                None => b.sequence_number("1").shard_id("shardId-000000000000"),
-            }
-            .build()
+        let entry = |error: Option<&str>| match error {
+            Some(code) => PutRecordsResult {
+                error_code: Some(code.to_owned()),
+                error_message: Some("slow down".to_owned()),
+                ..PutRecordsResult::default()
+            },
+            None => PutRecordsResult {
+                sequence_number: Some("1".to_owned()),
+                shard_id: Some("shardId-000000000000".to_owned()),
+                ..PutRecordsResult::default()
+            },
         };
-        let answer = |entries: Vec<_>| {
-            PutRecordsOutput::builder()
-                .set_records(Some(entries))
-                .build()
-                .unwrap()
-        };
-        complete(batch(3), Ok(answer(vec![entry(None)])));
+        complete(batch(3), Ok(vec![entry(None)]));
         assert_eq!(errors()["ResponseMismatch"], 1, "{:?}", errors());
 
         let throttled = entry(Some(THROTTLED));
         complete(
             batch(4),
-            Ok(answer(vec![
-                throttled.clone(),
-                entry(None),
-                throttled,
-                entry(None),
-            ])),
+            Ok(vec![throttled.clone(), entry(None), throttled, entry(None)]),
         );
         assert_eq!(errors()[THROTTLED], 2, "{:?}", errors());
         let snapshot = metrics.snapshot(0);

@@ -37,7 +37,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_kinesis::Client;
 use kstream_kpl::{AggregatorConfig, ShardId, ShardMap};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -50,6 +49,7 @@ use self::records::KRecord;
 pub(crate) use self::records::Pending;
 use crate::config::ProducerConfig;
 use crate::error::Error;
+use crate::kinesis::Kinesis;
 use crate::metrics::Metrics;
 use crate::shards::{self, Shards};
 
@@ -69,7 +69,7 @@ pub(crate) enum Command {
 /// The state of the background task.
 pub(crate) struct Pipeline {
     config: ProducerConfig,
-    client: Client,
+    client: Arc<dyn Kinesis>,
     metrics: Arc<Metrics>,
     /// Effective record size limit (data plus partition key).
     max_record_size: usize,
@@ -111,7 +111,7 @@ pub(crate) struct Pipeline {
 impl Pipeline {
     pub(crate) fn new(
         config: ProducerConfig,
-        client: Client,
+        client: Arc<dyn Kinesis>,
         metrics: Arc<Metrics>,
         max_record_size: usize,
         aggregate: bool,
@@ -331,7 +331,7 @@ impl Pipeline {
         let stream = self.config.stream_name.clone();
         let tx = self.refresh_tx.clone();
         tokio::spawn(async move {
-            let _ = tx.send(shards::list(&client, &stream).await);
+            let _ = tx.send(shards::list(client.as_ref(), &stream).await);
         });
     }
 

@@ -1,27 +1,59 @@
-//! What the stage tests share: a pipeline with paused time and no network (the client points
-//! nowhere and requests are only dispatched, never awaited), a shard map, a record.
+//! What the stage tests share: a pipeline with paused time and no network (the client reaches
+//! nothing and requests are only dispatched, never awaited), a shard map, a record.
 
 use std::sync::Arc;
 
-use aws_sdk_kinesis::Client;
+use futures::future::BoxFuture;
 use kstream_kpl::{ShardMap, UserRecord};
 use tokio::sync::{Semaphore, oneshot};
 
 use super::{Pending, Pipeline};
 use crate::config::ProducerConfig;
+use crate::kinesis::{
+    Kinesis, KinesisError, PutRecordsEntry, PutRecordsResult, ShardList, ShardPage, StreamSummary,
+};
 use crate::metrics::Metrics;
 use crate::shards::Shards;
 
-pub(super) fn client() -> Client {
-    let config = aws_sdk_kinesis::Config::builder()
-        .behavior_version(aws_sdk_kinesis::config::BehaviorVersion::latest())
-        .region(aws_sdk_kinesis::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_kinesis::config::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .endpoint_url("http://127.0.0.1:9")
-        .build();
-    Client::from_conf(config)
+/// A client without a network: every call fails as a refused connection would.
+struct Unreachable;
+
+fn refused<T>() -> BoxFuture<'static, Result<T, KinesisError>> {
+    Box::pin(async {
+        Err(KinesisError {
+            code: "DispatchFailure".to_owned(),
+            message: "no network in the stage tests".to_owned(),
+            status: None,
+        })
+    })
+}
+
+impl Kinesis for Unreachable {
+    fn describe_stream_summary<'a>(
+        &'a self,
+        _stream: &'a str,
+    ) -> BoxFuture<'a, Result<StreamSummary, KinesisError>> {
+        refused()
+    }
+
+    fn list_shards<'a>(
+        &'a self,
+        _page: ShardPage<'a>,
+    ) -> BoxFuture<'a, Result<ShardList, KinesisError>> {
+        refused()
+    }
+
+    fn put_records<'a>(
+        &'a self,
+        _stream: &'a str,
+        _entries: Vec<PutRecordsEntry>,
+    ) -> BoxFuture<'a, Result<Vec<PutRecordsResult>, KinesisError>> {
+        refused()
+    }
+}
+
+pub(super) fn client() -> Arc<dyn Kinesis> {
+    Arc::new(Unreachable)
 }
 
 pub(super) fn two_shards() -> ShardMap {

@@ -4,7 +4,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use kstream_kpl::{Deaggregated, ShardMap, deaggregate};
-use kstream_producer::{ProducerConfig, ProducerConfigBuilder};
+use kstream_producer::{
+    Producer, ProducerConfig, ProducerConfigBuilder, PutOutcome, RecordFailure, UserRecord,
+};
 
 /// A configuration that lingers and backs off briefly, so tests finish fast.
 pub(crate) fn fast_config(stream: &str) -> ProducerConfigBuilder {
@@ -107,4 +109,28 @@ pub(crate) fn check_read_back(
     }
     assert!(by_key.is_empty(), "unexpected keys: {:?}", by_key.keys());
     duplicates
+}
+
+/// Puts `per_key` records for every key, round-robin, and awaits every result.
+pub(crate) async fn put_all(
+    producer: &Producer,
+    keys: &[String],
+    per_key: usize,
+) -> Vec<Result<PutOutcome, RecordFailure>> {
+    let mut handles = Vec::new();
+    for i in 0..per_key {
+        for key in keys {
+            let handle = producer
+                .put(UserRecord::new(key.clone(), payload(key, i)))
+                .await
+                .expect("accepted");
+            handles.push(handle);
+        }
+    }
+    producer.flush();
+    let mut results = Vec::new();
+    for handle in handles {
+        results.push(handle.await);
+    }
+    results
 }
