@@ -103,12 +103,13 @@
 //!   is documented there).
 //! - [`body`]: the layer that hands the handler the event's bytes.
 //! - [`processor`]: [`RecordProcessor`], [`UserRecord`] and the shipped [`ValidatingProcessor`]
-//!   (its text check: `top_level.rs`).
+//!   (its text check: `top_level.rs`; its fast path for plain objects: `plain_object.rs`).
 //! - [`error`]: [`RecordError`], [`ProcessError`] and [`EventError`].
 
 pub mod body;
 pub mod error;
 pub use kstream_pipeline::kinesis as event;
+mod plain_object;
 pub mod processor;
 mod top_level;
 

@@ -10,7 +10,9 @@
 //! [`check_document`] does the consumer's check of the bytes (`kstream_pipeline::decode::
 //! check_json`: UTF-8, one JSON document, read through `deserialize_any` at every level) and
 //! this one in a single walk: every value is read as `check_json` reads it (`AnyJson`), so the
-//! errors are `check_json`'s, and the verdict is the one [`check`] gives on the same text.
+//! errors are `check_json`'s, and the verdict is the one [`check`] gives on the same text. A
+//! plain object (most records) is read by `plain_object`'s fast path instead, which answers
+//! only where it gives this walk's verdict.
 
 use std::fmt;
 
@@ -20,10 +22,11 @@ use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::error::ProcessError;
+use crate::plain_object;
 use crate::processor::POISON_FIELD;
 
 /// How many required fields are tracked on the stack; more are tracked on the heap.
-const INLINE_FIELDS: usize = 32;
+pub(crate) const INLINE_FIELDS: usize = 32;
 
 /// Checks `text` (one JSON document, already checked by the consumer) against the rules of
 /// [`ValidatingProcessor`](crate::ValidatingProcessor) with these required fields.
@@ -45,12 +48,21 @@ pub(crate) fn check_document<'t>(
     required: &[String],
 ) -> Result<(&'t str, Result<(), ProcessError>), DecodeError> {
     let text = decode_utf8(bytes)?;
-    let verdict = scan(text, required, true).map_err(|e| json_error(&e))?;
+    // Most records are plain objects, read by the fast path; for anything else it has no
+    // answer and the serde walk gives the verdict or the error.
+    let verdict = match plain_object::check(text.as_bytes(), required, POISON_FIELD) {
+        Some(verdict) => verdict,
+        None => scan(text, required, true).map_err(|e| json_error(&e))?,
+    };
     Ok((text, verdict.into_result(required)))
 }
 
 /// One document read with [`TopLevel`] (`walk`: every value as `check_json` reads it).
-fn scan(text: &str, required: &[String], walk: bool) -> Result<Verdict, serde_json::Error> {
+pub(crate) fn scan(
+    text: &str,
+    required: &[String],
+    walk: bool,
+) -> Result<Verdict, serde_json::Error> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let verdict = TopLevel { required, walk }.deserialize(&mut deserializer)?;
     deserializer.end()?;
@@ -109,7 +121,7 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
 
 /// What a watched value (`poison`, a required field) is to the check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     /// The literal `true`.
     True,
     /// The literal `null`.
@@ -170,7 +182,8 @@ impl<'de> Visitor<'de> for Watched {
 }
 
 /// The outcome of the scan, in the order `validate` checks: object, poison, required fields.
-enum Verdict {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
     NotAnObject(&'static str),
     Poison,
     /// The first required field (by its position in `REQUIRED_FIELDS`) absent or null.
