@@ -6,33 +6,19 @@
 //!
 //! It answers only for texts it can vouch for, and then exactly as the serde walk does; for
 //! anything else it answers `None` and the caller runs the serde walk, which gives the verdict or
-//! the error (so every error, and its text, is still serde_json's). It vouches for a text when:
-//! - the top level is an object (a record that is not one fails, rarely: the serde walk says so);
-//! - every key is a string without escapes (the serde walk compares decoded keys);
-//! - every string has no control character and only the escapes JSON defines, `\u` ones outside
-//!   the surrogate range (serde_json refuses a lone surrogate; a pair is left to it);
-//! - every number is JSON's grammar with at most [`MAX_DIGITS`] mantissa digits and an exponent
-//!   of at most two digits: always finite as an `f64`, where serde_json refuses an infinite one
-//!   (`1e999`);
-//! - nesting stays within [`MAX_DEPTH`] (serde_json refuses past 128);
-//! - only JSON whitespace surrounds the object, and nothing follows it.
-//!
-//! The text is UTF-8 already (checked before: `decode_utf8`), so bytes from 0x80 on inside
-//! strings are whole characters. The verdict follows `TopLevel::visit_map`: the last value of a
-//! key given twice counts; `poison` is the literal `true`; a required field is present when its
-//! value is not the literal `null`.
+//! the error (so every error, and its text, is still serde_json's). It vouches for a top-level
+//! object, with keys without escapes (the serde walk compares decoded keys), that
+//! `json_scan::Reader` reads through (what serde_json surely accepts), with only JSON whitespace
+//! around it. The text is UTF-8 already (checked before: `decode_utf8`). The verdict follows
+//! `TopLevel::visit_map`: the last value of a key given twice counts; `poison` is the literal
+//! `true`; a required field is present when its value is not the literal `null`.
 
+use crate::json_scan::Reader;
 use crate::top_level::{Kind, Verdict};
-
-/// The most digits (integer and fraction) a number may have on this path.
-const MAX_DIGITS: usize = 100;
-
-/// The deepest nesting (the top-level object is 1) this path reads.
-const MAX_DEPTH: usize = 64;
 
 /// The verdict of the serde walk on `text` with these required fields, when the text is of the
 /// kind this path reads (see the module docs); `None` otherwise.
-pub(crate) fn check(text: &[u8], required: &[String], poison_field: &str) -> Option<Verdict> {
+pub(crate) fn check(text: &str, required: &[String], poison_field: &str) -> Option<Verdict> {
     let count = required.len();
     let mut inline = [false; crate::top_level::INLINE_FIELDS];
     let mut heap = Vec::new();
@@ -44,44 +30,25 @@ pub(crate) fn check(text: &[u8], required: &[String], poison_field: &str) -> Opt
     };
     let mut poison = false;
 
-    let mut r = Reader { text, at: 0 };
+    let mut r = Reader::new(text);
     r.skip_ws();
     if r.next()? != b'{' {
         return None;
     }
-    r.skip_ws();
-    if r.peek() == Some(b'}') {
-        r.at += 1;
-    } else {
-        loop {
-            if r.next()? != b'"' {
-                return None;
-            }
-            let key = r.plain_key()?;
-            r.skip_ws();
-            if r.next()? != b':' {
-                return None;
-            }
-            r.skip_ws();
-            let watched = key == poison_field.as_bytes();
-            let index = required.iter().position(|field| field.as_bytes() == key);
-            let kind = r.value(1)?;
-            if watched {
-                poison = kind == Kind::True;
-            }
-            if let Some(index) = index {
-                present[index] = kind != Kind::Null;
-            }
-            r.skip_ws();
-            match r.next()? {
-                b',' => r.skip_ws(),
-                b'}' => break,
-                _ => return None,
-            }
+    r.object_with(1, |r, key| {
+        let watched = key == poison_field.as_bytes();
+        let index = required.iter().position(|field| field.as_bytes() == key);
+        let kind = r.value(1)?;
+        if watched {
+            poison = kind == Kind::True;
         }
-    }
+        if let Some(index) = index {
+            present[index] = kind != Kind::Null;
+        }
+        Some(())
+    })?;
     r.skip_ws();
-    if r.at != text.len() {
+    if !r.at_end() {
         return None;
     }
     Some(if poison {
@@ -92,188 +59,6 @@ pub(crate) fn check(text: &[u8], required: &[String], poison_field: &str) -> Opt
             .position(|&p| !p)
             .map_or(Verdict::Valid, Verdict::Missing)
     })
-}
-
-struct Reader<'t> {
-    text: &'t [u8],
-    at: usize,
-}
-
-impl<'t> Reader<'t> {
-    fn peek(&self) -> Option<u8> {
-        self.text.get(self.at).copied()
-    }
-
-    fn next(&mut self) -> Option<u8> {
-        let byte = self.peek()?;
-        self.at += 1;
-        Some(byte)
-    }
-
-    fn skip_ws(&mut self) {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
-            self.at += 1;
-        }
-    }
-
-    /// A key after its opening quote, without escapes: its bytes (the closing quote read).
-    fn plain_key(&mut self) -> Option<&'t [u8]> {
-        let start = self.at;
-        loop {
-            match self.next()? {
-                b'"' => return Some(&self.text[start..self.at - 1]),
-                b'\\' => return None,
-                byte if byte < 0x20 => return None,
-                _ => {}
-            }
-        }
-    }
-
-    /// A string after its opening quote (the closing quote read).
-    fn string(&mut self) -> Option<()> {
-        loop {
-            match self.next()? {
-                b'"' => return Some(()),
-                b'\\' => match self.next()? {
-                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
-                    b'u' => {
-                        let mut code = 0u32;
-                        for _ in 0..4 {
-                            code = code * 16 + char::from(self.next()?).to_digit(16)?;
-                        }
-                        if (0xD800..=0xDFFF).contains(&code) {
-                            return None;
-                        }
-                    }
-                    _ => return None,
-                },
-                byte if byte < 0x20 => return None,
-                _ => {}
-            }
-        }
-    }
-
-    /// A number from its first byte (`-` or a digit), to the byte after it.
-    fn number(&mut self) -> Option<()> {
-        if self.peek() == Some(b'-') {
-            self.at += 1;
-        }
-        let digits = match self.next()? {
-            b'0' => 1,
-            b'1'..=b'9' => 1 + self.digits(),
-            _ => return None,
-        };
-        let digits = if self.peek() == Some(b'.') {
-            self.at += 1;
-            match self.digits() {
-                0 => return None,
-                fraction => digits + fraction,
-            }
-        } else {
-            digits
-        };
-        if digits > MAX_DIGITS {
-            return None;
-        }
-        if let Some(b'e' | b'E') = self.peek() {
-            self.at += 1;
-            if let Some(b'+' | b'-') = self.peek() {
-                self.at += 1;
-            }
-            if !(1..=2).contains(&self.digits()) {
-                return None;
-            }
-        }
-        Some(())
-    }
-
-    fn digits(&mut self) -> usize {
-        let start = self.at;
-        while let Some(b'0'..=b'9') = self.peek() {
-            self.at += 1;
-        }
-        self.at - start
-    }
-
-    fn literal(&mut self, rest: &[u8]) -> Option<()> {
-        let end = self.at + rest.len();
-        (self.text.get(self.at..end)? == rest).then(|| self.at = end)
-    }
-
-    /// A value at `depth` (its container's depth), what it is to the check.
-    fn value(&mut self, depth: usize) -> Option<Kind> {
-        match self.next()? {
-            b'"' => self.string()?,
-            b't' => {
-                self.literal(b"rue")?;
-                return Some(Kind::True);
-            }
-            b'n' => {
-                self.literal(b"ull")?;
-                return Some(Kind::Null);
-            }
-            b'f' => self.literal(b"alse")?,
-            b'-' | b'0'..=b'9' => {
-                self.at -= 1;
-                self.number()?;
-            }
-            b'[' => self.array(depth + 1)?,
-            b'{' => self.object(depth + 1)?,
-            _ => return None,
-        }
-        Some(Kind::Other)
-    }
-
-    /// An array after its `[`, at `depth`.
-    fn array(&mut self, depth: usize) -> Option<()> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        self.skip_ws();
-        if self.peek() == Some(b']') {
-            self.at += 1;
-            return Some(());
-        }
-        loop {
-            self.value(depth)?;
-            self.skip_ws();
-            match self.next()? {
-                b',' => self.skip_ws(),
-                b']' => return Some(()),
-                _ => return None,
-            }
-        }
-    }
-
-    /// An object after its `{`, at `depth` (keys may have escapes: nothing compares them).
-    fn object(&mut self, depth: usize) -> Option<()> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        self.skip_ws();
-        if self.peek() == Some(b'}') {
-            self.at += 1;
-            return Some(());
-        }
-        loop {
-            if self.next()? != b'"' {
-                return None;
-            }
-            self.string()?;
-            self.skip_ws();
-            if self.next()? != b':' {
-                return None;
-            }
-            self.skip_ws();
-            self.value(depth)?;
-            self.skip_ws();
-            match self.next()? {
-                b',' => self.skip_ws(),
-                b'}' => return Some(()),
-                _ => return None,
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -407,7 +192,7 @@ mod tests {
             }
             text.push_str(rng.pick(&["", "", "", " ", "\r\n", "x", "{}", ","]));
             let required = required_sets[rng.below(required_sets.len())];
-            let fast = check(text.as_bytes(), required, POISON_FIELD);
+            let fast = check(&text, required, POISON_FIELD);
             let serde = scan(&text, required, true).ok();
             if serde.is_some() {
                 valid_by_serde += 1;
@@ -453,11 +238,7 @@ mod tests {
             ("[1]", None),
         ];
         for (text, expected) in cases {
-            assert_eq!(
-                check(text.as_bytes(), &required, POISON_FIELD),
-                expected,
-                "{text}"
-            );
+            assert_eq!(check(text, &required, POISON_FIELD), expected, "{text}");
             if let Some(expected) = expected {
                 assert_eq!(scan(text, &required, true).ok(), Some(expected), "{text}");
             }

@@ -50,7 +50,7 @@ pub(crate) fn check_document<'t>(
     let text = decode_utf8(bytes)?;
     // Most records are plain objects, read by the fast path; for anything else it has no
     // answer and the serde walk gives the verdict or the error.
-    let verdict = match plain_object::check(text.as_bytes(), required, POISON_FIELD) {
+    let verdict = match plain_object::check(text, required, POISON_FIELD) {
         Some(verdict) => verdict,
         None => scan(text, required, true).map_err(|e| json_error(&e))?,
     };

@@ -1,0 +1,314 @@
+//! A strict reader of JSON text for the consumer's fast paths (`plain_object`, `event_text`):
+//! it reads only what serde_json surely accepts, and gives up (`None`) on anything else, so a
+//! fast path that answers agrees with serde_json and one that gives up leaves the text to it.
+//! What it reads: JSON's grammar; strings without control characters and with only JSON's
+//! escapes, `\u` ones outside the surrogate range (serde_json refuses a lone surrogate; a pair
+//! is left to it); numbers with at most [`MAX_DIGITS`] mantissa digits and an exponent of at
+//! most two digits, always finite as an `f64` (serde_json refuses an infinite one, `1e999`);
+//! nesting within [`MAX_DEPTH`] (serde_json refuses past 128). The text is UTF-8 already, so
+//! bytes from 0x80 on inside strings are whole characters.
+
+use crate::top_level::Kind;
+
+/// The most digits (integer and fraction) a number may have.
+const MAX_DIGITS: usize = 100;
+
+/// The bytes of a string read one by one before the rest is searched with SIMD.
+const SHORT: usize = 32;
+
+/// The deepest nesting (a top-level container is 1) read.
+const MAX_DEPTH: usize = 64;
+
+/// The text and the position read up to (every method reads from there).
+pub(crate) struct Reader<'t> {
+    str: &'t str,
+    text: &'t [u8],
+    at: usize,
+}
+
+impl<'t> Reader<'t> {
+    pub(crate) fn new(text: &'t str) -> Self {
+        Self {
+            str: text,
+            text: text.as_bytes(),
+            at: 0,
+        }
+    }
+
+    /// An object after its `{`, at `depth`, whose keys have no escapes: `member` reads each
+    /// value, given the reader and the key.
+    pub(crate) fn object_with(
+        &mut self,
+        depth: usize,
+        mut member: impl FnMut(&mut Self, &'t [u8]) -> Option<()>,
+    ) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.skip_ws();
+        if self.eat(b'}') {
+            return Some(());
+        }
+        loop {
+            if self.next()? != b'"' {
+                return None;
+            }
+            let key = self.plain_key()?;
+            self.skip_ws();
+            if self.next()? != b':' {
+                return None;
+            }
+            self.skip_ws();
+            member(self, key)?;
+            self.skip_ws();
+            match self.next()? {
+                b',' => self.skip_ws(),
+                b'}' => return Some(()),
+                _ => return None,
+            }
+        }
+    }
+
+    /// An array after its `[`, at `depth`: `element` reads each element.
+    pub(crate) fn array_with(
+        &mut self,
+        depth: usize,
+        mut element: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.skip_ws();
+        if self.eat(b']') {
+            return Some(());
+        }
+        loop {
+            element(self)?;
+            self.skip_ws();
+            match self.next()? {
+                b',' => self.skip_ws(),
+                b']' => return Some(()),
+                _ => return None,
+            }
+        }
+    }
+
+    /// A string without escapes, from its opening quote: its text.
+    pub(crate) fn plain_string(&mut self) -> Option<&'t str> {
+        if self.next()? != b'"' {
+            return None;
+        }
+        let start = self.at;
+        self.skip_plain();
+        if self.next()? != b'"' {
+            return None;
+        }
+        // Both ends are next to a quote: character boundaries.
+        self.str.get(start..self.at - 1)
+    }
+
+    /// A number, from its first byte: its text.
+    pub(crate) fn number_text(&mut self) -> Option<&'t str> {
+        let start = self.at;
+        self.number()?;
+        self.str.get(start..self.at)
+    }
+
+    /// Skips a string's bytes up to the first quote, backslash or control character. Most
+    /// strings (keys, a record's values) end within a few bytes: a loop over the first
+    /// [`SHORT`] bytes. Past them (the base64 `data`, most of an event), the quote or backslash
+    /// is found with SIMD (`memchr2`), then the bytes before it are checked for a control
+    /// character in one vectorized pass.
+    fn skip_plain(&mut self) {
+        fn special(byte: u8) -> bool {
+            byte == b'"' || byte == b'\\' || byte < 0x20
+        }
+        let short = self.text.len().min(self.at + SHORT);
+        while self.at < short {
+            if special(self.text[self.at]) {
+                return;
+            }
+            self.at += 1;
+        }
+        let rest = &self.text[self.at..];
+        let span = &rest[..memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len())];
+        let end = if span.iter().fold(u8::MAX, |least, &byte| least.min(byte)) < 0x20 {
+            span.iter()
+                .position(|&byte| byte < 0x20)
+                .unwrap_or(span.len())
+        } else {
+            span.len()
+        };
+        self.at += end;
+    }
+
+    /// Whether everything was read.
+    pub(crate) fn at_end(&self) -> bool {
+        self.at == self.text.len()
+    }
+
+    /// Reads `byte` if it comes next.
+    pub(crate) fn eat(&mut self, byte: u8) -> bool {
+        let next = self.peek() == Some(byte);
+        self.at += usize::from(next);
+        next
+    }
+
+    /// The next byte, not read.
+    pub(crate) fn peek(&self) -> Option<u8> {
+        self.text.get(self.at).copied()
+    }
+
+    /// Reads the next byte.
+    pub(crate) fn next(&mut self) -> Option<u8> {
+        let byte = self.peek()?;
+        self.at += 1;
+        Some(byte)
+    }
+
+    /// Skips JSON whitespace.
+    pub(crate) fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    /// A key after its opening quote, without escapes: its bytes (the closing quote read).
+    pub(crate) fn plain_key(&mut self) -> Option<&'t [u8]> {
+        let start = self.at;
+        self.skip_plain();
+        if self.next()? != b'"' {
+            return None;
+        }
+        Some(&self.text[start..self.at - 1])
+    }
+
+    /// A string after its opening quote (the closing quote read).
+    pub(crate) fn string(&mut self) -> Option<()> {
+        loop {
+            self.skip_plain();
+            match self.next()? {
+                b'"' => return Some(()),
+                b'\\' => match self.next()? {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                    b'u' => {
+                        let mut code = 0u32;
+                        for _ in 0..4 {
+                            code = code * 16 + char::from(self.next()?).to_digit(16)?;
+                        }
+                        if (0xD800..=0xDFFF).contains(&code) {
+                            return None;
+                        }
+                    }
+                    _ => return None,
+                },
+                byte if byte < 0x20 => return None,
+                _ => {}
+            }
+        }
+    }
+
+    /// A number from its first byte (`-` or a digit), to the byte after it.
+    pub(crate) fn number(&mut self) -> Option<()> {
+        if self.peek() == Some(b'-') {
+            self.at += 1;
+        }
+        let digits = match self.next()? {
+            b'0' => 1,
+            b'1'..=b'9' => 1 + self.digits(),
+            _ => return None,
+        };
+        let digits = if self.peek() == Some(b'.') {
+            self.at += 1;
+            match self.digits() {
+                0 => return None,
+                fraction => digits + fraction,
+            }
+        } else {
+            digits
+        };
+        if digits > MAX_DIGITS {
+            return None;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.at += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.at += 1;
+            }
+            if !(1..=2).contains(&self.digits()) {
+                return None;
+            }
+        }
+        Some(())
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.at;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.at += 1;
+        }
+        self.at - start
+    }
+
+    fn literal(&mut self, rest: &[u8]) -> Option<()> {
+        let end = self.at + rest.len();
+        (self.text.get(self.at..end)? == rest).then(|| self.at = end)
+    }
+
+    /// A value at `depth` (its container's depth), what it is to the check.
+    pub(crate) fn value(&mut self, depth: usize) -> Option<Kind> {
+        match self.next()? {
+            b'"' => self.string()?,
+            b't' => {
+                self.literal(b"rue")?;
+                return Some(Kind::True);
+            }
+            b'n' => {
+                self.literal(b"ull")?;
+                return Some(Kind::Null);
+            }
+            b'f' => self.literal(b"alse")?,
+            b'-' | b'0'..=b'9' => {
+                self.at -= 1;
+                self.number()?;
+            }
+            b'[' => self.array(depth + 1)?,
+            b'{' => self.object(depth + 1)?,
+            _ => return None,
+        }
+        Some(Kind::Other)
+    }
+
+    fn array(&mut self, depth: usize) -> Option<()> {
+        self.array_with(depth, |r| r.value(depth).map(|_| ()))
+    }
+
+    /// An object after its `{`, at `depth` (keys may have escapes: nothing compares them).
+    fn object(&mut self, depth: usize) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.skip_ws();
+        if self.eat(b'}') {
+            return Some(());
+        }
+        loop {
+            if self.next()? != b'"' {
+                return None;
+            }
+            self.string()?;
+            self.skip_ws();
+            if self.next()? != b':' {
+                return None;
+            }
+            self.skip_ws();
+            self.value(depth)?;
+            self.skip_ws();
+            match self.next()? {
+                b',' => self.skip_ws(),
+                b'}' => return Some(()),
+                _ => return None,
+            }
+        }
+    }
+}
