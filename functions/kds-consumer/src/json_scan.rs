@@ -13,8 +13,11 @@ use crate::top_level::Kind;
 /// The most digits (integer and fraction) a number may have.
 const MAX_DIGITS: usize = 100;
 
-/// The bytes of a string read one by one before the rest is searched with SIMD.
-const SHORT: usize = 32;
+/// The bytes of a string tested at once.
+const CHUNK: usize = 16;
+
+/// The bytes of a string read one by one before it is tested [`CHUNK`] bytes at a time.
+const SHORT: usize = 8;
 
 /// The deepest nesting (a top-level container is 1) read.
 const MAX_DEPTH: usize = 64;
@@ -114,32 +117,29 @@ impl<'t> Reader<'t> {
         self.str.get(start..self.at)
     }
 
-    /// Skips a string's bytes up to the first quote, backslash or control character. Most
-    /// strings (keys, a record's values) end within a few bytes: a loop over the first
-    /// [`SHORT`] bytes. Past them (the base64 `data`, most of an event), the quote or backslash
-    /// is found with SIMD (`memchr2`), then the bytes before it are checked for a control
-    /// character in one vectorized pass.
+    /// Skips a string's bytes up to the first quote, backslash or control character. Most keys
+    /// end within [`SHORT`] bytes: read one by one. Past them, 16 bytes at a time (the test
+    /// vectorized: no branch per byte), then byte by byte in the last 16.
     fn skip_plain(&mut self) {
+        // `|`, not `||`, and `& 0xE0` for "below 0x20": compares the vector unit does at once.
         fn special(byte: u8) -> bool {
-            byte == b'"' || byte == b'\\' || byte < 0x20
+            (byte == b'"') | (byte == b'\\') | (byte & 0xE0 == 0)
         }
-        let short = self.text.len().min(self.at + SHORT);
-        while self.at < short {
-            if special(self.text[self.at]) {
-                return;
+        for _ in 0..SHORT {
+            match self.peek() {
+                Some(byte) if !special(byte) => self.at += 1,
+                _ => return,
             }
+        }
+        while let Some(chunk) = self.text.get(self.at..self.at + CHUNK) {
+            if chunk.iter().fold(false, |any, &byte| any | special(byte)) {
+                break;
+            }
+            self.at += CHUNK;
+        }
+        while self.peek().is_some_and(|byte| !special(byte)) {
             self.at += 1;
         }
-        let rest = &self.text[self.at..];
-        let span = &rest[..memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len())];
-        let end = if span.iter().fold(u8::MAX, |least, &byte| least.min(byte)) < 0x20 {
-            span.iter()
-                .position(|&byte| byte < 0x20)
-                .unwrap_or(span.len())
-        } else {
-            span.len()
-        };
-        self.at += end;
     }
 
     /// Whether everything was read.
