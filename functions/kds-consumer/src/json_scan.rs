@@ -43,6 +43,17 @@ impl<'t> Reader<'t> {
     pub(crate) fn object_with(
         &mut self,
         depth: usize,
+        member: impl FnMut(&mut Self, &'t [u8]) -> Option<()>,
+    ) -> Option<()> {
+        self.members(depth, Self::plain_key, member)
+    }
+
+    /// An object after its `{`, at `depth`, each key read by `key` (after its opening quote),
+    /// each value by `member`.
+    fn members(
+        &mut self,
+        depth: usize,
+        key: impl Fn(&mut Self) -> Option<&'t [u8]>,
         mut member: impl FnMut(&mut Self, &'t [u8]) -> Option<()>,
     ) -> Option<()> {
         if depth > MAX_DEPTH {
@@ -56,7 +67,7 @@ impl<'t> Reader<'t> {
             if self.next()? != b'"' {
                 return None;
             }
-            let key = self.plain_key()?;
+            let key = key(self)?;
             self.skip_ws();
             if self.next()? != b':' {
                 return None;
@@ -285,30 +296,10 @@ impl<'t> Reader<'t> {
 
     /// An object after its `{`, at `depth` (keys may have escapes: nothing compares them).
     fn object(&mut self, depth: usize) -> Option<()> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        self.skip_ws();
-        if self.eat(b'}') {
-            return Some(());
-        }
-        loop {
-            if self.next()? != b'"' {
-                return None;
-            }
-            self.string()?;
-            self.skip_ws();
-            if self.next()? != b':' {
-                return None;
-            }
-            self.skip_ws();
-            self.value(depth)?;
-            self.skip_ws();
-            match self.next()? {
-                b',' => self.skip_ws(),
-                b'}' => return Some(()),
-                _ => return None,
-            }
-        }
+        self.members(
+            depth,
+            |r| r.string().map(|()| &[][..]),
+            |r, _| r.value(depth).map(|_| ()),
+        )
     }
 }

@@ -14,57 +14,37 @@
 //! `true`; a required field is present when its value is not the literal `null`.
 
 use crate::json_scan::Reader;
-use crate::top_level::{Kind, Verdict};
+use crate::top_level::{INLINE_FIELDS, Key, Kind, Verdict, presence};
 
 /// The verdict of the serde walk on `text` with these required fields, when the text is of the
 /// kind this path reads (see the module docs); `None` otherwise.
-pub(crate) fn check(text: &str, required: &[String], poison_field: &str) -> Option<Verdict> {
-    let count = required.len();
-    let mut inline = [false; crate::top_level::INLINE_FIELDS];
-    let mut heap = Vec::new();
-    let present: &mut [bool] = if count <= inline.len() {
-        &mut inline[..count]
-    } else {
-        heap.resize(count, false);
-        &mut heap
-    };
+pub(crate) fn check(text: &str, required: &[String]) -> Option<Verdict> {
+    let (mut inline, mut heap) = ([false; INLINE_FIELDS], Vec::new());
+    let present = presence(&mut inline, &mut heap, required.len());
     let mut poison = false;
-
     let mut r = Reader::new(text);
     r.skip_ws();
     if r.next()? != b'{' {
         return None;
     }
     r.object_with(1, |r, key| {
-        let watched = key == poison_field.as_bytes();
-        let index = required.iter().position(|field| field.as_bytes() == key);
+        let key = Key::of(key, required);
         let kind = r.value(1)?;
-        if watched {
+        if key.watched {
             poison = kind == Kind::True;
         }
-        if let Some(index) = index {
+        if let Some(index) = key.required {
             present[index] = kind != Kind::Null;
         }
         Some(())
     })?;
     r.skip_ws();
-    if !r.at_end() {
-        return None;
-    }
-    Some(if poison {
-        Verdict::Poison
-    } else {
-        present
-            .iter()
-            .position(|&p| !p)
-            .map_or(Verdict::Valid, Verdict::Missing)
-    })
+    r.at_end().then(|| Verdict::of(poison, present))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::processor::POISON_FIELD;
     use crate::top_level::scan;
 
     /// A small deterministic generator (xorshift64*), so a failure names a reproducible text.
@@ -192,7 +172,7 @@ mod tests {
             }
             text.push_str(rng.pick(&["", "", "", " ", "\r\n", "x", "{}", ","]));
             let required = required_sets[rng.below(required_sets.len())];
-            let fast = check(&text, required, POISON_FIELD);
+            let fast = check(&text, required);
             let serde = scan(&text, required, true).ok();
             if serde.is_some() {
                 valid_by_serde += 1;
@@ -238,7 +218,7 @@ mod tests {
             ("[1]", None),
         ];
         for (text, expected) in cases {
-            assert_eq!(check(text, &required, POISON_FIELD), expected, "{text}");
+            assert_eq!(check(text, &required), expected, "{text}");
             if let Some(expected) = expected {
                 assert_eq!(scan(text, &required, true).ok(), Some(expected), "{text}");
             }
