@@ -348,8 +348,8 @@ mod tests {
                     let mut word = [filler; 8];
                     word[at] = special_byte;
                     // Bytes after it: special or not, the first one counts.
-                    for after in at + 1..8 {
-                        word[after] = if after % 2 == 0 { 0 } else { filler };
+                    for (after, byte) in word.iter_mut().enumerate().skip(at + 1) {
+                        *byte = if after % 2 == 0 { 0 } else { filler };
                     }
                     let found = special_in(u64::from_le_bytes(word));
                     let expected = word.iter().position(|&byte| special(byte));
