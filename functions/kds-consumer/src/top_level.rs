@@ -10,7 +10,9 @@
 //! [`check_document`] does the consumer's check of the bytes (`kstream_pipeline::decode::
 //! check_json`: UTF-8, one JSON document, read through `deserialize_any` at every level) and
 //! this one in a single walk: every value is read as `check_json` reads it (`AnyJson`), so the
-//! errors are `check_json`'s, and the verdict is the one [`check`] gives on the same text.
+//! errors are `check_json`'s, and the verdict is the one [`check`] gives on the same text. A
+//! plain object (most records) is read by `plain_object`'s fast path instead, which answers
+//! only where it gives this walk's verdict.
 
 use std::fmt;
 
@@ -20,10 +22,11 @@ use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::error::ProcessError;
+use crate::plain_object;
 use crate::processor::POISON_FIELD;
 
 /// How many required fields are tracked on the stack; more are tracked on the heap.
-const INLINE_FIELDS: usize = 32;
+pub(crate) const INLINE_FIELDS: usize = 32;
 
 /// Checks `text` (one JSON document, already checked by the consumer) against the rules of
 /// [`ValidatingProcessor`](crate::ValidatingProcessor) with these required fields.
@@ -45,12 +48,21 @@ pub(crate) fn check_document<'t>(
     required: &[String],
 ) -> Result<(&'t str, Result<(), ProcessError>), DecodeError> {
     let text = decode_utf8(bytes)?;
-    let verdict = scan(text, required, true).map_err(|e| json_error(&e))?;
+    // Most records are plain objects, read by the fast path; for anything else it has no
+    // answer and the serde walk gives the verdict or the error.
+    let verdict = match plain_object::check(text, required) {
+        Some(verdict) => verdict,
+        None => scan(text, required, true).map_err(|e| json_error(&e))?,
+    };
     Ok((text, verdict.into_result(required)))
 }
 
 /// One document read with [`TopLevel`] (`walk`: every value as `check_json` reads it).
-fn scan(text: &str, required: &[String], walk: bool) -> Result<Verdict, serde_json::Error> {
+pub(crate) fn scan(
+    text: &str,
+    required: &[String],
+    walk: bool,
+) -> Result<Verdict, serde_json::Error> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let verdict = TopLevel { required, walk }.deserialize(&mut deserializer)?;
     deserializer.end()?;
@@ -71,9 +83,52 @@ impl Verdict {
 }
 
 /// What a top-level key is to the check: `poison`, and/or the index of a required field.
-struct Key {
-    watched: bool,
-    required: Option<usize>,
+pub(crate) struct Key {
+    /// The key is `poison`.
+    pub(crate) watched: bool,
+    /// The key is this required field.
+    pub(crate) required: Option<usize>,
+}
+
+impl Key {
+    /// What the (decoded) key `key` is to the check with these required fields.
+    pub(crate) fn of(key: &[u8], required: &[String]) -> Self {
+        Self {
+            watched: key == POISON_FIELD.as_bytes(),
+            required: required.iter().position(|field| field.as_bytes() == key),
+        }
+    }
+}
+
+/// The required fields' presence, noted by a walk: `inline` when there are at most
+/// [`INLINE_FIELDS`] of them, else `heap`, made as long as needed.
+pub(crate) fn presence<'p>(
+    inline: &'p mut [bool; INLINE_FIELDS],
+    heap: &'p mut Vec<bool>,
+    count: usize,
+) -> &'p mut [bool] {
+    if count <= INLINE_FIELDS {
+        &mut inline[..count]
+    } else {
+        heap.resize(count, false);
+        heap
+    }
+}
+
+impl Verdict {
+    /// The verdict on an object, in the order `validate` checks: `poison` (its last value was
+    /// `true`), then the first required field (by its position in `REQUIRED_FIELDS`) whose last
+    /// value was absent or null.
+    pub(crate) fn of(poison: bool, present: &[bool]) -> Self {
+        if poison {
+            Self::Poison
+        } else {
+            present
+                .iter()
+                .position(|&p| !p)
+                .map_or(Self::Valid, Self::Missing)
+        }
+    }
 }
 
 /// Reads a top-level key and looks it up, without allocating: a `String` (or an owned
@@ -100,16 +155,13 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
     }
 
     fn visit_str<E>(self, key: &str) -> Result<Key, E> {
-        Ok(Key {
-            watched: key == POISON_FIELD,
-            required: self.required.iter().position(|field| field == key),
-        })
+        Ok(Key::of(key.as_bytes(), self.required))
     }
 }
 
 /// What a watched value (`poison`, a required field) is to the check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     /// The literal `true`.
     True,
     /// The literal `null`.
@@ -170,7 +222,8 @@ impl<'de> Visitor<'de> for Watched {
 }
 
 /// The outcome of the scan, in the order `validate` checks: object, poison, required fields.
-enum Verdict {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
     NotAnObject(&'static str),
     Poison,
     /// The first required field (by its position in `REQUIRED_FIELDS`) absent or null.
@@ -203,20 +256,13 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Verdict, A::Error> {
-        let count = self.required.len();
-        let mut inline = [false; INLINE_FIELDS];
-        let mut heap = Vec::new();
-        let present: &mut [bool] = if count <= INLINE_FIELDS {
-            &mut inline[..count]
-        } else {
-            heap.resize(count, false);
-            &mut heap
-        };
+        let (mut inline, mut heap) = ([false; INLINE_FIELDS], Vec::new());
+        let present = presence(&mut inline, &mut heap, self.required.len());
         let mut poison = false;
-        while let Some(Key { watched, required }) = map.next_key_seed(KeySeed {
+        while let Some(key) = map.next_key_seed(KeySeed {
             required: self.required,
         })? {
-            if !watched && required.is_none() {
+            if !key.watched && key.required.is_none() {
                 if self.walk {
                     map.next_value::<AnyJson>()?;
                 } else {
@@ -233,21 +279,14 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
                     _ => Kind::Other,
                 }
             };
-            if watched {
+            if key.watched {
                 poison = kind == Kind::True;
             }
-            if let Some(index) = required {
+            if let Some(index) = key.required {
                 present[index] = kind != Kind::Null;
             }
         }
-        Ok(if poison {
-            Verdict::Poison
-        } else {
-            present
-                .iter()
-                .position(|&p| !p)
-                .map_or(Verdict::Valid, Verdict::Missing)
-        })
+        Ok(Verdict::of(poison, present))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Verdict, A::Error> {
