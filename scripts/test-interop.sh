@@ -7,7 +7,8 @@
 #  3. the fare API's parity table (functions/fare-api/tests/parity): node runs the reference's fare function
 #     again, the output must equal the committed fares.json, and fare-api must answer every row byte for byte;
 #  4. botocore (the AWS SDK for Python) signs the requests of kstream-pipeline's AWS client again
-#     (examples/signed_requests.rs: S3 PutObject, SSM GetParameter, Secrets Manager GetSecretValue) and
+#     (examples/signed_requests.rs: S3 PutObject, SSM GetParameter, Secrets Manager GetSecretValue,
+#     Lambda Invoke) and
 #     gets the same signatures (tests/interop/check_sigv4.py).
 # Fails on any difference.
 set -euo pipefail
@@ -37,6 +38,6 @@ if ! diff -u functions/fare-api/tests/parity/fares.json "$fares"; then
 fi
 kstream_tests functions/fare-api parity
 
-echo "==> interop 4/4: botocore signs kstream's AWS requests the same (S3, SSM, Secrets Manager)"
+echo "==> interop 4/4: botocore signs kstream's AWS requests the same (S3, SSM, Secrets Manager, Lambda)"
 signed_requests=$(kstream_example_path crates/pipeline signed_requests)
 .venv/bin/python tests/interop/check_sigv4.py "$signed_requests"

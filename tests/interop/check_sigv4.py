@@ -4,9 +4,9 @@ Usage: check_sigv4.py EXAMPLE_BINARY
 
 Runs EXAMPLE_BINARY (crates/pipeline/examples/signed_requests.rs) with AWS_ENDPOINT_URL naming
 a server on a free local port; the server reads each request (S3 PutObject, SSM GetParameter,
-Secrets Manager GetSecretValue), signs the same method, URL, body and headers again with
+Secrets Manager GetSecretValue, Lambda Invoke: REST-JSON, an encoded ARN in the path), signs the same method, URL, body and headers again with
 botocore at the request's own X-Amz-Date (S3SigV4Auth for S3: unnormalised path, payload hash
-header; SigV4Auth for the JSON services), and compares the signatures. It answers each request
+header; SigV4Auth for the JSON and REST-JSON services), and compares the signatures. It answers each request
 as the service would, so the example's calls succeed. Fails on any mismatch, on a request
 missing, or when the example fails.
 """
@@ -29,7 +29,7 @@ CREDENTIALS = Credentials(
 )
 # The headers the client sets and signs itself (host, x-amz-date and the token are added by
 # the signers on both sides).
-SIGNED = ("content-type", "x-amz-target", "x-amz-content-sha256")
+SIGNED = ("content-type", "x-amz-target", "x-amz-content-sha256", "x-amz-invocation-type")
 ANSWERS = {
     "AmazonSSM.GetParameter": {"Parameter": {"Name": "/kstream/fare-api-key", "Value": "k"}},
     "secretsmanager.GetSecretValue": {"SecretString": "k"},
@@ -66,12 +66,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         headers = {k.lower(): v for k, v in self.headers.items()}
         target = headers.get("x-amz-target")
-        service = "s3" if target is None else ("ssm" if target.startswith("AmazonSSM") else "secretsmanager")
+        if target is None:
+            service = "lambda" if self.path.startswith("/2015-03-31/functions/") else "s3"
+        else:
+            service = "ssm" if target.startswith("AmazonSSM") else "secretsmanager"
+
         url = f"http://{headers['host']}{self.path}"
         ours = headers.get("authorization", "").split("Signature=")[-1]
         theirs = botocore_signature(self.command, url, headers, body, service)
         results.append((service, self.command, self.path, ours == theirs, ours, theirs))
-        answer = json.dumps(ANSWERS.get(target, {})).encode() if target else b""
+        answer = json.dumps(ANSWERS.get(target, {})).encode() if target or service == "lambda" else b""
         self.send_response(200)
         self.send_header("content-length", str(len(answer)))
         self.end_headers()
@@ -107,7 +111,7 @@ def main():
         if not match:
             print(f"    kstream  {ours}\n    botocore {theirs}")
             failed = True
-    if sorted(r[0] for r in results) != ["s3", "secretsmanager", "ssm"]:
+    if sorted(r[0] for r in results) != ["lambda", "s3", "secretsmanager", "ssm"]:
         print(f"expected one request per service, got {[r[0] for r in results]}")
         failed = True
     sys.exit(1 if failed else 0)

@@ -162,9 +162,9 @@ impl Observer for Progress {
 /// The sink of the chosen mode.
 enum CliSink {
     File(FileSink),
-    S3(S3Sink),
-    Reput(ReputSink),
-    Lambda(InvokeSink<LambdaInvoker>),
+    S3(S3Sink<aws_sdk_s3::Client>),
+    Reput(ReputSink<aws_sdk_kinesis::Client>),
+    Lambda(InvokeSink<LambdaInvoker<aws_sdk_lambda::Client>>),
     Local(InvokeSink<LocalInvoker>),
 }
 

@@ -128,6 +128,7 @@ pub enum Error {
     ShuttingDown,
 }
 
+#[cfg(feature = "sdk")]
 impl Error {
     /// An [`Error::Aws`] from any SDK error, keeping the service's code and message.
     pub(crate) fn aws<E>(operation: &'static str, err: E) -> Self

@@ -62,6 +62,7 @@
 //! ```
 
 pub mod checkpoint;
+#[cfg(feature = "sdk")]
 pub mod deployed;
 pub mod invoke_api;
 pub mod mapping;

@@ -20,10 +20,10 @@
 //!   (`MemoryStore`), for the functions that write to S3.
 //! - `aws` (feature `aws`): `AwsClient`, the AWS calls of the functions that make only a few
 //!   (S3 PutObject, SSM GetParameter, Secrets Manager GetSecretValue; scheduled-producer's
-//!   Kinesis calls through kstream-producer's `signed` feature), SigV4-signed without the AWS
-//!   SDK.
-//! - `sdk` (feature `sdk`): the AWS SDK configuration of the functions that use the SDK
-//!   (redrive), on `SdkHttpClient` (`sdk_http.rs`).
+//!   Kinesis calls through kstream-producer's `signed` feature; redrive's SQS, Kinesis, S3 and
+//!   Lambda calls through kstream-redrive's), SigV4-signed without the AWS SDK.
+//! - `sdk` (feature `sdk`): the AWS SDK configuration of a function that uses the SDK (none
+//!   does now), on `SdkHttpClient` (`sdk_http.rs`).
 //! - `archive` (feature `s3`): `FailedRecordArchive`, the consumers' optional archive of the
 //!   records they report as batch item failures, one S3 object per record.
 //! - `https` (feature `https`): the HTTPS connector every client of a function shares, and

@@ -1,5 +1,5 @@
-//! The AWS SDK configuration of the functions that use the SDK (feature `sdk`: redrive; the
-//! others sign their few calls with [`crate::aws::AwsClient`] instead),
+//! The AWS SDK configuration of a function that uses the SDK (feature `sdk`; none does now:
+//! every function signs its calls with [`crate::aws::AwsClient`] instead),
 //! and the TLS they use: one HTTPS client, rustls on ring.
 //!
 //! The SDK's `default-https-client` is rustls on aws-lc, a C library that took 0.63 MB of each

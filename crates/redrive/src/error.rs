@@ -61,18 +61,11 @@ pub enum Error {
 }
 
 impl Error {
-    /// An [`Error::Aws`] from an SDK error, with what was being done.
-    pub fn aws<E, R>(
-        context: impl Into<String>,
-        err: &aws_sdk_kinesis::error::SdkError<E, R>,
-    ) -> Self
-    where
-        E: aws_sdk_kinesis::error::ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
-    {
+    /// An [`Error::Aws`] from a failed call, with what was being done.
+    pub fn aws(context: impl Into<String>, err: &crate::aws::CallError) -> Self {
         Self::Aws {
             context: context.into(),
-            message: kstream_producer::sdk_error_message(err),
+            message: err.message.clone(),
         }
     }
 }

@@ -9,6 +9,7 @@ use kstream_local_lambda::mapping::event::{
 };
 use kstream_local_lambda::runtime::{FunctionError, InvokeResult};
 
+use crate::aws::Functions;
 use crate::error::{Error, Result};
 use crate::message::BatchInfo;
 use crate::sink::{Handled, Sink};
@@ -35,33 +36,27 @@ pub trait Invoke {
 
 /// Lambda's `Invoke` API (synchronous, `RequestResponse`).
 #[derive(Debug, Clone)]
-pub struct LambdaInvoker {
-    client: aws_sdk_lambda::Client,
+pub struct LambdaInvoker<L> {
+    client: L,
     function: String,
     region: String,
     role_arn: String,
 }
 
-impl LambdaInvoker {
+impl<L: Functions> LambdaInvoker<L> {
     /// An invoker of `function`, with the region and execution role its events name read from
     /// its configuration (`GetFunctionConfiguration`).
     ///
     /// # Errors
     /// When the configuration cannot be read (no such function, no permission).
-    pub async fn connect(client: aws_sdk_lambda::Client, function: String) -> Result<Self> {
-        let config = client
-            .get_function_configuration()
-            .function_name(&function)
-            .send()
+    pub async fn connect(client: L, function: String) -> Result<Self> {
+        let role = client
+            .role(&function)
             .await
             .map_err(|e| Error::aws(format!("cannot read the configuration of {function}"), &e))?;
-        let region = client
-            .config()
-            .region()
-            .map(ToString::to_string)
-            .unwrap_or_default();
+        let region = client.region();
         Ok(Self {
-            role_arn: config.role().unwrap_or_default().to_owned(),
+            role_arn: role.unwrap_or_default(),
             client,
             function,
             region,
@@ -69,7 +64,7 @@ impl LambdaInvoker {
     }
 }
 
-impl Invoke for LambdaInvoker {
+impl<L: Functions> Invoke for LambdaInvoker<L> {
     fn function(&self) -> &str {
         &self.function
     }
@@ -85,24 +80,18 @@ impl Invoke for LambdaInvoker {
     async fn invoke(&self, payload: Vec<u8>) -> Result<InvokeResult> {
         let out = self
             .client
-            .invoke()
-            .function_name(&self.function)
-            .payload(aws_sdk_lambda::primitives::Blob::new(payload))
-            .send()
+            .invoke(&self.function, payload)
             .await
             .map_err(|e| Error::Invoke {
                 function: self.function.clone(),
-                message: kstream_producer::sdk_error_message(&e),
+                message: e.message,
             })?;
-        let body = out
-            .payload()
-            .map(|b| b.as_ref().to_vec())
-            .unwrap_or_default();
-        Ok(match out.function_error() {
-            Some(kind) => {
-                InvokeResult::Error(FunctionError::new(kind, String::from_utf8_lossy(&body)))
-            }
-            None => InvokeResult::Ok(body.into()),
+        Ok(match out.function_error {
+            Some(kind) => InvokeResult::Error(FunctionError::new(
+                &kind,
+                String::from_utf8_lossy(&out.payload),
+            )),
+            None => InvokeResult::Ok(out.payload),
         })
     }
 }

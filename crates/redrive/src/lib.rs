@@ -27,8 +27,11 @@
 //! - [`records`]: a range's user records and their JSON lines.
 //! - [`sink`]: the [`Sink`] trait; [`s3`], [`reput`], [`invoke`]: the sinks.
 //! - [`pass`]: one pass over a queue; [`summary`]: what it did.
+//! - [`aws`]: the AWS calls, behind traits (the SDK's clients with feature `sdk`, kstream-pipeline's
+//!   signing client with feature `signed`).
 //! - [`error`]: why a pass or a range failed.
 
+pub mod aws;
 pub mod error;
 pub mod invoke;
 pub mod message;
@@ -40,6 +43,7 @@ pub mod s3;
 pub mod sink;
 pub mod summary;
 
+pub use aws::{CallError, Functions, Objects, Queue, Stream};
 pub use error::{Error, Result};
 pub use invoke::{INVOKE_PAYLOAD_MAX_BYTES, Invoke, InvokeSink, LambdaInvoker};
 pub use message::{BatchInfo, OnFailureMessage};

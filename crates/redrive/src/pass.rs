@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::aws::{Queue, Receive, Stream};
 use crate::error::{Error, Result};
 use crate::message::{BatchInfo, OnFailureMessage};
 use crate::range::{self, RangeRead};
@@ -120,8 +121,8 @@ impl Pass {
     /// and its message left in the queue.
     pub async fn run<S: Sink, O: Observer>(
         &self,
-        sqs: &aws_sdk_sqs::Client,
-        kinesis: &aws_sdk_kinesis::Client,
+        sqs: &impl Queue,
+        kinesis: &impl Stream,
         sink: &mut S,
         observer: &mut O,
     ) -> Result<Summary> {
@@ -130,19 +131,18 @@ impl Pass {
         let mut seen: HashSet<String> = HashSet::new();
         let mut kept: Vec<String> = Vec::new();
         loop {
-            let out = sqs
-                .receive_message()
-                .queue_url(queue)
-                .max_number_of_messages(RECEIVE_MAX_MESSAGES)
-                .visibility_timeout(self.visibility_timeout)
-                .wait_time_seconds(1)
-                .send()
+            let receive = Receive {
+                max_messages: RECEIVE_MAX_MESSAGES,
+                visibility_timeout: self.visibility_timeout,
+                wait_seconds: 1,
+            };
+            let messages = sqs
+                .receive(queue, receive)
                 .await
                 .map_err(|e| Error::aws(format!("cannot receive from {queue}"), &e))?;
             let mut new = 0;
-            for message in out.messages() {
-                let (Some(id), Some(receipt)) = (message.message_id(), message.receipt_handle())
-                else {
+            for message in &messages {
+                let (Some(id), Some(receipt)) = (&message.id, &message.receipt) else {
                     continue;
                 };
                 if !seen.insert(id.to_owned()) {
@@ -158,7 +158,7 @@ impl Pass {
                 }
                 new += 1;
                 summary.messages += 1;
-                let body = message.body().unwrap_or_default();
+                let body = message.body.as_deref().unwrap_or_default();
                 let info = match OnFailureMessage::parse(body) {
                     Ok(m) => m.info,
                     Err(e) => {
@@ -204,17 +204,12 @@ impl Pass {
                     },
                 };
                 if delete {
-                    sqs.delete_message()
-                        .queue_url(queue)
-                        .receipt_handle(receipt)
-                        .send()
-                        .await
-                        .map_err(|e| {
-                            Error::aws(
-                                format!("{info} was handled but its message cannot be deleted"),
-                                &e,
-                            )
-                        })?;
+                    sqs.delete(queue, receipt).await.map_err(|e| {
+                        Error::aws(
+                            format!("{info} was handled but its message cannot be deleted"),
+                            &e,
+                        )
+                    })?;
                 } else {
                     kept.push(receipt.to_owned());
                 }
@@ -225,17 +220,9 @@ impl Pass {
         }
         // What is left is visible again now, not after the visibility timeout.
         for receipt in &kept {
-            if let Err(e) = sqs
-                .change_message_visibility()
-                .queue_url(queue)
-                .receipt_handle(receipt)
-                .visibility_timeout(0)
-                .send()
-                .await
-            {
+            if let Err(e) = sqs.change_visibility(queue, receipt, 0).await {
                 tracing::warn!(
-                    "a message left in the queue stays hidden until its visibility timeout: {}",
-                    kstream_producer::sdk_error_message(&e)
+                    "a message left in the queue stays hidden until its visibility timeout: {e}"
                 );
             }
         }

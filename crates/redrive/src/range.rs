@@ -13,12 +13,9 @@
 
 use std::time::Duration;
 
-use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::error::ProvideErrorMetadata;
-use aws_sdk_kinesis::types::ShardIteratorType;
-use bytes::Bytes;
 use kstream_local_lambda::mapping::event::{SequenceNumber, StreamRecord};
 
+use crate::aws::{IteratorStart, ReadRecord, Stream};
 use crate::error::{Error, Result};
 use crate::message::BatchInfo;
 
@@ -42,7 +39,7 @@ pub enum RangeRead {
 ///
 /// # Errors
 /// A Kinesis call failing for another reason than the range being gone.
-pub async fn read(client: &Client, info: &BatchInfo) -> Result<RangeRead> {
+pub async fn read(client: &impl Stream, info: &BatchInfo) -> Result<RangeRead> {
     let start = SequenceNumber(info.start_sequence_number.clone());
     let end = SequenceNumber(info.end_sequence_number.clone());
     if end < start {
@@ -58,15 +55,9 @@ pub async fn read(client: &Client, info: &BatchInfo) -> Result<RangeRead> {
     let mut records: Vec<StreamRecord> = Vec::new();
     let mut throttled = 0;
     loop {
-        let page = match client
-            .get_records()
-            .shard_iterator(&iterator)
-            .limit(GET_RECORDS_LIMIT)
-            .send()
-            .await
-        {
+        let page = match client.get_records(&iterator, GET_RECORDS_LIMIT).await {
             Ok(page) => page,
-            Err(err) => match err.code().unwrap_or_default() {
+            Err(err) => match err.code() {
                 "ExpiredIteratorException" => {
                     let after = records.last().map(|r| r.sequence_number.clone());
                     let from = after.as_deref().unwrap_or(&start.0);
@@ -78,8 +69,7 @@ pub async fn read(client: &Client, info: &BatchInfo) -> Result<RangeRead> {
                 }
                 "TrimmedDataAccessException" => {
                     return Ok(RangeRead::Lost(format!(
-                        "trimmed by the stream's retention ({})",
-                        kstream_producer::sdk_error_message(&err)
+                        "trimmed by the stream's retention ({err})"
                     )));
                 }
                 "ProvisionedThroughputExceededException" | "KMSThrottlingException"
@@ -94,8 +84,8 @@ pub async fn read(client: &Client, info: &BatchInfo) -> Result<RangeRead> {
                 }
             },
         };
-        for record in page.records() {
-            let seq = SequenceNumber(record.sequence_number().to_owned());
+        for record in &page.records {
+            let seq = SequenceNumber(record.sequence_number.clone());
             if records.is_empty() && seq != start {
                 let why = if seq > end {
                     format!(
@@ -121,8 +111,8 @@ pub async fn read(client: &Client, info: &BatchInfo) -> Result<RangeRead> {
         {
             return Ok(complete(info, records));
         }
-        match page.next_shard_iterator() {
-            Some(next) => iterator = next.to_owned(),
+        match &page.next_shard_iterator {
+            Some(next) => iterator.clone_from(next),
             None => {
                 return Ok(RangeRead::Lost(format!(
                     "the shard ends before the range's end {}",
@@ -130,7 +120,7 @@ pub async fn read(client: &Client, info: &BatchInfo) -> Result<RangeRead> {
                 )));
             }
         }
-        if page.records().is_empty() && page.millis_behind_latest().unwrap_or(0) == 0 {
+        if page.records.is_empty() && page.millis_behind_latest.unwrap_or(0) == 0 {
             return Ok(RangeRead::Lost(match records.last() {
                 None => format!(
                     "trimmed by the stream's retention: no record at or after {} is left",
@@ -156,16 +146,13 @@ fn complete(info: &BatchInfo, records: Vec<StreamRecord>) -> RangeRead {
     }
 }
 
-fn stream_record(info: &BatchInfo, record: &aws_sdk_kinesis::types::Record) -> StreamRecord {
-    let arrival = record
-        .approximate_arrival_timestamp()
-        .and_then(|t| t.to_millis().ok())
-        .unwrap_or_default();
+fn stream_record(info: &BatchInfo, record: &ReadRecord) -> StreamRecord {
+    let arrival = record.arrival_millis.unwrap_or_default();
     StreamRecord {
         shard_id: info.shard_id.clone(),
-        sequence_number: record.sequence_number().to_owned(),
-        partition_key: record.partition_key().unwrap_or_default().to_owned(),
-        data: Bytes::copy_from_slice(record.data().as_ref()),
+        sequence_number: record.sequence_number.clone(),
+        partition_key: record.partition_key.clone(),
+        data: record.data.clone(),
         #[allow(clippy::cast_precision_loss)]
         arrival: arrival as f64 / 1000.0,
     }
@@ -173,34 +160,26 @@ fn stream_record(info: &BatchInfo, record: &aws_sdk_kinesis::types::Record) -> S
 
 /// An iterator at `at` (or after `after`); `Ok(Err(why))` when the shard no longer holds it.
 async fn shard_iterator(
-    client: &Client,
+    client: &impl Stream,
     info: &BatchInfo,
     at: &str,
     after: Option<&str>,
 ) -> Result<std::result::Result<String, String>> {
-    let (kind, sequence) = match after {
-        Some(after) => (ShardIteratorType::AfterSequenceNumber, after),
-        None => (ShardIteratorType::AtSequenceNumber, at),
+    let (start, sequence) = match after {
+        Some(after) => (IteratorStart::After(after), after),
+        None => (IteratorStart::At(at), at),
     };
     let out = client
-        .get_shard_iterator()
-        .stream_name(info.stream_name())
-        .shard_id(&info.shard_id)
-        .shard_iterator_type(kind)
-        .starting_sequence_number(sequence)
-        .send()
+        .shard_iterator(info.stream_name(), &info.shard_id, start)
         .await;
     match out {
-        Ok(out) => out
-            .shard_iterator()
-            .map(|it| Ok(it.to_owned()))
-            .ok_or_else(|| Error::Aws {
-                context: format!("GetShardIterator on {info}"),
-                message: "no iterator returned".into(),
-            }),
+        Ok(out) => out.map(Ok).ok_or_else(|| Error::Aws {
+            context: format!("GetShardIterator on {info}"),
+            message: "no iterator returned".into(),
+        }),
         Err(err) => {
-            let message = kstream_producer::sdk_error_message(&err);
-            match err.code().unwrap_or_default() {
+            let message = &err.message;
+            match err.code() {
                 "ResourceNotFoundException" => Ok(Err(format!(
                     "its stream or shard no longer exists ({message})"
                 ))),
@@ -218,6 +197,8 @@ async fn shard_iterator(
 
 #[cfg(test)]
 mod tests {
+    use bytes::Bytes;
+
     use super::*;
 
     #[test]

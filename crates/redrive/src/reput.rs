@@ -2,10 +2,9 @@
 
 use std::time::Duration;
 
-use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use kstream_local_lambda::mapping::event::StreamRecord;
 
+use crate::aws::{PutEntry, Stream};
 use crate::error::{Error, Result};
 use crate::message::BatchInfo;
 use crate::records::user_records;
@@ -26,33 +25,32 @@ const PUT_ATTEMPTS: u32 = 10;
 /// into the range's stream, retrying only the entries that fail. The consumer then processes
 /// them again (at least once: a range handled twice is put twice).
 #[derive(Debug, Clone)]
-pub struct ReputSink {
-    client: aws_sdk_kinesis::Client,
+pub struct ReputSink<K> {
+    client: K,
 }
 
-impl ReputSink {
+impl<K: Stream> ReputSink<K> {
     /// A sink putting with `client`.
-    pub fn new(client: aws_sdk_kinesis::Client) -> Self {
+    pub fn new(client: K) -> Self {
         Self { client }
     }
 }
 
-impl Sink for ReputSink {
+impl<K: Stream> Sink for ReputSink<K> {
     async fn handle(&mut self, info: &BatchInfo, records: &[StreamRecord]) -> Result<Handled> {
         let entries = user_records(records)
             .map(|(_, sub)| {
                 let size = sub.data.len() + sub.partition_key.len();
-                PutRecordsRequestEntry::builder()
-                    .data(Blob::new(sub.data.to_vec()))
-                    .partition_key(sub.partition_key)
-                    .set_explicit_hash_key(sub.explicit_hash_key)
-                    .build()
-                    .map(|entry| (entry, size))
-                    .map_err(|e| Error::Sink(format!("a record of {info} cannot be put: {e}")))
+                let entry = PutEntry {
+                    data: sub.data,
+                    partition_key: sub.partition_key,
+                    explicit_hash_key: sub.explicit_hash_key,
+                };
+                (entry, size)
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Vec<_>>();
         let total = entries.len() as u64;
-        let mut chunk: Vec<PutRecordsRequestEntry> = Vec::new();
+        let mut chunk: Vec<PutEntry> = Vec::new();
         let mut bytes = 0;
         for (entry, size) in entries {
             if !chunk.is_empty()
@@ -75,37 +73,27 @@ impl Sink for ReputSink {
 }
 
 /// Puts every entry, sending again only the ones that failed.
-async fn put_all(
-    client: &aws_sdk_kinesis::Client,
-    info: &BatchInfo,
-    mut entries: Vec<PutRecordsRequestEntry>,
-) -> Result<()> {
+async fn put_all(client: &impl Stream, info: &BatchInfo, mut entries: Vec<PutEntry>) -> Result<()> {
     let mut last_error = String::new();
     for attempt in 0..PUT_ATTEMPTS {
         if attempt > 0 {
             let backoff = Duration::from_millis(100 * 2u64.pow(attempt - 1));
             tokio::time::sleep(backoff.min(Duration::from_secs(5))).await;
         }
-        let out = client
-            .put_records()
-            .stream_name(info.stream_name())
-            .set_records(Some(entries.clone()))
-            .send()
-            .await;
-        let out = match out {
+        let out = match client.put_records(info.stream_name(), &entries).await {
             Ok(out) => out,
             Err(e) => {
-                last_error = kstream_producer::sdk_error_message(&e);
+                last_error = e.message;
                 continue;
             }
         };
-        if out.failed_record_count().unwrap_or(0) == 0 {
+        if out.failed == 0 {
             return Ok(());
         }
         let mut failed = Vec::new();
-        for (entry, result) in entries.into_iter().zip(out.records()) {
-            if let Some(code) = result.error_code() {
-                last_error = format!("{code}: {}", result.error_message().unwrap_or_default());
+        for (entry, result) in entries.into_iter().zip(out.results) {
+            if let Some((code, message)) = result {
+                last_error = format!("{code}: {message}");
                 failed.push(entry);
             }
         }

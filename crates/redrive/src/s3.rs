@@ -2,6 +2,7 @@
 
 use kstream_local_lambda::mapping::event::StreamRecord;
 
+use crate::aws::Objects;
 use crate::error::{Error, Result};
 use crate::message::BatchInfo;
 use crate::records::{line, user_records};
@@ -64,19 +65,19 @@ pub fn s3_key(prefix: &S3Prefix, info: &BatchInfo) -> String {
 /// Writes each range's user records as one JSON-lines object ([`crate::records::line`]) at
 /// [`s3_key`].
 #[derive(Debug, Clone)]
-pub struct S3Sink {
-    client: aws_sdk_s3::Client,
+pub struct S3Sink<O> {
+    client: O,
     prefix: S3Prefix,
 }
 
-impl S3Sink {
+impl<O: Objects> S3Sink<O> {
     /// A sink writing under `prefix` with `client` (whose region is the bucket's).
-    pub fn new(client: aws_sdk_s3::Client, prefix: S3Prefix) -> Self {
+    pub fn new(client: O, prefix: S3Prefix) -> Self {
         Self { client, prefix }
     }
 }
 
-impl Sink for S3Sink {
+impl<O: Objects> Sink for S3Sink<O> {
     async fn handle(&mut self, info: &BatchInfo, records: &[StreamRecord]) -> Result<Handled> {
         let lines = user_records(records)
             .map(|(r, sub)| line(info, r, &sub).1)
@@ -85,12 +86,12 @@ impl Sink for S3Sink {
         let mut body = lines.join("\n");
         body.push('\n');
         self.client
-            .put_object()
-            .bucket(&self.prefix.bucket)
-            .key(&key)
-            .content_type("application/x-ndjson")
-            .body(body.into_bytes().into())
-            .send()
+            .put_object(
+                &self.prefix.bucket,
+                &key,
+                "application/x-ndjson",
+                body.into_bytes().into(),
+            )
             .await
             .map_err(|e| {
                 Error::aws(

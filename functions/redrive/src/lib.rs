@@ -37,6 +37,7 @@ pub mod input;
 
 use std::time::{Duration, SystemTime};
 
+use kstream_pipeline::aws::AwsClient;
 use kstream_redrive::{
     InvokeSink, LambdaInvoker, LogObserver, Pass, ReputSink, S3Sink, Sink, Summary,
 };
@@ -53,30 +54,23 @@ pub use input::{Input, Target};
 /// longer margin, since a range cut short is handled again by the next pass).
 pub const RANGE_TIME_MARGIN: Duration = Duration::from_secs(60);
 
-/// The AWS clients, made once per cold start.
+/// The AWS clients, made once per cold start: kstream-pipeline's signing client (no AWS SDK),
+/// one for SQS, Kinesis and S3 and one for Lambda, whose attempts last as long as the invoked
+/// function may run.
 #[derive(Debug, Clone)]
 pub struct Clients {
-    sqs: aws_sdk_sqs::Client,
-    kinesis: aws_sdk_kinesis::Client,
-    s3: aws_sdk_s3::Client,
-    lambda: aws_sdk_lambda::Client,
+    aws: AwsClient,
+    lambda: AwsClient,
 }
 
 impl Clients {
-    /// The clients of one configuration. S3 uses path-style addresses when an endpoint is set
-    /// (an emulator), as `kstream` does.
-    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
-        let endpoint_set = sdk.endpoint_url().is_some()
-            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some_and(|v| !v.is_empty());
-        let s3 = aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(endpoint_set)
-            .build();
-        Self {
-            sqs: aws_sdk_sqs::Client::new(sdk),
-            kinesis: aws_sdk_kinesis::Client::new(sdk),
-            s3: aws_sdk_s3::Client::from_conf(s3),
-            lambda: aws_sdk_lambda::Client::new(sdk),
-        }
+    /// The clients of `aws` (configured from the environment: credentials, region,
+    /// `AWS_ENDPOINT_URL*`; S3 is addressed by path on a configured endpoint, an emulator).
+    pub fn new(aws: AwsClient) -> Self {
+        let lambda = aws
+            .clone()
+            .with_attempt_timeout(kstream_redrive::aws::INVOKE_ATTEMPT_TIMEOUT);
+        Self { aws, lambda }
     }
 }
 
@@ -142,12 +136,12 @@ pub async fn handler(event: LambdaEvent<Value>, clients: &Clients) -> Result<Out
         .delete_unrecoverable(input.delete_unrecoverable)
         .deadline(Some(stop_at));
     let summary = match &input.target {
-        Target::Reput => run(&pass, clients, ReputSink::new(clients.kinesis.clone())).await,
+        Target::Reput => run(&pass, clients, ReputSink::new(clients.aws.clone())).await,
         Target::S3(prefix) => {
             run(
                 &pass,
                 clients,
-                S3Sink::new(clients.s3.clone(), prefix.clone()),
+                S3Sink::new(clients.aws.clone(), prefix.clone()),
             )
             .await
         }
@@ -174,7 +168,7 @@ async fn run<S: Sink>(
     clients: &Clients,
     mut sink: S,
 ) -> Result<Summary, kstream_redrive::Error> {
-    pass.run(&clients.sqs, &clients.kinesis, &mut sink, &mut LogObserver)
+    pass.run(&clients.aws, &clients.aws, &mut sink, &mut LogObserver)
         .await
 }
 

@@ -8,6 +8,6 @@ use redrive::{Clients, handler};
 async fn main() -> Result<(), Error> {
     // JSON when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL, then RUST_LOG, then INFO.
     kstream_pipeline::logging::init();
-    let clients = Clients::new(&kstream_pipeline::sdk::load().await);
+    let clients = Clients::new(kstream_pipeline::aws::AwsClient::from_env()?);
     run(service_fn(|event| handler(event, &clients))).await
 }

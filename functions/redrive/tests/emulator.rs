@@ -1,5 +1,6 @@
 //! The real `redrive` binary against the emulator (moto), run through the local Runtime API
-//! host as Lambda runs it, with the events the state machine sends: on-failure messages as a
+//! host as Lambda runs it (its clients as main.rs wires them: kstream-pipeline's signing
+//! `AwsClient` for SQS, Kinesis and S3, no AWS SDK), with the events the state machine sends: on-failure messages as a
 //! mapping writes them ([`on_failure_message`]) for a range of plain records and a KPL
 //! aggregate, one for a range the stream no longer holds, and a foreign message. A pass to S3,
 //! a second pass that finds nothing, a re-put pass, a bounded pass, and a refused event.

@@ -38,17 +38,23 @@
 pub mod batch;
 pub mod event;
 pub mod filter;
+#[cfg(feature = "sdk")]
 mod shard;
 mod stats;
 pub mod window;
 
+#[cfg(feature = "sdk")]
 use std::sync::Arc;
 use std::time::Duration;
 
+#[cfg(feature = "sdk")]
 use tokio::sync::watch;
 
+#[cfg(feature = "sdk")]
 use crate::checkpoint::CheckpointStore;
+#[cfg(feature = "sdk")]
 use crate::error::{Error, Result};
+#[cfg(feature = "sdk")]
 use crate::runtime::FunctionHost;
 pub use batch::FailurePolicy;
 pub use filter::FilterCriteria;
@@ -201,6 +207,7 @@ impl Default for RunnerOptions {
 }
 
 /// Runs one mapping until shutdown.
+#[cfg(feature = "sdk")]
 #[derive(Debug, Clone)]
 pub struct MappingRunner {
     pub(crate) spec: Arc<MappingSpec>,
@@ -213,6 +220,7 @@ pub struct MappingRunner {
     pub(crate) role_arn: String,
 }
 
+#[cfg(feature = "sdk")]
 impl MappingRunner {
     /// A runner for `spec`, invoking through `host`, checkpointing in `checkpoints`.
     pub fn new(

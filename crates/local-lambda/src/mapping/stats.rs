@@ -109,12 +109,14 @@ impl MappingStats {
         }
     }
 
+    #[cfg_attr(not(feature = "sdk"), allow(dead_code))] // the runner's (shard.rs)
     pub(crate) fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Records the iterator age of a batch about to be sent: now minus the arrival time (Unix
     /// epoch seconds) of its last record.
+    #[cfg_attr(not(feature = "sdk"), allow(dead_code))]
     pub(crate) fn set_iterator_age(&self, last_arrival: f64, now_unix_secs: f64) {
         let age_ms = ((now_unix_secs - last_arrival) * 1000.0).max(0.0) as u64;
         self.iterator_age_ms.store(age_ms, Ordering::Relaxed);

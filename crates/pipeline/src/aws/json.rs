@@ -138,7 +138,7 @@ fn parse<'a, T: Deserialize<'a>>(operation: &'static str, body: &'a [u8]) -> Res
 }
 
 /// The error code and message of a JSON-protocol error answer.
-fn json_error(answer: &Answer) -> (String, String) {
+pub(super) fn json_error(answer: &Answer) -> (String, String) {
     let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_default();
     let field = |name: &str| body.get(name).and_then(serde_json::Value::as_str);
     let code = answer

@@ -2,13 +2,14 @@
 //! aws-sigv4 (the SDK's own signer) and sent over the function's HTTPS connector
 //! ([`crate::https::connector`]), for the few operations a function makes per batch or per cold
 //! start: S3 PutObject ([`AwsClient::put_object`], `s3.rs`) and the JSON-protocol reads of an
-//! API key ([`AwsClient::get_parameter`], [`AwsClient::get_secret_string`], `json.rs`).
+//! API key ([`AwsClient::get_parameter`], [`AwsClient::get_secret_string`], `json.rs`), and any
+//! JSON-protocol ([`AwsClient::call_json`]) or REST-JSON ([`AwsClient::call_rest`], `rest.rs`)
+//! operation.
 //!
 //! Why not the SDK: for one operation, an SDK client links the generated service crate, the
 //! SDK's runtime (orchestrator, endpoint rules engine, interceptors, identity cache) and
 //! aws-config's credential chain (profiles, SSO, STS, IMDS); that was most of an S3-writing
-//! function's Lambda zip (bench/cold-start measures them). The function that calls more of AWS
-//! (redrive) keeps the SDK.
+//! function's Lambda zip (bench/cold-start measures them).
 //!
 //! What is kept of the SDK's behaviour, from the environment Lambda gives every function:
 //! - credentials: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` (Lambda sets
@@ -27,6 +28,7 @@
 
 mod endpoint;
 mod json;
+mod rest;
 mod retry;
 mod s3;
 
@@ -44,6 +46,7 @@ use hyper_util::rt::TokioExecutor;
 
 pub use endpoint::{Endpoint, Endpoints, KINESIS, LAMBDA, S3, SECRETS_MANAGER, SQS, SSM, Service};
 pub use json::JsonProtocol;
+pub use rest::{RestAnswer, encode_segment};
 pub use retry::MAX_ATTEMPTS;
 
 use crate::config::Env;
@@ -58,15 +61,17 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(3_100);
 /// objects the functions write (kilobytes to a few megabytes, within the region).
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// The most of an answer read (error documents, parameters and secrets are far smaller; S3
-/// PutObject answers with no body).
-const MAX_ANSWER_BYTES: usize = 1 << 20;
+/// The most of an answer read: a Kinesis GetRecords page (up to 10 MiB of data, base64 in
+/// JSON); error documents, parameters and secrets are far smaller, S3 PutObject answers with no
+/// body.
+const MAX_ANSWER_BYTES: usize = 16 << 20;
 
 /// A signing client for AWS, configured from the environment; cheap to clone (shared state).
 #[derive(Clone)]
 pub struct AwsClient {
     inner: Arc<Inner>,
     max_attempts: u32,
+    attempt_timeout: Duration,
 }
 
 struct Inner {
@@ -173,6 +178,7 @@ impl AwsClient {
         Ok(Self {
             inner: Arc::new(inner),
             max_attempts: MAX_ATTEMPTS,
+            attempt_timeout: ATTEMPT_TIMEOUT,
         })
     }
 
@@ -181,6 +187,14 @@ impl AwsClient {
     #[must_use]
     pub fn with_max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The client with `timeout` for each attempt instead of [`ATTEMPT_TIMEOUT`], for calls
+    /// that take long by design (a synchronous Lambda Invoke lasts as long as the function).
+    #[must_use]
+    pub fn with_attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = timeout;
         self
     }
 
@@ -262,7 +276,8 @@ impl AwsClient {
         }
     }
 
-    /// One attempt: signed now, answered and read within [`ATTEMPT_TIMEOUT`].
+    /// One attempt: signed now, answered and read within the attempt timeout
+    /// ([`ATTEMPT_TIMEOUT`] unless set).
     async fn attempt(&self, request: &Request) -> Result<Answer, Failure> {
         let http = self.http().map_err(Failure::Final)?;
         let signed = self.sign(request).map_err(Failure::Final)?;
@@ -293,13 +308,10 @@ impl AwsClient {
                 body,
             })
         };
-        tokio::time::timeout(ATTEMPT_TIMEOUT, exchange)
+        let timeout = self.attempt_timeout;
+        tokio::time::timeout(timeout, exchange)
             .await
-            .unwrap_or_else(|_| {
-                Err(Failure::Transport(format!(
-                    "no answer within {ATTEMPT_TIMEOUT:?}"
-                )))
-            })
+            .unwrap_or_else(|_| Err(Failure::Transport(format!("no answer within {timeout:?}"))))
     }
 
     /// `request` signed with the function's credentials, at the current time.
