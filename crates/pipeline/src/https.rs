@@ -1,11 +1,12 @@
 //! The HTTPS connector every client of a function shares (feature `https`): hyper-util's
 //! connector under hyper-rustls (rustls on ring), HTTP/1.1, trusting the system's root
-//! certificates read once ([`Roots`]). The SDK's HTTP client (`sdk_http.rs`), the signing AWS
-//! client (`aws`) and enrichment-consumer's fare API client are built on it, so a function
-//! reads and decodes the certificates once, whatever it calls.
+//! certificates read once ([`Roots`]). The signing AWS client (`aws`) and enrichment-consumer's
+//! fare API client are built on it, so a function reads and decodes the certificates once,
+//! whatever it calls.
 //!
 //! HTTP/1.1 only: no operation the functions call needs HTTP/2 (Kinesis SubscribeToShard is the
-//! one the SDK has), and h2 was a tenth of an SDK function's binary (bench/cold-start).
+//! one the SDK has), and h2 was a tenth of a function's binary when the functions used the SDK
+//! (bench/cold-start).
 
 use std::sync::Arc;
 use std::time::Duration;

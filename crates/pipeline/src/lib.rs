@@ -1,8 +1,8 @@
 //! kstream pipeline: the record pieces kstream's Lambda functions share.
 //!
 //! Functions stay thin: they adapt their Lambda event to these pieces and back.
-//! Nothing here depends on Lambda event types, nor on the AWS SDK unless the `sdk` feature
-//! asks for its configuration, so the pieces are cheap to reuse in the CLI and the local data
+//! Nothing here depends on Lambda event types or on the AWS SDK (the functions' AWS calls are
+//! signed here, feature `aws`), so the pieces are cheap to reuse in the CLI and the local data
 //! plane.
 //!
 //! # Layout
@@ -22,8 +22,6 @@
 //!   (S3 PutObject, SSM GetParameter, Secrets Manager GetSecretValue; scheduled-producer's
 //!   Kinesis calls through kstream-producer's `signed` feature; redrive's SQS, Kinesis, S3 and
 //!   Lambda calls through kstream-redrive's), SigV4-signed without the AWS SDK.
-//! - `sdk` (feature `sdk`): the AWS SDK configuration of a function that uses the SDK (none
-//!   does now), on `SdkHttpClient` (`sdk_http.rs`).
 //! - `archive` (feature `s3`): `FailedRecordArchive`, the consumers' optional archive of the
 //!   records they report as batch item failures, one S3 object per record.
 //! - `https` (feature `https`): the HTTPS connector every client of a function shares, and
@@ -79,10 +77,6 @@ pub mod logging;
 pub mod outcome;
 #[cfg(feature = "https")]
 mod roots;
-#[cfg(feature = "sdk")]
-pub mod sdk;
-#[cfg(feature = "sdk")]
-mod sdk_http;
 #[cfg(feature = "s3")]
 pub mod store;
 pub mod telemetry;

@@ -1,14 +1,14 @@
 //! The system's root certificates, read once for every HTTPS client of a function (feature
-//! `sdk`).
+//! `https`).
 //!
 //! Reading them is most of a TLS client's start-up: rustls-native-certs reads the system's
 //! bundle and every file of its certificate directory and decodes their PEM (about 2 ms for 145
 //! certificates on this Debian host, timed in a loop of `load_native_certs`), where turning them
-//! into trust anchors takes 0.06 ms. The SDK's own client read them for itself, and a function's
-//! own HTTPS client beside it (enrichment-consumer's fare API client) again: twice per cold
-//! start. With [`Roots`] the function reads them once, and every client it builds on
-//! [`crate::https::connector`] (the SDK's included: [`crate::sdk::load_with_roots`]) trusts the
-//! same certificates.
+//! into trust anchors takes 0.06 ms. A function with two HTTPS clients (enrichment-consumer: AWS
+//! and the fare API) read them twice per cold start when each client loaded its own. With
+//! [`Roots`] the function reads them once, and every client it builds on
+//! [`crate::https::connector`] ([`crate::aws::AwsClient::from_env_with_roots`] included) trusts
+//! the same certificates.
 
 use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
@@ -28,7 +28,7 @@ impl std::fmt::Debug for Roots {
 }
 
 impl Roots {
-    /// The system's root certificates, where the SDK's client finds them (rustls-native-certs:
+    /// The system's root certificates, where the AWS SDKs' clients find them (rustls-native-certs:
     /// `SSL_CERT_FILE` / `SSL_CERT_DIR`, else the platform's bundle and directory). A file
     /// that cannot be read is logged and skipped, as the SDK's client does.
     ///
