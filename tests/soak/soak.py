@@ -212,24 +212,30 @@ class Run:
     # ---- faults ------------------------------------------------------------------------------
 
     @staticmethod
-    def cpu_ns(pid: int) -> int:
-        """Nanoseconds the process has run on a CPU (/proc/<pid>/schedstat), -1 when gone."""
+    def running(pid: int) -> bool:
+        """Whether the process is on a CPU or waiting for one (state R in /proc/<pid>/stat): a
+        function process is only there while it handles an invocation (between them it sleeps
+        in its Runtime API poll)."""
         try:
-            return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            return -1
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return False
+        # The state follows the command name, which is in parentheses and may hold spaces.
+        return stat[stat.rfind(")") + 2 : stat.rfind(")") + 3] == "R"
 
     def kill_one(self) -> None:
-        """SIGKILLs a function process, preferably one that is running (its CPU time grows over
-        a few milliseconds: it is in an invocation); after 2 s without one, any."""
+        """SIGKILLs a function process, preferably one seen running (it is in an invocation: the
+        kill follows the look within microseconds, where an invocation of a batch takes a few
+        hundred); after 2 s without one, any. (Sampling CPU time over a few milliseconds, as
+        before, no longer caught kds-consumer in an invocation: its batches got that short.)"""
         deadline = time.time() + 2
         while True:
             pids = self.function_pids()
             busy = []
-            if pids:
-                before = {pid: self.cpu_ns(pid) for pid in pids}
-                time.sleep(0.003)
-                busy = [pid for pid in pids if self.cpu_ns(pid) > before[pid] >= 0]
+            for _ in range(200):
+                busy = [pid for pid in pids if self.running(pid)]
+                if busy:
+                    break
             candidates = busy or (pids if time.time() > deadline else [])
             if candidates:
                 pid = self.rng.choice(candidates)
@@ -244,7 +250,7 @@ class Run:
             if time.time() > deadline + 2:
                 self.event("no function process to kill (none for 4 s)")
                 return
-            time.sleep(0.002)
+            time.sleep(0.001)
 
     def outage(self) -> None:
         self.event(f"emulator unreachable for {self.a.outage_seconds} s (the proxy refuses and cuts every connection)")
