@@ -166,6 +166,9 @@ case $cmd in
     log "terraform apply patterns/$pattern -> emulator at $AWS_ENDPOINT_URL (state: ${state_dir#"$KSTREAM_ROOT"/})"
     apply_log=$state_dir/apply.log
     errors=$state_dir/apply.errors
+    # Where the emulator's log (ours, when this machine started it) stands now: a failed apply
+    # shows what the emulator logged during it (answers 5xx, tracebacks).
+    emulator_log_from=$(($(wc -l <"$KSTREAM_EMULATOR_LOG" 2>/dev/null || echo 0) + 1))
     # Progress goes to the terminal as it comes (and to apply.log); Terraform's error diagnostics
     # (its stderr) are held back and explained once at the end.
     set +e
@@ -191,18 +194,29 @@ case $cmd in
     fi
     # Plain text for matching, whatever the colours.
     plain=$(sed 's/\x1b\[[0-9;]*m//g; s/^[│╷╵] \{0,1\}//' "$errors")
+    # What Terraform said and what the emulator logged meanwhile, in every failure's output (a
+    # CI log keeps only the output; the state directory goes with the checkout).
+    {
+      echo "Terraform's errors:"
+      grep -v '^[[:space:]]*$' <<<"$plain" | head -n 40 | sed 's/^/  /' || true
+      if [ -f "$KSTREAM_EMULATOR_LOG" ]; then
+        echo "the emulator's log during the apply (${KSTREAM_EMULATOR_LOG#"$KSTREAM_ROOT"/}, answers 5xx, retried requests, errors; up to 30 lines):"
+        tail -n "+$emulator_log_from" "$KSTREAM_EMULATOR_LOG" |
+          grep -E '" 5[0-9][0-9] |retried request|Traceback|Error|Exception' | head -n 30 | sed 's/^/  /' || true
+      fi
+    } >&2
     if grep -qE 'already exists|AlreadyExists|ResourceInUseException|ResourceConflictException|BucketAlreadyOwnedByYou' <<<"$plain"; then
       n=$(grep -cE '^Error:' <<<"$plain" || true)
       first=$(grep -oE '^  with [^,]+' <<<"$plain" | sed 's/^  with //' | head -n 3 | paste -sd ',' | sed 's/,/, /g')
       die "the emulator at $AWS_ENDPOINT_URL already holds resources with the names this deployment uses ($n errors, e.g. $first).
-  They were made by another checkout (or an earlier run) whose Terraform state is not this one (${state_file#"$KSTREAM_ROOT"/}).
+  They were made by another checkout (or an earlier run) whose Terraform state is not this one (${state_file#"$KSTREAM_ROOT"/}),
+  or, if the resource belongs to one this apply created, by a create the provider retried (see the emulator's log above).
   Fix, one of:
     - destroy them from the checkout that made them:  make emulator-destroy PATTERN=$pattern  (there)
     - start from an empty emulator (drops everything in it):  scripts/emulator.sh stop, then run this again
     - use an emulator of this checkout's own:  KSTREAM_EMULATOR_PORT=4577 make demo PATTERN=$pattern
   Terraform's full output: ${apply_log#"$KSTREAM_ROOT"/}"
     fi
-    cat "$errors" >&2
     die "terraform apply failed for patterns/$pattern (full output: ${apply_log#"$KSTREAM_ROOT"/})"
     ;;
   destroy)

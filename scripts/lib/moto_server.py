@@ -20,6 +20,10 @@ invocation (failing at once here: DOCKER_HOST=none://, no Docker), which the Lam
 does: its event source mappings poll batches, which is what `kstream local`'s data plane does. That
 attempt cost ~2 ms per record put on a mapped stream; it is switched off (send_kinesis_message).
 
+A request an AWS SDK sends again (its `amz-sdk-request` header says attempt 2 or later) is logged
+with the attempt: a create that the client retried after the first attempt had already taken
+effect fails with "already exists", and the log then says which request it was.
+
 Step Functions' ValidateStateMachineDefinition, which moto lacks and Terraform calls before it
 creates a state machine, comes from moto_sfn.py (structural checks; its docs say which).
 
@@ -29,10 +33,12 @@ moto has it, so split and merge, which rebuild it, still work). tests in crates/
 """
 
 import bisect
+import logging
 import sys
 import threading
 from typing import Any
 
+import moto.server
 from moto.awslambda.models import LambdaBackend
 from moto.kinesis import models
 from moto.server import main
@@ -121,5 +127,29 @@ def send_kinesis_message(self: Any, **_: Any) -> None:
 
 LambdaBackend.send_kinesis_message = send_kinesis_message
 
+_retries = logging.getLogger("kstream.emulator")
+_Dispatcher = moto.server.DomainDispatcherApplication
+
+
+class _LoggingRetries(_Dispatcher):  # type: ignore[misc,valid-type]
+    """moto's WSGI application, logging every request an SDK marks as a retry (module docs)."""
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        attempt = environ.get("HTTP_AMZ_SDK_REQUEST", "")
+        if attempt and not attempt.startswith("attempt=1;"):
+            _retries.warning(
+                "retried request: %s %s (%s, invocation %s)", environ.get("REQUEST_METHOD"),
+                environ.get("PATH_INFO"), attempt, environ.get("HTTP_AMZ_SDK_INVOCATION_ID", "-"))
+        return super().__call__(environ, start_response)
+
+
+moto.server.DomainDispatcherApplication = _LoggingRetries
+
 if __name__ == "__main__":
+    # Its own handler: a handler on the root logger would make werkzeug leave its request lines
+    # at the root's level (WARNING), and they would no longer be logged.
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+    _retries.addHandler(_handler)
+    _retries.propagate = False
     sys.exit(main())
