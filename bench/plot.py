@@ -49,12 +49,16 @@ def compact(value):
 
 def panel(ax, metric, sides):
     workloads = list(metric["values"])
+    # Only the sides this metric has values for (a side measured for another metric only, e.g.
+    # a floor with no records per second, leaves no gap); colours follow the order of `sides`.
+    colours = {side: COLOURS[i % len(COLOURS)] for i, side in enumerate(sides)}
+    sides = [side for side in sides if any(side in values for values in metric["values"].values())]
     width = 0.8 / len(sides)
     for i, side in enumerate(sides):
         xs = [x + (i - (len(sides) - 1) / 2) * width
               for x, w in enumerate(workloads) if side in metric["values"][w]]
         ys = [metric["values"][w][side] for w in workloads if side in metric["values"][w]]
-        bars = ax.bar(xs, ys, width * 0.92, label=side, color=COLOURS[i % len(COLOURS)])
+        bars = ax.bar(xs, ys, width * 0.92, label=side, color=colours[side])
         ax.bar_label(bars, labels=[compact(y) for y in ys], padding=2, fontsize=7)
     ax.set_xticks(range(len(workloads)), [textwrap.fill(w, 22) for w in workloads], fontsize=8)
     pad = 0.3 * max(0, 3 - len(workloads))  # one or two workloads' bars not stretched across the panel

@@ -1,8 +1,7 @@
 #!/usr/bin/env python3
 """Drives one side of the kds-consumer benchmark through Kinesis batches and measures it.
 
-    drive.py SIDE WORKLOAD.json WARMUP BATCHES STDOUT_FILE -- COMMAND...   (rust, node)
-    drive.py python WORKLOAD.json WARMUP BATCHES                           (in this process)
+    drive.py SIDE WORKLOAD.json WARMUP BATCHES STDOUT_FILE -- COMMAND...
 
 Hands WARMUP + BATCHES batches of the workload (make_events.py: its distinct batches in turn) to
 the side, one invoke each, and checks every response: it must be, as a JSON value, exactly the
@@ -12,17 +11,17 @@ numbers in the same order), or the run fails naming the invoke. Prints one JSON 
 "peak_rss_kib", "responses"}: the measured batches' records, the CPU seconds and the wall time
 of each measured invoke, the process's peak RSS, and a digest of all the responses.
 
-- rust, node: COMMAND (the release binary of functions/kds-consumer, or node with
-  bench/enrichment/node_runtime.mjs and node_consumer.mjs) against the local Runtime API of
-  bench/lib/runtime.py: the process receives each event over HTTP, parses it, handles it and
-  posts its response itself. CPU time: the process's CPU clock (all threads) between its request
-  for the first measured invoke and its request after the last. Wall time of an invoke: from the
-  event handed out to the response read. Its stdout (logs, EMF) goes to STDOUT_FILE.
-- python: powertools_consumer.handler as the Python runtime calls it (json.loads of the event
-  bytes, the handler, json.dumps of its result), CPU and wall time of that call; the event bytes
-  are read from the workload's file before each call, not counted (the runtime's HTTP receipt
-  is not counted either, in Python's favour).
-Peak RSS: the process's VmHWM at the end, start-up included.
+Every side is a process, COMMAND, against the local Runtime API of bench/lib/runtime.py: it
+receives each event over HTTP, parses it, handles it and posts its response itself, as on
+Lambda. SIDE is rust (the release binary of functions/kds-consumer), python (awslambdaric, the
+Python runtime interface client, running powertools_consumer.handler), node (node with
+bench/enrichment/node_runtime.mjs and node_consumer.mjs) or floor (the release example
+kds-consumer/examples/runtime_floor.rs: the function's runtime with a handler that answers
+without reading the event; its responses are not checked and its digest is of nothing).
+CPU time: the process's CPU clock (all threads) between its request for the first measured
+invoke and its request after the last. Wall time of an invoke: from the event handed out to the
+response read. Its stdout (logs, EMF) goes to STDOUT_FILE. Peak RSS: the process's VmHWM at the
+end, start-up included.
 """
 
 import hashlib
@@ -38,12 +37,13 @@ import runtime  # noqa: E402  (bench/lib/runtime.py)
 class Plan:
     """The invokes to make, the batch each gets, and the check of each response."""
 
-    def __init__(self, workload_path, warmup, batches):
+    def __init__(self, workload_path, warmup, batches, check=True):
         self.workload = json.load(open(workload_path))
         self.batches = self.workload["batches"]
         self.warmup = warmup
         self.total = warmup + batches
         self.digest = hashlib.sha256()
+        self.check = check
 
     def batch(self, index):
         return self.batches[index % len(self.batches)]
@@ -53,6 +53,8 @@ class Plan:
             return f.read()
 
     def answer(self, index, body):
+        if not self.check:
+            return
         response = json.loads(body)
         expected = self.batch(index)["expected"]
         if response != expected:
@@ -76,21 +78,6 @@ class Plan:
         }
 
 
-def run_python(plan):
-    import powertools_consumer
-
-    cpu, walls = 0.0, []
-    for index in range(plan.total):
-        payload = plan.payload(index)
-        context = runtime.lambda_context("kds-consumer-python", f"bench-{index}", 256)
-        response, cpu_s, wall_s = runtime.call_as_python_runtime(powertools_consumer.handler, payload, context)
-        if index >= plan.warmup:
-            cpu += cpu_s
-            walls.append(wall_s)
-        plan.answer(index, response)
-    return plan.result("python", cpu, walls, runtime.peak_rss_kib())
-
-
 def run_process(side, plan, stdout_path, command):
     with open(stdout_path, "wb") as stdout, open(stdout_path + ".err", "wb") as stderr:
         run = runtime.serve(command, plan, f"kds-consumer-{side}", stdout=stdout, stderr=stderr, memory_mb=256)
@@ -102,12 +89,9 @@ def run_process(side, plan, stdout_path, command):
 
 def main():
     side, workload_path = sys.argv[1:3]
-    plan = Plan(workload_path, int(sys.argv[3]), int(sys.argv[4]))
-    if side == "python":
-        result = run_python(plan)
-    else:
-        assert sys.argv[6] == "--", __doc__
-        result = run_process(side, plan, sys.argv[5], sys.argv[7:])
+    assert len(sys.argv) > 7 and sys.argv[6] == "--", __doc__
+    plan = Plan(workload_path, int(sys.argv[3]), int(sys.argv[4]), check=side != "floor")
+    result = run_process(side, plan, sys.argv[5], sys.argv[7:])
     print(json.dumps(result))
 
 

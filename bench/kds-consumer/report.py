@@ -5,7 +5,9 @@
 
 Per workload and side: user records per CPU-second and CPU ms per batch of the best round (by
 CPU time), peak RSS (the highest of its rounds), and the median wall time per batch over the
-measured batches of all rounds. Every side must have answered with the same responses (the same
+measured batches of all rounds. The floor (drive.py's side `floor`: the function's runtime with
+a handler that does not read the event) gives its CPU ms per batch, and Python's CPU over it:
+the most any handler on that runtime could reach against Python. Every side must have answered with the same responses (the same
 digest: each response was already checked against the workload's expected batchItemFailures by
 drive.py), or the report fails. Prints the table and writes OUT_BASE.md and OUT_BASE.json (the
 result file of bench/README.md: metrics, the goals >= 20x Powertools Python and >= 5x Powertools
@@ -23,6 +25,7 @@ import sys
 from importlib.metadata import version
 
 SIDES = {"rust": "kstream", "python": "Powertools Python", "node": "Powertools TypeScript"}
+FLOOR = "kstream runtime floor (no handler)"
 GOALS = {"python": 20.0, "node": 5.0}
 WORKLOADS = ["100-plain", "100-kpl", "1000-plain", "1000-kpl"]
 # patterns/01-apigw-kds-lambda/variables.tf: consumer_memory_size_mb (default 256), arm64
@@ -65,17 +68,20 @@ def main():
     workloads = [w for w in WORKLOADS if any(r["workload"] == w for r in runs)]
     now = datetime.datetime.now(datetime.timezone.utc)
     rows, metrics, goals, cost, notes = [], {}, [], [], []
-    for name in ("rate", "cpu_ms", "wall_ms", "rss_mib"):
+    for name in ("rate", "cpu_ms", "wall_ms", "rss_mib", "floor_ratio"):
         metrics[name] = {}
     for workload in workloads:
         meta = json.load(open(os.path.join(events_dir, workload + ".json")))
         s = {side: summarize(runs, side, workload) for side in SIDES}
+        floor = summarize(runs, "floor", workload)
         digests = set().union(*(v["responses"] for v in s.values()))
         if len(digests) != 1:
             raise SystemExit(f"{workload}: the sides answered differently ({len(digests)} response digests)")
         title = label(meta)
-        for name in metrics:
+        for name in ("rate", "cpu_ms", "wall_ms", "rss_mib"):
             metrics[name][title] = {SIDES[side]: round(v[name], 3) for side, v in s.items()}
+        metrics["cpu_ms"][title][FLOOR] = round(floor["cpu_ms"], 3)
+        metrics["floor_ratio"][title] = {FLOOR: round(s["python"]["cpu_ms"] / floor["cpu_ms"], 2)}
         rust = s["rust"]
         ratios = {side: round(rust["rate"] / s[side]["rate"], 2) for side in GOALS}
         for side, goal in GOALS.items():
@@ -96,7 +102,8 @@ def main():
             f"**{ratios['python']:.1f}×** | **{ratios['node']:.1f}×** | "
             f"{rust['cpu_ms']:.2f} / {s['python']['cpu_ms']:.2f} / {s['node']['cpu_ms']:.2f} | "
             f"{rust['wall_ms']:.2f} / {s['python']['wall_ms']:.2f} / {s['node']['wall_ms']:.2f} | "
-            f"{rust['rss_mib']:.1f} / {s['python']['rss_mib']:.1f} / {s['node']['rss_mib']:.1f} |"
+            f"{rust['rss_mib']:.1f} / {s['python']['rss_mib']:.1f} / {s['node']['rss_mib']:.1f} | "
+            f"{floor['cpu_ms']:.3f} | {s['python']['cpu_ms'] / floor['cpu_ms']:.1f}× |"
         )
         notes.append(f"{title}: {meta['failed_per_batch']} failed record(s) per batch")
     node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
@@ -116,16 +123,20 @@ def main():
         "",
         "| Kinesis records per batch | kstream records/CPU-s | Python records/CPU-s | TypeScript records/CPU-s | "
         "kstream/Python (goal ≥ 20×) | kstream/TypeScript (goal ≥ 5×) | CPU ms/batch k / Py / TS | "
-        "wall ms/batch (median) k / Py / TS | peak RSS MiB k / Py / TS |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "wall ms/batch (median) k / Py / TS | peak RSS MiB k / Py / TS | floor CPU ms/batch | "
+        "Python CPU / floor |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         *rows,
         "",
         "kstream: the release binary against a minimal local Runtime API (receiving the event over HTTP, "
-        "parsing it, the handler, its logs and EMF, the response). TypeScript: Node with a runtime loop "
-        "doing what nodejs20.x does, against the same Runtime API. Python: the handler as the Python "
-        "runtime calls it, `json.loads` of the event to `json.dumps` of the response (the runtime's "
-        "HTTP receipt not counted, in Python's favour). Wall time per batch: event handed out → "
-        "response read (Python: the call), what Lambda bills.",
+        "parsing it, the handler, its logs and EMF, the response). Python: the handler run by "
+        f"awslambdaric {version('awslambdaric')} (the runtime interface client of Lambda's Python "
+        "runtimes: its C++ Runtime API client, simplejson for the event and the response). TypeScript: "
+        "Node with a runtime loop doing what nodejs20.x does. All three against the same Runtime API. "
+        "Wall time per batch: event handed out → response read, what Lambda bills. Floor: kstream's "
+        "runtime (the same binary set-up, `examples/runtime_floor.rs`) with a handler that answers "
+        "without reading the event; Python CPU / floor is the highest ratio to Python that any "
+        "handler on that runtime could reach.",
         "",
         "| goal | ratio | met |",
         "|---|---:|---|",
@@ -141,7 +152,7 @@ def main():
         "title": "pattern 1's consumer vs Powertools BatchProcessor (Python, TypeScript)",
         "recorded": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": command,
-        "sides": list(SIDES.values()),
+        "sides": [*SIDES.values(), FLOOR],
         "metrics": [
             {"name": "records per CPU-second", "unit": "records/CPU-s", "higher_is_better": True,
              "plot": True, "values": metrics["rate"]},
@@ -151,6 +162,8 @@ def main():
              "plot": False, "values": metrics["wall_ms"]},
             {"name": "peak RSS", "unit": "MiB", "higher_is_better": False, "plot": True,
              "values": metrics["rss_mib"]},
+            {"name": "Powertools Python CPU per batch over the floor's", "unit": "×",
+             "higher_is_better": True, "plot": False, "values": metrics["floor_ratio"]},
         ],
         "goals": goals,
         "cost": cost,

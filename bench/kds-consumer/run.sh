@@ -10,14 +10,16 @@
 # object). Every side must answer every batch with exactly the batchItemFailures the workload
 # expects, or the run fails.
 #
-# Per side (drive.py, bench/lib/runtime.py): the Rust release binary and Node 20
-# (bench/enrichment/node_runtime.mjs) against a minimal local Runtime API (each receives, parses,
-# handles and answers each batch itself); the Python handler as the Python runtime calls it
-# (json.loads of the event, the handler, json.dumps). Records per CPU-second (process CPU, all
+# Per side (drive.py, bench/lib/runtime.py), each a process against a minimal local Runtime API
+# that receives, parses, handles and answers each batch itself: the Rust release binary, the
+# Python handler under awslambdaric (the runtime interface client of Lambda's Python runtimes)
+# and Node 20 (bench/enrichment/node_runtime.mjs). Records per CPU-second (process CPU, all
 # threads) over the measured batches after WARMUP_RECORDS Kinesis records of warm-up, peak RSS,
 # and the wall time per batch (event handed out → response read). Sides alternate (each round
-# starts with another side) for ROUNDS rounds; each side's best round counts for CPU. Writes
-# bench/results/kds-consumer.md and bench/results/kds-consumer.json.
+# starts with another side) for ROUNDS rounds; each side's best round counts for CPU. Also the
+# floor: kds-consumer's runtime with a handler that answers without reading the event
+# (examples/runtime_floor.rs), what receiving and answering a batch costs before any handler.
+# Writes bench/results/kds-consumer.md and bench/results/kds-consumer.json.
 #
 # Env: RECORDS (measured Kinesis records per workload, side and round, default 20000),
 # WARMUP_RECORDS (2000), ROUNDS (2), WORKLOADS ("100-plain 100-kpl 1000-plain 1000-kpl").
@@ -47,6 +49,7 @@ bench_node_peers
 . bench/lib/build.sh
 bench_build
 BIN=$ROOT/target/release/kds-consumer
+FLOOR=$ROOT/target/release/examples/runtime_floor
 
 "$PY" "$HERE/make_events.py" "$WORK/events"
 # As pattern 1 configures the consumer (JSON logs at INFO, Powertools names), plus the fields
@@ -64,17 +67,21 @@ measure() { # side workload round
     rust) "$PY" "$HERE/drive.py" rust "$events" "$warmup" "$batches" "$out" -- "$BIN" ;;
     node) "$PY" "$HERE/drive.py" node "$events" "$warmup" "$batches" "$out" -- \
       node "$ROOT/bench/enrichment/node_runtime.mjs" "$HERE/node_consumer.mjs" ;;
-    python) (cd "$HERE" && "$PY" drive.py python "$events" "$warmup" "$batches") ;;
+    # awslambdaric takes the handler as module.function from its working directory, as the
+    # Python runtime does from LAMBDA_TASK_ROOT.
+    python) (cd "$HERE" && "$PY" drive.py python "$events" "$warmup" "$batches" "$out" -- \
+      "$PY" -m awslambdaric powertools_consumer.handler) ;;
+    floor) "$PY" "$HERE/drive.py" floor "$events" "$warmup" "$batches" "$out" -- "$FLOOR" ;;
   esac >>"$WORK/results.jsonl"
 }
 
-sides=(rust python node)
+sides=(rust python node floor)
 for round in $(seq 1 "$ROUNDS"); do
   for workload in $WORKLOADS; do
     echo "round $round/$ROUNDS: $workload..." >&2
     # Each round starts with another side, so that none always runs on a warmer machine.
-    for i in 0 1 2; do
-      measure "${sides[$(((round - 1 + i) % 3))]}" "$workload" "$round"
+    for i in 0 1 2 3; do
+      measure "${sides[$(((round - 1 + i) % 4))]}" "$workload" "$round"
     done
   done
 done

@@ -3,7 +3,8 @@
 # bench/<suite>/run.sh (run from the repository's root).
 #   bench_build      builds every function of functions/ and the suites' harnesses
 #                    (firehose-transform's transform_bench, kstream-producer's bench_producer,
-#                    which drives the producer through the AWS SDK: feature kstream-producer/sdk)
+#                    which drives the producer through the AWS SDK: feature kstream-producer/sdk;
+#                    kds-consumer's runtime_floor)
 #   bench_functions  sets the array FUNCTION_PACKAGES to `-p <function>` for every function
 #
 # One package set for every suite: cargo unifies dependency features over the packages of an
@@ -21,5 +22,6 @@ bench_build() {
   bench_functions
   echo "building the benchmarks' binaries (release)..." >&2
   cargo build --release --quiet "${FUNCTION_PACKAGES[@]}" -p kstream-producer --bins \
-    --features kstream-producer/sdk --example transform_bench --example bench_producer
+    --features kstream-producer/sdk --example transform_bench --example bench_producer \
+    --example runtime_floor
 }
