@@ -27,6 +27,10 @@ fn check_any(data: &[u8]) {
                 assert_eq!(r.explicit_hash_key.as_deref(), s.explicit_hash_key);
                 assert_eq!(&r.data[..], s.data);
                 assert_eq!(r.tags.len(), s.tags.len());
+                // The borrowed tags, read again from the record's bytes, are the owned ones.
+                assert!(r.tags.iter().map(|t| (t.key.as_str(), t.value.as_deref())).eq(
+                    s.tags.iter().map(|t| (t.key, t.value))
+                ));
                 assert!(!r.is_corrupt());
                 let _ = r.hash_key();
             }

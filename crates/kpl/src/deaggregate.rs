@@ -13,7 +13,9 @@ use crate::record::Tag;
 use crate::wire::{self, Reader, WireError};
 
 mod body;
+mod tags;
 use body::{Tables, decode_message_into};
+pub use tags::{TagRef, TagRefs, TagRefsIter};
 
 /// A user record taken out of a Kinesis record, with its position.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,9 +61,8 @@ impl SubRecord {
 }
 
 /// A user record borrowed from its Kinesis record's data: what [`deaggregate_batch`] gives
-/// (through [`SubRecords`]), with no allocation per user record (beyond `tags` when the
-/// record has tags).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// (through [`SubRecords`]), with no allocation per user record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SubRecordRef<'a> {
     /// Partition key, from the aggregate's table.
     pub partition_key: &'a str,
@@ -69,19 +70,10 @@ pub struct SubRecordRef<'a> {
     pub explicit_hash_key: Option<&'a str>,
     /// The user data.
     pub data: &'a [u8],
-    /// Tags from the aggregate (empty, and unallocated, without tags).
-    pub tags: Vec<TagRef<'a>>,
+    /// Tags from the aggregate (read from the record's bytes when iterated).
+    pub tags: TagRefs<'a>,
     /// Index of this record inside the aggregate.
     pub sub_sequence_number: u64,
-}
-
-/// A tag of a [`SubRecordRef`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TagRef<'a> {
-    /// Tag key.
-    pub key: &'a str,
-    /// Optional tag value.
-    pub value: Option<&'a str>,
 }
 
 impl SubRecordRef<'_> {
@@ -95,7 +87,7 @@ impl SubRecordRef<'_> {
     }
 
     /// The owned [`SubRecord`], its data a slice of `buffer` (which must hold `self.data`).
-    fn to_owned_in(&self, buffer: &Bytes, sequence_number: Option<&str>) -> SubRecord {
+    fn to_owned_in(self, buffer: &Bytes, sequence_number: Option<&str>) -> SubRecord {
         SubRecord {
             partition_key: self.partition_key.to_owned(),
             explicit_hash_key: self.explicit_hash_key.map(str::to_owned),
@@ -122,7 +114,7 @@ impl SubRecordRef<'_> {
 struct Records<'a> {
     keys_and_data: Vec<(&'a str, &'a [u8])>,
     explicit_hash_keys: Vec<(usize, &'a str)>,
-    tags: Vec<(usize, Vec<TagRef<'a>>)>,
+    tags: Vec<(usize, TagRefs<'a>)>,
 }
 
 impl<'a> Records<'a> {
@@ -136,7 +128,7 @@ impl<'a> Records<'a> {
         partition_key: &'a str,
         explicit_hash_key: Option<&'a str>,
         data: &'a [u8],
-        tags: Vec<TagRef<'a>>,
+        tags: TagRefs<'a>,
     ) {
         let index = self.keys_and_data.len();
         if let Some(key) = explicit_hash_key {
@@ -175,7 +167,7 @@ impl<'a> Records<'a> {
             partition_key,
             explicit_hash_key: side(&self.explicit_hash_keys, index).copied(),
             data,
-            tags: side(&self.tags, index).cloned().unwrap_or_default(),
+            tags: side(&self.tags, index).copied().unwrap_or_default(),
             sub_sequence_number: sub_sequence_number as u64,
         }
     }
@@ -293,7 +285,7 @@ pub struct SubRecordsIter<'b, 'a> {
     /// The side tables' entries from the next record's on (walked along with the records,
     /// rather than searched for each).
     explicit_hash_keys: &'b [(usize, &'a str)],
-    tags: &'b [(usize, Vec<TagRef<'a>>)],
+    tags: &'b [(usize, TagRefs<'a>)],
 }
 
 impl<'a> Iterator for SubRecordsIter<'_, 'a> {
@@ -313,9 +305,9 @@ impl<'a> Iterator for SubRecordsIter<'_, 'a> {
         let tags = match self.tags {
             [(i, tags), rest @ ..] if *i == index => {
                 self.tags = rest;
-                tags.clone()
+                *tags
             }
-            _ => Vec::new(),
+            _ => TagRefs::default(),
         };
         let sub = SubRecordRef {
             partition_key,

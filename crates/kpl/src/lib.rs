@@ -110,8 +110,8 @@ pub use aggregate::{
 };
 pub use deaggregate::{
     Deaggregated, DeaggregatedBatch, DeaggregatedRef, KeyTableKind, NotAggregatedReason, SubRecord,
-    SubRecordRef, SubRecords, SubRecordsIter, TagRef, deaggregate, deaggregate_batch,
-    deaggregate_bytes, deaggregate_record, has_magic,
+    SubRecordRef, SubRecords, SubRecordsIter, TagRef, TagRefs, TagRefsIter, deaggregate,
+    deaggregate_batch, deaggregate_bytes, deaggregate_record, has_magic,
 };
 pub use error::Error;
 pub use finish::{UnfinishedRecord, finish_all};

@@ -59,6 +59,7 @@ const END_GROUP: u8 = 4;
 const MAX_GROUP_DEPTH: u32 = 96;
 
 /// A cursor over a protobuf message.
+#[derive(Clone)]
 pub(crate) struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
@@ -72,6 +73,11 @@ impl<'a> Reader<'a> {
     /// A reader of `buf` from byte `pos` on (its positions and ranges are still in `buf`).
     pub(crate) fn at(buf: &'a [u8], pos: usize) -> Self {
         Self { buf, pos }
+    }
+
+    /// The whole message.
+    pub(crate) fn buf(&self) -> &'a [u8] {
+        self.buf
     }
 
     /// Bytes read so far.

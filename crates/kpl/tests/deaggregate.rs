@@ -3,7 +3,8 @@
 use bytes::Bytes;
 use kstream_kpl::{
     Deaggregated, DeaggregatedRef, KeyTableKind, MAGIC, NotAggregatedReason, SubRecord, Tag,
-    UserRecord, deaggregate, deaggregate_batch, deaggregate_bytes, deaggregate_record, encode,
+    TagRef, UserRecord, deaggregate, deaggregate_batch, deaggregate_bytes, deaggregate_record,
+    encode,
 };
 use proptest::prelude::*;
 
@@ -339,6 +340,46 @@ fn a_batch_keeps_order_and_every_pass_through_reason() {
     // Borrowed from the caller's buffer, not copied.
     let range = records[7].as_ptr_range();
     assert!(range.contains(&second.data.as_ptr()));
+}
+
+#[test]
+fn borrowed_tags_are_read_from_the_record_in_order() {
+    let data = encode(&[
+        UserRecord::new("k", "tagged")
+            .with_tag("a", Some("1".to_owned()))
+            .with_tag("b", None)
+            .with_explicit_hash_key("7"),
+        UserRecord::new("k", "plain"),
+    ]);
+    let records = [data];
+    let batch = deaggregate_batch(&records);
+    let Some(DeaggregatedRef::Aggregated(subs)) = batch.get(0) else {
+        panic!("an aggregate")
+    };
+    let (tagged, plain) = (subs.get(0).expect("two"), subs.get(1).expect("two"));
+    let want = [
+        TagRef {
+            key: "a",
+            value: Some("1"),
+        },
+        TagRef {
+            key: "b",
+            value: None,
+        },
+    ];
+    assert_eq!(tagged.tags.to_vec(), want);
+    assert_eq!(tagged.tags.len(), 2);
+    assert!(!tagged.tags.is_empty());
+    assert_eq!(format!("{:?}", tagged.tags), format!("{want:?}"));
+    assert_eq!(tagged.explicit_hash_key, Some("7"));
+    assert!(plain.tags.is_empty());
+    assert_eq!(plain.tags.len(), 0);
+    assert_eq!(plain.tags.iter().next(), None);
+    assert_ne!(tagged.tags, plain.tags);
+    // A `SubRecordRef` is `Copy`: the iterator and random access give equal values.
+    let copy = tagged;
+    assert_eq!(copy, tagged);
+    assert_eq!(subs.iter().next(), Some(tagged));
 }
 
 proptest! {

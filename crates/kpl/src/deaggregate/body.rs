@@ -111,7 +111,7 @@ fn decode_common<'a>(body: &'a [u8], out: &mut Records<'a>, tables: &mut Tables<
             continue;
         }
         if let Some((pk, ehk, data, next)) = common_record(rest, pks, ehks) {
-            out.push(pk, ehk, data, Vec::new());
+            out.push(pk, ehk, data, TagRefs::default());
             rest = next;
             i += 1;
             continue;
@@ -144,20 +144,57 @@ fn plain_records<'a>(
     pks: &[&'a str],
     out: &mut Vec<(&'a str, &'a [u8])>,
 ) -> usize {
-    let start = out.len();
+    // The vector in a local: its length and capacity stay in registers through the loop.
+    let mut records = std::mem::take(out);
+    let start = records.len();
     let mut buf = *rest;
-    while let Some((len, tail)) = length(buf, 0x1a)
-        && let Some((record, after)) = tail.split_at_checked(len)
-        && let [0x08, pk @ 0..0x80, rest @ ..] = record
-        && let Some((data_len, data)) = length(rest, 0x1a)
-        && data.len() == data_len
-        && let Some(&key) = pks.get(usize::from(*pk))
-    {
-        out.push((key, data));
-        buf = after;
+    loop {
+        if let Some((key, data, after)) = short_plain_record(buf, pks) {
+            records.push((key, data));
+            buf = after;
+        } else if let Some((len, tail)) = length(buf, 0x1a)
+            && let Some((record, after)) = tail.split_at_checked(len)
+            && let [0x08, pk @ 0..0x80, rest @ ..] = record
+            && let Some((data_len, data)) = length(rest, 0x1a)
+            && data.len() == data_len
+            && let Some(&key) = pks.get(usize::from(*pk))
+        {
+            records.push((key, data));
+            buf = after;
+        } else {
+            break;
+        }
     }
     *rest = buf;
+    *out = records;
     out.len() - start
+}
+
+/// The record of the KPL's own shape at the start of `buf` when both its lengths take one byte
+/// (`1a <len> 08 <pk> 1a <len> <data>`, records of under 124 bytes of data): its six bytes of
+/// framing checked in one 8-byte word. Its partition key, data and the bytes after it; `None`
+/// where the word does not match (the caller tries the longer shapes) or the record does not
+/// fit or its key index is out of range.
+#[inline(always)]
+fn short_plain_record<'a>(buf: &'a [u8], pks: &[&'a str]) -> Option<(&'a str, &'a [u8], &'a [u8])> {
+    // Bytes 0, 2 and 4 are the field keys 1a, 08 and 1a; bytes 1, 3 and 5 (the record's length,
+    // the key index, the data's length) are one-byte varints. Bytes 6 and 7 may be the next
+    // record's: only the first 6 are looked at.
+    const MASK: u64 = 0x0000_80ff_80ff_80ff;
+    const FRAME: u64 = 0x0000_001a_0008_001a;
+    let word = u64::from_le_bytes(*buf.first_chunk::<8>()?);
+    if word & MASK != FRAME {
+        return None;
+    }
+    let byte = |i: u32| (word >> (8 * i)) as usize & 0xff;
+    let (len, pk, data_len) = (byte(1), byte(3), byte(5));
+    // The data ends the record: its length is the record's but for the 4 bytes before it.
+    if len != data_len + 4 {
+        return None;
+    }
+    let (record, after) = buf.split_at_checked(len + 2)?;
+    let key = *pks.get(pk)?;
+    Some((key, &record[6..], after))
 }
 
 /// A user record of the usual shape at the start of `buf`: `1a <len> 08 <pk> [10 <ehk>] 1a
@@ -318,7 +355,8 @@ fn decode_record<'a>(
 ) -> Result<SubRecordRef<'a>, RecordError> {
     let mut reader = Reader::new(buf);
     let (mut pk_index, mut ehk_index, mut data) = (None, None, None);
-    let mut tags: Vec<(Option<&'a str>, Option<&'a str>)> = Vec::new();
+    // Whether the record has tags, and whether one of them has no key.
+    let (mut has_tags, mut keyless_tag) = (false, false);
     while !reader.is_empty() {
         let (field, wire_type) = reader.key()?;
         match field {
@@ -337,7 +375,9 @@ fn decode_record<'a>(
             4 => {
                 wire::expect(4, wire_type, wire::LEN)?;
                 let r = reader.len_delimited()?;
-                tags.push(decode_tag(&buf[r])?);
+                let (key, _) = decode_tag(&buf[r])?;
+                has_tags = true;
+                keyless_tag |= key.is_none();
             }
             _ => reader.skip(field, wire_type)?,
         }
@@ -351,17 +391,14 @@ fn decode_record<'a>(
         None => None,
     };
     let data = data.ok_or_else(|| missing("data"))?;
-    let tags = if tags.is_empty() {
-        Vec::new()
+    if keyless_tag {
+        return Err(missing("tag key"));
+    }
+    // The tags are read again from the record's bytes when asked (`TagRefs`).
+    let tags = if has_tags {
+        TagRefs::of_record(buf)
     } else {
-        tags.into_iter()
-            .map(|(key, value)| {
-                Ok(TagRef {
-                    key: key.ok_or_else(|| missing("tag key"))?,
-                    value,
-                })
-            })
-            .collect::<Result<Vec<_>, RecordError>>()?
+        TagRefs::default()
     };
     Ok(SubRecordRef {
         partition_key,
@@ -373,7 +410,7 @@ fn decode_record<'a>(
 }
 
 /// A `Tag` message: key and value, each optional on the wire.
-fn decode_tag(buf: &[u8]) -> Result<(Option<&str>, Option<&str>), WireError> {
+pub(super) fn decode_tag(buf: &[u8]) -> Result<(Option<&str>, Option<&str>), WireError> {
     let mut reader = Reader::new(buf);
     let (mut key, mut value) = (None, None);
     while !reader.is_empty() {
