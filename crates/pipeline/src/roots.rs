@@ -1,14 +1,23 @@
 //! The system's root certificates, read once for every HTTPS client of a function (feature
 //! `https`).
 //!
-//! Reading them is most of a TLS client's start-up: rustls-native-certs reads the system's
-//! bundle and every file of its certificate directory and decodes their PEM (about 2 ms for 145
-//! certificates on this Debian host, timed in a loop of `load_native_certs`), where turning them
-//! into trust anchors takes 0.06 ms. A function with two HTTPS clients (enrichment-consumer: AWS
-//! and the fare API) read them twice per cold start when each client loaded its own. With
-//! [`Roots`] the function reads them once, and every client it builds on
-//! [`crate::https::connector`] ([`crate::aws::AwsClient::from_env_with_roots`] included) trusts
-//! the same certificates.
+//! Reading them is most of a TLS client's start-up. `rustls_native_certs::load_native_certs`
+//! reads the system's bundle and then every file of each certificate directory it finds, and
+//! decodes their PEM: 2.5 ms a call on this Debian host (bundle plus 147 files of
+//! `/etc/ssl/certs`), where the bundle alone takes 0.5 ms and turning the certificates into
+//! trust anchors 0.06 ms (`crates/pipeline/examples/roots_time.rs`). The directories hold the
+//! same certificates as the bundle, one per file: Debian's `update-ca-certificates` and Amazon
+//! Linux's `update-ca-trust` (Lambda's provided.al2023) write both from one source. So when the
+//! environment does not name the roots, [`Roots::load`] reads the system's bundle alone, as
+//! OpenSSL does at start-up (it reads its CA directory only on a lookup by hash); a certificate
+//! put in a directory by hand, without the bundle being regenerated, is then not trusted, and
+//! `SSL_CERT_DIR` makes it so.
+//!
+//! A function with two HTTPS clients (enrichment-consumer: AWS and the fare API) reads them once:
+//! every client it builds on [`crate::https::connector`]
+//! ([`crate::aws::AwsClient::from_env_with_roots`] included) trusts the same certificates.
+
+use std::path::PathBuf;
 
 use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
@@ -28,14 +37,19 @@ impl std::fmt::Debug for Roots {
 }
 
 impl Roots {
-    /// The system's root certificates, where the AWS SDKs' clients find them (rustls-native-certs:
-    /// `SSL_CERT_FILE` / `SSL_CERT_DIR`, else the platform's bundle and directory). A file
-    /// that cannot be read is logged and skipped, as the SDK's client does.
+    /// The system's root certificates. When `SSL_CERT_FILE` or `SSL_CERT_DIR` is set, exactly
+    /// what they name (rustls-native-certs' rule, the AWS SDKs' clients'); otherwise the
+    /// system's CA bundle where openssl-probe finds one, else every certificate directory it
+    /// finds (see the module's documentation). A file that cannot be read is logged and
+    /// skipped, as the SDK's client does.
     ///
     /// # Errors
     /// When no usable root certificate is found: no HTTPS call could succeed.
     pub fn load() -> std::io::Result<Self> {
-        let found = rustls_native_certs::load_native_certs();
+        let named = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
+            .iter()
+            .any(|name| std::env::var_os(name).is_some());
+        let found = Source::choose(named, || openssl_probe::probe().cert_file).read();
         for error in &found.errors {
             tracing::warn!(%error, "a root certificate source could not be read");
         }
@@ -78,6 +92,33 @@ impl Roots {
     }
 }
 
+/// Where [`Roots::load`] reads the certificates.
+#[derive(Debug, PartialEq, Eq)]
+enum Source {
+    /// The system's CA bundle alone.
+    Bundle(PathBuf),
+    /// `rustls_native_certs::load_native_certs`: the environment's files and directories, else
+    /// the system's bundle and every directory.
+    Native,
+}
+
+impl Source {
+    /// `named`: the environment names the roots; `bundle`: the system's CA bundle, if any.
+    fn choose(named: bool, bundle: impl FnOnce() -> Option<PathBuf>) -> Self {
+        if named {
+            return Self::Native;
+        }
+        bundle().map_or(Self::Native, Self::Bundle)
+    }
+
+    fn read(&self) -> rustls_native_certs::CertificateResult {
+        match self {
+            Self::Bundle(file) => rustls_native_certs::load_certs_from_paths(Some(file), None),
+            Self::Native => rustls_native_certs::load_native_certs(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +127,42 @@ mod tests {
     /// the SDK's own tests need them).
     fn system() -> Roots {
         Roots::load().expect("the system's root certificates")
+    }
+
+    #[test]
+    fn the_environment_names_the_roots_else_the_bundle_alone_is_read() {
+        let bundle = || Some(PathBuf::from("/etc/ssl/certs/ca-certificates.crt"));
+        assert_eq!(Source::choose(true, bundle), Source::Native);
+        assert_eq!(
+            Source::choose(false, bundle),
+            Source::Bundle(PathBuf::from("/etc/ssl/certs/ca-certificates.crt"))
+        );
+        assert_eq!(Source::choose(false, || None), Source::Native);
+    }
+
+    /// A bundle source reads that file alone: a certificate beside it is not read.
+    #[test]
+    fn a_bundle_source_reads_the_bundle_alone() {
+        let system = openssl_probe::probe()
+            .cert_file
+            .expect("this host's CA bundle");
+        let text = std::fs::read_to_string(&system).expect("the CA bundle");
+        const END: &str = "-----END CERTIFICATE-----\n";
+        let pems: Vec<&str> = text
+            .split_inclusive(END)
+            .filter(|pem| pem.contains("BEGIN"))
+            .take(3)
+            .collect();
+        assert_eq!(pems.len(), 3, "{system:?} holds fewer than 3 certificates");
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let bundle = dir.path().join("bundle.crt");
+        std::fs::write(&bundle, pems[..2].concat()).expect("bundle");
+        std::fs::write(dir.path().join("beside.pem"), pems[2]).expect("beside");
+        let read = Source::Bundle(bundle).read();
+        assert!(read.errors.is_empty(), "{:?}", read.errors);
+        let third = Source::Bundle(dir.path().join("beside.pem")).read().certs;
+        assert_eq!(read.certs.len(), 2);
+        assert!(!read.certs.contains(&third[0]));
     }
 
     #[test]
