@@ -15,9 +15,11 @@ Every side is a process, COMMAND, against the local Runtime API of bench/lib/run
 receives each event over HTTP, parses it, handles it and posts its response itself, as on
 Lambda. SIDE is rust (the release binary of functions/kds-consumer), python (awslambdaric, the
 Python runtime interface client, running powertools_consumer.handler), node (node with
-bench/enrichment/node_runtime.mjs and node_consumer.mjs) or floor (the release example
+bench/enrichment/node_runtime.mjs and node_consumer.mjs), floor (the release example
 kds-consumer/examples/runtime_floor.rs: the function's runtime with a handler that answers
-without reading the event; its responses are not checked and its digest is of nothing).
+without reading the event) or socket-floor (the release example socket_floor.rs: a blocking
+standard-library loop over the Runtime API, no runtime, that answers without reading the event);
+the floors' responses are not checked and their digest is of nothing.
 CPU time: the process's CPU clock (all threads) between its request for the first measured
 invoke and its request after the last. Wall time of an invoke: from the event handed out to the
 response read. Its stdout (logs, EMF) goes to STDOUT_FILE. Peak RSS: the process's VmHWM at the
@@ -32,6 +34,9 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import runtime  # noqa: E402  (bench/lib/runtime.py)
+
+
+FLOORS = ("floor", "socket-floor")
 
 
 class Plan:
@@ -90,7 +95,7 @@ def run_process(side, plan, stdout_path, command):
 def main():
     side, workload_path = sys.argv[1:3]
     assert len(sys.argv) > 7 and sys.argv[6] == "--", __doc__
-    plan = Plan(workload_path, int(sys.argv[3]), int(sys.argv[4]), check=side != "floor")
+    plan = Plan(workload_path, int(sys.argv[3]), int(sys.argv[4]), check=side not in FLOORS)
     result = run_process(side, plan, sys.argv[5], sys.argv[7:])
     print(json.dumps(result))
 

@@ -19,6 +19,8 @@
 # starts with another side) for ROUNDS rounds; each side's best round counts for CPU. Also the
 # floor: kds-consumer's runtime with a handler that answers without reading the event
 # (examples/runtime_floor.rs), what receiving and answering a batch costs before any handler.
+# And the socket floor (examples/socket_floor.rs): a blocking standard-library loop over the Runtime
+# API with no runtime at all, the least any process spends per batch, whatever its language.
 # Writes bench/results/kds-consumer.md and bench/results/kds-consumer.json.
 #
 # Env: RECORDS (measured Kinesis records per workload, side and round, default 20000),
@@ -50,6 +52,7 @@ bench_node_peers
 bench_build
 BIN=$ROOT/target/release/kds-consumer
 FLOOR=$ROOT/target/release/examples/runtime_floor
+SOCKET_FLOOR=$ROOT/target/release/examples/socket_floor
 
 "$PY" "$HERE/make_events.py" "$WORK/events"
 # As pattern 1 configures the consumer (JSON logs at INFO, Powertools names), plus the fields
@@ -72,16 +75,17 @@ measure() { # side workload round
     python) (cd "$HERE" && "$PY" drive.py python "$events" "$warmup" "$batches" "$out" -- \
       "$PY" -m awslambdaric powertools_consumer.handler) ;;
     floor) "$PY" "$HERE/drive.py" floor "$events" "$warmup" "$batches" "$out" -- "$FLOOR" ;;
+    socket-floor) "$PY" "$HERE/drive.py" socket-floor "$events" "$warmup" "$batches" "$out" -- "$SOCKET_FLOOR" ;;
   esac >>"$WORK/results.jsonl"
 }
 
-sides=(rust python node floor)
+sides=(rust python node floor socket-floor)
 for round in $(seq 1 "$ROUNDS"); do
   for workload in $WORKLOADS; do
     echo "round $round/$ROUNDS: $workload..." >&2
     # Each round starts with another side, so that none always runs on a warmer machine.
-    for i in 0 1 2 3; do
-      measure "${sides[$(((round - 1 + i) % 4))]}" "$workload" "$round"
+    for i in "${!sides[@]}"; do
+      measure "${sides[$(((round - 1 + i) % ${#sides[@]}))]}" "$workload" "$round"
     done
   done
 done

@@ -4,7 +4,7 @@
 #   bench_build      builds every function of functions/ and the suites' harnesses
 #                    (firehose-transform's transform_bench, kstream-producer's bench_producer,
 #                    which drives the producer through the AWS SDK: feature kstream-producer/sdk;
-#                    kds-consumer's runtime_floor)
+#                    kds-consumer's runtime_floor and socket_floor)
 #   bench_functions  sets the array FUNCTION_PACKAGES to `-p <function>` for every function
 #
 # One package set for every suite: cargo unifies dependency features over the packages of an
@@ -23,5 +23,5 @@ bench_build() {
   echo "building the benchmarks' binaries (release)..." >&2
   cargo build --release --quiet "${FUNCTION_PACKAGES[@]}" -p kstream-producer --bins \
     --features kstream-producer/sdk --example transform_bench --example bench_producer \
-    --example runtime_floor
+    --example runtime_floor --example socket_floor
 }
