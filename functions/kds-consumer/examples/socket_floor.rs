@@ -78,14 +78,19 @@ fn read_head(reader: &mut impl BufRead) -> io::Result<Option<Head>> {
             return if first {
                 Ok(None)
             } else {
-                Err(io::Error::new(io::ErrorKind::UnexpectedEof, "a head cut short"))
+                Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "a head cut short",
+                ))
             };
         }
         let text = line.trim_end();
         if first {
             first = false;
             if !text.starts_with("HTTP/1.1 2") {
-                return Err(io::Error::other(format!("the Runtime API answered {text:?}")));
+                return Err(io::Error::other(format!(
+                    "the Runtime API answered {text:?}"
+                )));
             }
             continue;
         }
