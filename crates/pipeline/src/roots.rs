@@ -11,7 +11,9 @@
 //! environment does not name the roots, [`Roots::load`] reads the system's bundle alone, as
 //! OpenSSL does at start-up (it reads its CA directory only on a lookup by hash); a certificate
 //! put in a directory by hand, without the bundle being regenerated, is then not trusted, and
-//! `SSL_CERT_DIR` makes it so.
+//! `SSL_CERT_DIR` makes it so. On this host the one certificate of `/etc/ssl/certs` not in its
+//! bundle is `ssl-cert-snakeoil.pem`, the host's self-signed placeholder, which Debian leaves out
+//! of the bundle on purpose and the full read trusted as a root.
 //!
 //! A function with two HTTPS clients (enrichment-consumer: AWS and the fare API) reads them once:
 //! every client it builds on [`crate::https::connector`]
