@@ -142,14 +142,21 @@ kstream_require_emulator() {
 #   kstream_example DIR NAME [ARGS]        runs the package's example NAME (from the current
 #                                          directory, as cargo run does)
 #   kstream_example_path DIR NAME          prints the path of the package's example NAME
+# The list is written to a file of its own and moved into place: two scripts building at once in
+# one checkout (make demo beside make test) each replace it whole, never half-written.
 KSTREAM_ARTIFACTS=$KSTREAM_ROOT/target/kstream-artifacts.jsonl
 kstream_build() {
+  local list
   mkdir -p "$KSTREAM_ROOT/target"
-  (cd "$KSTREAM_ROOT" && cargo test --workspace --no-run --message-format=json-render-diagnostics) |
+  list=$(mktemp "$KSTREAM_ARTIFACTS.XXXXXX")
+  if ! (cd "$KSTREAM_ROOT" && cargo test --workspace --no-run --message-format=json-render-diagnostics) |
     jq -c 'select(.reason == "compiler-artifact" and .executable != null)
            | {dir: (.manifest_path | rtrimstr("/Cargo.toml")), kind: .target.kind[0],
-              name: .target.name, test: .profile.test, exe: .executable}' >"$KSTREAM_ARTIFACTS.tmp"
-  mv "$KSTREAM_ARTIFACTS.tmp" "$KSTREAM_ARTIFACTS"
+              name: .target.name, test: .profile.test, exe: .executable}' >"$list"; then
+    rm -f "$list"
+    return 1
+  fi
+  mv "$list" "$KSTREAM_ARTIFACTS"
   _kstream_built=yes
 }
 _kstream_artifacts() { # dir filter(jq) -> executables
