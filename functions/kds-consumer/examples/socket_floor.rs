@@ -66,34 +66,29 @@ struct Head {
 
 /// An answer's status line and headers; `None` when the connection closed before one.
 fn read_head(reader: &mut impl BufRead) -> io::Result<Option<Head>> {
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Ok(None);
+    }
+    if !line.starts_with("HTTP/1.1 2") {
+        let status = line.trim_end();
+        return Err(io::Error::other(format!(
+            "the Runtime API answered {status:?}"
+        )));
+    }
     let mut head = Head {
         content_length: 0,
         request_id: None,
     };
-    let mut line = String::new();
-    let mut first = true;
     loop {
         line.clear();
         if reader.read_line(&mut line)? == 0 {
-            return if first {
-                Ok(None)
-            } else {
-                Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "a head cut short",
-                ))
-            };
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "a head cut short",
+            ));
         }
         let text = line.trim_end();
-        if first {
-            first = false;
-            if !text.starts_with("HTTP/1.1 2") {
-                return Err(io::Error::other(format!(
-                    "the Runtime API answered {text:?}"
-                )));
-            }
-            continue;
-        }
         if text.is_empty() {
             return Ok(Some(head));
         }
