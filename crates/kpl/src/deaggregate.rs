@@ -448,6 +448,7 @@ pub fn deaggregate_batch<T: AsRef<[u8]>>(records: &[T]) -> DeaggregatedBatch<'_>
     // Each aggregate is decoded as soon as its MD5 is known, while much of it is still in cache.
     let mut sub_records = Records::default();
     let mut tables = Tables::default();
+    let body_bytes: usize = bodies.iter().map(|body| body.len()).sum();
     crate::md5x::digest_many_with(&bodies, |k, digest| {
         let index = candidates[k];
         let start = sub_records.len();
@@ -458,11 +459,33 @@ pub fn deaggregate_batch<T: AsRef<[u8]>>(records: &[T]) -> DeaggregatedBatch<'_>
             &mut tables,
         )
         .map(|()| start..sub_records.len());
+        if start == 0 {
+            reserve_like(&mut sub_records, bodies[k].len(), body_bytes);
+        }
     });
     DeaggregatedBatch {
         sub_records,
         outcomes,
     }
+}
+
+/// Reserves room in `records` (the user records of the first aggregate decoded, from a body of
+/// `first_bytes`) for the batch's `body_bytes`, at the first aggregate's density: a batch's
+/// aggregates usually come from one producer, with records of one kind, and the list then grows
+/// once instead of doubling a dozen times (each a copy of all of it: a tenth of the
+/// deaggregation's time at 100-byte records, with the functions' allocator). The reservation
+/// takes at most as many bytes as the bodies (an aggregate of records much smaller than those
+/// after it grows the list as before).
+fn reserve_like(records: &mut Records<'_>, first_bytes: usize, body_bytes: usize) {
+    let first = records.len();
+    if first == 0 || first_bytes == 0 {
+        return;
+    }
+    let estimate = first.saturating_mul(body_bytes) / first_bytes;
+    let most = body_bytes / std::mem::size_of::<(&str, &[u8])>();
+    records
+        .keys_and_data
+        .reserve(estimate.min(most).saturating_sub(first));
 }
 
 /// Result of [`deaggregate`].
