@@ -24,13 +24,19 @@
 # Writes bench/results/kds-consumer.md and bench/results/kds-consumer.json.
 #
 # Env: RECORDS (measured Kinesis records per workload, side and round, default 20000),
-# WARMUP_RECORDS (2000), ROUNDS (2), WORKLOADS ("100-plain 100-kpl 1000-plain 1000-kpl").
+# WARMUP_RECORDS (2000), MIN_BATCHES (100) and MIN_WARMUP_BATCHES (5), the fewest batches measured
+# and warmed up with, whatever RECORDS and WARMUP_RECORDS give (at 1,000 records a batch, 20
+# measured batches after 2 of warm-up made the CPU per batch swing by a quarter from one run to
+# the next: 0.80 and 1.05 ms at 1,000 plain for the same binary), ROUNDS (2),
+# WORKLOADS ("100-plain 100-kpl 1000-plain 1000-kpl").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 HERE=$ROOT/bench/kds-consumer
 RECORDS=${RECORDS:-20000}
 WARMUP_RECORDS=${WARMUP_RECORDS:-2000}
+MIN_BATCHES=${MIN_BATCHES:-100}
+MIN_WARMUP_BATCHES=${MIN_WARMUP_BATCHES:-5}
 ROUNDS=${ROUNDS:-2}
 WORKLOADS=${WORKLOADS:-"100-plain 100-kpl 1000-plain 1000-kpl"}
 PEERS=$ROOT/target/bench-kds-consumer/venv
@@ -65,6 +71,8 @@ measure() { # side workload round
   local side=$1 workload=$2 round=$3
   local size=${workload%%-*}
   local warmup=$(((WARMUP_RECORDS + size - 1) / size)) batches=$(((RECORDS + size - 1) / size))
+  warmup=$((warmup > MIN_WARMUP_BATCHES ? warmup : MIN_WARMUP_BATCHES))
+  batches=$((batches > MIN_BATCHES ? batches : MIN_BATCHES))
   local events=$WORK/events/$workload.json out=$WORK/$side-$workload-$round.out
   case $side in
     rust) "$PY" "$HERE/drive.py" rust "$events" "$warmup" "$batches" "$out" -- "$BIN" ;;
@@ -92,4 +100,4 @@ done
 
 mkdir -p bench/results
 "$PY" "$HERE/report.py" "$WORK/results.jsonl" "$WORK/events" bench/results/kds-consumer \
-  "bench/kds-consumer/run.sh (RECORDS=$RECORDS WARMUP_RECORDS=$WARMUP_RECORDS ROUNDS=$ROUNDS)"
+  "bench/kds-consumer/run.sh (RECORDS=$RECORDS WARMUP_RECORDS=$WARMUP_RECORDS MIN_BATCHES=$MIN_BATCHES MIN_WARMUP_BATCHES=$MIN_WARMUP_BATCHES ROUNDS=$ROUNDS)"
