@@ -207,7 +207,7 @@ fn short_plain_record<'a>(buf: &'a [u8], pks: &[&'a str]) -> Option<(&'a str, &'
 /// in one 8-byte word. So the loads of successive records do not wait for each other (in
 /// [`short_plain_record`], each waits for the length read before it), and a run of records of one
 /// size is read at the rate of the instructions, not of the latency of each load. The first
-/// record of another size ends the run: one branch, and the caller reads it.
+/// record of another size ends the run: one compare, and the caller reads it.
 #[inline(always)]
 fn same_size_records<'a>(
     buf: &mut &'a [u8],
@@ -219,7 +219,23 @@ fn same_size_records<'a>(
     const MASK: u64 = 0x0000_ffff_80ff_ffff;
     let expected = 0x0000_001a_0008_001a | ((data_len as u64 + 4) << 8) | ((data_len as u64) << 40);
     let stride = data_len + 6;
-    let mut rest = *buf;
+    // The record at the start of `rest`, if it is of the run's kind: its key, data and the bytes
+    // after it.
+    let one = |rest: &'a [u8]| {
+        let (record, after) = rest.split_at_checked(stride)?;
+        let word = u64::from_le_bytes(*record.first_chunk::<8>()?);
+        if word & MASK != expected {
+            return None;
+        }
+        let key = *pks.get((word >> 24) as usize & 0x7f)?;
+        Some((key, &record[6..], after))
+    };
+    // The first record after the run's first: where sizes vary, the run ends here, at the cost
+    // of one compare.
+    let Some((key, data, mut rest)) = one(buf) else {
+        return;
+    };
+    records.push((key, data));
     // Four at a time, kept together and appended at once (one check of the list's capacity, not
     // four); any record that does not match stops the group, and the loop below reads on from
     // its first record.
@@ -241,17 +257,8 @@ fn same_size_records<'a>(
             rest = after;
         }
     }
-    while let Some((record, after)) = rest.split_at_checked(stride) {
-        let Some(word) = record.first_chunk::<8>().map(|w| u64::from_le_bytes(*w)) else {
-            break;
-        };
-        if word & MASK != expected {
-            break;
-        }
-        let Some(&key) = pks.get((word >> 24) as usize & 0x7f) else {
-            break;
-        };
-        records.push((key, &record[6..]));
+    while let Some((key, data, after)) = one(rest) {
+        records.push((key, data));
         rest = after;
     }
     *buf = rest;
