@@ -586,6 +586,18 @@ mod tests {
         Ok(out)
     }
 
+    /// The hand decoder's outcome for `body` is prost's.
+    fn agrees_with_prost(body: &Bytes) -> Result<(), TestCaseError> {
+        let ours = decode_message(body, None);
+        let reference = decode_with_prost(body);
+        prop_assert!(
+            same(&ours, &reference),
+            "ours {ours:?}\nprost {reference:?}\nbody {:02x?}",
+            &body[..]
+        );
+        Ok(())
+    }
+
     /// Same outcome; protobuf error messages may differ in wording.
     fn same(
         a: &Result<Vec<SubRecord>, NotAggregatedReason>,
@@ -818,34 +830,26 @@ mod tests {
         fn hand_decoder_agrees_with_prost_with_tables_last(message in arb_message()) {
             if let Some(moved) = tables_last(&message) {
                 let body = Bytes::from(moved);
-                let ours = decode_message(&body, None);
-                let reference = decode_with_prost(&body);
-                prop_assert!(same(&ours, &reference), "ours {:?}\nprost {:?}\nbody {:02x?}", ours, reference, &body[..]);
+                agrees_with_prost(&body)?;
             }
         }
 
         #[test]
         fn hand_decoder_agrees_with_prost(message in arb_message(), edits in prop::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 0..3)) {
             let body = Bytes::from(mutate(message, &edits));
-            let ours = decode_message(&body, None);
-            let reference = decode_with_prost(&body);
-            prop_assert!(same(&ours, &reference), "ours {:?}\nprost {:?}\nbody {:02x?}", ours, reference, &body[..]);
+            agrees_with_prost(&body)?;
         }
 
         #[test]
         fn hand_decoder_agrees_with_prost_on_runs(message in arb_run_message(), edits in prop::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 0..2)) {
             let body = Bytes::from(mutate(message, &edits));
-            let ours = decode_message(&body, None);
-            let reference = decode_with_prost(&body);
-            prop_assert!(same(&ours, &reference), "ours {:?}\nprost {:?}\nbody {:02x?}", ours, reference, &body[..]);
+            agrees_with_prost(&body)?;
         }
 
         #[test]
         fn hand_decoder_agrees_with_prost_on_noise(body in prop::collection::vec(any::<u8>(), 0..64)) {
             let body = Bytes::from(body);
-            let ours = decode_message(&body, None);
-            let reference = decode_with_prost(&body);
-            prop_assert!(same(&ours, &reference), "ours {:?}\nprost {:?}\nbody {:02x?}", ours, reference, &body[..]);
+            agrees_with_prost(&body)?;
         }
     }
 }
