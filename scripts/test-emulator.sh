@@ -24,6 +24,9 @@ set -euo pipefail
 cd "$KSTREAM_ROOT"
 
 kstream_require_venv
+# The emulator's answer to a retried change (scripts/lib/moto_server.py), on moto's application
+# without a server: a second or so.
+.venv/bin/python -m unittest -q scripts/lib/test_moto_server.py
 kstream_require_terraform
 kstream_default_tf_mirror
 kstream_emulator_env

@@ -21,8 +21,14 @@ does: its event source mappings poll batches, which is what `kstream local`'s da
 attempt cost ~2 ms per record put on a mapped stream; it is switched off (send_kinesis_message).
 
 A request an AWS SDK sends again (its `amz-sdk-request` header says attempt 2 or later) is logged
-with the attempt: a create that the client retried after the first attempt had already taken
-effect fails with "already exists", and the log then says which request it was.
+with the attempt. Now and then, on a loaded machine, an SDK sends a change again although its
+first attempt succeeded here (the server logged its 2xx): Terraform's destroy of pattern 4's usage
+plan retried its "remove the API stage" PATCH, which moto then failed with a 500 (`list.remove`),
+retried for 15 minutes; a create retried so fails with "already exists". On AWS the first answer
+would have reached the client. So a retried change (not GET or HEAD) whose first attempt, by the SDK's invocation id
+(`amz-sdk-invocation-id`), succeeded is answered with that attempt's status, headers and body,
+and not done twice; the log says so. Requests without an invocation id, as kstream's own signed
+clients send them, are untouched.
 
 Step Functions' ValidateStateMachineDefinition, which moto lacks and Terraform calls before it
 creates a state machine, comes from moto_sfn.py (structural checks; its docs say which).
@@ -131,16 +137,61 @@ _retries = logging.getLogger("kstream.emulator")
 _Dispatcher = moto.server.DomainDispatcherApplication
 
 
+_ANSWERED_MAX = 4096
+
+
 class _LoggingRetries(_Dispatcher):  # type: ignore[misc,valid-type]
-    """moto's WSGI application, logging every request an SDK marks as a retry (module docs)."""
+    """moto's WSGI application, logging every request an SDK marks as a retry, and answering a
+    retry of a change that already succeeded with the first attempt's answer (module docs)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The answers of successful changes (not GET or HEAD) by the SDK's invocation id, the
+        # latest _ANSWERED_MAX: status, headers and body.
+        self._answered: dict[str, tuple[str, list[tuple[str, str]], bytes]] = {}
+        self._answered_lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         attempt = environ.get("HTTP_AMZ_SDK_REQUEST", "")
-        if attempt and not attempt.startswith("attempt=1;"):
+        invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID", "")
+        method = environ.get("REQUEST_METHOD", "")
+        # "attempt=N; max=M" (the AWS SDKs) or "attempt=N" (the AWS CLI, botocore).
+        if attempt and attempt.split(";")[0].strip() != "attempt=1":
+            with self._answered_lock:
+                answered = self._answered.get(invocation)
             _retries.warning(
-                "retried request: %s %s (%s, invocation %s)", environ.get("REQUEST_METHOD"),
-                environ.get("PATH_INFO"), attempt, environ.get("HTTP_AMZ_SDK_INVOCATION_ID", "-"))
-        return super().__call__(environ, start_response)
+                "retried request: %s %s (%s, invocation %s)%s", method, environ.get("PATH_INFO"),
+                attempt, invocation or "-",
+                "; it succeeded before: answered as then, not done again" if answered else "")
+            if answered:
+                status, headers, body = answered
+                start_response(status, headers)
+                return [body]
+        if not invocation or method in ("GET", "HEAD"):
+            return super().__call__(environ, start_response)
+        # A change: its answer is kept when it succeeds.
+        answer: list[Any] = []
+
+        def keep(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answer[:] = [status, list(headers)]
+            return start_response(status, headers, exc_info)
+
+        result = super().__call__(environ, keep)
+        headers = answer[1] if answer else []
+        if any(k.lower() == "content-type" and "eventstream" in v for k, v in headers):
+            return result  # an event stream (SubscribeToShard): passed on as it comes
+        try:
+            body = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close:
+                close()
+        if answer and answer[0].startswith("2"):
+            with self._answered_lock:
+                self._answered[invocation] = (answer[0], answer[1], body)
+                while len(self._answered) > _ANSWERED_MAX:
+                    del self._answered[next(iter(self._answered))]
+        return [body]
 
 
 moto.server.DomainDispatcherApplication = _LoggingRetries
