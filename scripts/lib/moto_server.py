@@ -138,6 +138,9 @@ _Dispatcher = moto.server.DomainDispatcherApplication
 
 
 _ANSWERED_MAX = 4096
+# The largest answer kept (a change's answer is small; a read by POST, as Kinesis GetRecords, may
+# be megabytes): at most _ANSWERED_MAX x this in memory.
+_ANSWERED_BYTES_MAX = 64 * 1024
 
 
 class _LoggingRetries(_Dispatcher):  # type: ignore[misc,valid-type]
@@ -147,7 +150,7 @@ class _LoggingRetries(_Dispatcher):  # type: ignore[misc,valid-type]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The answers of successful changes (not GET or HEAD) by the SDK's invocation id, the
-        # latest _ANSWERED_MAX: status, headers and body.
+        # latest _ANSWERED_MAX of at most _ANSWERED_BYTES_MAX: status, headers and body.
         self._answered: dict[str, tuple[str, list[tuple[str, str]], bytes]] = {}
         self._answered_lock = threading.Lock()
 
@@ -186,7 +189,7 @@ class _LoggingRetries(_Dispatcher):  # type: ignore[misc,valid-type]
             close = getattr(result, "close", None)
             if close:
                 close()
-        if answer and answer[0].startswith("2"):
+        if answer and answer[0].startswith("2") and len(body) <= _ANSWERED_BYTES_MAX:
             with self._answered_lock:
                 self._answered[invocation] = (answer[0], answer[1], body)
                 while len(self._answered) > _ANSWERED_MAX:
