@@ -25,9 +25,9 @@ with the attempt. Now and then, on a loaded machine, an SDK sends a change again
 first attempt succeeded here (the server logged its 2xx): Terraform's destroy of pattern 4's usage
 plan retried its "remove the API stage" PATCH, which moto then failed with a 500 (`list.remove`),
 retried for 15 minutes; a create retried so fails with "already exists". On AWS the first answer
-would have reached the client. So a retried change (not GET or HEAD) whose first attempt, by the SDK's invocation id
-(`amz-sdk-invocation-id`), succeeded is answered with that attempt's status, headers and body,
-and not done twice; the log says so. Requests without an invocation id, as kstream's own signed
+would have reached the client. So a retried change (not GET or HEAD) whose first attempt, by the
+SDK's invocation id (`amz-sdk-invocation-id`), succeeded is answered with that attempt's status,
+headers and body, and not done twice; the log says so. Requests without an invocation id, as kstream's own signed
 clients send them, are untouched.
 
 Step Functions' ValidateStateMachineDefinition, which moto lacks and Terraform calls before it
